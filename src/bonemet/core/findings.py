@@ -1,0 +1,86 @@
+"""The small vocabulary rules use to report back: recommendations, rating proposals, missing data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.kb.models import Text
+from bonemet.model.assessment import (
+    Action,
+    Fact,
+    MissingData,
+    RatedModality,
+    Rating,
+    Recommendation,
+)
+
+from .context import CaseView
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One rule's opinion on one modality; the advisor keeps the most cautious opinion."""
+
+    modality: RatedModality
+    rating: Rating
+    rule_id: str
+    reason: Text
+    alternative: RatedModality | None = None
+    missing: tuple[MissingData, ...] = ()
+
+
+@dataclass(slots=True)
+class RuleOutput:
+    """What the rules of one assessment emit, in emission order."""
+
+    kb: KnowledgeBase
+    recommendations: list[Recommendation] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    missing: list[MissingData] = field(default_factory=list)
+
+    def recommend(
+        self, rule_id: str, action: Action, subject: str, message: str | Text, *,
+        rating: Rating | None = None, facts: tuple[Fact, ...] = (),
+        missing: tuple[MissingData, ...] = (), **values: Any,
+    ) -> Text:
+        rule = self.kb.rule(rule_id)
+        # A message key is filled from the rule's data; a Text is already rendered by the caller.
+        text = message if isinstance(message, Text) else rule.message(message, **values)
+        self.recommendations.append(
+            Recommendation(
+                rule_id=rule_id, basis=rule.basis, action=action, subject=subject,
+                rating=rating, title=rule.title, text=text, facts=facts,
+                statement_ids=rule.statements, references=self.kb.refs_for(rule_id),
+                interpretation=rule.basis == "derived", missing_data=missing,
+                kb_version=self.kb.version,
+            )
+        )
+        self.missing.extend(missing)
+        return text
+
+    def rate(
+        self, modality: RatedModality, rating: Rating, rule_id: str, reason: Text,
+        alternative: RatedModality | None = None, missing: tuple[MissingData, ...] = (),
+    ) -> None:
+        self.proposals.append(Proposal(modality, rating, rule_id, reason, alternative, missing))
+
+    def need(self, rule_id: str, field_path: str, en: str, fr: str) -> MissingData:
+        return MissingData(field=field_path, reason=Text(en=en, fr=fr), rule_id=rule_id)
+
+
+RuleFn = Callable[[CaseView, RuleOutput], None]
+
+# Registry filled by @rule: adding a rule is adding its data to rules.yaml and one function.
+RULES: dict[str, RuleFn] = {}
+
+
+def rule(rule_id: str) -> Callable[[RuleFn], RuleFn]:
+    def register(fn: RuleFn) -> RuleFn:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = fn
+        return fn
+    return register

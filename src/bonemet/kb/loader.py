@@ -1,0 +1,136 @@
+"""Load the knowledge base from YAML and refuse it whole when it is inconsistent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement, Text
+
+
+class KnowledgeBaseError(ValueError):
+    """The base on disk is inconsistent; `problems` lists every reason, not just the first."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("inconsistent knowledge base:\n  - " + "\n  - ".join(problems))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    info: KnowledgeBaseInfo
+    title: Text
+    disclaimer: Text
+    statements: dict[str, Statement]
+    rules: dict[str, Rule]
+    references: dict[int, Reference]
+    rule_refs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    def rule(self, rule_id: str) -> Rule:
+        try:
+            return self.rules[rule_id]
+        except KeyError:
+            raise KeyError(f"unknown rule {rule_id!r}; known: {', '.join(self.rules)}") from None
+
+    def statement(self, statement_id: str) -> Statement:
+        try:
+            return self.statements[statement_id]
+        except KeyError:
+            raise KeyError(f"unknown statement {statement_id!r}") from None
+
+    def reference(self, number: int) -> Reference:
+        try:
+            return self.references[number]
+        except KeyError:
+            raise KeyError(f"unknown reference {number}; known: 1..{max(self.references)}") from None
+
+    def refs_for(self, rule_id: str) -> tuple[int, ...]:
+        return self.rule_refs[rule_id]
+
+
+def _read(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _validate_list(
+    items: list[Any], model: type[Statement] | type[Rule] | type[Reference], what: str,
+    key: str, problems: list[str],
+) -> list[Any]:
+    out: list[Any] = []
+    for index, raw in enumerate(items):
+        label = raw.get(key, f"#{index}") if isinstance(raw, dict) else f"#{index}"
+        try:
+            out.append(model.model_validate(raw))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"])
+                problems.append(f"{what} {label}: {loc}: {err['msg']}")
+    ids = Counter(getattr(item, key) for item in out)
+    problems.extend(f"duplicate {what} id {i!r}" for i, n in ids.items() if n > 1)
+    return out
+
+
+def load_kb(directory: Path | None = None) -> KnowledgeBase:
+    """Read and cross-check the base in `directory` (default: the one shipped in the package)."""
+    if directory is None:
+        directory = Path(str(resources.files("bonemet.kb") / "data"))
+    manifest = _read(directory / "kb.yaml")
+    problems: list[str] = []
+    files = manifest["files"]
+    statements = _validate_list(
+        _read(directory / files["statements"])["statements"], Statement, "statement", "id", problems
+    )
+    rules = _validate_list(_read(directory / files["rules"])["rules"], Rule, "rule", "id", problems)
+    references = _validate_list(
+        _read(directory / files["references"])["references"], Reference, "reference", "number",
+        problems,
+    )
+    st = {s.id: s for s in statements}
+    refs = {r.number: r for r in references}
+    for s in statements:
+        problems.extend(
+            f"statement {s.id}: unknown reference {n}" for n in s.refs if n not in refs
+        )
+    for r in references:
+        for target in [r.duplicate_of, *(x.number for x in r.related)]:
+            if target is not None and target not in refs:
+                problems.append(f"reference {r.number}: links to unknown reference {target}")
+    rule_refs: dict[str, tuple[int, ...]] = {}
+    for rule in rules:
+        unknown = [s for s in rule.statements if s not in st]
+        problems.extend(f"rule {rule.id}: unknown statement {s!r}" for s in unknown)
+        problems.extend(
+            f"rule {rule.id}: unknown reference {n}" for n in rule.extra_refs if n not in refs
+        )
+        numbers = {n for s in rule.statements if s in st for n in st[s].refs} | set(rule.extra_refs)
+        rule_refs[rule.id] = tuple(sorted(numbers))
+    try:
+        info = KnowledgeBaseInfo(name=manifest["name"], version=str(manifest["version"]))
+        title = Text.model_validate(manifest["title"])
+        disclaimer = Text.model_validate(manifest["disclaimer"])
+    except (KeyError, ValidationError) as exc:
+        problems.append(f"kb.yaml: {exc}")
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return KnowledgeBase(
+        info=info, title=title, disclaimer=disclaimer, statements=st,
+        rules={r.id: r for r in rules}, references=refs, rule_refs=rule_refs,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_kb() -> KnowledgeBase:
+    """The shipped base, loaded and validated once per process."""
+    return load_kb()

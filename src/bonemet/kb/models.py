@@ -1,0 +1,127 @@
+"""Typed view of the knowledge base. The YAML files are the source; these models are the contract."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Lang = Literal["en", "fr"]
+LANGS: tuple[Lang, ...] = ("en", "fr")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Frozen):
+    """A user-facing sentence in both languages; neither may be empty."""
+
+    en: str = Field(min_length=1)
+    fr: str = Field(min_length=1)
+
+    def __call__(self, lang: Lang) -> str:
+        return self.en if lang == "en" else self.fr
+
+    def format(self, **values: object) -> Text:
+        return Text(en=self.en.format(**values), fr=self.fr.format(**values))
+
+
+class Number(_Frozen):
+    name: str
+    value: float | None = None
+    range: tuple[float, float] | None = None
+    unit: Literal["percent", "mSv", "months", "years", "ratio", "count"]
+    approx: bool = False
+
+    @model_validator(mode="after")
+    def _one_of_value_or_range(self) -> Number:
+        if (self.value is None) == (self.range is None):
+            raise ValueError(f"number {self.name!r}: give exactly one of value or range")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"number {self.name!r}: range {self.range} is reversed")
+        return self
+
+
+class Statement(_Frozen):
+    id: str
+    kind: Literal["fact", "figure_caption", "recommendation"]
+    section: str
+    topic: str
+    text: Text
+    numbers: tuple[Number, ...] = ()
+    refs: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class RelatedRef(_Frozen):
+    number: int
+    relation: str
+
+
+class Reference(_Frozen):
+    number: int = Field(ge=1)
+    numbered_in_source: bool
+    citation: str
+    authors: tuple[str, ...] = ()
+    et_al: bool = False
+    title: str | None = None
+    journal: str | None = None
+    year: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    url: str | None = None
+    kind: str = "article"
+    duplicate_of: int | None = None
+    related: tuple[RelatedRef, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def short(self) -> str:
+        first = self.authors[0] if self.authors else (self.journal or "")
+        more = " et al." if self.et_al or len(self.authors) > 1 else ""
+        year = f" {self.year}" if self.year else ""
+        return f"[{self.number}] {first}{more}{year}"
+
+
+Scenario = Literal[
+    "staging",
+    "follow_up",
+    "response_assessment",
+    "isolated_lesion",
+    "equivocal_finding",
+    "occult_disease",
+]
+
+
+class Rule(_Frozen):
+    id: str = Field(pattern=r"^NM-\d{2}$")
+    basis: Literal["explicit", "derived"]
+    scenarios: tuple[Scenario, ...]
+    statements: tuple[str, ...] = Field(min_length=1)
+    extra_refs: tuple[int, ...] = ()
+    params: dict[str, object] = Field(default_factory=dict)
+    title: Text
+    text: Text
+    messages: dict[str, Text] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _freeze_params(cls, v: dict[str, object]) -> dict[str, object]:
+        return dict(v)
+
+    def message(self, key: str, **values: object) -> Text:
+        try:
+            template = self.messages[key]
+        except KeyError:
+            raise KeyError(f"rule {self.id} has no message {key!r}") from None
+        return template.format(**values)
+
+
+class KnowledgeBaseInfo(_Frozen):
+    """What every output echoes to say which base produced it."""
+
+    name: str
+    version: str

@@ -1,0 +1,120 @@
+"""The output of the core: recommendations and ratings, each traceable to rule, statements and refs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bonemet.kb.models import KnowledgeBaseInfo, Text
+from bonemet.model.case import Question
+
+ASSESSMENT_SCHEMA_VERSION: Literal["1.0"] = "1.0"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Rating(StrEnum):
+    """ACR-style appropriateness, best first."""
+
+    usually_appropriate = "usually_appropriate"
+    may_be_appropriate = "may_be_appropriate"
+    usually_not_appropriate = "usually_not_appropriate"
+    no_criteria_apply = "no_criteria_apply"
+
+
+class RatedModality(StrEnum):
+    bone_scan = "bone_scan"
+    spect_ct = "spect_ct"
+    fdg_pet_ct = "fdg_pet_ct"
+    naf_pet_ct = "naf_pet_ct"
+    targeted_ct = "targeted_ct"
+    targeted_mri = "targeted_mri"
+    wb_mri = "wb_mri"
+    radiograph = "radiograph"
+
+
+class Action(StrEnum):
+    not_indicated = "not_indicated"
+    prefer = "prefer"
+    acceptable_alternative = "acceptable_alternative"
+    extend_field_of_view = "extend_field_of_view"
+    check_field_of_view = "check_field_of_view"
+    schedule_after = "schedule_after"
+    targeted_imaging = "targeted_imaging"
+    specialist_opinion = "specialist_opinion"
+    refine_with_spect_ct = "refine_with_spect_ct"
+    negative_not_exclusive = "negative_not_exclusive"
+    consider_pet = "consider_pet"
+    option = "option"
+    note = "note"
+
+
+class Fact(_Frozen):
+    """A fact of the case that a rule used: a path into the case and the value found there."""
+
+    path: str
+    value: str | int | float | bool | None
+
+
+class MissingData(_Frozen):
+    field: str
+    reason: Text
+    rule_id: str | None = None
+
+
+class Recommendation(_Frozen):
+    rule_id: str
+    basis: Literal["explicit", "derived"]
+    action: Action
+    subject: str
+    rating: Rating | None = None
+    title: Text
+    text: Text
+    facts: tuple[Fact, ...] = ()
+    statement_ids: tuple[str, ...]
+    references: tuple[int, ...]
+    interpretation: bool = False
+    missing_data: tuple[MissingData, ...] = ()
+    kb_version: str
+
+
+class ModalityRating(_Frozen):
+    modality: RatedModality
+    rating: Rating
+    rule_id: str | None
+    reason: Text
+    preferred_alternative: RatedModality | None = None
+    statement_ids: tuple[str, ...] = ()
+    references: tuple[int, ...] = ()
+    missing_data: tuple[MissingData, ...] = ()
+
+
+class Scope(_Frozen):
+    in_scope: bool
+    reason: Text | None = None
+
+
+class Assessment(_Frozen):
+    schema_version: Literal["1.0"] = ASSESSMENT_SCHEMA_VERSION
+    case_id: str
+    as_of: dt.date | None
+    question: Question
+    question_source: Literal["explicit", "derived_from_phase"]
+    scope: Scope
+    knowledge_base: KnowledgeBaseInfo
+    engine_version: str
+    recommendations: tuple[Recommendation, ...]
+    ratings: tuple[ModalityRating, ...]
+    missing_data: tuple[MissingData, ...]
+    disclaimer: Text
+
+    def rating_of(self, modality: RatedModality) -> ModalityRating:
+        return next(r for r in self.ratings if r.modality is modality)
+
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({r.rule_id for r in self.recommendations}))

@@ -1,0 +1,401 @@
+"""What a clinician knows about one patient: the input of every bonemet capability.
+
+Frozen pydantic models with closed vocabularies (enums), ISO dates and explicit units, so that a
+validation error can name the field and the reason. `CASE_SCHEMA_VERSION` is bumped whenever the
+meaning of a field changes; additions with defaults keep the major number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CASE_SCHEMA_VERSION: Literal["1.0"] = "1.0"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class PrimarySite(StrEnum):
+    lung = "lung"
+    kidney = "kidney"
+    thyroid = "thyroid"
+    breast = "breast"
+    prostate = "prostate"
+    other = "other"
+
+
+class Histology(StrEnum):
+    adenocarcinoma = "adenocarcinoma"
+    squamous_cell_carcinoma = "squamous_cell_carcinoma"
+    large_cell_carcinoma = "large_cell_carcinoma"
+    nsclc_nos = "nsclc_nos"
+    sclc = "sclc"
+    large_cell_neuroendocrine = "large_cell_neuroendocrine"
+    carcinoid = "carcinoid"
+    other = "other"
+
+
+class Gene(StrEnum):
+    EGFR = "EGFR"
+    ALK = "ALK"
+    KRAS = "KRAS"
+    ROS1 = "ROS1"
+    BRAF = "BRAF"
+    MET = "MET"
+    RET = "RET"
+    NTRK = "NTRK"
+    HER2 = "HER2"
+    other = "other"
+
+
+class DriverAlteration(_Frozen):
+    gene: Gene
+    detail: str | None = Field(None, description="e.g. 'exon 19 deletion', 'G12C', 'EML4-ALK'")
+
+
+class Cancer(_Frozen):
+    primary_site: PrimarySite = PrimarySite.lung
+    histology: Histology | None = None
+    diagnosis_date: dt.date | None = None
+    driver_alterations: tuple[DriverAlteration, ...] = ()
+    bone_metastases_known: bool | None = Field(
+        None, description="Bone metastases already established before the current question"
+    )
+
+
+class Phase(StrEnum):
+    staging = "staging"
+    on_treatment = "on_treatment"
+    follow_up = "follow_up"
+
+
+class Question(StrEnum):
+    """The clinical question the advisor answers; when absent it is derived from the phase."""
+
+    staging = "staging"
+    follow_up = "follow_up"
+    response_assessment = "response_assessment"
+    isolated_lesion = "isolated_lesion"
+    equivocal_finding = "equivocal_finding"
+    occult_disease = "occult_disease"
+
+
+class ClinicalContext(_Frozen):
+    phase: Phase
+    as_of: dt.date | None = Field(
+        None, description="Date of the decision; default: the latest date found in the case"
+    )
+    question: Question | None = None
+    question_text: str | None = Field(
+        None, description="A specific clinical question in free text (justifies a follow-up scan)"
+    )
+    new_bone_pain: bool | None = None
+
+
+class Availability(_Frozen):
+    """Which modalities the centre can offer; None means not recorded."""
+
+    fdg_pet: bool | None = None
+    naf_pet: bool | None = None
+    spect_ct: bool | None = None
+    mri: bool | None = None
+
+
+class Modality(StrEnum):
+    bone_scan = "bone_scan"
+    spect_ct = "spect_ct"
+    fdg_pet_ct = "fdg_pet_ct"
+    naf_pet_ct = "naf_pet_ct"
+    ct = "ct"
+    mri = "mri"
+    wb_mri = "wb_mri"
+    radiograph = "radiograph"
+
+
+class Purpose(StrEnum):
+    staging = "staging"
+    follow_up = "follow_up"
+    response_assessment = "response_assessment"
+    characterisation = "characterisation"
+    other = "other"
+
+
+class PetCoverage(StrEnum):
+    skull_base_to_mid_thigh = "skull_base_to_mid_thigh"
+    skull_base_to_knees = "skull_base_to_knees"
+    vertex_to_mid_thigh = "vertex_to_mid_thigh"
+    vertex_to_feet = "vertex_to_feet"
+    other = "other"
+
+
+# Sweeps that, by their definition, stop above the knees and so cut the femurs.
+PARTIAL_FEMUR_COVERAGE = frozenset(
+    {PetCoverage.skull_base_to_mid_thigh, PetCoverage.vertex_to_mid_thigh}
+)
+FULL_FEMUR_COVERAGE = frozenset({PetCoverage.skull_base_to_knees, PetCoverage.vertex_to_feet})
+
+
+class Result(StrEnum):
+    positive = "positive"
+    negative = "negative"
+    equivocal = "equivocal"
+
+
+class Change(StrEnum):
+    more_foci = "more_foci"
+    more_intense = "more_intense"
+    stable = "stable"
+    fewer_or_less_intense = "fewer_or_less_intense"
+
+
+class SkeletalSite(StrEnum):
+    skull = "skull"
+    cervical_spine = "cervical_spine"
+    thoracic_spine = "thoracic_spine"
+    lumbar_spine = "lumbar_spine"
+    sacrum = "sacrum"
+    pelvis = "pelvis"
+    acetabulum = "acetabulum"
+    ribs = "ribs"
+    sternum = "sternum"
+    scapula = "scapula"
+    clavicle = "clavicle"
+    humerus = "humerus"
+    forearm = "forearm"
+    femur_proximal = "femur_proximal"
+    femur_shaft = "femur_shaft"
+    femur_distal = "femur_distal"
+    tibia_fibula = "tibia_fibula"
+    other = "other"
+
+
+class Phenotype(StrEnum):
+    lytic = "lytic"
+    blastic = "blastic"
+    mixed = "mixed"
+
+
+class Side(StrEnum):
+    left = "left"
+    right = "right"
+    midline = "midline"
+
+
+class Lesion(_Frozen):
+    site: SkeletalSite
+    side: Side | None = None
+    level: str | None = Field(None, description="Vertebral level or detail, e.g. 'T8'")
+    phenotype: Phenotype | None = None
+    irradiated: bool = Field(False, description="The site received radiotherapy")
+    suspicious: bool | None = Field(None, description="Read as suspicious on this exam")
+
+
+class RadiographFinding(StrEnum):
+    recalcification = "recalcification"
+    worsening_osteolysis = "worsening_osteolysis"
+    stable = "stable"
+
+
+class MriFinding(StrEnum):
+    infiltration_regressing = "infiltration_regressing"
+    infiltration_progressing = "infiltration_progressing"
+    stable = "stable"
+
+
+class ImagingExam(_Frozen):
+    id: str = Field(min_length=1)
+    date: dt.date
+    modality: Modality
+    purpose: Purpose | None = None
+    result: Result | None = Field(None, description="None while the report is pending")
+    pet_coverage: PetCoverage | None = Field(None, description="Axial field of view (PET only)")
+    femurs_included: bool | None = Field(
+        None, description="Both femurs included in full (PET only); overrides the coverage label"
+    )
+    hot_spot_count: int | None = Field(None, ge=0)
+    change_vs_previous: Change | None = None
+    isolated_lesion: bool | None = Field(
+        None, description="A single bone lesion; default: result positive with exactly one lesion"
+    )
+    lesions: tuple[Lesion, ...] = ()
+    target_site: SkeletalSite | None = Field(None, description="Region imaged by a targeted exam")
+    radiograph_finding: RadiographFinding | None = None
+    mri_finding: MriFinding | None = None
+
+    @model_validator(mode="after")
+    def _modality_specific_fields(self) -> ImagingExam:
+        pet = {Modality.fdg_pet_ct, Modality.naf_pet_ct}
+        if self.modality not in pet and (self.pet_coverage or self.femurs_included is not None):
+            raise ValueError("pet_coverage/femurs_included apply to PET exams only")
+        if self.radiograph_finding and self.modality is not Modality.radiograph:
+            raise ValueError("radiograph_finding applies to radiographs only")
+        if self.mri_finding and self.modality not in {Modality.mri, Modality.wb_mri}:
+            raise ValueError("mri_finding applies to MRI only")
+        return self
+
+    @property
+    def is_isolated_lesion(self) -> bool:
+        if self.isolated_lesion is not None:
+            return self.isolated_lesion
+        return self.result is Result.positive and len(self.lesions) == 1
+
+    @property
+    def covers_femurs(self) -> bool | None:
+        if self.femurs_included is not None:
+            return self.femurs_included
+        if self.pet_coverage in FULL_FEMUR_COVERAGE:
+            return True
+        if self.pet_coverage in PARTIAL_FEMUR_COVERAGE:
+            return False
+        return None
+
+
+class TreatmentType(StrEnum):
+    chemotherapy = "chemotherapy"
+    immunotherapy = "immunotherapy"
+    chemo_immunotherapy = "chemo_immunotherapy"
+    egfr_tki = "egfr_tki"
+    alk_tki = "alk_tki"
+    other_targeted = "other_targeted"
+    radiotherapy = "radiotherapy"
+    zoledronic_acid = "zoledronic_acid"
+    denosumab = "denosumab"
+    surgery = "surgery"
+
+
+SYSTEMIC_ANTICANCER = frozenset(
+    {
+        TreatmentType.chemotherapy,
+        TreatmentType.immunotherapy,
+        TreatmentType.chemo_immunotherapy,
+        TreatmentType.egfr_tki,
+        TreatmentType.alk_tki,
+        TreatmentType.other_targeted,
+    }
+)
+
+
+class Treatment(_Frozen):
+    id: str = Field(min_length=1)
+    type: TreatmentType
+    agents: tuple[str, ...] = ()
+    start: dt.date | None = Field(None, description="Needed for the 6-month rule")
+    end: dt.date | None = None
+    line_number: int | None = Field(None, ge=1)
+    site: SkeletalSite | None = Field(None, description="Target site (radiotherapy, surgery)")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Treatment:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def is_systemic_line(self) -> bool:
+        return self.type in SYSTEMIC_ANTICANCER
+
+    def label(self) -> str:
+        name = "+".join(self.agents) if self.agents else self.type.value
+        return f"{name} (line {self.line_number})" if self.line_number else name
+
+
+class Analyte(StrEnum):
+    bone_alp = "bone_alp"
+    ctx = "ctx"
+    cea = "cea"
+    cyfra_21_1 = "cyfra_21_1"
+    calcium = "calcium"
+    creatinine = "creatinine"
+    vitamin_d_25oh = "vitamin_d_25oh"
+
+
+# LOINC code and accepted units per analyte. Confidence as in docs/interop: V verified in a
+# public implementation guide, P plausible (one public table), None: no code asserted.
+LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
+    Analyte.bone_alp: ("1777-2", "P", ("U/L", "µg/L", "ug/L")),
+    Analyte.ctx: ("41171-0", "P", ("ng/L", "pg/mL", "ng/mL")),
+    Analyte.cea: ("2039-6", "V", ("ng/mL", "µg/L", "ug/L")),
+    Analyte.cyfra_21_1: ("25390-6", "V", ("ng/mL", "µg/L", "ug/L")),
+    Analyte.calcium: ("49765-1", "V", ("mmol/L", "mg/dL")),
+    Analyte.creatinine: (None, "-", ("µmol/L", "umol/L", "mg/dL")),
+    Analyte.vitamin_d_25oh: (None, "-", ("ng/mL", "nmol/L")),
+}
+
+
+class LabResult(_Frozen):
+    date: dt.date
+    analyte: Analyte
+    value: float = Field(ge=0)
+    unit: str
+
+    @model_validator(mode="after")
+    def _unit_known(self) -> LabResult:
+        allowed = LAB_CATALOGUE[self.analyte][2]
+        if self.unit not in allowed:
+            raise ValueError(
+                f"unit {self.unit!r} is not accepted for {self.analyte.value}; "
+                f"use one of {', '.join(allowed)}"
+            )
+        return self
+
+    @property
+    def loinc(self) -> str | None:
+        return LAB_CATALOGUE[self.analyte][0]
+
+
+class ClinicalState(StrEnum):
+    improving = "improving"
+    stable = "stable"
+    deteriorating = "deteriorating"
+
+
+class ClinicalStatus(_Frozen):
+    date: dt.date
+    state: ClinicalState
+    ecog: int | None = Field(None, ge=0, le=4)
+    note: str | None = None
+
+
+class Patient(_Frozen):
+    """Identity as entered by the user; bonemet never needs more than a label."""
+
+    label: str | None = None
+    sex: Literal["female", "male", "other", "unknown"] | None = None
+    birth_year: int | None = Field(None, ge=1900, le=2100)
+
+
+class Case(_Frozen):
+    schema_version: Literal["1.0"] = CASE_SCHEMA_VERSION
+    case_id: str = Field(min_length=1, max_length=128)
+    patient: Patient = Patient()
+    cancer: Cancer = Cancer()
+    context: ClinicalContext
+    availability: Availability = Availability()
+    exams: tuple[ImagingExam, ...] = ()
+    treatments: tuple[Treatment, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    clinical_status: tuple[ClinicalStatus, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Case:
+        for what, ids in (("exam", [e.id for e in self.exams]),
+                          ("treatment", [t.id for t in self.treatments])):
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    raise ValueError(f"duplicate {what} id {i!r}")
+                seen.add(i)
+        return self
+
+    def latest_date(self) -> dt.date | None:
+        dates = [e.date for e in self.exams]
+        dates += [d for t in self.treatments for d in (t.start, t.end) if d]
+        dates += [x.date for x in self.labs] + [s.date for s in self.clinical_status]
+        if self.cancer.diagnosis_date:
+            dates.append(self.cancer.diagnosis_date)
+        return max(dates) if dates else None

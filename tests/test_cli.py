@@ -1,0 +1,121 @@
+"""The CLI as a user runs it: a real subprocess, golden outputs, exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+
+from golden import GOLDEN_DIR, ROOT, example_cases
+
+BONEMET = [sys.executable, "-m", "bonemet"]
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*BONEMET, *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=60, env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+
+
+def test_at_least_15_examples_with_goldens() -> None:
+    cases = example_cases()
+    assert len(cases) >= 15
+    assert {p.stem for p in cases} == {p.stem for p in GOLDEN_DIR.glob("*.json")}
+
+
+@pytest.mark.parametrize("case", example_cases(), ids=lambda p: p.stem)
+def test_golden_json_and_schema(case: Path) -> None:
+    result = run("assess", str(case.relative_to(ROOT)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.encode() == (GOLDEN_DIR / f"{case.stem}.json").read_bytes(), (
+        "output differs from golden; run `make golden` and review the diff")
+    schema = orjson.loads(run("schema", "assessment").stdout)
+    jsonschema.Draft202012Validator(schema).validate(orjson.loads(result.stdout))
+
+
+def test_examples_fire_every_imaging_rule_and_every_rating() -> None:
+    fired: set[str] = set()
+    ratings: set[str] = set()
+    for golden in GOLDEN_DIR.glob("*.json"):
+        data = orjson.loads(golden.read_bytes())
+        fired |= {r["rule_id"] for r in data["recommendations"]}
+        ratings |= {r["rating"] for r in data["ratings"]}
+    assert {"NM-01", "NM-02", "NM-03", "NM-04", "NM-05", "NM-07", "NM-09", "NM-10", "NM-11",
+            "NM-12", "NM-13"} <= fired
+    assert ratings == {"usually_appropriate", "may_be_appropriate", "usually_not_appropriate",
+                       "no_criteria_apply"}
+
+
+def test_text_report_in_french() -> None:
+    result = run("assess", "examples/11-response-early.yaml", "--lang", "fr")
+    assert result.returncode == 0
+    assert "Programmer la scintigraphie de contrôle" in result.stdout
+    assert "n'est pas un dispositif médical" in result.stdout
+
+
+def test_case_schema_is_valid_json_schema() -> None:
+    schema = orjson.loads(run("schema", "case").stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert "context" in schema["required"]
+
+
+def test_bad_case_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema_version: '1.0'\ncase_id: x\ncontext: {phase: nope}\n"
+                   "exams: [{id: a, date: 2025-13-01, modality: bone_scan}]\n")
+    result = run("assess", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "context.phase" in result.stderr and "exams[0].date" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [("{not json", "c.json", "malformed json"), ("a: [", "c.yaml", "malformed yaml"),
+     ("- 1\n- 2\n", "c.yaml", "must be a mapping")],
+)
+def test_malformed_files_exit_2(tmp_path: Path, content: str, name: str, expected: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = run("assess", str(path))
+    assert result.returncode == 2 and expected in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_exits_2() -> None:
+    result = run("assess", "does-not-exist.yaml")
+    assert result.returncode == 2 and "cannot read file" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_rule_and_statement_reachable_in_both_languages(lang: str) -> None:
+    from bonemet.kb import default_kb
+
+    kb = default_kb()
+    for rule_id in kb.rules:
+        out = run("kb", "rule", rule_id, "--lang", lang, "--format", "json")
+        assert out.returncode == 0 and orjson.loads(out.stdout)["id"] == rule_id
+    listing = run("kb", "list", "--lang", lang).stdout
+    for statement_id in kb.statements:
+        assert statement_id in listing
+    shown = run("kb", "statement", "F20", "--lang", lang).stdout
+    assert kb.statement("F20").text(lang)[:30] in shown.replace("\n", " ")  # type: ignore[arg-type]
+
+
+def test_kb_ref_and_unknown_ids() -> None:
+    ref = orjson.loads(run("kb", "ref", "31", "--format", "json").stdout)
+    assert ref["year"] == 2009 and "Krüger S" in ref["authors"]
+    assert run("kb", "rule", "NM-99").returncode == 2
+    assert run("kb", "ref", "151").returncode == 2
+    assert "duplicate of: 82" in run("kb", "ref", "83").stdout
+
+
+def test_demo_prints_every_demo_case() -> None:
+    result = run("demo")
+    assert result.returncode == 0
+    for case in example_cases():
+        case_id = orjson.loads((GOLDEN_DIR / f"{case.stem}.json").read_bytes())["case_id"]
+        assert case_id in result.stdout
