@@ -80,7 +80,8 @@ def rule(r: Rule, kb: KnowledgeBase, lang: Lang) -> Panel:
     body.append(r.text(lang) + "\n\n")
     body.append(f"basis: {r.basis}    scenarios: {', '.join(r.scenarios)}\n")
     body.append(f"statements: {', '.join(r.statements)}\n")
-    body.append(f"references: {', '.join(map(str, kb.refs_for(r.id)))}\n")
+    refs = ", ".join(map(str, kb.refs_for(r.id))) or "— (none cited by the chapter for this point)"
+    body.append(f"references: {refs}\n")
     if r.params:
         body.append(f"params: {r.params}\n")
     return Panel(body, title=f"{r.id} — {r.title(lang)}", title_align="left")

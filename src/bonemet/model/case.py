@@ -301,7 +301,7 @@ class Treatment(_Frozen):
 
     def label(self) -> str:
         name = "+".join(self.agents) if self.agents else self.type.value
-        return f"{name} (line {self.line_number})" if self.line_number else name
+        return f"{name} (L{self.line_number})" if self.line_number else name
 
 
 class Analyte(StrEnum):
