@@ -15,14 +15,24 @@ import typer
 from rich.console import Console
 
 from bonemet import render
-from bonemet.api import InputError, assess, load_case, to_json
+from bonemet.api import InputError, Problem, assess, load_case, to_json
+from bonemet.audit.cli import audit_cmd, synth_cmd
+from bonemet.fhir_cli import AsOfOption, PhaseOption, QuestionOption, load_any
+from bonemet.fhir_cli import app as fhir_app
 from bonemet.kb import KnowledgeBaseError, default_kb
 from bonemet.kb.models import Lang
+from bonemet.probability_cli import probability_cmd
+from bonemet.scores.cli import app as score_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Decision support for bone metastases of lung cancer (not a medical device).")
 kb_app = typer.Typer(no_args_is_help=True, help="Browse the knowledge base.")
 app.add_typer(kb_app, name="kb")
+app.add_typer(score_app, name="score")  # bonemet score … (tumour-board scores, docs/scores.md)
+app.command("probability")(probability_cmd)  # post-test probability (docs/probability.md)
+app.add_typer(fhir_app, name="fhir")  # bonemet fhir export (docs/fhir.md)
+app.command("synth")(synth_cmd)  # synthetic FHIR bulk cohort (docs/audit.md)
+app.command("audit")(audit_cmd)  # cohort audit, DuckDB or Spark (docs/audit.md)
 
 _err = Console(stderr=True)
 
@@ -66,20 +76,36 @@ def _write(data: bytes) -> None:
     sys.stdout.flush()
 
 
+class AssessFormat(StrEnum):
+    text = "text"
+    json = "json"
+    fhir = "fhir"
+
+
 @app.command("assess")
 def assess_cmd(
-    case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON)")],
-    format: FormatOption = Format.text,
+    case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON) or FHIR R4 Bundle (JSON)")],
+    format: Annotated[AssessFormat, typer.Option("--format", "-f", help="text, json or fhir "
+                                                 "(GuidanceResponse)")] = AssessFormat.text,
     lang: LangOption = LangOpt.en,
+    phase: PhaseOption = None,
+    as_of: AsOfOption = None,
+    question: QuestionOption = None,
 ) -> None:
     """Assess one case: imaging recommendations and ratings with their rules and references."""
     try:
-        result = assess(load_case(case))
+        loaded = load_any(case, phase and phase.value, as_of, question and question.value)
+        result = assess(loaded)
     except (InputError, KnowledgeBaseError) as exc:
         fail(exc)
         return
-    if format is Format.json:
+    if format is AssessFormat.json:
         _write(to_json(result))
+    elif format is AssessFormat.fhir:
+        from bonemet.fhir import assessment_to_guidance
+
+        _write(orjson.dumps(assessment_to_guidance(result, loaded, lang=Lang_(lang)),
+                            option=orjson.OPT_INDENT_2))
     else:
         render.console().print(render.assessment(result, Lang_(lang)))
 
@@ -97,6 +123,64 @@ def demo_cmd(lang: LangOption = LangOpt.en) -> None:
     for path in demo_cases():
         out.rule(path.name)
         out.print(render.assessment(assess(load_case(path)), Lang_(lang)))
+
+
+@app.command("timeline")
+def timeline_cmd(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Figure file: .svg or .png")],
+    lang: LangOption = LangOpt.en,
+) -> None:
+    """Draw the patient timeline: lines, flare windows, bone scans and their readings, markers."""
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in ("svg", "png"):
+        fail(InputError([Problem("--output", f"unsupported figure format {output.suffix or '(none)'!r}; "
+                                             "use .svg or .png")]))
+        return
+    try:
+        loaded = load_case(case)
+        result = assess(loaded)
+    except (InputError, KnowledgeBaseError) as exc:
+        fail(exc)
+        return
+    from bonemet.report.timeline import render_timeline
+
+    try:
+        output.write_bytes(render_timeline(loaded, result, Lang_(lang), "svg" if suffix == "svg" else "png"))
+    except OSError as exc:
+        fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))
+
+
+@app.command("report")
+def report_cmd(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="summary.pdf or summary.html")],
+    lang: LangOption = LangOpt.en,
+) -> None:
+    """Write the tumour-board (MDT) summary of one case: A4 PDF, or printable HTML."""
+    import datetime as dt
+
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".html", ".htm"):
+        fail(InputError([Problem("--output", f"unsupported format {output.suffix or '(none)'!r}; "
+                                             "use .pdf or .html")]))
+        return
+    try:
+        loaded = load_case(case)
+    except (InputError, KnowledgeBaseError) as exc:
+        fail(exc)
+        return
+    from bonemet.report.summary import summary_html, summary_pdf
+
+    today = dt.date.today()  # the adapter reads the clock; the summary prints it as its date
+    body = (summary_pdf(loaded, Lang_(lang), today) if suffix == ".pdf"
+            else summary_html(loaded, Lang_(lang), today).encode("utf-8"))
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))
+        return
+    _err.print(f"wrote {output}", highlight=False)
 
 
 @app.command("schema")
@@ -170,6 +254,26 @@ def kb_ref(number: int, format: FormatOption = Format.text) -> None:
                             option=orjson.OPT_INDENT_2))
     else:
         render.console().print(render.reference(r))
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    dev: Annotated[bool, typer.Option("--dev", help="Local development: no authentication, "
+                                      "loopback only")] = False,
+    db: Annotated[Path | None, typer.Option(help="SQLite store (default: BONEMET_DB)")] = None,
+    load_demo: Annotated[bool, typer.Option("--load-demo", help="Put the demo cases in the "
+                                            "store first")] = False,
+) -> None:
+    """Serve the HTTP API and the CDS Hooks services (settings: BONEMET_* variables)."""
+    from bonemet.service.serve import ServeError, serve
+
+    try:
+        serve(host, port, dev, db, load_demo)
+    except ServeError as exc:
+        _err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 def _kb():  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from rich.text import Text as RichText
 from bonemet.kb import KnowledgeBase, Lang, Rule, Statement
 from bonemet.kb.models import Reference
 from bonemet.model import Assessment, Rating
+from bonemet.model.followup import FollowUpSection
 
 _RATING_STYLE = {
     Rating.usually_appropriate: "bold green",
@@ -71,6 +72,16 @@ def assessment(a: Assessment, lang: Lang) -> Group:
         parts.append(RichText(t["missing"] + ":", style="bold"))
         for m in a.missing_data:
             parts.append(RichText(f"  - {m.field} ({m.rule_id}): {m.reason(lang)}"))
+    if a.follow_up is not None:
+        parts.append(follow_up(a.follow_up, lang))
+    if a.scores is not None:
+        from bonemet.scores.render import case_scores  # tumour-board scores (docs/scores.md)
+
+        parts.append(case_scores(a.scores, lang))
+    if a.probability is not None:
+        from bonemet.report.probability_view import residual  # docs/probability.md
+
+        parts.append(residual(a.probability, lang))
     parts.append(RichText(a.disclaimer(lang), style="italic dim"))
     return Group(*parts)  # type: ignore[arg-type]
 
@@ -117,3 +128,58 @@ def reference(r: Reference) -> Panel:
 
 def console() -> Console:
     return Console(soft_wrap=False)
+
+
+# --- follow-up bone scans (flare vs progression) -------------------------------------------------
+
+_FOLLOW_UP_WORDS = {
+    "en": {"title": "Follow-up bone scans", "vs": "vs", "from": "from", "month6": "month 6 on",
+           "missing": "missing", "interp": "* interpretation (not stated by the chapter)"},
+    "fr": {"title": "Scintigraphies de suivi", "vs": "vs", "from": "depuis le", "month6": "6e mois le",
+           "missing": "manquant", "interp": "* interprétation (non énoncée par le chapitre)"},
+}
+_CLASS_STYLE = {"progression": "bold red", "progression_likely": "red", "flare_likely": "green",
+                "no_progression": "green", "indeterminate": "yellow"}
+_ARG_MARK = {"favours_flare": ("+", "green"), "favours_progression": ("−", "red"),
+             "neutral": ("=", "dim")}
+
+
+def follow_up(section: FollowUpSection, lang: Lang) -> Group:
+    """Per follow-up scan: comparator, line and its 6-month mark, change, reading, each argument."""
+    from bonemet.kb import default_kb
+
+    labels = default_kb().flare.labels  # type: ignore[union-attr]
+    w = _FOLLOW_UP_WORDS[lang]
+    lines: list[RichText] = [RichText(w["title"], style="bold")]
+    for s in section.scans:
+        head = RichText(f"  {s.scan_id} {s.scan_date}", style="bold")
+        if s.comparator_id:
+            head.append(f"  {w['vs']} {s.comparator_id} {s.comparator_date}")
+        if s.line_label:
+            head.append(f"  · {s.line_label} {w['from']} {s.line_start}, {w['month6']} {s.anniversary}")
+        lines.append(head)
+        if s.classification is None:
+            reason = labels.not_comparable[s.not_comparable](lang) if s.not_comparable else ""
+            lines.append(RichText(f"    {reason}", style="yellow"))
+            continue
+        verdict = RichText("    ")
+        if s.change is not None:
+            verdict.append(f"{labels.change[s.change](lang)} ({labels.timing[s.timing](lang)}) → "
+                           if s.timing else f"{labels.change[s.change](lang)} → ")
+        verdict.append(labels.classification[s.classification](lang) + (" *" if s.interpretation else ""),
+                       style=_CLASS_STYLE[s.classification.value])
+        verdict.append(f"  [{', '.join(s.rule_ids)}]", style="dim")
+        lines.append(verdict)
+        for arg in s.arguments:
+            mark, style = _ARG_MARK[arg.direction.value]
+            line = RichText(f"      {mark} ", style=style)
+            line.append(arg.explanation(lang) + (" *" if arg.interpretation else ""))
+            lines.append(line)
+        if s.missing_arguments:
+            names = ", ".join(dict.fromkeys(m.name.value for m in s.missing_arguments))
+            lines.append(RichText(f"      {w['missing']}: {names}", style="dim"))
+        for warning in s.warnings:
+            lines.append(RichText(f"      ! {warning(lang)}", style="yellow"))
+    if any(s.interpretation or any(a.interpretation for a in s.arguments) for s in section.scans):
+        lines.append(RichText(f"  {w['interp']}", style="dim"))
+    return Group(*lines)

@@ -15,10 +15,13 @@ from bonemet.model.assessment import (
     Scope,
 )
 from bonemet.model.case import Case
+from bonemet.scores.from_case import case_scores
 
 from . import imaging as _imaging  # noqa: F401  (registers the imaging rules)
 from .context import CaseView, view
 from .findings import RULES, Proposal, RuleOutput
+from .flare_rules import follow_up  # also registers NM-06..NM-08 (follow-up scans)
+from .residual import residual_probability
 
 # Most cautious first: when two rules disagree on a modality, the more restrictive one decides.
 _CAUTION = {
@@ -91,4 +94,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         ratings=ratings,
         missing_data=_dedupe(out.missing),
         disclaimer=kb.disclaimer,
+        follow_up=follow_up(v, out).section if v.is_lung else None,
+        scores=case_scores(case, kb),  # tumour-board scores (bonemet.scores), lung or not
+        probability=residual_probability(v, out),  # staging or NM-11: residual probability
     )

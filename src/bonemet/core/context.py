@@ -40,7 +40,7 @@ class CaseView:
     question: Question
     question_explicit: bool
     as_of: dt.date | None
-    exams: tuple[IndexedExam, ...]  # sorted by date, then input order
+    exams: tuple[IndexedExam, ...]  # sorted by date, then id: never by input order
     current_line: tuple[int, Treatment] | None
 
     @property
@@ -73,7 +73,7 @@ def view(case: Case) -> CaseView:
     as_of = case.context.as_of or case.latest_date()
     exams = tuple(
         sorted((IndexedExam(i, e) for i, e in enumerate(case.exams)),
-               key=lambda x: (x.exam.date, x.index))
+               key=lambda x: (x.exam.date, x.exam.id))
     )
     return CaseView(
         case=case,

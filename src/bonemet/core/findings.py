@@ -40,6 +40,8 @@ class RuleOutput:
     recommendations: list[Recommendation] = field(default_factory=list)
     proposals: list[Proposal] = field(default_factory=list)
     missing: list[MissingData] = field(default_factory=list)
+    # Results several rules share within one assessment (computed once by the first rule needing them).
+    memo: dict[str, object] = field(default_factory=dict)
 
     def recommend(
         self, rule_id: str, action: Action, subject: str, message: str | Text, *,

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
+from bonemet.kb.flare import FlareParams, parse_flare_params
 from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement, Text
+from bonemet.kb.performance import PerformanceTable, PerformanceTableError, load_performance
+
+if TYPE_CHECKING:
+    from bonemet.scores.tables import ScoreTable
 
 
 class KnowledgeBaseError(ValueError):
@@ -32,6 +37,9 @@ class KnowledgeBase:
     rules: dict[str, Rule]
     references: dict[int, Reference]
     rule_refs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    flare: FlareParams | None = None  # follow-up scan interpreter (flare.yaml), when listed
+    performance: PerformanceTable | None = None  # test-performance table (performance.yaml), when listed
+    scores: dict[str, ScoreTable] = field(default_factory=dict)  # tumour-board scores (scores/*.yaml)
 
     @property
     def version(self) -> str:
@@ -116,6 +124,21 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         )
         numbers = {n for s in rule.statements if s in st for n in st[s].refs} | set(rule.extra_refs)
         rule_refs[rule.id] = tuple(sorted(numbers))
+    flare = None
+    if "flare" in files:
+        flare = parse_flare_params(_read(directory / files["flare"]), problems)
+        problems.extend(f"flare.yaml: unknown statement {s!r}"
+                        for s in sorted(flare.statement_ids() if flare else ()) if s not in st)
+    from bonemet.scores.tables import load_score_tables  # late: scores.tables imports kb.models
+
+    scores = (load_score_tables(directory / "scores", refs, problems)
+              if (directory / "scores").is_dir() else {})
+    performance = None
+    if "performance" in files:
+        try:
+            performance = load_performance(directory / files["performance"], refs.keys(), st.keys())
+        except PerformanceTableError as exc:
+            problems.extend(f"performance.yaml: {p}" for p in exc.problems)
     try:
         info = KnowledgeBaseInfo(name=manifest["name"], version=str(manifest["version"]))
         title = Text.model_validate(manifest["title"])
@@ -126,7 +149,8 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
         info=info, title=title, disclaimer=disclaimer, statements=st,
-        rules={r.id: r for r in rules}, references=refs, rule_refs=rule_refs,
+        rules={r.id: r for r in rules}, references=refs, rule_refs=rule_refs, flare=flare,
+        scores=scores, performance=performance,
     )
 
 

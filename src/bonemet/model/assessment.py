@@ -10,8 +10,12 @@ from pydantic import BaseModel, ConfigDict
 
 from bonemet.kb.models import KnowledgeBaseInfo, Text
 from bonemet.model.case import Question
+from bonemet.model.followup import FollowUpSection
+from bonemet.model.probability import ResidualProbability
+from bonemet.scores.result import CaseScores
 
-ASSESSMENT_SCHEMA_VERSION: Literal["1.0"] = "1.0"
+# 1.1: optional `follow_up` section (follow-up bone scans, flare vs progression; docs/flare.md).
+ASSESSMENT_SCHEMA_VERSION: Literal["1.1"] = "1.1"
 
 
 class _Frozen(BaseModel):
@@ -100,7 +104,7 @@ class Scope(_Frozen):
 
 
 class Assessment(_Frozen):
-    schema_version: Literal["1.0"] = ASSESSMENT_SCHEMA_VERSION
+    schema_version: Literal["1.1"] = ASSESSMENT_SCHEMA_VERSION
     case_id: str
     as_of: dt.date | None
     question: Question
@@ -112,6 +116,9 @@ class Assessment(_Frozen):
     ratings: tuple[ModalityRating, ...]
     missing_data: tuple[MissingData, ...]
     disclaimer: Text
+    follow_up: FollowUpSection | None = None  # schema 1.1
+    scores: CaseScores | None = None  # schema 1.1: tumour-board scores the case asks for (docs/scores.md)
+    probability: ResidualProbability | None = None  # schema 1.1: residual probability (docs/probability.md)
 
     def rating_of(self, modality: RatedModality) -> ModalityRating:
         return next(r for r in self.ratings if r.modality is modality)

@@ -13,6 +13,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bonemet.model.score_inputs import (
+    BilskyGrade,
+    HarringtonInputs,
+    MirelsInputs,
+    PatientScoreInputs,
+    SinsInputs,
+    score_site_problems,
+)
+
 CASE_SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 
@@ -193,6 +202,19 @@ class Lesion(_Frozen):
     phenotype: Phenotype | None = None
     irradiated: bool = Field(False, description="The site received radiotherapy")
     suspicious: bool | None = Field(None, description="Read as suspicious on this exam")
+    # Tumour-board score inputs (bonemet.scores), each only for the sites its score applies to.
+    mirels: MirelsInputs | None = Field(None, description="Long-bone lesion: Mirels inputs")
+    sins: SinsInputs | None = Field(None, description="Spinal lesion: SINS inputs")
+    bilsky: BilskyGrade | None = Field(None, description="Spinal lesion: Bilsky ESCC grade")
+    harrington: HarringtonInputs | None = Field(None, description="Acetabular lesion: Harrington")
+
+    @model_validator(mode="after")
+    def _scores_fit_site(self) -> Lesion:
+        problems = score_site_problems(self.site.value, mirels=self.mirels, sins=self.sins,
+                                       bilsky=self.bilsky, harrington=self.harrington)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class RadiographFinding(StrEnum):
@@ -205,6 +227,18 @@ class MriFinding(StrEnum):
     infiltration_regressing = "infiltration_regressing"
     infiltration_progressing = "infiltration_progressing"
     stable = "stable"
+
+
+class Indication(StrEnum):
+    """Why an exam was requested, as recorded at its own date (cohort audit of NM-04; docs/audit.md).
+
+    `context.new_bone_pain`/`question_text` describe the decision being made now; this field keeps
+    the reason of each past exam so that an audit can judge every exam at its own date.
+    """
+
+    routine = "routine"  # scheduled surveillance: no new bone pain, no specific question
+    new_bone_pain = "new_bone_pain"
+    specific_question = "specific_question"
 
 
 class ImagingExam(_Frozen):
@@ -226,6 +260,9 @@ class ImagingExam(_Frozen):
     target_site: SkeletalSite | None = Field(None, description="Region imaged by a targeted exam")
     radiograph_finding: RadiographFinding | None = None
     mri_finding: MriFinding | None = None
+    indication: Indication | None = Field(
+        None, description="Reason recorded with the request (audit of past exams); None: not recorded"
+    )
 
     @model_validator(mode="after")
     def _modality_specific_fields(self) -> ImagingExam:
@@ -380,6 +417,9 @@ class Case(_Frozen):
     treatments: tuple[Treatment, ...] = ()
     labs: tuple[LabResult, ...] = ()
     clinical_status: tuple[ClinicalStatus, ...] = ()
+    score_inputs: PatientScoreInputs | None = Field(
+        None, description="Patient-level inputs of Tokuhashi, Tomita, Frankel/ASIA (asks for these scores)"
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Case:

@@ -11,7 +11,7 @@ from bonemet.model.case import CASE_SCHEMA_VERSION, Case
 def json_schema(name: Literal["case", "assessment"] | str) -> dict[str, Any]:
     if name == "case":
         schema = Case.model_json_schema()
-        version = CASE_SCHEMA_VERSION
+        version: str = CASE_SCHEMA_VERSION
     elif name == "assessment":
         schema = Assessment.model_json_schema(mode="serialization")
         version = ASSESSMENT_SCHEMA_VERSION

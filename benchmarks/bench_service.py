@@ -1,0 +1,206 @@
+"""CDS Hooks `order-select` under load, beside a trivial JSON endpoint of the same server.
+
+    .venv/bin/python benchmarks/bench_service.py [--duration 60] [--connections 32]
+                                                 [--out benchmarks/results/service.json]
+
+Starts `bonemet serve --dev` (one uvicorn worker, loopback) in a subprocess, then runs `wrk` (Debian
+package `wrk`: `apt-get install -y wrk`) against `GET /health` and against `POST
+/cds-services/bonemet-imaging-order` (order-select, a draft bone-scan order, 50-resource prefetch),
+one after the other in the same server process, each after a short warm-up. Prints throughput, the
+ratio, p50/p99 latency and errors; writes them as JSON.
+
+Targets (docs/performance.md): order-select throughput >= 1/3 of the trivial endpoint's, p99 <= 25 ms,
+0 errors. Development mode means no JWT check: with `jti` replay protection a load generator cannot
+replay one token (the cost of verification is measured separately in the same JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "service"))
+
+from hooks import order_select_request  # noqa: E402  (test helper shared with the benchmark)
+
+_LUA = """
+local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+wrk.body = f:read("*a")
+f:close()
+wrk.method = os.getenv("BENCH_METHOD")
+wrk.headers["Content-Type"] = "application/json"
+local non2xx = 0
+response = function(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"errors_connect":%d,"errors_read":%d,"errors_write":%d,"errors_status":%d,' ..
+    '"errors_timeout":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wrk(url: str, method: str, body: Path, seconds: int, connections: int, lua: Path) -> dict[str, Any]:
+    env = {**os.environ, "BENCH_BODY": str(body), "BENCH_METHOD": method}
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(lua), url],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+    stats: dict[str, Any] = json.loads(line[6:])
+    stats["rps"] = round(stats["requests"] / (stats["duration_us"] / 1e6), 1)
+    stats["errors"] = sum(v for k, v in stats.items() if k.startswith("errors_"))
+    return stats
+
+
+def _jwt_cost_us(rounds: int = 300) -> float:
+    """Median cost of verifying one ES384 client JWT (signature, claims, jti insert)."""
+    import asyncio
+    import uuid
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    from bonemet.service.auth import Authenticator
+    from bonemet.service.config import Settings
+    from bonemet.service.store import Store
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    jwk = {**json.loads(ECAlgorithm.to_jwk(key.public_key())), "kid": "k", "alg": "ES384"}
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(db_path=Path(tmp) / "s.sqlite3", iss_allowlist=("https://ehr",),
+                            jwks={"keys": [jwk]})
+        auth = Authenticator(settings, Store(settings.db_path))
+        aud = "http://127.0.0.1/cds-services/x"
+        now = int(time.time())
+        tokens = [jwt.encode({"iss": "https://ehr", "aud": aud, "exp": now + 600, "iat": now,
+                              "jti": str(uuid.uuid4())}, key, algorithm="ES384",
+                             headers={"kid": "k"}) for _ in range(rounds)]
+
+        async def run() -> list[float]:
+            times = []
+            for t in tokens:
+                t0 = time.perf_counter()
+                await auth.verify(f"Bearer {t}", (aud,))
+                times.append((time.perf_counter() - t0) * 1e6)
+            return times
+
+        times = sorted(asyncio.run(run()))
+    return round(times[len(times) // 2], 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=60, help="seconds per endpoint")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "service.json")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: run `apt-get install -y wrk` (Debian package) and retry")
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    request = order_select_request(resources=50)
+    n_resources = sum(len(v.get("entry", [])) if v.get("resourceType") == "Bundle" else 1
+                      for v in request["prefetch"].values() if v)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        body = tmpdir / "order-select.json"
+        body.write_text(json.dumps(request))
+        empty = tmpdir / "empty"
+        empty.write_text("")
+        lua = tmpdir / "bench.lua"
+        lua.write_text(_LUA)
+        log = (tmpdir / "server.log").open("w")  # a file, not a pipe: a full pipe would block it
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bonemet", "serve", "--dev", "--port", str(port),
+             "--db", str(tmpdir / "bench.sqlite3")],
+            stdout=subprocess.DEVNULL, stderr=log, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    sys.exit(f"server did not start: {(tmpdir / 'server.log').read_text()}")
+                time.sleep(0.1)
+            check = httpx.post(f"{base}/cds-services/bonemet-imaging-order", json=request, timeout=10)
+            check.raise_for_status()
+            cards = check.json()["cards"]
+            order_url = f"{base}/cds-services/bonemet-imaging-order"
+            _wrk(f"{base}/health", "GET", empty, args.warmup, args.connections, lua)
+            trivial = _wrk(f"{base}/health", "GET", empty, args.duration, args.connections, lua)
+            _wrk(order_url, "POST", body, args.warmup, args.connections, lua)
+            order = _wrk(order_url, "POST", body, args.duration, args.connections, lua)
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+            errors_logged = (tmpdir / "server.log").read_text().count("unexpected error")
+    ratio = round(order["rps"] / trivial["rps"], 3)
+    result = {
+        "benchmark": "CDS Hooks order-select with a 50-resource prefetch vs GET /health",
+        "command": f"python benchmarks/bench_service.py --duration {args.duration}",
+        "python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
+        "server": "bonemet serve --dev (1 uvicorn worker, uvloop/httptools)",
+        "load": f"wrk -t1 -c{args.connections} -d{args.duration}s (after {args.warmup}s warm-up)",
+        "prefetch_resources": n_resources, "request_bytes": body_size(request),
+        "cards_per_response": len(cards),
+        "trivial": trivial, "order_select": order, "throughput_ratio": ratio,
+        "server_unexpected_errors_logged": errors_logged,
+        "jwt_verification_median_us": _jwt_cost_us(),
+        "targets": {"throughput_ratio_min": 0.333, "p99_ms_max": 25, "errors": 0},
+        "met": {"throughput_ratio": ratio >= 1 / 3, "p99": order["p99_us"] <= 25_000,
+                "errors": order["errors"] == 0 and trivial["errors"] == 0},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"trivial GET /health : {trivial['rps']:8.0f} req/s  p50 {trivial['p50_us'] / 1000:5.1f} ms  "
+          f"p99 {trivial['p99_us'] / 1000:5.1f} ms  errors {trivial['errors']}")
+    print(f"order-select (50 r.): {order['rps']:8.0f} req/s  p50 {order['p50_us'] / 1000:5.1f} ms  "
+          f"p99 {order['p99_us'] / 1000:5.1f} ms  errors {order['errors']}")
+    print(f"throughput ratio {ratio:.3f} (target >= 0.333), p99 {order['p99_us'] / 1000:.1f} ms "
+          f"(target <= 25), errors {order['errors']} (target 0); JWT verification "
+          f"{result['jwt_verification_median_us']} µs   → {args.out}")
+
+
+def body_size(request: dict[str, Any]) -> int:
+    return len(json.dumps(request).encode())
+
+
+if __name__ == "__main__":
+    main()

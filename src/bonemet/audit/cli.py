@@ -1,0 +1,99 @@
+"""`bonemet synth` and `bonemet audit` (registered in bonemet/cli.py). Thin adapters over synth/run."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bonemet.api import InputError, Problem
+
+_out = Console(stderr=True)
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def _fail(exc: InputError) -> None:
+    from bonemet.cli import fail
+
+    fail(exc)
+
+
+def synth_cmd(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Directory for the NDJSON files")],
+    patients: Annotated[int, typer.Option("--patients", "-n", help="Number of patients")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Generator processes (output is the same)")] = 2,
+) -> None:
+    """Synthetic FHIR R4 bulk cohort (NDJSON per resource type) with deliberate guideline deviations and
+    its ground truth (ground_truth.ndjson). Distributions and rates: docs/audit.md (synthetic choices)."""
+    from bonemet.audit.engine import progress_bar
+    from bonemet.audit.synth import write_cohort
+
+    if patients < 1:
+        _fail(InputError([Problem("--patients", "must be at least 1")]))
+    if out.exists() and not out.is_dir():
+        _fail(InputError([Problem("--out", f"{out} exists and is not a directory")]))
+    t0 = time.perf_counter()
+    with progress_bar(patients, "generating") as advance:
+        counts = write_cohort(out, patients, seed, workers=workers, progress=advance)
+    _out.print(
+        f"{patients} patients, {sum(counts.values())} lines in {len(counts)} files → {out} "
+        f"({time.perf_counter() - t0:.1f} s)",
+        highlight=False,
+    )
+
+
+def audit_cmd(
+    directory: Annotated[Path, typer.Argument(help="Directory of FHIR bulk NDJSON files")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory (replaced atomically)")],
+    engine: Annotated[
+        EngineName, typer.Option("--engine", help="duckdb (default) or spark")
+    ] = EngineName.duckdb,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes for the per-patient core (0: auto)")
+    ] = 0,
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL")] = "local[*]",
+) -> None:
+    """Guideline adherence over a cohort: indicators NM-01, NM-03, NM-04, NM-05, NM-07/08, NM-09 with
+    numerator, denominator, rate and Wilson 95% CI, by year and site; Parquet, CSV, JSON, HTML."""
+    from bonemet.audit.run import run_audit
+
+    if engine is EngineName.spark:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            _fail(
+                InputError(
+                    [Problem("--engine", "spark needs the optional extra: pip install 'bonemet[spark]'")]
+                )
+            )
+    try:
+        summary = run_audit(
+            directory, out, engine=engine.value, workers=workers or None, spark_master=spark_master
+        )
+    except InputError as exc:
+        _fail(exc)
+        return
+    p = summary["patients"]
+    _out.print(
+        f"{p['total']} patients ({p['in_scope']} in scope, {p['out_of_scope']} out of scope, "
+        f"{p['not_assessable']} not assessable); issues {summary['issues']['by_kind'] or 'none'}; "
+        f"{summary['seconds']['total']:.1f} s → {out}",
+        highlight=False,
+    )
+    for r in summary["indicators_table"]:
+        if r["breakdown"] == "all":
+            rate = "–" if r["rate"] is None else f"{100 * r['rate']:.1f}%"
+            _out.print(
+                f"  {r['rule_ids']:<12} {r['indicator']:<42} "
+                f"{r['numerator']:>6}/{r['denominator']:<6} {rate}",
+                highlight=False,
+            )

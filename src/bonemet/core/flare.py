@@ -1,0 +1,668 @@
+"""Follow-up bone scans under treatment: flare or progression (rules NM-05..NM-08). Pure.
+
+For each follow-up bone scan (planar or SPECT-CT) the interpreter finds the current systemic line
+(latest start on or before the scan), the comparator (the previous scan: on the same line, else the
+baseline before the line), the line's 6-month anniversary, and the change. An increase on or after
+the anniversary is progression (NM-06); before it, the body of evidence decides (NM-07), and flare
+is never a reason to switch on the scan alone (NM-08).
+
+Everything is ordered by date then id, never by input position, so the reading does not depend on
+the order of the case's lists. Only data dated on or before the decision date is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bonemet.kb.flare import ArgumentSpec, FlareParams, MarkerThreshold, Window
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.kb.models import Text
+from bonemet.model.assessment import Action
+from bonemet.model.case import (
+    Analyte,
+    Case,
+    Change,
+    ClinicalState,
+    ImagingExam,
+    LabResult,
+    Modality,
+    MriFinding,
+    Purpose,
+    RadiographFinding,
+    Result,
+    Treatment,
+    TreatmentType,
+)
+from bonemet.model.followup import (
+    Advice,
+    Argument,
+    ArgumentName,
+    ChangeSource,
+    Classification,
+    ComparatorRole,
+    Direction,
+    FollowUpSection,
+    MarkerThresholdUsed,
+    MissingArgument,
+    MissingItem,
+    NotComparable,
+    Observation,
+    ScanReading,
+    Timing,
+)
+
+from .dates import add_months
+
+BONE_SCANS = frozenset({Modality.bone_scan, Modality.spect_ct})
+INCREASE = frozenset({Change.more_foci, Change.more_intense})
+_ANTIRESORPTIVES = frozenset({TreatmentType.zoledronic_acid, TreatmentType.denosumab})
+_FOLLOW_UP_PURPOSES = frozenset({Purpose.follow_up, Purpose.response_assessment})
+
+# Which way each recorded finding points (F21, F22; MRI progression and markers: see flare.yaml).
+_CLINICAL = {ClinicalState.improving: Direction.favours_flare,
+             ClinicalState.deteriorating: Direction.favours_progression,
+             ClinicalState.stable: Direction.neutral}
+_RADIOGRAPH = {RadiographFinding.recalcification: Direction.favours_flare,
+               RadiographFinding.worsening_osteolysis: Direction.favours_progression,
+               RadiographFinding.stable: Direction.neutral}
+_MRI = {MriFinding.infiltration_regressing: Direction.favours_flare,
+        MriFinding.infiltration_progressing: Direction.favours_progression,
+        MriFinding.stable: Direction.neutral}
+_TREND_DIRECTION = {"falling": Direction.favours_flare, "rising": Direction.favours_progression,
+                    "stable": Direction.neutral}
+_MISSING_FIELD = {
+    ArgumentName.clinical_status: "clinical_status[]",
+    ArgumentName.radiograph: "exams[].radiograph_finding",
+    ArgumentName.mri: "exams[].mri_finding",
+    ArgumentName.cea: "labs[].cea",
+    ArgumentName.cyfra_21_1: "labs[].cyfra_21_1",
+    ArgumentName.bone_marker_kinetics: "labs[].ctx",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Emission:
+    """A recommendation the rules module turns into a `Recommendation` (same text as the advice)."""
+
+    scan_id: str
+    rule_id: str
+    action: Action
+    text: Text
+    interpretation: bool = False
+    rate_targeted_mri: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpResult:
+    section: FollowUpSection | None
+    emissions: tuple[Emission, ...]
+    missing: tuple[tuple[str, str, Text], ...]  # (rule id, field, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    index: int
+    exam: ImagingExam
+
+    @property
+    def path(self) -> str:
+        return f"exams[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    index: int
+    treatment: Treatment
+    start: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class _Trend:
+    analyte: Analyte
+    before: tuple[int, LabResult]
+    after: tuple[int, LabResult]
+    change_pct: float | None  # None when the baseline is zero
+    trend: str  # rising / falling / stable
+    threshold: MarkerThreshold
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeline:
+    """The dated, decision-date-filtered parts of a case the interpreter reads."""
+
+    case: Case
+    as_of: dt.date | None
+    scans: tuple[_Scan, ...]
+    lines: tuple[_Line, ...]
+    undated_lines: tuple[int, ...]
+
+    def usable(self, date: dt.date) -> bool:
+        return self.as_of is None or date <= self.as_of
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _text(en: str, fr: str) -> Text:
+    return Text(en=en, fr=fr)
+
+
+def _fill(template: Text, **values: str | Text) -> Text:
+    """Fill a bilingual template with values that may themselves be bilingual."""
+    en = {k: v.en if isinstance(v, Text) else v for k, v in values.items()}
+    fr = {k: v.fr if isinstance(v, Text) else v for k, v in values.items()}
+    return _text(template.en.format(**en), template.fr.format(**fr))
+
+
+def _join(parts: Sequence[Text], sep: str = "; ") -> Text:
+    return _text(sep.join(p.en for p in parts), sep.join(p.fr for p in parts))
+
+
+def _in_window(date: dt.date, centre: dt.date, window: Window) -> bool:
+    return centre - dt.timedelta(days=window.days_before) <= date <= centre + dt.timedelta(
+        days=window.days_after)
+
+
+def _nearest(candidates: list[tuple[dt.date, str, int]], centre: dt.date) -> int | None:
+    """Index of the candidate closest to `centre`; ties go to the earlier date, then the content
+    (never the input position, so the choice does not depend on the order of the case's lists)."""
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (abs((c[0] - centre).days), c[0], c[1]))[2]
+
+
+def _line_label(line: _Line) -> str:
+    return line.treatment.label()
+
+
+def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
+    def usable(date: dt.date) -> bool:
+        return as_of is None or date <= as_of
+
+    scans = sorted(
+        (_Scan(i, e) for i, e in enumerate(case.exams) if e.modality in BONE_SCANS and usable(e.date)),
+        # Planar first on a given day: a same-day SPECT-CT refines it and is not a new time point.
+        key=lambda s: (s.exam.date, s.exam.modality is not Modality.bone_scan, s.exam.id),
+    )
+    lines = tuple(
+        _Line(i, t, t.start) for i, t in enumerate(case.treatments)
+        if t.is_systemic_line and t.start is not None and usable(t.start)
+    )
+    undated = tuple(i for i, t in enumerate(case.treatments) if t.is_systemic_line and t.start is None)
+    return _Timeline(case, as_of, tuple(scans), lines, undated)
+
+
+def _line_at(tl: _Timeline, date: dt.date) -> _Line | None:
+    candidates = [ln for ln in tl.lines if ln.start <= date]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda ln: (ln.start, ln.treatment.line_number or 0, ln.treatment.id))
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+def _spec(params: FlareParams, name: ArgumentName) -> ArgumentSpec:
+    return params.argument(name)
+
+
+def _argument(params: FlareParams, name: ArgumentName, direction: Direction,
+              observations: tuple[Observation, ...], explanation: Text, *,
+              change_pct: dict[str, float] | None = None,
+              threshold_pct: dict[str, float] | None = None, force_interpretation: bool = False,
+              ) -> Argument:
+    spec = _spec(params, name)
+    return Argument(
+        name=name, direction=direction, observations=observations,
+        change_pct=change_pct or {}, threshold_pct=threshold_pct or {},
+        interpretation=force_interpretation or spec.is_interpretation(direction),
+        statement_ids=spec.statements, explanation=explanation,
+    )
+
+
+def _clinical(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan) -> Argument | None:
+    window = params.windows.clinical_status
+    candidates = [
+        (s.date, f"{s.state.value}|{s.ecog}|{s.note}", i) for i, s in enumerate(tl.case.clinical_status)
+        if tl.usable(s.date) and s.date > comparator.exam.date
+        and _in_window(s.date, scan.exam.date, window)
+    ]
+    chosen = _nearest(candidates, scan.exam.date)
+    if chosen is None:
+        return None
+    status = tl.case.clinical_status[chosen]
+    labels = params.labels
+    obs = Observation(path=f"clinical_status[{chosen}]", date=status.date, value=status.state.value)
+    direction = _CLINICAL[status.state]
+    explanation = _fill(Text(en="{label} on {date}: {value}", fr="{label} le {date} : {value}"),
+                        label=_spec(params, ArgumentName.clinical_status).label,
+                        date=status.date.isoformat(), value=labels.values[status.state.value])
+    return _argument(params, ArgumentName.clinical_status, direction, (obs,), explanation)
+
+
+def _imaging_argument(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan,
+                      name: ArgumentName) -> Argument | None:
+    """Radiographs or MRI after the comparator: concordant findings point one way, mixed ones not."""
+    window = params.windows.radiograph if name is ArgumentName.radiograph else params.windows.mri
+    found: list[tuple[int, ImagingExam, str, Direction]] = []
+    for i, e in enumerate(tl.case.exams):
+        if not tl.usable(e.date) or e.date <= comparator.exam.date:
+            continue
+        if not _in_window(e.date, scan.exam.date, window):
+            continue
+        if name is ArgumentName.radiograph and e.radiograph_finding is not None:
+            found.append((i, e, e.radiograph_finding.value, _RADIOGRAPH[e.radiograph_finding]))
+        elif name is ArgumentName.mri and e.mri_finding is not None:
+            found.append((i, e, e.mri_finding.value, _MRI[e.mri_finding]))
+    if not found:
+        return None
+    found.sort(key=lambda f: (f[1].date, f[1].id))
+    pointing = {d for *_, d in found if d is not Direction.neutral}
+    direction = pointing.pop() if len(pointing) == 1 else Direction.neutral
+    labels = params.labels
+    observations = tuple(Observation(path=f"exams[{i}]", date=e.date, value=value)
+                         for i, e, value, _ in found)
+    parts = [_fill(Text(en="{date}: {value}", fr="{date} : {value}"), date=e.date.isoformat(),
+                   value=labels.values[value]) for _, e, value, _ in found]
+    body = _join(parts)
+    if len(pointing) > 1 or (len(found) > 1 and direction is Direction.neutral and pointing):
+        body = _fill(Text(en="{body} ({mixed})", fr="{body} ({mixed})"), body=body,
+                     mixed=labels.values["mixed"])
+    explanation = _fill(Text(en="{label}: {body}", fr="{label} : {body}"),
+                        label=_spec(params, name).label, body=body)
+    return _argument(params, name, direction, observations, explanation)
+
+
+def _to_common_unit(threshold: MarkerThreshold, a: LabResult, b: LabResult) -> tuple[float, float] | None:
+    if a.unit == b.unit:
+        return a.value, b.value
+    if a.unit in threshold.units and b.unit in threshold.units:
+        return a.value * threshold.units[a.unit], b.value * threshold.units[b.unit]
+    return None
+
+
+def _trend(tl: _Timeline, params: FlareParams, analyte: Analyte, scan: _Scan, comparator: _Scan,
+           line: _Line, role: ComparatorRole) -> _Trend | str:
+    """The marker's change from the comparator to the scan, or the reason it cannot be computed."""
+    threshold = params.marker(analyte)
+    labs = [(i, x) for i, x in enumerate(tl.case.labs) if x.analyte is analyte and tl.usable(x.date)]
+    baseline_candidates = [
+        (x.date, f"{x.unit}|{x.value!r}", i) for i, x in labs
+        if _in_window(x.date, comparator.exam.date, params.windows.marker_baseline)
+        and (role is ComparatorRole.same_line or x.date <= line.start)
+    ]
+    b = _nearest(baseline_candidates, comparator.exam.date)
+    if b is None:
+        return "baseline"
+    before = tl.case.labs[b]
+    follow_candidates = [
+        (x.date, f"{x.unit}|{x.value!r}", i) for i, x in labs
+        if x.date > before.date and x.date > comparator.exam.date
+        and _in_window(x.date, scan.exam.date, params.windows.marker_follow_up)
+    ]
+    a = _nearest(follow_candidates, scan.exam.date)
+    if a is None:
+        return "follow_up"
+    after = tl.case.labs[a]
+    values = _to_common_unit(threshold, before, after)
+    if values is None:
+        return "units"
+    v0, v1 = values
+    lsc = threshold.least_significant_change_pct
+    if v0 == 0:
+        pct = None if v1 > 0 else 0.0
+        trend = "rising" if v1 > 0 else "stable"
+    else:
+        pct = round((v1 - v0) / v0 * 100, 9)  # rounding keeps exact boundaries exact (25.0 not 25.000…1)
+        trend = "rising" if pct > lsc else "falling" if pct < -lsc else "stable"
+    return _Trend(analyte, (b, before), (a, after), pct, trend, threshold)
+
+
+
+_MARKER_NAMES = {
+    Analyte.bone_alp: Text(en="bone ALP", fr="PAL osseuses"),
+    Analyte.ctx: Text(en="CTX", fr="CTX"),
+    Analyte.cea: Text(en="CEA", fr="ACE"),
+    Analyte.cyfra_21_1: Text(en="CYFRA 21-1", fr="CYFRA 21-1"),
+}
+
+
+def _trend_text(trend: _Trend, params: FlareParams) -> Text:
+    (_, before), (_, after) = trend.before, trend.after
+    pct = "n/a" if trend.change_pct is None else f"{trend.change_pct:+.1f}%"
+    lsc = f"{trend.threshold.least_significant_change_pct:g}"
+    name, label = _MARKER_NAMES[trend.analyte], params.labels.values[trend.trend]
+    values = (f"{before.value:g} {before.unit} ({before.date}) → "
+              f"{after.value:g} {after.unit} ({after.date})")
+    return _text(f"{name.en} {values}, {pct} (least significant change ±{lsc}%): {label.en}",
+                 f"{name.fr} {values}, {pct} (variation minimale significative ±{lsc} %) : {label.fr}")
+
+
+def _trend_observations(trend: _Trend) -> tuple[Observation, ...]:
+    return tuple(Observation(path=f"labs[{i}]", date=x.date, value=x.value, unit=x.unit)
+                 for i, x in (trend.before, trend.after))
+
+
+def _trend_numbers(trends: Sequence[_Trend]) -> tuple[dict[str, float], dict[str, float]]:
+    change = {t.analyte.value: t.change_pct for t in trends if t.change_pct is not None}
+    threshold = {t.analyte.value: t.threshold.least_significant_change_pct for t in trends}
+    return change, threshold
+
+
+def _tumour_marker(tl: _Timeline, params: FlareParams, analyte: Analyte, scan: _Scan,
+                   comparator: _Scan, line: _Line, role: ComparatorRole) -> Argument | str:
+    trend = _trend(tl, params, analyte, scan, comparator, line, role)
+    if isinstance(trend, str):
+        return trend
+    change, threshold = _trend_numbers([trend])
+    return _argument(params, ArgumentName(analyte.value), _TREND_DIRECTION[trend.trend],
+                     _trend_observations(trend), _trend_text(trend, params),
+                     change_pct=change, threshold_pct=threshold)
+
+
+def _antiresorptive_between(tl: _Timeline, start: dt.date, end: dt.date) -> Treatment | None:
+    for t in sorted(tl.case.treatments, key=lambda t: (t.start or dt.date.min, t.id)):
+        if t.type in _ANTIRESORPTIVES and t.start is not None and start < t.start <= end:
+            return t
+    return None
+
+
+def _bone_markers(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan, line: _Line,
+                  role: ComparatorRole) -> tuple[Argument | None, bool]:
+    """Formation (bone ALP) and resorption (CTX) kinetics; second value: bone ALP pair missing.
+
+    Usual reading (an interpretation, see flare.yaml): resorption rising weighs for progression;
+    formation rising while resorption falls weighs for flare; anything else is neutral.
+    """
+    ctx = _trend(tl, params, Analyte.ctx, scan, comparator, line, role)
+    alp = _trend(tl, params, Analyte.bone_alp, scan, comparator, line, role)
+    alp_missing = isinstance(alp, str)
+    if isinstance(ctx, str):
+        return None, alp_missing
+    trends = [ctx] if isinstance(alp, str) else [alp, ctx]
+    parts = [_trend_text(t, params) for t in trends]
+    direction = Direction.neutral
+    if ctx.trend == "rising":
+        direction = Direction.favours_progression
+    elif ctx.trend == "falling" and not isinstance(alp, str) and alp.trend == "rising":
+        direction = Direction.favours_flare
+        drug = _antiresorptive_between(tl, ctx.before[1].date, ctx.after[1].date)
+        if drug is not None and params.antiresorptive_confounds_resorption_fall.value:
+            direction = Direction.neutral
+            parts.append(_fill(Text(en="{why} ({drug}, {date})", fr="{why} ({drug}, {date})"),
+                               why=params.labels.values["confounded"], drug=drug.label(),
+                               date=(drug.start or ctx.after[1].date).isoformat()))
+    change, threshold = _trend_numbers(trends)
+    observations = tuple(o for t in trends for o in _trend_observations(t))
+    explanation = _fill(Text(en="{label}: {body}", fr="{label} : {body}"),
+                        label=_spec(params, ArgumentName.bone_marker_kinetics).label, body=_join(parts))
+    # The marker pattern itself is the project's reading, whichever way it points.
+    arg = _argument(params, ArgumentName.bone_marker_kinetics, direction, observations, explanation,
+                    change_pct=change, threshold_pct=threshold, force_interpretation=True)
+    return arg, alp_missing
+
+
+def _evidence(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan, line: _Line,
+              role: ComparatorRole) -> tuple[tuple[Argument, ...], tuple[MissingArgument, ...]]:
+    found: dict[ArgumentName, Argument] = {}
+    missing: list[MissingArgument] = []
+    clinical = _clinical(tl, params, scan, comparator)
+    if clinical:
+        found[ArgumentName.clinical_status] = clinical
+    for name in (ArgumentName.radiograph, ArgumentName.mri):
+        arg = _imaging_argument(tl, params, scan, comparator, name)
+        if arg:
+            found[name] = arg
+    for analyte in (Analyte.cea, Analyte.cyfra_21_1):
+        result = _tumour_marker(tl, params, analyte, scan, comparator, line, role)
+        if isinstance(result, Argument):
+            found[result.name] = result
+    bone, alp_missing = _bone_markers(tl, params, scan, comparator, line, role)
+    if bone:
+        found[ArgumentName.bone_marker_kinetics] = bone
+    for name in ArgumentName:
+        if name not in found:
+            spec = _spec(params, name)
+            missing.append(MissingArgument(name=name, field=_MISSING_FIELD[name], reason=spec.obtain))
+    if bone and alp_missing:
+        missing.append(MissingArgument(
+            name=ArgumentName.bone_marker_kinetics, field="labs[].bone_alp",
+            reason=_spec(params, ArgumentName.bone_marker_kinetics).obtain))
+    ordered = tuple(found[n] for n in ArgumentName if n in found)
+    return ordered, tuple(missing)
+
+
+def weigh(arguments: Sequence[Argument]) -> Classification:
+    """Concordant evidence for one side and none for the other: `_likely`; else indeterminate."""
+    flare = any(a.direction is Direction.favours_flare for a in arguments)
+    progression = any(a.direction is Direction.favours_progression for a in arguments)
+    if flare and not progression:
+        return Classification.flare_likely
+    if progression and not flare:
+        return Classification.progression_likely
+    return Classification.indeterminate
+
+
+# --- one scan -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    reading: ScanReading
+    emissions: tuple[Emission, ...]
+    missing: tuple[tuple[str, str, Text], ...]
+
+
+def _change(scan: _Scan, comparator: _Scan) -> tuple[Change | None, ChangeSource | None, tuple[Text, ...]]:
+    reported = scan.exam.change_vs_previous
+    now, before = scan.exam.hot_spot_count, comparator.exam.hot_spot_count
+    counted: Change | None = None
+    if now is not None and before is not None and now != before:
+        counted = Change.more_foci if now > before else Change.fewer_or_less_intense
+    if reported is None:
+        return counted, ChangeSource.derived_from_hot_spot_counts if counted else None, ()
+    warnings: tuple[Text, ...] = ()
+    if counted is Change.more_foci and reported not in INCREASE:
+        # The reader's description wins, but a rising count is the chapter's main criterion (F13).
+        warnings = (Text(
+            en=f"The hot-spot count rose from {before} to {now} but the change is reported as "
+               f"'{reported.value}': check the report.",
+            fr=f"Le nombre de foyers est passé de {before} à {now} mais l'évolution est notée "
+               f"« {reported.value} » : vérifier le compte rendu."),)
+    return reported, ChangeSource.reported, warnings
+
+
+def _not_comparable(scan: _Scan, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
+                    needs: Sequence[tuple[str, Text]] = (), **fields: object) -> _Reading:
+    text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=scan.exam.date.isoformat(),
+                 reason=params.labels.not_comparable[reason])
+    reading = ScanReading(
+        scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
+        hot_spot_count=scan.exam.hot_spot_count, status="not_comparable", not_comparable=reason,
+        missing_data=tuple(MissingItem(field=f, reason=r) for f, r in needs),
+        advice=(Advice(rule_id="NM-07", text=text),), rule_ids=("NM-07",),
+        **fields,
+    )
+    # A duplicate, or a negative scan (nothing that could be flare), needs no recommendation.
+    quiet = reason is NotComparable.same_day_duplicate or scan.exam.result is Result.negative
+    if quiet:
+        return _Reading(reading, (), ())
+    return _Reading(reading, (Emission(scan.exam.id, "NM-07", Action.note, text),),
+                    tuple(("NM-07", f, r) for f, r in needs))
+
+
+def _sites(scan: _Scan) -> str:
+    names = []
+    for lesion in scan.exam.lesions:
+        name = lesion.site.value + (f" {lesion.level}" if lesion.level else "")
+        if name not in names:
+            names.append(name)
+    return f" ({', '.join(names)})" if names else ""
+
+
+def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: _Scan,
+               previous: _Scan | None) -> _Reading:
+    line = _line_at(tl, scan.exam.date)
+    if line is None:
+        if tl.undated_lines:
+            needs = [(f"treatments[{i}].start", Text(
+                en="start date of the systemic treatment line",
+                fr="date de début de la ligne de traitement systémique")) for i in tl.undated_lines]
+            return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
+        if tl.lines:
+            return _not_comparable(scan, NotComparable.before_treatment, kb, params)
+        needs = [("treatments[]", Text(en="the systemic treatment line and its start date",
+                                       fr="la ligne de traitement systémique et sa date de début"))]
+        return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
+    anniversary = add_months(line.start, months)
+    timing = Timing.late if scan.exam.date >= anniversary else Timing.early
+    line_fields: dict[str, object] = {
+        "line_id": line.treatment.id, "line_label": _line_label(line), "line_start": line.start,
+        "anniversary": anniversary, "timing": timing,
+    }
+    if previous is None:
+        needs = [("exams[]", Text(en="an earlier bone scan to compare with (baseline)",
+                                  fr="une scintigraphie antérieure de référence"))]
+        return _not_comparable(scan, NotComparable.no_comparator, kb, params, needs, **line_fields)
+    role = (ComparatorRole.same_line if previous.exam.date >= line.start
+            else ComparatorRole.baseline_before_line)
+    compared: dict[str, object] = {
+        **line_fields, "comparator_id": previous.exam.id, "comparator_date": previous.exam.date,
+        "comparator_role": role, "comparator_hot_spot_count": previous.exam.hot_spot_count,
+    }
+    change, source, warnings = _change(scan, previous)
+    if change is None:
+        needs = [(f"{scan.path}.change_vs_previous", Text(
+            en="change versus the previous scan (new foci, more intense, stable, fewer)",
+            fr="évolution par rapport à la scintigraphie précédente (nouveaux foyers, plus intenses, "
+               "stable, moins nombreux)"))]
+        return _not_comparable(scan, NotComparable.change_unknown, kb, params, needs, **compared)
+
+    labels = params.labels
+    values: dict[str, str | Text] = {
+        "scan_date": scan.exam.date.isoformat(), "comparator_date": previous.exam.date.isoformat(),
+        "line": _line_label(line), "anniversary": anniversary.isoformat(),
+        "change": labels.change[change], "timing": labels.timing[timing],
+    }
+    advice: list[Advice] = []
+    emissions: list[Emission] = []
+
+    def say(rule_id: str, key: str, action: Action = Action.note, interpretation: bool = False,
+            rate_mri: bool = False, **extra: str | Text) -> None:
+        text = _fill(kb.rule(rule_id).messages[key], **{**values, **extra})
+        advice.append(Advice(rule_id=rule_id, text=text))
+        emissions.append(Emission(scan.exam.id, rule_id, action, text, interpretation, rate_mri))
+
+    arguments: tuple[Argument, ...] = ()
+    missing_args: tuple[MissingArgument, ...] = ()
+    control: dt.date | None = None
+    interpretation = False
+    if change not in INCREASE:
+        classification = Classification.no_progression
+        rule_ids: tuple[str, ...] = ("NM-06",) if timing is Timing.late else ("NM-07",)
+        say(rule_ids[0], "no_increase")
+    elif timing is Timing.late:
+        classification = Classification.progression
+        rule_ids = ("NM-06",)
+        say("NM-06", "late_increase")
+    else:
+        arguments, missing_args = _evidence(tl, params, scan, previous, line, role)
+        classification = weigh(arguments)
+        interpretation = any(a.interpretation for a in arguments if a.direction is not Direction.neutral)
+        summary = _join([a.explanation for a in arguments]) if arguments else labels.values["none"]
+        say("NM-07", "early_increase", interpretation=interpretation, summary=summary,
+            classification=labels.classification[classification])
+        if classification is Classification.indeterminate:
+            key = "indeterminate_conflicting" if arguments else "indeterminate_absent"
+            say("NM-07", key, interpretation=interpretation)
+            if missing_args:
+                wanted = _join(_dedupe_texts(m.reason for m in missing_args))
+                say("NM-07", "obtain", missing=wanted)
+            if ArgumentName.mri not in {a.name for a in arguments}:
+                say("NM-07", "mri_of_site", action=Action.targeted_imaging, rate_mri=True,
+                    sites=_sites(scan))
+            control = anniversary
+            say("NM-05", "control_after_flare", action=Action.schedule_after)
+            rule_ids = ("NM-05", "NM-07", "NM-08")
+        else:
+            say("NM-07", classification.value, interpretation=interpretation)
+            rule_ids = ("NM-07", "NM-08")
+        low, high = (str(n) for n in _frequency(kb))
+        say("NM-08", "do_not_switch", low=low, high=high)
+    reading = ScanReading(
+        scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
+        hot_spot_count=scan.exam.hot_spot_count, status="compared", change=change,
+        change_source=source, classification=classification, arguments=arguments,
+        missing_arguments=missing_args, control_scan_from=control, advice=tuple(advice),
+        warnings=warnings, rule_ids=rule_ids, interpretation=interpretation,
+        **compared,
+    )
+    return _Reading(reading, tuple(emissions), ())
+
+
+def _dedupe_texts(texts: Iterable[Text]) -> list[Text]:
+    out: list[Text] = []
+    for t in texts:
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _frequency(kb: KnowledgeBase) -> tuple[int, int]:
+    raw = kb.rule("NM-08").params["flare_frequency_pct"]
+    assert isinstance(raw, list) and len(raw) == 2  # shape checked by the base's tests
+    return int(raw[0]), int(raw[1])
+
+
+def _months(kb: KnowledgeBase) -> int:
+    months = {int(str(kb.rule(r).params["months"])) for r in ("NM-05", "NM-06", "NM-07")}
+    if len(months) != 1:
+        raise ValueError(f"NM-05..NM-07 disagree on the month threshold: {sorted(months)}")
+    return months.pop()
+
+
+def _is_follow_up(tl: _Timeline, scan: _Scan, previous: _Scan | None) -> bool:
+    """A scan to read against the timeline: with an earlier scan, under treatment, or declared as a
+    follow-up in a case that records a systemic treatment (without one there is nothing to weigh)."""
+    if previous is not None or any(ln.start <= scan.exam.date for ln in tl.lines):
+        return True
+    return scan.exam.purpose in _FOLLOW_UP_PURPOSES and bool(tl.lines or tl.undated_lines)
+
+
+# --- the case -----------------------------------------------------------------------------------
+
+def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) -> FollowUpResult:
+    """Read every follow-up bone scan of the case; `section` is None when there is none."""
+    params = kb.flare
+    if params is None:
+        return FollowUpResult(None, (), ())
+    months = _months(kb)
+    tl = _timeline(case, as_of)
+    readings: list[_Reading] = []
+    read: set[str] = set()
+    primary_of_day: dict[dt.date, _Scan] = {}
+    previous: _Scan | None = None
+    for scan in tl.scans:
+        primary = primary_of_day.get(scan.exam.date)
+        if primary is not None:
+            if primary.exam.id in read:  # a duplicate matters only beside a scan being read
+                readings.append(_not_comparable(scan, NotComparable.same_day_duplicate, kb, params,
+                                                duplicate_of=primary.exam.id))
+            continue
+        primary_of_day[scan.exam.date] = scan
+        if _is_follow_up(tl, scan, previous):
+            readings.append(_read_scan(tl, kb, params, months, scan, previous))
+            read.add(scan.exam.id)
+        previous = scan
+    if not readings:
+        return FollowUpResult(None, (), ())
+    section = FollowUpSection(
+        months=months, params_version=params.version,
+        marker_thresholds=tuple(
+            MarkerThresholdUsed(analyte=m.analyte.value,
+                                least_significant_change_pct=m.least_significant_change_pct,
+                                source=m.provenance.source)
+            for m in params.markers),
+        scans=tuple(r.reading for r in readings),
+    )
+    return FollowUpResult(section, tuple(e for r in readings for e in r.emissions),
+                          tuple(m for r in readings for m in r.missing))

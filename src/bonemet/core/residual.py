@@ -1,0 +1,145 @@
+"""Residual probability of bone metastases after the exams of a case, and what one more exam would do.
+
+Shown when the question is staging or when NM-11 warns about a negative bone scan, so that the advice
+of NM-01/NM-02/NM-11 comes with numbers. Interpretation of the project: the chapter gives no
+probabilities; the performance figures and the prior come from performance.yaml with their sources.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from bonemet.kb.models import Text
+from bonemet.kb.performance import PerformanceTable
+from bonemet.model.case import ImagingExam, Modality, PrimarySite, Question, Result
+from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
+
+from .context import CaseView, IndexedExam
+from .findings import RuleOutput
+from .probability import calculate, further_exams, likelihood_ratio, resolve
+
+# Case modalities that survey the skeleton per patient, with their table entry (same id).
+_SURVEYS = frozenset({Modality.bone_scan, Modality.spect_ct, Modality.fdg_pet_ct,
+                      Modality.naf_pet_ct, Modality.wb_mri})
+# CT and MRI in a case may be chest CT or brain/targeted MRI: counting them as a bone survey would
+# understate the residual probability.
+_NOT_SURVEYS = frozenset({Modality.ct, Modality.mri})
+_RELATED_RULES = ("NM-01", "NM-02", "NM-10", "NM-11", "NM-13")
+
+
+def _use(x: IndexedExam, counted: bool, reason: Text | None = None) -> ExamUse:
+    result = x.exam.result.value if x.exam.result else None
+    return ExamUse(exam_id=x.exam.id, modality=x.exam.modality.value, result=result,
+                   counted=counted, reason=reason)
+
+
+def _binary(exam: ImagingExam) -> BinaryResult | None:
+    if exam.result is Result.positive:
+        return BinaryResult.positive
+    if exam.result is Result.negative:
+        return BinaryResult.negative
+    return None
+
+
+def _select(v: CaseView, table: PerformanceTable,
+            only: IndexedExam | None) -> tuple[list[IndexedExam], list[ExamUse]]:
+    """Which exams count: one result per survey modality (the latest), a planar scan replaced by
+    its SPECT-CT reading; `only` restricts the count to one exam (outside staging)."""
+    text = table.text
+    latest: dict[Modality, IndexedExam] = {}
+    for x in v.done(*_SURVEYS):
+        if _binary(x.exam) is not None:
+            latest[x.exam.modality] = x  # v.exams is date-sorted: the last one wins
+    spect = latest.get(Modality.spect_ct)
+    counted: list[IndexedExam] = []
+    uses: list[ExamUse] = []
+    for x in v.exams:
+        e = x.exam
+        if v.as_of is not None and e.date > v.as_of:
+            uses.append(_use(x, False, text("unused_after_as_of")))
+        elif e.modality in _NOT_SURVEYS:
+            uses.append(_use(x, False, text("unused_not_survey")))
+        elif e.modality not in _SURVEYS:
+            uses.append(_use(x, False, text("unused_no_entry")))
+        elif e.result is None:
+            uses.append(_use(x, False, text("unused_pending")))
+        elif _binary(e) is None:
+            uses.append(_use(x, False, text("unused_equivocal")))
+        elif latest[e.modality] is not x:
+            uses.append(_use(x, False, text("unused_superseded").format(by=latest[e.modality].exam.id)))
+        elif e.modality is Modality.bone_scan and spect is not None and spect.exam.date >= e.date:
+            uses.append(_use(x, False, text("unused_spect_supersedes").format(by=spect.exam.id)))
+        elif only is not None and x is not only:
+            uses.append(_use(x, False, text("unused_outside_staging")))
+        else:
+            counted.append(x)
+            partial = e.modality in (Modality.fdg_pet_ct, Modality.naf_pet_ct) and e.covers_femurs is False
+            uses.append(_use(x, True, text("counted_partial_coverage") if partial else None))
+    return counted, uses
+
+
+def residual_probability(v: CaseView, out: RuleOutput) -> ResidualProbability | None:
+    """The assessment's probability section, or None when neither staging nor NM-11 applies."""
+    table = out.kb.performance
+    fired = {r.rule_id for r in out.recommendations}
+    staging = v.question is Question.staging
+    if table is None or not (staging or "NM-11" in fired):
+        return None
+    text = table.text
+    trigger: Literal["staging", "negative_bone_scan"] = "staging" if staging else "negative_bone_scan"
+    rule_ids = tuple(r for r in _RELATED_RULES if r in fired)
+
+    def section(**fields: Any) -> ResidualProbability:
+        return ResidualProbability(trigger=trigger, rule_ids=rule_ids, table_version=table.version,
+                                   **fields)
+
+    cancer = v.case.cancer
+    if cancer.primary_site is not PrimarySite.lung:
+        return section(status="not_applicable", note=text("not_lung"))
+    if cancer.bone_metastases_known:
+        return section(status="not_applicable", note=text("known_metastases"))
+
+    nm11_scan = None
+    if not staging:
+        # Outside staging only the negative scan NM-11 speaks about is counted: older results
+        # describe a disease status that may have changed since.
+        negatives = [x for x in v.done(Modality.bone_scan, Modality.spect_ct)
+                     if x.exam.result is Result.negative]
+        nm11_scan = negatives[-1]
+    counted, uses = _select(v, table, nm11_scan)
+    tests = [(x.exam.modality.value, _binary(x.exam)) for x in counted]
+    results = [(m, r) for m, r in tests if r is not None]
+    done = {m for m, _ in results}
+    next_modalities = [m for m in table.further_exams
+                       if m not in done and not (m == "bone_scan" and "spect_ct" in done)]
+
+    prior = next((p for p in table.priors.values() if p.setting == "staging"), None)
+    histology = cancer.histology.value if cancer.histology else None
+    if staging and prior is not None and histology in prior.histologies:
+        calc = calculate(table, results, prior_id=prior.id)
+        bounds = (calc.posttest_bounds.low, calc.posttest_bounds.high) if calc.posttest_bounds \
+            else None
+        return section(
+            status="computed", note=text("residual_staging"), calculation=calc,
+            residual=calc.posttest, residual_bounds=calc.posttest_bounds, exams=tuple(uses),
+            further=further_exams(table, next_modalities, calc.posttest, bounds),
+            assumptions=calc.assumptions,
+        )
+
+    note = text("no_prior") if not staging else \
+        text("no_prior_histology").format(histology=histology or "—")
+    combined = 1.0
+    for modality_id, result in results:
+        _, entry = resolve(table, modality_id, {})
+        assert entry.sensitivity and entry.specificity
+        assert entry.sensitivity.value is not None and entry.specificity.value is not None
+        combined *= likelihood_ratio(entry.sensitivity.value, entry.specificity.value, result)
+    assumptions = [text("per_patient")] + ([text("independence")] if len(results) > 1 else [])
+    return section(
+        status="likelihood_ratios_only", note=note, exams=tuple(uses),
+        combined_likelihood_ratio=("infinity" if math.isinf(combined) else combined)
+        if results else None,
+        further=further_exams(table, next_modalities, None),
+        assumptions=(*assumptions, text("not_a_device")),
+    )

@@ -1,0 +1,317 @@
+"""The FHIR value sets of bonemet: load `valuesets.yaml`, refuse it when inconsistent, match codings.
+
+Matching order for a CodeableConcept: the bonemet local code system (exact, what `case_to_bundle`
+writes), then standard codings (exact or prefix rows), then text/display patterns. Patterns of four
+characters or fewer match whole words only ("ct" must not match "fract").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bonemet.model.case import (
+    LAB_CATALOGUE,
+    Analyte,
+    ClinicalState,
+    Histology,
+    Modality,
+    PrimarySite,
+    SkeletalSite,
+    TreatmentType,
+)
+
+_ICD_LIKE = {"icd10", "icd10cm", "cim10"}
+
+
+class ValueSetError(ValueError):
+    """valuesets.yaml is inconsistent; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("inconsistent FHIR value sets:\n  - " + "\n  - ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CodeRow(_Strict):
+    system: str
+    code: str = Field(min_length=1)
+    display: str | None = None
+    confidence: Literal["V", "P", "U"]
+    verified_by: str = Field(min_length=1)
+    match: Literal["exact", "prefix"] = "exact"
+    emit: bool = True
+    coverage: str | None = None
+    site: str | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _unverified_is_labelled(self) -> CodeRow:
+        if (self.confidence == "U") != (self.verified_by == "unverified"):
+            raise ValueError(f"code {self.code}: confidence U and verified_by 'unverified' go together")
+        if self.confidence == "U" and self.emit:
+            raise ValueError(f"code {self.code}: an unverified code is never written (set emit: false)")
+        return self
+
+
+class Display(_Strict):
+    en: str = Field(min_length=1)
+    fr: str = Field(min_length=1)
+
+
+class Concept(_Strict):
+    key: str
+    display: Display
+    text: tuple[str, ...] = ()
+    exclude_text: tuple[str, ...] = ()
+    codes: tuple[CodeRow, ...] = ()
+    type: str | None = None  # agents only: the case's TreatmentType
+
+
+class _File(_Strict):
+    version: str
+    canonical_base: str
+    systems: dict[str, str]
+    system_aliases: dict[str, str] = Field(default_factory=dict)
+    groups: dict[str, tuple[Concept, ...]]
+
+
+# The groups whose keys must cover a case vocabulary exactly.
+_ENUM_GROUPS: dict[str, tuple[str, ...]] = {
+    "primary_site": tuple(PrimarySite),
+    "histology": tuple(Histology),
+    "modality": tuple(Modality),
+    "analyte": tuple(Analyte),
+    "body_site": tuple(SkeletalSite),
+    "clinical_state": tuple(ClinicalState),
+}
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, accents removed, punctuation collapsed to single spaces, padded with spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split()) + " "
+
+
+def _pattern(text: str) -> str:
+    norm = normalise_text(text)
+    return norm if len(norm.strip()) <= 4 else norm.strip()
+
+
+def _norm_code(alias: str, code: str) -> str:
+    code = code.strip()
+    return code.replace(".", "").upper() if alias in _ICD_LIKE else code
+
+
+@dataclass(frozen=True)
+class Match:
+    group: str
+    concept: Concept
+    row: CodeRow | None  # None when matched by the local code system or by text
+    how: Literal["local", "code", "text"]
+
+
+@dataclass(frozen=True)
+class ValueSets:
+    version: str
+    base: str
+    systems: dict[str, str]  # alias -> URI
+    groups: dict[str, tuple[Concept, ...]]
+    _exact: dict[tuple[str, str], tuple[tuple[str, Concept, CodeRow], ...]]
+    _prefix: dict[str, tuple[tuple[str, str, Concept, CodeRow], ...]]
+    _uri_alias: dict[str, str]
+    _patterns: dict[str, tuple[tuple[Concept, tuple[str, ...], tuple[str, ...]], ...]]
+
+    # ---------------------------------------------------------------- canonical URLs
+    def local_system(self, vocabulary: str) -> str:
+        """The bonemet CodeSystem of one case vocabulary (e.g. 'modality', 'pet-coverage')."""
+        return f"{self.base}/CodeSystem/{vocabulary}"
+
+    def extension_url(self, name: str) -> str:
+        return f"{self.base}/StructureDefinition/{name}"
+
+    def identifier_system(self, name: str) -> str:
+        return f"{self.base}/NamingSystem/{name}"
+
+    def uri(self, alias: str) -> str:
+        return self.systems.get(alias, alias)
+
+    def alias_of(self, uri: str) -> str | None:
+        return self._uri_alias.get(uri.rstrip("/")) or self._uri_alias.get(uri)
+
+    # ---------------------------------------------------------------- lookup
+    def concept(self, group: str, key: str) -> Concept:
+        for c in self.groups[group]:
+            if c.key == key:
+                return c
+        raise KeyError(f"value set {group!r} has no concept {key!r}")
+
+    def match_coding(self, groups: tuple[str, ...], system: str, code: str) -> list[Match]:
+        alias = self.alias_of(system)
+        if alias is None:
+            return []
+        norm = _norm_code(alias, code)
+        found = [Match(g, c, r, "code") for g, c, r in self._exact.get((alias, norm), ()) if g in groups]
+        found += [
+            Match(g, c, r, "code")
+            for g, p, c, r in self._prefix.get(alias, ())
+            if g in groups and norm.startswith(p)
+        ]
+        return found
+
+    def match_text(self, group: str, text: str) -> Concept | None:
+        norm = normalise_text(text)
+        for concept, include, exclude in self._patterns.get(group, ()):
+            if any(p in norm for p in include) and not any(p in norm for p in exclude):
+                return concept
+        return None
+
+    def match(self, groups: tuple[str, ...], codeable: Any, local: str | None = None) -> Match | None:
+        """Best concept for a CodeableConcept among `groups` (first group, first concept wins ties)."""
+        if not isinstance(codeable, dict):
+            return None
+        codings = [c for c in codeable.get("coding") or () if isinstance(c, dict)]
+        if local is not None:
+            url = self.local_system(local)
+            for c in codings:
+                if c.get("system") == url and isinstance(c.get("code"), str):
+                    for g in groups:
+                        for concept in self.groups.get(g, ()):
+                            if concept.key == c["code"]:
+                                return Match(g, concept, None, "local")
+        hits: list[Match] = []
+        for c in codings:
+            system, code = c.get("system"), c.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                hits.extend(self.match_coding(groups, system, code))
+        if hits:
+            return min(hits, key=lambda m: self._rank(groups, m))
+        texts = [codeable.get("text")] + [c.get("display") for c in codings]
+        for g in groups:
+            for t in texts:
+                if isinstance(t, str) and t:
+                    found = self.match_text(g, t)
+                    if found is not None:
+                        return Match(g, found, None, "text")
+        return None
+
+    def _rank(self, groups: tuple[str, ...], m: Match) -> tuple[int, int]:
+        return groups.index(m.group), self.groups[m.group].index(m.concept)
+
+    # ---------------------------------------------------------------- writing
+    def codings(self, group: str, key: str) -> list[dict[str, str]]:
+        """Standard codings written for a concept: the first emittable V/P row per system."""
+        seen: set[str] = set()
+        out = []
+        for row in self.concept(group, key).codes:
+            if row.emit and row.system not in seen:
+                seen.add(row.system)
+                coding = {"system": self.uri(row.system), "code": row.code}
+                if row.display:
+                    coding["display"] = row.display
+                out.append(coding)
+        return out
+
+    def rows(self) -> list[tuple[str, Concept, CodeRow]]:
+        return [(g, c, r) for g, concepts in self.groups.items() for c in concepts for r in c.codes]
+
+
+def _check(data: _File) -> list[str]:
+    problems: list[str] = []
+    known = set(data.systems)
+    for group, concepts in data.groups.items():
+        keys = [c.key for c in concepts]
+        problems.extend(f"{group}: duplicate key {k!r}" for k in set(keys) if keys.count(k) > 1)
+        for c in concepts:
+            for row in c.codes:
+                if row.system not in known and "://" not in row.system:
+                    problems.append(f"{group}.{c.key}: unknown system alias {row.system!r}")
+            if group == "agent" and c.type not in tuple(TreatmentType):
+                problems.append(f"agent {c.key}: type {c.type!r} is not a treatment type")
+    for group, members in _ENUM_GROUPS.items():
+        present = {c.key for c in data.groups.get(group, ())}
+        missing = sorted(set(members) - present)
+        extra = sorted(present - set(members))
+        if missing:
+            problems.append(f"{group}: no concept for {', '.join(missing)}")
+        if extra:
+            problems.append(f"{group}: unknown keys {', '.join(extra)}")
+    for analyte, (loinc, confidence, _units) in LAB_CATALOGUE.items():
+        concept = next((c for c in data.groups.get("analyte", ()) if c.key == analyte.value), None)
+        if concept is None:
+            continue
+        first = next((r for r in concept.codes if r.system == "loinc" and r.emit), None)
+        if (first.code if first else None) != loinc or (first and first.confidence != confidence):
+            problems.append(f"analyte {analyte.value}: LOINC differs from model/case.py LAB_CATALOGUE")
+    for alias, target in data.system_aliases.items():
+        if target not in known:
+            problems.append(f"system alias {alias!r} points to unknown system {target!r}")
+    return problems
+
+
+def load_valuesets(path: Path | None = None) -> ValueSets:
+    if path is None:
+        path = Path(str(resources.files("bonemet.fhir") / "valuesets.yaml"))
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    try:
+        data = _File.model_validate(raw)
+    except ValidationError as exc:
+        raise ValueSetError(
+            [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        ) from None
+    problems = _check(data)
+    if problems:
+        raise ValueSetError(problems)
+    uri_alias = {uri: alias for alias, uri in data.systems.items()}
+    uri_alias.update(data.system_aliases)
+    exact: dict[tuple[str, str], list[tuple[str, Concept, CodeRow]]] = {}
+    prefix: dict[str, list[tuple[str, str, Concept, CodeRow]]] = {}
+    for group, concepts in data.groups.items():
+        for c in concepts:
+            for row in c.codes:
+                alias = (
+                    row.system if row.system in data.systems else uri_alias.setdefault(row.system, row.system)
+                )
+                norm = _norm_code(alias, row.code)
+                if row.match == "prefix":
+                    prefix.setdefault(alias, []).append((group, norm, c, row))
+                else:
+                    exact.setdefault((alias, norm), []).append((group, c, row))
+    systems = dict(data.systems)
+    patterns = {
+        group: tuple(
+            (c, tuple(_pattern(t) for t in c.text), tuple(_pattern(t) for t in c.exclude_text))
+            for c in concepts
+            if c.text
+        )
+        for group, concepts in data.groups.items()
+    }
+    return ValueSets(
+        version=data.version,
+        base=data.canonical_base.rstrip("/"),
+        systems=systems,
+        groups=dict(data.groups),
+        _exact={k: tuple(v) for k, v in exact.items()},
+        _prefix={k: tuple(v) for k, v in prefix.items()},
+        _uri_alias=uri_alias,
+        _patterns=patterns,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_valuesets() -> ValueSets:
+    """The shipped value sets, loaded and checked once per process."""
+    return load_valuesets()

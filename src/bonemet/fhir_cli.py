@@ -1,0 +1,94 @@
+"""CLI adapter for FHIR: read a case file OR a FHIR Bundle, and `bonemet fhir export`.
+
+Kept out of cli.py so that the shared command module only gains a few lines (docs/fhir.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from bonemet.api import InputError, Problem, load_case, parse_case, read_document
+from bonemet.model import Case
+from bonemet.model.case import Question
+
+app = typer.Typer(no_args_is_help=True, help="FHIR R4: export a case as a Bundle (docs/fhir.md).")
+_err = Console(stderr=True)
+
+
+class PhaseOpt(StrEnum):
+    staging = "staging"
+    on_treatment = "on_treatment"
+    follow_up = "follow_up"
+
+
+QuestionOpt = StrEnum("QuestionOpt", {q.value: q.value for q in Question})  # type: ignore[misc]
+
+PhaseOption = Annotated[PhaseOpt | None, typer.Option("--phase", help="FHIR input: clinical phase")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="FHIR input: decision date YYYY-MM-DD")]
+QuestionOption = Annotated[QuestionOpt | None, typer.Option("--question", help="FHIR input: the question")]
+
+
+def load_any(path: Path, phase: str | None = None, as_of: str | None = None,
+             question: str | None = None) -> Case:
+    """A case from a YAML/JSON case file or from a FHIR Bundle (resourceType == "Bundle").
+
+    For a Bundle, --phase/--as-of/--question win over the Bundle's own context; what the mapping
+    could not use is listed on stderr (never silently dropped)."""
+    from bonemet.fhir import case_from_fhir, is_bundle
+
+    document = read_document(path)
+    if not is_bundle(document):
+        if phase or as_of or question:
+            raise InputError([Problem("--phase/--as-of/--question", "apply to FHIR Bundles only; "
+                                      "a case file carries its own context")], str(path))
+        return parse_case(document, str(path))
+    context: dict[str, Any] = {}
+    if phase:
+        context["phase"] = phase
+    if as_of:
+        try:
+            context["as_of"] = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise InputError([Problem("--as-of", f"not a date YYYY-MM-DD: {as_of!r}")]) from None
+    if question:
+        context["question"] = question
+    try:
+        result = case_from_fhir(document, context=context)
+    except InputError as exc:
+        raise InputError(exc.problems, str(path)) from None
+    for note in result.unmapped:
+        _err.print(f"note: not mapped: {note}", highlight=False, markup=False)
+    for note in result.assumptions:
+        _err.print(f"note: assumed: {note}", highlight=False, markup=False)
+    return result.case
+
+
+@app.command("export")
+def export_cmd(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON)")],
+    output: Annotated[Path | None,
+                      typer.Option("--output", "-o", help="Bundle file (default: stdout)")] = None,
+) -> None:
+    """Write a case as a FHIR R4 collection Bundle (bonemet value sets; deterministic ids)."""
+    from bonemet.cli import fail
+    from bonemet.fhir import case_to_bundle
+
+    try:
+        data = orjson.dumps(case_to_bundle(load_case(case)), option=orjson.OPT_INDENT_2)
+    except InputError as exc:
+        fail(exc)
+        return
+    if output is None:
+        typer.echo(data.decode())
+        return
+    try:
+        output.write_bytes(data + b"\n")
+    except OSError as exc:
+        fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))

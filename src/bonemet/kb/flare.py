@@ -1,0 +1,188 @@
+"""Parameters of the follow-up scan interpreter (kb/data/flare.yaml), validated at load time.
+
+Marker thresholds, time windows, argument metadata and labels. The loader of the knowledge base
+reads this file with the others (so the base is refused whole when it is wrong); `load_flare_params`
+reads it alone, for tools and tests.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from bonemet.kb.models import Text
+from bonemet.model.case import Analyte, Change, ClinicalState, MriFinding, RadiographFinding
+from bonemet.model.followup import ArgumentName, Classification, Direction, NotComparable, Timing
+
+FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Provenance(_Frozen):
+    """Where a number comes from: a statement of the chapter, or the project's own choice."""
+
+    source: Literal["project_choice", "chapter"]
+    statements: tuple[str, ...] = ()
+    reasoning: str = Field(min_length=10)
+
+
+class Window(_Frozen):
+    days_before: int = Field(ge=0, le=365)
+    days_after: int = Field(ge=0, le=365)
+    provenance: Provenance
+
+
+class Windows(_Frozen):
+    clinical_status: Window
+    radiograph: Window
+    mri: Window
+    marker_baseline: Window
+    marker_follow_up: Window
+
+
+class MarkerThreshold(_Frozen):
+    analyte: Analyte
+    role: Literal["bone_formation", "bone_resorption", "tumour"]
+    least_significant_change_pct: float = Field(gt=0, lt=100)
+    units: dict[str, float] = Field(min_length=1)
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _units_positive(self) -> MarkerThreshold:
+        bad = [u for u, f in self.units.items() if f <= 0]
+        if bad:
+            raise ValueError(f"unit factors must be positive: {', '.join(bad)}")
+        return self
+
+
+class Flag(_Frozen):
+    value: bool
+    provenance: Provenance
+
+
+class ArgumentSpec(_Frozen):
+    name: ArgumentName
+    statements: tuple[str, ...] = Field(min_length=1)
+    interpretation: dict[Literal["favours_flare", "favours_progression"], bool]
+    label: Text
+    obtain: Text
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _both_directions(self) -> ArgumentSpec:
+        if set(self.interpretation) != {"favours_flare", "favours_progression"}:
+            raise ValueError("interpretation needs favours_flare and favours_progression")
+        if any(self.interpretation.values()) and self.note is None:
+            raise ValueError("an argument read as interpretation needs a `note` saying why")
+        return self
+
+    def is_interpretation(self, direction: Direction) -> bool:
+        if direction is Direction.neutral:
+            return False
+        return self.interpretation[direction.value]  # type: ignore[index]
+
+
+_VALUE_LABELS = (
+    {s.value for s in ClinicalState} | {f.value for f in RadiographFinding}
+    | {f.value for f in MriFinding} | {"rising", "falling", "mixed", "confounded", "none"}
+)
+
+
+class Labels(_Frozen):
+    classification: dict[Classification, Text]
+    change: dict[Change, Text]
+    direction: dict[Direction, Text]
+    timing: dict[Timing, Text]
+    not_comparable: dict[NotComparable, Text]
+    values: dict[str, Text]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Labels:
+        gaps = []
+        for name, enum in (("classification", Classification), ("change", Change),
+                           ("direction", Direction), ("timing", Timing),
+                           ("not_comparable", NotComparable)):
+            missing = set(enum) - set(getattr(self, name))
+            gaps += [f"{name}.{m.value}" for m in sorted(missing)]
+        gaps += [f"values.{v}" for v in sorted(_VALUE_LABELS - set(self.values))]
+        if gaps:
+            raise ValueError(f"labels missing: {', '.join(gaps)}")
+        return self
+
+
+class FlareParams(_Frozen):
+    _markers: dict[Analyte, MarkerThreshold] = PrivateAttr(default_factory=dict)
+    _arguments: dict[ArgumentName, ArgumentSpec] = PrivateAttr(default_factory=dict)
+    version: int = Field(ge=1)
+    windows: Windows
+    markers: tuple[MarkerThreshold, ...]
+    antiresorptive_confounds_resorption_fall: Flag
+    arguments: tuple[ArgumentSpec, ...]
+    labels: Labels
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> FlareParams:
+        problems = []
+        analytes = Counter(m.analyte for m in self.markers)
+        problems += [f"marker {a.value} listed {n} times" for a, n in analytes.items() if n > 1]
+        problems += [f"marker {a.value} missing" for a in FLARE_ANALYTES if a not in analytes]
+        problems += [f"marker {a.value} is not a flare marker" for a in analytes
+                     if a not in FLARE_ANALYTES]
+        names = Counter(a.name for a in self.arguments)
+        problems += [f"argument {a.value} listed {n} times" for a, n in names.items() if n > 1]
+        problems += [f"argument {a.value} missing" for a in ArgumentName if a not in names]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._markers = {m.analyte: m for m in self.markers}
+        self._arguments = {a.name: a for a in self.arguments}
+
+    def marker(self, analyte: Analyte) -> MarkerThreshold:
+        return self._markers[analyte]
+
+    def argument(self, name: ArgumentName) -> ArgumentSpec:
+        return self._arguments[name]
+
+    def statement_ids(self) -> set[str]:
+        ids = {s for a in self.arguments for s in a.statements}
+        ids |= {s for m in self.markers for s in m.provenance.statements}
+        return ids
+
+
+def parse_flare_params(raw: Any, problems: list[str]) -> FlareParams | None:
+    """Validate the decoded flare.yaml; append every problem (prefixed `flare.yaml`) to `problems`."""
+    if not isinstance(raw, dict):
+        problems.append("flare.yaml: must be a mapping")
+        return None
+    try:
+        return FlareParams.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(f"flare.yaml: {loc}: {err['msg'].removeprefix('Value error, ')}")
+        return None
+
+
+def load_flare_params(path: Path | None = None) -> FlareParams:
+    """Read and validate flare.yaml alone (default: the shipped one); raise on any problem."""
+    from bonemet.kb.loader import KnowledgeBaseError  # the loader imports this module
+
+    if path is None:
+        path = Path(str(resources.files("bonemet.kb") / "data" / "flare.yaml"))
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    problems: list[str] = []
+    params = parse_flare_params(raw, problems)
+    if params is None:
+        raise KnowledgeBaseError(problems)
+    return params

@@ -1,0 +1,154 @@
+"""The interpretation of follow-up bone scans under treatment: flare versus progression (NM-05..NM-08).
+
+One `ScanReading` per follow-up bone scan: which scan it was compared with, on which treatment line,
+whether it falls before or after the line's 6-month anniversary, what changed, the classification,
+and every argument of the body of evidence with the values and dates it used. Part of the
+assessment output since schema 1.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bonemet.kb.models import Text
+from bonemet.model.case import Change
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Classification(StrEnum):
+    no_progression = "no_progression"
+    progression = "progression"
+    flare_likely = "flare_likely"
+    progression_likely = "progression_likely"
+    indeterminate = "indeterminate"
+
+
+class Timing(StrEnum):
+    """Relative to the 6-month anniversary of the line's start: `late` is on or after it."""
+
+    early = "early"
+    late = "late"
+
+
+class Direction(StrEnum):
+    favours_flare = "favours_flare"
+    favours_progression = "favours_progression"
+    neutral = "neutral"
+
+
+class ArgumentName(StrEnum):
+    """The body of evidence of the chapter (clinical course, radiographs, MRI, markers)."""
+
+    clinical_status = "clinical_status"
+    radiograph = "radiograph"
+    mri = "mri"
+    cea = "cea"
+    cyfra_21_1 = "cyfra_21_1"
+    bone_marker_kinetics = "bone_marker_kinetics"
+
+
+class NotComparable(StrEnum):
+    no_comparator = "no_comparator"
+    no_treatment_start = "no_treatment_start"
+    before_treatment = "before_treatment"
+    same_day_duplicate = "same_day_duplicate"
+    change_unknown = "change_unknown"
+
+
+class ComparatorRole(StrEnum):
+    same_line = "same_line"
+    baseline_before_line = "baseline_before_line"
+
+
+class ChangeSource(StrEnum):
+    reported = "reported"
+    derived_from_hot_spot_counts = "derived_from_hot_spot_counts"
+
+
+class Observation(_Frozen):
+    """One value of the case an argument used: where it was read, when, and what it said."""
+
+    path: str
+    date: dt.date
+    value: str | float
+    unit: str | None = None
+
+
+class Argument(_Frozen):
+    name: ArgumentName
+    direction: Direction
+    observations: tuple[Observation, ...]
+    change_pct: dict[str, float] = {}
+    threshold_pct: dict[str, float] = {}
+    interpretation: bool
+    statement_ids: tuple[str, ...]
+    explanation: Text
+
+
+class MissingArgument(_Frozen):
+    name: ArgumentName
+    field: str
+    reason: Text
+
+
+class MissingItem(_Frozen):
+    field: str
+    reason: Text
+
+
+class Advice(_Frozen):
+    rule_id: str
+    text: Text
+
+
+class ScanReading(_Frozen):
+    scan_id: str
+    scan_date: dt.date
+    modality: str
+    hot_spot_count: int | None = None
+    status: Literal["compared", "not_comparable"]
+    not_comparable: NotComparable | None = None
+    duplicate_of: str | None = None
+    comparator_id: str | None = None
+    comparator_date: dt.date | None = None
+    comparator_role: ComparatorRole | None = None
+    comparator_hot_spot_count: int | None = None
+    line_id: str | None = None
+    line_label: str | None = None
+    line_start: dt.date | None = None
+    anniversary: dt.date | None = None
+    timing: Timing | None = None
+    change: Change | None = None
+    change_source: ChangeSource | None = None
+    classification: Classification | None = None
+    arguments: tuple[Argument, ...] = ()
+    missing_arguments: tuple[MissingArgument, ...] = ()
+    missing_data: tuple[MissingItem, ...] = ()
+    control_scan_from: dt.date | None = None
+    advice: tuple[Advice, ...] = ()
+    warnings: tuple[Text, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    interpretation: bool = False
+
+
+class MarkerThresholdUsed(_Frozen):
+    analyte: str
+    least_significant_change_pct: float
+    source: str
+
+
+class FollowUpSection(_Frozen):
+    months: int
+    params_version: int
+    marker_thresholds: tuple[MarkerThresholdUsed, ...]
+    scans: tuple[ScanReading, ...]
+
+    def reading(self, scan_id: str) -> ScanReading:
+        return next(s for s in self.scans if s.scan_id == scan_id)

@@ -1,0 +1,111 @@
+"""The tumour-board (MDT / RCP) summary: one page per patient, as printable HTML and as an A4 PDF.
+
+Identity as entered, cancer, imaging table, treatments, timeline, skeleton map, scores,
+follow-up reading, recommendations with their references in full, knowledge-base version and date.
+The same HTML feeds the browser (print stylesheet) and WeasyPrint. The PDF is built with a URL
+fetcher that refuses every URL: everything the page shows is inline, and a summary must never
+reach out to the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bonemet import __version__
+from bonemet.api import assess
+from bonemet.kb import KnowledgeBase, default_kb
+from bonemet.model import Assessment, Case
+from bonemet.report.labels import labels
+from bonemet.report.skeleton import describe, skeleton_map
+
+
+def _optional(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def assess_case(case: Case, kb: KnowledgeBase | None = None) -> Assessment:
+    return assess(case, kb or default_kb())
+
+
+def has_timeline(case: Case) -> bool:
+    """Whether the case has a course worth drawing (treatments, several exams or lab values) and the
+    timeline capability is installed."""
+    # find_spec, not import: the page that asks must not pay for importing matplotlib.
+    return (importlib.util.find_spec("bonemet.report.timeline") is not None
+            and bool(case.treatments or len(case.exams) > 1 or case.labs))
+
+
+def timeline_svg(case: Case, a: Assessment, lang: str) -> str | None:
+    """The timeline figure as SVG text (None when there is nothing to draw)."""
+    if not has_timeline(case):
+        return None
+    from bonemet.report.timeline import render_timeline
+
+    svg = render_timeline(case, a, lang, "svg").decode("utf-8")  # type: ignore[arg-type]
+    # Inline in HTML: drop the XML prolog and DOCTYPE (which names a remote DTD).
+    return svg[svg.find("<svg"):]
+
+
+def extras(case: Case, a: Assessment, lang: str, *, inline_timeline: bool = True) -> dict[str, Any]:
+    """Sections that other capabilities add to an assessment; each is None when absent. The web page
+    asks for the timeline apart (`inline_timeline=False`): it loads as an image after the page."""
+    return {
+        "follow_up": getattr(a, "follow_up", None),
+        "scores": getattr(a, "scores", None),
+        "probability": getattr(a, "probability", None),
+        "timeline_svg": timeline_svg(case, a, lang) if inline_timeline else None,
+        "has_timeline": has_timeline(case),
+    }
+
+
+def references_of(a: Assessment, kb: KnowledgeBase) -> dict[int, Any]:
+    numbers = {n for r in a.recommendations for n in r.references}
+    numbers |= {n for r in a.ratings if r.rule_id for n in r.references}
+    return {n: kb.references[n] for n in sorted(numbers) if n in kb.references}
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=PackageLoader("bonemet.report", "templates"),
+                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = False,
+                 kb: KnowledgeBase | None = None) -> str:
+    """The summary page. `web` adds the print / PDF / back links that a paper copy must not carry."""
+    kb = kb or default_kb()
+    a = assess_case(case, kb)
+    L = labels()
+    skm = skeleton_map(case, lang)
+    return _env().get_template("summary.html").render(
+        case=case, a=a, kb=kb, lang=lang, generated_on=generated_on, web=web,
+        engine_version=__version__, skm=skm, refs=references_of(a, kb),
+        t=lambda key: L(key, lang), e=lambda kind, value: L.enum(kind, value, lang),
+        lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
+        **extras(case, a, lang),
+    )
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"the MDT summary fetches no resource ({url[:40]})")
+
+
+def summary_pdf(case: Case, lang: str, generated_on: dt.date, kb: KnowledgeBase | None = None) -> bytes:
+    """The summary as an A4 PDF (WeasyPrint), with the same content as the HTML."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    html = summary_html(case, lang, generated_on, kb=kb)
+    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    if pdf is None:  # pragma: no cover - write_pdf returns bytes when no target is given
+        raise RuntimeError("WeasyPrint produced no PDF")
+    return bytes(pdf)

@@ -1,0 +1,258 @@
+"""`bonemet score …`: one sub-command per score, options named after the score's items.
+
+Values are the option ids of the score tables. A wrong value, a missing input or a conflicting
+pair exits with code 2 and names the field and the allowed values; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bonemet.kb import KnowledgeBaseError, default_kb
+from bonemet.kb.models import Lang
+from bonemet.model.score_inputs import (
+    AsiaGrade,
+    BilskyGrade,
+    BoneLesionType,
+    FrankelGrade,
+    HarringtonClass,
+    MirelsPain,
+    MirelsSite,
+    MirelsSize,
+    SinsAlignment,
+    SinsCollapse,
+    SinsLocation,
+    SinsPain,
+    SinsPosterolateral,
+    TokuhashiExtraspinal,
+    TokuhashiGeneralCondition,
+    TokuhashiOrganMetastases,
+    TokuhashiPalsy,
+    TokuhashiPrimary,
+    TokuhashiVertebral,
+    TomitaBone,
+    TomitaGrowth,
+    TomitaVisceral,
+    WallState,
+    YesNo,
+)
+from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
+from bonemet.scores import render as score_render
+from bonemet.scores.result import ScoreInputError, ScoreResult
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class LangOpt(StrEnum):
+    en = "en"
+    fr = "fr"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json")]
+LangOption = Annotated[LangOpt, typer.Option("--lang", "-l", help="en or fr")]
+
+app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "
+                       "Harrington), with bands, guideline thresholds and citations.")
+_err = Console(stderr=True)
+
+
+@app.callback(invoke_without_command=True)
+def _group(
+    ctx: typer.Context,
+    list_: Annotated[bool, typer.Option("--list", help="List the available scores")] = False,
+    lang: LangOption = LangOpt.en,
+    format: FormatOption = Format.text,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if not list_:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    _list(_lang(lang), format)
+
+
+def _list(lang: Lang, format: Format) -> None:
+    try:
+        kb = default_kb()
+    except KnowledgeBaseError as exc:
+        _fail("knowledge base refused", exc.problems)
+    if format is Format.json:
+        rows = [{"id": t.id, "name": t.name.model_dump(), "kind": t.kind, "range": t.range,
+                 "guideline_ref": t.citation.guideline_ref,
+                 "inputs": {i.id: list(i.allowed) for i in t.items} or {"grade": [g.id for g in t.grades]}}
+                for t in kb.scores.values()]
+        _write(orjson.dumps({"scores": rows, "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
+        return
+    table = Table(title=f"bonemet scores (kb {kb.version})", title_justify="left")
+    for col in ("score", "name", "range / grades", "ref", "applies to"):
+        table.add_column(col, overflow="fold")
+    for t in kb.scores.values():
+        span = f"{t.range[0]}-{t.range[1]}" if t.range else " ".join(g.id for g in t.grades)
+        ref = str(t.citation.guideline_ref) if t.citation.guideline_ref else "—"
+        table.add_row(t.id, t.name(lang), span, ref, t.applies_to(lang))
+    Console(soft_wrap=False).print(table)
+    Console().print("Rades MSCC scores: not provided (point tables unconfirmed, see docs/scores.md).",
+                    style="dim")
+
+
+def _lang(lang: LangOpt) -> Lang:
+    return "fr" if lang is LangOpt.fr else "en"
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.buffer.write(data + b"\n")
+    sys.stdout.flush()
+
+
+def _fail(head: str, problems: list[str]) -> NoReturn:
+    _err.print(f"[bold red]error[/]: {head}", highlight=False)
+    for p in problems:
+        _err.print(f"  - {p}", highlight=False, markup=False)
+    raise typer.Exit(2)
+
+
+def _show(compute: Callable[[], ScoreResult], lang: LangOpt, format: Format) -> None:
+    try:
+        result = compute()
+    except ScoreInputError as exc:
+        _fail(f"invalid input for {exc.score}", exc.problems)
+    except KnowledgeBaseError as exc:
+        _fail("knowledge base refused", exc.problems)
+    if format is Format.json:
+        _write(orjson.dumps(result.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
+    else:
+        Console(soft_wrap=False).print(score_render.result(result, _lang(lang)))
+
+
+def _opt(help_: str) -> typer.models.OptionInfo:
+    return typer.Option(help=help_, show_default=False)  # type: ignore[no-any-return]
+
+
+@app.command("mirels")
+def mirels_cmd(
+    site: Annotated[MirelsSite | None, _opt("Upper limb, lower limb or peritrochanteric femur")] = None,
+    pain: Annotated[MirelsPain | None, _opt("Pain")] = None,
+    lesion: Annotated[BoneLesionType | None, _opt("Radiographic type")] = None,
+    size: Annotated[MirelsSize | None, _opt("Fraction of the bone diameter")] = None,
+    axial_lysis: Annotated[float | None, _opt("CT cortical lysis in the axial plane (%)")] = None,
+    circumferential_lysis: Annotated[float | None, _opt("CT cortical lysis of the circumference (%)")] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """Mirels score (long-bone fracture risk) and the guideline's consolidation rule."""
+    _show(lambda: mirels.score(site=site, pain=pain, lesion=lesion, size=size,
+                               axial_lysis_percent=axial_lysis,
+                               circumferential_lysis_percent=circumferential_lysis), lang, format)
+
+
+@app.command("sins")
+def sins_cmd(
+    location: Annotated[SinsLocation | None, _opt("Spine location class")] = None,
+    level: Annotated[str | None, _opt("Vertebral level instead of --location, e.g. T11")] = None,
+    pain: Annotated[SinsPain | None, _opt("Pain")] = None,
+    lesion: Annotated[BoneLesionType | None, _opt("Bone lesion")] = None,
+    alignment: Annotated[SinsAlignment | None, _opt("Radiographic alignment")] = None,
+    collapse: Annotated[SinsCollapse | None, _opt("Vertebral body collapse")] = None,
+    posterolateral: Annotated[SinsPosterolateral | None, _opt("Posterolateral involvement")] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """SINS (spinal instability) and the surgical-opinion threshold."""
+    _show(lambda: sins.score(location=location, level=level, pain=pain, lesion=lesion,
+                             alignment=alignment, collapse=collapse, posterolateral=posterolateral),
+          lang, format)
+
+
+@app.command("tokuhashi")
+def tokuhashi_cmd(
+    general_condition: Annotated[TokuhashiGeneralCondition | None, _opt("General condition")] = None,
+    karnofsky: Annotated[int | None, _opt("Karnofsky index instead of --general-condition")] = None,
+    extraspinal_bone_metastases: Annotated[
+        TokuhashiExtraspinal | None, _opt("Extraspinal bone metastasis foci")] = None,
+    vertebral_body_metastases: Annotated[
+        TokuhashiVertebral | None, _opt("Metastases in vertebral bodies")] = None,
+    internal_organ_metastases: Annotated[
+        TokuhashiOrganMetastases | None, _opt("Metastases to major internal organs")] = None,
+    primary_site: Annotated[TokuhashiPrimary | None, _opt("Primary site")] = None,
+    palsy: Annotated[TokuhashiPalsy | None, _opt("Palsy")] = None,
+    frankel_grade: Annotated[FrankelGrade | None, typer.Option(
+        "--frankel", help="Frankel grade instead of --palsy", show_default=False)] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """Revised Tokuhashi score (2005) with the guideline's > 9 / < 6 wording."""
+    _show(lambda: tokuhashi.score(
+        general_condition=general_condition, karnofsky=karnofsky,
+        extraspinal_bone_metastases=extraspinal_bone_metastases,
+        vertebral_body_metastases=vertebral_body_metastases,
+        internal_organ_metastases=internal_organ_metastases, primary_site=primary_site,
+        palsy=palsy, frankel=frankel_grade), lang, format)
+
+
+@app.command("tomita")
+def tomita_cmd(
+    primary_growth: Annotated[TomitaGrowth | None, _opt("Growth of the primary tumour")] = None,
+    visceral_metastases: Annotated[TomitaVisceral | None, _opt("Visceral metastases")] = None,
+    bone_metastases: Annotated[TomitaBone | None, _opt("Bone metastases")] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """Tomita score (surgical strategy for spinal metastases)."""
+    _show(lambda: tomita.score(primary_growth=primary_growth, visceral_metastases=visceral_metastases,
+                               bone_metastases=bone_metastases),
+          lang, format)
+
+
+@app.command("frankel")
+def frankel_cmd(
+    grade: Annotated[FrankelGrade | None, _opt("Frankel grade")] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """Frankel grade: definition and Tokuhashi palsy value."""
+    _show(lambda: frankel.score(grade=grade), lang, format)
+
+
+@app.command("asia")
+def asia_cmd(
+    grade: Annotated[AsiaGrade | None, _opt("AIS grade, or give the findings below")] = None,
+    all_normal: Annotated[YesNo | None, _opt("Sensory and motor function normal everywhere")] = None,
+    sacral_sparing: Annotated[YesNo | None, _opt("Sensory or motor function kept at S4-S5")] = None,
+    motor_below_level: Annotated[YesNo | None, _opt("Motor function below the neurological level")] = None,
+    half_key_muscles_grade_3: Annotated[YesNo | None, _opt("At least half of key muscles grade >= 3")] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """ASIA impairment scale, from the grade or the examination findings."""
+    _show(lambda: asia.score(grade=grade, all_normal=all_normal, sacral_sparing=sacral_sparing,
+                             motor_below_level=motor_below_level,
+                             half_key_muscles_grade_3=half_key_muscles_grade_3), lang, format)
+
+
+@app.command("bilsky")
+def bilsky_cmd(
+    grade: Annotated[BilskyGrade | None, _opt("ESCC grade")] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """Bilsky epidural spinal cord compression grade (low 0-1c / high 2-3)."""
+    _show(lambda: bilsky.score(grade=grade), lang, format)
+
+
+@app.command("harrington")
+def harrington_cmd(
+    resectable_for_cure: Annotated[YesNo | None, _opt("Solitary metastasis resectable for cure")] = None,
+    medial_wall: Annotated[WallState | None, _opt("Medial wall")] = None,
+    lateral_wall_or_roof: Annotated[WallState | None, _opt("Lateral cortices or roof")] = None,
+    classification: Annotated[HarringtonClass | None, typer.Option(
+        "--class", help="The class, instead of the findings", show_default=False)] = None,
+    lang: LangOption = LangOpt.en, format: FormatOption = Format.text,
+) -> None:
+    """Harrington classification of periacetabular metastases."""
+    _show(lambda: harrington.score(resectable_for_cure=resectable_for_cure, medial_wall=medial_wall,
+                                   lateral_wall_or_roof=lateral_wall_or_roof,
+                                   classification=classification), lang, format)

@@ -1,0 +1,91 @@
+"""Terminal rendering of score results (Rich), shared by `bonemet score` and `bonemet assess`."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text as RichText
+
+from bonemet.kb.models import Lang
+from bonemet.scores.result import CaseScores, IncompleteScore, ScoreResult
+
+_L = {
+    "en": {"item": "Item", "value": "Value", "points": "Points", "total": "Total", "grade": "Grade",
+           "thresholds": "Thresholds", "notes": "Notes", "citation": "Citation",
+           "sources": "Point table checked in",
+           "gref": "guideline ref.", "refs": "refs", "missing": "cannot be computed, missing",
+           "scores": "Scores", "derived": "from", "links": "Read as", "range": "range",
+           "met": "met", "not_met": "not met", "not_evaluable": "not evaluable, missing",
+           "guideline": "guideline", "score_source": "score authors", "interpretation": "interpretation"},
+    "fr": {"item": "Item", "value": "Valeur", "points": "Points", "total": "Total", "grade": "Grade",
+           "thresholds": "Seuils", "notes": "Notes", "citation": "Référence",
+           "sources": "Grille vérifiée dans",
+           "gref": "réf. du référentiel", "refs": "réf.", "missing": "non calculable, il manque",
+           "scores": "Scores", "derived": "d'après", "links": "Équivaut à", "range": "étendue",
+           "met": "atteint", "not_met": "non atteint", "not_evaluable": "non évaluable, il manque",
+           "guideline": "référentiel", "score_source": "auteurs du score",
+           "interpretation": "interprétation"},
+}
+_STATUS_STYLE = {"met": "bold yellow", "not_met": "dim", "not_evaluable": "magenta"}
+
+
+def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
+    t = _L[lang]
+    head = RichText()
+    head.append(r.name(lang), style="bold")
+    if r.subject:
+        head.append(f"  [{r.subject}]", style="dim")
+    head.append("  ")
+    if r.total is not None and r.range is not None:
+        head.append(f"{t['total']} {r.total} ({t['range']} {r.range[0]}-{r.range[1]})", style="bold cyan")
+    elif r.grade is not None:
+        head.append(f"{t['grade']} {r.grade.label(lang)}", style="bold cyan")
+    if r.grade is None or r.band.label(lang) != r.grade.label(lang):
+        head.append(f" → {r.band.label(lang)}", style="bold")
+    parts: list[RenderableType] = [head]
+    if r.items:
+        table = Table(show_header=True, box=None, padding=(0, 1))
+        for col in ("item", "value", "points"):
+            table.add_column(t[col])
+        for i in r.items:
+            shown = i.value_label(lang) + (f"  ({t['derived']} {i.derived_from})" if i.derived_from else "")
+            table.add_row(i.label(lang), shown, "" if i.points is None else str(i.points))
+        parts.append(table)
+    if r.grade is not None:
+        parts.append(RichText(r.grade.definition(lang)))
+    parts.append(RichText(r.band.interpretation(lang)))
+    for link in r.links:
+        pts = f" ({link.points})" if link.points is not None else ""
+        parts.append(RichText(f"{t['links']}: {link.score}.{link.item} = {link.value}{pts}"))
+    for th in r.thresholds:
+        status = t[th.status] + (f" {', '.join(th.missing)}" if th.missing else "")
+        refs = f" [{t['refs']} {', '.join(map(str, th.references))}]" if th.references else ""
+        line = RichText(f"  [{t[th.source]}: ")
+        line.append(status, style=_STATUS_STYLE[th.status])
+        line.append(f"] {th.text(lang)}{refs}")
+        parts.append(line)
+    if detail:
+        for n in r.notes:
+            parts.append(RichText(f"  ({n.kind}) {n.text(lang)}", style="italic"))
+        ref = f" [{t['gref']} {r.citation.guideline_ref}]" if r.citation.guideline_ref else ""
+        parts.append(RichText(f"{t['citation']}: {r.citation.text}{ref}", style="dim"))
+        parts.append(RichText(f"{t['sources']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
+                              style="dim"))
+    return Group(*parts)
+
+
+def incomplete(s: IncompleteScore, lang: Lang) -> RichText:
+    t = _L[lang]
+    line = RichText()
+    line.append(s.name(lang), style="bold")
+    line.append(f"  [{s.subject}]  ", style="dim")
+    line.append(f"{t['missing']}: ", style="magenta")
+    line.append(", ".join(f"{m.field} ({'|'.join(m.allowed)})" for m in s.missing))
+    return line
+
+
+def case_scores(scores: CaseScores, lang: Lang) -> Group:
+    parts: list[RenderableType] = [RichText(_L[lang]["scores"] + ":", style="bold underline")]
+    parts += [result(r, lang, detail=False) for r in scores.computed]
+    parts += [incomplete(s, lang) for s in scores.incomplete]
+    return Group(*parts)

@@ -1,0 +1,316 @@
+"""Plain JSON API: assess a case (or a FHIR Bundle), browse the knowledge base, health and version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from bonemet import __version__
+from bonemet.api import InputError, Problem, parse_case
+from bonemet.core import assess
+from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement
+from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
+from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION
+from bonemet.model.schema import json_schema
+from bonemet.service.context import ServiceContext, service_context
+from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
+from bonemet.service.store import SCHEMA_VERSION
+
+router = APIRouter()
+Ctx = Annotated[ServiceContext, Depends(service_context)]
+JSON = "application/json"
+
+_EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "demo" / "cases"
+
+
+def _example_case() -> dict[str, Any]:
+    from bonemet.api import read_document
+
+    doc: dict[str, Any] = read_document(_EXAMPLES_DIR / "03-staging-pet-mid-thigh.yaml")
+    return doc
+
+
+class Index(BaseModel):
+    name: str
+    version: str
+    disclaimer: str
+    links: dict[str, str]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Version(BaseModel):
+    name: str
+    version: str
+    knowledge_base: KnowledgeBaseInfo
+    case_schema: str
+    assessment_schema: str
+    store_schema: int
+
+
+class RuleView(Rule):
+    references: tuple[int, ...]
+    kb_version: str
+
+
+class StatementView(Statement):
+    kb_version: str
+
+
+class ReferenceView(Reference):
+    kb_version: str
+
+
+class RuleSummary(BaseModel):
+    id: str
+    basis: Literal["explicit", "derived"]
+    title: dict[str, str]
+
+
+class RuleList(BaseModel):
+    knowledge_base: KnowledgeBaseInfo
+    rules: list[RuleSummary]
+
+
+class MappedCase(BaseModel):
+    case: Case
+    unmapped: list[dict[str, Any]]
+
+
+class StoredCases(BaseModel):
+    case_ids: list[str]
+
+
+@router.get("/", response_model=Index, tags=["meta"])
+async def index(ctx: Ctx, request: Request) -> Index:
+    """Where things are. The web app will take this path over."""
+    return Index(
+        name="bonemet", version=__version__,
+        disclaimer=ctx.kb.disclaimer(ctx.lang(request)),
+        links={"openapi": "/openapi.json", "docs": "/docs", "health": "/health",
+               "version": "/version", "assess": "/api/assess", "kb": "/api/kb/rules",
+               "cds_hooks_discovery": "/cds-services"},
+    )
+
+
+@router.get("/health", response_model=Health, tags=["meta"])
+async def health() -> Health:
+    """Liveness: answers as soon as the process serves requests (no store access)."""
+    return Health(status="ok")
+
+
+@router.get("/version", response_model=Version, tags=["meta"])
+async def version(ctx: Ctx) -> Version:
+    return Version(name="bonemet", version=__version__, knowledge_base=ctx.kb.info,
+                   case_schema=CASE_SCHEMA_VERSION, assessment_schema=ASSESSMENT_SCHEMA_VERSION,
+                   store_schema=SCHEMA_VERSION)
+
+
+_ASSESS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            JSON: {
+                "schema": {"oneOf": [
+                    {"$ref": "#/components/schemas/Case"},
+                    {"type": "object", "title": "FHIR R4 Bundle",
+                     "required": ["resourceType"],
+                     "properties": {"resourceType": {"const": "Bundle"},
+                                    "entry": {"type": "array", "items": {"type": "object"}}}},
+                ]},
+                "examples": {"case": {"summary": "Staging, PET skull base to mid-thigh",
+                                      "value": None}},
+            },
+            FHIR_JSON: {"schema": {"type": "object", "title": "FHIR R4 Bundle"}},
+        },
+    },
+}
+
+
+@router.post(
+    "/api/assess", tags=["assessment"], openapi_extra=_ASSESS_BODY,
+    responses={200: {"model": Assessment,
+                     "description": "The assessment (JSON), or with format=fhir a FHIR "
+                                    "GuidanceResponse. For a Bundle input, the header "
+                                    "X-Bonemet-Unmapped counts the items that could not be "
+                                    "mapped (list them with POST /api/fhir/case)."},
+               400: {"description": "Malformed JSON or not an object"},
+               422: {"description": "Invalid case or Bundle; every problem is named"}},
+)
+async def assess_route(
+    ctx: Ctx, request: Request,
+    format: Annotated[Literal["json", "fhir"], Query(description="json or fhir")] = "json",
+    strict: Annotated[bool, Query(description="Validate a Bundle with the FHIR R4B models")] = False,
+) -> Response:
+    """Assess one case given as bonemet case JSON or as a FHIR R4 Bundle."""
+    data = decode_json_object(await request.body())
+    headers: dict[str, str] = {}
+    if data.get("resourceType") is not None:
+        case, unmapped = _case_from_bundle(data, strict, fhir=format == "fhir")
+        headers["X-Bonemet-Unmapped"] = str(len(unmapped))
+    else:
+        case = parse_case(data)
+    result = assess(case, ctx.kb)
+    if format == "fhir":
+        from bonemet.fhir import assessment_to_guidance
+
+        return Response(orjson.dumps(assessment_to_guidance(result, case)), media_type=FHIR_JSON,
+                        headers=headers)
+    return Response(result.model_dump_json().encode(), media_type=JSON, headers=headers)
+
+
+def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[Case, list[Any]]:
+    if data.get("resourceType") != "Bundle":
+        raise ServiceError(422, [Problem("resourceType", f"expected 'Bundle' or a bonemet case, "
+                                                         f"got {data.get('resourceType')!r}")],
+                           fhir=fhir)
+    from bonemet.fhir import case_from_fhir
+
+    try:
+        result = case_from_fhir(data, strict=strict)
+    except InputError as exc:
+        raise ServiceError(422, exc.problems, fhir=fhir) from None
+    return result.case, list(result.unmapped)
+
+
+@router.post("/api/fhir/case", response_model=MappedCase, tags=["fhir"])
+async def fhir_case(ctx: Ctx, request: Request,
+                    strict: Annotated[bool, Query()] = False) -> MappedCase:
+    """Map a FHIR R4 Bundle to a bonemet case and list what could not be mapped, and why."""
+    data = decode_json_object(await request.body())
+    case, unmapped = _case_from_bundle(data, strict, fhir=False)
+    return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    if hasattr(item, "model_dump"):
+        return dict(item.model_dump(mode="json"))
+    if hasattr(item, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(item)
+    return {"item": str(item)}
+
+
+# knowledge base ----------------------------------------------------------------------------
+
+
+@router.get("/api/kb/rules", response_model=RuleList, tags=["knowledge base"])
+async def kb_rules(ctx: Ctx) -> RuleList:
+    return RuleList(knowledge_base=ctx.kb.info, rules=[
+        RuleSummary(id=r.id, basis=r.basis, title=r.title.model_dump())
+        for r in ctx.kb.rules.values()
+    ])
+
+
+RuleId = Annotated[str, PathParam(pattern=r"^[A-Za-z]{2}-\d{2}$", examples=["NM-03"])]
+
+
+@router.get("/api/kb/rules/{rule_id}", response_model=RuleView, tags=["knowledge base"],
+            responses={404: {"description": "Unknown rule"}})
+async def kb_rule(ctx: Ctx, rule_id: RuleId) -> RuleView:
+    try:
+        rule = ctx.kb.rule(rule_id.upper())
+    except KeyError as exc:
+        raise ServiceError(404, [Problem("rule_id", str(exc.args[0]))], code="not-found") from None
+    return RuleView(**rule.model_dump(), references=ctx.kb.refs_for(rule.id),
+                    kb_version=ctx.kb.version)
+
+
+StatementId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,32}$", examples=["REC3"])]
+
+
+@router.get("/api/kb/statements/{statement_id}", response_model=StatementView,
+            tags=["knowledge base"], responses={404: {"description": "Unknown statement"}})
+async def kb_statement(ctx: Ctx, statement_id: StatementId) -> StatementView:
+    try:
+        statement = ctx.kb.statement(statement_id.upper())
+    except KeyError as exc:
+        raise ServiceError(404, [Problem("statement_id", str(exc.args[0]))],
+                           code="not-found") from None
+    return StatementView(**statement.model_dump(), kb_version=ctx.kb.version)
+
+
+@router.get("/api/kb/references/{number}", response_model=ReferenceView, tags=["knowledge base"],
+            responses={404: {"description": "Unknown reference"}})
+async def kb_reference(ctx: Ctx, number: Annotated[int, PathParam(ge=1, le=100000)]) -> ReferenceView:
+    try:
+        reference = ctx.kb.reference(number)
+    except KeyError as exc:
+        raise ServiceError(404, [Problem("number", str(exc.args[0]))], code="not-found") from None
+    return ReferenceView(**reference.model_dump(), kb_version=ctx.kb.version)
+
+
+@router.get("/api/schema/{name}", tags=["meta"])
+async def schema(name: Literal["case", "assessment"]) -> dict[str, Any]:
+    """The published JSON Schema of the case (input) or the assessment (output)."""
+    return json_schema(name)
+
+
+# stored cases (patient data: authenticated outside development mode) ---------------------
+
+
+CaseId = Annotated[str, PathParam(min_length=1, max_length=128)]
+
+
+@router.get("/api/cases", response_model=StoredCases, tags=["store"])
+async def list_cases(ctx: Ctx, request: Request) -> StoredCases:
+    await ctx.authenticate(request)
+    return StoredCases(case_ids=ctx.store.case_ids())
+
+
+@router.get("/api/cases/{case_id}", response_model=Case, tags=["store"],
+            responses={404: {"description": "No such case in the store"}})
+async def get_case(ctx: Ctx, request: Request, case_id: CaseId) -> Case:
+    await ctx.authenticate(request)
+    return _stored_case(ctx, case_id)
+
+
+@router.put("/api/cases/{case_id}", response_model=Case, tags=["store"],
+            openapi_extra={"requestBody": {"required": True, "content": {JSON: {
+                "schema": {"$ref": "#/components/schemas/Case"}}}}})
+async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Case:
+    """Store (or replace) a case; its `case_id` must match the path."""
+    await ctx.authenticate(request)
+    data = decode_json_object(await request.body())
+    case = parse_case(data)
+    if case.case_id != case_id:
+        raise ServiceError(422, [Problem("case_id", f"{case.case_id!r} differs from the path "
+                                                    f"({case_id!r})")])
+    ctx.store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True))
+    return case
+
+
+@router.post("/api/cases/{case_id}/assessments", tags=["store"],
+             responses={200: {"model": Assessment}, 404: {"description": "No such case"}})
+async def assess_stored(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
+    """Assess a stored case with the current knowledge base and keep the assessment."""
+    await ctx.authenticate(request)
+    case = _stored_case(ctx, case_id)
+    body = assess(case, ctx.kb).model_dump_json().encode()
+    ctx.store.add_assessment(case.case_id, ctx.kb.version, __version__, body)
+    return Response(body, media_type=JSON)
+
+
+def _stored_case(ctx: ServiceContext, case_id: str) -> Case:
+    doc = ctx.store.get_case(case_id)
+    if doc is None:
+        raise ServiceError(404, [Problem("case_id", f"no case {case_id!r} in the store")],
+                           code="not-found")
+    return parse_case(doc)
+
+
+def fill_examples(openapi: dict[str, Any]) -> None:
+    """Put a real demo case in the OpenAPI example of /api/assess (read once, at schema build)."""
+    content = openapi["paths"]["/api/assess"]["post"]["requestBody"]["content"][JSON]
+    content["examples"]["case"]["value"] = _example_case()

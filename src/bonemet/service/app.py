@@ -1,0 +1,132 @@
+"""The FastAPI application: `create_app(settings)` wires the store, keys, routes, CORS and audit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bonemet import __version__
+from bonemet.kb import default_kb
+from bonemet.service import api, calculators, cdshooks, errors
+from bonemet.service.auth import Authenticator, AuthError
+from bonemet.service.config import Settings, SettingsError
+from bonemet.service.context import ServiceContext
+from bonemet.service.store import AuditEntry, Store
+from bonemet.service.texts import default_texts
+
+log = logging.getLogger("bonemet.service")
+
+# Calls that do work are audited; health, version, docs and the schema are not (they carry no
+# decision and would only drown the log).
+_AUDITED_PREFIXES = ("/api/", "/cds-services")
+
+_DESCRIPTION = """Decision support for bone metastases of lung cancer, from the AURA guideline
+(nuclear-medicine chapter). **Not a medical device**: decision support only.
+
+* `POST /api/assess`: a bonemet case (JSON) or a FHIR R4 Bundle in, the assessment out
+  (`?format=fhir` for a FHIR GuidanceResponse);
+* `/api/kb/...`: rules, statements and references of the knowledge base;
+* `/cds-services`: CDS Hooks 2.0 discovery, `order-select`/`order-sign` and `patient-view`
+  services, feedback. Outside development mode every CDS Hooks call needs a client JWT.
+"""
+
+
+class AuditMiddleware:
+    """Append one row per audited call: route template, status, duration, client, hook, cards.
+
+    Pure ASGI (no BaseHTTPMiddleware) so that it costs microseconds; the route template, not the
+    raw path, is logged so that ids in paths (case ids) never reach the log.
+    """
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(_AUDITED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            state: dict[str, Any] = scope.get("state", {})
+            route = scope.get("route")
+            template = getattr(route, "path_format", None) or "(unmatched)"
+            self.store.audit(AuditEntry(
+                method=scope["method"], route=template, status=status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                client=state.get("audit_client"), hook=state.get("audit_hook"),
+                cards=state.get("audit_cards"),
+            ))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    store = Store(settings.db_path)
+    try:
+        authenticator = Authenticator(settings, store)
+    except AuthError as exc:
+        raise SettingsError(f"BONEMET_JWKS_FILE: {exc.reason}") from None
+    ctx = ServiceContext(settings=settings, store=store, auth=authenticator, kb=default_kb(),
+                         texts=default_texts())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        store.reopen()
+        yield
+        store.close()
+
+    app = FastAPI(title="bonemet", version=__version__, description=_DESCRIPTION,
+                  lifespan=lifespan, license_info={"name": "Apache-2.0"})
+    app.state.bonemet = ctx
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(cdshooks.router)
+    app.include_router(calculators.router)
+    # Clinician web app (HTML pages + static files), see bonemet.web and docs/web.md.
+    from bonemet.web import mount_web
+
+    mount_web(app)
+    _install_openapi(app)
+    app.add_middleware(AuditMiddleware, store=store)
+    if settings.cors_origins:
+        # Origins are echoed from the allowlist, never '*'; credentials are not needed (the JWT
+        # travels in the Authorization header), so they stay off.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language"],
+            expose_headers=["X-Bonemet-Unmapped"], max_age=600,
+        )
+    return app
+
+
+def _install_openapi(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        api.fill_examples(schema)
+        cdshooks.register_schemas(schema)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

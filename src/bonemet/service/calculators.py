@@ -1,0 +1,99 @@
+"""Calculators over HTTP: the tumour-board scores (`bonemet.scores`) and post-test probability
+(`bonemet.core.probability`). Thin: the inputs go to the same functions the CLI calls."""
+
+from __future__ import annotations
+
+import inspect
+from types import ModuleType
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from bonemet.api import Problem
+from bonemet.core.probability import CalculationError, calculate
+from bonemet.model.probability import BinaryResult, Calculation
+from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
+from bonemet.scores.result import ScoreInputError, ScoreResult
+from bonemet.service.context import ServiceContext, service_context
+from bonemet.service.errors import ServiceError, decode_json_object
+
+router = APIRouter(tags=["calculators"])
+Ctx = Annotated[ServiceContext, Depends(service_context)]
+
+SCORES: dict[str, ModuleType] = {
+    "mirels": mirels, "sins": sins, "tokuhashi": tokuhashi, "tomita": tomita, "frankel": frankel,
+    "asia": asia, "bilsky": bilsky, "harrington": harrington,
+}
+ScoreName = Literal["mirels", "sins", "tokuhashi", "tomita", "frankel", "asia", "bilsky", "harrington"]
+
+
+def _parameters(module: ModuleType) -> list[str]:
+    return [p for p in inspect.signature(module.score).parameters if p != "kb"]
+
+
+_SCORE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "additionalProperties": True,
+               "description": "The score's inputs by name (as `bonemet score <name> --help` lists them)"},
+    "examples": {"mirels": {"summary": "Mirels, lytic lesion of the proximal femur",
+                            "value": {"site": "peritrochanteric", "pain": "functional",
+                                      "lesion": "lytic", "size": "gt-2/3"}}},
+}}}}
+
+
+@router.post("/api/scores/{name}", response_model=ScoreResult, openapi_extra=_SCORE_BODY,
+             responses={422: {"description": "Unknown or invalid inputs, each one named"}})
+async def score(ctx: Ctx, request: Request, name: ScoreName) -> ScoreResult:
+    """One tumour-board score (Mirels, SINS, revised Tokuhashi, Tomita, Frankel, ASIA, Bilsky,
+    Harrington) from its inputs, with bands, thresholds and sources."""
+    module = SCORES[name]
+    body = decode_json_object(await request.body())
+    known = _parameters(module)
+    unknown = [k for k in body if k not in known]
+    if unknown:
+        raise ServiceError(422, [Problem(k, f"not an input of {name}; inputs: {', '.join(known)}")
+                                 for k in unknown])
+    try:
+        result: ScoreResult = module.score(**body, kb=ctx.kb)
+    except ScoreInputError as exc:
+        raise ServiceError(422, [_score_problem(p) for p in exc.problems]) from None
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(422, [Problem("", f"{name}: {exc}")]) from None
+    return result
+
+
+def _score_problem(text: str) -> Problem:
+    field, sep, message = text.partition(": ")
+    return Problem(field, message) if sep else Problem("", text)
+
+
+class TestResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    modality: str = Field(min_length=1, examples=["fdg_pet_ct"])
+    result: BinaryResult
+
+
+class ProbabilityRequest(BaseModel):
+    """Give either `pretest` (0-1) or a documented `prior` of the performance table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tests: list[TestResult] = Field(min_length=1)
+    pretest: float | None = Field(None, examples=[0.3])
+    prior: str | None = Field(None, examples=["nsclc_staging"])
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+@router.post("/api/probability", response_model=Calculation,
+             responses={422: {"description": "Invalid inputs, each one named"}})
+async def probability(ctx: Ctx, body: ProbabilityRequest) -> Calculation:
+    """Post-test probability of bone metastases after one or several exam results (in order)."""
+    table = ctx.kb.performance
+    if table is None:
+        raise ServiceError(422, [Problem("", "this knowledge base has no test-performance table")])
+    try:
+        return calculate(table, [(t.modality, t.result) for t in body.tests], pretest=body.pretest,
+                         prior_id=body.prior, sources=body.sources)
+    except CalculationError as exc:
+        raise ServiceError(422, [Problem(exc.field, exc.reason)]) from None

@@ -1,0 +1,336 @@
+"""From an assessment to CDS Hooks cards and system actions (pure: no I/O, no clock).
+
+Imaging orders follow the Argonaut "CDS Hooks for PAMA" pattern: the rating goes back on the draft
+ServiceRequest as a `systemActions` update (3-level PAMA rating, with bonemet's 4-level rating as a
+second coding), a card says why, and when the guideline prefers another exam a suggestion replaces
+the order with it. When data that the rules need is missing, the order is not rated and the card
+says what is missing.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from bonemet.kb import KnowledgeBase, Lang
+from bonemet.model import Assessment, Case
+from bonemet.model.assessment import (
+    Action as RecAction,
+)
+from bonemet.model.assessment import (
+    MissingData,
+    ModalityRating,
+    RatedModality,
+    Rating,
+    Recommendation,
+)
+from bonemet.model.case import Change
+from bonemet.model.followup import ScanReading, Timing
+from bonemet.service.cds_models import SUMMARY_MAX, Action, Card, Coding, Link, Source, Suggestion
+from bonemet.service.texts import Texts
+
+CANONICAL = "https://bonemet.invalid/fhir"
+RATING_SYSTEM = f"{CANONICAL}/CodeSystem/appropriateness"
+RULE_SYSTEM = f"{CANONICAL}/CodeSystem/rule"
+OVERRIDE_SYSTEM = f"{CANONICAL}/CodeSystem/override-reason"
+RULE_EXTENSION = f"{CANONICAL}/StructureDefinition/rating-rule"
+PAMA_RATING_EXTENSION = "http://fhir.org/argonaut/Extension/pama-rating"
+PAMA_CONSULT_EXTENSION = "http://fhir.org/argonaut/Extension/pama-rating-consult-id"
+PAMA_RATING_SYSTEM = "http://fhir.org/argonaut/CodeSystem/pama-rating"
+_OURS = (PAMA_RATING_EXTENSION, PAMA_CONSULT_EXTENSION, RULE_EXTENSION)
+
+# Interpretation (documented in docs/service.md): PAMA's three levels count "may be appropriate"
+# as adherent, as the ACR scale did when it was used for PAMA reporting.
+PAMA_LEVEL = {
+    Rating.usually_appropriate: "appropriate",
+    Rating.may_be_appropriate: "appropriate",
+    Rating.usually_not_appropriate: "not-appropriate",
+    Rating.no_criteria_apply: "no-criteria-apply",
+}
+_UUID_NS = uuid.UUID("5b0c6a52-3f0e-4f57-9a55-3d2b8c1e9f10")
+
+OVERRIDE_REASONS = (
+    ("patient-specific", {"en": "Patient-specific reason not captured by the rules",
+                          "fr": "Raison propre au patient non prise en compte par les règles"}),
+    ("mdt-decision", {"en": "Decided in the multidisciplinary tumour board",
+                      "fr": "Décidé en réunion de concertation pluridisciplinaire"}),
+    ("data-incorrect", {"en": "The data used by the rule is wrong or outdated",
+                        "fr": "Les données utilisées par la règle sont fausses ou périmées"}),
+    ("availability", {"en": "The preferred exam is not available in time",
+                      "fr": "L'examen préféré n'est pas disponible à temps"}),
+)
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """What every card of one call shares."""
+
+    kb: KnowledgeBase
+    texts: Texts
+    lang: Lang
+    base_url: str
+    hook_instance: str
+
+    def uid(self, *parts: str) -> str:
+        """A stable id per (call, finding): resent cards keep their uuid, so feedback matches."""
+        return str(uuid.uuid5(_UUID_NS, "|".join((self.hook_instance, *parts))))
+
+    def source(self, rule_id: str | None) -> Source:
+        label = self.texts("source_label", self.lang, kb_version=self.kb.version)
+        if rule_id is None:
+            return Source(label=label, url=f"{self.base_url}/api/kb/rules")
+        rule = self.kb.rule(rule_id)
+        return Source(label=label, url=f"{self.base_url}/api/kb/rules/{rule_id}",
+                      topic=Coding(system=RULE_SYSTEM, code=rule_id, display=rule.title(self.lang)))
+
+    def rule_link(self, rule_id: str) -> Link:
+        return Link(label=self.texts("detail_rule_link", self.lang, rule=rule_id),
+                    url=f"{self.base_url}/api/kb/rules/{rule_id}", type="absolute")
+
+    def modality(self, modality: RatedModality) -> str:
+        return self.texts(f"modality_{modality.value}", self.lang)
+
+    def rating(self, rating: Rating) -> str:
+        return self.texts(f"rating_{rating.value}", self.lang)
+
+
+def fit(summary: str) -> str:
+    """Keep a summary under the spec's 140 characters, cutting at a word when it must."""
+    if len(summary) <= SUMMARY_MAX:
+        return summary
+    cut = summary[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:—-")
+    return cut + "…"
+
+
+def _sources_md(cc: CardContext, rule_id: str, statements: tuple[str, ...],
+                references: tuple[int, ...]) -> str:
+    refs = ", ".join(cc.kb.reference(n).short() for n in references if n in cc.kb.references)
+    line = f"**{cc.texts('detail_sources', cc.lang)}**: {rule_id}"
+    if statements:
+        line += f" ({', '.join(statements)})"
+    if refs:
+        line += f"; {refs}"
+    return line + f"; KB {cc.kb.version}"
+
+
+def _missing_md(cc: CardContext, missing: tuple[MissingData, ...]) -> str:
+    items = "\n".join(f"- {m.reason(cc.lang)} (`{m.field}`)" for m in missing)
+    return f"**{cc.texts('detail_missing', cc.lang)}**:\n\n{items}"
+
+
+def _missing_phrase(cc: CardContext, missing: tuple[MissingData, ...]) -> str:
+    reasons = list(dict.fromkeys(m.reason(cc.lang).rstrip("?").rstrip() for m in missing))
+    return cc.texts("missing_and", cc.lang).join(reasons)
+
+
+# order-select / order-sign -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """A draft ServiceRequest of the call and the rated modality it asks for."""
+
+    resource: dict[str, Any]
+    modality: RatedModality
+
+    @property
+    def reference(self) -> str | None:
+        rid = self.resource.get("id")
+        return f"ServiceRequest/{rid}" if isinstance(rid, str) and rid else None
+
+
+@dataclass(frozen=True)
+class OrderGuidance:
+    cards: list[Card]
+    system_actions: list[Action]
+
+
+def rated_order(order: DraftOrder, rating: ModalityRating, cc: CardContext) -> dict[str, Any]:
+    """The draft order, unchanged in meaning, with the rating extensions (replacing earlier ones)."""
+    resource = copy.deepcopy(order.resource)
+    kept = [e for e in resource.get("extension", []) if e.get("url") not in _OURS]
+    level = PAMA_LEVEL[rating.rating]
+    kept.append({
+        "url": PAMA_RATING_EXTENSION,
+        "valueCodeableConcept": {
+            "coding": [
+                {"system": PAMA_RATING_SYSTEM, "code": level,
+                 "display": cc.texts(f"rating_{level.replace('-', '_')}", cc.lang)},
+                {"system": RATING_SYSTEM, "code": rating.rating.value,
+                 "display": cc.rating(rating.rating)},
+            ],
+            "text": cc.rating(rating.rating),
+        },
+    })
+    kept.append({"url": PAMA_CONSULT_EXTENSION,
+                 "valueUri": f"urn:uuid:{cc.uid('consult', order.reference or order.modality)}"})
+    if rating.rule_id:
+        kept.append({"url": RULE_EXTENSION, "valueCoding": {
+            "system": RULE_SYSTEM, "code": rating.rule_id,
+            "display": f"{cc.kb.rule(rating.rule_id).title(cc.lang)} (KB {cc.kb.version})"}})
+    resource["extension"] = kept
+    return resource
+
+
+def order_guidance(order: DraftOrder, assessment: Assessment, cc: CardContext,
+                   replacement: dict[str, Any] | None,
+                   assumptions: tuple[str, ...] = ()) -> OrderGuidance:
+    """Cards and system actions for one draft order (replacement: the alternative's draft order)."""
+    if not assessment.scope.in_scope:
+        return OrderGuidance([], [])
+    rating = assessment.rating_of(order.modality)
+    name = cc.modality(order.modality)
+    key = order.reference or order.modality.value
+    if rating.rating is Rating.no_criteria_apply and rating.missing_data:
+        summary = cc.texts("order_not_rated_summary", cc.lang, modality=name,
+                           missing=_missing_phrase(cc, rating.missing_data))
+        detail = (f"{cc.texts('order_not_rated_detail', cc.lang)}\n\n"
+                  f"{_missing_md(cc, rating.missing_data)}")
+        if rating.rule_id:
+            rule = cc.kb.rule(rating.rule_id)
+            detail += "\n\n" + _sources_md(cc, rule.id, rule.statements, cc.kb.refs_for(rule.id))
+        card = Card(uuid=cc.uid("not-rated", key), summary=fit(summary), detail=detail,
+                    indicator="warning", source=cc.source(rating.rule_id),
+                    links=[cc.rule_link(rating.rule_id)] if rating.rule_id else None)
+        return OrderGuidance([card], [])
+
+    update = Action(type="update", description=cc.texts("action_rating_update", cc.lang),
+                    resource=rated_order(order, rating, cc))
+    if rating.rule_id is None:
+        summary = cc.texts("order_no_criteria_summary", cc.lang, modality=name)
+        card = Card(uuid=cc.uid("rating", key), summary=fit(summary),
+                    detail=rating.reason(cc.lang), indicator="info", source=cc.source(None))
+        return OrderGuidance([card], [update])
+
+    rule = cc.kb.rule(rating.rule_id)
+    summary = cc.texts("order_rated_summary", cc.lang, modality=name,
+                       rating=cc.rating(rating.rating), rule=rule.id)
+    parts = [f"**{cc.texts('detail_why', cc.lang)}**: {rating.reason(cc.lang)}"]
+    if rule.basis == "derived":
+        parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
+    if assumptions:
+        items = "\n".join(f"- {a}" for a in assumptions)
+        parts.append(f"**{cc.texts('detail_assumed', cc.lang)}**:\n\n{items}")
+    parts.append(_sources_md(cc, rule.id, rating.statement_ids, rating.references))
+    suggestions = None
+    alternative = rating.preferred_alternative
+    if (alternative is not None and rating.rating is not Rating.usually_appropriate
+            and replacement is not None and order.reference is not None):
+        alt_name = cc.modality(alternative)
+        suggestions = [Suggestion(
+            label=cc.texts("suggest_replace", cc.lang, alternative=alt_name),
+            uuid=cc.uid("replace", key, alternative.value), isRecommended=True,
+            actions=[
+                Action(type="delete", resourceId=order.reference,
+                       description=cc.texts("action_delete_order", cc.lang, modality=name)),
+                Action(type="create", resource=replacement,
+                       description=cc.texts("action_create_order", cc.lang, alternative=alt_name)),
+            ],
+        )]
+    not_appropriate = rating.rating is Rating.usually_not_appropriate
+    card = Card(
+        uuid=cc.uid("rating", key), summary=fit(summary), detail="\n\n".join(parts),
+        indicator="warning" if not_appropriate else "info", source=cc.source(rule.id),
+        suggestions=suggestions, selectionBehavior="at-most-one" if suggestions else None,
+        overrideReasons=_override_reasons(cc) if not_appropriate else None,
+        links=[cc.rule_link(rule.id)],
+    )
+    return OrderGuidance([card], [update])
+
+
+def _override_reasons(cc: CardContext) -> list[Coding]:
+    return [Coding(system=OVERRIDE_SYSTEM, code=code, display=text[cc.lang])
+            for code, text in OVERRIDE_REASONS]
+
+
+# patient-view ----------------------------------------------------------------------------------
+
+# (rule, action) → (summary text key, indicator): the findings worth interrupting a chart opening.
+_PATIENT_FINDINGS: dict[tuple[str, RecAction], tuple[str, str]] = {
+    ("NM-03", RecAction.extend_field_of_view): ("pv_femurs_summary", "warning"),
+    ("NM-03", RecAction.check_field_of_view): ("pv_coverage_unknown_summary", "info"),
+    ("NM-09", RecAction.targeted_imaging): ("pv_isolated_summary", "warning"),
+}
+_EXAM_NAMES = {"fdg_pet_ct": "fdg_pet_ct", "naf_pet_ct": "naf_pet_ct", "bone_scan": "bone_scan",
+               "spect_ct": "spect_ct"}
+
+
+def patient_cards(assessment: Assessment, case: Case, cc: CardContext) -> list[Card]:
+    """One card per actionable finding; an empty list when there is nothing to say."""
+    if not assessment.scope.in_scope:
+        return []
+    exams = {e.id: e for e in case.exams}
+    cards: list[Card] = []
+    for rec in assessment.recommendations:
+        found = _PATIENT_FINDINGS.get((rec.rule_id, rec.action))
+        if found is None:
+            continue
+        key, indicator = found
+        exam = exams.get(rec.subject)
+        date = exam.date.isoformat() if exam else "?"
+        exam_name = (cc.modality(RatedModality(_EXAM_NAMES[exam.modality.value]))
+                     if exam and exam.modality.value in _EXAM_NAMES else rec.subject)
+        summary = cc.texts(key, cc.lang, date=date, exam=_in_sentence(exam_name))
+        cards.append(_recommendation_card(rec, summary, indicator, cc))
+    reading = early_increase(assessment)
+    if reading is not None:
+        cards.append(_flare_card(reading, cc))
+    return cards
+
+
+def _in_sentence(name: str) -> str:
+    """'Bone scan' → 'bone scan' inside a sentence; acronyms ('FDG-PET/CT') keep their case."""
+    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+
+
+def early_increase(assessment: Assessment) -> ScanReading | None:
+    """The latest follow-up scan, when it is early (before month 6) and shows an increase."""
+    if assessment.follow_up is None:
+        return None
+    compared = [s for s in assessment.follow_up.scans if s.status == "compared"]
+    if not compared:
+        return None
+    latest = max(compared, key=lambda s: s.scan_date)
+    if latest.timing is Timing.early and latest.change in (Change.more_foci, Change.more_intense):
+        return latest
+    return None
+
+
+def _flare_card(reading: ScanReading, cc: CardContext) -> Card:
+    rule = cc.kb.rule("NM-07")
+    verdict = cc.texts(f"classification_{reading.classification.value}", cc.lang) \
+        if reading.classification else None
+    parts = [f"**{rule.title(cc.lang)}**", rule.text(cc.lang)]
+    if verdict:
+        parts.append(f"**{cc.texts('detail_reading', cc.lang)}**: {verdict}")
+    parts.extend(f"- {a.explanation(cc.lang)}" for a in reading.arguments)
+    parts.extend(f"- {a.text(cc.lang)} ({a.rule_id})" for a in reading.advice)
+    if reading.missing_arguments:
+        items = "\n".join(f"- {m.reason(cc.lang)} (`{m.field}`)" for m in reading.missing_arguments)
+        parts.append(f"**{cc.texts('detail_missing', cc.lang)}**:\n\n{items}")
+    if reading.interpretation:
+        parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
+    rule_ids = tuple(dict.fromkeys(("NM-07", "NM-08", *reading.rule_ids)))
+    statements = tuple(dict.fromkeys(s for r in rule_ids for s in cc.kb.rule(r).statements))
+    references = tuple(sorted({n for r in rule_ids for n in cc.kb.refs_for(r)}))
+    parts.append(_sources_md(cc, " / ".join(rule_ids), statements, references))
+    summary = cc.texts("pv_flare_summary", cc.lang, date=reading.scan_date.isoformat())
+    return Card(uuid=cc.uid("flare", reading.scan_id), summary=fit(summary),
+                detail="\n\n".join(parts), indicator="warning", source=cc.source("NM-07"),
+                links=[cc.rule_link("NM-07"), cc.rule_link("NM-08")])
+
+
+def _recommendation_card(rec: Recommendation, summary: str, indicator: str,
+                         cc: CardContext) -> Card:
+    parts = [f"**{rec.title(cc.lang)}**", rec.text(cc.lang)]
+    if rec.interpretation:
+        parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
+    if rec.missing_data:
+        parts.append(_missing_md(cc, rec.missing_data))
+    parts.append(_sources_md(cc, rec.rule_id, rec.statement_ids, rec.references))
+    return Card(uuid=cc.uid("finding", rec.rule_id, rec.action.value, rec.subject),
+                summary=fit(summary), detail="\n\n".join(parts),
+                indicator=indicator,
+                source=cc.source(rec.rule_id), links=[cc.rule_link(rec.rule_id)])

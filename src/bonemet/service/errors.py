@@ -1,0 +1,124 @@
+"""Error answers: 400 for unreadable input, 422 for invalid content, 401/404/405/412 as usual.
+
+Plain JSON routes answer `{"error": ..., "problems": [{"field", "message"}]}`; routes that speak
+FHIR or CDS Hooks answer a FHIR `OperationOutcome` (CDS Hooks 3.0 uses it for error bodies too).
+An unexpected exception is logged and answered as a 500 without internals, but bad input never
+gets that far: every parser raises `InputError` naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+
+from bonemet.api import InputError, Problem, problems_from
+from bonemet.service.auth import AuthError
+
+log = logging.getLogger("bonemet.service")
+
+FHIR_JSON = "application/fhir+json"
+
+
+class ServiceError(Exception):
+    """An error answer decided by a route: status, problems, and the shape of the body."""
+
+    def __init__(self, status: int, problems: list[Problem], *, fhir: bool = False,
+                 code: str = "invalid", headers: dict[str, str] | None = None) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.status = status
+        self.problems = problems
+        self.fhir = fhir
+        self.code = code
+        self.headers = headers or {}
+
+
+def wants_fhir(request: Request) -> bool:
+    path = request.url.path
+    return (path.startswith("/cds-services") or request.query_params.get("format") == "fhir"
+            or path.startswith("/fhir"))
+
+
+_TITLES = {400: "malformed request", 401: "authentication failed", 404: "not found",
+           405: "method not allowed", 412: "required data could not be obtained",
+           415: "unsupported media type", 422: "invalid input", 500: "internal error"}
+
+
+def error_response(status: int, problems: list[Problem], *, fhir: bool, code: str = "invalid",
+                   headers: dict[str, str] | None = None) -> Response:
+    if fhir:
+        from bonemet.fhir import operation_outcome
+
+        body: dict[str, Any] = operation_outcome(problems, code=code)
+        media = FHIR_JSON
+    else:
+        body = {"error": _TITLES.get(status, "error"),
+                "problems": [{"field": p.field, "message": p.message} for p in problems]}
+        media = "application/json"
+    return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service(request: Request, exc: ServiceError) -> Response:
+        return error_response(exc.status, exc.problems, fhir=exc.fhir or wants_fhir(request),
+                              code=exc.code, headers=exc.headers)
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> Response:
+        return error_response(422, exc.problems, fhir=wants_fhir(request))
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> Response:
+        return error_response(401, [Problem("Authorization", exc.reason)], fhir=wants_fhir(request),
+                              code="security", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(Problem(loc, str(err.get("msg", "invalid"))))
+        return error_response(422, problems, fhir=wants_fhir(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "invalid")
+        return error_response(exc.status_code, [Problem("", str(exc.detail))],
+                              fhir=wants_fhir(request), code=code,
+                              headers=dict(exc.headers or {}))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client hung up mid-body (a load generator stopping, a closed tab): nobody to answer.
+        return Response(status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, [Problem("", "internal error; the incident was logged")],
+                              fhir=wants_fhir(request), code="exception")
+
+
+def decode_json_object(raw: bytes, *, what: str = "request body") -> dict[str, Any]:
+    """Decode a JSON object body, raising 400 with the parser's reason when it is not one."""
+    if not raw:
+        raise ServiceError(400, [Problem("", f"empty {what}: a JSON object is expected")])
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ServiceError(400, [Problem("", f"malformed JSON in the {what}: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ServiceError(400, [Problem("", f"the {what} must be a JSON object, "
+                                             f"got {type(data).__name__}")])
+    return data
+
+
+__all__ = ["ServiceError", "decode_json_object", "error_response", "install", "problems_from",
+           "wants_fhir"]

@@ -1,0 +1,72 @@
+"""`bonemet serve`: run the service under uvicorn, refusing unsafe combinations before starting."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Any
+
+from bonemet.service.config import Settings, SettingsError
+
+
+class ServeError(ValueError):
+    """The command line asks for something unsafe or impossible; the message says what."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_for(host: str, dev: bool, db: Path | None) -> Settings:
+    if dev and not _is_loopback(host):
+        raise ServeError(f"--dev disables authentication, so it binds to 127.0.0.1 only "
+                         f"(got --host {host})")
+    overrides: dict[str, Any] = {}
+    if dev:
+        overrides["dev_mode"] = True
+    if db is not None:
+        overrides["db_path"] = db
+    try:
+        return Settings.from_env(None, **overrides)
+    except SettingsError as exc:
+        raise ServeError(str(exc)) from None
+
+
+def load_demo_cases(settings: Settings) -> int:
+    from bonemet.api import load_case
+    from bonemet.demo import demo_cases
+    from bonemet.service.store import Store
+
+    store = Store(settings.db_path)
+    try:
+        for path in demo_cases():
+            case = load_case(path)
+            store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True))
+        return len(demo_cases())
+    finally:
+        store.close()
+
+
+def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> None:
+    import uvicorn
+
+    from bonemet.service.app import create_app
+
+    settings = settings_for(host, dev, db)
+    app = create_app(settings)
+    if load_demo:
+        count = load_demo_cases(settings)
+        print(f"loaded {count} demo cases into {settings.db_path}", file=sys.stderr)
+    url = f"http://{host}:{port}"
+    if settings.dev_mode:
+        print("DEVELOPMENT MODE: no client authentication; listening on loopback only.",
+              file=sys.stderr)
+    print(f"bonemet serving on {url}/  (API docs {url}/docs, CDS Hooks discovery "
+          f"{url}/cds-services)", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

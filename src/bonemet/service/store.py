@@ -1,0 +1,277 @@
+"""SQLite store: cases, assessments, CDS Hooks feedback, JWT ids seen, and an append-only audit log.
+
+The stdlib `sqlite3` in WAL mode: readers never block the writer, and one file is all a hospital
+needs to back up. The schema evolves by numbered migrations recorded in `schema_version`; a file
+written by a newer bonemet is refused rather than silently misread.
+
+The audit log records who called what and how it ended (route, status, duration, client issuer,
+hook, card count) and never patient data: no identifiers, no resource content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+# Each migration is applied once, in order, inside one transaction with its version row.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, """
+        CREATE TABLE cases (
+            case_id     TEXT PRIMARY KEY,
+            document    TEXT NOT NULL,
+            stored_at   TEXT NOT NULL
+        );
+        CREATE TABLE assessments (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id         TEXT NOT NULL,
+            kb_version      TEXT NOT NULL,
+            engine_version  TEXT NOT NULL,
+            document        TEXT NOT NULL,
+            stored_at       TEXT NOT NULL
+        );
+        CREATE INDEX assessments_case ON assessments(case_id);
+        CREATE TABLE feedback (
+            key                 TEXT PRIMARY KEY,
+            service_id          TEXT NOT NULL,
+            card_uuid           TEXT NOT NULL,
+            outcome             TEXT NOT NULL,
+            outcome_timestamp   TEXT NOT NULL,
+            document            TEXT NOT NULL,
+            received_at         TEXT NOT NULL
+        );
+        CREATE INDEX feedback_card ON feedback(card_uuid);
+        CREATE TABLE audit (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            method      TEXT NOT NULL,
+            route       TEXT NOT NULL,
+            status      INTEGER NOT NULL,
+            duration_ms REAL NOT NULL,
+            client      TEXT,
+            hook        TEXT,
+            cards       INTEGER
+        );
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    """),
+    (2, """
+        CREATE TABLE jwt_seen (
+            iss     TEXT NOT NULL,
+            jti     TEXT NOT NULL,
+            exp     INTEGER NOT NULL,
+            PRIMARY KEY (iss, jti)
+        );
+        CREATE INDEX jwt_seen_exp ON jwt_seen(exp);
+    """),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (unreadable, or written by a newer bonemet)."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    method: str
+    route: str
+    status: int
+    duration_ms: float
+    client: str | None = None
+    hook: str | None = None
+    cards: int | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class Store:
+    """One connection shared under a lock: calls are short, and SQLite serialises writers anyway."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._raw_path = str(path)
+        self._lock = threading.Lock()
+        self._db = self._connect()
+        self._open = True
+        self.migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self._raw_path != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self._raw_path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the store at {self._raw_path}: {exc}") from None
+        return db
+
+    def reopen(self) -> None:
+        """Reconnect after close() (an application restarted by its server in the same process)."""
+        with self._lock:
+            if not self._open:
+                self._db = self._connect()
+                self._open = True
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def version(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"
+            ).fetchone()
+            if row is None:
+                return 0
+            found = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+            return int(found or 0)
+
+    def migrate(self) -> int:
+        """Bring the file to SCHEMA_VERSION; returns the number of migrations applied."""
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {self.path} has schema version {current}, newer than this bonemet "
+                f"({SCHEMA_VERSION}); upgrade bonemet or point BONEMET_DB elsewhere"
+            )
+        applied = 0
+        with self._tx() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                       "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            for number, script in MIGRATIONS:
+                if number <= current:
+                    continue
+                for statement in _statements(script):
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_version VALUES (?, ?)", (number, _now()))
+                applied += 1
+        return applied
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open:
+                self._db.close()
+                self._open = False
+
+    # cases and assessments -------------------------------------------------------------------
+
+    def put_case(self, case_id: str, document: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO cases VALUES (?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET "
+                       "document=excluded.document, stored_at=excluded.stored_at",
+                       (case_id, orjson.dumps(document).decode(), _now()))
+
+    def get_case(self, case_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT document FROM cases WHERE case_id=?", (case_id,)).fetchone()
+        return None if row is None else dict(orjson.loads(row[0]))
+
+    def case_ids(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT case_id FROM cases ORDER BY case_id")]
+
+    def add_assessment(self, case_id: str, kb_version: str, engine_version: str,
+                       document: bytes) -> int:
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO assessments (case_id, kb_version, engine_version, "
+                             "document, stored_at) VALUES (?, ?, ?, ?, ?)",
+                             (case_id, kb_version, engine_version, document.decode(), _now()))
+            return int(cur.lastrowid or 0)
+
+    def assessments_of(self, case_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT document FROM assessments WHERE case_id=? ORDER BY id",
+                                    (case_id,)).fetchall()
+        return [dict(orjson.loads(r[0])) for r in rows]
+
+    # CDS Hooks feedback ----------------------------------------------------------------------
+
+    def add_feedback(self, service_id: str, item: dict[str, Any]) -> bool:
+        """Store one feedback item; False when the very same item was already stored.
+
+        Clients may resend feedback (retries, several screens): the key is a digest of the
+        service id and the canonical item, so a repeat is recognised whatever its key order.
+        """
+        canonical = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        key = hashlib.sha256(service_id.encode() + b"\0" + canonical).hexdigest()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, service_id, str(item["card"]), str(item["outcome"]),
+                 str(item["outcomeTimestamp"]), canonical.decode(), _now()),
+            )
+            return cur.rowcount == 1
+
+    def feedback_for(self, card_uuid: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT document FROM feedback WHERE card_uuid=? ORDER BY "
+                                    "received_at, key", (card_uuid,)).fetchall()
+        return [dict(orjson.loads(r[0])) for r in rows]
+
+    # JWT replay protection -------------------------------------------------------------------
+
+    def remember_jti(self, iss: str, jti: str, exp: int, now: int) -> bool:
+        """Record a token id; False when this issuer already used it (a replay)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM jwt_seen WHERE exp < ?", (now,))
+            cur = db.execute("INSERT OR IGNORE INTO jwt_seen VALUES (?, ?, ?)", (iss, jti, exp))
+            return cur.rowcount == 1
+
+    # audit -----------------------------------------------------------------------------------
+
+    def audit(self, entry: AuditEntry) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO audit (at, method, route, status, duration_ms, client, hook, cards) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (_now(), entry.method, entry.route, entry.status, round(entry.duration_ms, 3),
+                 entry.client, entry.hook, entry.cards),
+            )
+
+    def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Raw access for tests and maintenance scripts (the triggers still guard the audit log)."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (trigger bodies contain `;` of their own)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.strip().splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise StoreError(f"incomplete statement in a migration: {buf.strip()[:60]}")
+    return out

@@ -1,0 +1,39 @@
+"""The clinician web app (HTML pages, vendored htmx) mounted into the service application."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+STATIC_DIR = Path(str(resources.files("bonemet.web") / "static"))
+
+
+class BrowserHome:
+    """Send a browser asking for `/` to the case list; API clients keep the JSON index there."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
+            accept = dict(scope["headers"]).get(b"accept", b"")
+            if b"text/html" in accept:
+                await send({"type": "http.response.start", "status": 303,
+                            "headers": [(b"location", b"/cases"), (b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await self.app(scope, receive, send)
+
+
+def mount_web(app: FastAPI) -> None:
+    """Add the pages and their static files (CSS, htmx) to the service application."""
+    from bonemet.web.pages import router, warm_up
+
+    warm_up()
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BrowserHome)

@@ -1,0 +1,66 @@
+"""Calculator pages over the score tables of the knowledge base (bonemet.scores), MDCalc style:
+the inputs, the result, and beside them the formula, bands, thresholds, evidence and pitfalls.
+
+The pages draw whatever tables the knowledge base holds and compute with the scores engine; no
+point, band or text is written here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bonemet.kb import default_kb
+
+
+def _tables() -> dict[str, Any]:
+    return dict(getattr(default_kb(), "scores", {}) or {})
+
+
+def available() -> list[Any]:
+    import sys
+
+    from bonemet.web.pages import Calculator
+
+    module = sys.modules[__name__]
+    return [Calculator(slug=sid, title=table.name, module=module) for sid, table in _tables().items()]
+
+
+def _number(raw: str) -> float | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    return float(raw)
+
+
+def view(slug: str, values: dict[str, str] | None, lang: str) -> dict[str, Any]:
+    """What the page shows: the table, and after a submission the result or the problems."""
+    from bonemet.scores.engine import compute
+    from bonemet.scores.result import MissingInputsError, ScoreInputError
+
+    kb = default_kb()
+    table = kb.scores[slug]
+    measures = [m for t in table.thresholds for m in t.measures]
+    out: dict[str, Any] = {"table": table, "measures": measures, "result": None, "problems": [],
+                           "missing": set()}
+    if values is None:
+        return out
+    inputs = {it.id: (values.get(it.id) or None) for it in table.items}
+    grade = values.get("grade") or None
+    parsed: dict[str, float | None] = {}
+    for m in measures:
+        try:
+            parsed[m.id] = _number(values.get(m.id, ""))
+        except ValueError:
+            out["problems"].append(f"{m.id}: {values.get(m.id)!r} is not a number")
+    if out["problems"]:
+        return out
+    try:
+        out["result"] = compute(table, inputs, kb_version=kb.version, tables=kb.scores, grade=grade,
+                                measures=parsed)
+    except MissingInputsError as exc:
+        out["missing"] = {m.item for m in exc.missing}
+        out["problems"] = [f"{m.label(lang)}: {'manquant' if lang == 'fr' else 'missing'}"  # type: ignore[arg-type]
+                           for m in exc.missing]
+    except ScoreInputError as exc:
+        out["problems"] = list(exc.problems)
+    return out

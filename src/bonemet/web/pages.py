@@ -1,0 +1,450 @@
+"""The clinician web app: HTML pages over the same API the CLI uses (FastAPI router + Jinja2).
+
+Pages work without JavaScript (plain links and forms); the vendored htmx only makes the search and
+the editor's add/remove-row buttons update in place. Nothing is fetched from outside the server:
+no CDN, no web font, no analytics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import orjson
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bonemet.api import InputError, Problem, decode, load_case, parse_case, to_json
+from bonemet.kb import default_kb
+from bonemet.model import Case
+from bonemet.report import summary as mdt
+from bonemet.report.labels import labels
+from bonemet.report.skeleton import describe, skeleton_map
+from bonemet.web import forms
+from bonemet.web.multipart import MultipartError, first_file
+
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "bonemet_lang"
+_ONE_YEAR = 365 * 24 * 3600
+
+
+def optional(module: str) -> ModuleType | None:
+    """A capability that other parts of bonemet provide, when this installation has it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("bonemet.web", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(field_id=forms.field_id, shown=forms.shown, value_at=forms.value_at,
+                       quote=quote)
+    return env
+
+
+def warm_up() -> None:
+    """Pay once, at start-up, what the first clinician would otherwise wait for: compiling the
+    templates and reading the demo cases (a broken demo case also fails here, not on a page)."""
+    for name in ("assessment.html", "editor.html", "cases.html", "kb.html", "calculator.html"):
+        _env().get_template(name)
+    demo_index()
+    labels()
+
+
+# ---- language ------------------------------------------------------------------------------
+
+
+def lang_of(request: Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in ("en", "fr"):
+        return chosen
+    ctx = getattr(request.app.state, "bonemet", None)
+    if ctx is not None:
+        return str(ctx.lang(request))
+    accept = request.headers.get("accept-language", "")
+    return "fr" if accept.lower().startswith("fr") else "en"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path of this site: never an open redirect to another host.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/cases"
+    return target
+
+
+@router.get("/lang/{lang}")
+async def set_lang(lang: str, next: str | None = None) -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if lang in ("en", "fr"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=_ONE_YEAR, httponly=True, samesite="lax")
+    return response
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    L = labels()
+    kb = default_kb()
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+    def t(key: str) -> str:
+        return L(key, lang)
+
+    def e(kind: str, value: Any) -> str:
+        return L.enum(kind, value, lang)
+
+    html = _env().get_template(template).render(
+        request=request, lang=lang, t=t, e=e, kb=kb, here=here, path=request.url.path,
+        other_lang="fr" if lang == "en" else "en", disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
+        htmx=request.headers.get("hx-request") == "true", **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.headers["Content-Language"] = lang
+    return response
+
+
+# ---- cases: demo files and the store -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    case_id: str
+    source: str  # demo | saved
+    case: Case
+
+
+@lru_cache(maxsize=1)
+def demo_index() -> dict[str, tuple[Path, Case]]:
+    from bonemet.demo import demo_cases
+
+    out: dict[str, tuple[Path, Case]] = {}
+    for path in demo_cases():
+        case = load_case(path)
+        out[case.case_id] = (path, case)
+    return out
+
+
+def _store(request: Request) -> Any:
+    return request.app.state.bonemet.store
+
+
+def _entry(case_id: str, case: Case) -> CaseEntry:
+    # `bonemet serve --load-demo` copies the demo cases into the store: unchanged, they stay "demo".
+    demo = demo_index().get(case_id)
+    return CaseEntry(case_id, "demo" if demo is not None and demo[1] == case else "saved", case)
+
+
+def find_case(request: Request, case_id: str) -> CaseEntry | None:
+    """A stored case first (it may be an edited demo case), then the bundled demo cases."""
+    doc = _store(request).get_case(case_id)
+    if doc is not None:
+        return _entry(case_id, parse_case(doc))
+    demo = demo_index().get(case_id)
+    return CaseEntry(case_id, "demo", demo[1]) if demo else None
+
+
+def all_cases(request: Request) -> list[CaseEntry]:
+    store = _store(request)
+    found = {cid: _entry(cid, parse_case(doc))
+             for cid in store.case_ids() if (doc := store.get_case(cid)) is not None}
+    for cid, (_, case) in demo_index().items():
+        found.setdefault(cid, CaseEntry(cid, "demo", case))
+    return sorted(found.values(), key=lambda c: (c.source != "saved", c.case_id))
+
+
+def _not_found(request: Request, what: str) -> HTMLResponse:
+    return page(request, "not_found.html", status=404, what=what)
+
+
+@router.get("/cases")
+async def case_list(request: Request, q: str = "") -> Response:
+    needle = q.strip().lower()
+    rows = [c for c in all_cases(request) if needle in c.case_id.lower()]
+    template = "cases_rows.html" if request.headers.get("hx-request") == "true" else "cases.html"
+    return page(request, template, cases=rows, q=q, fhir=optional("bonemet.fhir") is not None)
+
+
+# ---- assessment view -----------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}")
+async def case_view(request: Request, case_id: str) -> Response:
+    entry = find_case(request, case_id)
+    if entry is None:
+        return _not_found(request, case_id)
+    lang = lang_of(request)
+    kb = default_kb()
+    a = mdt.assess_case(entry.case, kb)
+    skm = skeleton_map(entry.case, lang)
+    sections = mdt.extras(entry.case, a, lang, inline_timeline=False)
+    return page(request, "assessment.html", entry=entry, case=entry.case, a=a, skm=skm,
+                lesion_text=lambda lesion: describe(lesion, lang), refs=mdt.references_of(a, kb),
+                saved=request.query_params.get("saved") == "1", **sections)
+
+
+@lru_cache(maxsize=128)
+def _timeline(case_json: str, lang: str) -> bytes:
+    case = parse_case(orjson.loads(case_json))
+    svg = mdt.timeline_svg(case, mdt.assess_case(case), lang)
+    return (svg or "").encode("utf-8")
+
+
+@router.get("/cases/{case_id}/timeline.svg")
+async def timeline_figure(request: Request, case_id: str) -> Response:
+    """The timeline as an image of its own, so that drawing it never delays the page."""
+    entry = find_case(request, case_id)
+    if entry is None or not mdt.has_timeline(entry.case):
+        return Response(status_code=404)
+    body = _timeline(entry.case.model_dump_json(), lang_of(request))
+    return Response(body, media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"})
+
+
+@router.get("/cases/{case_id}/export")
+async def export_case(request: Request, case_id: str, format: str = "yaml") -> Response:
+    entry = find_case(request, case_id)
+    if entry is None:
+        return _not_found(request, case_id)
+    doc = entry.case.model_dump(mode="json", exclude_defaults=True)
+    doc = {"schema_version": entry.case.schema_version, **doc}
+    if format == "json":
+        body, media, ext = to_json(entry.case), "application/json", "json"
+    else:
+        body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode()
+        media, ext = "application/yaml", "yaml"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{_filename(case_id)}.{ext}"'})
+
+
+def _filename(case_id: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in case_id) or "case"
+
+
+@router.get("/cases/{case_id}/summary")
+async def summary_html(request: Request, case_id: str) -> Response:
+    entry = find_case(request, case_id)
+    if entry is None:
+        return _not_found(request, case_id)
+    html = mdt.summary_html(entry.case, lang_of(request), dt.date.today(), web=True)
+    return HTMLResponse(html)
+
+
+@router.get("/cases/{case_id}/summary.pdf")
+async def summary_pdf(request: Request, case_id: str) -> Response:
+    entry = find_case(request, case_id)
+    if entry is None:
+        return _not_found(request, case_id)
+    pdf = mdt.summary_pdf(entry.case, lang_of(request), dt.date.today())
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(case_id)}-mdt.pdf"'})
+
+
+# ---- editor --------------------------------------------------------------------------------
+
+
+def _blank() -> dict[str, Any]:
+    return {"schema_version": "1.0", "case_id": "", "context": {"phase": "staging"},
+            "cancer": {"primary_site": "lung"}}
+
+
+def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, new: bool,
+           source: str = "", status: int = 200, notice: str = "") -> HTMLResponse:
+    by_field: dict[str, list[str]] = {}
+    for p in problems:
+        by_field.setdefault(p.field, []).append(p.message)
+    names = _input_names(doc)
+    general = [p for p in problems if p.field not in names]
+    return page(request, "editor.html", status=status, doc=doc, sections=forms.SECTIONS,
+                errors=by_field, problems=problems, general=general, new=new, source=source,
+                extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice)
+
+
+def _input_names(doc: dict[str, Any]) -> set[str]:
+    """Every input name the editor draws for this document (to tell field errors from general ones)."""
+    names = {"case_id"}
+
+    def walk(prefix: str, section: forms.Section, node: Any) -> None:
+        if section.repeated:
+            for i, row in enumerate(node or []):
+                base = f"{prefix}{section.key}[{i}]"
+                names.update(f"{base}.{f.name}" for f in section.fields)
+                for child in section.children:
+                    walk(base + ".", child, (row or {}).get(child.key))
+        else:
+            base = f"{prefix}{section.key}"
+            names.update(f"{base}.{f.name}" for f in section.fields)
+            for child in section.children:
+                walk(base + ".", child, (node or {}).get(child.key))
+
+    for section in forms.SECTIONS:
+        walk("", section, doc.get(section.key))
+    return names
+
+
+@router.get("/new")
+async def new_case(request: Request) -> Response:
+    return editor(request, _blank(), [], new=True)
+
+
+@router.get("/cases/{case_id}/edit")
+async def edit_case(request: Request, case_id: str) -> Response:
+    entry = find_case(request, case_id)
+    if entry is None:
+        return _not_found(request, case_id)
+    doc = entry.case.model_dump(mode="json", exclude_none=True)
+    return editor(request, doc, [], new=False, source=entry.source)
+
+
+async def _form_pairs(request: Request) -> list[tuple[str, str]]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return parse_qsl(body, keep_blank_values=True)
+
+
+@router.post("/save")
+async def save_case(request: Request) -> Response:
+    pairs = await _form_pairs(request)
+    controls = {k: v for k, v in pairs if k.startswith("_")}
+    doc = forms.document_from_form(pairs)
+    new = controls.get("_new") == "1"
+    if "_add" in controls:
+        return editor(request, forms.add_row(doc, controls["_add"]), [], new=new)
+    if "_remove" in controls:
+        return editor(request, forms.remove_row(doc, controls["_remove"]), [], new=new)
+    try:
+        case = parse_case(doc)
+    except InputError as exc:
+        return editor(request, doc, exc.problems, new=new, status=422)
+    _store(request).put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True))
+    return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
+
+
+@router.post("/import")
+async def import_case(request: Request) -> Response:
+    """A case file (YAML/JSON) or a FHIR Bundle into the editor, to review before saving."""
+    try:
+        filename, raw = first_file(request.headers.get("content-type", ""), await request.body())
+        fmt = "json" if filename.lower().endswith(".json") or raw.lstrip()[:1] == b"{" else "yaml"
+        data = decode(raw, fmt)
+        if isinstance(data, dict) and "resourceType" in data:
+            doc = _from_fhir(data)
+        else:
+            if not isinstance(data, dict):
+                raise InputError([Problem("", "a case must be a mapping (JSON object)")])
+            doc = data
+    except MultipartError as exc:
+        return editor(request, _blank(), [Problem("file", str(exc))], new=True, status=400)
+    except InputError as exc:
+        return editor(request, _blank(), exc.problems, new=True, status=422)
+    # Validate now so the problems of the imported file show beside its fields straight away.
+    try:
+        parse_case(doc)
+        problems: list[Problem] = []
+    except InputError as exc:
+        problems = exc.problems
+    return editor(request, doc, problems, new=True, status=422 if problems else 200,
+                  notice=filename)
+
+
+def _from_fhir(bundle: dict[str, Any]) -> dict[str, Any]:
+    fhir = optional("bonemet.fhir")
+    if fhir is None or not hasattr(fhir, "case_from_fhir"):
+        raise InputError([Problem("resourceType", labels()("fhir_unavailable", "en"))])
+    if bundle.get("resourceType") != "Bundle":
+        found = bundle.get("resourceType")
+        raise InputError([Problem("resourceType", f"expected 'Bundle' or a bonemet case, got {found!r}")])
+    result = fhir.case_from_fhir(bundle)
+    return dict(result.case.model_dump(mode="json", exclude_none=True))
+
+
+# ---- knowledge base ------------------------------------------------------------------------
+
+
+@router.get("/kb")
+async def kb_index(request: Request, q: str = "") -> Response:
+    kb = default_kb()
+    lang = lang_of(request)
+    needle = q.strip().lower()
+
+    def hit(*texts: str) -> bool:
+        return not needle or any(needle in s.lower() for s in texts)
+
+    rules = [r for r in kb.rules.values() if hit(r.id, r.title(lang), r.text(lang))]  # type: ignore[arg-type]
+    statements = [s for s in kb.statements.values() if hit(s.id, s.text(lang), s.topic)]  # type: ignore[arg-type]
+    references = [r for r in kb.references.values() if hit(str(r.number), r.citation)]
+    return page(request, "kb.html", rules=rules, statements=statements, references=references, q=q)
+
+
+@router.get("/kb/rules/{rule_id}")
+async def kb_rule(request: Request, rule_id: str) -> Response:
+    kb = default_kb()
+    rule = kb.rules.get(rule_id.upper())
+    if rule is None:
+        return _not_found(request, rule_id)
+    refs = [kb.references[n] for n in kb.refs_for(rule.id)]
+    statements = [kb.statements[s] for s in rule.statements]
+    return page(request, "kb_rule.html", rule=rule, refs=refs, statements=statements)
+
+
+@router.get("/kb/statements/{statement_id}")
+async def kb_statement(request: Request, statement_id: str) -> Response:
+    kb = default_kb()
+    st = kb.statements.get(statement_id.upper())
+    if st is None:
+        return _not_found(request, statement_id)
+    rules = [r for r in kb.rules.values() if st.id in r.statements]
+    return page(request, "kb_statement.html", st=st, refs=[kb.references[n] for n in st.refs],
+                rules=rules)
+
+
+# ---- calculators ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """A calculator page, provided by a capability module (scores, probability) when present."""
+
+    slug: str
+    title: Callable[[str], str]
+    module: ModuleType
+
+
+def calculators() -> list[Calculator]:
+    found: list[Calculator] = []
+    web_calcs = optional("bonemet.web.calculators")
+    if web_calcs is not None:
+        found.extend(web_calcs.available())
+    return found
+
+
+@router.get("/calculators")
+async def calculator_index(request: Request) -> Response:
+    return page(request, "calculators.html", calcs=calculators())
+
+
+@router.api_route("/calculators/{slug}", methods=["GET", "POST"])
+async def calculator_page(request: Request, slug: str) -> Response:
+    calc = next((c for c in calculators() if c.slug == slug), None)
+    if calc is None:
+        return _not_found(request, slug)
+    values = dict(await _form_pairs(request)) if request.method == "POST" else {}
+    started = time.perf_counter()
+    view = calc.module.view(slug, values if request.method == "POST" else None, lang_of(request))
+    template = "calculator_result.html" if request.headers.get("hx-request") == "true" \
+        else "calculator.html"
+    return page(request, template, calc=calc, view=view, values=values,
+                elapsed_ms=(time.perf_counter() - started) * 1000)

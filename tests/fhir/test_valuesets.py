@@ -1,0 +1,77 @@
+"""The value-set file: its policy (sources, unverified codes never written) and its matching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bonemet.fhir.valuesets import ValueSetError, default_valuesets, load_valuesets
+from bonemet.model.case import LAB_CATALOGUE
+
+VS = default_valuesets()
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "bonemet" / "fhir" / "valuesets.yaml"
+
+
+def test_every_code_has_a_source_and_unverified_codes_are_never_written() -> None:
+    rows = VS.rows()
+    assert len(rows) > 80
+    for group, concept, row in rows:
+        assert row.verified_by, (group, concept.key, row.code)
+        if row.confidence == "U":
+            assert row.verified_by == "unverified" and not row.emit, (group, concept.key, row.code)
+
+
+def test_written_codes_are_only_verified_or_plausible() -> None:
+    for group, concept in ((g, c) for g, cs in VS.groups.items() for c in cs):
+        for coding in VS.codings(group, concept.key):
+            row = next(r for r in concept.codes if r.code == coding["code"])
+            assert row.confidence in ("V", "P")
+
+
+def test_labs_agree_with_the_case_model_catalogue() -> None:
+    for analyte, (loinc, _conf, _units) in LAB_CATALOGUE.items():
+        written = [c["code"] for c in VS.codings("analyte", analyte.value) if c["system"] == "http://loinc.org"]
+        assert written == ([loinc] if loinc else [])
+
+
+@pytest.mark.parametrize("mutate, fragment", [
+    (lambda d: d["groups"]["analyte"][0]["codes"][0].update(code="9999-9"), "LAB_CATALOGUE"),
+    (lambda d: d["groups"]["modality"].pop(), "no concept for"),
+    (lambda d: d["groups"]["bone_pain"][0]["codes"][0].update(confidence="U"), "go together"),
+    (lambda d: d["groups"]["bone_pain"][0]["codes"][0].update(system="nope"), "unknown system alias"),
+])
+def test_inconsistent_file_is_refused(tmp_path: Path, mutate, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    mutate(data)
+    bad = tmp_path / "valuesets.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueSetError) as exc:
+        load_valuesets(bad)
+    assert any(fragment in p for p in exc.value.problems), exc.value.problems
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Scintigraphie osseuse corps entier", "bone_scan"),
+    ("Tomoscintigraphie osseuse couplée au scanner", "spect_ct"),
+    ("TEP-TDM au 18F-FDG", "fdg_pet_ct"),
+    ("PET/CT sodium fluoride F-18", "naf_pet_ct"),
+    ("IRM du rachis lombaire", "mri"),
+    ("IRM corps entier", "wb_mri"),
+    ("CT thorax", "ct"),
+    ("Radiographie du fémur", "radiograph"),
+    ("Fracture fixation", None),   # "ct" inside a word is not CT
+    ("Confirmation", None),        # neither is "irm"
+])
+def test_imaging_text_matching(text: str, expected: str | None) -> None:
+    hit = VS.match(("modality",), {"text": text})
+    assert (hit.concept.key if hit else None) == expected
+
+
+def test_docs_list_every_code_row_of_this_version() -> None:
+    doc = (SOURCE.parents[3] / "docs" / "fhir.md").read_text(encoding="utf-8")
+    assert f"version {VS.version}" in doc, "regenerate the code table of docs/fhir.md"
+    for group, concept, row in VS.rows():
+        if group != "fhir_core":
+            assert f"| {group} | {concept.key} | {row.system} | {row.code}" in doc, (group, row.code)
