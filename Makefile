@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck golden bench clean chromium
+.PHONY: run test lint typecheck golden bench clean chromium java
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,12 +20,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: $(STAMP) lint chromium
+test: $(STAMP) lint chromium java
 	$(BIN)/python -m pytest
 
 # The web app's browser tests drive Debian's chromium (never a browser download by Playwright).
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# The Spark engine of the cohort audit needs a JVM (17+); the base image has one, a bare machine may not.
+java:
+	@command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
 
 golden: $(STAMP)
 	$(BIN)/python scripts/update_golden.py
