@@ -3,5 +3,5 @@ same core as `bonemet assess`, aggregated in DuckDB (default) or Spark. docs/aud
 
     indicators.patient_indicators(case, kb, definitions)  # pure: one patient → memberships
     synth.write_cohort(directory, patients, seed)          # synthetic cohort with ground truth
-    engine.run_audit(directory, out, engine="duckdb")      # the whole audit, written atomically
+    run.run_audit(directory, out, engine="duckdb")         # the whole audit, written atomically
 """
