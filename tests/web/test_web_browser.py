@@ -14,8 +14,11 @@ import pypdf
 from playwright.sync_api import expect
 
 from bonemet.api import assess, load_case
+from bonemet.core.probability import calculate
 from bonemet.demo import demo_cases
 from bonemet.kb import default_kb
+from bonemet.model.probability import BinaryResult
+from bonemet.report.probability_view import pct
 from bonemet.scores.engine import compute
 from bonemet.service.store import Store
 
@@ -130,6 +133,27 @@ def test_calculator_computes_the_score(live_server, browser_context, shots_dir):
     expect(result).to_contain_text(expected.band.label("en"))
     expect(page.locator("#formula-h")).to_be_visible()  # formula, bands, evidence beside the result
     _shot(page, shots_dir, "calculator")
+    page.close()
+
+
+def test_probability_calculator_computes_the_post_test(live_server, browser_context, shots_dir):  # type: ignore[no-untyped-def]
+    perf = default_kb().performance
+    assert perf is not None
+    expected = calculate(perf, [("bone_scan", BinaryResult.negative)], pretest=0.30)
+    page = browser_context.new_page()
+    page.goto(live_server.url + "/calculators")
+    page.locator("a[href='/calculators/probability']").click()
+    page.locator("#p-pretest").fill("30%")
+    page.locator("#p-add").click()  # htmx re-draws the form with a second row; it is left empty
+    expect(page.locator(".test-row")).to_have_count(2)
+    page.locator("#p-tests-0-modality").select_option("bone_scan")
+    page.locator("#p-tests-0-result").select_option("negative")
+    page.locator("#compute").click()
+    expect(page.locator("#p-posttest")).to_have_text(pct(expected.posttest))
+    expect(page.locator("#p-steps")).to_contain_text("song2009_bs")
+    expect(page.locator("#p-nomogram svg")).to_be_visible()
+    expect(page.locator("#formula-h")).to_be_visible()  # formula, evidence, pitfalls beside the result
+    _shot(page, shots_dir, "probability")
     page.close()
 
 

@@ -52,13 +52,17 @@ def _env() -> Environment:
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.globals.update(field_id=forms.field_id, shown=forms.shown, value_at=forms.value_at,
                        quote=quote)
+    from bonemet.report.probability_view import lr_text, pct  # probability page and panel
+
+    env.globals.update(pct=pct, lr=lr_text)
     return env
 
 
 def warm_up() -> None:
     """Pay once, at start-up, what the first clinician would otherwise wait for: compiling the
     templates and reading the demo cases (a broken demo case also fails here, not on a page)."""
-    for name in ("assessment.html", "editor.html", "cases.html", "kb.html", "calculator.html"):
+    for name in ("assessment.html", "editor.html", "cases.html", "kb.html", "calculator.html",
+                 "probability.html", "probability_section.html"):
         _env().get_template(name)
     demo_index()
     labels()
@@ -428,6 +432,9 @@ def calculators() -> list[Calculator]:
     web_calcs = optional("bonemet.web.calculators")
     if web_calcs is not None:
         found.extend(web_calcs.available())
+    probability = optional("bonemet.web.probability")  # docs/probability.md
+    if probability is not None:
+        found.extend(probability.available())
     return found
 
 
@@ -442,9 +449,13 @@ async def calculator_page(request: Request, slug: str) -> Response:
     if calc is None:
         return _not_found(request, slug)
     values = dict(await _form_pairs(request)) if request.method == "POST" else {}
+    submitted = request.method == "POST"
+    if not submitted and request.query_params and getattr(calc.module, "ACCEPTS_QUERY", False):
+        values, submitted = dict(request.query_params), True
     started = time.perf_counter()
-    view = calc.module.view(slug, values if request.method == "POST" else None, lang_of(request))
-    template = "calculator_result.html" if request.headers.get("hx-request") == "true" \
-        else "calculator.html"
+    view = calc.module.view(slug, values if submitted else None, lang_of(request))
+    # A calculator with a page of its own (probability) answers htmx with the page; htmx picks its part.
+    template = getattr(calc.module, "TEMPLATE", None) or (
+        "calculator_result.html" if request.headers.get("hx-request") == "true" else "calculator.html")
     return page(request, template, calc=calc, view=view, values=values,
                 elapsed_ms=(time.perf_counter() - started) * 1000)
