@@ -17,10 +17,10 @@ from rich.console import Console
 from bonemet import render
 from bonemet.api import InputError, Problem, assess, load_case, to_json
 from bonemet.audit.cli import audit_cmd, synth_cmd
+from bonemet.cli_options import Format, FormatOption, LangOpt, LangOption, as_lang
 from bonemet.fhir_cli import AsOfOption, PhaseOption, QuestionOption, load_any
 from bonemet.fhir_cli import app as fhir_app
 from bonemet.kb import KnowledgeBaseError, default_kb
-from bonemet.kb.models import Lang
 from bonemet.probability_cli import probability_cmd
 from bonemet.scores.cli import app as score_app
 
@@ -37,23 +37,11 @@ app.command("audit")(audit_cmd)  # cohort audit, DuckDB or Spark (docs/audit.md)
 _err = Console(stderr=True)
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class LangOpt(StrEnum):
-    en = "en"
-    fr = "fr"
-
-
 class SchemaName(StrEnum):
     case = "case"
     assessment = "assessment"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json")]
-LangOption = Annotated[LangOpt, typer.Option("--lang", "-l", help="en or fr")]
 
 
 def fail(exc: InputError | KnowledgeBaseError | KeyError) -> None:
@@ -104,14 +92,10 @@ def assess_cmd(
     elif format is AssessFormat.fhir:
         from bonemet.fhir import assessment_to_guidance
 
-        _write(orjson.dumps(assessment_to_guidance(result, loaded, lang=Lang_(lang)),
+        _write(orjson.dumps(assessment_to_guidance(result, loaded, lang=as_lang(lang)),
                             option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.assessment(result, Lang_(lang)))
-
-
-def Lang_(lang: LangOpt) -> Lang:
-    return "fr" if lang is LangOpt.fr else "en"
+        render.console().print(render.assessment(result, as_lang(lang)))
 
 
 @app.command("demo")
@@ -122,7 +106,7 @@ def demo_cmd(lang: LangOption = LangOpt.en) -> None:
     out = render.console()
     for path in demo_cases():
         out.rule(path.name)
-        out.print(render.assessment(assess(load_case(path)), Lang_(lang)))
+        out.print(render.assessment(assess(load_case(path)), as_lang(lang)))
 
 
 @app.command("timeline")
@@ -146,7 +130,8 @@ def timeline_cmd(
     from bonemet.report.timeline import render_timeline
 
     try:
-        output.write_bytes(render_timeline(loaded, result, Lang_(lang), "svg" if suffix == "svg" else "png"))
+        figure_format = "svg" if suffix == "svg" else "png"
+        output.write_bytes(render_timeline(loaded, result, as_lang(lang), figure_format))
     except OSError as exc:
         fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))
 
@@ -173,8 +158,8 @@ def report_cmd(
     from bonemet.report.summary import summary_html, summary_pdf
 
     today = dt.date.today()  # the adapter reads the clock; the summary prints it as its date
-    body = (summary_pdf(loaded, Lang_(lang), today) if suffix == ".pdf"
-            else summary_html(loaded, Lang_(lang), today).encode("utf-8"))
+    body = (summary_pdf(loaded, as_lang(lang), today) if suffix == ".pdf"
+            else summary_html(loaded, as_lang(lang), today).encode("utf-8"))
     try:
         output.write_bytes(body)
     except OSError as exc:
@@ -196,11 +181,11 @@ def kb_list(lang: LangOption = LangOpt.en) -> None:
     """List rules and statements with their titles."""
     kb = _kb()
     out = render.console()
-    out.print(f"[bold]{kb.info.name} {kb.version}[/] — {kb.title(Lang_(lang))}")
+    out.print(f"[bold]{kb.info.name} {kb.version}[/] — {kb.title(as_lang(lang))}")
     for r in kb.rules.values():
-        out.print(f"  [cyan]{r.id}[/] ({r.basis}) {r.title(Lang_(lang))}", highlight=False)
+        out.print(f"  [cyan]{r.id}[/] ({r.basis}) {r.title(as_lang(lang))}", highlight=False)
     for s in kb.statements.values():
-        text = s.text(Lang_(lang))
+        text = s.text(as_lang(lang))
         out.print(f"  [green]{s.id}[/] {text[:90]}{'…' if len(text) > 90 else ''}",
                   highlight=False)
     out.print(f"  {len(kb.references)} references: bonemet kb ref N")
@@ -220,7 +205,7 @@ def kb_rule(rule_id: str, lang: LangOption = LangOpt.en,
         _write(orjson.dumps({**r.model_dump(mode="json"), "references": kb.refs_for(r.id),
                              "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.rule(r, kb, Lang_(lang)))
+        render.console().print(render.rule(r, kb, as_lang(lang)))
 
 
 @kb_app.command("statement")
@@ -237,7 +222,7 @@ def kb_statement(statement_id: str, lang: LangOption = LangOpt.en,
         _write(orjson.dumps({**s.model_dump(mode="json"), "kb_version": kb.version},
                             option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.statement(s, Lang_(lang)))
+        render.console().print(render.statement(s, as_lang(lang)))
 
 
 @kb_app.command("ref")

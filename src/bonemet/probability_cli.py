@@ -10,7 +10,6 @@ Bad values exit with code 2 and name the option and the reason; no traceback.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,6 +17,7 @@ import orjson
 import typer
 from rich.console import Console
 
+from bonemet.cli_options import Format, LangOpt
 from bonemet.core.probability import CalculationError, calculate
 from bonemet.kb import KnowledgeBaseError, default_kb
 from bonemet.kb.models import Lang
@@ -31,14 +31,9 @@ _OPTION = {"pretest": "--pretest", "prior": "--prior", "test": "--test", "source
            "sensitivity": "--source", "specificity": "--source", "likelihood_ratio": "--test"}
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class OutputLang(StrEnum):
-    en = "en"
-    fr = "fr"
+# The shared --format/--lang vocabularies, under the names this module's signatures use.
+OutputFormat = Format
+OutputLang = LangOpt
 
 
 def _fail(option: str, reason: str) -> NoReturn:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Annotated, NoReturn
 
 import orjson
@@ -16,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bonemet.cli_options import Format, FormatOption, LangOpt, LangOption, as_lang
 from bonemet.kb import KnowledgeBaseError, default_kb
 from bonemet.kb.models import Lang
 from bonemet.model.score_inputs import (
@@ -47,20 +47,6 @@ from bonemet.model.score_inputs import (
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
 from bonemet.scores import render as score_render
 from bonemet.scores.result import ScoreInputError, ScoreResult
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class LangOpt(StrEnum):
-    en = "en"
-    fr = "fr"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json")]
-LangOption = Annotated[LangOpt, typer.Option("--lang", "-l", help="en or fr")]
 
 app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "
                        "Harrington), with bands, guideline thresholds and citations.")
@@ -106,8 +92,7 @@ def _list(lang: Lang, format: Format) -> None:
                     style="dim")
 
 
-def _lang(lang: LangOpt) -> Lang:
-    return "fr" if lang is LangOpt.fr else "en"
+_lang = as_lang
 
 
 def _write(data: bytes) -> None:
