@@ -70,6 +70,9 @@ def full_url(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_UUID_NAMESPACE, '/'.join(parts))}"
 
 
+_PARTIAL_DATE = re.compile(r"\d{4}(-\d{2})?")
+
+
 def parse_date(value: Any) -> tuple[dt.date | None, str | None]:
     """A FHIR date/dateTime/instant → its calendar date as written (no time-zone shift).
 
@@ -78,7 +81,7 @@ def parse_date(value: Any) -> tuple[dt.date | None, str | None]:
     """
     if not isinstance(value, str) or not value:
         return None, "missing"
-    if re.fullmatch(r"\d{4}(-\d{2})?", value):
+    if len(value) in (4, 7) and _PARTIAL_DATE.fullmatch(value):  # only these lengths can match
         return None, f"partial date {value!r} (a full date YYYY-MM-DD is needed)"
     try:
         return dt.date.fromisoformat(value[:10]), None

@@ -2,9 +2,12 @@
 
 Two parsers share one mapping: the fast path reads plain dicts (orjson-decoded) and never builds a
 model; `strict=True` first validates every resource with fhir.resources R4B and refuses the input
-with the validator's errors (resource and path). Whatever cannot be mapped is returned as
-`Unmapped(resource_type, resource_id, path, reason)`; what makes the case wrong or unsafe (another
-patient's data, an undated exam or lab, malformed JSON) raises `InputError`. Pure: no I/O, no clock.
+with the validator's errors (resource and path). The fast path validates the case once, at the end,
+and falls back to the checked pass (each exam, lab, lesion... validated as it is built, and skipped
+with its reason when invalid) only when that fails: same result, a fraction of the pydantic work.
+Whatever cannot be mapped is returned as `Unmapped(resource_type, resource_id, path, reason)`; what
+makes the case wrong or unsafe (another patient's data, an undated exam or lab, malformed JSON) raises
+`InputError`. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bonemet.api import InputError, Problem
 from bonemet.fhir import common as c
 from bonemet.fhir.valuesets import Match, ValueSets, default_valuesets
 from bonemet.model.case import (
+    LAB_CATALOGUE,
     SYSTEMIC_ANTICANCER,
     Availability,
     Case,
@@ -42,6 +46,8 @@ from bonemet.model.case import (
 Json = dict[str, Any]
 
 _PET = {Modality.fdg_pet_ct, Modality.naf_pet_ct}
+_MODALITY = {x.value: x for x in Modality}  # the modality value set's keys are exactly these
+_SYSTEMIC_TYPES = frozenset(t.value for t in SYSTEMIC_ANTICANCER)
 _HANDLED_ELSEWHERE = {"Medication"}  # read through medicationReference
 _V3_RESULT = {"POS": "positive", "NEG": "negative", "IND": "equivocal", "A": "positive", "N": "negative"}
 _RESULT_WORDS = {
@@ -144,7 +150,7 @@ class MappingResult:
     valuesets_version: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Res:
     rt: str
     id: str | None
@@ -196,16 +202,22 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------- mapper
-@dataclass
+@dataclass(slots=True)
 class _Mapper:
     vs: ValueSets
     ctx: MappingContext
+    checked: bool = True  # validate each element as it is built (False: the final Case check only)
     problems: list[Problem] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     assumptions: list[Unmapped] = field(default_factory=list)
     by_key: dict[str, _Res] = field(default_factory=dict)
     consumed: set[int] = field(default_factory=set)
     patient_keys: set[str] = field(default_factory=set)
+    # Per-resource indexes of extensions (by url) and identifiers (by system), built on first use:
+    # an exam reads a dozen extensions of each of its resources. Keyed by id(body); the body is kept
+    # in the entry so that the id cannot be reused while the mapping runs.
+    _ext_index: dict[int, tuple[Json, dict[str, list[Json]]]] = field(default_factory=dict)
+    _id_index: dict[int, tuple[Json, dict[str, str]]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- reporting
     def problem(self, r: _Res, path: str, reason: str) -> None:
@@ -218,27 +230,59 @@ class _Mapper:
         self.assumptions.append(Unmapped(r.rt if r else "Bundle", r.id if r else None, path, reason))
 
     # ---------------------------------------------------------------- extensions & references
-    def ext(self, body: Json, name: str) -> Any:
-        url = self.vs.extension_url(name)
+    def extensions(self, body: Json) -> dict[str, list[Json]]:
+        """The body's extensions grouped by url, in their order (a non-string url never matches)."""
+        entry = self._ext_index.get(id(body))
+        if entry is not None and entry[0] is body:
+            return entry[1]
+        index: dict[str, list[Json]] = {}
         for e in _dicts(body.get("extension")):
-            if e.get("url") == url:
-                return next((v for k, v in e.items() if k.startswith("value")), None)
-        return None
+            url = e.get("url")
+            if isinstance(url, str):
+                same = index.get(url)
+                if same is None:
+                    index[url] = [e]
+                else:
+                    same.append(e)
+        self._ext_index[id(body)] = (body, index)
+        return index
+
+    def ext(self, body: Json, name: str) -> Any:
+        found = self.extensions(body).get(self.vs.extension_url(name))
+        if not found:
+            return None
+        return next((v for k, v in found[0].items() if k.startswith("value")), None)
+
+    def read_ext(self, body: Json, fields: tuple[tuple[str, str], ...], out: dict[str, Any]) -> None:
+        """out[key] = the value of extension `name` for each (name, key) present with a value."""
+        index = self.extensions(body)
+        if not index:
+            return
+        for name, key in fields:
+            found = index.get(self.vs.extension_url(name))
+            if found:
+                v = next((v for k, v in found[0].items() if k.startswith("value")), None)
+                if v is not None:
+                    out[key] = v
 
     def ext_all(self, body: Json, name: str) -> list[Any]:
-        url = self.vs.extension_url(name)
         return [
             next((v for k, v in e.items() if k.startswith("value")), None)
-            for e in _dicts(body.get("extension"))
-            if e.get("url") == url
+            for e in self.extensions(body).get(self.vs.extension_url(name), ())
         ]
 
     def identifier(self, body: Json, name: str) -> str | None:
-        system = self.vs.identifier_system(name)
-        for i in _dicts(body.get("identifier")):
-            if i.get("system") == system and _str(i.get("value")):
-                return str(i["value"])
-        return None
+        entry = self._id_index.get(id(body))
+        if entry is not None and entry[0] is body:
+            index = entry[1]
+        else:
+            index = {}
+            for i in _dicts(body.get("identifier")):
+                system, value = i.get("system"), i.get("value")
+                if isinstance(system, str) and _str(value) and system not in index:
+                    index[system] = str(value)
+            self._id_index[id(body)] = (body, index)
+        return index.get(self.vs.identifier_system(name))
 
     def resolve(self, ref: Any) -> _Res | None:
         if not isinstance(ref, dict) or not _str(ref.get("reference")):
@@ -251,9 +295,7 @@ class _Mapper:
 
     def case_data(self, body: Json, target: dict[str, Any]) -> None:
         """Apply the `case-data` extension: case fields FHIR has no element for (docs/fhir.md)."""
-        for e in _dicts(body.get("extension")):
-            if e.get("url") != self.vs.extension_url("case-data"):
-                continue
+        for e in self.extensions(body).get(self.vs.extension_url("case-data"), ()):
             parts = {x.get("url"): x.get("valueString") for x in _dicts(e.get("extension"))}
             path, raw = parts.get("path"), parts.get("value")
             if isinstance(path, str) and isinstance(raw, str):
@@ -279,8 +321,10 @@ class _Mapper:
             if not isinstance(ref, dict) or not _str(ref.get("reference")):
                 continue
             text = str(ref["reference"])
+            if not self.patient_keys or text in self.patient_keys:
+                continue
             tail = "/".join([p for p in text.split("/") if p][-2:])
-            if self.patient_keys and text not in self.patient_keys and tail not in self.patient_keys:
+            if tail not in self.patient_keys:
                 self.problem(r, key, f"refers to another patient ({text}); one case is one patient")
 
     # ---------------------------------------------------------------- matching
@@ -425,29 +469,55 @@ def case_from_fhir(
         problems = _validate_strict(resources)
         if problems:
             raise InputError(problems)
-    m = _Mapper(vs, ctx)
     known = _r4b_type_names()
+    problems = [
+        Problem(f"{r.where}.resourceType", f"unknown FHIR resource type {r.rt!r}")
+        for r in resources
+        if r.rt.lower() not in known or not r.rt[0].isupper()
+    ]
+    if problems:
+        raise InputError(problems)
+    if not strict:
+        # Optimistic pass: the case's elements are not validated one by one, since the final
+        # Case.model_validate runs the same models on the same dicts. If the whole case is valid,
+        # every element was, and the result is the one the checked pass gives. Anything else
+        # (a mapping problem, an invalid element) is decided by the checked pass below, which
+        # skips invalid elements with their reason.
+        outcome = _run(vs, ctx, resources, data, checked=False)
+        if isinstance(outcome, MappingResult):
+            return outcome
+    outcome = _run(vs, ctx, resources, data, checked=True)
+    if isinstance(outcome, MappingResult):
+        return outcome
+    raise InputError(outcome)
+
+
+def _run(
+    vs: ValueSets, ctx: MappingContext, resources: list[_Res], data: Any, checked: bool
+) -> MappingResult | list[Problem]:
+    """One mapping pass: the result, or the problems that refuse the input."""
+    m = _Mapper(vs, ctx, checked=checked)
     buckets: dict[str, list[_Res]] = {}
+    by_key = m.by_key
     for r in resources:
-        if r.rt.lower() not in known or not r.rt[0].isupper():
-            m.problems.append(Problem(f"{r.where}.resourceType", f"unknown FHIR resource type {r.rt!r}"))
-            continue
-        buckets.setdefault(r.rt, []).append(r)
+        items = buckets.get(r.rt)
+        if items is None:
+            buckets[r.rt] = [r]
+        else:
+            items.append(r)
         if r.id:
-            m.by_key.setdefault(f"{r.rt}/{r.id}", r)
+            by_key.setdefault(f"{r.rt}/{r.id}", r)
         if r.full_url:
-            m.by_key.setdefault(r.full_url, r)
-    if m.problems:
-        raise InputError(m.problems)
+            by_key.setdefault(r.full_url, r)
     case_dict = _map(m, buckets, data)
     if m.problems:
-        raise InputError(m.problems)
+        return m.problems
     try:
         case = Case.model_validate(case_dict)
     except ValidationError as exc:
         from bonemet.api import problems_from
 
-        raise InputError([Problem(f"case.{p.field}", p.message) for p in problems_from(exc)]) from None
+        return [Problem(f"case.{p.field}", p.message) for p in problems_from(exc)]
     return MappingResult(case, tuple(m.unmapped), tuple(m.assumptions), vs.version)
 
 
@@ -811,7 +881,7 @@ def _imaging(m: _Mapper, buckets: dict[str, list[_Res]]) -> list[dict[str, Any]]
             if rt == "Procedure" and status in ("preparation", "in-progress", "on-hold"):
                 m.skip(r, "status", f"procedure {status}: not performed yet")
                 continue
-            candidates.append((r, Modality(hit.concept.key), hit))
+            candidates.append((r, _MODALITY[hit.concept.key], hit))
     # Group the resources of one exam: explicit links first, then same modality and day.
     parent: dict[int, int] = {i: i for i in range(len(candidates))}
     index = {id(r.body): i for i, (r, _, _) in enumerate(candidates)}
@@ -870,6 +940,22 @@ def _imaging(m: _Mapper, buckets: dict[str, list[_Res]]) -> list[dict[str, Any]]
     return exams
 
 
+_EXAM_EXTENSIONS = (
+    (c.EXT_PURPOSE, "purpose"),
+    (c.EXT_CHANGE, "change_vs_previous"),
+    (c.EXT_PET_COVERAGE, "pet_coverage"),
+    (c.EXT_FEMURS, "femurs_included"),
+    (c.EXT_ISOLATED, "isolated_lesion"),
+    (c.EXT_HOT_SPOTS, "hot_spot_count"),
+)
+_LESION_EXTENSIONS = (
+    (c.EXT_SIDE, "side"),
+    (c.EXT_LEVEL, "level"),
+    (c.EXT_IRRADIATED, "irradiated"),
+    (c.EXT_SUSPICIOUS, "suspicious"),
+)
+
+
 def _exam(
     m: _Mapper, rs: list[tuple[_Res, Modality, Match | None]], used_ids: set[str]
 ) -> dict[str, Any] | None:
@@ -911,20 +997,7 @@ def _exam(
     # Extensions may sit on any member; the report wins.
     for r, _, _ in reversed(rs):
         b = r.body
-        for name, key in (
-            (c.EXT_PURPOSE, "purpose"),
-            (c.EXT_CHANGE, "change_vs_previous"),
-            (c.EXT_PET_COVERAGE, "pet_coverage"),
-        ):
-            if (v := m.ext(b, name)) is not None:
-                out[key] = v
-        for name, key in (
-            (c.EXT_FEMURS, "femurs_included"),
-            (c.EXT_ISOLATED, "isolated_lesion"),
-            (c.EXT_HOT_SPOTS, "hot_spot_count"),
-        ):
-            if (v := m.ext(b, name)) is not None:
-                out[key] = v
+        m.read_ext(b, _EXAM_EXTENSIONS, out)
         target = m.ext(b, c.EXT_TARGET_SITE)
         sites = [target] if target is not None else _dicts(b.get("bodySite"))
         if r.rt == "ImagingStudy":
@@ -951,6 +1024,8 @@ def _exam(
     if report is not None:
         _report(m, report, out, modality)
     m.case_data(lead.body, out)
+    if not m.checked:
+        return out
     try:
         ImagingExam.model_validate(out)
     except ValidationError as exc:
@@ -1015,14 +1090,7 @@ def _lesion(m: _Mapper, r: _Res) -> dict[str, Any] | None:
         m.skip(r, "bodySite", "finding without a recognised skeletal site")
         return None
     out: dict[str, Any] = {"site": site}
-    for name, key in (
-        (c.EXT_SIDE, "side"),
-        (c.EXT_LEVEL, "level"),
-        (c.EXT_IRRADIATED, "irradiated"),
-        (c.EXT_SUSPICIOUS, "suspicious"),
-    ):
-        if (v := m.ext(b, name)) is not None:
-            out[key] = v
+    m.read_ext(b, _LESION_EXTENSIONS, out)
     phenotype = m.local_code(b.get("valueCodeableConcept"), "phenotype")
     if phenotype is None and isinstance(b.get("valueCodeableConcept"), dict):
         text = str(b["valueCodeableConcept"].get("text") or "").lower()
@@ -1030,6 +1098,8 @@ def _lesion(m: _Mapper, r: _Res) -> dict[str, Any] | None:
     if phenotype:
         out["phenotype"] = phenotype
     m.case_data(b, out)
+    if not m.checked:
+        return out
     try:
         Lesion.model_validate(out)
     except ValidationError as exc:
@@ -1075,17 +1145,19 @@ def _observations(
             if d:
                 drivers.append(d)
             continue
-        hit = m.match(
-            ("analyte", "not_an_analyte", "ecog", "clinical_status", "bone_pain"),
-            b.get("code"),
-            local="analyte",
-        )
-        if kind == c.CONCEPT_ECOG:
+        hit: Match | None
+        if kind == c.CONCEPT_ECOG:  # bonemet's own concept codes decide; no need to match the rest
             hit = Match("ecog", m.vs.concept("ecog", "ecog"), None, "local")
         elif kind == c.CONCEPT_CLINICAL_STATUS:
             hit = Match("clinical_status", m.vs.concept("clinical_status", "clinical_status"), None, "local")
         elif kind == c.CONCEPT_BONE_PAIN:
             hit = Match("bone_pain", m.vs.concept("bone_pain", "bone_pain"), None, "local")
+        else:
+            hit = m.match(
+                ("analyte", "not_an_analyte", "ecog", "clinical_status", "bone_pain"),
+                b.get("code"),
+                local="analyte",
+            )
         if hit is None:
             m.skip(r, "code", "observation code not used by bonemet")
             continue
@@ -1170,9 +1242,10 @@ def _ecog_value(b: Json) -> int | None:
     return int(value) if 0 <= value <= 4 else None
 
 
-def _lab(m: _Mapper, r: _Res, analyte: str, day: dt.date) -> dict[str, Any] | None:
-    from bonemet.model.case import LAB_CATALOGUE, Analyte
+_ACCEPTED_UNITS = {a.value: units for a, (_, _, units) in LAB_CATALOGUE.items()}
 
+
+def _lab(m: _Mapper, r: _Res, analyte: str, day: dt.date) -> dict[str, Any] | None:
     q = r.body.get("valueQuantity")
     if (
         not isinstance(q, dict)
@@ -1185,7 +1258,7 @@ def _lab(m: _Mapper, r: _Res, analyte: str, day: dt.date) -> dict[str, Any] | No
     if q.get("comparator"):
         m.skip(r, "valueQuantity.comparator", f"censored value ({q['comparator']}{q['value']}) not used")
         return None
-    accepted = LAB_CATALOGUE[Analyte(analyte)][2]
+    accepted = _ACCEPTED_UNITS[analyte]  # analyte keys = the Analyte enum (checked at load)
     unit = None
     for candidate in (q.get("unit"), q.get("code")):
         if isinstance(candidate, str):
@@ -1203,6 +1276,8 @@ def _lab(m: _Mapper, r: _Res, analyte: str, day: dt.date) -> dict[str, Any] | No
         return None
     out = {"date": day.isoformat(), "analyte": analyte, "value": float(q["value"]), "unit": unit}
     m.case_data(r.body, out)
+    if not m.checked:
+        return out
     try:
         LabResult.model_validate(out)
     except ValidationError as exc:
@@ -1230,6 +1305,8 @@ def _status(m: _Mapper, r: _Res, day: dt.date) -> dict[str, Any] | None:
     if notes:
         out["note"] = "\n".join(str(n) for n in notes)
     m.case_data(b, out)
+    if not m.checked:
+        return out
     try:
         ClinicalStatus.model_validate(out)
     except ValidationError as exc:
@@ -1255,7 +1332,7 @@ def _driver(m: _Mapper, r: _Res) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------------------------- treatments
-@dataclass
+@dataclass(slots=True)
 class _Med:
     r: _Res
     agent: str | None
@@ -1285,7 +1362,7 @@ def _treatments(m: _Mapper, buckets: dict[str, list[_Res]]) -> list[dict[str, An
     groups: dict[str, list[_Med]] = {}
     for med in meds:
         if med.key is None:
-            same_day = med.type in {t.value for t in SYSTEMIC_ANTICANCER} and med.start is not None
+            same_day = med.type in _SYSTEMIC_TYPES and med.start is not None
             med.key = f"day:{med.start}" if same_day else f"agent:{med.type}:{med.agent}"
         groups.setdefault(med.key, []).append(med)
     # Unkeyed regimens repeated over cycles (one prescription per cycle) collapse into one line.
@@ -1405,6 +1482,8 @@ def _treatment(m: _Mapper, members: list[_Med]) -> dict[str, Any] | None:
     if isinstance(line, int) and not isinstance(line, bool):
         out["line_number"] = line
     m.case_data(lead.r.body, out)
+    if not m.checked:
+        return out
     try:
         Treatment.model_validate(out)
     except ValidationError as exc:
@@ -1445,6 +1524,8 @@ def _procedure_treatment(m: _Mapper, r: _Res) -> dict[str, Any] | None:
         out["line_number"] = line
     m.case_data(b, out)
     m.consumed.add(id(b))
+    if not m.checked:
+        return out
     try:
         Treatment.model_validate(out)
     except ValidationError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,7 @@ from bonemet.model.case import (
 )
 
 _ICD_LIKE = {"icd10", "icd10cm", "cim10"}
+_TEXT_MEMO_SIZE = 4096
 
 
 class ValueSetError(ValueError):
@@ -133,6 +134,37 @@ class ValueSets:
     _prefix: dict[str, tuple[tuple[str, str, Concept, CodeRow], ...]]
     _uri_alias: dict[str, str]
     _patterns: dict[str, tuple[tuple[Concept, tuple[str, ...], tuple[str, ...]], ...]]
+    # Lookups derived from `groups` once, so that matching a coding is a few dict reads.
+    _by_key: dict[str, dict[str, Concept]] = field(default_factory=dict, repr=False, compare=False)
+    _position: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
+    # Matches are immutable: build each possible one once instead of on every lookup.
+    _local_hit: dict[tuple[str, str], Match] = field(default_factory=dict, repr=False, compare=False)
+    _text_hit: dict[tuple[str, str], Match] = field(default_factory=dict, repr=False, compare=False)
+    _exact_hit: dict[tuple[str, str], tuple[Match, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _prefix_hit: dict[str, tuple[tuple[str, Match], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # Memo of text matches: EHR texts repeat ("carboplatin" on every cycle). Bounded; results do
+    # not depend on it.
+    _text_memo: dict[tuple[str, str], Concept | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        for group, concepts in self.groups.items():
+            keyed: dict[str, Concept] = {}
+            for i, concept in enumerate(concepts):
+                keyed.setdefault(concept.key, concept)
+                self._position.setdefault((group, concept.key), i)
+                self._local_hit.setdefault((group, concept.key), Match(group, concept, None, "local"))
+                self._text_hit.setdefault((group, concept.key), Match(group, concept, None, "text"))
+            self._by_key[group] = keyed
+        for k, rows in self._exact.items():
+            self._exact_hit[k] = tuple(Match(g, c, r, "code") for g, c, r in rows)
+        for alias, prefixed in self._prefix.items():
+            self._prefix_hit[alias] = tuple((p, Match(g, c, r, "code")) for g, p, c, r in prefixed)
 
     # ---------------------------------------------------------------- canonical URLs
     def local_system(self, vocabulary: str) -> str:
@@ -153,25 +185,34 @@ class ValueSets:
 
     # ---------------------------------------------------------------- lookup
     def concept(self, group: str, key: str) -> Concept:
-        for c in self.groups[group]:
-            if c.key == key:
-                return c
-        raise KeyError(f"value set {group!r} has no concept {key!r}")
+        found = self._by_key[group].get(key)
+        if found is None:
+            raise KeyError(f"value set {group!r} has no concept {key!r}")
+        return found
 
     def match_coding(self, groups: tuple[str, ...], system: str, code: str) -> list[Match]:
         alias = self.alias_of(system)
         if alias is None:
             return []
         norm = _norm_code(alias, code)
-        found = [Match(g, c, r, "code") for g, c, r in self._exact.get((alias, norm), ()) if g in groups]
-        found += [
-            Match(g, c, r, "code")
-            for g, p, c, r in self._prefix.get(alias, ())
-            if g in groups and norm.startswith(p)
-        ]
+        found = [h for h in self._exact_hit.get((alias, norm), ()) if h.group in groups]
+        prefixed = self._prefix_hit.get(alias)
+        if prefixed:
+            found += [h for p, h in prefixed if h.group in groups and norm.startswith(p)]
         return found
 
     def match_text(self, group: str, text: str) -> Concept | None:
+        memo_key = (group, text)
+        memo = self._text_memo
+        if memo_key in memo:
+            return memo[memo_key]
+        found = self._match_text(group, text)
+        if len(memo) >= _TEXT_MEMO_SIZE:
+            memo.clear()
+        memo[memo_key] = found
+        return found
+
+    def _match_text(self, group: str, text: str) -> Concept | None:
         norm = normalise_text(text)
         for concept, include, exclude in self._patterns.get(group, ()):
             if any(p in norm for p in include) and not any(p in norm for p in exclude):
@@ -182,33 +223,37 @@ class ValueSets:
         """Best concept for a CodeableConcept among `groups` (first group, first concept wins ties)."""
         if not isinstance(codeable, dict):
             return None
-        codings = [c for c in codeable.get("coding") or () if isinstance(c, dict)]
-        if local is not None:
+        raw = codeable.get("coding")
+        # Only a list holds codings; anything else (a malformed element) holds none.
+        codings = [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
+        if local is not None and codings:
             url = self.local_system(local)
             for c in codings:
-                if c.get("system") == url and isinstance(c.get("code"), str):
+                code = c.get("code")
+                if isinstance(code, str) and c.get("system") == url:
                     for g in groups:
-                        for concept in self.groups.get(g, ()):
-                            if concept.key == c["code"]:
-                                return Match(g, concept, None, "local")
+                        hit = self._local_hit.get((g, code))
+                        if hit is not None:
+                            return hit
         hits: list[Match] = []
         for c in codings:
             system, code = c.get("system"), c.get("code")
             if isinstance(system, str) and isinstance(code, str):
                 hits.extend(self.match_coding(groups, system, code))
         if hits:
-            return min(hits, key=lambda m: self._rank(groups, m))
+            return hits[0] if len(hits) == 1 else min(hits, key=lambda m: self._rank(groups, m))
         texts = [codeable.get("text")] + [c.get("display") for c in codings]
         for g in groups:
             for t in texts:
                 if isinstance(t, str) and t:
                     found = self.match_text(g, t)
                     if found is not None:
-                        return Match(g, found, None, "text")
+                        return self._text_hit[(g, found.key)]
         return None
 
     def _rank(self, groups: tuple[str, ...], m: Match) -> tuple[int, int]:
-        return groups.index(m.group), self.groups[m.group].index(m.concept)
+        # Concept keys are unique in a group (checked at load), so the key gives the position.
+        return groups.index(m.group), self._position[(m.group, m.concept.key)]
 
     # ---------------------------------------------------------------- writing
     def codings(self, group: str, key: str) -> list[dict[str, str]]:
