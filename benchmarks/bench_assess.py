@@ -57,7 +57,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     print(f"median {result['median_us']} µs   p99 {result['p99_us']} µs   "
-          f"(target ≤ 200 / ≤ 1000)   n={len(samples)}   → {args.out.relative_to(ROOT)}")
+          f"(target ≤ 200 / ≤ 1000)   n={len(samples)}   → {args.out}")
 
 
 if __name__ == "__main__":

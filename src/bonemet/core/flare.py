@@ -44,7 +44,6 @@ from bonemet.model.followup import (
     ComparatorRole,
     Direction,
     FollowUpSection,
-    MarkerThresholdUsed,
     MissingArgument,
     MissingItem,
     NotComparable,
@@ -141,6 +140,22 @@ class _Timeline:
     def usable(self, date: dt.date) -> bool:
         return self.as_of is None or date <= self.as_of
 
+# Fixed texts, built once (immutable): templates of the explanations and what a reading needs.
+_DATED_LABEL = Text(en="{label} on {date}: {value}", fr="{label} le {date} : {value}")
+_DATED_VALUE = Text(en="{date}: {value}", fr="{date} : {value}")
+_MIXED = Text(en="{body} ({mixed})", fr="{body} ({mixed})")
+_LABELLED = Text(en="{label}: {body}", fr="{label} : {body}")
+_CONFOUNDED = Text(en="{why} ({drug}, {date})", fr="{why} ({drug}, {date})")
+_NEED_LINE_START = Text(en="start date of the systemic treatment line",
+                        fr="date de début de la ligne de traitement systémique")
+_NEED_LINE = Text(en="the systemic treatment line and its start date",
+                  fr="la ligne de traitement systémique et sa date de début")
+_NEED_COMPARATOR = Text(en="an earlier bone scan to compare with (baseline)",
+                        fr="une scintigraphie antérieure de référence")
+_NEED_CHANGE = Text(en="change versus the previous scan (new foci, more intense, stable, fewer)",
+                    fr="évolution par rapport à la scintigraphie précédente (nouveaux foyers, plus "
+                       "intenses, stable, moins nombreux)")
+
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -160,8 +175,7 @@ def _join(parts: Sequence[Text], sep: str = "; ") -> Text:
 
 
 def _in_window(date: dt.date, centre: dt.date, window: Window) -> bool:
-    return centre - dt.timedelta(days=window.days_before) <= date <= centre + dt.timedelta(
-        days=window.days_after)
+    return -window.days_before <= (date - centre).days <= window.days_after
 
 
 def _nearest(candidates: list[tuple[dt.date, str, int]], centre: dt.date) -> int | None:
@@ -234,7 +248,7 @@ def _clinical(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan
     labels = params.labels
     obs = Observation(path=f"clinical_status[{chosen}]", date=status.date, value=status.state.value)
     direction = _CLINICAL[status.state]
-    explanation = _fill(Text(en="{label} on {date}: {value}", fr="{label} le {date} : {value}"),
+    explanation = _fill(_DATED_LABEL,
                         label=_spec(params, ArgumentName.clinical_status).label,
                         date=status.date.isoformat(), value=labels.values[status.state.value])
     return _argument(params, ArgumentName.clinical_status, direction, (obs,), explanation)
@@ -262,13 +276,13 @@ def _imaging_argument(tl: _Timeline, params: FlareParams, scan: _Scan, comparato
     labels = params.labels
     observations = tuple(Observation(path=f"exams[{i}]", date=e.date, value=value)
                          for i, e, value, _ in found)
-    parts = [_fill(Text(en="{date}: {value}", fr="{date} : {value}"), date=e.date.isoformat(),
+    parts = [_fill(_DATED_VALUE, date=e.date.isoformat(),
                    value=labels.values[value]) for _, e, value, _ in found]
     body = _join(parts)
     if len(pointing) > 1 or (len(found) > 1 and direction is Direction.neutral and pointing):
-        body = _fill(Text(en="{body} ({mixed})", fr="{body} ({mixed})"), body=body,
+        body = _fill(_MIXED, body=body,
                      mixed=labels.values["mixed"])
-    explanation = _fill(Text(en="{label}: {body}", fr="{label} : {body}"),
+    explanation = _fill(_LABELLED,
                         label=_spec(params, name).label, body=body)
     return _argument(params, name, direction, observations, explanation)
 
@@ -389,12 +403,12 @@ def _bone_markers(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _
         drug = _antiresorptive_between(tl, ctx.before[1].date, ctx.after[1].date)
         if drug is not None and params.antiresorptive_confounds_resorption_fall.value:
             direction = Direction.neutral
-            parts.append(_fill(Text(en="{why} ({drug}, {date})", fr="{why} ({drug}, {date})"),
+            parts.append(_fill(_CONFOUNDED,
                                why=params.labels.values["confounded"], drug=drug.label(),
                                date=(drug.start or ctx.after[1].date).isoformat()))
     change, threshold = _trend_numbers(trends)
     observations = tuple(o for t in trends for o in _trend_observations(t))
-    explanation = _fill(Text(en="{label}: {body}", fr="{label} : {body}"),
+    explanation = _fill(_LABELLED,
                         label=_spec(params, ArgumentName.bone_marker_kinetics).label, body=_join(parts))
     # The marker pattern itself is the project's reading, whichever way it points.
     arg = _argument(params, ArgumentName.bone_marker_kinetics, direction, observations, explanation,
@@ -504,14 +518,11 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     line = _line_at(tl, scan.exam.date)
     if line is None:
         if tl.undated_lines:
-            needs = [(f"treatments[{i}].start", Text(
-                en="start date of the systemic treatment line",
-                fr="date de début de la ligne de traitement systémique")) for i in tl.undated_lines]
+            needs = [(f"treatments[{i}].start", _NEED_LINE_START) for i in tl.undated_lines]
             return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
         if tl.lines:
             return _not_comparable(scan, NotComparable.before_treatment, kb, params)
-        needs = [("treatments[]", Text(en="the systemic treatment line and its start date",
-                                       fr="la ligne de traitement systémique et sa date de début"))]
+        needs = [("treatments[]", _NEED_LINE)]
         return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
     anniversary = add_months(line.start, months)
     timing = Timing.late if scan.exam.date >= anniversary else Timing.early
@@ -520,8 +531,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         "anniversary": anniversary, "timing": timing,
     }
     if previous is None:
-        needs = [("exams[]", Text(en="an earlier bone scan to compare with (baseline)",
-                                  fr="une scintigraphie antérieure de référence"))]
+        needs = [("exams[]", _NEED_COMPARATOR)]
         return _not_comparable(scan, NotComparable.no_comparator, kb, params, needs, **line_fields)
     role = (ComparatorRole.same_line if previous.exam.date >= line.start
             else ComparatorRole.baseline_before_line)
@@ -531,10 +541,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     }
     change, source, warnings = _change(scan, previous)
     if change is None:
-        needs = [(f"{scan.path}.change_vs_previous", Text(
-            en="change versus the previous scan (new foci, more intense, stable, fewer)",
-            fr="évolution par rapport à la scintigraphie précédente (nouveaux foyers, plus intenses, "
-               "stable, moins nombreux)"))]
+        needs = [(f"{scan.path}.change_vs_previous", _NEED_CHANGE)]
         return _not_comparable(scan, NotComparable.change_unknown, kb, params, needs, **compared)
 
     labels = params.labels
@@ -657,11 +664,7 @@ def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) ->
         return FollowUpResult(None, (), ())
     section = FollowUpSection(
         months=months, params_version=params.version,
-        marker_thresholds=tuple(
-            MarkerThresholdUsed(analyte=m.analyte.value,
-                                least_significant_change_pct=m.least_significant_change_pct,
-                                source=m.provenance.source)
-            for m in params.markers),
+        marker_thresholds=params.thresholds_used(),
         scans=tuple(r.reading for r in readings),
     )
     return FollowUpResult(section, tuple(e for r in readings for e in r.emissions),

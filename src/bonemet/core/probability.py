@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 from bonemet.kb.models import Text
 from bonemet.kb.performance import (
+    EntryFigures,
     ModalityPerformance,
     PerformanceEntry,
     PerformanceTable,
+    build_source_used,
+    lr_pair,
 )
 from bonemet.model.probability import (
     BinaryResult,
@@ -57,8 +60,7 @@ def likelihood_ratios(sensitivity: float, specificity: float) -> tuple[float, fl
     if spec == 0.0:
         raise CalculationError("specificity", "specificity 0: every patient without disease is "
                                               "positive, LR- is undefined")
-    positive = math.inf if spec == 1.0 else sens / (1.0 - spec)
-    return positive, (1.0 - sens) / spec
+    return lr_pair(sens, spec)
 
 
 def likelihood_ratio(sensitivity: float, specificity: float, result: BinaryResult) -> float:
@@ -137,35 +139,11 @@ def _json_lr(value: float) -> LikelihoodRatio:
     return "infinity" if math.isinf(value) else value
 
 
-def _measure_box(entry: PerformanceEntry) -> tuple[tuple[float, float], tuple[float, float]]:
-    assert entry.sensitivity is not None and entry.specificity is not None
-    boxes = []
-    for m in (entry.sensitivity, entry.specificity):
-        if m.bounds is not None:
-            boxes.append(m.bounds)
-        else:
-            assert m.value is not None
-            boxes.append((m.value, m.value))
-    return boxes[0], boxes[1]
-
-
 def source_used(table: PerformanceTable, modality: ModalityPerformance,
                 entry: PerformanceEntry) -> SourceUsed:
-    src = table.source(entry.source)
-    sens, spec = entry.sensitivity, entry.specificity
-    kinds = {m.bounds_kind for m in (sens, spec) if m is not None and m.bounds_kind}
-    return SourceUsed(
-        entry_id=entry.id, modality=modality.id, source_id=src.id, citation=src.citation,
-        guideline_refs=src.guideline_refs, statement_ids=entry.statement_ids,
-        population=entry.population, study_type=entry.study_type, evidence=entry.evidence,
-        is_default=entry.id == modality.default,
-        sensitivity=sens.value if sens else None, specificity=spec.value if spec else None,
-        sensitivity_bounds=Interval(low=sens.bounds[0], high=sens.bounds[1])
-        if sens and sens.bounds else None,
-        specificity_bounds=Interval(low=spec.bounds[0], high=spec.bounds[1])
-        if spec and spec.bounds else None,
-        bounds_kind="range" if "range" in kinds else ("ci95" if kinds else None),
-    )
+    """The provenance block of an entry (built once, when the table was loaded, if computable)."""
+    fig = table.figures.get((modality.id, entry.id))
+    return fig.used if fig is not None else build_source_used(table.source(entry.source), modality, entry)
 
 
 def resolve(table: PerformanceTable, modality_id: str,
@@ -185,6 +163,24 @@ def resolve(table: PerformanceTable, modality_id: str,
             "it has no specificity" if entry.specificity is None else "it has no sensitivity"
         raise CalculationError("source", f"entry {entry.id!r} cannot be used: {missing}")
     return modality, entry
+
+
+def figures(table: PerformanceTable, modality_id: str, sources: Mapping[str, str]) -> EntryFigures:
+    """The load-time figures of the entry `resolve` picks; its errors when the choice is not usable."""
+    modality = table.modalities.get(modality_id)
+    if modality is not None:
+        found = table.figures.get((modality_id, sources.get(modality_id, modality.default)))
+        if found is not None:
+            return found
+    modality, entry = resolve(table, modality_id, sources)  # raises: unknown or not computable
+    return table.figures[(modality.id, entry.id)]  # pragma: no cover  (resolve raised)
+
+
+def _lr_range(fig: EntryFigures, result: BinaryResult) -> tuple[float, float]:
+    lrs = fig.positive_lr_range if result is BinaryResult.positive else fig.negative_lr_range
+    if lrs is None:  # some corner of the box has no LR: let the checked path say why
+        return ResultBox(fig.sensitivity_box, fig.specificity_box, result).lr_range()
+    return lrs
 
 
 def _some_bounded(steps: int, without_bounds: list[str]) -> bool:
@@ -230,35 +226,35 @@ def calculate(
     without_bounds: list[str] = [] if pre.bounds else ["pre-test"]
     steps: list[Step] = []
     point: float | None = pre.value
-    box_pre = (pre.bounds.low, pre.bounds.high) if pre.bounds else (pre.value, pre.value)
-    boxes: list[ResultBox] = []
+    # The bounds after each step chain the box's extreme LRs (same sequence as post_test_bounds).
+    low, high = (pre.bounds.low, pre.bounds.high) if pre.bounds else (pre.value, pre.value)
     seen: set[str] = set()
     for index, (modality_id, result) in enumerate(tests, start=1):
-        modality, entry = resolve(table, modality_id, sources)
-        used = source_used(table, modality, entry)
+        fig = figures(table, modality_id, sources)
+        entry, used = fig.entry, fig.used
         if entry.evidence == "unconfirmed" and entry.id not in seen:
             warnings.append(texts("unconfirmed").format(entry=entry.id))
         if entry.population == "all_cancers" and entry.id not in seen:
             warnings.append(texts("all_cancers").format(entry=entry.id))
         seen.add(entry.id)
-        sens_box, spec_box = _measure_box(entry)
-        box = ResultBox(sens_box, spec_box, result)
-        boxes.append(box)
         if used.bounds_kind is None:
             without_bounds.append(entry.id)
         lr: float | None = None
         if entry.has_point:
-            assert entry.sensitivity and entry.specificity
-            assert entry.sensitivity.value is not None and entry.specificity.value is not None
-            lr = likelihood_ratio(entry.sensitivity.value, entry.specificity.value, result)
+            if fig.point_lrs is not None:
+                lr = fig.point_lrs[0] if result is BinaryResult.positive else fig.point_lrs[1]
+            else:  # no LR at the point: the checked path raises with the reason
+                assert entry.sensitivity and entry.specificity
+                assert entry.sensitivity.value is not None and entry.specificity.value is not None
+                lr = likelihood_ratio(entry.sensitivity.value, entry.specificity.value, result)
         elif point is not None:
             warnings.append(texts("range_no_point").format(entry=entry.id))
         before = point
         point = post_test(point, lr) if point is not None and lr is not None else None
-        low, high = post_test_bounds(box_pre, boxes)
-        lr_lo, lr_hi = box.lr_range()
+        lr_lo, lr_hi = _lr_range(fig, result)
+        low, high = post_test(low, lr_lo), post_test(high, lr_hi)
         steps.append(Step(
-            index=index, modality=modality.id, result=result, source=used,
+            index=index, modality=fig.modality.id, result=result, source=used,
             likelihood_ratio=_json_lr(lr) if lr is not None else None,
             likelihood_ratio_bounds=(_json_lr(lr_lo), _json_lr(lr_hi)) if used.bounds_kind else None,
             pretest=before, posttest=point,
@@ -266,7 +262,7 @@ def calculate(
         ))
 
     has_bounds = _some_bounded(len(tests), without_bounds)
-    bounds = post_test_bounds(box_pre, boxes) if has_bounds else None
+    bounds = (low, high) if has_bounds else None
     assumptions = [texts("per_patient")]
     if len(tests) > 1:
         assumptions.append(texts("independence"))
@@ -289,34 +285,31 @@ def further_exams(
 ) -> tuple[FurtherExam, ...]:
     """For each modality (default entry): the probability after a positive and after a negative."""
     out: list[FurtherExam] = []
+    box_pre = pretest_bounds or ((pretest, pretest) if pretest is not None else None)
     for modality_id in modality_ids:
-        modality, entry = resolve(table, modality_id, {})
-        assert entry.sensitivity and entry.specificity  # defaults are checked at load time
-        sens, spec = entry.sensitivity.value, entry.specificity.value
-        assert sens is not None and spec is not None
-        lr_pos, lr_neg = likelihood_ratios(sens, spec)
-        sens_box, spec_box = _measure_box(entry)
-        box_pre = pretest_bounds or ((pretest, pretest) if pretest is not None else None)
-        bounded = pretest_bounds is not None or entry.sensitivity.bounds is not None \
-            or entry.specificity.bounds is not None
-
-        def _bounds(result: BinaryResult, box_pre: tuple[float, float] | None = box_pre,
-                    sens_box: tuple[float, float] = sens_box,
-                    spec_box: tuple[float, float] = spec_box, bounded: bool = bounded,
-                    ) -> Interval | None:
-            if box_pre is None or not bounded:
-                return None
-            low, high = post_test_bounds(box_pre, [ResultBox(sens_box, spec_box, result)])
-            return Interval(low=low, high=high)
-
+        fig = figures(table, modality_id, {})
+        sens, spec = fig.entry.sensitivity, fig.entry.specificity
+        # Defaults are checked at load time: confirmed, per patient, with point values.
+        assert sens is not None and spec is not None and fig.point_lrs is not None
+        assert sens.value is not None and spec.value is not None
+        lr_pos, lr_neg = fig.point_lrs
+        bounded = box_pre is not None and (
+            pretest_bounds is not None or sens.bounds is not None or spec.bounds is not None)
+        if_positive_bounds = if_negative_bounds = None
+        if bounded:
+            assert box_pre is not None
+            lo, hi = _lr_range(fig, BinaryResult.positive)
+            if_positive_bounds = Interval(low=post_test(box_pre[0], lo), high=post_test(box_pre[1], hi))
+            lo, hi = _lr_range(fig, BinaryResult.negative)
+            if_negative_bounds = Interval(low=post_test(box_pre[0], lo), high=post_test(box_pre[1], hi))
         out.append(FurtherExam(
-            modality=modality.id, source=source_used(table, modality, entry),
+            modality=fig.modality.id, source=fig.used,
             likelihood_ratio_positive=_json_lr(lr_pos), likelihood_ratio_negative=lr_neg,
-            probability_of_positive=probability_of_positive(pretest, sens, spec)
+            probability_of_positive=probability_of_positive(pretest, sens.value, spec.value)
             if pretest is not None else None,
             if_positive=post_test(pretest, lr_pos) if pretest is not None else None,
-            if_positive_bounds=_bounds(BinaryResult.positive),
+            if_positive_bounds=if_positive_bounds,
             if_negative=post_test(pretest, lr_neg) if pretest is not None else None,
-            if_negative_bounds=_bounds(BinaryResult.negative),
+            if_negative_bounds=if_negative_bounds,
         ))
     return tuple(out)

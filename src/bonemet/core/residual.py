@@ -17,7 +17,7 @@ from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
 
 from .context import CaseView, IndexedExam
 from .findings import RuleOutput
-from .probability import calculate, further_exams, likelihood_ratio, resolve
+from .probability import calculate, figures, further_exams
 
 # Case modalities that survey the skeleton per patient, with their table entry (same id).
 _SURVEYS = frozenset({Modality.bone_scan, Modality.spect_ct, Modality.fdg_pet_ct,
@@ -114,7 +114,7 @@ def residual_probability(v: CaseView, out: RuleOutput) -> ResidualProbability | 
     next_modalities = [m for m in table.further_exams
                        if m not in done and not (m == "bone_scan" and "spect_ct" in done)]
 
-    prior = next((p for p in table.priors.values() if p.setting == "staging"), None)
+    prior = table.staging_prior
     histology = cancer.histology.value if cancer.histology else None
     if staging and prior is not None and histology in prior.histologies:
         calc = calculate(table, results, prior_id=prior.id)
@@ -131,10 +131,9 @@ def residual_probability(v: CaseView, out: RuleOutput) -> ResidualProbability | 
         text("no_prior_histology").format(histology=histology or "—")
     combined = 1.0
     for modality_id, result in results:
-        _, entry = resolve(table, modality_id, {})
-        assert entry.sensitivity and entry.specificity
-        assert entry.sensitivity.value is not None and entry.specificity.value is not None
-        combined *= likelihood_ratio(entry.sensitivity.value, entry.specificity.value, result)
+        lrs = figures(table, modality_id, {}).point_lrs
+        assert lrs is not None  # defaults have point values (checked at load time)
+        combined *= lrs[0] if result is BinaryResult.positive else lrs[1]
     assumptions = [text("per_patient")] + ([text("independence")] if len(results) > 1 else [])
     return section(
         status="likelihood_ratios_only", note=note, exams=tuple(uses),

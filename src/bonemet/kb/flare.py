@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from bonemet.kb.models import Text
 from bonemet.model.case import Analyte, Change, ClinicalState, MriFinding, RadiographFinding
-from bonemet.model.followup import ArgumentName, Classification, Direction, NotComparable, Timing
+from bonemet.model.followup import (
+    ArgumentName,
+    Classification,
+    Direction,
+    MarkerThresholdUsed,
+    NotComparable,
+    Timing,
+)
 
 FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
 
@@ -119,8 +126,7 @@ class Labels(_Frozen):
 
 
 class FlareParams(_Frozen):
-    _markers: dict[Analyte, MarkerThreshold] = PrivateAttr(default_factory=dict)
-    _arguments: dict[ArgumentName, ArgumentSpec] = PrivateAttr(default_factory=dict)
+    _thresholds_used: tuple[MarkerThresholdUsed, ...] = PrivateAttr(default=())
     version: int = Field(ge=1)
     windows: Windows
     markers: tuple[MarkerThreshold, ...]
@@ -144,14 +150,29 @@ class FlareParams(_Frozen):
         return self
 
     def model_post_init(self, context: Any, /) -> None:
-        self._markers = {m.analyte: m for m in self.markers}
-        self._arguments = {a.name: a for a in self.arguments}
+        self._thresholds_used = tuple(
+            MarkerThresholdUsed(analyte=m.analyte.value,
+                                least_significant_change_pct=m.least_significant_change_pct,
+                                source=m.provenance.source)
+            for m in self.markers)
 
     def marker(self, analyte: Analyte) -> MarkerThreshold:
-        return self._markers[analyte]
+        # A scan of the few entries: cheaper than a dict kept in a pydantic private attribute,
+        # whose every read goes through BaseModel.__getattr__ (this runs for each argument read).
+        for m in self.markers:
+            if m.analyte == analyte:
+                return m
+        raise KeyError(analyte)  # the validator requires one entry per flare analyte
 
     def argument(self, name: ArgumentName) -> ArgumentSpec:
-        return self._arguments[name]
+        for a in self.arguments:
+            if a.name == name:
+                return a
+        raise KeyError(name)  # the validator requires one entry per argument
+
+    def thresholds_used(self) -> tuple[MarkerThresholdUsed, ...]:
+        """The marker thresholds as every follow-up section reports them (built once, at load)."""
+        return self._thresholds_used
 
     def statement_ids(self) -> set[str]:
         ids = {s for a in self.arguments for s in a.statements}

@@ -6,9 +6,10 @@ never in code. The loader refuses the whole table when one entry is inconsistent
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bonemet.kb.models import Text
+from bonemet.model.probability import Interval, SourceUsed
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Population = Literal["nsclc", "lung_cancer", "all_cancers", "not_stated"]
@@ -181,6 +183,78 @@ class PerformanceTableError(ValueError):
         super().__init__("inconsistent performance table:\n  - " + "\n  - ".join(problems))
 
 
+def lr_pair(sensitivity: float, specificity: float) -> tuple[float, float]:
+    """(LR+, LR-) = (sens / (1 - spec), (1 - sens) / spec); LR+ is inf when spec = 1.
+
+    No checks: the caller makes sure that spec > 0 and not (sens = 0 and spec = 1)
+    (`bonemet.core.probability.likelihood_ratios` is the checked version).
+    """
+    positive = math.inf if specificity == 1.0 else sensitivity / (1.0 - specificity)
+    return positive, (1.0 - sensitivity) / specificity
+
+
+def _lr_defined(sensitivity: float, specificity: float) -> bool:
+    return specificity > 0.0 and not (sensitivity == 0.0 and specificity == 1.0)
+
+
+def _box(m: Measure) -> tuple[float, float]:
+    if m.bounds is not None:
+        return m.bounds
+    assert m.value is not None  # a Measure has a value or a range
+    return m.value, m.value
+
+
+def build_source_used(source: Source, modality: ModalityPerformance, entry: PerformanceEntry) -> SourceUsed:
+    sens, spec = entry.sensitivity, entry.specificity
+    kinds = {m.bounds_kind for m in (sens, spec) if m is not None and m.bounds_kind}
+    return SourceUsed(
+        entry_id=entry.id, modality=modality.id, source_id=source.id, citation=source.citation,
+        guideline_refs=source.guideline_refs, statement_ids=entry.statement_ids,
+        population=entry.population, study_type=entry.study_type, evidence=entry.evidence,
+        is_default=entry.id == modality.default,
+        sensitivity=sens.value if sens else None, specificity=spec.value if spec else None,
+        sensitivity_bounds=Interval(low=sens.bounds[0], high=sens.bounds[1])
+        if sens and sens.bounds else None,
+        specificity_bounds=Interval(low=spec.bounds[0], high=spec.bounds[1])
+        if spec and spec.bounds else None,
+        bounds_kind="range" if "range" in kinds else ("ci95" if kinds else None),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFigures:
+    """What the calculator reads of one computable entry, derived once when the table is loaded
+    (the entry's numbers never change, so neither do these)."""
+
+    modality: ModalityPerformance
+    entry: PerformanceEntry
+    used: SourceUsed
+    sensitivity_box: tuple[float, float]  # (low, high); a point gives (value, value)
+    specificity_box: tuple[float, float]
+    point_lrs: tuple[float, float] | None  # (LR+, LR-) at the point values, when the entry has them
+    # Extreme LRs over the box, (lowest, highest), for a positive and a negative result; None when
+    # some corner has no LR (the calculator then reports the problem).
+    positive_lr_range: tuple[float, float] | None
+    negative_lr_range: tuple[float, float] | None
+
+
+def _figures(source: Source, modality: ModalityPerformance, entry: PerformanceEntry) -> EntryFigures:
+    assert entry.sensitivity is not None and entry.specificity is not None
+    sens_box, spec_box = _box(entry.sensitivity), _box(entry.specificity)
+    point = None
+    if entry.has_point:
+        sens, spec = entry.sensitivity.value, entry.specificity.value
+        assert sens is not None and spec is not None
+        point = lr_pair(sens, spec) if _lr_defined(sens, spec) else None
+    positive = negative = None
+    # LR+ rises and LR- falls with both measures: the extremes sit at the low and high corners.
+    if _lr_defined(sens_box[0], spec_box[0]) and _lr_defined(sens_box[1], spec_box[1]):
+        low, high = lr_pair(sens_box[0], spec_box[0]), lr_pair(sens_box[1], spec_box[1])
+        positive, negative = (low[0], high[0]), (high[1], low[1])
+    return EntryFigures(modality, entry, build_source_used(source, modality, entry), sens_box, spec_box,
+                        point, positive, negative)
+
+
 @dataclass(frozen=True)
 class PerformanceTable:
     version: str
@@ -189,6 +263,19 @@ class PerformanceTable:
     further_exams: tuple[str, ...]
     modalities: dict[str, ModalityPerformance]
     texts: dict[str, Text]
+    # Derived at construction from the fields above: (modality id, entry id) -> figures of every
+    # computable entry, and the staging prior.
+    figures: dict[tuple[str, str], EntryFigures] = field(init=False, repr=False, compare=False)
+    staging_prior: Prior | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        figures = {
+            (m.id, e.id): _figures(self.sources[e.source], m, e)
+            for m in self.modalities.values() for e in m.entries if e.computable
+        }
+        object.__setattr__(self, "figures", figures)
+        object.__setattr__(self, "staging_prior",
+                           next((p for p in self.priors.values() if p.setting == "staging"), None))
 
     def modality(self, modality_id: str) -> ModalityPerformance:
         try:
