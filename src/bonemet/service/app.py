@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         store.reopen()
+        _freeze_startup_heap()
         yield
         store.close()
 
@@ -115,6 +117,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Bonemet-Unmapped"], max_age=600,
         )
     return app
+
+
+def _freeze_startup_heap() -> None:
+    """Move what start-up built (modules, knowledge base, routes, models: ~90,000 objects) out of
+    the cyclic garbage collector's sight.
+
+    Those objects live as long as the process, yet every full collection walked them all: a 40 ms
+    pause, triggered every few hundred CDS calls by the garbage of their JSON, straight into the
+    latency tail. Frozen objects are still freed by reference counting; only cycles among them
+    would stay, and start-up builds none that matter.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _install_openapi(app: FastAPI) -> None:

