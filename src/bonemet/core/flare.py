@@ -52,6 +52,7 @@ from bonemet.model.followup import (
     Timing,
 )
 
+from .context import IndexedExam
 from .dates import add_months
 
 BONE_SCANS = frozenset({Modality.bone_scan, Modality.spect_ct})
@@ -101,16 +102,6 @@ class FollowUpResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Scan:
-    index: int
-    exam: ImagingExam
-
-    @property
-    def path(self) -> str:
-        return f"exams[{self.index}]"
-
-
-@dataclass(frozen=True, slots=True)
 class _Line:
     index: int
     treatment: Treatment
@@ -133,7 +124,7 @@ class _Timeline:
 
     case: Case
     as_of: dt.date | None
-    scans: tuple[_Scan, ...]
+    scans: tuple[IndexedExam, ...]
     lines: tuple[_Line, ...]
     undated_lines: tuple[int, ...]
 
@@ -195,7 +186,7 @@ def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
         return as_of is None or date <= as_of
 
     scans = sorted(
-        (_Scan(i, e) for i, e in enumerate(case.exams) if e.modality in BONE_SCANS and usable(e.date)),
+        (IndexedExam(i, e) for i, e in enumerate(case.exams) if e.modality in BONE_SCANS and usable(e.date)),
         # Planar first on a given day: a same-day SPECT-CT refines it and is not a new time point.
         key=lambda s: (s.exam.date, s.exam.modality is not Modality.bone_scan, s.exam.id),
     )
@@ -234,7 +225,9 @@ def _argument(params: FlareParams, name: ArgumentName, direction: Direction,
     )
 
 
-def _clinical(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan) -> Argument | None:
+def _clinical(
+    tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: IndexedExam
+) -> Argument | None:
     window = params.windows.clinical_status
     candidates = [
         (s.date, f"{s.state.value}|{s.ecog}|{s.note}", i) for i, s in enumerate(tl.case.clinical_status)
@@ -254,7 +247,7 @@ def _clinical(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan
     return _argument(params, ArgumentName.clinical_status, direction, (obs,), explanation)
 
 
-def _imaging_argument(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan,
+def _imaging_argument(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: IndexedExam,
                       name: ArgumentName) -> Argument | None:
     """Radiographs or MRI after the comparator: concordant findings point one way, mixed ones not."""
     window = params.windows.radiograph if name is ArgumentName.radiograph else params.windows.mri
@@ -295,7 +288,7 @@ def _to_common_unit(threshold: MarkerThreshold, a: LabResult, b: LabResult) -> t
     return None
 
 
-def _trend(tl: _Timeline, params: FlareParams, analyte: Analyte, scan: _Scan, comparator: _Scan,
+def _trend(tl: _Timeline, params: FlareParams, analyte: Analyte, scan: IndexedExam, comparator: IndexedExam,
            line: _Line, role: ComparatorRole) -> _Trend | str:
     """The marker's change from the comparator to the scan, or the reason it cannot be computed."""
     threshold = params.marker(analyte)
@@ -363,8 +356,8 @@ def _trend_numbers(trends: Sequence[_Trend]) -> tuple[dict[str, float], dict[str
     return change, threshold
 
 
-def _tumour_marker(tl: _Timeline, params: FlareParams, analyte: Analyte, scan: _Scan,
-                   comparator: _Scan, line: _Line, role: ComparatorRole) -> Argument | str:
+def _tumour_marker(tl: _Timeline, params: FlareParams, analyte: Analyte, scan: IndexedExam,
+                   comparator: IndexedExam, line: _Line, role: ComparatorRole) -> Argument | str:
     trend = _trend(tl, params, analyte, scan, comparator, line, role)
     if isinstance(trend, str):
         return trend
@@ -381,7 +374,7 @@ def _antiresorptive_between(tl: _Timeline, start: dt.date, end: dt.date) -> Trea
     return None
 
 
-def _bone_markers(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan, line: _Line,
+def _bone_markers(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: IndexedExam, line: _Line,
                   role: ComparatorRole) -> tuple[Argument | None, bool]:
     """Formation (bone ALP) and resorption (CTX) kinetics; second value: bone ALP pair missing.
 
@@ -416,7 +409,7 @@ def _bone_markers(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _
     return arg, alp_missing
 
 
-def _evidence(tl: _Timeline, params: FlareParams, scan: _Scan, comparator: _Scan, line: _Line,
+def _evidence(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: IndexedExam, line: _Line,
               role: ComparatorRole) -> tuple[tuple[Argument, ...], tuple[MissingArgument, ...]]:
     found: dict[ArgumentName, Argument] = {}
     missing: list[MissingArgument] = []
@@ -466,7 +459,9 @@ class _Reading:
     missing: tuple[tuple[str, str, Text], ...]
 
 
-def _change(scan: _Scan, comparator: _Scan) -> tuple[Change | None, ChangeSource | None, tuple[Text, ...]]:
+def _change(
+    scan: IndexedExam, comparator: IndexedExam
+) -> tuple[Change | None, ChangeSource | None, tuple[Text, ...]]:
     reported = scan.exam.change_vs_previous
     now, before = scan.exam.hot_spot_count, comparator.exam.hot_spot_count
     counted: Change | None = None
@@ -485,7 +480,7 @@ def _change(scan: _Scan, comparator: _Scan) -> tuple[Change | None, ChangeSource
     return reported, ChangeSource.reported, warnings
 
 
-def _not_comparable(scan: _Scan, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
+def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
                     needs: Sequence[tuple[str, Text]] = (), **fields: object) -> _Reading:
     text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=scan.exam.date.isoformat(),
                  reason=params.labels.not_comparable[reason])
@@ -504,7 +499,7 @@ def _not_comparable(scan: _Scan, reason: NotComparable, kb: KnowledgeBase, param
                     tuple(("NM-07", f, r) for f, r in needs))
 
 
-def _sites(scan: _Scan) -> str:
+def _sites(scan: IndexedExam) -> str:
     names = []
     for lesion in scan.exam.lesions:
         name = lesion.site.value + (f" {lesion.level}" if lesion.level else "")
@@ -513,8 +508,8 @@ def _sites(scan: _Scan) -> str:
     return f" ({', '.join(names)})" if names else ""
 
 
-def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: _Scan,
-               previous: _Scan | None) -> _Reading:
+def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: IndexedExam,
+               previous: IndexedExam | None) -> _Reading:
     line = _line_at(tl, scan.exam.date)
     if line is None:
         if tl.undated_lines:
@@ -627,7 +622,7 @@ def _months(kb: KnowledgeBase) -> int:
     return months.pop()
 
 
-def _is_follow_up(tl: _Timeline, scan: _Scan, previous: _Scan | None) -> bool:
+def _is_follow_up(tl: _Timeline, scan: IndexedExam, previous: IndexedExam | None) -> bool:
     """A scan to read against the timeline: with an earlier scan, under treatment, or declared as a
     follow-up in a case that records a systemic treatment (without one there is nothing to weigh)."""
     if previous is not None or any(ln.start <= scan.exam.date for ln in tl.lines):
@@ -646,8 +641,8 @@ def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) ->
     tl = _timeline(case, as_of)
     readings: list[_Reading] = []
     read: set[str] = set()
-    primary_of_day: dict[dt.date, _Scan] = {}
-    previous: _Scan | None = None
+    primary_of_day: dict[dt.date, IndexedExam] = {}
+    previous: IndexedExam | None = None
     for scan in tl.scans:
         primary = primary_of_day.get(scan.exam.date)
         if primary is not None:
