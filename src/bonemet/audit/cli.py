@@ -32,8 +32,10 @@ def synth_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes")] = 1,
     workers: Annotated[int, typer.Option("--workers", help="Generator processes (output is the same)")] = 2,
 ) -> None:
-    """Synthetic FHIR R4 bulk cohort (NDJSON per resource type) with deliberate guideline deviations and
-    its ground truth (ground_truth.ndjson). Distributions and rates: docs/audit.md (synthetic choices)."""
+    """Synthetic FHIR R4 bulk cohort with known guideline deviations and its ground truth.
+
+    One NDJSON file per resource type plus ground_truth.ndjson; distributions and rates: docs/audit.md.
+    """
     from bonemet.audit.engine import progress_bar
     from bonemet.audit.synth import write_cohort
 
@@ -62,8 +64,11 @@ def audit_cmd(
     ] = 0,
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL")] = "local[*]",
 ) -> None:
-    """Guideline adherence over a cohort: indicators NM-01, NM-03, NM-04, NM-05, NM-07/08, NM-09 with
-    numerator, denominator, rate and Wilson 95% CI, by year and site; Parquet, CSV, JSON, HTML."""
+    """Guideline adherence over a FHIR bulk export: one indicator per rule, by year and site.
+
+    Indicators NM-01, NM-03, NM-04, NM-05, NM-07/08, NM-09 with numerator, denominator, rate and Wilson
+    95% CI; Parquet, CSV, JSON and HTML outputs (docs/audit.md).
+    """
     from bonemet.audit.run import run_audit
 
     if engine is EngineName.spark:
