@@ -100,6 +100,38 @@ def test_new_case_bad_date_is_refused_then_saved_and_persisted(live_server, brow
     page.close()
 
 
+def test_score_inputs_appear_for_the_chosen_site_and_are_scored(live_server, browser_context, shots_dir):  # type: ignore[no-untyped-def]
+    page = browser_context.new_page()
+    page.goto(live_server.url + "/new")
+    page.get_by_label("Case id").fill("e2e-mirels-1")
+    page.get_by_role("button", name="+ Exam").click()
+    page.locator("#f-exams-0-id").fill("xr1")
+    page.locator("#f-exams-0-date").fill("2025-01-17")
+    page.locator("#f-exams-0-modality").select_option("radiograph")
+    page.locator("#f-exams-0-result").select_option("positive")
+    page.get_by_role("button", name="+ Lesion").click()
+    expect(page.locator("#f-exams-0-lesions-0-mirels")).to_have_count(0)  # no site yet, no score
+    site = page.locator("#f-exams-0-lesions-0-site")
+    site.focus()
+    site.select_option("femur_proximal")  # htmx re-draws the editor with the Mirels block
+    block = page.locator("#f-exams-0-lesions-0-mirels")
+    expect(block).to_be_visible()
+    expect(block.locator("legend")).to_have_text("Mirels score")
+    expect(page.locator("#f-exams-0-lesions-0-sins")).to_have_count(0)
+    assert page.evaluate("document.activeElement.id") == "f-exams-0-lesions-0-site"  # focus kept
+    expect(page.locator("#f-exams-0-id")).to_have_value("xr1")  # nothing typed is lost
+    page.locator("#f-exams-0-lesions-0-phenotype").select_option("lytic")
+    page.locator("#f-exams-0-lesions-0-mirels-site").select_option("peritrochanteric")  # not derived
+    page.locator("#f-exams-0-lesions-0-mirels-pain").select_option("functional")
+    page.locator("#f-exams-0-lesions-0-mirels-size").select_option("gt-2/3")
+    page.get_by_label("Frankel grade").select_option("E")
+    page.get_by_role("button", name="Save and assess").click()
+    expect(page).to_have_url(live_server.url + "/cases/e2e-mirels-1?saved=1")
+    # Peritrochanteric (3) + functional pain (3) + lytic (3) + more than 2/3 of the diameter (3).
+    expect(page.locator("section[aria-labelledby='scores-h']")).to_contain_text("12 / 12")
+    page.close()
+
+
 def test_language_switch_is_remembered(live_server, browser_context, shots_dir):  # type: ignore[no-untyped-def]
     page = browser_context.new_page()
     page.goto(live_server.url + "/cases/demo-03-pet-mid-thigh")

@@ -92,3 +92,31 @@ def test_any_submission_gives_a_document_or_a_named_problem(pairs):  # type: ign
         parse_case(doc)
     except InputError as exc:
         assert exc.problems and all(isinstance(p.field, str) for p in exc.problems)
+
+
+@pytest.mark.parametrize("path", demo_cases(), ids=lambda p: p.stem)
+def test_the_editor_draws_an_input_for_every_value_of_a_case(path):  # type: ignore[no-untyped-def]
+    """What a browser posts back is only what the editor drew: nothing of the case may be left out
+    (score inputs included), except the top-level entries carried in the hidden `_extra` input."""
+    from bonemet.web.pages import _input_names
+
+    doc = load_case(path).model_dump(mode="json", exclude_none=True)
+    extra = set(forms.extra_fields(doc))
+    posted = {name for name, value in flatten(doc)
+              if value != "" and parse_name_head(name) not in extra | {"schema_version"}}
+    assert posted <= _input_names(doc)
+
+
+def parse_name_head(name: str) -> str:
+    return str(forms.parse_name(name)[0])
+
+
+def test_wrong_site_problems_are_placed_on_their_block():  # type: ignore[no-untyped-def]
+    pairs = [("case_id", "x"), ("context.phase", "staging"), ("exams[0].id", "e"),
+             ("exams[0].date", "2025-01-01"), ("exams[0].modality", "mri"),
+             ("exams[0].lesions[0].site", "femur_shaft"), ("exams[0].lesions[0].bilsky", "1a"),
+             ("exams[0].lesions[0].sins.pain", "none")]
+    with pytest.raises(InputError) as info:
+        parse_case(forms.document_from_form(pairs))
+    placed = forms.place_problems(info.value.problems)
+    assert {p.field for p in placed} == {"exams[0].lesions[0].bilsky", "exams[0].lesions[0].sins"}

@@ -100,3 +100,93 @@ def test_unknown_things_are_404_pages(client):  # type: ignore[no-untyped-def]
     for url in ("/cases/nope", "/kb/rules/NM-99", "/kb/statements/ZZ", "/calculators/nope",
                 "/cases/nope/summary.pdf", "/cases/demo-03-pet-mid-thigh/timeline.svg"):
         assert client.get(url, headers=HTML).status_code == 404, url
+
+
+# ---- clinical-score inputs in the editor ---------------------------------------------------
+
+_SCORED = {
+    "case_id": "scored-form", "context.phase": "staging", "context.as_of": "20/03/2025",
+    "cancer.primary_site": "lung", "cancer.histology": "adenocarcinoma",
+    "exams[0].id": "mri1", "exams[0].date": "2025-03-14", "exams[0].modality": "mri",
+    "exams[0].result": "positive",
+    "exams[0].lesions[0].site": "thoracic_spine", "exams[0].lesions[0].level": "T11",
+    "exams[0].lesions[0].phenotype": "lytic", "exams[0].lesions[0].bilsky": "2",
+    "exams[0].lesions[0].sins.pain": "mechanical", "exams[0].lesions[0].sins.alignment": "normal",
+    "exams[0].lesions[0].sins.collapse": "lt-50", "exams[0].lesions[0].sins.posterolateral": "unilateral",
+    "score_inputs.tokuhashi.karnofsky": "70", "score_inputs.tokuhashi.extraspinal_bone_metastases": "1-2",
+    "score_inputs.tokuhashi.vertebral_body_metastases": "1",
+    "score_inputs.tokuhashi.internal_organ_metastases": "none",
+    "score_inputs.tomita.visceral_metastases": "none", "score_inputs.tomita.bone_metastases": "multiple",
+    "score_inputs.frankel": "D",
+}
+
+
+@pytest.fixture
+def english(client):  # type: ignore[no-untyped-def]
+    client.cookies.set("bonemet_lang", "en")  # an earlier test may have switched this client to French
+    return client
+
+
+def test_score_inputs_typed_in_the_editor_are_saved_and_scored(english):  # type: ignore[no-untyped-def]
+    client = english
+    r = client.post("/save", data=_SCORED, headers=HTML, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    from bonemet.api import parse_case
+
+    case = parse_case(client.get("/cases/scored-form/export?format=json").json())
+    assert case.score_inputs is not None and case.score_inputs.frankel == "D"
+    assert case.score_inputs.tokuhashi.karnofsky == 70
+    lesion = case.exams[0].lesions[0]
+    assert lesion.sins is not None and lesion.sins.collapse == "lt-50" and lesion.bilsky == "2"
+    page = client.get("/cases/scored-form", headers=HTML).text
+    scores = page.split('id="scores-h"', 1)[1].split("</section>", 1)[0]
+    # Tokuhashi: Karnofsky 70 (1) + 1-2 extraspinal (1) + 1 vertebra (2) + no organ (2) + lung (0)
+    # + palsy read from Frankel D, incomplete (1) = 7.
+    assert "Revised Tokuhashi score (2005)" in scores and "7 / 15" in scores
+    assert "Spinal Instability Neoplastic Score" in scores or "SINS" in scores
+    # The editor draws the saved values back, selected.
+    edit = client.get("/cases/scored-form/edit", headers=HTML).text
+    assert '<option value="D" selected>' in edit
+    assert 'name="score_inputs.tokuhashi.karnofsky" type="text" value="70"' in edit
+
+
+def _block(html: str, block_id: str) -> str:
+    return html.split(f'id="{block_id}"', 1)[1].split("</fieldset>", 1)[0]
+
+
+@pytest.mark.parametrize(("changes", "block_id", "needle"), [
+    ({"exams[0].lesions[0].mirels.pain": "functional"}, "f-exams-0-lesions-0-mirels",
+     "mirels does not apply to site &#39;thoracic_spine&#39;"),
+    ({"score_inputs.tokuhashi.karnofsky": "75"}, "f-score-inputs-tokuhashi", "multiple of 10"),
+    ({"score_inputs.tokuhashi.general_condition": "good"}, "f-score-inputs-tokuhashi",
+     "either karnofsky or general_condition"),
+])
+def test_score_input_errors_are_shown_in_their_block(english, changes, block_id, needle):  # type: ignore[no-untyped-def]
+    client = english
+    r = client.post("/save", data={**_SCORED, "case_id": "scored-bad", **changes}, headers=HTML)
+    assert r.status_code == 422
+    assert needle in _block(r.text, block_id)
+    assert client.get("/cases/scored-bad", headers=HTML).status_code == 404  # nothing saved
+
+
+def test_score_blocks_follow_the_lesion_site(english):  # type: ignore[no-untyped-def]
+    client = english
+    edit = client.get("/cases/demo-30-scores-spine/edit", headers=HTML).text
+    assert 'id="f-exams-1-lesions-0-sins"' in edit and 'name="exams[1].lesions[0].bilsky"' in edit
+    assert 'id="f-exams-0-lesions-1-sins"' not in edit  # a rib: no spine score
+    assert 'name="exams[0].lesions[1].bilsky"' not in edit and "-mirels" not in edit
+    # Choosing a long-bone site re-draws the editor (htmx) with the Mirels block, saving nothing.
+    r = client.post("/save", data={"_new": "1", "_redraw": "1", "case_id": "redrawn",
+                                   "exams[0].id": "x", "exams[0].lesions[0].site": "femur_proximal"},
+                    headers=HTML)
+    assert r.status_code == 200
+    assert 'id="f-exams-0-lesions-0-mirels"' in r.text and '-sins"' not in r.text
+    assert client.get("/cases/redrawn", headers=HTML).status_code == 404
+
+
+def test_score_inputs_are_labelled_in_french(client):  # type: ignore[no-untyped-def]
+    client.cookies.set("bonemet_lang", "fr")
+    edit = client.get("/cases/demo-30-scores-spine/edit", headers=HTML).text
+    client.cookies.set("bonemet_lang", "en")
+    assert "Score de Tokuhashi révisé (2005)" in edit and "Grade de Frankel" in edit
+    assert "Indice de Karnofsky" in edit

@@ -32,6 +32,9 @@ class Field:
     enum: str | None = None  # labels.yaml enums kind of a select
     options: tuple[str, ...] = ()
     wide: bool = False
+    score: str = ""  # score table (kb/data/scores) whose item or grade labels this input
+    redraw: bool = False  # changing it re-draws the editor (blocks that depend on it appear)
+    sites: frozenset[str] | None = None  # drawn only in a lesion row whose site is one of these
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Section:
     repeated: bool = False
     item: str = ""  # label key of one row
     children: tuple[Section, ...] = field(default=())
+    score: str = ""  # score table whose name titles the block
+    sites: frozenset[str] | None = None  # drawn only in a lesion row whose site is one of these
 
 
 def _path(tokens: list[str | int]) -> str:
@@ -178,6 +183,124 @@ def _b(name: str) -> Field:
     return Field(name, "bool")
 
 
+def _score_sel(name: str, score: str, enum: Any) -> Field:
+    return Field(name, "select", options=tuple(m.value for m in enum), score=score)
+
+
+def shows_block(part: Section | Field, row: Any, errors: dict[str, list[str]], path: str) -> bool:
+    """Whether a lesion's score input is drawn: its site fits, or it already holds values or errors
+    (an input on a wrong site stays visible so its error can be read and the values are not lost)."""
+    if part.sites is None:
+        return True
+    row = row if isinstance(row, dict) else {}
+    key = part.key if isinstance(part, Section) else part.name
+    return row.get("site") in part.sites or row.get(key) not in (None, "", {}) or any(
+        name == path or name.startswith(path + ".") for name in errors)
+
+
+def place_problems(problems: list[Any]) -> list[Any]:
+    """Re-point a lesion's 'mirels does not apply to site …' problems at the block they are about.
+
+    The model checks the blocks against the site on the whole lesion, so its problem names the
+    lesion row; the editor shows it inside the offending block instead, next to its fields.
+    """
+    from bonemet.api import Problem
+
+    blocks = [s.key for s in _LESION_BLOCKS] + ["bilsky"]
+    out: list[Any] = []
+    for p in problems:
+        parts = p.message.split("; ")
+        if re.search(r"lesions\[\d+\]$", p.field) and all(
+                any(part.startswith(f"{b} does not apply") for b in blocks) for part in parts):
+            out += [Problem(f"{p.field}.{part.split(' ', 1)[0]}", part) for part in parts]
+        else:
+            out.append(p)
+    return out
+
+
+def score_labels(kb: Any, lang: str) -> tuple[Any, Any, Any]:
+    """Label functions for score inputs, read from the score tables themselves (one wording)."""
+
+    def table_of(f: Any) -> Any:
+        # The template also draws ad-hoc inputs (case_id) from plain dicts, which have no score.
+        score = getattr(f, "score", "")
+        return kb.scores.get(score) if score else None
+
+    def field_label(f: Field) -> str | None:
+        table = table_of(f)
+        if table is None:
+            return None
+        item = next((i for i in table.items if i.id == f.name), None)
+        if item is not None:
+            return str(item.label(lang))
+        if table.kind == "grade" and f.kind == "select":  # the grade itself (Frankel, Bilsky…)
+            return str(table.name(lang))
+        measures = [m for th in table.thresholds for m in th.measures if m.id == f.name]
+        return str(measures[0].label(lang)).capitalize() if measures else None
+
+    def option_label(f: Field, option: str) -> str | None:
+        table = table_of(f)
+        if table is None:
+            return None
+        item = next((i for i in table.items if i.id == f.name), None)
+        if item is not None:
+            found = item.option(option)
+            return str(found.label(lang)) if found is not None else None
+        grade = next((g for g in table.grades if g.id == option), None)
+        return str(grade.label(lang)) if grade is not None else None
+
+    def section_title(s: Section) -> str | None:
+        table = table_of(s)
+        return str(table.name(lang)) if table is not None else None
+
+    return field_label, option_label, section_title
+
+
+def _score_blocks() -> tuple[tuple[Section, ...], Section]:
+    from bonemet.model import score_inputs as si
+
+    mirels = Section("mirels", "", (
+        _score_sel("site", "mirels", si.MirelsSite), _score_sel("pain", "mirels", si.MirelsPain),
+        _score_sel("lesion", "mirels", si.BoneLesionType), _score_sel("size", "mirels", si.MirelsSize),
+        Field("axial_lysis_percent", "number", score="mirels"),
+        Field("circumferential_lysis_percent", "number", score="mirels"),
+    ), score="mirels", sites=si.LONG_BONE_SITES)
+    sins = Section("sins", "", (
+        _score_sel("location", "sins", si.SinsLocation), _score_sel("pain", "sins", si.SinsPain),
+        _score_sel("lesion", "sins", si.BoneLesionType), _score_sel("alignment", "sins", si.SinsAlignment),
+        _score_sel("collapse", "sins", si.SinsCollapse),
+        _score_sel("posterolateral", "sins", si.SinsPosterolateral),
+    ), score="sins", sites=si.SPINE_SITES)
+    harrington = Section("harrington", "", (
+        _score_sel("resectable_for_cure", "harrington", si.YesNo),
+        _score_sel("medial_wall", "harrington", si.WallState),
+        _score_sel("lateral_wall_or_roof", "harrington", si.WallState),
+        _score_sel("classification", "harrington", si.HarringtonClass),
+    ), score="harrington", sites=si.ACETABULAR_SITES)
+    patient = Section("score_inputs", "section_score_inputs", (
+        _score_sel("frankel", "frankel", si.FrankelGrade), _score_sel("asia", "asia", si.AsiaGrade),
+    ), children=(
+        Section("tokuhashi", "", (
+            _score_sel("general_condition", "tokuhashi", si.TokuhashiGeneralCondition),
+            Field("karnofsky", "number"),
+            _score_sel("extraspinal_bone_metastases", "tokuhashi", si.TokuhashiExtraspinal),
+            _score_sel("vertebral_body_metastases", "tokuhashi", si.TokuhashiVertebral),
+            _score_sel("internal_organ_metastases", "tokuhashi", si.TokuhashiOrganMetastases),
+            _score_sel("primary_site", "tokuhashi", si.TokuhashiPrimary),
+            _score_sel("palsy", "tokuhashi", si.TokuhashiPalsy),
+        ), score="tokuhashi"),
+        Section("tomita", "", (
+            _score_sel("primary_growth", "tomita", si.TomitaGrowth),
+            _score_sel("visceral_metastases", "tomita", si.TomitaVisceral),
+            _score_sel("bone_metastases", "tomita", si.TomitaBone),
+        ), score="tomita"),
+    ))
+    return (mirels, sins, harrington), patient
+
+
+_LESION_BLOCKS, _PATIENT_SCORES = _score_blocks()
+
+
 def _build() -> tuple[Section, ...]:
     from bonemet.model.case import (
         Analyte,
@@ -199,15 +322,19 @@ def _build() -> tuple[Section, ...]:
         SkeletalSite,
         TreatmentType,
     )
+    from bonemet.model.score_inputs import SPINE_SITES, BilskyGrade
 
     def opts(enum: Any) -> tuple[str, ...]:
         return tuple(m.value for m in enum)
 
     sites = opts(SkeletalSite)
     lesions = Section("lesions", "section_lesions", (
-        _sel("site", "site", sites), _sel("side", "side", opts(Side)), Field("level", "text"),
+        Field("site", "select", enum="site", options=sites, redraw=True), _sel("side", "side", opts(Side)),
+        Field("level", "text"),
         _sel("phenotype", "phenotype", opts(Phenotype)), _b("irradiated"), _b("suspicious"),
-    ), repeated=True, item="lesion")
+        Field("bilsky", "select", options=tuple(g.value for g in BilskyGrade), score="bilsky",
+              sites=SPINE_SITES),
+    ), repeated=True, item="lesion", children=_LESION_BLOCKS)
     return (
         Section("patient", "section_case", (
             Field("label", "text"), _sel("sex", "sex", ("female", "male", "other", "unknown")),
@@ -252,6 +379,7 @@ def _build() -> tuple[Section, ...]:
             Field("date", "date"), _sel("state", "clinical_state", opts(ClinicalState)),
             Field("ecog", "number"), Field("note", "text", wide=True),
         ), repeated=True, item="status_entry"),
+        _PATIENT_SCORES,
     )
 
 

@@ -268,6 +268,7 @@ def _blank() -> dict[str, Any]:
 
 def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, new: bool,
            source: str = "", status: int = 200, notice: str = "") -> HTMLResponse:
+    problems = forms.place_problems(problems)
     by_field: dict[str, list[str]] = {}
     for p in problems:
         by_field.setdefault(p.field, []).append(p.message)
@@ -275,7 +276,13 @@ def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, ne
     general = [p for p in problems if p.field not in names]
     return page(request, "editor.html", status=status, doc=doc, sections=forms.SECTIONS,
                 errors=by_field, problems=problems, general=general, new=new, source=source,
-                extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice)
+                extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice,
+                shows_block=forms.shows_block, **_score_label_functions(request))
+
+
+def _score_label_functions(request: Request) -> dict[str, Any]:
+    field_label, option_label, section_title = forms.score_labels(default_kb(), lang_of(request))
+    return {"field_label": field_label, "option_label": option_label, "section_title": section_title}
 
 
 def _input_names(doc: dict[str, Any]) -> set[str]:
@@ -329,6 +336,8 @@ async def save_case(request: Request) -> Response:
         return editor(request, forms.add_row(doc, controls["_add"]), [], new=new)
     if "_remove" in controls:
         return editor(request, forms.remove_row(doc, controls["_remove"]), [], new=new)
+    if "_redraw" in controls:  # a lesion site changed: draw the score blocks that now apply
+        return editor(request, doc, [], new=new)
     try:
         case = parse_case(doc)
     except InputError as exc:
