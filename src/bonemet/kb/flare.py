@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
+from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
 from bonemet.model.case import Analyte, Change, ClinicalState, MriFinding, RadiographFinding
 from bonemet.model.followup import (
@@ -29,8 +30,6 @@ from bonemet.model.followup import (
 FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Provenance(_Frozen):

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
 from bonemet.model.probability import Interval, SourceUsed
 
@@ -40,8 +41,6 @@ REQUIRED_TEXTS = (
 )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Measure(_Frozen):

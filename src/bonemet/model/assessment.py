@@ -6,8 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import KnowledgeBaseInfo, Text
 from bonemet.model.case import Question
 from bonemet.model.followup import FollowUpSection
@@ -18,8 +17,6 @@ from bonemet.scores.result import CaseScores
 ASSESSMENT_SCHEMA_VERSION: Literal["1.1"] = "1.1"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Rating(StrEnum):

@@ -11,8 +11,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from bonemet.base import Frozen as _Frozen
 from bonemet.model.score_inputs import (
     BilskyGrade,
     HarringtonInputs,
@@ -25,8 +26,6 @@ from bonemet.model.score_inputs import (
 CASE_SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
 
 class PrimarySite(StrEnum):

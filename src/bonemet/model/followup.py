@@ -12,14 +12,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
 from bonemet.model.case import Change
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Classification(StrEnum):
@@ -85,8 +80,8 @@ class Argument(_Frozen):
     name: ArgumentName
     direction: Direction
     observations: tuple[Observation, ...]
-    change_pct: dict[str, float] = {}
-    threshold_pct: dict[str, float] = {}
+    change_pct: dict[str, float] = {}  # noqa: RUF012 - pydantic copies field defaults
+    threshold_pct: dict[str, float] = {}  # noqa: RUF012 - pydantic copies field defaults
     interpretation: bool
     statement_ids: tuple[str, ...]
     explanation: Text

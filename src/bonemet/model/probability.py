@@ -9,15 +9,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
 
 LikelihoodRatio = float | Literal["infinity"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class BinaryResult(StrEnum):

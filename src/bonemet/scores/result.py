@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
 from bonemet.scores.tables import Citation, ThresholdSource
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class ItemScore(_Frozen):
@@ -65,7 +60,7 @@ class ScoreResult(_Frozen):
     kind: Literal["sum", "grade"]
     subject: str | None = None
     inputs: dict[str, str]
-    measures: dict[str, float] = {}
+    measures: dict[str, float] = {}  # noqa: RUF012 - pydantic copies field defaults
     items: tuple[ItemScore, ...]
     total: int | None = None
     range: tuple[int, int] | None = None
