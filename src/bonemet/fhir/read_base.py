@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -21,6 +21,9 @@ from bonemet.fhir.valuesets import Match, ValueSets
 from bonemet.model.case import Availability, ClinicalContext, Phase, Question
 
 Json = dict[str, Any]
+# What the record says about the guideline's population (lung cancer); decided by read_conditions.
+Scope = Literal["lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer"]
+SCOPES: tuple[Scope, ...] = ("lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class Unmapped:
     resource_id: str | None
     path: str
     reason: str
+    # "known_not_used": a code bonemet knows and leaves out on purpose (a suspected cancer, a second
+    # primary, chest or non-bone imaging); "" otherwise. The cohort audit tells these apart from
+    # codes it does not know.
+    kind: str = ""
 
     def __str__(self) -> str:
         where = f"{self.resource_type}/{self.resource_id or '?'}"
@@ -147,6 +154,7 @@ class Mapper:
     by_key: dict[str, Res] = field(default_factory=dict)
     consumed: set[int] = field(default_factory=set)
     patient_keys: set[str] = field(default_factory=set)
+    scope: Scope = "no_cancer"  # set by read_conditions
     # Per-resource indexes of extensions (by url) and identifiers (by system), built on first use:
     # an exam reads a dozen extensions of each of its resources. Keyed by id(body); the body is kept
     # in the entry so that the id cannot be reused while the mapping runs.
@@ -157,8 +165,8 @@ class Mapper:
     def problem(self, r: Res, path: str, reason: str) -> None:
         self.problems.append(Problem(f"{r.label()}{'.' + path if path else ''}", reason))
 
-    def skip(self, r: Res, path: str, reason: str) -> None:
-        self.unmapped.append(Unmapped(r.rt, r.id, path, reason))
+    def skip(self, r: Res, path: str, reason: str, kind: str = "") -> None:
+        self.unmapped.append(Unmapped(r.rt, r.id, path, reason, kind))
 
     def assume(self, r: Res | None, path: str, reason: str) -> None:
         self.assumptions.append(Unmapped(r.rt if r else "Bundle", r.id if r else None, path, reason))

@@ -1,4 +1,11 @@
-"""Imaging: DiagnosticReport, Procedure, ImagingStudy and ServiceRequest grouped into exams."""
+"""Imaging: DiagnosticReport, Procedure, ImagingStudy and ServiceRequest grouped into exams.
+
+Nuclear medicine is read with its tracer (issue 14): SPECT and PET procedure codes (CPT 78803,
+78830-78832, 78811-78816) and the words "SPECT" or "PET" do not say what was injected. The tracer
+(a radiopharmaceutical code or word in the code, orderDetail, usedCode or note) or a non-bone target
+(ventilation/perfusion, thyroid, myocardium...) decides; without either, the bone reading (bone
+SPECT, FDG PET) is kept and recorded as an assumption. A V/Q SPECT is never read as a bone SPECT.
+"""
 
 from __future__ import annotations
 
@@ -30,10 +37,20 @@ _RESULT_WORDS = {
 
 
 _IMAGING_GROUPS = ("modality", "non_bone_imaging")
+# The tracer that confirms each nuclear-medicine reading (keys of the `tracer` value set).
+_CONFIRMS = {"bone_scan": "bone", "spect_ct": "bone", "fdg_pet_ct": "fdg", "naf_pet_ct": "naf"}
+_BY_TRACER = {"fdg": "fdg_pet_ct", "naf": "naf_pet_ct"}
 
 
 def _imaging_code(m: Mapper, r: Res) -> tuple[Match | None, list[Any]]:
     """Modality of one imaging resource, from its code(s) then (ImagingStudy) DICOM modalities."""
+    hit, codes, assumption = _imaging_reading(m, r)
+    if assumption:
+        m.assume(r, "code", assumption)
+    return hit, codes
+
+
+def _imaging_reading(m: Mapper, r: Res) -> tuple[Match | None, list[Any], str | None]:
     body = r.body
     codes: list[Any] = []
     if r.rt == "ImagingStudy":
@@ -45,8 +62,47 @@ def _imaging_code(m: Mapper, r: Res) -> tuple[Match | None, list[Any]]:
     for cc in codes:
         hit = m.match(_IMAGING_GROUPS, cc, local="modality")
         if hit is not None:
-            return hit, codes
-    return None, codes
+            refined, assumption = _with_tracer(m, body, codes, hit)
+            return refined, codes, assumption
+    return None, codes, None
+
+
+def _tracers(m: Mapper, body: Json, codes: list[Any]) -> set[str]:
+    """Keys of the `tracer` value set named anywhere an order or exam records what was injected."""
+    ccs = [*codes, *dicts(body.get("orderDetail")), *dicts(body.get("usedCode")),
+           *dicts(body.get("bodySite"))]
+    found: set[str] = set()
+    texts = [n.get("text") for n in dicts(body.get("note"))]
+    for cc in ccs:
+        if isinstance(cc, dict):
+            found.update(h.concept.key for h in m.vs.match_codes(("tracer",), cc))
+            texts += [cc.get("text"), *(x.get("display") for x in dicts(cc.get("coding")))]
+    for t in texts:
+        if isinstance(t, str) and t:
+            found.update(concept.key for concept in m.vs.match_text_all("tracer", t))
+    return found
+
+
+def _with_tracer(m: Mapper, body: Json, codes: list[Any], hit: Match) -> tuple[Match, str | None]:
+    """The reading once the tracer is known, and the assumption made when it is not."""
+    key = hit.concept.key
+    if hit.group != "modality" or key not in _CONFIRMS or hit.how == "local":
+        return hit, None
+    tracers = _tracers(m, body, codes)
+    if "non_bone" in tracers and not tracers & {"bone", "naf"}:
+        return Match("non_bone_imaging", m.vs.concept("non_bone_imaging", "non_bone_nuclear_medicine"),
+                     None, "text"), None
+    if key in ("fdg_pet_ct", "naf_pet_ct"):
+        named = [t for t in ("naf", "fdg") if t in tracers]
+        if named and _BY_TRACER[named[0]] != key:
+            return Match("modality", m.vs.concept("modality", _BY_TRACER[named[0]]), None, "text"), None
+    agnostic = (hit.row is not None and hit.row.role == "any_tracer") or (
+        hit.how == "text" and key in ("spect_ct", "fdg_pet_ct"))
+    if agnostic and _CONFIRMS[key] not in tracers:
+        what = f"{hit.row.system.upper()} {hit.row.code}" if hit.row is not None else "the order's words"
+        return hit, (f"tracer not given ({what} covers any tracer): read as {hit.concept.display.en} "
+                     "(assumption; a non-bone tracer would make it out of scope)")
+    return hit, None
 
 
 def _dicom_modality(body: Json) -> set[str]:
@@ -339,13 +395,43 @@ def _lesion(m: Mapper, r: Res) -> dict[str, Any] | None:
 
 
 
-def imaging_modality(resource: Json, valuesets: ValueSets | None = None) -> Modality | None:
-    """Modality of one imaging resource (e.g. a draft ServiceRequest of an order-select hook), or None."""
+@dataclass(frozen=True)
+class ImagingReading:
+    """What one imaging resource (e.g. a draft order) asks for: the modality, the skeletal region it
+    names (None: none named) and the assumption the reading rests on (None: none)."""
+
+    modality: Modality | None
+    site: str | None
+    assumption: str | None
+
+
+def imaging_reading(resource: Json, valuesets: ValueSets | None = None) -> ImagingReading:
+    """The reading of one imaging resource; modality None when it is not bone imaging."""
     vs = valuesets or default_valuesets()
     if not isinstance(resource, dict):
-        return None
+        return ImagingReading(None, None, None)
     m = Mapper(vs, MappingContext())
     rt = str(resource.get("resourceType") or "")
-    hit, _ = _imaging_code(m, Res(rt, None, resource, ""))
-    return Modality(hit.concept.key) if hit is not None and hit.group == "modality" else None
+    hit, codes, assumption = _imaging_reading(m, Res(rt, None, resource, ""))
+    if hit is None or hit.group != "modality":
+        return ImagingReading(None, None, None)
+    return ImagingReading(Modality(hit.concept.key), _named_site(m, resource, codes, hit), assumption)
+
+
+def _named_site(m: Mapper, body: Json, codes: list[Any], hit: Match) -> str | None:
+    """The skeletal region an order names: its code's row, a bone bodySite, or its words."""
+    if hit.row is not None and hit.row.site:
+        return hit.row.site
+    r = Res(str(body.get("resourceType") or ""), None, body, "")
+    for cc in [*dicts(body.get("bodySite")), *codes]:
+        if isinstance(cc, dict):
+            found = m.match(("body_site", "body_site_ambiguous"), cc, local="body-site")
+            if found is not None:
+                return found.concept.key if found.group == "body_site" else m.site_of(r, "bodySite", cc)
+    return None
+
+
+def imaging_modality(resource: Json, valuesets: ValueSets | None = None) -> Modality | None:
+    """Modality of one imaging resource (e.g. a draft ServiceRequest of an order-select hook), or None."""
+    return imaging_reading(resource, valuesets).modality
 

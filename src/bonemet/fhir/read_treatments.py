@@ -23,6 +23,7 @@ class _Med:
     start: dt.date | None
     end: dt.date | None
     key: str | None
+    status: str | None = None
 
 
 def _medication_cc(m: Mapper, r: Res) -> Any:
@@ -35,47 +36,139 @@ def _medication_cc(m: Mapper, r: Res) -> Any:
 
 
 def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]:
+    """Lines and courses from the medication and procedure resources (docs/fhir.md, "Lines").
+
+    Resources the bonemet writer linked (treatment identifier, groupIdentifier) are one treatment
+    each, as written. The others are one per administration in most exports, so they are grouped:
+    systemic agents into lines (a gap of more than `line_gap_days` or a switch to agents sharing
+    none with the line starts a new one), bone-targeted agents into episodes by the same gap, and
+    radiotherapy procedures into courses (`course_gap_days`, same site).
+    """
+    rules = m.vs.rules
     meds: list[_Med] = []
     for rt in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
         for r in buckets.get(rt, []):
             med = _med(m, r)
             if med is not None:
                 meds.append(med)
-    treatments: list[dict[str, Any]] = []
-    groups: dict[str, list[_Med]] = {}
+    procedures = [(r, t) for r in buckets.get("Procedure", []) if id(r.body) not in m.consumed
+                  for t in [_procedure_treatment(m, r)] if t is not None]
+    as_of = m.ctx.as_of or _latest(meds, procedures)
+    keyed: dict[str, list[_Med]] = {}
+    systemic: list[_Med] = []
+    episodic: dict[tuple[str, str | None], list[_Med]] = {}
     for med in meds:
-        if med.key is None:
-            same_day = med.type in _SYSTEMIC_TYPES and med.start is not None
-            med.key = f"day:{med.start}" if same_day else f"agent:{med.type}:{med.agent}"
-        groups.setdefault(med.key, []).append(med)
-    # Unkeyed regimens repeated over cycles (one prescription per cycle) collapse into one line.
-    merged: dict[tuple[str, ...], list[_Med]] = {}
-    for key, members in groups.items():
-        sig = (
-            (key,)
-            if not key.startswith("day:")
-            else ("regimen", *sorted({x.agent or x.type for x in members}))
-        )
-        merged.setdefault(sig, []).extend(members)
+        if med.key is not None:
+            keyed.setdefault(med.key, []).append(med)
+        elif med.start is None:
+            keyed.setdefault(f"agent:{med.type}:{med.agent}", []).append(med)
+        elif med.type in _SYSTEMIC_TYPES:
+            systemic.append(med)
+        else:
+            episodic.setdefault((med.type, med.agent), []).append(med)
     placed: list[tuple[int, dict[str, Any]]] = []
-    for members in merged.values():
+    for members in keyed.values():
         t = _treatment(m, members)
         if t is not None:
             placed.append((min(x.r.pos for x in members), t))
-    for r in buckets.get("Procedure", []):
-        if id(r.body) in m.consumed:
-            continue
-        t = _procedure_treatment(m, r)
+    lines = _split(systemic, rules.line_gap_days, switch=True)
+    for series in episodic.values():
+        lines += _split(series, rules.line_gap_days, switch=False)
+    derived: list[dict[str, Any]] = []
+    for members in lines:
+        t = _treatment(m, members, as_of=as_of, derive=True)
         if t is not None:
-            placed.append((r.pos, t))
-    treatments = [t for _, t in sorted(placed, key=lambda p: p[0])]
+            placed.append((min(x.r.pos for x in members), t))
+            derived.append(t)
+    placed += _courses(m, procedures, rules.course_gap_days)
+    out = [t for _, t in sorted(placed, key=lambda p: p[0])]
+    _number_lines(m, out, derived)
     ids: set[str] = set()
-    for t in treatments:
+    for t in out:
         base, n = t["id"], 2
         while t["id"] in ids:
             t["id"], n = f"{base}-{n}", n + 1
         ids.add(t["id"])
-    return treatments
+    return out
+
+
+def _latest(meds: list[_Med], procedures: list[tuple[Res, dict[str, Any]]]) -> dt.date | None:
+    """The decision date when the caller gives none: the latest treatment date of the record."""
+    days = [d for x in meds for d in (x.start, x.end) if d]
+    days += [dt.date.fromisoformat(t[k]) for _, t in procedures for k in ("start", "end") if t.get(k)]
+    return max(days) if days else None
+
+
+def _agent_id(x: _Med) -> str:
+    return x.agent or x.type
+
+
+def _split(series: list[_Med], gap_days: int, switch: bool) -> list[list[_Med]]:
+    """Consecutive administrations in groups: a gap over `gap_days` ends one; with `switch`, so does
+    a day whose agents share none with the group's (carboplatin+pemetrexed → docetaxel)."""
+    by_day: dict[dt.date, list[_Med]] = {}
+    for x in sorted(series, key=lambda x: (x.start or dt.date.min, x.r.pos)):
+        if x.start is not None:
+            by_day.setdefault(x.start, []).append(x)
+    groups: list[list[_Med]] = []
+    agents: set[str] = set()
+    last: dt.date | None = None
+    for day, members in by_day.items():
+        named = {_agent_id(x) for x in members}
+        new = (last is None or (day - last).days > gap_days
+               or (switch and agents.isdisjoint(named)))
+        if new:
+            groups.append([])
+            agents = set()
+        groups[-1].extend(members)
+        agents |= named
+        last = max(day, *(x.end for x in members if x.end)) if any(x.end for x in members) else day
+    return groups
+
+
+def _number_lines(m: Mapper, out: list[dict[str, Any]], derived: list[dict[str, Any]]) -> None:
+    """Number the systemic lines derived here, in date order, when the record numbers none."""
+    if any("line_number" in t for t in out):
+        return
+    lines = sorted((t for t in derived if t["type"] in _SYSTEMIC_TYPES), key=lambda t: t.get("start", ""))
+    for i, t in enumerate(lines, 1):
+        t["line_number"] = i
+    if lines:
+        m.assume(None, "treatments", f"{len(lines)} systemic line(s) numbered from the record's dates "
+                                     "(lines given before this record are not counted)")
+
+
+def _courses(m: Mapper, procedures: list[tuple[Res, dict[str, Any]]],
+             gap_days: int) -> list[tuple[int, dict[str, Any]]]:
+    """Radiotherapy recorded one procedure per fraction, grouped into courses (same site, gaps of at
+    most `gap_days`); other procedures, and those the bonemet writer identified, as they are."""
+    placed: list[tuple[int, dict[str, Any]]] = []
+    fractions: list[tuple[Res, dict[str, Any]]] = []
+    for r, t in procedures:
+        own = m.identifier(r.body, c.ID_TREATMENT)
+        if t["type"] == "radiotherapy" and not own and t.get("start"):
+            fractions.append((r, t))
+        else:
+            placed.append((r.pos, t))
+    open_course: dict[str | None, tuple[int, dict[str, Any]]] = {}
+    courses = 0
+    for r, t in sorted(fractions, key=lambda rt: (rt[1]["start"], rt[0].pos)):
+        site = t.get("site")
+        current = open_course.get(site)
+        start = dt.date.fromisoformat(t["start"])
+        if current is not None:
+            last = dt.date.fromisoformat(current[1].get("end") or current[1]["start"])
+            if (start - last).days <= gap_days:
+                current[1]["end"] = max(current[1].get("end") or "", t.get("end") or t["start"])
+                continue
+        course = {**t}
+        placed.append((r.pos, course))
+        open_course[site] = (r.pos, course)
+        courses += 1
+    if courses < len(fractions):
+        m.assume(None, "treatments", f"{len(fractions)} radiotherapy procedures grouped into {courses} "
+                                     f"course(s) (a gap over {gap_days} days starts a new course)")
+    return placed
 
 
 def _med(m: Mapper, r: Res) -> _Med | None:
@@ -133,7 +226,7 @@ def _med(m: Mapper, r: Res) -> _Med | None:
         )
     )
     m.consumed.add(id(b))
-    return _Med(r, agent, ttype, start, end, key)
+    return _Med(r, agent, ttype, start, end, key, status if isinstance(status, str) else None)
 
 
 def _combined_type(types: list[str]) -> str:
@@ -143,7 +236,8 @@ def _combined_type(types: list[str]) -> str:
     return types[0]
 
 
-def _treatment(m: Mapper, members: list[_Med]) -> dict[str, Any] | None:
+def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
+               derive: bool = False) -> dict[str, Any] | None:
     lead = members[0]
     declared = m.ext(lead.r.body, c.EXT_TREATMENT_TYPE)
     ttype = declared if isinstance(declared, str) else _combined_type([x.type for x in members])
@@ -159,7 +253,9 @@ def _treatment(m: Mapper, members: list[_Med]) -> dict[str, Any] | None:
     ends = [x.end for x in members if x.end]
     if starts:
         out["start"] = min(starts).isoformat()
-    if ends and len(ends) == len(members):
+    if derive:
+        _derive_end(m, members, out, as_of)
+    elif ends and len(ends) == len(members):
         out["end"] = max(ends).isoformat()
     line = m.ext(lead.r.body, c.EXT_LINE)
     if isinstance(line, int) and not isinstance(line, bool):
@@ -173,6 +269,25 @@ def _treatment(m: Mapper, members: list[_Med]) -> dict[str, Any] | None:
         m.problem(lead.r, "effective[x]", exc.errors()[0]["msg"].removeprefix("Value error, "))
         return None
     return out
+
+
+def _derive_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.date | None) -> None:
+    """Open (no end) when the latest administration is still ongoing and recent; otherwise ended at
+    the latest date recorded (an explicit end, or the last administration)."""
+    ends = [x.end for x in members if x.end]
+    if ends and len(ends) == len(members):  # every administration has its end: the record decides
+        out["end"] = max(ends).isoformat()
+        return
+    ongoing = m.vs.rules.ongoing_statuses
+    gap = m.vs.rules.line_gap_days
+    last_day = max(x.start for x in members if x.start)
+    latest = [x for x in members if x.start == last_day]
+    if any(x.status in ongoing and x.end is None for x in latest):
+        if as_of is None or (as_of - last_day).days <= gap:
+            return
+        m.assume(latest[0].r, "status", f"still {latest[0].status} but last given {last_day}, more than "
+                                        f"{gap} days before {as_of}: read as ended then")
+    out["end"] = max([last_day, *ends]).isoformat()
 
 
 def _procedure_treatment(m: Mapper, r: Res) -> dict[str, Any] | None:

@@ -23,12 +23,13 @@ from pydantic import ValidationError
 
 from bonemet.api import InputError, Problem
 from bonemet.fhir import read_conditions, read_imaging, read_observations, read_patient, read_treatments
-from bonemet.fhir.read_base import Json, Mapper, MappingContext, Res, Unmapped
-from bonemet.fhir.read_imaging import imaging_modality
+from bonemet.fhir.read_base import SCOPES, Json, Mapper, MappingContext, Res, Scope, Unmapped
+from bonemet.fhir.read_imaging import ImagingReading, imaging_modality, imaging_reading
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import Case, ClinicalContext
 
-__all__ = ["MappingContext", "MappingResult", "Unmapped", "case_from_fhir", "imaging_modality"]
+__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "Scope", "Unmapped",
+           "case_from_fhir", "imaging_modality", "imaging_reading"]
 
 _HANDLED_ELSEWHERE = {"Medication"}  # read through medicationReference
 
@@ -39,6 +40,13 @@ class MappingResult:
     unmapped: tuple[Unmapped, ...]
     assumptions: tuple[Unmapped, ...] = ()  # what the mapping inferred (e.g. the phase); review these
     valuesets_version: str = ""
+    # What the record says of the guideline's population: "lung" only for a diagnosed lung primary;
+    # "suspected_lung", "other_primary", "site_unknown" (a cancer, no organ named) or "no_cancer".
+    scope: Scope = "no_cancer"
+
+    @property
+    def in_scope(self) -> bool:
+        return self.scope == "lung"
 
 
 @lru_cache(maxsize=1)
@@ -212,7 +220,7 @@ def _run(
         from bonemet.api import problems_from
 
         return [Problem(f"case.{p.field}", p.message) for p in problems_from(exc)]
-    return MappingResult(case, tuple(m.unmapped), tuple(m.assumptions), vs.version)
+    return MappingResult(case, tuple(m.unmapped), tuple(m.assumptions), vs.version, m.scope)
 
 
 # --------------------------------------------------------------------------------------------- mapping
@@ -242,7 +250,7 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
             for r in items:
                 m.skip(r, "", f"resource type {rt} is not used by bonemet")
     params = read_patient.context_params(m, buckets.get("Parameters", []))
-    cancer, bone_pain = read_conditions.conditions(m, buckets.get("Condition", []))
+    cancer, bone_pain, m.scope = read_conditions.conditions(m, buckets.get("Condition", []))
     exams = read_imaging.imaging(m, buckets)
     observed = read_observations.observations(m, buckets.get("Observation", []))
     labs, statuses, drivers, pain_obs, patient_scores = observed

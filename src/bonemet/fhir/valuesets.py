@@ -1,8 +1,13 @@
 """The FHIR value sets of bonemet: load `valuesets.yaml`, refuse it when inconsistent, match codings.
 
 Matching order for a CodeableConcept: the bonemet local code system (exact, what `case_to_bundle`
-writes), then standard codings (exact or prefix rows), then text/display patterns. Patterns of four
-characters or fewer match whole words only ("ct" must not match "fract").
+writes), then standard codings (exact or prefix rows), then text/display patterns.
+
+Text patterns match whole words of the accent-free, lower-case text, in French and English alike:
+"spect" matches "SPECT-CT" but not "suspected", "inspection" or "spectroscopy". A pattern ending in
+`*` is a word stem ("radiotherap*" matches "radiotherapy" and "radiothérapie"); it still starts at a
+word boundary. The loader refuses SNOMED CT codes whose Verhoeff check digit fails and LOINC codes
+whose mod-10 check digit fails.
 """
 
 from __future__ import annotations
@@ -55,7 +60,11 @@ class CodeRow(_Strict):
     emit: bool = True
     coverage: str | None = None
     site: str | None = None
+    primary_site: str | None = None  # histology codes naming their organ ("Adenocarcinoma of lung")
     role: str | None = None
+    # Where an unverified code comes from (memory, the issue that reported it...): every row names
+    # its origin, `verified_by` for V/P rows, `source` for U rows.
+    source: str | None = None
 
     @model_validator(mode="after")
     def _unverified_is_labelled(self) -> CodeRow:
@@ -63,6 +72,8 @@ class CodeRow(_Strict):
             raise ValueError(f"code {self.code}: confidence U and verified_by 'unverified' go together")
         if self.confidence == "U" and self.emit:
             raise ValueError(f"code {self.code}: an unverified code is never written (set emit: false)")
+        if self.confidence == "U" and not self.source:
+            raise ValueError(f"code {self.code}: an unverified code names its source (source: ...)")
         return self
 
 
@@ -76,8 +87,21 @@ class Concept(_Strict):
     display: Display
     text: tuple[str, ...] = ()
     exclude_text: tuple[str, ...] = ()
+    # The text matches only if one of these words is present too (e.g. a NaF tracer AND a PET).
+    require_text: tuple[str, ...] = ()
+    # Words naming the organ (primary sites only): with a histology or a malignancy word they name
+    # the primary ("Adenocarcinoma of prostate"); alone they name nothing ("pulmonary embolism").
+    anchor_text: tuple[str, ...] = ()
     codes: tuple[CodeRow, ...] = ()
     type: str | None = None  # agents only: the case's TreatmentType
+
+
+class TreatmentRules(_Strict):
+    """How lines and courses are derived from resources recorded one per administration (docs/fhir.md)."""
+
+    line_gap_days: int = Field(ge=1)
+    course_gap_days: int = Field(ge=1)
+    ongoing_statuses: tuple[str, ...]
 
 
 class _File(_Strict):
@@ -85,6 +109,7 @@ class _File(_Strict):
     canonical_base: str
     systems: dict[str, str]
     system_aliases: dict[str, str] = Field(default_factory=dict)
+    treatment_rules: TreatmentRules
     groups: dict[str, tuple[Concept, ...]]
 
 
@@ -107,8 +132,49 @@ def normalise_text(text: str) -> str:
 
 
 def _pattern(text: str) -> str:
-    norm = normalise_text(text)
-    return norm if len(norm.strip()) <= 4 else norm.strip()
+    """A text pattern as matched: whole words (" spect "), or a word stem (" radiotherap")."""
+    if text.endswith("*"):
+        return normalise_text(text[:-1]).rstrip()
+    return normalise_text(text)
+
+
+def _found(patterns: tuple[str, ...], norm: str) -> bool:
+    return any(p in norm for p in patterns)
+
+
+_VERHOEFF_D = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+)
+_VERHOEFF_P = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4), (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7), (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+)
+
+
+def snomed_check_digit_ok(code: str) -> bool:
+    """SNOMED CT identifiers end in a Verhoeff check digit (6 to 18 digits, no leading zero)."""
+    if not code.isdigit() or not 6 <= len(code) <= 18 or code[0] == "0":
+        return False
+    check = 0
+    for i, digit in enumerate(reversed(code)):
+        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(digit)]]
+    return check == 0
+
+
+def loinc_check_digit_ok(code: str) -> bool:
+    """LOINC codes are NNNNN-C where C is the mod-10 (Luhn) check digit of NNNNN."""
+    body, dash, check = code.partition("-")
+    if not dash or not body.isdigit() or len(check) != 1 or not check.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return (10 - total % 10) % 10 == int(check)
 
 
 def _norm_code(alias: str, code: str) -> str:
@@ -133,7 +199,9 @@ class ValueSets:
     _exact: dict[tuple[str, str], tuple[tuple[str, Concept, CodeRow], ...]]
     _prefix: dict[str, tuple[tuple[str, str, Concept, CodeRow], ...]]
     _uri_alias: dict[str, str]
-    _patterns: dict[str, tuple[tuple[Concept, tuple[str, ...], tuple[str, ...]], ...]]
+    _patterns: dict[str, tuple[tuple[Concept, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]]
+    _anchors: dict[str, tuple[tuple[Concept, tuple[str, ...]], ...]]
+    rules: TreatmentRules
     # Lookups derived from `groups` once, so that matching a coding is a few dict reads.
     _by_key: dict[str, dict[str, Concept]] = field(default_factory=dict, repr=False, compare=False)
     _position: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
@@ -214,10 +282,46 @@ class ValueSets:
 
     def _match_text(self, group: str, text: str) -> Concept | None:
         norm = normalise_text(text)
-        for concept, include, exclude in self._patterns.get(group, ()):
-            if any(p in norm for p in include) and not any(p in norm for p in exclude):
+        for concept, include, exclude, required in self._patterns.get(group, ()):
+            if (_found(include, norm) and not _found(exclude, norm)
+                    and (not required or _found(required, norm))):
                 return concept
         return None
+
+    def match_text_all(self, group: str, text: str) -> list[Concept]:
+        """Every concept of `group` whose patterns the text matches (e.g. all tracers named)."""
+        norm = normalise_text(text)
+        return [concept for concept, include, exclude, required in self._patterns.get(group, ())
+                if _found(include, norm) and not _found(exclude, norm)
+                and (not required or _found(required, norm))]
+
+    def match_anchor(self, group: str, text: str) -> Concept | None:
+        """The concept whose organ words (`anchor_text`) the text names, first in file order."""
+        norm = normalise_text(text)
+        return next((c for c, words in self._anchors.get(group, ()) if _found(words, norm)), None)
+
+    def match_codes(self, groups: tuple[str, ...], codeable: Any) -> list[Match]:
+        """Every coded match of a CodeableConcept among `groups` (no text), best first."""
+        if not isinstance(codeable, dict) or not isinstance(codeable.get("coding"), list):
+            return []
+        hits: list[Match] = []
+        for c in codeable["coding"]:
+            if isinstance(c, dict):
+                system, code = c.get("system"), c.get("code")
+                if isinstance(system, str) and isinstance(code, str):
+                    hits.extend(self.match_coding(groups, system, code))
+        return sorted(hits, key=lambda m: self._rank(groups, m))
+
+    def search_codes(self, groups: tuple[str, ...], systems: tuple[str, ...]) -> list[str]:
+        """`system|code` tokens of the exact rows of `groups` in `systems` (FHIR search values)."""
+        out: list[str] = []
+        for g in groups:
+            for concept in self.groups.get(g, ()):
+                for row in concept.codes:
+                    token = f"{self.uri(row.system)}|{row.code}"
+                    if row.system in systems and row.match == "exact" and token not in out:
+                        out.append(token)
+        return out
 
     def match(self, groups: tuple[str, ...], codeable: Any, local: str | None = None) -> Match | None:
         """Best concept for a CodeableConcept among `groups` (first group, first concept wins ties)."""
@@ -283,6 +387,12 @@ def _check(data: _File) -> list[str]:
             for row in c.codes:
                 if row.system not in known and "://" not in row.system:
                     problems.append(f"{group}.{c.key}: unknown system alias {row.system!r}")
+                if row.system == "sct" and not snomed_check_digit_ok(row.code):
+                    problems.append(f"{group}.{c.key}: SNOMED CT {row.code} fails its Verhoeff check digit")
+                if row.system == "loinc" and not loinc_check_digit_ok(row.code):
+                    problems.append(f"{group}.{c.key}: LOINC {row.code} fails its mod-10 check digit")
+                if row.primary_site is not None and row.primary_site not in tuple(PrimarySite):
+                    problems.append(f"{group}.{c.key}: primary_site {row.primary_site!r} is not a site")
             if group == "agent" and c.type not in tuple(TreatmentType):
                 problems.append(f"agent {c.key}: type {c.type!r} is not a treatment type")
     for group, members in _ENUM_GROUPS.items():
@@ -338,10 +448,15 @@ def load_valuesets(path: Path | None = None) -> ValueSets:
     systems = dict(data.systems)
     patterns = {
         group: tuple(
-            (c, tuple(_pattern(t) for t in c.text), tuple(_pattern(t) for t in c.exclude_text))
+            (c, tuple(_pattern(t) for t in c.text), tuple(_pattern(t) for t in c.exclude_text),
+             tuple(_pattern(t) for t in c.require_text))
             for c in concepts
             if c.text
         )
+        for group, concepts in data.groups.items()
+    }
+    anchors = {
+        group: tuple((c, tuple(_pattern(t) for t in c.anchor_text)) for c in concepts if c.anchor_text)
         for group, concepts in data.groups.items()
     }
     return ValueSets(
@@ -353,6 +468,8 @@ def load_valuesets(path: Path | None = None) -> ValueSets:
         _prefix={k: tuple(v) for k, v in prefix.items()},
         _uri_alias=uri_alias,
         _patterns=patterns,
+        _anchors=anchors,
+        rules=data.treatment_rules,
     )
 
 

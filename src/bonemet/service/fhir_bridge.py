@@ -33,6 +33,13 @@ class PatientCase:
     case: Case
     assumptions: tuple[str, ...]  # what the mapping inferred (e.g. the phase), shown on the cards
     unmapped: int
+    # The mapping's scope: "lung" only for a diagnosed lung primary. Anything else (another primary,
+    # a suspicion, no cancer on record) gets no card: the guideline is about lung cancer.
+    scope: str = "lung"
+
+    @property
+    def in_scope(self) -> bool:
+        return self.scope == "lung"
 
 
 def case_from_resources(resources: list[dict[str, Any]], today: dt.date) -> PatientCase:
@@ -43,26 +50,36 @@ def case_from_resources(resources: list[dict[str, Any]], today: dt.date) -> Pati
     from bonemet.fhir import case_from_fhir
 
     result = case_from_fhir(resources, context={"as_of": today})
-    return PatientCase(result.case, tuple(a.reason for a in result.assumptions), len(result.unmapped))
+    return PatientCase(result.case, tuple(a.reason for a in result.assumptions), len(result.unmapped),
+                       result.scope)
+
+
+# Exams of a region: bone imaging only when the order names a skeletal region.
+_REGIONAL = (Modality.ct, Modality.mri, Modality.radiograph)
 
 
 def ordered_modality(resource: dict[str, Any]) -> RatedModality | None:
     """The bone-imaging modality a draft ServiceRequest asks for; None when it is not one.
 
-    A CT or MRI counts as the rules' targeted exam only when it names a bone region (by its code
-    or `bodySite`): a chest CT ordered for the lung is not a bone exam.
+    A CT, MRI or radiograph counts only when it names a skeletal region (its code, a bone
+    `bodySite`, or its words): a chest X-ray or a chest CT ordered for the lung is not a bone exam.
+    Nuclear medicine is read with its tracer (a V/Q or octreotide SPECT is not a bone SPECT).
     """
-    from bonemet.fhir import default_valuesets, imaging_modality
+    from bonemet.fhir import imaging_reading
 
-    modality = imaging_modality(resource)
-    if modality is None:
+    reading = imaging_reading(resource)
+    if reading.modality is None:
         return None
-    if modality in (Modality.ct, Modality.mri):
-        found = default_valuesets().match(("modality",), resource.get("code"), local="modality")
-        coded_site = found is not None and found.row is not None and found.row.site is not None
-        if not (coded_site or resource.get("bodySite")):
-            return None
-    return _RATED[modality]
+    if reading.modality in _REGIONAL and reading.site is None:
+        return None
+    return _RATED[reading.modality]
+
+
+def order_assumption(resource: dict[str, Any]) -> str | None:
+    """What reading the order rests on, shown on its card (e.g. the tracer was not given)."""
+    from bonemet.fhir import imaging_reading
+
+    return imaging_reading(resource).assumption
 
 
 def replacement_order(resource: dict[str, Any], alternative: RatedModality) -> dict[str, Any]:
