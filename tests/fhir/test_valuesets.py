@@ -75,3 +75,82 @@ def test_docs_list_every_code_row_of_this_version() -> None:
     for group, concept, row in VS.rows():
         if group != "fhir_core":
             assert f"| {group} | {concept.key} | {row.system} | {row.code}" in doc, (group, row.code)
+
+
+# ------------------------------------------------------------------------- issue 14
+from bonemet.fhir.valuesets import loinc_check_digit_ok, snomed_check_digit_ok  # noqa: E402
+
+
+def test_every_snomed_code_passes_its_verhoeff_check_digit() -> None:
+    codes = [(g, c.key, r.code) for g, c, r in VS.rows() if r.system == "sct"]
+    assert len(codes) > 30
+    assert [x for x in codes if not snomed_check_digit_ok(x[2])] == []
+
+
+def test_every_loinc_code_passes_its_mod10_check_digit() -> None:
+    codes = [(g, c.key, r.code) for g, c, r in VS.rows() if r.system == "loinc"]
+    assert len(codes) > 10
+    assert [x for x in codes if not loinc_check_digit_ok(x[2])] == []
+
+
+@pytest.mark.parametrize("code, ok", [
+    ("16335031000119103", True), ("16335031000119104", False), ("254637007", True), ("254637008", False),
+    ("0123456", False), ("12345", False),
+])
+def test_verhoeff_check_digit(code: str, ok: bool) -> None:
+    assert snomed_check_digit_ok(code) is ok
+
+
+@pytest.mark.parametrize("code, ok", [
+    ("2039-6", True), ("2039-7", False), ("25031-6", True), ("1777-2", True), ("1777", False),
+    ("abc-1", False),
+])
+def test_loinc_check_digit(code: str, ok: bool) -> None:
+    assert loinc_check_digit_ok(code) is ok
+
+
+def test_a_snomed_code_with_a_wrong_check_digit_refuses_the_file(tmp_path: Path) -> None:
+    data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    data["groups"]["bone_pain"][0]["codes"][0]["code"] = "16335031000119104"
+    bad = tmp_path / "valuesets.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueSetError) as exc:
+        load_valuesets(bad)
+    assert any("Verhoeff" in p for p in exc.value.problems)
+
+
+def test_every_row_names_its_source() -> None:
+    for group, concept, row in VS.rows():
+        origin = row.source if row.confidence == "U" else row.verified_by
+        assert origin and origin != "unverified", (group, concept.key, row.code)
+
+
+def test_hcpcs_system_is_the_hl7_terminology_registry_uri() -> None:
+    assert VS.uri("hcpcs") == "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+    assert VS.alias_of("https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets") == "hcpcs"
+
+
+@pytest.mark.parametrize("group, text, expected", [
+    ("modality", "Suspected pneumonia", None),
+    ("modality", "Inspection", None),
+    ("modality", "MR spectroscopy", None),
+    ("modality", "Sodium fluoride varnish 5%", None),
+    ("modality", "TEP-TDM au fluorure de sodium", "naf_pet_ct"),
+    ("modality", "SPECT/CT", "spect_ct"),
+    ("modality", "Radiographies du fémur", "radiograph"),
+    ("procedure_treatment", "Radiothérapie stéréotaxique", "radiotherapy"),
+    ("agent", "Cisplatine 1 mg/mL", "cisplatin"),
+    ("agent", "Acide zolédronique 4 mg", "zoledronic_acid"),
+    ("histology", "Adénocarcinome", "adenocarcinoma"),
+    ("histology", "Carcinome non à petites cellules", "nsclc_nos"),
+    ("primary_site", "Adenocarcinoma of prostate", None),  # a histology is not a site by itself
+])
+def test_whole_word_french_and_english_matching(group: str, text: str, expected: str | None) -> None:
+    hit = VS.match((group,), {"text": text})
+    assert (hit.concept.key if hit else None) == expected
+
+
+def test_treatment_rules_are_data() -> None:
+    data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    assert data["treatment_rules"]["line_gap_days"] == VS.rules.line_gap_days
+    assert "active" in VS.rules.ongoing_statuses

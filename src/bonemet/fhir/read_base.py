@@ -24,6 +24,7 @@ Json = dict[str, Any]
 # What the record says about the guideline's population (lung cancer); decided by read_conditions.
 Scope = Literal["lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer"]
 SCOPES: tuple[Scope, ...] = ("lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer")
+KNOWN_NOT_USED = "known_not_used"  # Unmapped.kind of a code bonemet knows and leaves out on purpose
 
 
 @dataclass(frozen=True)

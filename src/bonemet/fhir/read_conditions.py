@@ -13,9 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bonemet.fhir.read_base import Json, Mapper, Res, Scope, dicts, nonempty
+from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, Scope, dicts, nonempty
 
-KNOWN_NOT_USED = "known_not_used"
 _NOT_DIAGNOSED = ("refuted", "provisional", "differential", "unconfirmed")
 _GROUPS = ("bone_metastasis", "histology", "primary_site", "bone_pain")
 

@@ -16,7 +16,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from bonemet.fhir import common as c
-from bonemet.fhir.read_base import Json, Mapper, MappingContext, Res, dicts, first_date, nonempty
+from bonemet.fhir.read_base import (
+    KNOWN_NOT_USED,
+    Json,
+    Mapper,
+    MappingContext,
+    Res,
+    dicts,
+    first_date,
+    nonempty,
+)
 from bonemet.fhir.valuesets import Match, ValueSets, default_valuesets
 from bonemet.model.case import ImagingExam, Lesion, Modality
 
@@ -149,7 +158,7 @@ def imaging(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]:
                 continue
             if hit.group == "non_bone_imaging":
                 m.consumed.add(id(r.body))
-                m.skip(r, "code", f"{hit.concept.display.en}")
+                m.skip(r, "code", f"{hit.concept.display.en}", KNOWN_NOT_USED)
                 continue
             status = r.body.get("status")
             if status in ("entered-in-error", "cancelled", "revoked", "not-done", "stopped"):
@@ -161,6 +170,7 @@ def imaging(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]:
                     "status",
                     f"order ({status}): not a performed exam; orders are rated by the CDS "
                     "service, not read as exams",
+                    KNOWN_NOT_USED,
                 )
                 continue
             if rt == "Procedure" and status in ("preparation", "in-progress", "on-hold"):

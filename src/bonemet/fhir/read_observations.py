@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bonemet.fhir import common as c
-from bonemet.fhir.read_base import Json, Mapper, Res, dicts, nonempty
+from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, dicts, nonempty
 from bonemet.fhir.valuesets import Match
 from bonemet.model.case import LAB_CATALOGUE, ClinicalStatus, DriverAlteration, LabResult
 
@@ -80,7 +80,7 @@ def observations(
             m.skip(r, "code", "observation code not used by bonemet")
             continue
         if hit.group == "not_an_analyte":
-            m.skip(r, "code", hit.concept.display.en)
+            m.skip(r, "code", hit.concept.display.en, KNOWN_NOT_USED)
             continue
         if status == "registered":
             m.skip(r, "status", "registered: no result yet")

@@ -115,11 +115,9 @@ def stale_active() -> None:
     res: list[dict[str, Any]] = [{"resourceType": "Patient", "id": "p", "gender": "male",
                                   "birthDate": "1940-01-09"}]
     res.append(condition("c-nsclc", "254637007", "Non-small cell lung cancer (disorder)", "2013-03-04"))
-    n = 0
     for i, day in enumerate(every(dt.date(2013, 4, 1), 21, 6)):
-        n += 1
         # Synthea-like: the last request of the series is never closed
-        res.append(med(f"mr-{n}", "1736854", "Cisplatin 50 MG/ML Injectable Solution", day,
+        res.append(med(f"mr-{i + 1}", "1736854", "Cisplatin 50 MG/ML Injectable Solution", day,
                        "active" if i == 5 else "stopped"))
     write("a23-stale-active-request-2013", res)
 

@@ -1,0 +1,84 @@
+"""Conditions as other EHRs write them (issue 14, defect 1): the site comes from evidence that names
+it, a histology alone names no organ, and nothing defaults to lung."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bonemet.fhir import SCOPES, case_from_fhir
+
+SCT = "http://snomed.info/sct"
+P = "Patient/p1"
+
+
+def record(*conditions: dict[str, Any]) -> dict[str, Any]:
+    resources = [{"resourceType": "Patient", "id": "p1"}, *conditions]
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+def condition(code: dict[str, Any], cid: str = "c1", ver: str | None = None,
+              clin: str = "active") -> dict[str, Any]:
+    out: dict[str, Any] = {"resourceType": "Condition", "id": cid, "code": code, "subject": {"reference": P},
+                           "clinicalStatus": {"coding": [{"code": clin}]}}
+    if ver:
+        out["verificationStatus"] = {"coding": [{"code": ver}]}
+    return out
+
+
+@pytest.mark.parametrize("code, scope, site, histology", [
+    ({"text": "Adenocarcinoma of prostate"}, "other_primary", "prostate", "adenocarcinoma"),
+    ({"text": "adenocarcinoma of colon"}, "other_primary", "other", "adenocarcinoma"),
+    ({"text": "Squamous cell carcinoma of skin"}, "other_primary", "other", "squamous_cell_carcinoma"),
+    ({"text": "Carcinome épidermoïde cutané du cuir chevelu"}, "other_primary", "other",
+     "squamous_cell_carcinoma"),
+    ({"text": "Invasive ductal carcinoma of right breast"}, "other_primary", "breast", None),
+    ({"text": "Malignant tumour of colon"}, "other_primary", "other", None),
+    ({"text": "Adenocarcinoma"}, "site_unknown", None, "adenocarcinoma"),
+    ({"text": "Adénocarcinome pulmonaire du lobe supérieur droit"}, "lung", "lung", "adenocarcinoma"),
+    ({"text": "Typical carcinoid tumour of the lung"}, "lung", "lung", "carcinoid"),
+    ({"text": "Pulmonary embolism"}, "no_cancer", None, None),
+    ({"text": "Benign neoplasm of colon"}, "no_cancer", None, None),
+    ({"text": "Suspected lung cancer"}, "suspected_lung", None, None),
+    ({"text": "Suspicion de cancer bronchique"}, "suspected_lung", None, None),
+    ({"coding": [{"system": SCT, "code": "162573006"}]}, "suspected_lung", None, None),
+    ({"coding": [{"system": SCT, "code": "254626006"}]}, "lung", "lung", "adenocarcinoma"),
+    ({"coding": [{"system": SCT, "code": "399068003"}], "text": "Adenocarcinoma of prostate"},
+     "other_primary", "prostate", "adenocarcinoma"),
+    ({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C61"}]}, "other_primary",
+     "prostate", None),
+])
+def test_site_comes_from_evidence_that_names_it(code: dict[str, Any], scope: str, site: str | None,
+                                                  histology: str | None) -> None:
+    r = case_from_fhir(record(condition(code)), context={"phase": "staging"})
+    assert r.scope == scope
+    assert r.scope in SCOPES and r.in_scope is (scope == "lung")
+    cancer = r.case.cancer
+    if site is None:
+        assert "primary_site" not in cancer.model_fields_set  # no lung assumption
+    else:
+        assert cancer.primary_site == site
+    assert cancer.histology == histology
+
+
+def test_unconfirmed_or_refuted_lung_cancer_is_not_a_diagnosis() -> None:
+    lung = {"coding": [{"system": SCT, "code": "254637007"}]}
+    assert case_from_fhir(record(condition(lung, ver="provisional"))).scope == "suspected_lung"
+    assert case_from_fhir(record(condition(lung, ver="refuted"))).scope == "no_cancer"
+
+
+def test_lung_primary_wins_over_a_second_primary_which_is_reported_as_known() -> None:
+    prostate = condition({"coding": [{"system": SCT, "code": "399068003"}]}, cid="c-prostate",
+                         clin="resolved")
+    lung = condition({"coding": [{"system": SCT, "code": "254626006"}]}, cid="c-lung")
+    r = case_from_fhir(record(prostate, lung))
+    assert (r.scope, r.case.cancer.primary_site) == ("lung", "lung")
+    (second,) = [u for u in r.unmapped if u.resource_id == "c-prostate"]
+    assert "second primary" in second.reason and second.kind == "known_not_used"
+
+
+def test_bone_metastasis_text_is_not_read_as_the_primary() -> None:
+    r = case_from_fhir(record(condition({"text": "Métastases osseuses d'un adénocarcinome pulmonaire"})))
+    assert r.case.cancer.bone_metastases_known is True
+    assert r.scope == "no_cancer"  # the metastasis alone does not confirm the lung primary
