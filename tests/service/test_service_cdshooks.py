@@ -578,3 +578,106 @@ def test_conformance_table_names_only_existing_tests() -> None:
     assert named and named <= existing, named - existing
     for rid in (3, 54, 83, 93, 201, 203):
         assert re.search(rf"^\| {rid} \|", doc, re.M), rid
+
+
+# issue 14: EHR data as it really comes ---------------------------------------------------------
+CORPUS = Path(__file__).resolve().parents[1] / "fhir" / "corpus"
+
+
+def _corpus_expected() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load((CORPUS / "expected.yaml").read_text("utf-8"))
+    return data
+
+
+def _corpus_request(name: str, hook: str = "order-select") -> dict[str, Any]:
+    """A corpus record as an EHR sends it: its resources in the prefetch keys, its draft orders in
+    the context, every order selected."""
+    from hooks import prefetch_of
+
+    doc = json.loads((CORPUS / f"{name}.json").read_text("utf-8"))
+    resources = [e["resource"] for e in doc["entry"]]
+    orders = [r for r in resources if r["resourceType"] == "ServiceRequest" and r.get("status") == "draft"]
+    record = {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources if r not in orders]}
+    return {"hook": hook, "hookInstance": f"corpus-{name}",
+            "context": {"userId": "Practitioner/dr", "patientId": "p",
+                        "selections": [f"ServiceRequest/{o['id']}" for o in orders],
+                        "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                                        "entry": [{"resource": o} for o in orders]}},
+            "prefetch": prefetch_of(record)}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, want in _corpus_expected().items() if "card" in want))
+def test_issue14_corpus_nothing_out_of_scope_gets_a_card(dev_server: LiveServer, name: str) -> None:
+    r = call(dev_server, ORDER_URL, _corpus_request(name))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    spoke = bool(body["cards"]) or bool(body.get("systemActions"))
+    assert spoke is _corpus_expected()[name]["card"], body
+
+
+def test_issue14_chest_xray_order_gets_no_card_and_no_rating_written(dev_server: LiveServer) -> None:
+    req = fixture("order-select-staging.json")
+    order = req["context"]["draftOrders"]["entry"][0]["resource"]
+    order["code"] = {"coding": [{"system": "http://snomed.info/sct", "code": "399208008"}],
+                     "text": "Chest X-ray"}
+    body = call(dev_server, ORDER_URL, req).json()
+    assert body == {"cards": []}
+
+
+def test_issue14_vq_spect_is_not_rated_as_bone_spect(dev_server: LiveServer) -> None:
+    req = fixture("order-select-staging.json")
+    req["context"]["draftOrders"]["entry"][0]["resource"]["code"] = {
+        "coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "78803"}],
+        "text": "Lung ventilation/perfusion SPECT for suspected pulmonary embolism"}
+    assert call(dev_server, ORDER_URL, req).json() == {"cards": []}
+
+
+def test_issue14_spect_without_its_tracer_says_the_reading_is_an_assumption(dev_server: LiveServer) -> None:
+    req = fixture("order-select-staging.json")
+    req["context"]["draftOrders"]["entry"][0]["resource"]["code"] = {
+        "coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "78832"}]}
+    (card,) = call(dev_server, ORDER_URL, req).json()["cards"]
+    assert "tracer not given (CPT 78832" in card["detail"]
+
+
+def test_issue14_order_sign_of_an_order_without_id_has_no_update_action(dev_server: LiveServer) -> None:
+    req = fixture("order-select-staging.json")
+    req["hook"] = "order-sign"
+    del req["context"]["selections"]
+    del req["context"]["draftOrders"]["entry"][0]["resource"]["id"]
+    body = call(dev_server, ORDER_URL, req).json()
+    assert body["cards"] and "systemActions" not in body
+    with_id = fixture("order-select-staging.json")
+    with_id["hook"] = "order-sign"
+    assert call(dev_server, ORDER_URL, with_id).json()["systemActions"][0]["type"] == "update"
+
+
+def test_issue14_observation_prefetch_is_restricted_to_the_codes_the_rules_use(
+        dev_server: LiveServer) -> None:
+    from bonemet.model.case import LAB_CATALOGUE
+
+    with dev_server.client() as http:
+        services = http.get("/cds-services").json()["services"]
+    template = services[0]["prefetch"]["observations"]
+    assert template.startswith("Observation?patient={{context.patientId}}&code=")
+    codes = template.split("&code=", 1)[1].split(",")
+    for loinc, _conf, _units in LAB_CATALOGUE.values():
+        if loinc:
+            assert f"http://loinc.org|{loinc}" in codes
+    assert "http://loinc.org|6768-6" not in codes  # total ALP is read only to say why it is not used
+    assert all("|" in c and "{{" not in c for c in codes)
+
+
+def test_issue14_412_names_every_key_that_could_not_be_fetched(dev_server: LiveServer,
+                                                               fhir_server: StaticServer) -> None:
+    req = fixture("order-select-staging.json")
+    del req["prefetch"]["observations"]
+    del req["prefetch"]["procedures"]
+    req["fhirServer"] = fhir_server.url
+    req["fhirAuthorization"] = {"access_token": "wrong", "token_type": "Bearer", "expires_in": 300,
+                                "scope": "patient/*.read", "subject": "bonemet"}
+    r = call(dev_server, ORDER_URL, req)
+    assert r.status_code == 412
+    assert "prefetch.observations" in r.text and "prefetch.procedures" in r.text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bonemet.fhir.from_case import case_to_bundle, modality_codeable
 from bonemet.fhir.guidance import assessment_to_guidance, operation_outcome
+from bonemet.fhir.read_observations import observation_search_codes
 from bonemet.fhir.to_case import (
     SCOPES,
     ImagingReading,
@@ -42,6 +43,7 @@ __all__ = [
     "imaging_reading",
     "is_bundle",
     "modality_codeable",
+    "observation_search_codes",
     "operation_outcome",
 ]
 

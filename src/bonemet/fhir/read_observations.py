@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from bonemet.fhir import common as c
 from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, dicts, nonempty
-from bonemet.fhir.valuesets import Match
+from bonemet.fhir.valuesets import Match, ValueSets
 from bonemet.model.case import LAB_CATALOGUE, ClinicalStatus, DriverAlteration, LabResult
 
 _YES = {"yes", "y", "true", "present", "oui", "positive"}
@@ -25,6 +25,21 @@ _UNIT_SYNONYMS = {
     "pg/ml": "pg/mL",
     "ng/ml": "ng/mL",
 }
+
+
+# The groups this reader uses: their codes are all a CDS service needs to prefetch (issue 14).
+_USED_GROUPS = ("analyte", "ecog", "clinical_status", "bone_pain")
+_OWN_CONCEPTS = (c.CONCEPT_BONE_LESION, c.CONCEPT_DRIVER, c.CONCEPT_ECOG, c.CONCEPT_CLINICAL_STATUS,
+                 c.CONCEPT_BONE_PAIN, "patient-score-inputs")
+
+
+def observation_search_codes(vs: ValueSets) -> list[str]:
+    """`system|code` tokens of every Observation code this reader uses: the standard codes of the
+    groups it reads, bonemet's own observation kinds and its local analyte codes."""
+    tokens = vs.search_codes(_USED_GROUPS, ("loinc", "sct"))
+    tokens += [f"{vs.local_system(c.CS_CONCEPT)}|{k}" for k in _OWN_CONCEPTS]
+    tokens += [f"{vs.local_system('analyte')}|{concept.key}" for concept in vs.groups["analyte"]]
+    return tokens
 
 
 def observations(

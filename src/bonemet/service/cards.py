@@ -198,13 +198,15 @@ def order_guidance(order: DraftOrder, assessment: Assessment, cc: CardContext,
                     links=[cc.rule_link(rating.rule_id)] if rating.rule_id else None)
         return OrderGuidance([card], [])
 
-    update = Action(type="update", description=cc.texts("action_rating_update", cc.lang),
-                    resource=rated_order(order, rating, cc))
+    # An update names the resource it replaces: a draft order without an id cannot be updated by
+    # the EHR, so it gets the card only (issue 14).
+    updates = [Action(type="update", description=cc.texts("action_rating_update", cc.lang),
+                      resource=rated_order(order, rating, cc))] if order.reference is not None else []
     if rating.rule_id is None:
         summary = cc.texts("order_no_criteria_summary", cc.lang, modality=name)
         card = Card(uuid=cc.uid("rating", key), summary=fit(summary),
                     detail=rating.reason(cc.lang), indicator="info", source=cc.source(None))
-        return OrderGuidance([card], [update])
+        return OrderGuidance([card], updates)
 
     rule = cc.kb.rule(rating.rule_id)
     summary = cc.texts("order_rated_summary", cc.lang, modality=name,
@@ -239,7 +241,7 @@ def order_guidance(order: DraftOrder, assessment: Assessment, cc: CardContext,
         overrideReasons=_override_reasons(cc) if not_appropriate else None,
         links=[cc.rule_link(rule.id)],
     )
-    return OrderGuidance([card], [update])
+    return OrderGuidance([card], updates)
 
 
 def _override_reasons(cc: CardContext) -> list[Coding]:

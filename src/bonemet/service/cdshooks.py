@@ -45,6 +45,15 @@ PATIENT_SERVICE = "bonemet-imaging-review"
 ORDER_HOOKS = ("order-select", "order-sign")
 HOOKS = {ORDER_SERVICE: ORDER_HOOKS, PATIENT_SERVICE: ("patient-view",)}
 
+def _observation_query() -> str:
+    # Narrow query (the spec's advice): only the Observation codes the mapping reads, from the
+    # value sets, instead of every observation of the patient.
+    from bonemet.fhir import default_valuesets, observation_search_codes
+
+    codes = ",".join(observation_search_codes(default_valuesets()))
+    return "Observation?patient={{context.patientId}}&code=" + codes
+
+
 # Everything the FHIR mapping reads about the patient. Only root-level primitive context fields
 # are used as tokens (CDS Hooks 2.0 §Prefetch tokens).
 PREFETCH: dict[str, str] = {
@@ -53,7 +62,7 @@ PREFETCH: dict[str, str] = {
     "procedures": "Procedure?patient={{context.patientId}}",
     "imagingStudies": "ImagingStudy?patient={{context.patientId}}",
     "diagnosticReports": "DiagnosticReport?patient={{context.patientId}}",
-    "observations": "Observation?patient={{context.patientId}}",
+    "observations": _observation_query(),
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
 }
@@ -121,17 +130,23 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
         if not orders:  # nothing of ours in the order: stay silent, without fetching anything
             return _answer(request, CdsResponse(cards=[]))
         patient = await _patient_case(ctx, hook_request, patient_id)
+        if not patient.in_scope:  # not a diagnosed lung cancer: the guideline says nothing here
+            return _answer(request, CdsResponse(cards=[]))
         assessment = assess(patient.case, ctx.kb)
         answer = CdsResponse(cards=[])
         actions = []
         for order in orders:
             replacement = _replacement(order, assessment)
-            guidance = order_guidance(order, assessment, cc, replacement, patient.assumptions)
+            assumed = fhir_bridge.order_assumption(order.resource)
+            assumptions = (*patient.assumptions, assumed) if assumed else patient.assumptions
+            guidance = order_guidance(order, assessment, cc, replacement, assumptions)
             answer.cards.extend(guidance.cards)
             actions.extend(guidance.system_actions)
         answer.systemActions = actions or None
         return _answer(request, answer)
     patient = await _patient_case(ctx, hook_request, patient_id)
+    if not patient.in_scope:
+        return _answer(request, CdsResponse(cards=[]))
     assessment = assess(patient.case, ctx.kb)
     cards = patient_cards(assessment, patient.case, cc)
     return _answer(request, CdsResponse(cards=cards))
@@ -233,11 +248,19 @@ async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list
                                  for key in missing], fhir=True, code="incomplete")
     token = req.fhirAuthorization.access_token
     async with httpx.AsyncClient(timeout=ctx.settings.fhir_timeout_s) as http:
-        fetched = await asyncio.gather(*(
+        outcomes = await asyncio.gather(*(
             _fetch(http, req.fhirServer, PREFETCH[key].replace("{{context.patientId}}", patient_id),
                    token, key)
             for key in missing
-        ))
+        ), return_exceptions=True)
+    # Every key that could not be obtained is named in one 412, not only the first to fail.
+    failed = [o for o in outcomes if isinstance(o, ServiceError) and o.status == 412]
+    if failed:
+        raise ServiceError(412, [p for o in failed for p in o.problems], fhir=True, code="incomplete")
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    fetched = [o for o in outcomes if not isinstance(o, BaseException)]
     for key, value in zip(missing, fetched, strict=True):
         resources.extend(_resources_of(key, value))
     return resources
