@@ -24,9 +24,13 @@ EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((CORPUS / "expected.yaml").
 AS_OF = "2025-06-01"
 
 
-def load(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The record (what a prefetch would carry) and the draft orders of one corpus file."""
+def load(name: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The record (a Bundle's resources, or a CDS Hooks request's prefetch) and the draft orders of
+    one corpus file."""
     doc = orjson.loads((CORPUS / f"{name}.json").read_bytes())
+    if "hook" in doc:  # a CDS Hooks request, shaped as the specification's examples
+        drafts = [e["resource"] for e in doc["context"]["draftOrders"]["entry"]]
+        return doc["prefetch"], [r for r in drafts if r["resourceType"] == "ServiceRequest"]
     resources = [e["resource"] for e in doc["entry"]]
     orders = [r for r in resources if r["resourceType"] == "ServiceRequest" and r.get("status") == "draft"]
     return [r for r in resources if r not in orders], orders
@@ -35,7 +39,7 @@ def load(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def test_every_corpus_file_has_an_expectation_and_back() -> None:
     files = {p.stem for p in CORPUS.glob("*.json")}
     assert files == set(EXPECTED)
-    assert len(files) >= 20
+    assert len(files) >= 30
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

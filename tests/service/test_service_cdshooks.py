@@ -596,7 +596,9 @@ def _corpus_request(name: str, hook: str = "order-select") -> dict[str, Any]:
     the context, every order selected."""
     from hooks import prefetch_of
 
-    doc = json.loads((CORPUS / f"{name}.json").read_text("utf-8"))
+    doc: dict[str, Any] = json.loads((CORPUS / f"{name}.json").read_text("utf-8"))
+    if "hook" in doc:  # already a CDS Hooks request (the specification's shape)
+        return doc
     resources = [e["resource"] for e in doc["entry"]]
     orders = [r for r in resources if r["resourceType"] == "ServiceRequest" and r.get("status") == "draft"]
     record = {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources if r not in orders]}
