@@ -82,3 +82,16 @@ def test_bone_metastasis_text_is_not_read_as_the_primary() -> None:
     r = case_from_fhir(record(condition({"text": "Métastases osseuses d'un adénocarcinome pulmonaire"})))
     assert r.case.cancer.bone_metastases_known is True
     assert r.scope == "no_cancer"  # the metastasis alone does not confirm the lung primary
+
+
+def test_a_non_lung_case_is_written_without_lung_histology_codes_and_read_back() -> None:
+    from bonemet.fhir import case_to_bundle
+    from bonemet.model import Case
+
+    case = Case.model_validate({"case_id": "c", "context": {"phase": "staging"},
+                                "cancer": {"primary_site": "prostate", "histology": "adenocarcinoma"}})
+    bundle = case_to_bundle(case)
+    (cond,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+    assert "254626006" not in str(cond["code"])  # "Adenocarcinoma of lung" is not this patient's
+    back = case_from_fhir(bundle)
+    assert (back.scope, back.case.cancer) == ("other_primary", case.cancer)

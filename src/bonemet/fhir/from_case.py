@@ -122,25 +122,32 @@ class _Writer:
 
     def cancer(self) -> None:
         cancer = self.case.cancer
+        # The site may be unknown (issue 17 makes it optional); the histology's standard codes name
+        # the lung ("Adenocarcinoma of lung"), so they are written for a lung primary only.
+        site: str | None = cancer.primary_site.value if cancer.primary_site is not None else None
+        if site is not None or cancer.histology is not None:
+            self._primary(site)
+        self._drivers_and_metastases()
+
+    def _primary(self, site: str | None) -> None:
+        cancer = self.case.cancer
         codings: list[Json] = []
-        text = self.vs.concept("primary_site", cancer.primary_site.value).display.en
-        if cancer.histology is not None:
+        text: str | None = self.vs.concept("primary_site", site).display.en if site else None
+        if cancer.histology is not None and site == "lung":
             codings = self.vs.codings("histology", cancer.histology.value)
             text = self.vs.concept("histology", cancer.histology.value).display.en
         systems = {x["system"] for x in codings}
-        codings += [
-            x
-            for x in self.vs.codings("primary_site", cancer.primary_site.value)
-            if x["system"] not in systems
-        ]
-        codings.append(self.local("primary-site", cancer.primary_site.value))
+        if site is not None:
+            codings += [x for x in self.vs.codings("primary_site", site) if x["system"] not in systems]
+            codings.append(self.local("primary-site", site))
         if cancer.histology is not None:
             codings.append(self.local("histology", cancer.histology.value))
+        code: Json = {"coding": codings, "text": text} if text else {"coding": codings}
         res: Json = {
             "resourceType": "Condition",
             "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]},
             "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION, "code": "confirmed"}]},
-            "code": {"coding": codings, "text": text},
+            "code": code,
             "subject": self.subject(),
         }
         if cancer.diagnosis_date:
@@ -152,6 +159,9 @@ class _Writer:
         if extra:
             res["extension"] = self.case_data(extra)
         self.add(res, "primary-cancer")
+
+    def _drivers_and_metastases(self) -> None:
+        cancer = self.case.cancer
         for i, d in enumerate(cancer.driver_alterations):
             components: list[Json] = [
                 {
