@@ -154,3 +154,14 @@ def test_treatment_rules_are_data() -> None:
     data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
     assert data["treatment_rules"]["line_gap_days"] == VS.rules.line_gap_days
     assert "active" in VS.rules.ongoing_statuses
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LETTERS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=6)
+
+
+@given(_LETTERS, _LETTERS, st.sampled_from(["spect", "ct", "irm", "naf", "pet", "fdg", "mri"]))
+def test_a_pattern_glued_inside_a_longer_word_never_matches(prefix: str, suffix: str, word: str) -> None:
+    assert VS.match(("modality",), {"text": f"{prefix}{word}{suffix}"}) is None

@@ -683,3 +683,21 @@ def test_issue14_412_names_every_key_that_could_not_be_fetched(dev_server: LiveS
     r = call(dev_server, ORDER_URL, req)
     assert r.status_code == 412
     assert "prefetch.observations" in r.text and "prefetch.procedures" in r.text
+
+
+def test_issue14_412_names_every_prefetch_key_the_client_could_not_fetch(dev_server: LiveServer) -> None:
+    req = fixture("order-select-staging.json")
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]}
+    req["prefetch"]["observations"] = outcome
+    req["prefetch"]["procedures"] = outcome
+    del req["prefetch"]["imagingStudies"]
+    r = call(dev_server, ORDER_URL, req)
+    assert r.status_code == 412
+    assert all(f"prefetch.{k}" in r.text for k in ("observations", "procedures", "imagingStudies"))
+
+
+def test_issue14_patient_view_of_another_cancer_has_no_card(dev_server: LiveServer) -> None:
+    req = _corpus_request("a07-prostate-adenocarcinoma-bone-scan", hook="patient-view")
+    del req["context"]["draftOrders"], req["context"]["selections"]
+    r = call(dev_server, PATIENT_URL, req)
+    assert r.status_code == 200 and r.json() == {"cards": []}

@@ -237,15 +237,24 @@ async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list
     prefetch = req.prefetch or {}
     missing = [key for key in PREFETCH if key not in prefetch]
     resources: list[dict[str, Any]] = []
+    # One 412 names every key that cannot be obtained (issue 14), whatever the reason of each.
+    unobtainable: list[Problem] = []
     for key, value in prefetch.items():
         if key in PREFETCH:
-            resources.extend(_resources_of(key, value))
+            try:
+                resources.extend(_resources_of(key, value))
+            except ServiceError as exc:
+                if exc.status != 412:
+                    raise
+                unobtainable.extend(exc.problems)
     if not missing:
+        if unobtainable:
+            raise ServiceError(412, unobtainable, fhir=True, code="incomplete")
         return resources
     if req.fhirServer is None or req.fhirAuthorization is None:
-        raise ServiceError(412, [Problem(f"prefetch.{key}", "not prefetched, and no fhirServer "
-                                                            "with fhirAuthorization to query it")
-                                 for key in missing], fhir=True, code="incomplete")
+        raise ServiceError(412, unobtainable + [
+            Problem(f"prefetch.{key}", "not prefetched, and no fhirServer with fhirAuthorization "
+                                       "to query it") for key in missing], fhir=True, code="incomplete")
     token = req.fhirAuthorization.access_token
     async with httpx.AsyncClient(timeout=ctx.settings.fhir_timeout_s) as http:
         outcomes = await asyncio.gather(*(
@@ -255,8 +264,9 @@ async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list
         ), return_exceptions=True)
     # Every key that could not be obtained is named in one 412, not only the first to fail.
     failed = [o for o in outcomes if isinstance(o, ServiceError) and o.status == 412]
-    if failed:
-        raise ServiceError(412, [p for o in failed for p in o.problems], fhir=True, code="incomplete")
+    if failed or unobtainable:
+        raise ServiceError(412, unobtainable + [p for o in failed for p in o.problems], fhir=True,
+                           code="incomplete")
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
