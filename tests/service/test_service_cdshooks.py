@@ -619,13 +619,16 @@ def test_issue14_corpus_nothing_out_of_scope_gets_a_card(dev_server: LiveServer,
     assert spoke is _corpus_expected()[name]["card"], body
 
 
-def test_issue14_chest_xray_order_gets_no_card_and_no_rating_written(dev_server: LiveServer) -> None:
+@pytest.mark.parametrize("code", [
+    {"text": "Chest X-ray PA and lateral"},
+    {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "71046"}]},
+    {"coding": [{"system": "http://snomed.info/sct", "code": "399208008"}], "text": "Chest X-ray"},
+])
+def test_issue14_chest_xray_order_gets_no_card_and_no_rating_written(dev_server: LiveServer,
+                                                                     code: dict[str, Any]) -> None:
     req = fixture("order-select-staging.json")
-    order = req["context"]["draftOrders"]["entry"][0]["resource"]
-    order["code"] = {"coding": [{"system": "http://snomed.info/sct", "code": "399208008"}],
-                     "text": "Chest X-ray"}
-    body = call(dev_server, ORDER_URL, req).json()
-    assert body == {"cards": []}
+    req["context"]["draftOrders"]["entry"][0]["resource"]["code"] = code
+    assert call(dev_server, ORDER_URL, req).json() == {"cards": []}
 
 
 def test_issue14_vq_spect_is_not_rated_as_bone_spect(dev_server: LiveServer) -> None:
@@ -697,7 +700,14 @@ def test_issue14_412_names_every_prefetch_key_the_client_could_not_fetch(dev_ser
 
 
 def test_issue14_patient_view_of_another_cancer_has_no_card(dev_server: LiveServer) -> None:
-    req = _corpus_request("a07-prostate-adenocarcinoma-bone-scan", hook="patient-view")
-    del req["context"]["draftOrders"], req["context"]["selections"]
+    """Demo 03 gets an NM-03 card; the same record whose cancer is written as "Adenocarcinoma of
+    prostate" (free text, as another EHR writes it) gets none."""
+    from hooks import case_doc, hook_request
+
+    req = hook_request("patient-view", case_doc("03-staging-pet-mid-thigh.yaml"))
+    assert call(dev_server, PATIENT_URL, req).json()["cards"]
+    for entry in req["prefetch"]["conditions"]["entry"]:
+        if "primary-cancer" in entry["resource"]["id"]:
+            entry["resource"]["code"] = {"text": "Adenocarcinoma of prostate"}
     r = call(dev_server, PATIENT_URL, req)
     assert r.status_code == 200 and r.json() == {"cards": []}
