@@ -22,8 +22,8 @@ from bonemet.model.case import Availability, ClinicalContext, Phase, Question
 
 Json = dict[str, Any]
 # What the record says about the guideline's population (lung cancer); decided by read_conditions.
-Scope = Literal["lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer"]
-SCOPES: tuple[Scope, ...] = ("lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer")
+MappingScope = Literal["lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer"]
+SCOPES: tuple[MappingScope, ...] = ("lung", "suspected_lung", "other_primary", "site_unknown", "no_cancer")
 KNOWN_NOT_USED = "known_not_used"  # Unmapped.kind of a code bonemet knows and leaves out on purpose
 
 
@@ -155,7 +155,7 @@ class Mapper:
     by_key: dict[str, Res] = field(default_factory=dict)
     consumed: set[int] = field(default_factory=set)
     patient_keys: set[str] = field(default_factory=set)
-    scope: Scope = "no_cancer"  # set by read_conditions
+    scope: MappingScope = "no_cancer"  # set by read_conditions
     # Per-resource indexes of extensions (by url) and identifiers (by system), built on first use:
     # an exam reads a dozen extensions of each of its resources. Keyed by id(body); the body is kept
     # in the entry so that the id cannot be reused while the mapping runs.

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, Scope, dicts, nonempty
+from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, MappingScope, Res, dicts, nonempty
 
 _NOT_DIAGNOSED = ("refuted", "provisional", "differential", "unconfirmed")
 _GROUPS = ("bone_metastasis", "histology", "primary_site", "bone_pain")
@@ -118,7 +118,7 @@ class _Primary:
 
 def conditions(
     m: Mapper, items: list[Res]
-) -> tuple[dict[str, Any], list[tuple[dt.date | None, bool, Res]], Scope]:
+) -> tuple[dict[str, Any], list[tuple[dt.date | None, bool, Res]], MappingScope]:
     primaries: list[_Primary] = []
     suspected_lung = False
     bone_known: bool | None = None
@@ -168,7 +168,7 @@ def conditions(
     return cancer, pain, _scope(primaries, suspected_lung)
 
 
-def _scope(primaries: list[_Primary], suspected_lung: bool) -> Scope:
+def _scope(primaries: list[_Primary], suspected_lung: bool) -> MappingScope:
     sites = {p.site for p in primaries}
     if "lung" in sites:
         return "lung"

@@ -23,12 +23,12 @@ from pydantic import ValidationError
 
 from bonemet.api import InputError, Problem
 from bonemet.fhir import read_conditions, read_imaging, read_observations, read_patient, read_treatments
-from bonemet.fhir.read_base import SCOPES, Json, Mapper, MappingContext, Res, Scope, Unmapped
+from bonemet.fhir.read_base import SCOPES, Json, Mapper, MappingContext, MappingScope, Res, Unmapped
 from bonemet.fhir.read_imaging import ImagingReading, imaging_modality, imaging_reading
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import Case, ClinicalContext
 
-__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "Scope", "Unmapped",
+__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "MappingScope", "Unmapped",
            "case_from_fhir", "imaging_modality", "imaging_reading"]
 
 _HANDLED_ELSEWHERE = {"Medication"}  # read through medicationReference
@@ -42,7 +42,7 @@ class MappingResult:
     valuesets_version: str = ""
     # What the record says of the guideline's population: "lung" only for a diagnosed lung primary;
     # "suspected_lung", "other_primary", "site_unknown" (a cancer, no organ named) or "no_cancer".
-    scope: Scope = "no_cancer"
+    scope: MappingScope = "no_cancer"
 
     @property
     def in_scope(self) -> bool:
