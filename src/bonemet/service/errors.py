@@ -45,8 +45,10 @@ def wants_fhir(request: Request) -> bool:
             or path.startswith("/fhir"))
 
 
-_TITLES = {400: "malformed request", 401: "authentication failed", 404: "not found",
-           405: "method not allowed", 412: "required data could not be obtained",
+_TITLES = {400: "malformed request", 401: "authentication failed", 403: "forbidden",
+           404: "not found", 405: "method not allowed", 409: "edit conflict",
+           412: "required data could not be obtained", 413: "request too large",
+           428: "precondition required",
            415: "unsupported media type", 422: "invalid input", 500: "internal error"}
 
 
@@ -93,6 +95,18 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, [Problem("", str(exc.detail))],
                               fhir=wants_fhir(request), code=code,
                               headers=dict(exc.headers or {}))
+
+    from bonemet.service.security import BodyTooLarge, CsrfError
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        return error_response(403, [Problem("_csrf", str(exc))], fhir=False, code="security")
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error_response(413, [Problem("", f"request body too large (limit "
+                                                f"{exc.limit // 1024} KiB)")],
+                              fhir=wants_fhir(request), code="too-costly")
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:
