@@ -9,6 +9,7 @@ gets that far: every parser raises `InputError` naming the field and the reason.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import orjson
@@ -115,7 +116,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # The route template, not the path: case ids and user input never reach the log.
+        route = getattr(request.scope.get("route"), "path_format", None) or "(unmatched route)"
+        # The frames say where; the exception's message (which may quote input) is left out.
+        log.error("unexpected error on %s %s: %s\n%s", request.method, route, type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
         return error_response(500, [Problem("", "internal error; the incident was logged")],
                               fhir=wants_fhir(request), code="exception")
 
