@@ -224,8 +224,7 @@ async def case_view(request: Request, case_id: str) -> Response:
 @lru_cache(maxsize=128)
 def _timeline(case_json: str, lang: str) -> bytes:
     case = parse_case(orjson.loads(case_json))
-    with _DRAWING:
-        svg = mdt.timeline_svg(case, mdt.assess_case(case), lang)
+    svg = _locked(mdt.timeline_svg, case, mdt.assess_case(case), lang)
     return (svg or "").encode("utf-8")
 
 
@@ -271,7 +270,11 @@ async def summary_html(request: Request, case_id: str) -> Response:
 
 
 def _locked(draw: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with _DRAWING:
+    """Draw in this worker thread, one drawing at a time, with matplotlib's math text off: a '$'
+    in a treatment name is text typed by a clinician, not TeX to parse (it raised ValueError)."""
+    import matplotlib
+
+    with _DRAWING, matplotlib.rc_context({"text.parse_math": False}):
         return draw(*args, **kwargs)
 
 
