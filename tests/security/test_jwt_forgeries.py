@@ -82,8 +82,9 @@ def test_replayed_jwt_is_401(proxy_server: Live, keys: Keys) -> None:
 
 def test_a_valid_jwt_cannot_reach_the_web_pages_or_the_audit_log(proxy_server: Live, keys: Keys) -> None:
     with proxy_server.client() as http:
-        page = http.get("/cases", headers={"authorization": f"Bearer {keys.token(proxy_server.url + '/cases')}"})
-        audit = http.get("/api/audit",
-                         headers={"authorization": f"Bearer {keys.token(proxy_server.url + '/api/audit')}"})
+        page_jwt = keys.token(proxy_server.url + "/cases")
+        audit_jwt = keys.token(proxy_server.url + "/api/audit")
+        page = http.get("/cases", headers={"authorization": f"Bearer {page_jwt}"})
+        audit = http.get("/api/audit", headers={"authorization": f"Bearer {audit_jwt}"})
     assert page.status_code == 401  # pages are for people (proxy), not for EHR clients
     assert audit.status_code == 403  # an EHR client is an editor, never an administrator
