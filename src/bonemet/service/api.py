@@ -96,7 +96,7 @@ async def index(ctx: Ctx, request: Request) -> Index:
     return Index(
         name="bonemet", version=__version__,
         disclaimer=ctx.kb.disclaimer(ctx.lang(request)),
-        links={"openapi": "/openapi.json", "docs": "/docs", "health": "/health",
+        links={"openapi": "/openapi.json", "health": "/health",
                "version": "/version", "assess": "/api/assess", "kb": "/api/kb/rules",
                "cds_hooks_discovery": "/cds-services"},
     )

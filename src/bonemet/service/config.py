@@ -153,6 +153,9 @@ class Settings:
         if "BONEMET_BASE_URL" in env:
             values["public_base_url"] = env["BONEMET_BASE_URL"].rstrip("/")
         _read_auth(env, values)
+        if "BONEMET_MAX_BODY_MB" in env:
+            values["max_body_bytes"] = int(_positive("BONEMET_MAX_BODY_MB",
+                                                     env["BONEMET_MAX_BODY_MB"]) * 1024 * 1024)
         if "BONEMET_FHIR_TIMEOUT" in env:
             values["fhir_timeout_s"] = _positive("BONEMET_FHIR_TIMEOUT", env["BONEMET_FHIR_TIMEOUT"])
         values.update(overrides)
