@@ -101,6 +101,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):
+            import html
+
+            # A plain page: the form's data is not kept, and the user is told why.
+            body = (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Form expired'
+                    f'</title><h1>Form expired</h1><p>_csrf: {html.escape(str(exc))}</p>'
+                    f'<p><a href="/cases">Cases</a></p></html>')
+            return Response(body, status_code=403, media_type="text/html")
         return error_response(403, [Problem("_csrf", str(exc))], fhir=False, code="security")
 
     @app.exception_handler(BodyTooLarge)
