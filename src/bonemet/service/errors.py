@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bonemet.api import InputError, Problem, problems_from
 from bonemet.service.auth import AuthError
@@ -124,13 +125,52 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        # The route template, not the path: case ids and user input never reach the log.
-        route = getattr(request.scope.get("route"), "path_format", None) or "(unmatched route)"
-        # The frames say where; the exception's message (which may quote input) is left out.
-        log.error("unexpected error on %s %s: %s\n%s", request.method, route, type(exc).__name__,
-                  "".join(traceback.format_tb(exc.__traceback__)))
+        _log_unexpected(request.scope, exc)
         return error_response(500, [Problem("", "internal error; the incident was logged")],
                               fhir=wants_fhir(request), code="exception")
+
+
+class CatchAll:
+    """The last word on an unexpected exception: log the route template, the exception type and the
+    frames, answer 500, and do not re-raise.
+
+    Starlette's own error middleware re-raises after answering, and uvicorn then logs the exception
+    with its message, which may quote a case id or user input. Innermost of the middlewares, so the
+    audit row still sees the 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            _log_unexpected(scope, exc)
+            if not started:
+                request = Request(scope)
+                response = error_response(500, [Problem("", "internal error; the incident was logged")],
+                                          fhir=wants_fhir(request), code="exception")
+                await response(scope, receive, send)
+
+
+def _log_unexpected(scope: Scope, exc: BaseException) -> None:
+    # The route template, not the path: case ids and user input never reach the log; the frames
+    # say where, the exception's message (which may quote input) is left out.
+    route = getattr(scope.get("route"), "path_format", None) or "(unmatched route)"
+    log.error("unexpected error on %s %s: %s\n%s", scope.get("method"), route, type(exc).__name__,
+              "".join(traceback.format_tb(exc.__traceback__)))
 
 
 def decode_json_object(raw: bytes, *, what: str = "request body") -> dict[str, Any]:
