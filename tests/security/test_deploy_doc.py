@@ -28,8 +28,8 @@ def _doc_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory, keys: Keys, oidc_provider: Provider,
-             bonemet_port: int) -> Iterator[str]:
+def deployed(tmp_path_factory: pytest.TempPathFactory, keys: Keys,
+             oidc_provider: Provider) -> Iterator[str]:
     # The provider's registered redirect URI names the in-process oidc_server's port, so this server
     # (its own port) is checked up to the redirect to the provider; the whole sign-in is in
     # test_login_oidc.py.
