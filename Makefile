@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck golden bench clean chromium java
+.PHONY: run test lint typecheck golden bench clean chromium java oidc
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: $(STAMP) lint chromium java
+test: $(STAMP) lint chromium java oidc
 	$(BIN)/python -m pytest
 
 # The web app's browser tests drive Debian's chromium (never a browser download by Playwright).
@@ -30,6 +30,16 @@ chromium:
 # The Spark engine of the cohort audit needs a JVM (17+); the base image has one, a bare machine may not.
 java:
 	@command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
+
+# The login tests (tests/security) run a real OpenID Connect provider (npm oidc-provider) with Node.js,
+# installed from the lock file into tests/security/oidc/node_modules; the stamp makes it run once.
+OIDC := tests/security/oidc
+oidc: $(OIDC)/node_modules/.installed
+
+$(OIDC)/node_modules/.installed: $(OIDC)/package.json $(OIDC)/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 golden: $(STAMP)
 	$(BIN)/python scripts/update_golden.py

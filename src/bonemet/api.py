@@ -57,9 +57,33 @@ def parse_case(data: Any, source: str = "") -> Case:
         raise InputError(problems_from(exc), source) from None
 
 
+# A case is a few levels deep (case > exams > lesions > score inputs); 64 leaves room for any real
+# document while a hostile one cannot reach Python's recursion limit in the parser or pydantic.
+MAX_DEPTH = 64
+
+
 class _CaseYamlLoader(yaml.SafeLoader):
     """YAML without implicit timestamps: dates stay strings so pydantic validates them and names
-    the field (PyYAML would raise its own error for 2025-13-01, or turn a date into a datetime)."""
+    the field (PyYAML would raise its own error for 2025-13-01, or turn a date into a datetime).
+
+    Aliases (`*name`) are refused: a case never needs them, and nested aliases expand a few hundred
+    bytes into gigabytes (the "billion laughs" bomb). Nesting is capped at MAX_DEPTH.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in a case file", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _CaseYamlLoader.yaml_implicit_resolvers = {
@@ -71,12 +95,50 @@ _CaseYamlLoader.yaml_implicit_resolvers = {
 def decode(raw: bytes | str, fmt: str) -> Any:
     """Decode JSON or YAML text; raises InputError naming the format on malformed content."""
     try:
-        if fmt == "json":
-            return orjson.loads(raw)
-        return yaml.load(raw, Loader=_CaseYamlLoader)
+        # orjson itself refuses nesting deeper than 1024; the YAML loader is a SafeLoader.
+        data = orjson.loads(raw) if fmt == "json" else yaml.load(raw, Loader=_CaseYamlLoader)
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError([Problem("", f"malformed {fmt}: {first}")]) from None
+        text = " ".join(str(exc).split())
+        raise InputError([Problem("", f"malformed {fmt}: {text[:300] or type(exc).__name__}")]) from None
+    except RecursionError:
+        raise InputError([Problem("", f"malformed {fmt}: nested too deeply")]) from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError([Problem("", f"malformed {fmt}: nested more than {MAX_DEPTH} levels deep")])
+    return data
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth, iteratively (a deep document must not exhaust the stack here either)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+# Work per case is bounded where cases arrive from outside (HTTP, web forms): a patient's real
+# history has tens of exams, not thousands, and each item costs time in rendering (PDF, timeline).
+CASE_LIMITS = {"exams": 200, "treatments": 100, "labs": 1000, "clinical_status": 500}
+MAX_LESIONS_PER_EXAM = 200
+
+
+def check_case_size(case: Case) -> Case:
+    """InputError naming the list that exceeds its bound (the caller answers 422)."""
+    problems = [Problem(name, f"{len(getattr(case, name))} items; at most {limit} per case")
+                for name, limit in CASE_LIMITS.items() if len(getattr(case, name)) > limit]
+    problems += [Problem(f"exams[{i}].lesions", f"{len(e.lesions)} lesions; at most "
+                                                f"{MAX_LESIONS_PER_EXAM} per exam")
+                 for i, e in enumerate(case.exams) if len(e.lesions) > MAX_LESIONS_PER_EXAM]
+    if problems:
+        raise InputError(problems)
+    return case
 
 
 def read_document(path: Path) -> Any:

@@ -5,19 +5,21 @@ Bad input exits with code 2 and one line per problem; nothing is printed as a tr
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
+from rich.text import Text
 
 from bonemet import render
 from bonemet.api import InputError, Problem, assess, load_case, to_json
 from bonemet.audit.cli import audit_cmd, synth_cmd
-from bonemet.cli_options import Format, FormatOption, LangOpt, LangOption, as_lang
+from bonemet.cli_options import Format, FormatOption, LangOpt, LangOption, as_lang, error_console
 from bonemet.fhir_cli import AsOfOption, PhaseOption, QuestionOption, load_any
 from bonemet.fhir_cli import app as fhir_app
 from bonemet.kb import KnowledgeBaseError, default_kb
@@ -31,10 +33,42 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(score_app, name="score")  # bonemet score … (tumour-board scores, docs/scores.md)
 app.command("probability")(probability_cmd)  # post-test probability (docs/probability.md)
 app.add_typer(fhir_app, name="fhir")  # bonemet fhir export (docs/fhir.md)
-app.command("synth")(synth_cmd)  # synthetic FHIR bulk cohort (docs/audit.md)
+
+
+def _plain_text() -> Any:
+    """matplotlib without math text: a '$' in a treatment name is a clinician's text, not TeX."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False})
+
+
+def _file_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A file that cannot be written or read (permissions, a directory, a full disk) is bad input
+    like any other: one line naming it, exit 2, no traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            _error(f"cannot use{where}: {exc.strerror or exc}")
+            raise typer.Exit(2) from None
+
+    return guarded
+
+
+app.command("synth")(_file_errors(synth_cmd))  # synthetic FHIR bulk cohort (docs/audit.md)
 app.command("audit")(audit_cmd)  # cohort audit, DuckDB or Spark (docs/audit.md)
 
-_err = Console(stderr=True)
+_err = error_console()
+
+
+def _error(head: str, lines: list[str] | tuple[str, ...] = ()) -> None:
+    """`error: head` then one line per problem; user text is never read as Rich markup."""
+    _err.print(Text.assemble(("error", "bold red"), f": {head}"))
+    for line in lines:
+        _err.print(Text(f"  - {line}"))
 
 
 class SchemaName(StrEnum):
@@ -47,15 +81,11 @@ class SchemaName(StrEnum):
 def fail(exc: InputError | KnowledgeBaseError | KeyError) -> None:
     """Print every problem and exit 2: the convention for bad input across bonemet."""
     if isinstance(exc, InputError):
-        _err.print(f"[bold red]error[/]: invalid input {exc.source}".rstrip(), highlight=False)
-        for p in exc.problems:
-            _err.print(f"  - {p}", highlight=False, markup=False)
+        _error(f"invalid input {exc.source}".rstrip(), [str(p) for p in exc.problems])
     elif isinstance(exc, KnowledgeBaseError):
-        _err.print("[bold red]error[/]: knowledge base refused", highlight=False)
-        for line in exc.problems:
-            _err.print(f"  - {line}", highlight=False, markup=False)
+        _error("knowledge base refused", list(exc.problems))
     else:
-        _err.print(f"[bold red]error[/]: {exc.args[0]}", highlight=False, markup=False)
+        _error(str(exc.args[0]))
     raise typer.Exit(2)
 
 
@@ -131,7 +161,9 @@ def timeline_cmd(
 
     try:
         figure_format = "svg" if suffix == "svg" else "png"
-        output.write_bytes(render_timeline(loaded, result, as_lang(lang), figure_format))
+        with _plain_text():
+            figure = render_timeline(loaded, result, as_lang(lang), figure_format)
+        output.write_bytes(figure)
     except OSError as exc:
         fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))
 
@@ -158,14 +190,15 @@ def report_cmd(
     from bonemet.report.summary import summary_html, summary_pdf
 
     today = dt.date.today()  # the adapter reads the clock; the summary prints it as its date
-    body = (summary_pdf(loaded, as_lang(lang), today) if suffix == ".pdf"
-            else summary_html(loaded, as_lang(lang), today).encode("utf-8"))
+    with _plain_text():
+        body = (summary_pdf(loaded, as_lang(lang), today) if suffix == ".pdf"
+                else summary_html(loaded, as_lang(lang), today).encode("utf-8"))
     try:
         output.write_bytes(body)
     except OSError as exc:
         fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))
         return
-    _err.print(f"wrote {output}", highlight=False)
+    _err.print(Text(f"wrote {output}"))
 
 
 @app.command("schema")
@@ -244,7 +277,7 @@ def kb_ref(number: int, format: FormatOption = Format.text) -> None:
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port (0: any free port)", min=0, max=65535)] = 8000,
     dev: Annotated[bool, typer.Option("--dev", help="Local development: no authentication, "
                                       "loopback only")] = False,
     db: Annotated[Path | None, typer.Option(help="SQLite store (default: BONEMET_DB)")] = None,
@@ -257,7 +290,7 @@ def serve_cmd(
     try:
         serve(host, port, dev, db, load_demo)
     except ServeError as exc:
-        _err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from None
 
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from bonemet.kb.models import Lang
 
@@ -27,3 +28,9 @@ LangOption = Annotated[LangOpt, typer.Option("--lang", "-l", help="en or fr")]
 def as_lang(lang: LangOpt) -> Lang:
     """Narrow the CLI enum to the core's literal language type."""
     return "fr" if lang is LangOpt.fr else "en"
+
+
+def error_console() -> Console:
+    """Console for messages on stderr: soft-wrapped, so that a message piped to a file or read by
+    a test is one line however long (a long path once wrapped "not a directory" over two lines)."""
+    return Console(stderr=True, soft_wrap=True, highlight=False)

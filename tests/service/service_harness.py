@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from bonemet.service.app import create_app
-from bonemet.service.config import Settings
+from bonemet.service.config import ProxySettings, Settings
 
 ISSUER = "https://ehr.example.org"
 JKU_ISSUER = "https://other-ehr.example.org"
@@ -46,9 +46,9 @@ class LiveServer:
         return httpx.Client(base_url=self.url, timeout=10, **kwargs)
 
 
-def _start_uvicorn(settings: Settings) -> tuple[LiveServer, Callable[[], None]]:
+def _start_uvicorn(settings: Settings, port: int | None = None) -> tuple[LiveServer, Callable[[], None]]:
     app = create_app(settings)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="on")
     server = uvicorn.Server(config)
@@ -157,10 +157,15 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory, keys: Keys,
                 jwks_server: StaticServer) -> Iterator[LiveServer]:
     jwks = {"keys": [Keys.jwk(keys.ec_private, "ec-key-1", "ES384"),
                      Keys.jwk(keys.rsa_private, "rsa-key-1", "RS384")]}
+    port = free_port()
+    # Production mode: users come through a reverse proxy (none trusted here: only the JWT of an
+    # EHR client opens the API), and the JWT audience is the configured base URL.
     settings = Settings(db_path=tmp_path_factory.mktemp("auth") / "store.sqlite3",
                         iss_allowlist=(ISSUER, JKU_ISSUER),
-                        jku_allowlist=(f"{jwks_server.url}/jwks.json",), jwks=jwks)
-    live, stop = _start_uvicorn(settings)
+                        jku_allowlist=(f"{jwks_server.url}/jwks.json",), jwks=jwks,
+                        auth_mode="proxy", proxy=ProxySettings(trusted=("10.255.255.1",)),
+                        public_base_url=f"http://127.0.0.1:{port}")
+    live, stop = _start_uvicorn(settings, port)
     yield live
     stop()
 

@@ -16,20 +16,25 @@ def test_dev_mode_needs_no_keys() -> None:
     assert s.dev_mode and s.default_lang == "fr" and s.db_path == Path("/tmp/x.db")
 
 
+# What production mode needs besides the CDS Hooks keys (tests/security covers these refusals).
+USERS = {"BONEMET_AUTH": "proxy", "BONEMET_TRUSTED_PROXIES": "10.0.0.5",
+         "BONEMET_BASE_URL": "https://bonemet.hospital.example"}
+
+
 def test_production_mode_refuses_to_start_without_issuers() -> None:
     with pytest.raises(SettingsError, match="BONEMET_ISS_ALLOWLIST"):
-        Settings.from_env({})
+        Settings.from_env(USERS)
 
 
 def test_production_mode_needs_a_key_source() -> None:
     with pytest.raises(SettingsError, match="JWKS"):
-        Settings.from_env({"BONEMET_ISS_ALLOWLIST": "https://ehr.example.org"})
+        Settings.from_env({**USERS, "BONEMET_ISS_ALLOWLIST": "https://ehr.example.org"})
 
 
 def test_jwks_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": []}))
-    s = Settings.from_env({"BONEMET_ISS_ALLOWLIST": "https://a.example/, https://b.example",
+    s = Settings.from_env({**USERS, "BONEMET_ISS_ALLOWLIST": "https://a.example/, https://b.example",
                            "BONEMET_JWKS_FILE": str(path)})
     assert s.iss_allowlist == ("https://a.example", "https://b.example")
     assert s.jwks == {"keys": []}

@@ -12,7 +12,7 @@ from bonemet.service.app import create_app
 from bonemet.service.config import Settings
 
 _TMP = tempfile.mkdtemp(prefix="bonemet-fuzz-")
-app = create_app(Settings(db_path=Path(_TMP) / "fuzz.sqlite3", dev_mode=True))
+app = create_app(Settings(db_path=Path(_TMP) / "fuzz.sqlite3", dev_mode=True, extra_hosts=("testserver",)))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

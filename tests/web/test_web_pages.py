@@ -19,7 +19,18 @@ HTML = {"accept": "text/html"}
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     db = tmp_path_factory.mktemp("pages") / "store.sqlite3"
-    return TestClient(create_app(Settings(db_path=db, dev_mode=True)))
+    client = TestClient(create_app(Settings(db_path=db, dev_mode=True, extra_hosts=("testserver",))))
+    return with_csrf(client)
+
+
+def with_csrf(client: TestClient) -> TestClient:
+    """Forms carry the session's CSRF token; these tests post without a page, so send it as a header."""
+    import re
+
+    token = re.search(r'name="_csrf" value="([^"]+)"', client.get("/new").text)
+    assert token is not None
+    client.headers["x-csrf-token"] = token.group(1)
+    return client
 
 
 def _demo(stem: str):  # type: ignore[no-untyped-def]

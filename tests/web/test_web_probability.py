@@ -28,7 +28,7 @@ URL = "/calculators/probability"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     db = tmp_path_factory.mktemp("prob") / "store.sqlite3"
-    return TestClient(create_app(Settings(db_path=db, dev_mode=True)))
+    return TestClient(create_app(Settings(db_path=db, dev_mode=True, extra_hosts=("testserver",))))
 
 
 def _text(html: str, element_id: str) -> str:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from bonemet.base import CaseDate
 from bonemet.base import Frozen as _Frozen
 from bonemet.model.score_inputs import (
     BilskyGrade,
@@ -69,7 +70,7 @@ class DriverAlteration(_Frozen):
 class Cancer(_Frozen):
     primary_site: PrimarySite = PrimarySite.lung
     histology: Histology | None = None
-    diagnosis_date: dt.date | None = None
+    diagnosis_date: CaseDate | None = None
     driver_alterations: tuple[DriverAlteration, ...] = ()
     bone_metastases_known: bool | None = Field(
         None, description="Bone metastases already established before the current question"
@@ -95,7 +96,7 @@ class Question(StrEnum):
 
 class ClinicalContext(_Frozen):
     phase: Phase
-    as_of: dt.date | None = Field(
+    as_of: CaseDate | None = Field(
         None, description="Date of the decision; default: the latest date found in the case"
     )
     question: Question | None = None
@@ -242,7 +243,7 @@ class Indication(StrEnum):
 
 class ImagingExam(_Frozen):
     id: str = Field(min_length=1)
-    date: dt.date
+    date: CaseDate
     modality: Modality
     purpose: Purpose | None = None
     result: Result | None = Field(None, description="None while the report is pending")
@@ -320,8 +321,8 @@ class Treatment(_Frozen):
     id: str = Field(min_length=1)
     type: TreatmentType
     agents: tuple[str, ...] = ()
-    start: dt.date | None = Field(None, description="Needed for the 6-month rule")
-    end: dt.date | None = None
+    start: CaseDate | None = Field(None, description="Needed for the 6-month rule")
+    end: CaseDate | None = None
     line_number: int | None = Field(None, ge=1)
     site: SkeletalSite | None = Field(None, description="Target site (radiotherapy, surgery)")
 
@@ -364,7 +365,7 @@ LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
 
 
 class LabResult(_Frozen):
-    date: dt.date
+    date: CaseDate
     analyte: Analyte
     value: float = Field(ge=0)
     unit: str
@@ -391,7 +392,7 @@ class ClinicalState(StrEnum):
 
 
 class ClinicalStatus(_Frozen):
-    date: dt.date
+    date: CaseDate
     state: ClinicalState
     ecog: int | None = Field(None, ge=0, le=4)
     note: str | None = None

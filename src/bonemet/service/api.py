@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bonemet import __version__
-from bonemet.api import InputError, Problem, parse_case
+from bonemet.api import InputError, Problem, check_case_size, parse_case
 from bonemet.core import assess
 from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
@@ -20,7 +20,8 @@ from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION
 from bonemet.model.schema import json_schema
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
-from bonemet.service.store import SCHEMA_VERSION
+from bonemet.service.security import request_user
+from bonemet.service.store import SCHEMA_VERSION, VersionConflict
 
 router = APIRouter()
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -95,7 +96,7 @@ async def index(ctx: Ctx, request: Request) -> Index:
     return Index(
         name="bonemet", version=__version__,
         disclaimer=ctx.kb.disclaimer(ctx.lang(request)),
-        links={"openapi": "/openapi.json", "docs": "/docs", "health": "/health",
+        links={"openapi": "/openapi.json", "health": "/health",
                "version": "/version", "assess": "/api/assess", "kb": "/api/kb/rules",
                "cds_hooks_discovery": "/cds-services"},
     )
@@ -158,6 +159,7 @@ async def assess_route(
         headers["X-Bonemet-Unmapped"] = str(len(unmapped))
     else:
         case = parse_case(data)
+    check_case_size(case)
     result = assess(case, ctx.kb)
     if format == "fhir":
         from bonemet.fhir import assessment_to_guidance
@@ -178,6 +180,7 @@ def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[C
         result = case_from_fhir(data, strict=strict)
     except InputError as exc:
         raise ServiceError(422, exc.problems, fhir=fhir) from None
+    check_case_size(result.case)
     return result.case, list(result.unmapped)
 
 
@@ -260,7 +263,9 @@ async def schema(name: Literal["case", "assessment"]) -> dict[str, Any]:
 # stored cases (patient data: authenticated outside development mode) ---------------------
 
 
-CaseId = Annotated[str, PathParam(min_length=1, max_length=128)]
+# Ids that are safe in a path and a file name; an id with '/' could be stored but never opened.
+CaseId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+                                  examples=["doc-1"])]
 
 
 @router.get("/api/cases", response_model=StoredCases, tags=["store"])
@@ -271,24 +276,69 @@ async def list_cases(ctx: Ctx, request: Request) -> StoredCases:
 
 @router.get("/api/cases/{case_id}", response_model=Case, tags=["store"],
             responses={404: {"description": "No such case in the store"}})
-async def get_case(ctx: Ctx, request: Request, case_id: CaseId) -> Case:
+async def get_case(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
+    """A stored case; its ETag (the stored version) goes back in If-Match to replace it."""
     await ctx.authenticate(request)
-    return _stored_case(ctx, case_id)
+    found = ctx.store.get_case_version(case_id)
+    if found is None:
+        raise ServiceError(404, [Problem("case_id", f"no case {case_id!r} in the store")],
+                           code="not-found")
+    case = parse_case(found[0])
+    return Response(case.model_dump_json().encode(), media_type=JSON,
+                    headers={"ETag": f'"{found[1]}"'})
+
+
+def _if_match(request: Request) -> int | None:
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    if raw.strip() == "*":
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 9:
+        raise ServiceError(412, [Problem("If-Match", "expected the ETag of GET /api/cases/{id} "
+                                                     "(a version number in quotes)")])
+    return int(tag)
 
 
 @router.put("/api/cases/{case_id}", response_model=Case, tags=["store"],
+            responses={409: {"description": "Someone saved the case since the If-Match version"},
+                       412: {"description": "Malformed If-Match"}},
             openapi_extra={"requestBody": {"required": True, "content": {JSON: {
                 "schema": {"$ref": "#/components/schemas/Case"}}}}})
-async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Case:
-    """Store (or replace) a case; its `case_id` must match the path."""
-    await ctx.authenticate(request)
+async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
+    """Store (or replace) a case; its `case_id` must match the path.
+
+    With `If-Match: "<version>"` (the ETag of GET) the write happens only if nobody saved the case
+    since; `If-None-Match: *` creates it only if it does not exist. Earlier versions are kept.
+    """
+    client = await ctx.authenticate(request)
+    expected = _if_match(request)
+    if request.headers.get("if-none-match", "").strip() == "*":
+        expected = 0
     data = decode_json_object(await request.body())
-    case = parse_case(data)
+    case = check_case_size(parse_case(data))
     if case.case_id != case_id:
         raise ServiceError(422, [Problem("case_id", f"{case.case_id!r} differs from the path "
                                                     f"({case_id!r})")])
-    ctx.store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True))
-    return case
+    user = request_user(request)
+    who = user.id if user else (f"client:{client.iss}" if client else None)
+    try:
+        version = ctx.store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
+                                     user=who, expected_version=expected)
+    except VersionConflict as exc:
+        raise ServiceError(409, [Problem("If-Match", f"the case is at version {exc.current}, not "
+                                                     f"{exc.expected}: someone saved it meanwhile; "
+                                                     f"GET it again and redo the change")],
+                           code="conflict") from None
+    return Response(case.model_dump_json().encode(), media_type=JSON,
+                    headers={"ETag": f'"{version}"'})
+
+
+@router.get("/api/audit", tags=["store"], responses={403: {"description": "Not an administrator"}})
+async def audit_log(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """The latest audit rows (administrators only): who called what, never patient data."""
+    return {"rows": ctx.store.audit_rows(limit)}
 
 
 @router.post("/api/cases/{case_id}/assessments", tags=["store"],

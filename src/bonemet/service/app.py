@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,22 +12,32 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bonemet import __version__
 from bonemet.kb import default_kb
-from bonemet.service import api, calculators, cdshooks, errors
+from bonemet.service import api, calculators, cdshooks, errors, login
 from bonemet.service.auth import Authenticator, AuthError
 from bonemet.service.config import Settings, SettingsError
 from bonemet.service.context import ServiceContext
+from bonemet.service.security import (
+    SESSION_COOKIE,
+    AccessGate,
+    BodyLimit,
+    HostCheck,
+    SecurityHeaders,
+    User,
+)
 from bonemet.service.store import AuditEntry, Store
 from bonemet.service.texts import default_texts
 
 log = logging.getLogger("bonemet.service")
 
-# Calls that do work are audited; health, version, docs and the schema are not (they carry no
-# decision and would only drown the log).
-_AUDITED_PREFIXES = ("/api/", "/cds-services")
+# Calls that do work are audited, and so is every write (web forms, sign-in and sign-out); health,
+# version, pages read and static files are not (they carry no decision and would drown the log).
+_AUDITED_PREFIXES = ("/api/", "/cds-services", "/auth/")
+_READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 _DESCRIPTION = """Decision support for bone metastases of lung cancer, from the AURA guideline
 (nuclear-medicine chapter). **Not a medical device**: decision support only.
@@ -40,7 +51,8 @@ _DESCRIPTION = """Decision support for bone metastases of lung cancer, from the 
 
 
 class AuditMiddleware:
-    """Append one row per audited call: route template, status, duration, client, hook, cards.
+    """Append one row per audited call: route template, status, duration, user, client, hook,
+    cards.
 
     Pure ASGI (no BaseHTTPMiddleware) so that it costs microseconds; the route template, not the
     raw path, is logged so that ids in paths (case ids) never reach the log.
@@ -51,7 +63,8 @@ class AuditMiddleware:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(_AUDITED_PREFIXES):
+        if scope["type"] != "http" or (not scope["path"].startswith(_AUDITED_PREFIXES)
+                                       and scope["method"] in _READ_METHODS):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -69,11 +82,13 @@ class AuditMiddleware:
             state: dict[str, Any] = scope.get("state", {})
             route = scope.get("route")
             template = getattr(route, "path_format", None) or "(unmatched)"
+            user = state.get("user")
+            user_id = user.id if isinstance(user, User) else state.get("login_user")
             self.store.audit(AuditEntry(
                 method=scope["method"], route=template, status=status,
                 duration_ms=(time.perf_counter() - started) * 1000,
                 client=state.get("audit_client"), hook=state.get("audit_hook"),
-                cards=state.get("audit_cards"),
+                cards=state.get("audit_cards"), user=user_id,
             ))
 
 
@@ -94,19 +109,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         store.close()
 
+    # No Swagger UI / ReDoc: FastAPI loads them from a public CDN, which a hospital network should
+    # not depend on (nor a CSP allow); /openapi.json stays, behind sign-in.
     app = FastAPI(title="bonemet", version=__version__, description=_DESCRIPTION,
-                  lifespan=lifespan, license_info={"name": "Apache-2.0"})
+                  lifespan=lifespan, license_info={"name": "Apache-2.0"}, docs_url=None,
+                  redoc_url=None)
     app.state.bonemet = ctx
+    app.state.oidc = login.oauth_client(settings) if settings.auth_mode == "oidc" else None
     errors.install(app)
     app.include_router(api.router)
     app.include_router(cdshooks.router)
     app.include_router(calculators.router)
+    app.include_router(login.router)
     # Clinician web app (HTML pages + static files), see bonemet.web and docs/web.md.
     from bonemet.web import mount_web
 
     mount_web(app)
     _install_openapi(app)
+    # Outermost last: headers, body limit, Host check, CORS, session, access gate, audit, catch-all.
+    app.add_middleware(errors.CatchAll)
     app.add_middleware(AuditMiddleware, store=store)
+    app.add_middleware(AccessGate, settings=settings, authenticator=authenticator)
+    https = (settings.public_base_url or "").startswith("https://")
+    # Without a configured secret (development, proxy mode) sessions only carry CSRF tokens and
+    # may die with the process.
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret or secrets.token_urlsafe(32),
+                       session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_s,
+                       same_site="lax", https_only=https)
     if settings.cors_origins:
         # Origins are echoed from the allowlist, never '*'; credentials are not needed (the JWT
         # travels in the Authorization header), so they stay off.
@@ -116,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Accept-Language"],
             expose_headers=["X-Bonemet-Unmapped"], max_age=600,
         )
+    app.add_middleware(HostCheck, settings=settings)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, https=https)
     return app
 
 

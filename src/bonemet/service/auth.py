@@ -82,6 +82,9 @@ class Authenticator:
         if not isinstance(iss, str) or iss.rstrip("/") not in self.settings.iss_allowlist:
             raise AuthError(f"issuer {iss!r} is not in the allowlist")
         key = await self._key(kid, header.get("jku"))
+        family = {"ES": "EC", "RS": "RSA", "PS": "RSA", "Ed": "OKP"}.get(alg[:2])
+        if family is not None and key.key_type != family:
+            raise AuthError(f"JWT alg {alg!r} does not match the {key.key_type} key of kid {kid!r}")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, key=key.key, algorithms=[alg], audience=list(audiences), issuer=iss,
@@ -96,6 +99,8 @@ class Authenticator:
             raise AuthError("JWT signature does not verify with the key of this kid") from None
         except jwt.PyJWTError as exc:
             raise AuthError(f"JWT refused: {exc}") from None
+        except (TypeError, ValueError):  # a key the library cannot use with this algorithm
+            raise AuthError(f"JWT alg {alg!r} cannot be verified with the key of kid {kid!r}") from None
         now = int(time.time())
         exp = int(claims["exp"])
         if exp > now + self.settings.jwt_max_lifetime_s:

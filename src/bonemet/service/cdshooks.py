@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from typing import Annotated, Any
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 import orjson
@@ -110,7 +112,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     # The hot route: the context is read directly rather than through a dependency (one
     # dependency resolution per call saved; the OpenAPI schema is the same, it has no parameters).
     ctx: ServiceContext = request.app.state.bonemet
-    await ctx.authenticate(request)
+    client = await ctx.authenticate(request)
     hooks = HOOKS.get(service_id)
     if hooks is None:
         raise ServiceError(404, [Problem("service_id", f"no CDS service {service_id!r}; "
@@ -121,7 +123,12 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
                                                  f"{' / '.join(hooks)}, not {hook_request.hook!r}")])
     request.state.audit_hook = hook_request.hook
     patient_id = _context_string(hook_request, "patientId")
+    if not _FHIR_ID.match(patient_id):
+        raise ServiceError(422, [Problem("context.patientId", "not a FHIR id (letters, digits, "
+                                                              "'-' and '.', at most 64)")],
+                           fhir=True)
     _context_string(hook_request, "userId")
+    _check_fhir_server(ctx, hook_request, client.iss if client else None)
     lang = ctx.lang(request)
     cc = CardContext(kb=ctx.kb, texts=ctx.texts, lang=lang, base_url=ctx.base_url(request),
                      hook_instance=hook_request.hookInstance)
@@ -150,6 +157,24 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     assessment = assess(patient.case, ctx.kb)
     cards = patient_cards(assessment, patient.case, cc)
     return _answer(request, CdsResponse(cards=cards))
+
+
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR R4 id datatype
+
+
+def _check_fhir_server(ctx: ServiceContext, req: CdsRequest, iss: str | None) -> None:
+    """Only a FHIR server registered for the calling client's issuer gets the bearer token.
+
+    Otherwise any holder of a valid client JWT could make bonemet call an internal address (SSRF)
+    or send an EHR's token elsewhere. Development mode (no client authentication) trusts any.
+    """
+    if req.fhirServer is None or ctx.settings.dev_mode:
+        return
+    server = req.fhirServer.rstrip("/")
+    allowed = ctx.settings.fhir_servers.get((iss or "").rstrip("/"), ())
+    if not any(server == prefix or server.startswith(prefix + "/") for prefix in allowed):
+        raise ServiceError(422, [Problem("fhirServer", "not a FHIR server registered for this "
+                                                       "client (BONEMET_FHIR_SERVERS)")], fhir=True)
 
 
 def _answer(request: Request, answer: CdsResponse) -> Response:
@@ -258,7 +283,8 @@ async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list
     token = req.fhirAuthorization.access_token
     async with httpx.AsyncClient(timeout=ctx.settings.fhir_timeout_s) as http:
         outcomes = await asyncio.gather(*(
-            _fetch(http, req.fhirServer, PREFETCH[key].replace("{{context.patientId}}", patient_id),
+            _fetch(http, req.fhirServer,
+                   PREFETCH[key].replace("{{context.patientId}}", quote(patient_id, safe="")),
                    token, key)
             for key in missing
         ), return_exceptions=True)
@@ -278,16 +304,19 @@ async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list
 
 async def _fetch(http: httpx.AsyncClient, server: str, query: str, token: str,
                  key: str) -> dict[str, Any] | None:
-    url: str | None = f"{server.rstrip('/')}/{query}"
+    base = server.rstrip("/")
+    url: str | None = f"{base}/{query}"
     headers = {"Authorization": f"Bearer {token}", "Accept": FHIR_JSON}
     pages: list[dict[str, Any]] = []
     while url is not None:
         if len(pages) >= _MAX_PAGES:
             raise _unobtainable(key, f"more than {_MAX_PAGES} pages of results")
         try:
-            response = await http.get(url, headers=headers)
-        except httpx.HTTPError as exc:
-            raise _unobtainable(key, f"FHIR server unreachable ({type(exc).__name__})") from None
+            # Redirects are not followed: each URL that gets the token is checked first.
+            response = await http.get(url, headers=headers, follow_redirects=False)
+        except httpx.HTTPError:
+            # One text for every network failure: the answer must not tell ports apart.
+            raise _unobtainable(key, "FHIR server unreachable") from None
         if response.status_code == 404 and not pages and "?" not in query:
             return None  # a read of a resource that does not exist: satisfied, no data
         if response.status_code != 200:
@@ -299,12 +328,24 @@ async def _fetch(http: httpx.AsyncClient, server: str, query: str, token: str,
         if not isinstance(page, dict):
             raise _unobtainable(key, "FHIR server answered with something other than a resource")
         pages.append(page)
-        url = next((link.get("url") for link in page.get("link", []) or []
-                    if isinstance(link, dict) and link.get("relation") == "next"), None)
+        links = page.get("link")
+        found = next((link.get("url") for link in (links if isinstance(links, list) else [])
+                      if isinstance(link, dict) and link.get("relation") == "next"), None)
+        url = _same_server(base, found, key) if isinstance(found, str) else None
     if len(pages) == 1:
         return pages[0]
-    entries = [e for p in pages for e in (p.get("entry") or [])]
+    entries = [e for p in pages for e in (p.get("entry") if isinstance(p.get("entry"), list) else [])]
     return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+
+
+def _same_server(base: str, link: str, key: str) -> str:
+    """A paging link, only when it stays on the FHIR server (it will carry the EHR's token)."""
+    target = urljoin(base + "/", link)
+    ours, theirs = urlsplit(base), urlsplit(target)
+    if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc) or not (
+            theirs.path == ours.path or theirs.path.startswith(ours.path.rstrip("/") + "/")):
+        raise _unobtainable(key, "the FHIR server's next link leaves that server; not followed")
+    return target
 
 
 def _unobtainable(key: str, reason: str) -> ServiceError:
@@ -322,13 +363,19 @@ def _resources_of(key: str, value: Any) -> list[dict[str, Any]]:
         raise _unobtainable(key, "the CDS client could not fetch it (OperationOutcome)")
     if value["resourceType"] != "Bundle":
         return [value]
+    entries = value.get("entry")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise ServiceError(422, [Problem(f"prefetch.{key}.entry", "must be an array")], fhir=True)
     out = []
-    for entry in value.get("entry") or []:
+    for entry in entries:
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
-        search = entry.get("search") or {}
-        if isinstance(resource, dict) and search.get("mode") != "outcome":
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, dict) else None
+        if isinstance(resource, dict) and mode != "outcome":
             out.append(resource)
     return out
 

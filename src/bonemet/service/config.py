@@ -7,6 +7,7 @@ to start otherwise rather than run open by accident.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,34 @@ class SettingsError(ValueError):
     """A BONEMET_* variable is invalid; the message names it and says why."""
 
 
+ROLES = ("reader", "editor", "administrator")  # each includes the rights of those before it
+AuthMode = Literal["none", "oidc", "proxy"]
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on with the hospital's OpenID Connect provider (authorization code + PKCE)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: str = "openid profile"
+    roles_claim: str = "roles"
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """A reverse proxy that authenticates users and passes who they are in headers.
+
+    The headers are believed only on connections from `trusted` addresses: anyone else could set
+    them, so a request from elsewhere is refused outright.
+    """
+
+    trusted: tuple[str, ...]  # addresses or networks (CIDR) of the proxies
+    user_header: str = "x-remote-user"
+    roles_header: str = "x-remote-roles"
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("bonemet.sqlite3")
@@ -43,6 +72,21 @@ class Settings:
     fhir_timeout_s: float = 5.0
     jwt_leeway_s: int = 30
     jwt_max_lifetime_s: int = 3600
+    # Users (web app and JSON API): none in development mode, else OIDC or a trusted proxy.
+    auth_mode: AuthMode = "none"
+    oidc: OidcSettings | None = None
+    proxy: ProxySettings | None = None
+    # Maps the role names the identity provider sends (groups) to bonemet roles; a bonemet role
+    # name always maps to itself.
+    role_map: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    session_secret: str | None = field(default=None, repr=False)
+    session_max_age_s: int = 8 * 3600
+    extra_hosts: tuple[str, ...] = ()  # Host header values accepted besides the base URL's
+    # FHIR servers a CDS client may name as `fhirServer`, per issuer (iss -> URL prefixes). Empty
+    # means any server of the client's own choice is refused outside development mode.
+    fhir_servers: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False,
+                                                        compare=False)
+    max_body_bytes: int = 5 * 1024 * 1024
 
     def __post_init__(self) -> None:
         bad = [a for a in self.jwt_algorithms if a not in ASYMMETRIC_ALGORITHMS]
@@ -53,7 +97,32 @@ class Settings:
             )
         if "*" in self.cors_origins:
             raise SettingsError("BONEMET_CORS_ORIGINS: '*' is refused; list the allowed origins")
+        if self.auth_mode == "oidc" and self.oidc is None:
+            raise SettingsError("BONEMET_AUTH=oidc needs BONEMET_OIDC_ISSUER, BONEMET_OIDC_CLIENT_ID "
+                                "and BONEMET_OIDC_CLIENT_SECRET")
+        if self.auth_mode == "proxy" and (self.proxy is None or not self.proxy.trusted):
+            raise SettingsError("BONEMET_AUTH=proxy needs BONEMET_TRUSTED_PROXIES (the addresses "
+                                "of the reverse proxies whose user header is believed)")
+        bad_roles = sorted({r for r in self.role_map.values() if r not in ROLES})
+        if bad_roles:
+            raise SettingsError(f"BONEMET_ROLE_MAP: unknown role(s) {', '.join(bad_roles)}; "
+                                f"roles are {', '.join(ROLES)}")
+        if self.session_secret is not None and len(self.session_secret) < 32:
+            raise SettingsError("BONEMET_SESSION_SECRET: at least 32 characters")
         if not self.dev_mode:
+            if self.auth_mode == "none":
+                raise SettingsError("BONEMET_AUTH: required outside development mode (oidc or "
+                                    "proxy): the web app and the API hold patient data")
+            if self.auth_mode == "oidc" and self.session_secret is None:
+                raise SettingsError("BONEMET_SESSION_SECRET: required with BONEMET_AUTH=oidc "
+                                    "(signs the session cookies)")
+            if not self.public_base_url:
+                raise SettingsError("BONEMET_BASE_URL: required outside development mode (the "
+                                    "JWT audience and the login redirect are built from it, "
+                                    "never from the Host header)")
+            if not self.public_base_url.startswith(("https://", "http://")):
+                raise SettingsError(f"BONEMET_BASE_URL: expected an http(s) URL, got "
+                                    f"{self.public_base_url!r}")
             if not self.iss_allowlist:
                 raise SettingsError("BONEMET_ISS_ALLOWLIST: required outside development mode")
             if self.jwks is None and not self.jku_allowlist:
@@ -83,10 +152,78 @@ class Settings:
             values["default_lang"] = _lang(env["BONEMET_LANG"])
         if "BONEMET_BASE_URL" in env:
             values["public_base_url"] = env["BONEMET_BASE_URL"].rstrip("/")
+        _read_auth(env, values)
+        if "BONEMET_MAX_BODY_MB" in env:
+            values["max_body_bytes"] = int(_positive("BONEMET_MAX_BODY_MB",
+                                                     env["BONEMET_MAX_BODY_MB"]) * 1024 * 1024)
         if "BONEMET_FHIR_TIMEOUT" in env:
             values["fhir_timeout_s"] = _positive("BONEMET_FHIR_TIMEOUT", env["BONEMET_FHIR_TIMEOUT"])
         values.update(overrides)
         return cls(**values)
+
+
+def _read_auth(env: Mapping[str, str], values: dict[str, Any]) -> None:
+    if "BONEMET_AUTH" in env:
+        mode = env["BONEMET_AUTH"].strip().lower()
+        if mode not in ("oidc", "proxy"):
+            raise SettingsError(f"BONEMET_AUTH: expected oidc or proxy, got {env['BONEMET_AUTH']!r}")
+        values["auth_mode"] = mode
+    if "BONEMET_OIDC_ISSUER" in env:
+        secret = env.get("BONEMET_OIDC_CLIENT_SECRET")
+        if secret is None and "BONEMET_OIDC_CLIENT_SECRET_FILE" in env:
+            secret = _secret_file("BONEMET_OIDC_CLIENT_SECRET_FILE",
+                                  env["BONEMET_OIDC_CLIENT_SECRET_FILE"])
+        if not env.get("BONEMET_OIDC_CLIENT_ID") or not secret:
+            raise SettingsError("BONEMET_OIDC_CLIENT_ID and BONEMET_OIDC_CLIENT_SECRET (or _FILE) "
+                                "are required with BONEMET_OIDC_ISSUER")
+        values["oidc"] = OidcSettings(
+            issuer=env["BONEMET_OIDC_ISSUER"].rstrip("/"), client_id=env["BONEMET_OIDC_CLIENT_ID"],
+            client_secret=secret, scopes=env.get("BONEMET_OIDC_SCOPES", "openid profile"),
+            roles_claim=env.get("BONEMET_OIDC_ROLES_CLAIM", "roles"))
+    if "BONEMET_TRUSTED_PROXIES" in env:
+        trusted = _list(env["BONEMET_TRUSTED_PROXIES"])
+        for item in trusted:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise SettingsError(f"BONEMET_TRUSTED_PROXIES: {item!r} is not an address or "
+                                    f"network") from None
+        values["proxy"] = ProxySettings(
+            trusted=trusted,
+            user_header=env.get("BONEMET_PROXY_USER_HEADER", "x-remote-user").lower(),
+            roles_header=env.get("BONEMET_PROXY_ROLES_HEADER", "x-remote-roles").lower())
+    if "BONEMET_ROLE_MAP" in env:
+        mapping: dict[str, str] = {}
+        for item in _list(env["BONEMET_ROLE_MAP"]):
+            group, sep, role = item.partition("=")
+            if not sep:
+                raise SettingsError(f"BONEMET_ROLE_MAP: expected group=role, got {item!r}")
+            mapping[group.strip()] = role.strip()
+        values["role_map"] = mapping
+    if "BONEMET_SESSION_SECRET_FILE" in env:
+        values["session_secret"] = _secret_file("BONEMET_SESSION_SECRET_FILE",
+                                                env["BONEMET_SESSION_SECRET_FILE"])
+    elif "BONEMET_SESSION_SECRET" in env:
+        values["session_secret"] = env["BONEMET_SESSION_SECRET"]
+    if "BONEMET_ALLOWED_HOSTS" in env:
+        values["extra_hosts"] = _list(env["BONEMET_ALLOWED_HOSTS"])
+    if "BONEMET_FHIR_SERVERS" in env:
+        # iss=url prefix, comma separated; one issuer may appear several times.
+        servers: dict[str, list[str]] = {}
+        for item in _list(env["BONEMET_FHIR_SERVERS"]):
+            iss, sep, url = item.partition("=")
+            if not sep or not url.startswith(("https://", "http://")):
+                raise SettingsError(f"BONEMET_FHIR_SERVERS: expected iss=https://fhir.example/r4, "
+                                    f"got {item!r}")
+            servers.setdefault(iss.strip().rstrip("/"), []).append(url.strip().rstrip("/"))
+        values["fhir_servers"] = {k: tuple(v) for k, v in servers.items()}
+
+
+def _secret_file(name: str, path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path}: {exc.strerror}") from None
 
 
 def _flag(name: str, raw: str) -> bool:

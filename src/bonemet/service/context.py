@@ -37,13 +37,20 @@ class ServiceContext:
         `also` lists other URLs accepted as audience for this route (e.g. the service URL for its
         feedback endpoint, which some clients use).
         """
+        state = request.scope.get("state", {})
+        if isinstance(state.get("jwt_client"), Client):  # already verified by the access gate
+            client: Client = state["jwt_client"]
+            return client
         if self.settings.dev_mode:
             return None
+        user = state.get("user")
+        if user is not None and request.url.path.startswith("/api/"):
+            return None  # a signed-in user (session or trusted proxy) of the JSON API
         base = self.base_url(request)
         audiences = (base + request.url.path, *(base + path for path in also))
-        client = await self.auth.verify(request.headers.get("authorization"), audiences)
-        request.state.audit_client = client.iss
-        return client
+        verified = await self.auth.verify(request.headers.get("authorization"), audiences)
+        request.state.audit_client = verified.iss
+        return verified
 
 
 async def service_context(request: Request) -> ServiceContext:

@@ -9,6 +9,7 @@ gets that far: every parser raises `InputError` naming the field and the reason.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bonemet.api import InputError, Problem, problems_from
 from bonemet.service.auth import AuthError
@@ -45,8 +47,10 @@ def wants_fhir(request: Request) -> bool:
             or path.startswith("/fhir"))
 
 
-_TITLES = {400: "malformed request", 401: "authentication failed", 404: "not found",
-           405: "method not allowed", 412: "required data could not be obtained",
+_TITLES = {400: "malformed request", 401: "authentication failed", 403: "forbidden",
+           404: "not found", 405: "method not allowed", 409: "edit conflict",
+           412: "required data could not be obtained", 413: "request too large",
+           428: "precondition required",
            415: "unsupported media type", 422: "invalid input", 500: "internal error"}
 
 
@@ -94,6 +98,26 @@ def install(app: FastAPI) -> None:
                               fhir=wants_fhir(request), code=code,
                               headers=dict(exc.headers or {}))
 
+    from bonemet.service.security import BodyTooLarge, CsrfError
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):
+            import html
+
+            # A plain page: the form's data is not kept, and the user is told why.
+            body = (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Form expired'
+                    f'</title><h1>Form expired</h1><p>_csrf: {html.escape(str(exc))}</p>'
+                    f'<p><a href="/cases">Cases</a></p></html>')
+            return Response(body, status_code=403, media_type="text/html")
+        return error_response(403, [Problem("_csrf", str(exc))], fhir=False, code="security")
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error_response(413, [Problem("", f"request body too large (limit "
+                                                f"{exc.limit // 1024} KiB)")],
+                              fhir=wants_fhir(request), code="too-costly")
+
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:
         # The client hung up mid-body (a load generator stopping, a closed tab): nobody to answer.
@@ -101,9 +125,52 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        _log_unexpected(request.scope, exc)
         return error_response(500, [Problem("", "internal error; the incident was logged")],
                               fhir=wants_fhir(request), code="exception")
+
+
+class CatchAll:
+    """The last word on an unexpected exception: log the route template, the exception type and the
+    frames, answer 500, and do not re-raise.
+
+    Starlette's own error middleware re-raises after answering, and uvicorn then logs the exception
+    with its message, which may quote a case id or user input. Innermost of the middlewares, so the
+    audit row still sees the 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            _log_unexpected(scope, exc)
+            if not started:
+                request = Request(scope)
+                response = error_response(500, [Problem("", "internal error; the incident was logged")],
+                                          fhir=wants_fhir(request), code="exception")
+                await response(scope, receive, send)
+
+
+def _log_unexpected(scope: Scope, exc: BaseException) -> None:
+    # The route template, not the path: case ids and user input never reach the log; the frames
+    # say where, the exception's message (which may quote input) is left out.
+    route = getattr(scope.get("route"), "path_format", None) or "(unmatched route)"
+    log.error("unexpected error on %s %s: %s\n%s", scope.get("method"), route, type(exc).__name__,
+              "".join(traceback.format_tb(exc.__traceback__)))
 
 
 def decode_json_object(raw: bytes, *, what: str = "request body") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,20 +54,51 @@ def load_demo_cases(settings: Settings) -> int:
         store.close()
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before saying "serving": a port in use or out of range is an error, not a hang."""
+    if not 0 <= port <= 65535:
+        raise ServeError(f"--port {port}: expected 0..65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ServeError(f"--host {host}: cannot resolve it ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> None:
     import uvicorn
 
     from bonemet.service.app import create_app
+    from bonemet.service.store import StoreError
 
     settings = settings_for(host, dev, db)
-    app = create_app(settings)
-    if load_demo:
-        count = load_demo_cases(settings)
-        print(f"loaded {count} demo cases into {settings.db_path}", file=sys.stderr)
+    try:
+        app = create_app(settings)
+        if load_demo:
+            count = load_demo_cases(settings)
+            print(f"loaded {count} demo cases into {settings.db_path}", file=sys.stderr)
+    except (StoreError, SettingsError) as exc:
+        raise ServeError(f"--db {settings.db_path}: {exc}" if isinstance(exc, StoreError)
+                         else str(exc)) from None
+    sock = _listen(host, port)
+    port = sock.getsockname()[1]
     url = f"http://{host}:{port}"
     if settings.dev_mode:
-        print("DEVELOPMENT MODE: no client authentication; listening on loopback only.",
-              file=sys.stderr)
-    print(f"bonemet serving on {url}/  (API docs {url}/docs, CDS Hooks discovery "
+        print("DEVELOPMENT MODE: no sign-in (CSRF and Host checks stay on); listening on "
+              "loopback only.", file=sys.stderr)
+    else:
+        print(f"production mode: users sign in by {settings.auth_mode}; public URL "
+              f"{settings.public_base_url}", file=sys.stderr)
+    print(f"bonemet serving on {url}/  (OpenAPI {url}/openapi.json, CDS Hooks discovery "
           f"{url}/cds-services)", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server.run(sockets=[sock])

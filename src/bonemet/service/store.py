@@ -80,12 +80,37 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         CREATE INDEX jwt_seen_exp ON jwt_seen(exp);
     """),
+    (3, """
+        ALTER TABLE audit ADD COLUMN user_id TEXT;
+        CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+            WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE cases ADD COLUMN stored_by TEXT;
+        CREATE TABLE case_history (
+            case_id     TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            document    TEXT NOT NULL,
+            stored_at   TEXT NOT NULL,
+            stored_by   TEXT,
+            PRIMARY KEY (case_id, version)
+        );
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 class StoreError(RuntimeError):
     """The database cannot be used (unreadable, or written by a newer bonemet)."""
+
+
+class VersionConflict(Exception):
+    """Someone else saved the case since the version the writer started from."""
+
+    def __init__(self, case_id: str, expected: int, current: int) -> None:
+        super().__init__(f"case {case_id!r} is at version {current}, not {expected}")
+        self.expected = expected
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,7 @@ class AuditEntry:
     client: str | None = None
     hook: str | None = None
     cards: int | None = None
+    user: str | None = None  # who (an account id, never patient data)
 
 
 def _now() -> str:
@@ -198,16 +224,47 @@ class Store:
 
     # cases and assessments -------------------------------------------------------------------
 
-    def put_case(self, case_id: str, document: dict[str, Any]) -> None:
+    def put_case(self, case_id: str, document: dict[str, Any], *, user: str | None = None,
+                 expected_version: int | None = None) -> int:
+        """Store a case and return its new version; the version replaced goes to `case_history`.
+
+        `expected_version` (0: the case must not exist yet) makes the write conditional: when
+        someone else saved in between, VersionConflict is raised and nothing is written, so the
+        second of two clinicians editing one case is told instead of silently winning.
+        """
         with self._tx() as db:
-            db.execute("INSERT INTO cases VALUES (?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET "
-                       "document=excluded.document, stored_at=excluded.stored_at",
-                       (case_id, orjson.dumps(document).decode(), _now()))
+            row = db.execute("SELECT version, document, stored_at, stored_by FROM cases "
+                             "WHERE case_id=?", (case_id,)).fetchone()
+            current = 0 if row is None else int(row[0])
+            if expected_version is not None and expected_version != current:
+                raise VersionConflict(case_id, expected_version, current)
+            if row is not None:
+                db.execute("INSERT OR IGNORE INTO case_history VALUES (?, ?, ?, ?, ?)",
+                           (case_id, current, row[1], row[2], row[3]))
+            db.execute("INSERT INTO cases (case_id, document, stored_at, version, stored_by) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET "
+                       "document=excluded.document, stored_at=excluded.stored_at, "
+                       "version=excluded.version, stored_by=excluded.stored_by",
+                       (case_id, orjson.dumps(document).decode(), _now(), current + 1, user))
+            return current + 1
 
     def get_case(self, case_id: str) -> dict[str, Any] | None:
+        found = self.get_case_version(case_id)
+        return None if found is None else found[0]
+
+    def get_case_version(self, case_id: str) -> tuple[dict[str, Any], int] | None:
+        """The stored document and its version (for the editor's and the API's If-Match)."""
         with self._lock:
-            row = self._db.execute("SELECT document FROM cases WHERE case_id=?", (case_id,)).fetchone()
-        return None if row is None else dict(orjson.loads(row[0]))
+            row = self._db.execute("SELECT document, version FROM cases WHERE case_id=?",
+                                   (case_id,)).fetchone()
+        return None if row is None else (dict(orjson.loads(row[0])), int(row[1]))
+
+    def case_history(self, case_id: str) -> list[tuple[int, str, str | None]]:
+        """(version, stored_at, stored_by) of every earlier version, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT version, stored_at, stored_by FROM case_history "
+                                    "WHERE case_id=? ORDER BY version", (case_id,)).fetchall()
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
     def case_ids(self) -> list[str]:
         with self._lock:
@@ -274,7 +331,8 @@ class Store:
         fsync) inside the event loop, on the latency of every call.
         """
         self._pending.append((_now(), entry.method, entry.route, entry.status,
-                              round(entry.duration_ms, 3), entry.client, entry.hook, entry.cards))
+                              round(entry.duration_ms, 3), entry.client, entry.hook, entry.cards,
+                              entry.user))
         if self._writer is None:
             self._start_writer()
         self._wake.set()
@@ -307,8 +365,8 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    "INSERT INTO audit (at, method, route, status, duration_ms, client, hook, cards) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    "INSERT INTO audit (at, method, route, status, duration_ms, client, hook, cards, "
+                    "user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -8,6 +8,7 @@ renumbered document, so paths and inputs stay aligned after a row is removed.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,13 +130,71 @@ def extra_fields(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_row(doc: dict[str, Any], list_path: str) -> dict[str, Any]:
-    """Append an empty row to a list (`exams`, `exams[0].lesions`); a marker keeps it drawn."""
+    """Append an empty row to a list (`exams`, `exams[0].lesions`); a marker keeps it drawn.
+
+    The rows on the way may not exist in the document: a new exam row left empty is dropped when
+    the form is read, and "+ Lesion" on it must still work (create the row, then its lesion).
+    """
     tokens = parse_name(list_path)
+    if not tokens or not isinstance(tokens[-1], str):
+        raise ValueError(f"not a list of the form: {list_path!r}")
     node: Any = doc
-    for t in tokens[:-1]:
-        node = node[t]
-    node.setdefault(tokens[-1], []).append({"__new__": True})
+    for here, after in itertools.pairwise(tokens):
+        empty: Any = [] if isinstance(after, int) else {}
+        if isinstance(here, int):
+            if not isinstance(node, list) or here > len(node) or here > 1000:
+                raise ValueError(f"no row {here} in {list_path!r}")
+            if here == len(node):
+                node.append({"__new__": True})
+            child = node[here]
+        else:
+            if not isinstance(node, dict):
+                raise ValueError(f"not a list of the form: {list_path!r}")
+            child = node.setdefault(here, empty)
+        if not isinstance(child, type(empty)):
+            raise ValueError(f"not a list of the form: {list_path!r}")
+        node = child
+    rows = node.setdefault(tokens[-1], [])
+    if not isinstance(rows, list):
+        raise ValueError(f"not a list of the form: {list_path!r}")
+    rows.append({"__new__": True})
     return doc
+
+
+def shape_problems(doc: dict[str, Any]) -> list[Any]:
+    """Drop values whose shape no form can produce (`exams=x`: a text where rows belong) and say so.
+
+    Only a forged or broken form sends them; the editor could not draw them.
+    """
+    from bonemet.api import Problem
+
+    problems: list[Any] = []
+
+    def walk(prefix: str, section: Section, parent: dict[str, Any]) -> None:
+        value = parent.get(section.key)
+        if value is None:
+            return
+        name = f"{prefix}{section.key}"
+        if section.repeated:
+            if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+                problems.append(Problem(name, "expected rows of the form"))
+                del parent[section.key]
+                return
+            for i, row in enumerate(value):
+                for child in section.children:
+                    walk(f"{name}[{i}].", child, row)
+        else:
+            if not isinstance(value, dict):
+                problems.append(Problem(name, "expected the fields of the form"))
+                del parent[section.key]
+                return
+            for child in section.children:
+                walk(f"{name}.", child, value)
+
+    for section in SECTIONS:
+        if "." not in section.key:
+            walk("", section, doc)
+    return problems
 
 
 def remove_row(doc: dict[str, Any], row_path: str) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,15 +25,24 @@ import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
-from bonemet.api import InputError, Problem, decode, load_case, parse_case, to_json
+from bonemet.api import InputError, Problem, check_case_size, decode, load_case, parse_case, to_json
 from bonemet.kb import default_kb
 from bonemet.model import Case
 from bonemet.report import summary as mdt
 from bonemet.report.labels import labels
 from bonemet.report.skeleton import describe, skeleton_map
 from bonemet.web import forms
-from bonemet.web.multipart import MultipartError, first_file
+from bonemet.web.multipart import MultipartError, upload
+
+# Drawing (matplotlib timeline, WeasyPrint PDF) runs in worker threads, never in the event loop,
+# so that a heavy case cannot stall /health or the CDS Hooks services; one drawing at a time
+# because matplotlib's font and text caches are not thread-safe.
+_DRAWING = threading.Lock()
+CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+CASE_ID_RULE = ("letters, digits, '.', '_' and '-' only (at most 128, starting with a letter or "
+                "a digit)")
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "bonemet_lang"
@@ -112,8 +123,11 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     def e(kind: str, value: Any) -> str:
         return L.enum(kind, value, lang)
 
+    from bonemet.service.security import csrf_token, request_user
+
     html = _env().get_template(template).render(
         request=request, lang=lang, t=t, e=e, kb=kb, here=here, path=request.url.path,
+        csrf=csrf_token(request), user=request_user(request),
         other_lang="fr" if lang == "en" else "en", disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         htmx=request.headers.get("hx-request") == "true", **context,
     )
@@ -130,6 +144,7 @@ class CaseEntry:
     case_id: str
     source: str  # demo | saved
     case: Case
+    version: int = 0  # in the store; 0: not stored yet (a demo case)
 
 
 @lru_cache(maxsize=1)
@@ -155,9 +170,10 @@ def _entry(case_id: str, case: Case) -> CaseEntry:
 
 def find_case(request: Request, case_id: str) -> CaseEntry | None:
     """A stored case first (it may be an edited demo case), then the bundled demo cases."""
-    doc = _store(request).get_case(case_id)
-    if doc is not None:
-        return _entry(case_id, parse_case(doc))
+    found = _store(request).get_case_version(case_id)
+    if found is not None:
+        entry = _entry(case_id, parse_case(found[0]))
+        return CaseEntry(entry.case_id, entry.source, entry.case, found[1])
     demo = demo_index().get(case_id)
     return CaseEntry(case_id, "demo", demo[1]) if demo else None
 
@@ -193,9 +209,13 @@ async def case_view(request: Request, case_id: str) -> Response:
         return _not_found(request, case_id)
     lang = lang_of(request)
     kb = default_kb()
-    a = mdt.assess_case(entry.case, kb)
-    skm = skeleton_map(entry.case, lang)
-    sections = mdt.extras(entry.case, a, lang, inline_timeline=False)
+
+    def prepare() -> tuple[Any, Any, dict[str, Any]]:
+        a = mdt.assess_case(entry.case, kb)
+        return a, skeleton_map(entry.case, lang), mdt.extras(entry.case, a, lang,
+                                                              inline_timeline=False)
+
+    a, skm, sections = await run_in_threadpool(prepare)
     return page(request, "assessment.html", entry=entry, case=entry.case, a=a, skm=skm,
                 lesion_text=lambda lesion: describe(lesion, lang), refs=mdt.references_of(a, kb),
                 saved=request.query_params.get("saved") == "1", **sections)
@@ -204,7 +224,7 @@ async def case_view(request: Request, case_id: str) -> Response:
 @lru_cache(maxsize=128)
 def _timeline(case_json: str, lang: str) -> bytes:
     case = parse_case(orjson.loads(case_json))
-    svg = mdt.timeline_svg(case, mdt.assess_case(case), lang)
+    svg = _locked(mdt.timeline_svg, case, mdt.assess_case(case), lang)
     return (svg or "").encode("utf-8")
 
 
@@ -214,7 +234,7 @@ async def timeline_figure(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None or not mdt.has_timeline(entry.case):
         return Response(status_code=404)
-    body = _timeline(entry.case.model_dump_json(), lang_of(request))
+    body = await run_in_threadpool(_timeline, entry.case.model_dump_json(), lang_of(request))
     return Response(body, media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"})
 
@@ -244,8 +264,18 @@ async def summary_html(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None:
         return _not_found(request, case_id)
-    html = mdt.summary_html(entry.case, lang_of(request), dt.date.today(), web=True)
+    html = await run_in_threadpool(_locked, mdt.summary_html, entry.case, lang_of(request),
+                                   dt.date.today(), web=True)
     return HTMLResponse(html)
+
+
+def _locked(draw: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Draw in this worker thread, one drawing at a time, with matplotlib's math text off: a '$'
+    in a treatment name is text typed by a clinician, not TeX to parse (it raised ValueError)."""
+    import matplotlib
+
+    with _DRAWING, matplotlib.rc_context({"text.parse_math": False}):
+        return draw(*args, **kwargs)
 
 
 @router.get("/cases/{case_id}/summary.pdf")
@@ -253,7 +283,8 @@ async def summary_pdf(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None:
         return _not_found(request, case_id)
-    pdf = mdt.summary_pdf(entry.case, lang_of(request), dt.date.today())
+    pdf = await run_in_threadpool(_locked, mdt.summary_pdf, entry.case, lang_of(request),
+                                  dt.date.today())
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(case_id)}-mdt.pdf"'})
 
@@ -267,7 +298,7 @@ def _blank() -> dict[str, Any]:
 
 
 def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, new: bool,
-           source: str = "", status: int = 200, notice: str = "") -> HTMLResponse:
+           source: str = "", status: int = 200, notice: str = "", version: int = 0) -> HTMLResponse:
     problems = forms.place_problems(problems)
     by_field: dict[str, list[str]] = {}
     for p in problems:
@@ -276,7 +307,7 @@ def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, ne
     general = [p for p in problems if p.field not in names]
     return page(request, "editor.html", status=status, doc=doc, sections=forms.SECTIONS,
                 errors=by_field, problems=problems, general=general, new=new, source=source,
-                extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice,
+                extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice, version=version,
                 shows_block=forms.shows_block, **_score_label_functions(request))
 
 
@@ -318,7 +349,7 @@ async def edit_case(request: Request, case_id: str) -> Response:
     if entry is None:
         return _not_found(request, case_id)
     doc = entry.case.model_dump(mode="json", exclude_none=True)
-    return editor(request, doc, [], new=False, source=entry.source)
+    return editor(request, doc, [], new=False, source=entry.source, version=entry.version)
 
 
 async def _form_pairs(request: Request) -> list[tuple[str, str]]:
@@ -326,31 +357,74 @@ async def _form_pairs(request: Request) -> list[tuple[str, str]]:
     return parse_qsl(body, keep_blank_values=True)
 
 
+def _version_of(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else 0
+
+
+_CONFLICT = {
+    "taken": {"en": "a stored case already has this id (version {v}): choose another id, or "
+                    "open that case to edit it",
+              "fr": "un cas enregistré porte déjà cet identifiant (version {v}) : choisissez-en un "
+                    "autre, ou ouvrez ce cas pour le modifier"},
+    "edited": {"en": "someone else saved this case meanwhile (now version {v}); your changes were "
+                     "NOT saved: open the case again and redo them",
+               "fr": "quelqu'un d'autre a enregistré ce cas entre-temps (version {v}) ; vos "
+                     "modifications n'ont PAS été enregistrées : rouvrez le cas et refaites-les"},
+}
+
+
 @router.post("/save")
 async def save_case(request: Request) -> Response:
+    from bonemet.service.security import check_csrf, request_user
+    from bonemet.service.store import VersionConflict
+
     pairs = await _form_pairs(request)
     controls = {k: v for k, v in pairs if k.startswith("_")}
+    check_csrf(request, controls.get("_csrf"))
     doc = forms.document_from_form(pairs)
     new = controls.get("_new") == "1"
-    if "_add" in controls:
-        return editor(request, forms.add_row(doc, controls["_add"]), [], new=new)
-    if "_remove" in controls:
-        return editor(request, forms.remove_row(doc, controls["_remove"]), [], new=new)
-    if "_redraw" in controls:  # a lesion site changed: draw the score blocks that now apply
-        return editor(request, doc, [], new=new)
+    version = _version_of(controls.get("_version"))
+    shape = forms.shape_problems(doc)
+    if shape:
+        return editor(request, doc, shape, new=new, status=422, version=version)
     try:
-        case = parse_case(doc)
+        if "_add" in controls:
+            return editor(request, forms.add_row(doc, controls["_add"]), [], new=new, version=version)
+        if "_remove" in controls:
+            return editor(request, forms.remove_row(doc, controls["_remove"]), [], new=new,
+                          version=version)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return editor(request, doc, [Problem("", "that row cannot be added or removed here")],
+                      new=new, status=422, version=version)
+    if "_redraw" in controls:  # a lesion site changed: draw the score blocks that now apply
+        return editor(request, doc, [], new=new, version=version)
+    try:
+        case = check_case_size(parse_case(doc))
+        if not CASE_ID.match(case.case_id):
+            raise InputError([Problem("case_id", CASE_ID_RULE)])
     except InputError as exc:
-        return editor(request, doc, exc.problems, new=new, status=422)
-    _store(request).put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True))
+        return editor(request, doc, exc.problems, new=new, status=422, version=version)
+    user = request_user(request)
+    try:
+        _store(request).put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
+                                 user=user.id if user else None,
+                                 expected_version=0 if new else version)
+    except VersionConflict as exc:
+        lang = "fr" if lang_of(request) == "fr" else "en"
+        message = _CONFLICT["taken" if new else "edited"][lang].format(v=exc.current)
+        return editor(request, doc, [Problem("case_id" if new else "", message)], new=new,
+                      status=409, version=version)
     return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
 
 
 @router.post("/import")
 async def import_case(request: Request) -> Response:
     """A case file (YAML/JSON) or a FHIR Bundle into the editor, to review before saving."""
+    from bonemet.service.security import check_csrf
+
     try:
-        filename, raw = first_file(request.headers.get("content-type", ""), await request.body())
+        filename, raw, fields = upload(request.headers.get("content-type", ""), await request.body())
+        check_csrf(request, fields.get("_csrf"))
         fmt = "json" if filename.lower().endswith(".json") or raw.lstrip()[:1] == b"{" else "yaml"
         data = decode(raw, fmt)
         if isinstance(data, dict) and "resourceType" in data:
@@ -381,7 +455,7 @@ def _from_fhir(bundle: dict[str, Any]) -> dict[str, Any]:
         found = bundle.get("resourceType")
         raise InputError([Problem("resourceType", f"expected 'Bundle' or a bonemet case, got {found!r}")])
     result = fhir.case_from_fhir(bundle)
-    return dict(result.case.model_dump(mode="json", exclude_none=True))
+    return dict(check_case_size(result.case).model_dump(mode="json", exclude_none=True))
 
 
 # ---- knowledge base ------------------------------------------------------------------------
