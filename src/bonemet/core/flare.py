@@ -237,23 +237,34 @@ def covering_line(case: Case, date: dt.date) -> tuple[tuple[int, Treatment] | No
     return (None if line is None else (line.index, line.treatment)), unknown
 
 
-def _line_changes(tl: _Timeline, since: dt.date, line: _Line) -> tuple[str, ...]:
-    """Other systemic lines that ran (or may have run) between the comparator and the current
-    line's start: the comparator then belongs to another treatment (issue 11, item 3)."""
+def _line_changes(tl: _Timeline, params: FlareParams, since: dt.date, line: _Line) -> tuple[str, ...]:
+    """Other systemic lines between the comparator and the current line's start: the comparator
+    then shows another treatment's disease, and new foci may be what ended it (issue 11, item 3).
+
+    A line that started after the comparator always counts (the comparator predates a whole line).
+    A line running at the comparator's date counts unless the comparator is the restaging scan just
+    before the switch (within `previous_line_comparator`, the project's choice). An undated line
+    that may lie in between counts (the safe side).
+    """
     if since >= line.start:
         return ()
+    recent = (line.start - since).days <= params.previous_line_comparator.days
     changed = []
     for i, t in enumerate(tl.case.treatments):
         if not t.is_systemic_line or i == line.index:
             continue
         if t.end is not None and t.end < since:
             continue  # over before the comparator: the comparator is a fresh baseline
-        if t.start is not None and (t.start >= line.start or not tl.usable(t.start)):
+        if t.start is None:
+            if (t.line_number is not None and line.treatment.line_number is not None
+                    and t.line_number > line.treatment.line_number):
+                continue  # an undated later line
+            changed.append(t.label())
+            continue
+        if t.start >= line.start or not tl.usable(t.start):
             continue  # started with or after the current line: not between
-        if (t.start is None and t.line_number is not None and line.treatment.line_number is not None
-                and t.line_number > line.treatment.line_number):
-            continue  # an undated later line
-        changed.append(t.label())
+        if t.start > since or not recent:
+            changed.append(t.label())
     return tuple(changed)
 
 
@@ -655,12 +666,12 @@ def _irradiation(tl: _Timeline, params: FlareParams, scan: IndexedExam) -> _Irra
     if not recent:
         return None
     lesions = scan.exam.lesions
-    increased = {l.site for l in lesions if l.change_vs_previous in INCREASE}
+    increased = {x.site for x in lesions if x.change_vs_previous in INCREASE}
     if increased:
         hit = sorted(increased & set(recent), key=lambda x: x.value)
         explains_all = increased <= set(recent)
     else:
-        candidates = {l.site for l in lesions} or set(recent)
+        candidates = {x.site for x in lesions} or set(recent)
         hit = sorted(candidates & set(recent), key=lambda x: x.value)
         explains_all = bool(hit)
         if hit:
@@ -723,7 +734,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     if previous is None:
         needs = [("exams[]", _NEED_COMPARATOR)]
         return _not_comparable(scan, NotComparable.no_comparator, kb, params, needs, **line_fields)
-    changed = _line_changes(tl, previous.exam.date, line)
+    changed = _line_changes(tl, params, previous.exam.date, line)
     role = (ComparatorRole.same_line if previous.exam.date >= line.start
             else ComparatorRole.before_line_change if changed
             else ComparatorRole.baseline_before_line)

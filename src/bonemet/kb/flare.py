@@ -177,6 +177,7 @@ class FlareParams(_Frozen):
     evidence_threshold: EvidenceThreshold
     radiotherapy_healing_window: Interval
     control_scan_min_interval: Interval
+    previous_line_comparator: Interval
     caveats: dict[str, Caveat]
     flare_described_for: tuple[TreatmentType, ...] = Field(min_length=1)
     arguments: tuple[ArgumentSpec, ...]
