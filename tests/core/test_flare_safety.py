@@ -535,3 +535,18 @@ def test_early_increase_is_never_progression(offset: int, chosen: dict[str, str]
     r = reading(generated(offset, chosen))
     if r.timing is Timing.early:
         assert r.classification is not Classification.progression
+
+
+@pytest.mark.parametrize(("comparator", "expected"),
+                         [("2024-12-20", Classification.flare_likely),   # 26 days before line 2
+                          ("2024-12-17", Classification.flare_likely),   # 29 days: outside
+                          ("2024-12-18", Classification.flare_likely)],  # 28 days: the limit
+                         ids=["26-days", "29-days", "28-days"])
+def test_a_restaging_scan_under_the_previous_line_is_a_valid_baseline_within_28_days(
+        comparator: str, expected: Classification) -> None:
+    r = reading(two_lines("2025-03-05", comparator))
+    days = (L2_START - dt.date.fromisoformat(comparator)).days
+    if days > 28:
+        assert r.classification is Classification.indeterminate and r.changed_lines
+    else:
+        assert r.classification is expected and r.changed_lines == ()

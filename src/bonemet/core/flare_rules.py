@@ -113,6 +113,9 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
                                  "indication_unknown", facts=facts, missing=(need,), **values)
             out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-05", text,
                      missing=(need,))
+            if v.as_of < earliest:  # should an indication arise now, the scan is in the window
+                out.recommend("NM-07", Action.note, RatedModality.bone_scan.value,
+                              "early_scan_planned", facts=facts, **values)
         return
     if v.as_of >= earliest:
         text = out.recommend("NM-05", Action.note, RatedModality.bone_scan.value, "now_ok",
