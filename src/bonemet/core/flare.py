@@ -1,10 +1,12 @@
 """Follow-up bone scans under treatment: flare or progression (rules NM-05..NM-08). Pure.
 
-For each follow-up bone scan (planar or SPECT-CT) the interpreter finds the current systemic line
-(latest start on or before the scan), the comparator (the previous scan: on the same line, else the
-baseline before the line), the line's 6-month anniversary, and the change. An increase on or after
-the anniversary is progression (NM-06); before it, the body of evidence decides (NM-07), and flare
-is never a reason to switch on the scan alone (NM-08).
+For each follow-up bone scan (planar or SPECT-CT) the interpreter finds the systemic line covering
+the scan (latest start on or before it; an undated line that may cover it makes the scan not
+classifiable), the comparator (the previous scan; one from before a change of line makes the reading
+indeterminate: "obtain a new baseline"), the 6-month anniversary, and the change. An increase strictly
+after the anniversary is progression (NM-06) unless it is confined to recently irradiated sites; up
+to it, the body of evidence decides against the project's threshold (NM-07), and flare is never a
+reason to switch on the scan alone (NM-08). Every number is in flare.yaml (docs/flare.md).
 
 Everything is ordered by date then id, never by input position, so the reading does not depend on
 the order of the case's lists. Only data dated on or before the decision date is used.
