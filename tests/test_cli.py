@@ -52,7 +52,7 @@ def test_examples_fire_every_imaging_rule_and_every_rating() -> None:
 def test_text_report_in_french() -> None:
     result = run("assess", "examples/11-response-early.yaml", "--lang", "fr")
     assert result.returncode == 0
-    assert "Programmer la scintigraphie de contrôle" in result.stdout
+    assert "douleur osseuse nouvelle ou une question précise" in result.stdout
     assert "n'est pas un dispositif médical" in result.stdout
 
 

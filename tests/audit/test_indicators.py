@@ -51,7 +51,8 @@ LINE = Treatment(id="l1", type="chemotherapy", start=D(2024, 1, 31))
     ("day", "early"),
     [
         (D(2024, 7, 30), True),  # the day before the anniversary (31 Jan + 6 months → 31 Jul)
-        (D(2024, 7, 31), False),  # on the anniversary: month 6 reached
+        (D(2024, 7, 31), True),  # on the anniversary: still early ("after" month 6, issue 11)
+        (D(2024, 8, 1), False),  # the day after: month 6 passed
         (D(2024, 3, 1), True),
     ],
 )
@@ -183,7 +184,9 @@ def test_indicators_agree_with_assess_at_each_exam_date() -> None:
         den, num = early_control_scan(case, 6)
         for scan in den:
             actions = _actions(
-                _at(case, scan.date, Phase.on_treatment, question=Question.response_assessment),
+                # NM-05 dates a scan that has an indication (issue 17): ask with a specific question.
+                _at(case, scan.date, Phase.on_treatment, question=Question.response_assessment,
+                    question_text="response of the bone lesions?"),
                 "NM-05",
                 "bone_scan",
             )  # NM-05's own advice, not a flare reading's

@@ -1,7 +1,8 @@
 """Follow-up bone scans: flare versus progression (NM-05..NM-08), one vignette per branch.
 
 Dates are the point: month 6 is the calendar anniversary of the line's start (31 Jan → 31 Jul,
-29 Feb → 29 Aug, 31 Aug → 28 Feb), the day before is early, the day itself is late.
+29 Feb → 29 Aug, 31 Aug → 28 Feb); the day itself is still early (the chapter says "after" month 6,
+issue 11), the day after is late.
 """
 
 from __future__ import annotations
@@ -82,12 +83,13 @@ def read(doc: dict[str, Any], scan_id: str = "bs1") -> ScanReading:
      ("2023-08-31", "2024-02-29"), ("2025-03-15", "2025-09-15")],
     ids=["31-jan", "29-feb", "31-aug-to-28-feb", "31-aug-to-leap-29-feb", "mid-month"],
 )
-def test_anniversary_day_is_late_and_the_day_before_is_early(start: str, anniversary: str) -> None:
+def test_anniversary_day_is_early_and_the_day_after_is_late(start: str, anniversary: str) -> None:
     s, a = dt.date.fromisoformat(start), dt.date.fromisoformat(anniversary)
     assert add_months(s, 6) == a
     base = (s - dt.timedelta(days=7)).isoformat()
     for day, timing, cls in ((a - dt.timedelta(days=1), Timing.early, Classification.indeterminate),
-                             (a, Timing.late, Classification.progression)):
+                             (a, Timing.early, Classification.indeterminate),
+                             (a + dt.timedelta(days=1), Timing.late, Classification.progression)):
         doc = case_doc("on_treatment", context={"as_of": "2026-12-31"}, treatments=[line(s)],
                        exams=[scan(base, id="bs0"), scan(day, id="bs1", change_vs_previous="more_foci")])
         r = read(doc)
@@ -140,22 +142,24 @@ INTERPRETED = {"cea", "cyfra", "bone_markers"}
 
 @pytest.mark.parametrize("which", sorted(FLARE_ARGS))
 def test_each_single_argument_for_flare(which: str) -> None:
+    # One argument is never a body of evidence (issue 11): indeterminate, leaning to flare.
     r = read(doc_for(SCAN, **FLARE_ARGS[which]))
-    assert r.classification is Classification.flare_likely
+    assert (r.classification, r.leaning) == (Classification.indeterminate, Direction.favours_flare)
     assert [(a.name, a.direction) for a in r.arguments] == [(NAMES[which], Direction.favours_flare)]
-    assert r.rule_ids == ("NM-07", "NM-08")
-    assert r.interpretation is (which in INTERPRETED)
+    assert r.rule_ids == ("NM-05", "NM-07", "NM-08")
+    assert r.arguments[0].interpretation is (which in INTERPRETED)
     assert NAMES[which] not in {m.name for m in r.missing_arguments}
-    assert len({m.name for m in r.missing_arguments}) == 5
+    assert len({m.name for m in r.missing_arguments}) == len(ArgumentName) - 1
 
 
 @pytest.mark.parametrize("which", sorted(PROGRESSION_ARGS))
 def test_each_single_argument_for_progression(which: str) -> None:
     r = read(doc_for(SCAN, "more_intense", **PROGRESSION_ARGS[which]))
-    assert r.classification is Classification.progression_likely
+    assert (r.classification, r.leaning) == (Classification.indeterminate,
+                                             Direction.favours_progression)
     assert [(a.name, a.direction) for a in r.arguments] == [(NAMES[which], Direction.favours_progression)]
     # MRI progression, markers: directions the chapter does not state.
-    assert r.interpretation is (which in INTERPRETED | {"mri"})
+    assert r.arguments[0].interpretation is (which in INTERPRETED | {"mri"})
 
 
 def test_conflicting_arguments_are_indeterminate_with_a_control_date() -> None:
@@ -163,7 +167,7 @@ def test_conflicting_arguments_are_indeterminate_with_a_control_date() -> None:
                      extra_exams=[exam("radiograph", "2025-04-25",
                                        radiograph_finding="worsening_osteolysis")]))
     assert r.classification is Classification.indeterminate
-    assert r.control_scan_from == dt.date(2025, 7, 31)
+    assert r.control_scan_from == dt.date(2025, 8, 1)  # the day after the anniversary
     assert r.rule_ids == ("NM-05", "NM-07", "NM-08")
     assert any("conflict" in a.text.en for a in r.advice)
 
@@ -187,8 +191,9 @@ def test_no_argument_is_indeterminate_and_says_what_to_obtain() -> None:
 def test_every_early_increase_carries_nm08_and_no_switch_advice() -> None:
     for extra in (FLARE_ARGS["clinical"], PROGRESSION_ARGS["clinical"], {}):
         a = assess_doc(doc_for(SCAN, **extra))
-        nm08 = [x for x in a.recommendations if x.rule_id == "NM-08"]
-        assert len(nm08) == 1 and "Do not change treatment" in nm08[0].text.en
+        nm08 = [x for x in a.recommendations
+                if x.rule_id == "NM-08" and "Do not change treatment" in x.text.en]
+        assert len(nm08) == 1 and "other sites" in nm08[0].text.en
         assert "15 to 30%" in nm08[0].text.en and nm08[0].references == (28, 31)
 
 
@@ -196,8 +201,13 @@ def test_recommendation_resting_on_interpreted_markers_is_flagged() -> None:
     a = assess_doc(doc_for(SCAN, **FLARE_ARGS["bone_markers"]))
     early = [x for x in a.recommendations if x.rule_id == "NM-07" and x.subject == "bs1"]
     assert early and all(x.interpretation for x in early)
+    assert a.follow_up is not None and a.follow_up.reading("bs1").arguments[0].interpretation
+    # NM-07 itself is the project's reading (clock, boundary): badged even on chapter arguments,
+    # while the argument read from the chapter is not.
     plain = assess_doc(doc_for(SCAN, **FLARE_ARGS["clinical"]))
-    assert not any(x.interpretation for x in plain.recommendations if x.rule_id == "NM-07")
+    assert all(x.interpretation for x in plain.recommendations if x.rule_id == "NM-07")
+    assert plain.follow_up is not None
+    assert not plain.follow_up.reading("bs1").arguments[0].interpretation
 
 
 def test_the_six_months_restart_with_a_new_line() -> None:
@@ -206,7 +216,7 @@ def test_the_six_months_restart_with_a_new_line() -> None:
     doc = case_doc("on_treatment", context={"as_of": "2025-12-31"}, treatments=treatments, exams=[
         scan("2024-01-08", id="bs0"), scan("2024-09-10", id="bs1", change_vs_previous="more_foci"),
         scan("2024-12-10", id="bs2", change_vs_previous="more_foci"),
-        scan("2025-03-20", id="bs3", change_vs_previous="more_foci"),
+        scan("2025-03-21", id="bs3", change_vs_previous="more_foci"),  # day after month 6
     ])
     a = assess_doc(doc)
     assert a.follow_up is not None
@@ -281,7 +291,7 @@ def test_clinical_status_before_the_comparator_or_far_from_the_scan_is_ignored()
         assert r.arguments == (), date
     r = read(doc_for(SCAN, clinical=[{"date": "2025-03-25", "state": "deteriorating"},
                                      {"date": "2025-04-19", "state": "improving"}]))
-    assert r.classification is Classification.flare_likely  # the nearest entry counts
+    assert r.leaning is Direction.favours_flare  # the nearest entry counts
 
 
 def test_mixed_radiographs_point_nowhere() -> None:
@@ -300,7 +310,7 @@ def test_not_comparable_reasons() -> None:
     assert read(no_comparator).not_comparable is NotComparable.no_comparator
     undated = doc_for(SCAN, treatments=[line(None)])
     r = read(undated)
-    assert r.not_comparable is NotComparable.no_treatment_start
+    assert r.not_comparable is NotComparable.line_start_unknown
     assert r.missing_data[0].field == "treatments[0].start"
     a = assess_doc(undated)
     assert "treatments[0].start" in {m.field for m in a.missing_data if m.rule_id == "NM-07"}
@@ -415,7 +425,7 @@ PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 def test_early_never_progression_late_always_progression(start: dt.date, offset: int,
                                                          chosen: dict[str, str]) -> None:
     r = read(_evidence_doc(start, offset, chosen))
-    late = start + dt.timedelta(days=offset) >= add_months(start, 6)
+    late = start + dt.timedelta(days=offset) > add_months(start, 6)  # the anniversary day is early
     assert (r.classification is Classification.progression) is late
     if not late:
         assert "NM-08" in r.rule_ids
@@ -426,7 +436,7 @@ def test_early_never_progression_late_always_progression(start: dt.date, offset:
        st.sampled_from(["flare", "progression"]))
 def test_adding_an_argument_moves_the_reading_only_its_way(
         start: dt.date, offset: int, chosen: dict[str, str], extra: str, side: str) -> None:
-    if start + dt.timedelta(days=offset) >= add_months(start, 6) or extra in chosen:
+    if start + dt.timedelta(days=offset) > add_months(start, 6) or extra in chosen:
         return
     before = read(_evidence_doc(start, offset, chosen)).classification
     after = read(_evidence_doc(start, offset, {**chosen, extra: side})).classification

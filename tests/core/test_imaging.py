@@ -109,51 +109,7 @@ def test_nm04_follow_up(context: dict[str, Any], rating: Rating) -> None:
     assert bool(r.missing_data) == (rating is Rating.no_criteria_apply)
 
 
-# --- NM-05: timing of the control scan --------------------------------------------------------
-
-def _line(start: str | None, **fields: Any) -> dict[str, Any]:
-    return {"id": "l1", "type": "chemotherapy", "start": start, **fields}
-
-
-@pytest.mark.parametrize(
-    ("start", "as_of", "rating", "earliest"),
-    [
-        ("2025-01-31", "2025-07-30", Rating.may_be_appropriate, "2025-07-31"),  # day before
-        ("2025-01-31", "2025-07-31", Rating.usually_appropriate, "2025-07-31"),  # anniversary
-        ("2024-08-31", "2025-02-27", Rating.may_be_appropriate, "2025-02-28"),  # clamp to Feb end
-        ("2023-08-29", "2024-02-29", Rating.usually_appropriate, "2024-02-29"),  # leap day
-        ("2024-02-29", "2024-08-28", Rating.may_be_appropriate, "2024-08-29"),
-    ],
-)
-def test_nm05_anniversary(start: str, as_of: str, rating: Rating, earliest: str) -> None:
-    a = assess_doc(case_doc("on_treatment", context={"as_of": as_of}, treatments=[_line(start)]))
-    r = a.rating_of(BS)
-    assert (r.rating, r.rule_id) == (rating, "NM-05")
-    assert earliest in r.reason.en and earliest in r.reason.fr
-
-
-def test_nm05_uses_the_latest_line_started_before_the_date() -> None:
-    lines = [_line("2024-01-10", end="2025-03-01"),
-             {"id": "l2", "type": "egfr_tki", "start": "2025-03-02", "agents": ["osimertinib"]},
-             {"id": "l3", "type": "chemotherapy", "start": "2025-09-01"}]
-    a = assess_doc(case_doc("on_treatment", context={"as_of": "2025-06-01"}, treatments=lines))
-    assert "2025-09-02" in a.rating_of(BS).reason.en
-
-
-def test_nm05_ignores_non_systemic_treatments_and_asks_for_the_start() -> None:
-    treatments = [{"id": "rt", "type": "radiotherapy", "start": "2025-01-01"},
-                  {"id": "zol", "type": "zoledronic_acid", "start": "2025-01-01"},
-                  _line(None)]
-    a = assess_doc(case_doc("on_treatment", treatments=treatments))
-    r = a.rating_of(BS)
-    assert (r.rating, r.rule_id) == (Rating.no_criteria_apply, "NM-05")
-    assert [m.field for m in a.missing_data] == ["treatments[].start"]
-
-
-def test_nm05_early_plan_carries_the_flare_caution() -> None:
-    a = assess_doc(case_doc("on_treatment", context={"as_of": "2025-03-01"},
-                            treatments=[_line("2025-01-15")]))
-    assert "NM-07" in a.rule_ids()
+# NM-05 (date of a response-assessment scan) is tested with the flare rules: test_flare_rules.py
 
 
 # --- NM-09: isolated lesion --------------------------------------------------------------------

@@ -54,9 +54,9 @@ def test_labels_follow_the_language() -> None:
 
 
 def test_pixels_show_the_flare_window_and_the_reading_colour() -> None:
-    c = load_case(ROOT / "examples" / "20-flare-late-increase.yaml")
+    c = load_case(ROOT / "examples" / "25-flare-second-line-restarts.yaml")
     pixels = _pixels(render_timeline(c, assess(c), "en", "png"))
-    assert _near(pixels, "#B00020") > 30  # the progression marker
+    assert _near(pixels, "#B00020") > 30  # the progression marker (bs1, late on line 1)
     # The flare window: orange at 12% over white.
     assert _near(pixels, "#FCF0DF", 0.02) > 5000
     without = _pixels(render_timeline(c, None, "en", "png"))

@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bonemet.audit.definitions import IndicatorDefs
-from bonemet.core.context import current_systemic_line
 from bonemet.core.dates import add_months
-from bonemet.core.flare import INCREASE, interpret_follow_up
+from bonemet.core.flare import INCREASE, covering_line, interpret_follow_up
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.case import (
     Case,
@@ -109,19 +108,21 @@ def routine_follow_up_scan(case: Case) -> tuple[list[ImagingExam], list[ImagingE
     return scans, [e for e in scans if e.indication is Indication.routine]
 
 
-def early_control_scan(case: Case, months: int) -> tuple[list[ImagingExam], list[ImagingExam]]:
+def early_control_scan(case: Case, months: int, anniversary_day_is_early: bool = True,
+                       ) -> tuple[list[ImagingExam], list[ImagingExam]]:
     denominator: list[ImagingExam] = []
     numerator: list[ImagingExam] = []
     for e in case.exams:
         if e.modality not in _BONE_SCANS or e.purpose is not Purpose.response_assessment:
             continue
-        current = current_systemic_line(case, e.date)  # the line NM-05 reads at the exam's date
-        if current is None:
+        current, unknown = covering_line(case, e.date)  # the line NM-05 reads at the exam's date
+        if current is None or unknown:
             continue
         start = current[1].start
-        assert start is not None  # current_systemic_line returns dated lines only
+        assert start is not None  # covering_line returns dated lines only
         denominator.append(e)
-        if e.date < add_months(start, months):
+        anniversary = add_months(start, months)
+        if e.date < anniversary or (anniversary_day_is_early and e.date == anniversary):
             numerator.append(e)
     return denominator, numerator
 
@@ -211,7 +212,8 @@ def patient_indicators(case: Case, kb: KnowledgeBase, defs: IndicatorDefs) -> Pa
         "bone_scan_after_pet": bone_scan_after_pet(case),
         "pet_femurs_not_covered": pet_femurs_not_covered(case),
         "routine_follow_up_scan": routine_follow_up_scan(case),
-        "early_control_scan": early_control_scan(case, nm05_months(kb)),
+        "early_control_scan": early_control_scan(
+            case, nm05_months(kb), kb.flare.anniversary_day_is_early.value if kb.flare else True),
         "switch_after_early_increase": switch_after_early_increase(case, kb, within),
         "isolated_lesion_without_targeted_imaging": isolated_lesion_without_targeted_imaging(case),
     }

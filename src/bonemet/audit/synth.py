@@ -97,7 +97,7 @@ P_SECOND_LINE = 0.55
 P_RESPONSE_SCAN_L1 = 0.70  # bone-metastatic patients: response bone scan on line 1
 P_RESPONSE_SCAN_L2 = 0.40
 P_EARLY_CONTROL = 0.30  # response scan before month 6 of the line (NM-05)
-P_ON_ANNIVERSARY = 0.05  # of the late scans: exactly on the 6-month anniversary (boundary, compliant)
+P_ON_ANNIVERSARY = 0.05  # of the late scans: the first late day, just after the anniversary (boundary)
 P_RESPONDER = 0.55
 P_FLARE_IN_RESPONDERS = 0.30  # early scan of a responder shows more foci (flare)
 P_EVIDENCE_CLINICAL = 0.5  # early increase: clinical course recorded near the scan
@@ -386,13 +386,13 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
             truth.mark("early_control_scan", True, True)
             if increase:
                 favours = "flare_likely" if responder else "progression_likely"
-                evidence = False
+                clinical = cea = False
                 if rng.random() < P_EVIDENCE_CLINICAL:
-                    evidence = True
+                    clinical = True
                     state = ClinicalState.improving if responder else ClinicalState.deteriorating
                     s.statuses.append(ClinicalStatus(date=day + _days(rng, -7, 7), state=state))
                 if rng.random() < P_EVIDENCE_CEA:
-                    evidence = True
+                    cea = True
                     base = s.labs[0].value
                     factor = rng.uniform(0.3, 0.6) if responder else rng.uniform(1.4, 2.2)
                     s.labs.append(
@@ -403,7 +403,9 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
                             unit="ng/mL",
                         )
                     )
-                classification = favours if evidence else "indeterminate"
+                # The reader's evidence threshold (flare.yaml): two concordant arguments, one of
+                # them strong (here the clinical course); CEA alone or the clinic alone is too thin.
+                classification = favours if (clinical and cea) else "indeterminate"
                 switch = rng.random() < P_SWITCH[classification]
                 if switch:
                     start2 = day + _days(rng, 3, SWITCH_WITHIN_DAYS)
@@ -419,8 +421,10 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
                 end1 = max(end1, day + _days(rng, 30, 200))
         else:
             anniversary = add_months(start1, 6)
-            day = anniversary if rng.random() < P_ON_ANNIVERSARY else start1 + _days(rng, 190, 260)
-            day = max(day, anniversary)
+            # The first late day is the day after the anniversary (the anniversary itself is early).
+            first_late = anniversary + dt.timedelta(days=1)
+            day = first_late if rng.random() < P_ON_ANNIVERSARY else start1 + _days(rng, 190, 260)
+            day = max(day, first_late)
             change = (
                 rng.choice((Change.stable, Change.fewer_or_less_intense)) if responder else Change.more_foci
             )

@@ -1,10 +1,12 @@
 """Follow-up bone scans under treatment: flare or progression (rules NM-05..NM-08). Pure.
 
-For each follow-up bone scan (planar or SPECT-CT) the interpreter finds the current systemic line
-(latest start on or before the scan), the comparator (the previous scan: on the same line, else the
-baseline before the line), the line's 6-month anniversary, and the change. An increase on or after
-the anniversary is progression (NM-06); before it, the body of evidence decides (NM-07), and flare
-is never a reason to switch on the scan alone (NM-08).
+For each follow-up bone scan (planar or SPECT-CT) the interpreter finds the systemic line covering
+the scan (latest start on or before it; an undated line that may cover it makes the scan not
+classifiable), the comparator (the previous scan; one from before a change of line makes the reading
+indeterminate: "obtain a new baseline"), the 6-month anniversary, and the change. An increase strictly
+after the anniversary is progression (NM-06) unless it is confined to recently irradiated sites; up
+to it, the body of evidence decides against the project's threshold (NM-07), and flare is never a
+reason to switch on the scan alone (NM-08). Every number is in flare.yaml (docs/flare.md).
 
 Everything is ordered by date then id, never by input position, so the reading does not depend on
 the order of the case's lists. Only data dated on or before the decision date is used.
@@ -25,13 +27,17 @@ from bonemet.model.case import (
     Case,
     Change,
     ClinicalState,
+    Gene,
     ImagingExam,
     LabResult,
     Modality,
     MriFinding,
+    OutsideBoneStatus,
+    Phenotype,
     Purpose,
     RadiographFinding,
     Result,
+    SkeletalSite,
     Treatment,
     TreatmentType,
 )
@@ -70,6 +76,9 @@ _RADIOGRAPH = {RadiographFinding.recalcification: Direction.favours_flare,
 _MRI = {MriFinding.infiltration_regressing: Direction.favours_flare,
         MriFinding.infiltration_progressing: Direction.favours_progression,
         MriFinding.stable: Direction.neutral}
+_OUTSIDE = {OutsideBoneStatus.responding: Direction.favours_flare,
+            OutsideBoneStatus.progressing: Direction.favours_progression,
+            OutsideBoneStatus.stable: Direction.neutral}
 _TREND_DIRECTION = {"falling": Direction.favours_flare, "rising": Direction.favours_progression,
                     "stable": Direction.neutral}
 _MISSING_FIELD = {
@@ -79,6 +88,7 @@ _MISSING_FIELD = {
     ArgumentName.cea: "labs[].cea",
     ArgumentName.cyfra_21_1: "labs[].cyfra_21_1",
     ArgumentName.bone_marker_kinetics: "labs[].ctx",
+    ArgumentName.response_outside_bone: "response_outside_bone[]",
 }
 
 
@@ -198,11 +208,66 @@ def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
     return _Timeline(case, as_of, tuple(scans), lines, undated)
 
 
-def _line_at(tl: _Timeline, date: dt.date) -> _Line | None:
+def _line_at(tl: _Timeline, date: dt.date) -> tuple[_Line | None, tuple[int, ...]]:
+    """The dated line covering `date` (latest start on or before it; an ended line still counts,
+    its flare window runs on), and the undated lines that might cover it instead.
+
+    An undated line is ruled out only when the case proves it is not the one in course: it ended
+    before the date, or a later-numbered line had already started. Any other undated line makes the
+    covering line unknown, and the scan is not classifiable (issue 11, item 1).
+    """
     candidates = [ln for ln in tl.lines if ln.start <= date]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda ln: (ln.start, ln.treatment.line_number or 0, ln.treatment.id))
+    line = (max(candidates, key=lambda ln: (ln.start, ln.treatment.line_number or 0, ln.treatment.id))
+            if candidates else None)
+    unknown = []
+    for i in tl.undated_lines:
+        t = tl.case.treatments[i]
+        if t.end is not None and t.end < date:
+            continue
+        if t.line_number is not None and any(
+                ln.treatment.line_number is not None and ln.treatment.line_number > t.line_number
+                for ln in candidates):
+            continue
+        unknown.append(i)
+    return line, tuple(unknown)
+
+
+def covering_line(case: Case, date: dt.date) -> tuple[tuple[int, Treatment] | None, tuple[int, ...]]:
+    """The systemic line (index, treatment) whose 6-month window covers `date`, ended or not, and
+    the undated lines that make it unknown (NM-05 reads this for the decision date)."""
+    line, unknown = _line_at(_timeline(case, date), date)
+    return (None if line is None else (line.index, line.treatment)), unknown
+
+
+def _line_changes(tl: _Timeline, params: FlareParams, since: dt.date, line: _Line) -> tuple[str, ...]:
+    """Other systemic lines between the comparator and the current line's start: the comparator
+    then shows another treatment's disease, and new foci may be what ended it (issue 11, item 3).
+
+    A line that started after the comparator always counts (the comparator predates a whole line).
+    A line running at the comparator's date counts unless the comparator is the restaging scan just
+    before the switch (within `previous_line_comparator`, the project's choice). An undated line
+    that may lie in between counts (the safe side).
+    """
+    if since >= line.start:
+        return ()
+    recent = (line.start - since).days <= params.previous_line_comparator.days
+    changed = []
+    for i, t in enumerate(tl.case.treatments):
+        if not t.is_systemic_line or i == line.index:
+            continue
+        if t.end is not None and t.end < since:
+            continue  # over before the comparator: the comparator is a fresh baseline
+        if t.start is None:
+            if (t.line_number is not None and line.treatment.line_number is not None
+                    and t.line_number > line.treatment.line_number):
+                continue  # an undated later line
+            changed.append(t.label())
+            continue
+        if t.start >= line.start or not tl.usable(t.start):
+            continue  # started with or after the current line: not between
+        if t.start > since or not recent:
+            changed.append(t.label())
+    return tuple(changed)
 
 
 # --- arguments ----------------------------------------------------------------------------------
@@ -278,6 +343,36 @@ def _imaging_argument(tl: _Timeline, params: FlareParams, scan: IndexedExam, com
     explanation = _fill(_LABELLED,
                         label=_spec(params, name).label, body=body)
     return _argument(params, name, direction, observations, explanation)
+
+
+def _outside_bone(tl: _Timeline, params: FlareParams, scan: IndexedExam,
+                  comparator: IndexedExam) -> Argument | None:
+    """Response outside bone since the comparator: concordant readings point one way, mixed not."""
+    window = params.windows.response_outside_bone
+    found = sorted(
+        ((i, r) for i, r in enumerate(tl.case.response_outside_bone)
+         if tl.usable(r.date) and r.date > comparator.exam.date
+         and _in_window(r.date, scan.exam.date, window)),
+        key=lambda f: (f[1].date, f[1].status.value, f[1].modality.value, f[1].site or ""))
+    if not found:
+        return None
+    pointing = {_OUTSIDE[r.status] for _, r in found} - {Direction.neutral}
+    direction = pointing.pop() if len(pointing) == 1 else Direction.neutral
+    labels = params.labels
+    observations = tuple(Observation(path=f"response_outside_bone[{i}]", date=r.date,
+                                     value=f"{r.status.value} ({r.modality.value})")
+                         for i, r in found)
+    parts = [_fill(_DATED_VALUE, date=r.date.isoformat(),
+                   value=_fill(Text(en="{s} ({m})", fr="{s} ({m})"), s=labels.values[r.status.value],
+                               m=r.modality.value.replace("_", " ")))
+             for _, r in found]
+    body = _join(parts)
+    if len(pointing) > 1 or (direction is Direction.neutral and len(found) > 1
+                             and any(_OUTSIDE[r.status] is not Direction.neutral for _, r in found)):
+        body = _fill(_MIXED, body=body, mixed=labels.values["mixed"])
+    explanation = _fill(_LABELLED, label=_spec(params, ArgumentName.response_outside_bone).label,
+                        body=body)
+    return _argument(params, ArgumentName.response_outside_bone, direction, observations, explanation)
 
 
 def _to_common_unit(threshold: MarkerThreshold, a: LabResult, b: LabResult) -> tuple[float, float] | None:
@@ -427,6 +522,9 @@ def _evidence(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator:
     bone, alp_missing = _bone_markers(tl, params, scan, comparator, line, role)
     if bone:
         found[ArgumentName.bone_marker_kinetics] = bone
+    outside = _outside_bone(tl, params, scan, comparator)
+    if outside:
+        found[ArgumentName.response_outside_bone] = outside
     for name in ArgumentName:
         if name not in found:
             spec = _spec(params, name)
@@ -439,15 +537,27 @@ def _evidence(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator:
     return ordered, tuple(missing)
 
 
-def weigh(arguments: Sequence[Argument]) -> Classification:
-    """Concordant evidence for one side and none for the other: `_likely`; else indeterminate."""
-    flare = any(a.direction is Direction.favours_flare for a in arguments)
-    progression = any(a.direction is Direction.favours_progression for a in arguments)
-    if flare and not progression:
-        return Classification.flare_likely
-    if progression and not flare:
-        return Classification.progression_likely
-    return Classification.indeterminate
+def weigh(arguments: Sequence[Argument], params: FlareParams) -> tuple[Classification, Direction | None]:
+    """The body of evidence against the project's threshold (flare.yaml `evidence_threshold`).
+
+    `_likely` needs at least `min_concordant` arguments pointing one way, none the other way, and at
+    least `min_strong` of them among the direct observations (clinical course, radiographs, MRI,
+    response outside bone). Conflicting arguments are indeterminate with no leaning; too few are
+    indeterminate, leaning the way they point.
+    """
+    rule = params.evidence_threshold
+    flare = [a for a in arguments if a.direction is Direction.favours_flare]
+    progression = [a for a in arguments if a.direction is Direction.favours_progression]
+    if flare and progression:
+        return Classification.indeterminate, None
+    pointing = flare or progression
+    if not pointing:
+        return Classification.indeterminate, None
+    side = Direction.favours_flare if flare else Direction.favours_progression
+    strong = sum(1 for a in pointing if a.name in rule.strong)
+    if len(pointing) >= rule.min_concordant and strong >= rule.min_strong:
+        return (Classification.flare_likely if flare else Classification.progression_likely), None
+    return Classification.indeterminate, side
 
 
 # --- one scan -----------------------------------------------------------------------------------
@@ -508,19 +618,117 @@ def _sites(scan: IndexedExam) -> str:
     return f" ({', '.join(names)})" if names else ""
 
 
+def _caveat(params: FlareParams, key: str, **values: str | Text) -> tuple[Text, bool]:
+    c = params.caveats[key]
+    return _fill(c.text, **values), c.interpretation
+
+
+@dataclass(frozen=True, slots=True)
+class _Irradiation:
+    sites: tuple[str, ...]  # increased (or candidate) sites irradiated within the window
+    dates: tuple[str, ...]  # their last radiotherapy dates ("" when unrecorded)
+    explains_all: bool  # every increased site is such a site (or which increased is unknown)
+    needs: tuple[tuple[str, Text], ...]
+
+
+_NEED_RT_DATE = Text(en="date of the radiotherapy to this site", fr="date de la radiothérapie de ce site")
+_NEED_WHICH_FOCI = Text(en="which foci increased (lesions[].change_vs_previous)",
+                        fr="quels foyers se sont majorés (lesions[].change_vs_previous)")
+
+
+def _irradiation(tl: _Timeline, params: FlareParams, scan: IndexedExam) -> _Irradiation | None:
+    """Sites irradiated within the healing window that may carry the increase (issue 11, item 4).
+
+    Radiotherapy heals a lytic site like an effective drug does (F14); an irradiation without a date
+    counts as possibly recent (the safe side). Without per-lesion changes, any listed lesion at such a
+    site may be the one that increased; without any lesion listed, any recent irradiation may be.
+    """
+    date, window = scan.exam.date, params.radiotherapy_healing_window.days
+    recent: dict[SkeletalSite, str] = {}
+    needs: list[tuple[str, Text]] = []
+    for i, t in enumerate(tl.case.treatments):
+        if t.type is not TreatmentType.radiotherapy or t.site is None:
+            continue
+        if t.start is not None and t.start > date:
+            continue
+        last = t.end if t.end is not None and t.end <= date else (t.start if t.end is None else date)
+        if last is None:
+            recent.setdefault(t.site, "")
+            needs.append((f"treatments[{i}].start", _NEED_RT_DATE))
+        elif (date - last).days <= window:
+            recent[t.site] = max(recent.get(t.site, ""), last.isoformat())
+    for j, lesion in enumerate(scan.exam.lesions):
+        if not lesion.irradiated:
+            continue
+        if lesion.irradiated_on is None:
+            recent.setdefault(lesion.site, "")
+            needs.append((f"{scan.path}.lesions[{j}].irradiated_on", _NEED_RT_DATE))
+        elif lesion.irradiated_on <= date and (date - lesion.irradiated_on).days <= window:
+            recent[lesion.site] = max(recent.get(lesion.site, ""), lesion.irradiated_on.isoformat())
+    if not recent:
+        return None
+    lesions = scan.exam.lesions
+    increased = {x.site for x in lesions if x.change_vs_previous in INCREASE}
+    if increased:
+        hit = sorted(increased & set(recent), key=lambda x: x.value)
+        explains_all = increased <= set(recent)
+    else:
+        candidates = {x.site for x in lesions} or set(recent)
+        hit = sorted(candidates & set(recent), key=lambda x: x.value)
+        explains_all = bool(hit)
+        if hit:
+            needs.append((f"{scan.path}.lesions[].change_vs_previous", _NEED_WHICH_FOCI))
+    if not hit:
+        return None
+    return _Irradiation(tuple(x.value for x in hit), tuple(recent[x] for x in hit), explains_all,
+                        tuple(needs))
+
+
+def _is_egfr(t: Treatment) -> bool:
+    return t.type is TreatmentType.egfr_tki or t.driver is Gene.EGFR
+
+
+def _context_caveats(tl: _Timeline, params: FlareParams, line: _Line, comparator: IndexedExam,
+                     line_type: Text) -> list[tuple[Text, bool]]:
+    """Line type and baseline phenotype: context the chapter names, never counted as arguments."""
+    out: list[tuple[Text, bool]] = []
+    t = line.treatment
+    if t.type not in params.flare_described_for:
+        out.append(_caveat(params, "extension_line_type", line_type=line_type))
+    if _is_egfr(t):
+        out.append(_caveat(params, "egfr_osteoblastic"))
+    phenotypes: dict[Phenotype, list[str]] = {}
+    for e in tl.case.exams:  # the baseline: lesions described up to the comparator
+        if e.date > comparator.exam.date:
+            continue
+        for lesion in e.lesions:
+            if lesion.phenotype is not None and lesion.site.value not in phenotypes.setdefault(
+                    lesion.phenotype, []):
+                phenotypes[lesion.phenotype].append(lesion.site.value)
+    lytic = phenotypes.get(Phenotype.lytic, []) + phenotypes.get(Phenotype.mixed, [])
+    if lytic:
+        out.append(_caveat(params, "phenotype_lytic", sites=", ".join(lytic)))
+    elif phenotypes.get(Phenotype.blastic):
+        out.append(_caveat(params, "phenotype_blastic", sites=", ".join(phenotypes[Phenotype.blastic])))
+    return out
+
+
 def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: IndexedExam,
                previous: IndexedExam | None) -> _Reading:
-    line = _line_at(tl, scan.exam.date)
+    line, unknown = _line_at(tl, scan.exam.date)
+    if unknown:
+        # Never anchor the clock to another line when the one in course may be undated (item 1).
+        needs = [(f"treatments[{i}].start", _NEED_LINE_START) for i in unknown]
+        return _not_comparable(scan, NotComparable.line_start_unknown, kb, params, needs)
     if line is None:
-        if tl.undated_lines:
-            needs = [(f"treatments[{i}].start", _NEED_LINE_START) for i in tl.undated_lines]
-            return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
         if tl.lines:
             return _not_comparable(scan, NotComparable.before_treatment, kb, params)
         needs = [("treatments[]", _NEED_LINE)]
         return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
     anniversary = add_months(line.start, months)
-    timing = Timing.late if scan.exam.date >= anniversary else Timing.early
+    strict = params.anniversary_day_is_early.value
+    late = scan.exam.date > anniversary if strict else scan.exam.date >= anniversary
+    timing = Timing.late if late else Timing.early
     line_fields: dict[str, object] = {
         "line_id": line.treatment.id, "line_label": _line_label(line), "line_start": line.start,
         "anniversary": anniversary, "timing": timing,
@@ -528,13 +736,16 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     if previous is None:
         needs = [("exams[]", _NEED_COMPARATOR)]
         return _not_comparable(scan, NotComparable.no_comparator, kb, params, needs, **line_fields)
+    changed = _line_changes(tl, params, previous.exam.date, line)
     role = (ComparatorRole.same_line if previous.exam.date >= line.start
+            else ComparatorRole.before_line_change if changed
             else ComparatorRole.baseline_before_line)
     compared: dict[str, object] = {
         **line_fields, "comparator_id": previous.exam.id, "comparator_date": previous.exam.date,
         "comparator_role": role, "comparator_hot_spot_count": previous.exam.hot_spot_count,
+        "changed_lines": changed,
     }
-    change, source, warnings = _change(scan, previous)
+    change, source, change_warnings = _change(scan, previous)
     if change is None:
         needs = [(f"{scan.path}.change_vs_previous", _NEED_CHANGE)]
         return _not_comparable(scan, NotComparable.change_unknown, kb, params, needs, **compared)
@@ -547,58 +758,122 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     }
     advice: list[Advice] = []
     emissions: list[Emission] = []
+    warnings: list[Text] = list(change_warnings)
+    missing: list[MissingItem] = []
+    interpretation = False
 
     def say(rule_id: str, key: str, action: Action = Action.note, interpretation: bool = False,
             rate_mri: bool = False, **extra: str | Text) -> None:
         text = _fill(kb.rule(rule_id).messages[key], **{**values, **extra})
-        advice.append(Advice(rule_id=rule_id, text=text))
+        badge = interpretation or kb.rule(rule_id).basis == "derived"
+        advice.append(Advice(rule_id=rule_id, text=text, interpretation=badge))
         emissions.append(Emission(scan.exam.id, rule_id, action, text, interpretation, rate_mri))
+
+    def warn(caveats: Iterable[tuple[Text, bool]]) -> None:
+        nonlocal interpretation
+        for text, badge in caveats:
+            if text not in warnings:
+                warnings.append(text)
+            interpretation = interpretation or badge
 
     arguments: tuple[Argument, ...] = ()
     missing_args: tuple[MissingArgument, ...] = ()
     control: dt.date | None = None
-    interpretation = False
-    if change not in INCREASE:
+    leaning: Direction | None = None
+    irradiated: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...]
+    rt: _Irradiation | None = None
+    increase = change in INCREASE
+    type_label = labels.values.get(line.treatment.type.value)
+    line_type = type_label if type_label is not None else Text(
+        en=line.treatment.type.value.replace("_", " "), fr=line.treatment.type.value.replace("_", " "))
+    if increase:
+        warn([_caveat(params, "project_reading")])
+        rt = _irradiation(tl, params, scan)
+        if rt is not None:
+            irradiated = rt.sites
+            missing += [MissingItem(field=f, reason=r) for f, r in rt.needs]
+            dated = [d for d in rt.dates if d]
+            key = "radiotherapy_healing" if len(dated) == len(rt.dates) else "radiotherapy_undated"
+            warn([_caveat(params, key, sites=", ".join(rt.sites), date=", ".join(dated))])
+
+    if role is ComparatorRole.before_line_change:
+        # A comparator from another line cannot tell flare from the progression that ended it.
+        classification = Classification.indeterminate
+        say("NM-07", "new_baseline", changed=", ".join(changed))
+        rule_ids = ("NM-07",)
+        if increase and timing is Timing.early:
+            low, high = (str(n) for n in _frequency(kb))
+            say("NM-08", "do_not_switch", low=low, high=high)
+            rule_ids = ("NM-07", "NM-08")
+        interpretation = True
+    elif not increase:
         classification = Classification.no_progression
-        rule_ids: tuple[str, ...] = ("NM-06",) if timing is Timing.late else ("NM-07",)
+        rule_ids = ("NM-06",) if timing is Timing.late else ("NM-07",)
         say(rule_ids[0], "no_increase")
     elif timing is Timing.late:
-        classification = Classification.progression
-        rule_ids = ("NM-06",)
-        say("NM-06", "late_increase")
+        if _is_egfr(line.treatment):
+            warn([_caveat(params, "egfr_osteoblastic")])
+        if rt is not None and rt.explains_all:
+            classification = Classification.indeterminate
+            say("NM-06", "late_irradiated")
+            say("NM-07", "mri_of_site", action=Action.targeted_imaging, rate_mri=True,
+                sites=_sites(scan))
+        else:
+            classification = Classification.progression
+            say("NM-06", "late_increase")
+        rule_ids = ("NM-06",) if classification is Classification.progression else ("NM-06", "NM-07")
     else:
+        warn(_context_caveats(tl, params, line, previous, line_type))
         arguments, missing_args = _evidence(tl, params, scan, previous, line, role)
-        classification = weigh(arguments)
-        interpretation = any(a.interpretation for a in arguments if a.direction is not Direction.neutral)
+        classification, leaning = weigh(arguments, params)
+        interpretation = interpretation or any(
+            a.interpretation for a in arguments if a.direction is not Direction.neutral)
         summary = _join([a.explanation for a in arguments]) if arguments else labels.values["none"]
         say("NM-07", "early_increase", interpretation=interpretation, summary=summary,
             classification=labels.classification[classification])
         if classification is Classification.indeterminate:
-            key = "indeterminate_conflicting" if arguments else "indeterminate_absent"
-            say("NM-07", key, interpretation=interpretation)
+            if leaning is not None:
+                say("NM-07", "indeterminate_leaning", interpretation=interpretation,
+                    leaning=labels.direction[leaning])
+            else:
+                key = "indeterminate_conflicting" if arguments else "indeterminate_absent"
+                say("NM-07", key, interpretation=interpretation)
             if missing_args:
                 wanted = _join(_dedupe_texts(m.reason for m in missing_args))
                 say("NM-07", "obtain", missing=wanted)
             if ArgumentName.mri not in {a.name for a in arguments}:
                 say("NM-07", "mri_of_site", action=Action.targeted_imaging, rate_mri=True,
                     sites=_sites(scan))
-            control = anniversary
-            say("NM-05", "control_after_flare", action=Action.schedule_after)
+            control = _control_date(params, anniversary, scan.exam.date)
+            say("NM-05", "control_after_flare", action=Action.schedule_after,
+                control=control.isoformat(), interval=str(params.control_scan_min_interval.days))
             rule_ids = ("NM-05", "NM-07", "NM-08")
         else:
             say("NM-07", classification.value, interpretation=interpretation)
             rule_ids = ("NM-07", "NM-08")
         low, high = (str(n) for n in _frequency(kb))
         say("NM-08", "do_not_switch", low=low, high=high)
+        if not any(a.direction is Direction.favours_progression for a in arguments):
+            # F18's outlook only where flare is possible and nothing argues against it (item 6).
+            say("NM-08", "prognosis")
     reading = ScanReading(
         scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
         hot_spot_count=scan.exam.hot_spot_count, status="compared", change=change,
-        change_source=source, classification=classification, arguments=arguments,
-        missing_arguments=missing_args, control_scan_from=control, advice=tuple(advice),
-        warnings=warnings, rule_ids=rule_ids, interpretation=interpretation,
+        change_source=source, classification=classification, leaning=leaning, arguments=arguments,
+        missing_arguments=missing_args, missing_data=tuple(missing), control_scan_from=control,
+        irradiated_sites=irradiated, advice=tuple(advice), warnings=tuple(warnings),
+        rule_ids=rule_ids, interpretation=interpretation or any(a.interpretation for a in advice),
         **compared,
     )
-    return _Reading(reading, tuple(emissions), ())
+    return _Reading(reading, tuple(emissions), tuple(("NM-07", m.field, m.reason) for m in missing))
+
+
+def _control_date(params: FlareParams, anniversary: dt.date, scan_date: dt.date) -> dt.date:
+    """After the anniversary (strictly, when the anniversary day is early) and a meaningful time
+    after the early scan (item 5)."""
+    first_late = anniversary + dt.timedelta(days=1 if params.anniversary_day_is_early.value else 0)
+    return max(first_late, scan_date + dt.timedelta(days=params.control_scan_min_interval.days))
 
 
 def _dedupe_texts(texts: Iterable[Text]) -> list[Text]:

@@ -1,4 +1,5 @@
-"""NM-06, NM-07, NM-08 as registered rules: the follow-up scan readings become recommendations.
+"""NM-05..NM-08 as registered rules: the date of a response-assessment scan, and the follow-up
+scan readings as recommendations.
 
 The readings are computed once per assessment (`follow_up`) and shared through `RuleOutput.memo`;
 each rule emits only its own recommendations, so rule ids, statements and references come from the
@@ -7,11 +8,16 @@ knowledge base like every other rule's.
 
 from __future__ import annotations
 
-from bonemet.model.assessment import MissingData, RatedModality, Rating
+import datetime as dt
+from typing import Any
+
+from bonemet.model.assessment import Action, Fact, MissingData, RatedModality, Rating
+from bonemet.model.case import Question
 
 from .context import CaseView
+from .dates import add_months
 from .findings import RuleOutput, rule
-from .flare import FollowUpResult, interpret_follow_up
+from .flare import FollowUpResult, covering_line, interpret_follow_up
 
 _MEMO_KEY = "follow_up"
 
@@ -56,3 +62,68 @@ def early_increase_body_of_evidence(v: CaseView, out: RuleOutput) -> None:
 @rule("NM-08")
 def flare_is_not_progression(v: CaseView, out: RuleOutput) -> None:
     _emit(frozenset({"NM-08"}), v, out)
+
+
+@rule("NM-05")
+def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
+    """The earliest date of a response-assessment bone scan; never an indication by itself.
+
+    The scan still needs new bone pain or a specific question (F23, REC2): without either, no
+    routine scan is rated appropriate (issue 17, item 4). The line is the systemic line covering the
+    decision date, ended or not: an ended line's window runs on and its start is not "missing".
+    """
+    if v.question is not Question.response_assessment:
+        return
+    months = int(str(out.kb.rule("NM-05").params["months"]))
+    found, unknown = covering_line(v.case, v.as_of) if v.as_of is not None else (None, ())
+    if found is None or unknown:
+        fields = [f"treatments[{i}].start" for i in unknown] or ["treatments[].start"]
+        needs = tuple(out.need("NM-05", f, "start date of the systemic treatment line in course",
+                               "date de début de la ligne de traitement systémique en cours")
+                      for f in fields)
+        text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
+                             "line_unknown", missing=needs)
+        out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-05", text, missing=needs)
+        return
+    index, line = found
+    assert line.start is not None and v.as_of is not None  # covering_line returns dated lines
+    anniversary = add_months(line.start, months)
+    strict = out.kb.flare is None or out.kb.flare.anniversary_day_is_early.value
+    earliest = anniversary + dt.timedelta(days=1 if strict else 0)
+    ctx = v.case.context
+    question = bool(ctx.question_text and ctx.question_text.strip())
+    facts = (Fact(path=f"treatments[{index}].start", value=line.start.isoformat()),
+             Fact(path="context.as_of", value=v.as_of.isoformat()),
+             Fact(path="context.new_bone_pain", value=ctx.new_bone_pain),
+             Fact(path="context.question_text", value=ctx.question_text))
+    values: dict[str, Any] = {"earliest": earliest.isoformat(), "anniversary": anniversary.isoformat(),
+                              "line": line.label(), "start": line.start.isoformat()}
+    if not (ctx.new_bone_pain or question):
+        if ctx.new_bone_pain is False:
+            text = out.recommend("NM-05", Action.not_indicated, RatedModality.bone_scan.value,
+                                 "no_indication", rating=Rating.usually_not_appropriate,
+                                 facts=facts, **values)
+            out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-05", text)
+        else:
+            need = out.need("NM-05", "context.new_bone_pain",
+                            "does the patient have new bone pain (or is there a specific question)?",
+                            "le patient a-t-il une douleur osseuse nouvelle (ou y a-t-il une question "
+                            "précise) ?")
+            text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
+                                 "indication_unknown", facts=facts, missing=(need,), **values)
+            out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-05", text,
+                     missing=(need,))
+            if v.as_of < earliest:  # should an indication arise now, the scan is in the window
+                out.recommend("NM-07", Action.note, RatedModality.bone_scan.value,
+                              "early_scan_planned", facts=facts, **values)
+        return
+    if v.as_of >= earliest:
+        text = out.recommend("NM-05", Action.note, RatedModality.bone_scan.value, "now_ok",
+                             rating=Rating.usually_appropriate, facts=facts, **values)
+        out.rate(RatedModality.bone_scan, Rating.usually_appropriate, "NM-05", text)
+        return
+    text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
+                         "schedule_from", rating=Rating.may_be_appropriate, facts=facts, **values)
+    out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-05", text)
+    out.recommend("NM-07", Action.note, RatedModality.bone_scan.value, "early_scan_planned",
+                  facts=facts, **values)

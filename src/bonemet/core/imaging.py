@@ -1,12 +1,12 @@
-"""Imaging rules of the chapter (NM-01..NM-05, NM-09..NM-13): which exam, when, and why.
+"""Imaging rules of the chapter (NM-01..NM-04, NM-09..NM-13): which exam, when, and why.
+
+NM-05 (the date of a response-assessment scan) lives with the flare reader, core/flare_rules.py.
 
 Each function reads the case view and writes recommendations and rating proposals. Texts and
 thresholds come from the knowledge base; only the clinical logic lives here.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from bonemet.kb.models import Text
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
@@ -21,7 +21,6 @@ from bonemet.model.case import (
 )
 
 from .context import CaseView, IndexedExam
-from .dates import add_months
 from .findings import RuleOutput, rule
 
 BONE_SCANS = (Modality.bone_scan, Modality.spect_ct)
@@ -150,41 +149,6 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              facts=facts, missing=(need,))
         out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-04", text,
                  missing=(need,))
-
-
-@rule("NM-05")
-def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
-    if v.question is not Question.response_assessment:
-        return
-    months = int(str(out.kb.rule("NM-05").params["months"]))
-    if v.current_line is None:
-        need = out.need(
-            "NM-05", "treatments[].start",
-            "start date of the current systemic treatment line",
-            "date de début de la ligne de traitement systémique en cours",
-        )
-        text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
-                             "line_unknown", missing=(need,))
-        out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-05", text,
-                 missing=(need,))
-        return
-    index, line = v.current_line
-    assert line.start is not None  # current_systemic_line only returns dated lines
-    earliest = add_months(line.start, months)
-    facts = (Fact(path=f"treatments[{index}].start", value=line.start.isoformat()),
-             Fact(path="context.as_of", value=v.as_of.isoformat() if v.as_of else None))
-    values: dict[str, Any] = {"earliest": earliest.isoformat(), "line": line.label(),
-                              "start": line.start.isoformat()}
-    if v.as_of is not None and v.as_of >= earliest:
-        text = out.recommend("NM-05", Action.note, RatedModality.bone_scan.value, "now_ok",
-                             rating=Rating.usually_appropriate, facts=facts, **values)
-        out.rate(RatedModality.bone_scan, Rating.usually_appropriate, "NM-05", text)
-        return
-    text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
-                         "schedule_from", rating=Rating.may_be_appropriate, facts=facts, **values)
-    out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-05", text)
-    out.recommend("NM-07", Action.note, RatedModality.bone_scan.value, "early_scan_planned",
-                  facts=facts, earliest=earliest.isoformat())
 
 
 def _targeted_after(v: CaseView, x: IndexedExam) -> IndexedExam | None:

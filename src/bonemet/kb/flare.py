@@ -17,7 +17,15 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
-from bonemet.model.case import Analyte, Change, ClinicalState, MriFinding, RadiographFinding
+from bonemet.model.case import (
+    Analyte,
+    Change,
+    ClinicalState,
+    MriFinding,
+    OutsideBoneStatus,
+    RadiographFinding,
+    TreatmentType,
+)
 from bonemet.model.followup import (
     ArgumentName,
     Classification,
@@ -52,6 +60,40 @@ class Windows(_Frozen):
     mri: Window
     marker_baseline: Window
     marker_follow_up: Window
+    response_outside_bone: Window
+
+
+class EvidenceThreshold(_Frozen):
+    """How much concordant evidence a `_likely` reading needs (the project's choice, issue 11)."""
+
+    min_concordant: int = Field(ge=1, le=6)
+    min_strong: int = Field(ge=0, le=6)
+    strong: tuple[ArgumentName, ...] = Field(min_length=1)
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EvidenceThreshold:
+        if self.min_strong > self.min_concordant:
+            raise ValueError("min_strong cannot exceed min_concordant")
+        return self
+
+
+class Interval(_Frozen):
+    days: int = Field(ge=0, le=730)
+    provenance: Provenance
+
+
+class Caveat(_Frozen):
+    """A sentence added to a reading for context the chapter names (line type, phenotype, RT)."""
+
+    text: Text
+    interpretation: bool
+    statements: tuple[str, ...] = ()
+    references: tuple[int, ...] = ()
+
+
+CAVEATS = ("extension_line_type", "egfr_osteoblastic", "phenotype_lytic", "phenotype_blastic",
+           "radiotherapy_healing", "radiotherapy_undated", "project_reading")
 
 
 class MarkerThreshold(_Frozen):
@@ -98,7 +140,8 @@ class ArgumentSpec(_Frozen):
 
 _VALUE_LABELS = (
     {s.value for s in ClinicalState} | {f.value for f in RadiographFinding}
-    | {f.value for f in MriFinding} | {"rising", "falling", "mixed", "confounded", "none"}
+    | {f.value for f in MriFinding} | {s.value for s in OutsideBoneStatus}
+    | {"rising", "falling", "mixed", "confounded", "none"}
 )
 
 
@@ -130,6 +173,13 @@ class FlareParams(_Frozen):
     windows: Windows
     markers: tuple[MarkerThreshold, ...]
     antiresorptive_confounds_resorption_fall: Flag
+    anniversary_day_is_early: Flag
+    evidence_threshold: EvidenceThreshold
+    radiotherapy_healing_window: Interval
+    control_scan_min_interval: Interval
+    previous_line_comparator: Interval
+    caveats: dict[str, Caveat]
+    flare_described_for: tuple[TreatmentType, ...] = Field(min_length=1)
     arguments: tuple[ArgumentSpec, ...]
     labels: Labels
 
@@ -144,6 +194,8 @@ class FlareParams(_Frozen):
         names = Counter(a.name for a in self.arguments)
         problems += [f"argument {a.value} listed {n} times" for a, n in names.items() if n > 1]
         problems += [f"argument {a.value} missing" for a in ArgumentName if a not in names]
+        problems += [f"caveat {c} missing" for c in CAVEATS if c not in self.caveats]
+        problems += [f"caveat {c} is not used by the reader" for c in self.caveats if c not in CAVEATS]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -176,6 +228,8 @@ class FlareParams(_Frozen):
     def statement_ids(self) -> set[str]:
         ids = {s for a in self.arguments for s in a.statements}
         ids |= {s for m in self.markers for s in m.provenance.statements}
+        ids |= {s for c in self.caveats.values() for s in c.statements}
+        ids |= set(self.evidence_threshold.provenance.statements)
         return ids
 
 

@@ -201,6 +201,12 @@ class Lesion(_Frozen):
     level: str | None = Field(None, description="Vertebral level or detail, e.g. 'T8'")
     phenotype: Phenotype | None = None
     irradiated: bool = Field(False, description="The site received radiotherapy")
+    irradiated_on: dt.date | None = Field(
+        None, description="Last day of the radiotherapy to this site (flare reader: healing window)"
+    )
+    change_vs_previous: Change | None = Field(
+        None, description="This lesion's change versus the previous scan (more_foci: a new focus)"
+    )
     suspicious: bool | None = Field(None, description="Read as suspicious on this exam")
     # Tumour-board score inputs (bonemet.scores), each only for the sites its score applies to.
     mirels: MirelsInputs | None = Field(None, description="Long-bone lesion: Mirels inputs")
@@ -294,6 +300,7 @@ class ImagingExam(_Frozen):
 
 class TreatmentType(StrEnum):
     chemotherapy = "chemotherapy"
+    hormone_therapy = "hormone_therapy"
     immunotherapy = "immunotherapy"
     chemo_immunotherapy = "chemo_immunotherapy"
     egfr_tki = "egfr_tki"
@@ -308,6 +315,7 @@ class TreatmentType(StrEnum):
 SYSTEMIC_ANTICANCER = frozenset(
     {
         TreatmentType.chemotherapy,
+        TreatmentType.hormone_therapy,
         TreatmentType.immunotherapy,
         TreatmentType.chemo_immunotherapy,
         TreatmentType.egfr_tki,
@@ -315,6 +323,15 @@ SYSTEMIC_ANTICANCER = frozenset(
         TreatmentType.other_targeted,
     }
 )
+
+
+class StopReason(StrEnum):
+    """Why a line ended: a line stopped for progression makes older scans a poor comparator."""
+
+    progression = "progression"
+    toxicity = "toxicity"
+    completed = "completed"
+    other = "other"
 
 
 class Treatment(_Frozen):
@@ -325,6 +342,10 @@ class Treatment(_Frozen):
     end: CaseDate | None = None
     line_number: int | None = Field(None, ge=1)
     site: SkeletalSite | None = Field(None, description="Target site (radiotherapy, surgery)")
+    stop_reason: StopReason | None = Field(None, description="Why the line ended (with `end`)")
+    driver: Gene | None = Field(
+        None, description="Targeted therapy: the driver alteration it targets (e.g. EGFR)"
+    )
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Treatment:
@@ -398,6 +419,21 @@ class ClinicalStatus(_Frozen):
     note: str | None = None
 
 
+class OutsideBoneStatus(StrEnum):
+    responding = "responding"
+    stable = "stable"
+    progressing = "progressing"
+
+
+class OutsideBoneResponse(_Frozen):
+    """Response of the disease outside bone (chest CT, other sites): context of a flare reading."""
+
+    date: dt.date
+    modality: Modality = Field(description="Exam the response was read on (usually ct)")
+    status: OutsideBoneStatus
+    site: str | None = Field(None, description="e.g. 'primary', 'liver', 'nodes'")
+
+
 class Patient(_Frozen):
     """Identity as entered by the user; bonemet never needs more than a label."""
 
@@ -417,6 +453,7 @@ class Case(_Frozen):
     treatments: tuple[Treatment, ...] = ()
     labs: tuple[LabResult, ...] = ()
     clinical_status: tuple[ClinicalStatus, ...] = ()
+    response_outside_bone: tuple[OutsideBoneResponse, ...] = ()
     score_inputs: PatientScoreInputs | None = Field(
         None, description="Patient-level inputs of Tokuhashi, Tomita, Frankel/ASIA (asks for these scores)"
     )
@@ -436,6 +473,7 @@ class Case(_Frozen):
         dates = [e.date for e in self.exams]
         dates += [d for t in self.treatments for d in (t.start, t.end) if d]
         dates += [x.date for x in self.labs] + [s.date for s in self.clinical_status]
+        dates += [r.date for r in self.response_outside_bone]
         if self.cancer.diagnosis_date:
             dates.append(self.cancer.diagnosis_date)
         return max(dates) if dates else None

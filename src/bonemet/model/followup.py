@@ -26,7 +26,10 @@ class Classification(StrEnum):
 
 
 class Timing(StrEnum):
-    """Relative to the 6-month anniversary of the line's start: `late` is on or after it."""
+    """Relative to the 6-month anniversary of the line's start: `late` is strictly after it.
+
+    The chapter says "after" / "beyond" the sixth month; the anniversary day itself is therefore
+    still early (the project's reading of the boundary, docs/flare.md)."""
 
     early = "early"
     late = "late"
@@ -47,11 +50,13 @@ class ArgumentName(StrEnum):
     cea = "cea"
     cyfra_21_1 = "cyfra_21_1"
     bone_marker_kinetics = "bone_marker_kinetics"
+    response_outside_bone = "response_outside_bone"
 
 
 class NotComparable(StrEnum):
     no_comparator = "no_comparator"
     no_treatment_start = "no_treatment_start"
+    line_start_unknown = "line_start_unknown"
     before_treatment = "before_treatment"
     same_day_duplicate = "same_day_duplicate"
     change_unknown = "change_unknown"
@@ -60,6 +65,7 @@ class NotComparable(StrEnum):
 class ComparatorRole(StrEnum):
     same_line = "same_line"
     baseline_before_line = "baseline_before_line"
+    before_line_change = "before_line_change"
 
 
 class ChangeSource(StrEnum):
@@ -101,6 +107,7 @@ class MissingItem(_Frozen):
 class Advice(_Frozen):
     rule_id: str
     text: Text
+    interpretation: bool = False  # the sentence rests on a reading of the project, not the chapter
 
 
 class ScanReading(_Frozen):
@@ -123,10 +130,13 @@ class ScanReading(_Frozen):
     change: Change | None = None
     change_source: ChangeSource | None = None
     classification: Classification | None = None
+    leaning: Direction | None = None  # indeterminate only: the side the available evidence leans to
     arguments: tuple[Argument, ...] = ()
     missing_arguments: tuple[MissingArgument, ...] = ()
     missing_data: tuple[MissingItem, ...] = ()
     control_scan_from: dt.date | None = None
+    changed_lines: tuple[str, ...] = ()  # lines that started or ran between comparator and scan
+    irradiated_sites: tuple[str, ...] = ()  # increased sites irradiated within the healing window
     advice: tuple[Advice, ...] = ()
     warnings: tuple[Text, ...] = ()
     rule_ids: tuple[str, ...] = ()

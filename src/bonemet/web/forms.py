@@ -369,6 +369,7 @@ def _build() -> tuple[Section, ...]:
         Histology,
         Modality,
         MriFinding,
+        OutsideBoneStatus,
         PetCoverage,
         Phase,
         Phenotype,
@@ -379,6 +380,7 @@ def _build() -> tuple[Section, ...]:
         Result,
         Side,
         SkeletalSite,
+        StopReason,
         TreatmentType,
     )
     from bonemet.model.score_inputs import SPINE_SITES, BilskyGrade
@@ -390,7 +392,9 @@ def _build() -> tuple[Section, ...]:
     lesions = Section("lesions", "section_lesions", (
         Field("site", "select", enum="site", options=sites, redraw=True), _sel("side", "side", opts(Side)),
         Field("level", "text"),
-        _sel("phenotype", "phenotype", opts(Phenotype)), _b("irradiated"), _b("suspicious"),
+        _sel("phenotype", "phenotype", opts(Phenotype)), _b("irradiated"),
+        Field("irradiated_on", "date"), _b("suspicious"),
+        _sel("change_vs_previous", "change", opts(Change)),
         Field("bilsky", "select", options=tuple(g.value for g in BilskyGrade), score="bilsky",
               sites=SPINE_SITES),
     ), repeated=True, item="lesion", children=_LESION_BLOCKS)
@@ -429,6 +433,7 @@ def _build() -> tuple[Section, ...]:
             Field("id", "text"), _sel("type", "treatment_type", opts(TreatmentType)),
             Field("agents", "text"), Field("start", "date"), Field("end", "date"),
             Field("line_number", "number"), _sel("site", "site", sites),
+            _sel("stop_reason", "stop_reason", opts(StopReason)), _sel("driver", "gene", opts(Gene)),
         ), repeated=True, item="treatment"),
         Section("labs", "section_labs", (
             Field("date", "date"), _sel("analyte", "analyte", opts(Analyte)), Field("value", "number"),
@@ -438,6 +443,10 @@ def _build() -> tuple[Section, ...]:
             Field("date", "date"), _sel("state", "clinical_state", opts(ClinicalState)),
             Field("ecog", "number"), Field("note", "text", wide=True),
         ), repeated=True, item="status_entry"),
+        Section("response_outside_bone", "section_outside_bone", (
+            Field("date", "date"), _sel("modality", "modality", opts(Modality)),
+            _sel("status", "outside_status", opts(OutsideBoneStatus)), Field("site", "text"),
+        ), repeated=True, item="outside_entry"),
         _PATIENT_SCORES,
     )
 

@@ -1,0 +1,74 @@
+"""Targeted mutants of the flare reader (issue 11): each must be killed by the flare tests.
+
+Run on demand, like a benchmark (not in CI): copies src/ and tests/ to a temporary directory,
+applies one mutant at a time and runs the flare tests against it.
+
+    .venv/bin/python scripts/mutate_flare.py
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+MUTANTS = [  # (name, file, original text, mutated text)
+    ("late boundary >= instead of >", "src/bonemet/core/flare.py",
+     "late = scan.exam.date > anniversary if strict else scan.exam.date >= anniversary",
+     "late = scan.exam.date >= anniversary"),
+    ("min_concordant 1", "src/bonemet/kb/data/flare.yaml", "  min_concordant: 2", "  min_concordant: 1"),
+    ("min_strong 0", "src/bonemet/kb/data/flare.yaml", "  min_strong: 1", "  min_strong: 0"),
+    ("no line change detection", "src/bonemet/core/flare.py",
+     "    if since >= line.start:\n        return ()\n    recent",
+     "    if True:\n        return ()\n    recent"),
+    ("undated lines ignored", "src/bonemet/core/flare.py", "        unknown.append(i)", "        pass"),
+    ("radiotherapy ignored", "src/bonemet/core/flare.py",
+     "    if not recent:\n        return None", "    if True:\n        return None"),
+    ("control interval 0", "src/bonemet/kb/data/flare.yaml", "  days: 42", "  days: 0"),
+    ("prognosis always", "src/bonemet/core/flare.py",
+     "        if not any(a.direction is Direction.favours_progression for a in arguments):",
+     "        if True:"),
+    ("NM-05 ignores indication", "src/bonemet/core/flare_rules.py",
+     "    if not (ctx.new_bone_pain or question):", "    if False:"),
+    ("previous-line comparator window 365", "src/bonemet/kb/data/flare.yaml", "  days: 28", "  days: 365"),
+]
+TESTS = ["tests/core/test_flare_safety.py", "tests/core/test_flare.py", "tests/core/test_flare_rules.py"]
+
+
+def main() -> int:
+    survived = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        root = pathlib.Path(tmp)
+        for part in ("src", "tests", "pyproject.toml"):
+            src = REPO / part
+            if src.is_dir():
+                shutil.copytree(src, root / part, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+            else:
+                shutil.copy(src, root / part)
+        for name, rel, old, new in MUTANTS:
+            survived += _run(root, name, rel, old, new)
+    print(f"{len(MUTANTS) - survived}/{len(MUTANTS)} mutants killed")
+    return 1 if survived else 0
+
+
+def _run(root: pathlib.Path, name: str, rel: str, old: str, new: str) -> int:
+    p = root / rel
+    orig = p.read_text(encoding="utf-8")
+    if orig.count(old) != 1:
+        raise SystemExit(f"mutant {name!r}: the original text is not found once in {rel}")
+    p.write_text(orig.replace(old, new), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "pytest", *TESTS, "-x", "-q", "-p", "no:randomly",
+                        "-p", "no:cacheprovider"], cwd=root, env={"PYTHONPATH": str(root / "src"),
+                                                                  "PATH": "/usr/bin:/bin"},
+                       capture_output=True, text=True, check=False)
+    p.write_text(orig, encoding="utf-8")
+    failed = [line for line in r.stdout.splitlines() if line.startswith("FAILED")]
+    print(f"{name}: {'killed' if r.returncode != 0 else 'SURVIVED'} {failed[:1]}", flush=True)
+    return 0 if r.returncode != 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
