@@ -27,8 +27,8 @@ class Recorder(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         type(self).seen.append((self.path, self.headers.get("Authorization")))
         # Routes are keyed by path and patient only: the prefetch query's code filter (issue 14) varies.
-        body = json.dumps(self.routes.get(self.path.split("&", 1)[0], {"resourceType": "Bundle", "type": "searchset",
-                                                      "entry": []})).encode()
+        empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+        body = json.dumps(self.routes.get(self.path.split("&", 1)[0], empty)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/fhir+json")
         self.send_header("Content-Length", str(len(body)))
