@@ -119,7 +119,8 @@ def test_a_fault_after_a_long_clean_stretch_keeps_its_line_number(tmp_path: Path
     count = CHUNK_BYTES // len(line) * 2 + 7
     path = tmp_path / "Basic.ndjson"
     path.write_bytes(line * count + b'{"x": "\xff"}\n' + line + b"\n" + line + b"\xfe")
-    assert [n for n, _ in check_file(path)] == [count + 1, count + 5]
+    assert [n for n, _ in check_file(path).bad] == [count + 1, count + 5]
+    assert check_file(path).max_line == CHUNK_BYTES  # no line spans more than a chunk
     sanitised = tmp_path / "s.ndjson"
     check_file(path, sanitised)
     assert sanitised.read_bytes() == line * count + b"\n" + line + b"\n" + line + b"\n"

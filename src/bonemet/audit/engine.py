@@ -1,19 +1,21 @@
 """The DuckDB engine: the cohort in partitions of patients, so that memory depends on a partition's
 size and not on the cohort's.
 
-Phase 1 (this process, DuckDB, all threads) reads every line of every file as text once, classifies it
-(`json_valid`; resource type and patient reference from one parse per line) and writes it to
-Parquet partitioned by a hash of the patient reference into N buckets (bucket -1: lines that belong to
-no patient: malformed lines, organisations, resources without a subject). A line's number is its
-position in its file (`row_number() OVER ()`, a streaming window: the file is never held whole).
+Phase 1 (this process, DuckDB, all threads) reads every line of every file as text once, file by file,
+classifies it (`json_valid`; resource type and patient reference from one parse per line) and streams
+it out as Arrow batches, which this process splits by a hash of the patient reference and appends to
+one Arrow IPC file per partition (partition -1: lines that belong to no patient: malformed lines,
+organisations, resources without a subject). A line's number is its position in its file
+(`row_number() OVER ()`, a streaming window: the file is never held whole).
 
-Phase 2 (worker processes, one DuckDB thread each) takes one bucket at a time: it sorts the bucket by
-patient, file and line (a sort DuckDB spills to disk under its memory limit), runs the per-patient core
-on each run of rows of one patient, and writes its rows to Parquet. Nothing per patient comes back to
-this process; the aggregation reads the row files (bonemet.audit.report).
+Phase 2 (worker processes, one DuckDB thread each) takes one bucket at a time (a partition file, or a
+hash slice of one when there are more buckets than files): it sorts the bucket by patient, file and
+line (a sort DuckDB spills to disk under its memory limit), runs the per-patient core on each run of
+rows of one patient, and writes its rows to Parquet. Nothing per patient comes back to this process;
+the aggregation reads the row files (bonemet.audit.report).
 
-N is set from the memory budget (`--memory`): each worker's DuckDB gets a share of it and a bucket
-holds at most a fraction of that share of text.
+The memory budget (`--memory`) sets the bucket size and the DuckDB limits (`plan`); the number of
+buckets follows the input's size.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from bonemet.api import InputError, Problem
 from bonemet.audit.patient_audit import Rows, audit_patient, bad_line_reason
@@ -39,9 +42,12 @@ GiB = 2**30
 PROCESS_BASE = 224 * MiB  # one Python process with bonemet, DuckDB and pyarrow loaded (measured ~200)
 MIN_DUCKDB = 96 * MiB  # below this DuckDB's sorts and scans thrash
 BUCKET_SHARE = 6  # a bucket's text is at most 1/6 of a worker's DuckDB limit (sort + strings + Python)
-MAX_BUCKET = 128 * MiB
+READ_SHARE = 12  # DuckDB's limit while reading and partitioning: 12 buckets' worth (384 MB by default)
+MAX_BUCKET = 32 * MiB  # beyond this a bigger bucket saves little time and costs memory per worker
 MIN_BUCKET = 4 * MiB
+MAX_FILES = 256  # partition files written at once in phase 1 (open file handles); beyond, sub-buckets
 ARROW_BATCH = 4096  # rows per Arrow batch read back from a sorted bucket
+PARTITION_BATCH = 16384  # rows per Arrow batch split into partitions in phase 1
 
 
 @dataclass
@@ -64,7 +70,12 @@ class Plan:
     phase1_duckdb: int  # DuckDB's limit while reading (the workers are idle then)
     worker_duckdb: int  # each worker's DuckDB limit while grouping
     bucket_bytes: int
-    buckets: int
+    buckets: int  # groups of patients processed one at a time
+    files: int  # partition files written; each holds buckets // files (rounded up) buckets
+
+    @property
+    def per_file(self) -> int:
+        return math.ceil(self.buckets / self.files)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -74,6 +85,7 @@ class Plan:
             "worker_duckdb_limit_mb": round(self.worker_duckdb / MiB),
             "bucket_target_mb": round(self.bucket_bytes / MiB, 1),
             "buckets": self.buckets,
+            "partition_files": self.files,
         }
 
 
@@ -107,30 +119,33 @@ def plan(total_bytes: int, workers: int, budget: int | None = None) -> Plan:
             ]
         )
     rest = budget - PROCESS_BASE * (workers + 1)
-    worker_duckdb = rest // max(1, workers)
-    bucket = max(MIN_BUCKET, min(MAX_BUCKET, worker_duckdb // BUCKET_SHARE))
+    share = rest // max(1, workers)
+    bucket = max(MIN_BUCKET, min(MAX_BUCKET, share // BUCKET_SHARE))
+    # DuckDB fills whatever limit it is given (measured: reading 958 MB peaked at 1.5 GB under a 2.4 GB
+    # limit, at 0.7 GB under 512 MB, at the same speed), so the limits follow the bucket size, not the
+    # budget: a bigger cohort then costs more buckets, not more memory.
+    worker_duckdb = min(share, max(MIN_DUCKDB, BUCKET_SHARE * bucket))
+    phase1 = min(rest, max(MIN_DUCKDB, READ_SHARE * bucket))
     # At least two buckets per worker so that both stay busy to the end; more when the data is large.
     least_buckets = 1 if workers <= 1 else 2 * workers
     buckets = max(least_buckets, math.ceil(total_bytes / bucket))
-    return Plan(budget, workers, rest, worker_duckdb, bucket, buckets)
+    files = min(buckets, MAX_FILES)
+    return Plan(budget, workers, phase1, worker_duckdb, bucket, files * math.ceil(buckets / files), files)
 
 
 def _sql_str(p: Path | str) -> str:
     return str(p).replace("'", "''")
 
 
-def _lines_sql(paths: list[Path]) -> str:
-    """Every line of every file: file index, line number, text (NULL for a blank line)."""
-    reader = (
-        "read_csv('{path}', columns={{'j': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='', "
-        f"escape='', auto_detect=false, max_line_size={MAX_LINE_BYTES + 4096}, new_line='\\n')"
+def _lines_sql(i: int, path: Path, max_line: int = MAX_LINE_BYTES) -> str:
+    """Every line of one file: file index, line number, text (NULL for a blank line). DuckDB's read
+    buffers are sized from `max_line`, so it is the input check's bound, not the 64 MiB limit."""
+    size = min(MAX_LINE_BYTES, max_line) + 4096
+    return (
+        f"SELECT {int(i)}::INTEGER AS f, (row_number() OVER ())::INTEGER AS line, j FROM "
+        f"read_csv('{_sql_str(path)}', columns={{'j': 'VARCHAR'}}, header=false, delim=E'\\x1f', "
+        f"quote='', escape='', auto_detect=false, max_line_size={size}, new_line='\\n')"
     )
-    parts = [
-        f"SELECT {i}::INTEGER AS f, (row_number() OVER ())::INTEGER AS line, j FROM "
-        + reader.format(path=_sql_str(p))
-        for i, p in enumerate(paths)
-    ]
-    return "\nUNION ALL\n".join(parts)
 
 
 def connect(
@@ -147,42 +162,94 @@ def connect(
     return con
 
 
-def partition(con: duckdb.DuckDBPyConnection, inputs: Inputs, parts: Path, buckets: int) -> Scan:
-    """Phase 1: every line read once, classified and written to its bucket; what is not a patient's
-    resource is reported (from bucket -1, small)."""
-    names = inputs.names
-    # One JSON parse per line for the four paths (a list-of-paths extract); `v` is NULL when the line
-    # is not valid JSON, so such a line is never parsed further and lands in bucket -1 with rt NULL.
-    con.execute(f"""
-        COPY (
-            SELECT f, line, j, rt, pid,
-                   CASE WHEN rt IS NOT NULL AND pid IS NOT NULL
-                        THEN (hash(pid) % {int(buckets)})::INTEGER ELSE -1 END AS b
+_PART_SCHEMA = pa.schema(
+    [
+        ("f", pa.int32()),
+        ("line", pa.int32()),
+        ("j", pa.string()),
+        ("rt", pa.string()),
+        ("pid", pa.string()),
+        ("s", pa.int32()),  # the sub-bucket within the partition file
+    ]
+)
+
+
+def _classify_sql(i: int, path: Path, max_line: int, files: int, per_file: int) -> str:
+    # One JSON parse per line for the four paths (a list-of-paths extract), only for valid JSON: a
+    # malformed line gets rt NULL and goes to the rest (-1), where its reason is worked out.
+    return f"""
+        SELECT f, line, j, rt, pid, ((hash(pid) // {int(files)}) % {int(per_file)})::INTEGER AS s,
+               CASE WHEN rt IS NOT NULL AND pid IS NOT NULL
+                    THEN (hash(pid) % {int(files)})::INTEGER ELSE -1 END AS b
+        FROM (
+            SELECT f, line, j, x[1] AS rt,
+                   CASE WHEN x[1] = 'Patient' THEN 'Patient/' || x[2] ELSE coalesce(x[3], x[4]) END AS pid
             FROM (
-                SELECT f, line, j, x[1] AS rt,
-                       CASE WHEN x[1] = 'Patient' THEN 'Patient/' || x[2]
-                            ELSE coalesce(x[3], x[4]) END AS pid
-                FROM (
-                    SELECT f, line, j,
-                           json_extract_string(CASE WHEN json_valid(j) THEN j END,
-                               ['$.resourceType', '$.id', '$.subject.reference', '$.patient.reference']) AS x
-                    FROM ({_lines_sql([f.path for f in inputs.files])}) WHERE j IS NOT NULL
-                )
+                SELECT f, line, j,
+                       json_extract_string(CASE WHEN json_valid(j) THEN j END,
+                           ['$.resourceType', '$.id', '$.subject.reference', '$.patient.reference']) AS x
+                FROM ({_lines_sql(i, path, max_line)}) WHERE j IS NOT NULL
             )
-        ) TO '{_sql_str(parts)}' (FORMAT parquet, PARTITION_BY (b), COMPRESSION lz4_raw,
-                                  ROW_GROUP_SIZE 16384)
-    """)
+        )"""
+
+
+def part_path(parts: Path, b: int) -> Path:
+    return parts / f"b={b}.arrow"
+
+
+def partition(
+    con: duckdb.DuckDBPyConnection, inputs: Inputs, parts: Path, files: int, per_file: int = 1
+) -> Scan:
+    """Phase 1: every line read once, classified and appended to its partition file (Arrow IPC);
+    what is not a patient's resource is reported (from the rest, -1, small).
+
+    DuckDB streams each file's classified lines as Arrow batches; this process splits each batch by
+    partition and appends the pieces. (DuckDB's own `COPY … PARTITION_BY` was tried first: it holds
+    a large file's rows in memory and fails under a bounded memory limit.)"""
+    import pyarrow.compute as pc
+
+    names = inputs.names
+    parts.mkdir(parents=True, exist_ok=True)
+    writers: dict[int, Any] = {}
+    max_line: dict[int, int] = {}
+    patients = 0
+    try:
+        for i, f in enumerate(inputs.files):
+            sql = _classify_sql(i, f.path, f.max_line, files, per_file)
+            for batch in con.sql(sql).to_arrow_reader(PARTITION_BATCH):
+                if batch.num_rows == 0:
+                    continue
+                top = pc.max(batch.column("line")).as_py()
+                max_line[i] = max(max_line.get(i, 0), top)
+                patients += pc.sum(pc.equal(batch.column("rt"), "Patient")).as_py() or 0
+                batch = batch.take(pc.sort_indices(batch.column("b")))
+                counts = pc.value_counts(batch.column("b"))
+                at = 0
+                for b, n in zip(
+                    counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+                ):
+                    if b not in writers:
+                        writers[b] = pa.ipc.new_file(str(part_path(parts, b)), _PART_SCHEMA)
+                    piece = batch.slice(at, n)
+                    writers[b].write_batch(
+                        pa.record_batch([piece.column(k) for k in range(6)], schema=_PART_SCHEMA)
+                    )
+                    at += n
+    finally:
+        for w in writers.values():
+            w.close()
     rows = Rows()
-    rest = parts / "b=-1"
+    orgs: dict[str, str] = {}
+    rest = part_path(parts, -1)
     if rest.exists():
-        src = f"read_parquet('{_sql_str(rest)}/*.parquet', hive_partitioning=false)"
+        con.register("rest_lines", _read_part(rest))
         for f, line, text in con.execute(
-            f"SELECT f, line, j FROM {src} WHERE rt IS NULL ORDER BY f, line"
+            "SELECT f, line, j FROM rest_lines WHERE rt IS NULL ORDER BY f, line"
         ).fetchall():
             rows.issues.append(("malformed", names[f], line, None, None, bad_line_reason(text)))
-        for f, line, rt, rid in con.execute(f"""
-            SELECT f, line, rt, json_extract_string(j, '$.id') FROM {src}
-            WHERE rt IS NOT NULL AND rt <> 'Organization' ORDER BY f, line
+        for f, line, rt, rid in con.execute("""
+            SELECT f, line, rt, json_extract_string(j, '$.id') FROM rest_lines
+            WHERE rt <> 'Organization' ORDER BY f, line
         """).fetchall():
             rows.issues.append(
                 (
@@ -195,24 +262,32 @@ def partition(con: duckdb.DuckDBPyConnection, inputs: Inputs, parts: Path, bucke
                 )
             )
         orgs = dict(
-            con.execute(f"""
+            con.execute("""
             SELECT json_extract_string(j, '$.id'), coalesce(json_extract_string(j, '$.name'), '')
-            FROM {src} WHERE rt = 'Organization'
+            FROM rest_lines WHERE rt = 'Organization'
         """).fetchall()
         )
-    else:
-        orgs = {}
-    every = f"read_parquet('{_sql_str(parts)}/*/*.parquet', hive_partitioning=false)"
-    found = dict(con.execute(f"SELECT f, max(line) FROM {every} GROUP BY f").fetchall())
+        con.unregister("rest_lines")
     counts = {  # a blanked faulty line at the end still counts as a line of its file
-        name: n
-        for i, name in enumerate(names)
-        if (n := max(int(found.get(i, 0)), inputs.last_bad_line(name)))
+        name: n for i, name in enumerate(names) if (n := max(max_line.get(i, 0), inputs.last_bad_line(name)))
     }
-    patients = con.execute(
-        f"SELECT count(DISTINCT pid) FROM {every} WHERE rt IS NOT NULL AND pid IS NOT NULL"
-    ).fetchall()[0][0]
-    return Scan(names, counts, orgs, int(patients), rows)
+    return Scan(names, counts, orgs, patients, rows)
+
+
+def _read_part(path: Path, part: int | None = None) -> Any:
+    """A partition file as an Arrow table; with `part`, only that sub-bucket's rows (filtered batch by
+    batch, so that memory holds one sub-bucket, not the file)."""
+    import pyarrow.compute as pc
+
+    with pa.OSFile(str(path), "rb") as source:
+        reader = pa.ipc.open_file(source)
+        if part is None:
+            return reader.read_all()
+        batches = []
+        for k in range(reader.num_record_batches):
+            batch = reader.get_batch(k)
+            batches.append(batch.filter(pc.equal(batch.column("s"), part)))
+        return pa.Table.from_batches(batches, schema=_PART_SCHEMA)
 
 
 # --- phase 2: one bucket in a worker process ------------------------------------------------------
@@ -220,7 +295,10 @@ def partition(con: duckdb.DuckDBPyConnection, inputs: Inputs, parts: Path, bucke
 
 @dataclass
 class BucketTask:
-    bucket: Path
+    bucket: Path  # a partition file of phase 1
+    part: int  # which of its `parts` sub-buckets (patients with hash // files % parts == part)
+    parts: int
+    files: int
     names: list[str]
     results: Path  # directory with memberships/, patients/, issues/
     duckdb_limit: int
@@ -250,10 +328,8 @@ def audit_bucket(task: BucketTask) -> BucketStats:
     clock = stats.seconds
     t0 = time.perf_counter()
     con = _worker_connection(task)
-    reader = con.sql(
-        f"SELECT pid, f, line, j FROM read_parquet('{_sql_str(task.bucket)}/*.parquet', "
-        "hive_partitioning=false) ORDER BY pid, f, line"
-    ).to_arrow_reader(ARROW_BATCH)
+    con.register("bucket", _read_part(task.bucket, task.part if task.parts > 1 else None))
+    reader = con.sql("SELECT pid, f, line, j FROM bucket ORDER BY pid, f, line").to_arrow_reader(ARROW_BATCH)
     names = task.names
     rows = Rows()
     current: str | None = None
@@ -288,7 +364,9 @@ def audit_bucket(task: BucketTask) -> BucketStats:
         audit_patient(current, files, lines, docs, rows, clock)
         stats.patients += 1
     t3 = time.perf_counter()
-    write_rows(rows, task.results, task.bucket.name)
+    del reader
+    con.unregister("bucket")
+    write_rows(rows, task.results, f"{task.bucket.stem}-{task.part}")
     clock["read_and_sort"] = t_group
     clock["arrow_to_python"] = t_convert
     clock["write_rows"] = time.perf_counter() - t3
@@ -329,7 +407,7 @@ def run_buckets(
         _CON.pop("con", None)
     else:
         # Largest buckets first, so that the last ones to finish are small.
-        order = sorted(tasks, key=lambda t: -sum(p.stat().st_size for p in t.bucket.glob("*.parquet")))
+        order = sorted(tasks, key=lambda t: -t.bucket.stat().st_size / t.parts)
         for stats in pool.imap_unordered(audit_bucket, order, chunksize=1):
             add(stats)
     return total
@@ -387,5 +465,6 @@ def progress_bar(total: int, label: str, enabled: bool | None = None) -> Any:
     return _Bar()
 
 
-def bucket_dirs(parts: Path) -> list[Path]:
-    return sorted((p for p in parts.glob("b=*") if p.name != "b=-1"), key=lambda p: int(p.name[2:]))
+def bucket_files(parts: Path) -> list[Path]:
+    found = (p for p in parts.glob("b=*.arrow") if p.stem != "b=-1")
+    return sorted(found, key=lambda p: int(p.stem[2:]))

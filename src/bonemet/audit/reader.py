@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from bonemet.api import InputError, Problem
 from bonemet.audit.synth import GROUND_TRUTH
@@ -31,6 +31,7 @@ class InputFile:
     name: str  # as reported (the file name in the input directory)
     path: Path  # what the engines read: the file itself, or its sanitised copy
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
+    max_line: int = 0  # an upper bound of its longest line read (bytes)
 
 
 @dataclass
@@ -38,6 +39,10 @@ class Inputs:
     files: list[InputFile]
     issues: list[tuple[Any, ...]]  # rows in ISSUE_COLUMNS order
     total_bytes: int
+
+    @property
+    def max_line(self) -> int:
+        return max((f.max_line for f in self.files), default=0)
 
     @property
     def names(self) -> list[str]:
@@ -138,11 +143,16 @@ def _bodies(handle: BinaryIO) -> Iterator[tuple[bytes, int | None]]:
         yield carry, None
 
 
-def check_file(path: Path, sanitised: Path | None = None) -> list[tuple[int, str]]:
-    """(line number, reason) of every faulty line; with `sanitised`, also write the file there with
-    each faulty line made empty (an empty line is skipped by both engines, the others keep their
-    numbers)."""
+class FileCheck(NamedTuple):
+    bad: list[tuple[int, str]]  # (line number, reason) of every faulty line
+    max_line: int  # an upper bound of the longest line kept: a text reader's buffers can be that small
+
+
+def check_file(path: Path, sanitised: Path | None = None) -> FileCheck:
+    """Every faulty line; with `sanitised`, also write the file there with each faulty line made empty
+    (an empty line is skipped by both engines, the others keep their numbers)."""
     bad: list[tuple[int, str]] = []
+    longest = 0  # the first line of each chunk (it may have begun in an earlier chunk)
     line_no = 0
     out = sanitised.open("wb") if sanitised else None
     try:
@@ -160,6 +170,8 @@ def check_file(path: Path, sanitised: Path | None = None) -> list[tuple[int, str
                     if out:
                         out.write(b"\n")
                     continue
+                first = body.find(b"\n")
+                longest = max(longest, len(body) if first < 0 else first + 1)
                 if _clean(body):
                     line_no += body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
                     if out:
@@ -178,7 +190,7 @@ def check_file(path: Path, sanitised: Path | None = None) -> list[tuple[int, str
     finally:
         if out:
             out.close()
-    return bad
+    return FileCheck(bad, max(longest, min(CHUNK_BYTES, path.stat().st_size)))
 
 
 def prepare(directory: Path, work: Path) -> Inputs:
@@ -193,7 +205,7 @@ def prepare(directory: Path, work: Path) -> Inputs:
             issues.append(("unreadable", p.name, None, None, None, fault))
             continue
         try:
-            bad = check_file(p)
+            bad, longest = check_file(p)
             path = p
             if bad:
                 path = work / f"sanitised-{i}.ndjson"
@@ -202,7 +214,7 @@ def prepare(directory: Path, work: Path) -> Inputs:
             issues.append(("unreadable", p.name, None, None, None, f"read error ({exc.strerror}): not read"))
             continue
         issues.extend(("malformed", p.name, n, None, None, reason) for n, reason in bad)
-        files.append(InputFile(p.name, path, bad))
+        files.append(InputFile(p.name, path, bad, longest))
         total += path.stat().st_size
     if not files:
         raise InputError([Problem("DIR", f"no readable *.ndjson file in {directory}")])

@@ -172,14 +172,24 @@ def run_audit(
             try:
                 t = time.perf_counter()
                 con = duck.connect(memory_limit=the_plan.phase1_duckdb, spill=spill)
-                scan = duck.partition(con, inputs, work / "parts", the_plan.buckets)
+                scan = duck.partition(con, inputs, work / "parts", the_plan.files, the_plan.per_file)
                 con.close()
                 write_rows(scan.rows, results, "scan")
                 seconds["read_and_partition"] = time.perf_counter() - t
                 t = time.perf_counter()
                 tasks = [
-                    duck.BucketTask(b, scan.files, results, the_plan.worker_duckdb, spill)
-                    for b in duck.bucket_dirs(work / "parts")
+                    duck.BucketTask(
+                        b,
+                        k,
+                        the_plan.per_file,
+                        the_plan.files,
+                        scan.files,
+                        results,
+                        the_plan.worker_duckdb,
+                        spill,
+                    )
+                    for b in duck.bucket_files(work / "parts")
+                    for k in range(the_plan.per_file)
                 ]
                 with duck.progress_bar(scan.patients, "auditing", progress) as advance:
                     seconds["workers_cpu"] = duck.run_buckets(tasks, pool, advance)

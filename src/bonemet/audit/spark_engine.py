@@ -100,7 +100,9 @@ def _run(spark: Any, inputs: Inputs) -> tuple[Scan, Rows]:
     sc.setLogLevel("ERROR")
     names = inputs.names
     parts = [
-        sc.textFile(_uri(f.path)).zipWithIndex().map(lambda t, i=i: (i, t[1] + 1, t[0]))
+        # minPartitions=1: a file smaller than a block is one partition, so zipWithIndex needs no extra
+        # job to count lines; larger files are still split by block.
+        sc.textFile(_uri(f.path), minPartitions=1).zipWithIndex().map(lambda t, i=i: (i, t[1] + 1, t[0]))
         for i, f in enumerate(inputs.files)
     ]
     lines = spark.createDataFrame(sc.union(parts), "f int, line long, j string").where(F.length("j") > 0)
