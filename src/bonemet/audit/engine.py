@@ -274,6 +274,42 @@ def partition(
     return Scan(names, counts, orgs, patients, rows)
 
 
+def _partition_child(conn: Any, inputs: Inputs, parts: Path, plan: Plan, spill: Path) -> None:
+    try:
+        con = connect(memory_limit=plan.phase1_duckdb, spill=spill)
+        conn.send(("ok", partition(con, inputs, parts, plan.files, plan.per_file)))
+        con.close()
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def partition_in_child(inputs: Inputs, parts: Path, plan: Plan, spill: Path) -> Scan:
+    """Phase 1 in a short-lived process: what DuckDB's allocator keeps after the reading goes back to
+    the system when it exits, instead of staying in this process for the rest of the run."""
+    if os.name != "posix":  # pragma: no cover - fork is what keeps this cheap
+        con = connect(memory_limit=plan.phase1_duckdb, spill=spill)
+        try:
+            return partition(con, inputs, parts, plan.files, plan.per_file)
+        finally:
+            con.close()
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_partition_child, args=(send, inputs, parts, plan, spill))
+    child.start()
+    send.close()
+    try:
+        status, value = receive.recv()
+    except EOFError:
+        status, value = "error", "the reading process ended without a result"
+    child.join()
+    if status != "ok":
+        raise RuntimeError(f"reading the input failed: {value}")
+    scan: Scan = value
+    return scan
+
+
 def _read_part(path: Path, part: int | None = None) -> Any:
     """A partition file as an Arrow table; with `part`, only that sub-bucket's rows (filtered batch by
     batch, so that memory holds one sub-bucket, not the file)."""

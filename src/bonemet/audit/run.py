@@ -168,12 +168,11 @@ def run_audit(
         if engine == "duckdb":
             the_plan = duck.plan(inputs.total_bytes, workers, memory)
             seconds["plan"] = the_plan.describe()
+            t = time.perf_counter()
+            scan = duck.partition_in_child(inputs, work / "parts", the_plan, spill)
+            # The workers fork after the reading: small (no DuckDB state, no phase-1 memory).
             pool = duck.worker_pool(workers)
             try:
-                t = time.perf_counter()
-                con = duck.connect(memory_limit=the_plan.phase1_duckdb, spill=spill)
-                scan = duck.partition(con, inputs, work / "parts", the_plan.files, the_plan.per_file)
-                con.close()
                 write_rows(scan.rows, results, "scan")
                 seconds["read_and_partition"] = time.perf_counter() - t
                 t = time.perf_counter()
@@ -207,7 +206,9 @@ def run_audit(
             write_rows(rows, results, "spark")
             seconds["spark"] = time.perf_counter() - t
         t = time.perf_counter()
-        con = duck.connect(memory_limit=memory or duck.default_budget(), spill=spill)
+        # The row tables are small beside the input; DuckDB spills its sorts beyond this limit.
+        limit = min(memory or duck.default_budget(), duck.READ_SHARE * duck.MAX_BUCKET)
+        con = duck.connect(memory_limit=limit, spill=spill)
         register_results(con, results)
         indicator_table = aggregate(con, defs, scan.organisations)
         indicator_rows = indicator_table.to_pylist()
