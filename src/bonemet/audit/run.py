@@ -207,7 +207,7 @@ def run_audit(
             seconds["spark"] = time.perf_counter() - t
         t = time.perf_counter()
         # The row tables are small beside the input; DuckDB spills its sorts beyond this limit.
-        limit = min(memory or duck.default_budget(), duck.READ_SHARE * duck.MAX_BUCKET)
+        limit = min(memory or duck.default_budget(), max(duck.MIN_DUCKDB, duck.READ_SHARE * duck.MAX_BUCKET))
         con = duck.connect(memory_limit=limit, spill=spill)
         register_results(con, results)
         indicator_table = aggregate(con, defs, scan.organisations)
