@@ -72,13 +72,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         args = ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(_free_port())]
         subprocess.run([daemon, "start", MASTER, "1", *args], env=env, check=True, capture_output=True)
         started.append((MASTER, 1))
-        _wait_for(base / "logs", r"I have been elected leader", 1, 90)
-        for i in range(1, WORKERS + 1):
+        for i in range(1, WORKERS + 1):  # workers retry until the master is up: no wait here
             args = ["--host", "127.0.0.1", "--cores", "1", "--memory", WORKER_MEMORY]
             args += ["--port", str(_free_port()), "--webui-port", str(_free_port()), url]
             subprocess.run([daemon, "start", WORKER, str(i), *args], env=env, check=True, capture_output=True)
             started.append((WORKER, i))
-        _wait_for(base / "logs", r"Registering worker", WORKERS, 90)
+        _wait_for(base / "logs", r"Registering worker", WORKERS, 120)
         yield url, base / "logs"
     finally:
         for cls, i in reversed(started):

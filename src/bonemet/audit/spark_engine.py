@@ -123,31 +123,38 @@ def _run(spark: Any, inputs: Inputs) -> tuple[Scan, Rows]:
         .cache()
     )
     rows = Rows()
-    for r in typed.where(F.col("rt").isNull()).select("f", "line", "j").orderBy("f", "line").collect():
-        rows.issues.append(("malformed", names[r.f], int(r.line), None, None, bad_line_reason(r.j)))
-    orphans = (
-        typed.where(F.col("rt").isNotNull() & F.col("pid").isNull() & (F.col("rt") != "Organization"))
-        .select("f", "line", "rt", F.get_json_object("j", "$.id").alias("id"))
-        .orderBy("f", "line")
-        .collect()
-    )
-    for r in orphans:
-        rows.issues.append(
-            (
-                "orphan",
-                names[r.f],
-                int(r.line),
-                None,
-                f"{r.rt}/{r.id}",
-                "no subject/patient reference: not attributable to a patient",
-            )
+    # One job for every line that is not a patient's resource (few): malformed lines, organisations and
+    # resources without a subject, sorted here rather than by a Spark shuffle.
+    rest = sorted(
+        typed.where(F.col("rt").isNull() | F.col("pid").isNull() | (F.col("rt") == "Organization"))
+        .select(
+            "f",
+            "line",
+            "j",
+            "rt",
+            F.get_json_object("j", "$.id").alias("id"),
+            F.get_json_object("j", "$.name").alias("name"),
         )
-    orgs = {
-        r.id: r.name or ""
-        for r in typed.where(F.col("rt") == "Organization")
-        .select(F.get_json_object("j", "$.id").alias("id"), F.get_json_object("j", "$.name").alias("name"))
-        .collect()
-    }
+        .collect(),
+        key=lambda r: (r.f, r.line),
+    )
+    orgs: dict[str, str] = {}
+    for r in rest:
+        if r.rt is None:
+            rows.issues.append(("malformed", names[r.f], int(r.line), None, None, bad_line_reason(r.j)))
+        elif r.rt == "Organization":
+            orgs[r.id] = r.name or ""
+        else:
+            rows.issues.append(
+                (
+                    "orphan",
+                    names[r.f],
+                    int(r.line),
+                    None,
+                    f"{r.rt}/{r.id}",
+                    "no subject/patient reference: not attributable to a patient",
+                )
+            )
     found = {int(r.f): int(r.n) for r in typed.groupBy("f").agg(F.max("line").alias("n")).collect()}
     counts = {  # as the DuckDB engine: a blanked faulty last line still counts
         name: n for i, name in enumerate(names) if (n := max(found.get(i, 0), inputs.last_bad_line(name)))
