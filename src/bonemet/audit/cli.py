@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -53,16 +54,55 @@ def synth_cmd(
     )
 
 
+_UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """'2GB', '512M', '1.5GiB', '800mb' → bytes (binary multiples, as DuckDB and Spark read them)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if not m:
+        raise InputError([Problem("--memory", f"{text!r} is not a size such as 2GB or 512MB")])
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def _spark_conf(items: list[str]) -> dict[str, str]:
+    conf: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError([Problem("--spark-conf", f"{item!r} is not KEY=VALUE")])
+        conf[key.strip()] = value.strip()
+    return conf
+
+
 def audit_cmd(
     directory: Annotated[Path, typer.Argument(help="Directory of FHIR bulk NDJSON files")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory (replaced atomically)")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--out",
+            help="Output directory: new, empty, or a previous audit output (replaced atomically)",
+        ),
+    ],
     engine: Annotated[
         EngineName, typer.Option("--engine", help="duckdb (default) or spark")
     ] = EngineName.duckdb,
     workers: Annotated[
         int, typer.Option("--workers", help="Processes for the per-patient core (0: auto)")
     ] = 0,
-    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL")] = "local[*]",
+    memory: Annotated[
+        str,
+        typer.Option(
+            "--memory", help="Memory budget of the whole run, e.g. 2GB (default: 1/8 of RAM, 1-8 GB)"
+        ),
+    ] = "",
+    master: Annotated[
+        str, typer.Option("--master", "--spark-master", help="Spark master URL (spark://host:7077, yarn)")
+    ] = "local[*]",
+    spark_conf: Annotated[
+        list[str], typer.Option("--spark-conf", help="Spark setting KEY=VALUE (repeatable)")
+    ] = [],  # noqa: B006 - Typer reads the default, it is never mutated
 ) -> None:
     """Guideline adherence over a FHIR bulk export: one indicator per rule, by year and site.
 
@@ -82,7 +122,13 @@ def audit_cmd(
             )
     try:
         summary = run_audit(
-            directory, out, engine=engine.value, workers=workers or None, spark_master=spark_master
+            directory,
+            out,
+            engine=engine.value,
+            workers=workers or None,
+            spark_master=master,
+            spark_conf=_spark_conf(spark_conf),
+            memory=parse_size(memory) if memory else None,
         )
     except InputError as exc:
         _fail(exc)

@@ -7,6 +7,7 @@ what is decided for a patient. Rows are plain tuples so that they cross process 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -79,13 +80,28 @@ def _site(resources: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
+def _tick(clock: dict[str, float] | None, stage: str, since: float) -> float:
+    now = time.perf_counter()
+    if clock is not None:
+        clock[stage] = clock.get(stage, 0.0) + now - since
+    return now
+
+
 def audit_patient(
-    patient_ref: str, files: Sequence[str], lines: Sequence[int], docs: Sequence[str], rows: Rows
+    patient_ref: str,
+    files: Sequence[str],
+    lines: Sequence[int],
+    docs: Sequence[str],
+    rows: Rows,
+    clock: dict[str, float] | None = None,
 ) -> None:
-    """Map one patient's resources to a case, decide every indicator, append the rows."""
+    """Map one patient's resources to a case, decide every indicator, append the rows. `clock`, when
+    given, accumulates the seconds spent per stage (the benchmark's profile)."""
     kb, defs = _knowledge()
+    t = time.perf_counter()
     pid = patient_ref.removeprefix("Patient/")
     resources = [orjson.loads(d) for d in docs]
+    t = _tick(clock, "json_parse", t)
     where = {
         (r.get("resourceType"), r.get("id")): (f, n) for r, f, n in zip(resources, files, lines, strict=True)
     }
@@ -107,6 +123,7 @@ def audit_patient(
     try:
         result = case_from_fhir(resources, context=_CONTEXT)
     except InputError as exc:
+        t = _tick(clock, "fhir_mapping", t)
         first = (files[0], lines[0])
         for p in exc.problems:
             label = p.field.split(".")[0]
@@ -114,7 +131,9 @@ def audit_patient(
             f, n = where.get((rt, rid), first)
             rows.issues.append(("mapping_error", f, n, pid, label, p.message))
         rows.patients.append((pid, site, None, "mapping_error", None, len(resources)))
+        _tick(clock, "rows", t)
         return
+    t = _tick(clock, "fhir_mapping", t)
     for u in result.unmapped:
         f, n = where.get((u.resource_type, u.resource_id), (files[0], lines[0]))
         # A code the mapping knows and leaves out on purpose (a suspected cancer, a second primary,
@@ -135,6 +154,7 @@ def audit_patient(
         )
     case = result.case
     verdict = patient_indicators(case, kb, defs)
+    t = _tick(clock, "indicators", t)
     rows.patients.append((pid, site, verdict.in_scope, "ok", case.cancer.primary_site.value, len(resources)))
     for m in verdict.memberships:
         if not m.denominator:
@@ -153,12 +173,4 @@ def audit_patient(
                 ",".join(m.exam_ids),
             )
         )
-
-
-def audit_batch(batch: Any, file_names: Sequence[str]) -> Rows:
-    """A batch of grouped patients (Arrow: pid, files, lines, docs) → rows. Runs in a worker."""
-    rows = Rows()
-    data = batch.to_pydict()
-    for pid, fidx, lines, docs in zip(data["pid"], data["files"], data["lines"], data["docs"], strict=True):
-        audit_patient(pid, [file_names[i] for i in fidx], lines, docs, rows)
-    return rows
+    _tick(clock, "rows", t)

@@ -74,23 +74,46 @@ def tables(rows: Rows) -> dict[str, pa.Table]:
     }
 
 
-def aggregate(
-    con: duckdb.DuckDBPyConnection, t: dict[str, pa.Table], defs: IndicatorDefs, organisations: dict[str, str]
-) -> pa.Table:
+KINDS = {"memberships": MEMBERSHIP_COLUMNS, "patients": PATIENT_COLUMNS, "issues": ISSUE_COLUMNS}
+
+# The one order of each output table, whichever engine and however many partitions produced the rows.
+ORDER_BY = {
+    "memberships": "indicator, patient_id",
+    "patients": "patient_id",
+    "issues": "coalesce(file, ''), coalesce(line, 0), kind, coalesce(resource, ''), reason, "
+    "coalesce(patient_id, '')",
+}
+
+
+def write_rows(rows: Rows, results: Path, part: str) -> None:
+    """One part of the row tables (a bucket's, the reading step's) as Parquet under `results`."""
+    import pyarrow.parquet as pq
+
+    for kind, table in tables(rows).items():
+        (results / kind).mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, results / kind / f"{part}.parquet", compression="lz4")
+
+
+def register_results(con: duckdb.DuckDBPyConnection, results: Path) -> None:
+    """Views `memberships`, `patients`, `issues` over every part written by write_rows."""
+    for kind in KINDS:
+        glob = str(results / kind / "*.parquet").replace("'", "''")
+        con.execute(f"CREATE OR REPLACE VIEW {kind} AS SELECT * FROM read_parquet('{glob}')")
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, defs: IndicatorDefs, organisations: dict[str, str]) -> pa.Table:
     """Numerator, denominator, rate and Wilson 95% CI per indicator: overall, by year, by site."""
-    con.register("m", t["memberships"])
     order = {d.id: i for i, d in enumerate(defs.indicators)}
     got = con.execute("""
         SELECT indicator, 'all' AS breakdown, 'all' AS key, count(*) AS denominator,
-               count(*) FILTER (WHERE numerator) AS numerator FROM m GROUP BY indicator
+               count(*) FILTER (WHERE numerator) AS numerator FROM memberships GROUP BY indicator
         UNION ALL
         SELECT indicator, 'year', coalesce(CAST(year AS VARCHAR), 'unknown'), count(*),
-               count(*) FILTER (WHERE numerator) FROM m GROUP BY indicator, year
+               count(*) FILTER (WHERE numerator) FROM memberships GROUP BY indicator, year
         UNION ALL
         SELECT indicator, 'site', coalesce(site, 'unknown'), count(*),
-               count(*) FILTER (WHERE numerator) FROM m GROUP BY indicator, site
+               count(*) FILTER (WHERE numerator) FROM memberships GROUP BY indicator, site
     """).fetchall()
-    con.unregister("m")
     present = {(r[0], r[1]) for r in got}
     for d in defs.indicators:  # an indicator nobody entered still appears, with denominator 0
         if (d.id, "all") not in present:
@@ -215,26 +238,26 @@ def charts(summary_rows: list[dict[str, Any]], defs: IndicatorDefs) -> dict[str,
 def write_outputs(
     out: Path,
     con: duckdb.DuckDBPyConnection,
-    t: dict[str, pa.Table],
     summary: dict[str, Any],
     indicator_table: pa.Table,
     defs: IndicatorDefs,
     html: Callable[[dict[str, Any], dict[str, str]], str],
 ) -> None:
-    """Every output into `out` (a fresh directory): Parquet + CSV tables, summary.json, report.html."""
+    """Every output into `out` (a fresh directory): Parquet + CSV tables, summary.json, report.html.
+    The row tables are sorted by DuckDB (which spills), never held whole in Python."""
+    con.register("indicators_out", indicator_table)
     named = {
-        "indicators": indicator_table,
-        "indicator_patients": t["memberships"],
-        "patients": t["patients"],
-        "issues": t["issues"],
+        "indicators": "SELECT * FROM indicators_out",
+        "indicator_patients": f"SELECT * FROM memberships ORDER BY {ORDER_BY['memberships']}",
+        "patients": f"SELECT * FROM patients ORDER BY {ORDER_BY['patients']}",
+        "issues": f"SELECT * FROM issues ORDER BY {ORDER_BY['issues']}",
     }
-    for name, table in named.items():
-        con.register("t_out", table)
+    for name, query in named.items():
         for fmt in ("parquet", "csv"):
             target = str(out / f"{name}.{fmt}").replace("'", "''")
             option = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
-            con.execute(f"COPY (SELECT * FROM t_out) TO '{target}' {option}")
-        con.unregister("t_out")
+            con.execute(f"COPY ({query}) TO '{target}' {option}")
+    con.unregister("indicators_out")
     (out / "summary.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     )
