@@ -228,3 +228,35 @@ def test_spinal_cord_compression_alert(deficit: bool | None, sites: list[str], k
         assert alert.outside_chapter and alert.sources
         assert alert.basis == "derived" and alert.interpretation
         assert "24" in alert.text.en
+
+
+# --- Mutant killers named by the issue (scripts/mutants.py) ---------------------------------------
+
+def test_residual_counts_the_latest_result_per_modality() -> None:
+    a = assess_doc(case_doc(exams=[exam("bone_scan", "2025-04-01", result="positive"),
+                                   exam("bone_scan", "2025-05-20", result="negative")]))
+    assert a.probability is not None
+    counted = [u.exam_id for u in a.probability.exams if u.counted]
+    assert counted == ["bone_scan-2025-05-20"]
+
+
+def test_same_day_spect_ct_supersedes_the_planar_scan() -> None:
+    a = assess_doc(case_doc(exams=[exam("bone_scan", "2025-05-20", result="positive"),
+                                   exam("spect_ct", "2025-05-20", result="positive")]))
+    assert a.probability is not None
+    counted = [u.exam_id for u in a.probability.exams if u.counted]
+    assert counted == ["spect_ct-2025-05-20"]
+
+
+def test_a_scan_on_the_line_start_day_is_read_against_that_line() -> None:
+    doc = case_doc("on_treatment", context={"as_of": "2025-06-01"},
+                   treatments=[{"id": "l1", "type": "chemotherapy", "start": "2025-02-01",
+                                "line_number": 1}],
+                   exams=[exam("bone_scan", "2025-01-10", purpose="staging", result="positive",
+                               hot_spot_count=2),
+                          exam("bone_scan", "2025-02-01", purpose="response_assessment",
+                               result="positive", hot_spot_count=2, change_vs_previous="stable")])
+    a = assess_doc(doc)
+    assert a.follow_up is not None
+    reading = a.follow_up.reading("bone_scan-2025-02-01")
+    assert reading.line_id == "l1" and reading.line_start is not None

@@ -66,6 +66,9 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
         return ModalityRating(modality=modality, rating=Rating.no_criteria_apply, rule_id=None,
                               reason=_NO_CRITERIA)
     best = min(proposals, key=lambda p: _CAUTION[p.rating])
+    # Between equally cautious opinions, a safety net's reason is the one shown (urgent alert).
+    best = next((p for p in proposals if p.rating is best.rating and p.rule_id.startswith("SAFE-")),
+                best)
     rule = kb.rule(best.rule_id)
     return ModalityRating(
         modality=modality, rating=best.rating, rule_id=best.rule_id, reason=best.reason,

@@ -443,6 +443,8 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
                   rating=Rating.usually_appropriate, facts=facts, missing=missing)
     out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15", text, missing=missing)
     out.rate(RatedModality.targeted_ct, Rating.may_be_appropriate, "NM-15", text)
+    if v.asks(Question.staging, Question.equivocal_finding, Question.occult_disease):
+        return  # NM-02 / NM-12 already rate FDG-PET for these questions, more strongly
     pet_text = out.recommend("NM-15", Action.consider_pet, RatedModality.fdg_pet_ct.value, "pet",
                              rating=Rating.may_be_appropriate, facts=facts)
     out.rate(RatedModality.fdg_pet_ct, Rating.may_be_appropriate, "NM-15", pet_text)

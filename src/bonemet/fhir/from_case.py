@@ -122,6 +122,8 @@ class _Writer:
 
     def cancer(self) -> None:
         cancer = self.case.cancer
+        if cancer.primary_site is None:
+            return  # no primary recorded (none is assumed since issue 17): no cancer Condition
         codings: list[Json] = []
         text = self.vs.concept("primary_site", cancer.primary_site.value).display.en
         if cancer.histology is not None:
