@@ -121,17 +121,35 @@ def test_on_treatment_scan_done_days_ago_is_not_rated_again() -> None:
 
 # --- 5. Negative FDG-PET with sclerotic lesions -------------------------------------------------
 
-def test_negative_pet_with_blastic_lesions_does_not_exclude_metastases() -> None:
-    doc = case_doc(exams=[
+@pytest.mark.parametrize(
+    "evidence",
+    [
         exam("ct", "2025-05-10", result="positive", lesions=[{"site": "pelvis", "phenotype": "blastic"}]),
-        pet("2025-05-20", result="negative", pet_coverage="vertex_to_feet"),
-    ])
+        exam("ct", "2025-05-10", result="positive"),                        # positive CT alone
+        exam("mri", "2025-05-10", lesions=[{"site": "pelvis", "phenotype": "mixed"}]),  # sclerotic alone
+    ],
+    ids=["blastic-on-ct", "positive-ct", "mixed-on-mri"],
+)
+def test_negative_pet_with_blastic_lesions_does_not_exclude_metastases(
+        evidence: dict[str, Any]) -> None:
+    doc = case_doc(exams=[evidence, pet("2025-05-20", result="negative", pet_coverage="vertex_to_feet")])
     a = assess_doc(doc)
     assert "NM-14" in a.rule_ids()
     nm14 = next(r for r in a.recommendations if r.rule_id == "NM-14")
     assert nm14.interpretation and nm14.basis == "derived"
     assert a.rating_of(BS).rating in BETTER_THAN_NOT
     assert a.probability is None or a.probability.residual is None
+
+
+@pytest.mark.parametrize("evidence", [
+    exam("ct", "2025-05-10", result="negative"),
+    exam("mri", "2025-05-10", lesions=[{"site": "pelvis", "phenotype": "lytic"}]),
+], ids=["negative-ct", "lytic-only"])
+def test_negative_pet_without_sclerotic_evidence_keeps_nm01(evidence: dict[str, Any]) -> None:
+    doc = case_doc(exams=[evidence, pet("2025-05-20", result="negative", pet_coverage="vertex_to_feet")])
+    a = assess_doc(doc)
+    assert "NM-14" not in a.rule_ids()
+    assert a.rating_of(BS).rating is Rating.usually_not_appropriate
 
 
 # --- 6. Isolated lesion -------------------------------------------------------------------------
@@ -144,10 +162,13 @@ def test_isolated_lesion_prints_no_per_patient_probability() -> None:
     assert a.probability is None or a.probability.residual is None
 
 
-def test_brain_mri_does_not_count_as_targeted_imaging_of_a_femoral_lesion() -> None:
+@pytest.mark.parametrize("target", [None, "skull"], ids=["region-unrecorded", "skull"])
+def test_brain_mri_does_not_count_as_targeted_imaging_of_a_femoral_lesion(target: str | None) -> None:
     doc = case_doc(exams=[pet("2025-05-20", pet_coverage="vertex_to_feet",
                               lesions=[{"site": "femur_shaft", "side": "left"}]),
-                          exam("mri", "2025-05-22", target_site="skull", result="negative")])
+                          # staging brain MRI recorded without its region
+                          exam("mri", "2025-05-22", purpose="staging", result="negative",
+                               target_site=target)])
     nm09 = [r.action for r in assess_doc(doc).recommendations if r.rule_id == "NM-09"]
     assert Action.targeted_imaging in nm09
 
@@ -161,8 +182,9 @@ def test_nm09_not_for_a_known_solitary_metastasis_at_follow_up() -> None:
 
 
 def test_single_spect_field_is_not_an_isolated_lesion_when_planar_showed_two_foci() -> None:
+    # The report describes only the focus the SPECT-CT looked at; the planar count says two.
     doc = case_doc(exams=[exam("bone_scan", "2025-05-20", result="positive", hot_spot_count=2,
-                               lesions=[{"site": "pelvis"}, {"site": "ribs"}]),
+                               lesions=[{"site": "pelvis"}]),
                           exam("spect_ct", "2025-05-20", result="positive", target_site="pelvis",
                                lesions=[{"site": "pelvis"}])])
     assert "NM-09" not in assess_doc(doc).rule_ids()
@@ -170,11 +192,13 @@ def test_single_spect_field_is_not_an_isolated_lesion_when_planar_showed_two_foc
 
 # --- 7. Probabilities ---------------------------------------------------------------------------
 
-def test_no_population_prior_for_new_pain_after_negative_scan() -> None:
-    doc = case_doc("follow_up", context={"new_bone_pain": True},
+@pytest.mark.parametrize("phase", ["staging", "follow_up"])
+def test_no_population_prior_for_new_pain_after_negative_scan(phase: str) -> None:
+    doc = case_doc(phase, context={"new_bone_pain": True, "pain_sites": ["ribs"]},
                    exams=[exam("bone_scan", "2025-05-20", result="negative")])
     p = assess_doc(doc).probability
-    assert p is None or p.residual is None
+    assert p is not None and p.status == "not_applicable" and p.residual is None
+    assert "pain" in p.note.en
 
 
 def test_further_exams_never_lists_a_rejected_exam() -> None:

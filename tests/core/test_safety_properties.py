@@ -21,7 +21,7 @@ from bonemet.kb import default_kb
 from bonemet.model import RatedModality, Rating
 from bonemet.model.case import DiagnosisStatus, Phase, PrimarySite, Question, SkeletalSite
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WHOLE_BODY = {RatedModality.bone_scan: "bone_scan", RatedModality.spect_ct: "spect_ct",
               RatedModality.fdg_pet_ct: "fdg_pet_ct", RatedModality.naf_pet_ct: "naf_pet_ct",
               RatedModality.wb_mri: "wb_mri"}

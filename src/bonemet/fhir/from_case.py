@@ -115,6 +115,8 @@ class _Writer:
                 "clinical_status",
             },
         )
+        if self.case.cancer.primary_site is None:  # no cancer Condition: keep its fields (issue 17)
+            extra += [(f"cancer.{k}", v) for k, v in _residual(self.case.cancer, set())]
         if extra:
             res["extension"] = self.case_data(extra)
         self.entries.append({"fullUrl": self.patient_url, "resource": res})
