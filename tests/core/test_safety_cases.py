@@ -250,6 +250,9 @@ def test_spinal_cord_compression_alert(deficit: bool | None, sites: list[str], k
     if fires:
         alert = alerts[0]
         assert alert.outside_chapter and alert.sources
+        assert (a.rating_of(TMRI).rating, a.rating_of(TMRI).rule_id) == (
+            Rating.usually_appropriate, "SAFE-01")
+        assert a.rating_of(RatedModality.radiograph).rating is Rating.usually_not_appropriate
         assert alert.basis == "derived" and alert.interpretation
         assert "24" in alert.text.en
 

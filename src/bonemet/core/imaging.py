@@ -488,3 +488,5 @@ def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
     text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
                          "urgent_mri", rating=Rating.usually_appropriate, facts=facts)
     out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", text)
+    # NG234: plain radiographs neither diagnose nor exclude cord compression.
+    out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01", text)
