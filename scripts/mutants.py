@@ -36,6 +36,7 @@ class Mutant:
     new: str
     tests: tuple[str, ...]
     why: str
+    occurrences: int = 1  # how many times `old` must appear (all are replaced)
 
 
 MUTANTS = (
@@ -136,7 +137,15 @@ MUTANTS = (
            "    params:\n      months: 6\n    title:\n      en: \"Schedule a response-assessment",
            "    params:\n      months: 7\n    title:\n      en: \"Schedule a response-assessment",
            ("tests/core/test_imaging.py", "tests/core/test_flare.py"),
-           "NM-05: the 6-month threshold moved to 7"),
+           "NM-05 alone moved to 7 months (inconsistent with NM-06/NM-07)"),
+    Mutant("kb-months-7-everywhere", f"{DATA}/rules.yaml",
+           "      months: 6\n", "      months: 7\n",
+           ("tests/core/test_flare.py", "tests/core/test_imaging.py"),
+           "the 6-month threshold moved to 7 in NM-05, NM-06 and NM-07 together", occurrences=3),
+    Mutant("kb-adv01-new-pain-window-0", f"{DATA}/rules.yaml",
+           "        new_bone_pain: 14\n", "        new_bone_pain: 0\n",
+           ("tests/core/test_safety_cases.py",),
+           "ADV-01: an exam done for new pain stops counting the next day"),
     Mutant("kb-adv01-staging-window-0", f"{DATA}/rules.yaml",
            "        staging: 42\n", "        staging: 0\n",
            ("tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
@@ -166,7 +175,7 @@ def run(m: Mutant, python: str) -> dict[str, object]:
         _copy(tmp)
         target = tmp / m.path
         text = target.read_text(encoding="utf-8")
-        if text.count(m.old) != 1:
+        if text.count(m.old) != m.occurrences:
             return {"id": m.id, "status": "not_applied", "why": m.why,
                     "detail": f"pattern found {text.count(m.old)} times in {m.path}"}
         target.write_text(text.replace(m.old, m.new), encoding="utf-8")

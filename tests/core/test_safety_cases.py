@@ -287,3 +287,19 @@ def test_a_scan_on_the_line_start_day_is_read_against_that_line() -> None:
     assert a.follow_up is not None
     reading = a.follow_up.reading("bone_scan-2025-02-01")
     assert reading.line_id == "l1" and reading.line_start is not None
+
+
+@pytest.mark.parametrize(
+    ("days_before", "capped"),
+    [(0, True), (14, True), (15, False), (40, False)],
+    ids=["same-day", "last-day-of-window", "day-after-window", "long-ago"],
+)
+def test_new_pain_window_of_an_exam_already_done(days_before: int, capped: bool) -> None:
+    """ADV-01 reads the new-pain window (14 days) for an exam that answers only that question here
+    (purpose follow-up, phase on treatment: the response question is not answered by it)."""
+    import datetime as dt
+    date = (dt.date(2025, 6, 1) - dt.timedelta(days=days_before)).isoformat()
+    doc = case_doc("on_treatment", context={"new_bone_pain": True, "pain_sites": ["ribs"]},
+                   exams=[exam("bone_scan", date, purpose="follow_up", result="negative")])
+    adv = [r for r in assess_doc(doc).recommendations if r.rule_id == "ADV-01"]
+    assert bool(adv) is capped

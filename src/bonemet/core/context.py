@@ -152,7 +152,8 @@ def raised_questions(case: Case, exams: tuple[IndexedExam, ...],
         found.append(RaisedQuestion(ctx.question, "context.question"))
     found.append(RaisedQuestion(_PHASE_QUESTION[ctx.phase], "context.phase"))
     if ctx.new_bone_pain:
-        found.append(RaisedQuestion(Question.new_bone_pain, "context.new_bone_pain", as_of))
+        # Onset not recorded: the validity window alone says which exams answer it.
+        found.append(RaisedQuestion(Question.new_bone_pain, "context.new_bone_pain"))
     eq = _equivocal_finding(exams, as_of)
     if eq is not None:
         found.append(RaisedQuestion(Question.equivocal_finding, eq.path, eq.exam.date))
