@@ -27,7 +27,7 @@ from service_harness import PUBLIC_URL  # noqa: E402
 def main() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(db_path=Path(tmp) / "s.sqlite3", dev_mode=True,
+        app = create_app(Settings(db_path=Path(tmp) / "s.sqlite3", dev_mode=True, extra_hosts=("testserver",),
                                   public_base_url=PUBLIC_URL))
         with TestClient(app) as http:
             doc = json.loads(load_case(ROOT / "examples" / "03-staging-pet-mid-thigh.yaml")

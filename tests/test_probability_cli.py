@@ -15,8 +15,9 @@ def test_issue_example_in_json() -> None:
                  "--test", "fdg_pet_ct:positive", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = orjson.loads(result.stdout)
-    assert [s["source"]["entry_id"] for s in data["steps"]] == ["song2009_bs", "song2009_pet"]
-    assert data["posttest"] == pytest.approx(0.8833, abs=1e-4)
+    # Defaults since KB 2026.12 (issue 17): Liu 2011 for both arms (0.3 → LR- 0.119 → LR+ 28.7).
+    assert [s["source"]["entry_id"] for s in data["steps"]] == ["liu2011_bs", "liu2011_pet"]
+    assert data["posttest"] == pytest.approx(0.5946, abs=1e-4)
     assert data["table_version"] and data["knowledge_base"]["version"]
     assert any("conditionally independent" in a["en"] for a in data["assumptions"])
 
@@ -42,7 +43,7 @@ def test_table_json_lists_every_modality_with_its_default() -> None:
     assert result.returncode == 0, result.stderr
     data = orjson.loads(result.stdout)
     defaults = {m["id"]: m["default"] for m in data["modalities"]}
-    assert defaults["bone_scan"] == "song2009_bs" and defaults["spect_ct"] == "chapter_f07"
+    assert defaults["bone_scan"] == "liu2011_bs" and defaults["spect_ct"] == "chapter_f07"
     assert {s["id"] for s in data["sources"]} >= {"song2009", "kruger2009", "chapter"}
 
 

@@ -23,6 +23,7 @@ from bonemet.model.case import (
     ClinicalContext,
     ImagingExam,
     Indication,
+    Modality,
     Phase,
     PrimarySite,
     Question,
@@ -125,6 +126,9 @@ def test_other_primaries_are_out_of_scope() -> None:
     assert not result.in_scope and result.memberships == ()
 
 
+_WHOLE_BODY = frozenset({Modality.bone_scan, Modality.fdg_pet_ct, Modality.naf_pet_ct, Modality.wb_mri})
+
+
 def _at(case: Case, day: dt.date, phase: Phase, **context: object) -> Case:
     """The case as it stood on `day`: what a clinician asking bonemet that day would have entered."""
     return case.model_copy(
@@ -163,7 +167,8 @@ def test_indicators_agree_with_assess_at_each_exam_date() -> None:
                 checked["NM-01"] = checked.get("NM-01", 0) + 1
         for pet in pet_femurs_not_covered(case)[0]:
             actions = _actions(_at(case, pet.date, Phase.staging), "NM-03", pet.id)
-            assert (Action.extend_field_of_view in actions) is (pet.covers_femurs is False)
+            # Issue 17: a done PET with a cut sweep gets targeted imaging of the femurs.
+            assert (Action.targeted_imaging in actions) is (pet.covers_femurs is False)
             checked["NM-03"] = checked.get("NM-03", 0) + 1
         for scan in routine_follow_up_scan(case)[0]:
             pain = scan.indication is Indication.new_bone_pain
@@ -193,8 +198,13 @@ def test_indicators_agree_with_assess_at_each_exam_date() -> None:
             assert (Action.schedule_after in actions) is (scan in num)
             checked["NM-05"] = checked.get("NM-05", 0) + 1
         iso_den, iso_num = isolated_lesion_without_targeted_imaging(case)
-        if len(iso_den) == 1:
-            actions = _actions(case, "NM-09", iso_den[0].id)
+        if len(iso_den) == 1 and not case.cancer.bone_metastases_known:
+            # NM-09 reads the latest whole-body exam (issue 17): judge it on the last day before
+            # the next survey, when the isolated lesion was still the latest reading.
+            iso = iso_den[0]
+            later = [e.date for e in case.exams if e.modality in _WHOLE_BODY and e.date > iso.date]
+            days = [e.date for e in case.exams if not later or e.date < min(later)]
+            actions = _actions(_at(case, max(days), case.context.phase), "NM-09", iso.id)
             assert (Action.targeted_imaging in actions) is bool(iso_num)
             checked["NM-09"] = checked.get("NM-09", 0) + 1
     assert set(checked) == {"NM-01", "NM-03", "NM-04", "NM-05", "NM-09"} and min(checked.values()) >= 5, (

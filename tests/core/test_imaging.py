@@ -25,7 +25,7 @@ def actions(doc: dict[str, Any], rule_id: str) -> list[Action]:
         ([], Rating.may_be_appropriate, "NM-02"),                       # no PET yet: fallback
         ([pet()], Rating.usually_not_appropriate, "NM-01"),             # PET done
         ([pet(result="negative")], Rating.usually_not_appropriate, "NM-01"),
-        ([pet(result=None)], Rating.may_be_appropriate, "NM-02"),       # PET pending: not done
+        ([pet(result=None)], Rating.usually_not_appropriate, "NM-01"),  # report pending: performed
         ([pet(date="2025-06-02")], Rating.may_be_appropriate, "NM-02"),  # PET after as_of
         ([pet(purpose="response_assessment")], Rating.may_be_appropriate, "NM-02"),
     ],
@@ -35,7 +35,11 @@ def test_staging_bone_scan_rating(exams: list[Any], bone_scan_rating: Rating, ru
     a = assess_doc(case_doc(exams=exams))
     r = a.rating_of(BS)
     assert (r.rating, r.rule_id) == (bone_scan_rating, rule)
-    assert a.rating_of(PET).rating is Rating.usually_appropriate
+    # A staging PET performed by the decision date is not proposed again (ADV-01).
+    pet_done = rule == "NM-01"
+    assert a.rating_of(PET).rating is (Rating.usually_not_appropriate if pet_done
+                                       else Rating.usually_appropriate)
+    assert a.rating_of(PET).rule_id == ("ADV-01" if pet_done else "NM-02")
 
 
 def test_nm02_fallback_names_pet_as_alternative_unless_centre_has_none() -> None:
@@ -64,15 +68,15 @@ def test_staging_rules_do_not_fire_in_follow_up() -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"pet_coverage": "skull_base_to_mid_thigh"}, [Action.extend_field_of_view]),
-        ({"pet_coverage": "vertex_to_mid_thigh"}, [Action.extend_field_of_view]),
+        ({"pet_coverage": "skull_base_to_mid_thigh"}, [Action.targeted_imaging]),
+        ({"pet_coverage": "vertex_to_mid_thigh"}, [Action.targeted_imaging]),
         ({"pet_coverage": "skull_base_to_knees"}, []),
         ({"pet_coverage": "vertex_to_feet"}, []),
         ({"pet_coverage": "other"}, [Action.check_field_of_view]),
         ({}, [Action.check_field_of_view]),
         ({"pet_coverage": "skull_base_to_mid_thigh", "femurs_included": True}, []),
         ({"pet_coverage": "vertex_to_feet", "femurs_included": False},
-         [Action.extend_field_of_view]),
+         [Action.targeted_imaging]),
     ],
     ids=["mid-thigh", "vertex-mid-thigh", "knees", "feet", "other", "unknown",
          "explicit-femurs-yes", "explicit-femurs-no"],
@@ -125,11 +129,13 @@ def test_nm09_isolated_lesion_asks_targeted_imaging_then_opinion() -> None:
     ("target_date", "target_site", "expected"),
     [
         ("2025-05-25", "femur_proximal", [Action.specialist_opinion]),
-        ("2025-05-25", None, [Action.specialist_opinion]),
+        # An MRI of an unrecorded region (a staging brain MRI) is not imaging of the lesion.
+        ("2025-05-25", None, [Action.targeted_imaging, Action.specialist_opinion]),
+        ("2025-05-20", "femur_proximal", [Action.specialist_opinion]),  # same day as the PET
         ("2025-05-25", "ribs", [Action.targeted_imaging, Action.specialist_opinion]),
         ("2025-05-10", "femur_proximal", [Action.targeted_imaging, Action.specialist_opinion]),
     ],
-    ids=["after-same-site", "after-site-unknown", "other-site", "before-the-pet"],
+    ids=["after-same-site", "after-site-unknown", "same-day", "other-site", "before-the-pet"],
 )
 def test_nm09_targeted_imaging_must_follow_and_match(
     target_date: str, target_site: str | None, expected: list[Action]
@@ -159,8 +165,9 @@ def test_nm10_spect_ct_refines_a_suspicious_planar_lesion_only() -> None:
     a = assess_doc(equivocal)
     assert (a.rating_of(SPECT).rating, a.rating_of(SPECT).rule_id) == (
         Rating.usually_appropriate, "NM-10")
-    assert (a.rating_of(PET).rating, a.rating_of(PET).rule_id) == (
-        Rating.usually_appropriate, "NM-12")
+    # The stated question adds to the phase's: NM-02 (staging) and NM-12 (equivocal) agree on PET.
+    assert a.rating_of(PET).rating is Rating.usually_appropriate
+    assert "NM-12" in a.rule_ids()
 
 
 def test_nm12_occult_disease() -> None:

@@ -148,10 +148,11 @@ def test_calculate_refuses_bad_input(table: PerformanceTable, kwargs: dict[str, 
 
 def test_sequence_with_defaults(table: PerformanceTable) -> None:
     calc = calculate(table, [("bone_scan", NEG), ("fdg_pet_ct", POS)], pretest=0.3)
-    # LR- bone scan (Song) = 0.219/0.974; LR+ PET (Song) = 0.943/0.012.
-    expected = post_test_sequence(0.3, [0.219 / 0.974, 0.943 / 0.012])
+    # Defaults since KB 2026.12 (issue 17): Liu 2011 for both arms.
+    # LR- bone scan = 0.082/0.688; LR+ PET = 0.919/0.032.
+    expected = post_test_sequence(0.3, [0.082 / 0.688, 0.919 / 0.032])
     assert calc.posttest == pytest.approx(expected)
-    assert [s.source.entry_id for s in calc.steps] == ["song2009_bs", "song2009_pet"]
+    assert [s.source.entry_id for s in calc.steps] == ["liu2011_bs", "liu2011_pet"]
     assert calc.steps[1].pretest == pytest.approx(calc.steps[0].posttest)
     assert any("conditionally independent" in a.en for a in calc.assumptions)
     assert calc.posttest_bounds is None  # no CI anywhere: no bounds, and the output says why
@@ -169,7 +170,7 @@ def test_prior_carries_source_and_wilson_bounds(table: PerformanceTable) -> None
     assert calc.pretest.citation is not None and "Song" in calc.pretest.citation
     assert calc.posttest_bounds is not None
     assert calc.posttest_bounds.low < calc.posttest < calc.posttest_bounds.high  # type: ignore[operator]
-    assert any("song2009_pet" in a.en for a in calc.assumptions)  # bounds are partial: said so
+    assert any("liu2011_pet" in a.en for a in calc.assumptions)  # bounds are partial: said so
 
 
 def test_confidence_intervals_propagate(table: PerformanceTable) -> None:
@@ -203,8 +204,9 @@ def test_unconfirmed_and_all_cancer_entries_warn(table: PerformanceTable) -> Non
 
 def test_further_exams_from_the_prior(table: PerformanceTable) -> None:
     rows = {f.modality: f for f in further_exams(table, ["fdg_pet_ct", "bone_scan"], 0.105)}
-    assert rows["fdg_pet_ct"].if_negative == pytest.approx(0.00672, abs=1e-5)
-    assert rows["bone_scan"].if_negative == pytest.approx(0.0257, abs=1e-4)
+    # Liu 2011 defaults: PET LR- 0.081/0.968 → 0.97%; bone scan LR- 0.082/0.688 → 1.38%.
+    assert rows["fdg_pet_ct"].if_negative == pytest.approx(0.00972, abs=1e-5)
+    assert rows["bone_scan"].if_negative == pytest.approx(0.0138, abs=1e-4)
     # A negative PET leaves less residual probability than a negative bone scan (REC1 in numbers).
     assert rows["fdg_pet_ct"].if_negative < rows["bone_scan"].if_negative  # type: ignore[operator]
 

@@ -20,19 +20,19 @@ def test_staging_without_exams_starts_from_the_documented_prior() -> None:
     assert s.calculation is not None and s.calculation.pretest.prior_id == "nsclc_staging"
     further = {f.modality: f for f in s.further}
     assert next(iter(further)) == "fdg_pet_ct"
-    assert further["fdg_pet_ct"].if_negative == pytest.approx(0.00672, abs=1e-5)
-    assert further["fdg_pet_ct"].if_positive == pytest.approx(0.902, abs=1e-3)
+    assert further["fdg_pet_ct"].if_negative == pytest.approx(0.00972, abs=1e-5)  # Liu 2011
+    assert further["fdg_pet_ct"].if_positive == pytest.approx(0.771, abs=1e-3)
     assert "NM-02" in s.rule_ids
 
 
 def test_negative_bone_scan_at_staging_leaves_a_residual_and_pet_would_lower_it() -> None:
     doc = case_doc("staging", exams=[exam("bone_scan", "2025-05-20", result="negative")])
     s = _section(doc)
-    # 10.5% x LR- 0.225 → 2.57%; a negative PET on top → 0.15%.
-    assert s.residual == pytest.approx(0.0257, abs=1e-4)
+    # 10.5% x LR- 0.119 (Liu 2011) → 1.38%; a negative PET on top (LR- 0.084) → 0.12%.
+    assert s.residual == pytest.approx(0.0138, abs=1e-4)
     assert "NM-11" in s.rule_ids
     pet_row = next(f for f in s.further if f.modality == "fdg_pet_ct")
-    assert pet_row.if_negative == pytest.approx(0.00151, abs=1e-5)
+    assert pet_row.if_negative == pytest.approx(0.00117, abs=1e-5)
     assert "bone_scan" not in {f.modality for f in s.further}
 
 
@@ -67,13 +67,13 @@ def test_sclc_has_no_documented_prior() -> None:
 
 
 def test_negative_scan_in_follow_up_gives_likelihood_ratios_only() -> None:
-    doc = case_doc("follow_up", context={"new_bone_pain": True}, exams=[
+    doc = case_doc("follow_up", context={"new_bone_pain": False, "question_text": "rib lesion?"}, exams=[
         pet("2024-01-10", result="negative"),
         exam("bone_scan", "2025-05-20", purpose="follow_up", result="negative"),
     ])
     s = _section(doc)
     assert s.trigger == "negative_bone_scan" and s.status == "likelihood_ratios_only"
-    assert s.combined_likelihood_ratio == pytest.approx(0.219 / 0.974)
+    assert s.combined_likelihood_ratio == pytest.approx(0.082 / 0.688)  # Liu 2011 planar LR-
     assert [e.counted for e in s.exams] == [False, True]
 
 

@@ -14,11 +14,17 @@ from bonemet.kb import KnowledgeBaseError, default_kb, load_kb
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "bonemet" / "kb" / "data"
 PRODUCT_RULES = [f"NM-{i:02d}" for i in range(1, 14)]
+# Issue 17: rules derived by the project, advisor controls, and a safety net from outside the chapter.
+PROJECT_RULES = ["NM-14", "NM-15", "ADV-01", "ADV-02", "SAFE-01"]
 
 
 def test_shipped_base_is_complete() -> None:
     kb = default_kb()
-    assert list(kb.rules) == PRODUCT_RULES
+    assert list(kb.rules) == PRODUCT_RULES + PROJECT_RULES
+    derived = {r.id for r in kb.rules.values() if r.basis == "derived"}
+    assert set(PROJECT_RULES) <= derived  # all flagged as interpretation
+    assert [r.id for r in kb.rules.values() if r.outside_chapter] == ["SAFE-01"]
+    assert all(s.read_in.endswith("§7.4") for s in kb.rule("SAFE-01").sources)
     ids = set(kb.statements)
     assert {f"F{i:02d}" for i in range(1, 32)} | {"FIG2", "FIG3"} | {
         f"REC{i}" for i in range(1, 6)} == ids
@@ -30,7 +36,7 @@ def test_every_statement_is_used_by_a_rule_or_is_context() -> None:
     kb = default_kb()
     used = {s for r in kb.rules.values() for s in r.statements}
     # Statements that describe the tracer or history and support no decision.
-    context_only = {"F01", "F02", "F03", "F04", "F06", "F11", "F16", "F24", "F26"}
+    context_only = {"F01", "F02", "F03", "F04", "F06", "F11", "F16", "F24"}
     assert set(kb.statements) - used == context_only
 
 

@@ -96,3 +96,27 @@ def test_inconsistent_table_is_refused(tmp_path: Path, change: Callable[[dict[st
     with pytest.raises(PerformanceTableError) as err:
         load_performance(_write(tmp_path, change), kb.references.keys(), kb.statements.keys())
     assert any(message in p for p in err.value.problems), err.value.problems
+
+
+def _spect(data: dict[str, Any]) -> dict[str, Any]:
+    return next(m for m in data["modalities"] if m["id"] == "spect_ct")
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: _bone_scan(d).update(default="song2009_bs"),  # the default before issue 17
+    lambda d: _spect(d)["entries"][0].update(specificity={"value": 0.61}),
+], ids=["planar-song2009", "spect-specificity-61"])
+def test_spect_ct_default_must_dominate_the_planar_default(
+        tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Issue 17 (HZ-AD-07): with Song 2009's planar specificity (97.4%) a positive planar scan
+    weighed more than a positive SPECT-CT (98/81), so a confirming SPECT-CT lowered the probability."""
+    kb = default_kb()
+    with pytest.raises(PerformanceTableError) as err:
+        load_performance(_write(tmp_path, change), kb.references.keys(), kb.statements.keys())
+    assert any("must dominate" in p for p in err.value.problems), err.value.problems
+    table = kb.performance
+    assert table is not None
+    planar_fig = table.figures[("bone_scan", "liu2011_bs")].point_lrs
+    spect_fig = table.figures[("spect_ct", "chapter_f07")].point_lrs
+    assert planar_fig is not None and spect_fig is not None
+    assert spect_fig[0] >= planar_fig[0] and spect_fig[1] <= planar_fig[1]

@@ -34,7 +34,7 @@ def test_svg_is_deterministic_and_dated_nowhere() -> None:
     assert first == nomogram.render(_calc(), "en", "svg")
     text = first.decode()
     assert text.lstrip().startswith("<?xml") and "<dc:date>" not in text
-    assert "Fagan nomogram" in text and "song2009_bs" in text
+    assert "Fagan nomogram" in text and "liu2011_bs" in text
 
 
 def test_french_labels() -> None:

@@ -97,7 +97,7 @@ def test_issue_example_in_french(client):  # type: ignore[no-untyped-def]
             "tests[0].result": "negative", "tests[1].modality": "fdg_pet_ct", "tests[1].result": "positive"}
     r = client.post(URL, data=form, headers={"cookie": "bonemet_lang=fr"})
     assert r.headers["content-language"] == "fr"
-    assert _text(r.text, "p-posttest") == "88.3%"  # docs/probability.md: 30% → 8.8% → 88.3%
+    assert _text(r.text, "p-posttest") == "59.5%"  # docs/probability.md: 30% → 4.9% → 59.5% (Liu 2011)
     assert "Probabilité post-test" in r.text and "Hypothèses" in r.text
     assert _perf().text("independence")("fr") in unescape(r.text)
 
@@ -161,14 +161,15 @@ def test_rows_are_added_and_removed_without_computing(client):  # type: ignore[n
     assert re.search(r'<option value="ct" selected>', removed)  # the other row moved up, kept
     # A blank row added and left empty is not an error.
     r = client.post(URL, data={**base, "tests[1].modality": "", "tests[1].result": ""})
-    assert _text(r.text, "p-posttest") == "8.8%"
+    assert _text(r.text, "p-posttest") == "4.9%"  # Liu 2011 planar default (KB 2026.12)
 
 
 def _demo(stem: str):  # type: ignore[no-untyped-def]
     return next(p for p in demo_cases() if p.stem.startswith(stem))
 
 
-@pytest.mark.parametrize("stem", ["01", "03", "06"])
+# 06 (positive PET with a lesion recorded) has no probability since issue 17: lesions are known.
+@pytest.mark.parametrize("stem", ["01", "03", "34"])
 def test_assessment_page_shows_the_residual_probability(client, stem):  # type: ignore[no-untyped-def]
     case = load_case(_demo(stem))
     section = assess(case).probability

@@ -23,13 +23,13 @@ from bonemet.model.case import (
     ImagingExam,
     Indication,
     Modality,
-    PrimarySite,
     Purpose,
 )
 from bonemet.model.followup import Classification, Timing
 
 _BONE_SCANS = frozenset({Modality.bone_scan, Modality.spect_ct})
-_LESION_SURVEYS = frozenset({Modality.bone_scan, Modality.spect_ct, Modality.fdg_pet_ct, Modality.naf_pet_ct})
+# Whole-body exams that can show a single lesion (a SPECT-CT field cannot: issue 17, as NM-09).
+_LESION_SURVEYS = frozenset({Modality.bone_scan, Modality.fdg_pet_ct, Modality.naf_pet_ct, Modality.wb_mri})
 _TARGETED = frozenset({Modality.ct, Modality.mri})
 _STAGING = (None, Purpose.staging)  # as NM-01/NM-03: a purpose-less exam counts as staging
 
@@ -179,12 +179,13 @@ def switch_after_early_increase(
 
 
 def _targeted_after(case: Case, exam: ImagingExam) -> bool:
-    """As NM-09: a CT or MRI on or after the exam, of the lesion's site or of an unstated site."""
+    """As NM-09: a CT or MRI on or after the exam (same day counts) of the lesion's site; an exam
+    of another or an unstated region (a staging brain MRI) does not count (issue 17)."""
     wanted = exam.lesions[0].site if len(exam.lesions) == 1 else None
     return any(
         other.modality in _TARGETED
         and other.date >= exam.date
-        and (wanted is None or other.target_site in (None, wanted))
+        and (wanted is None or wanted in {other.target_site} | {le.site for le in other.lesions})
         for other in case.exams
     )
 
@@ -204,7 +205,7 @@ def nm05_months(kb: KnowledgeBase) -> int:
 
 def patient_indicators(case: Case, kb: KnowledgeBase, defs: IndicatorDefs) -> PatientIndicators:
     """Every indicator for one patient; outside lung cancer the chapter does not apply (no membership)."""
-    if case.cancer.primary_site is not PrimarySite.lung:
+    if case.cancer.scope()[0] != "in_scope":  # no confirmed lung primary: never assumed (issue 17)
         return PatientIndicators(in_scope=False, memberships=())
     rules = {d.id: d.rule_ids for d in defs.indicators}
     within = defs.get("switch_after_early_increase").params["switch_within_days"]

@@ -155,7 +155,8 @@ def audit_patient(
     case = result.case
     verdict = patient_indicators(case, kb, defs)
     t = _tick(clock, "indicators", t)
-    rows.patients.append((pid, site, verdict.in_scope, "ok", case.cancer.primary_site.value, len(resources)))
+    primary = case.cancer.primary_site.value if case.cancer.primary_site else None  # none assumed (issue 17)
+    rows.patients.append((pid, site, verdict.in_scope, "ok", primary, len(resources)))
     for m in verdict.memberships:
         if not m.denominator:
             continue

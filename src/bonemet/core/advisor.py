@@ -6,7 +6,9 @@ from bonemet import __version__
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.kb.models import Text
 from bonemet.model.assessment import (
+    Action,
     Assessment,
+    Fact,
     MissingData,
     ModalityRating,
     RatedModality,
@@ -14,11 +16,11 @@ from bonemet.model.assessment import (
     Recommendation,
     Scope,
 )
-from bonemet.model.case import Case
+from bonemet.model.case import Case, Modality, Purpose, Question
 from bonemet.scores.from_case import case_scores
 
 from . import imaging as _imaging  # noqa: F401  (registers the imaging rules)
-from .context import CaseView, view
+from .context import CaseView, IndexedExam, view
 from .findings import RULES, Proposal, RuleOutput
 from .flare_rules import follow_up  # also registers NM-06..NM-08 (follow-up scans)
 from .residual import residual_probability
@@ -35,12 +37,28 @@ _NO_CRITERIA = Text(
     en="The chapter gives no criterion for this exam in this situation.",
     fr="Le chapitre ne donne pas de critère pour cet examen dans cette situation.",
 )
-_OUT_OF_SCOPE = Text(
-    en="Primary tumour is not a lung cancer: the chapter's imaging rules are not applied.",
-    fr="Le primitif n'est pas un cancer bronchique : les règles d'imagerie du chapitre ne s'appliquent pas.",
-)
-# Rules that still hold outside lung cancer (NM-11 names kidney and thyroid primaries).
-_RULES_OUTSIDE_LUNG = frozenset({"NM-11"})
+# Rules that still hold outside a confirmed lung cancer: NM-11 names kidney and thyroid primaries;
+# SAFE-01 (suspected cord compression) is an emergency whatever the primary. Neither rates anything
+# there: outside the scope no modality gets a rating (no card, no PAMA rating).
+_RULES_OUTSIDE_LUNG = frozenset({"NM-11", "SAFE-01"})
+# Whole-body or regional exams the generic "already done" control (ADV-01) reads; targeted CT/MRI
+# depend on the site and are left to the rules that aim them (NM-09, NM-15).
+_DONE_MODALITY = {
+    RatedModality.bone_scan: Modality.bone_scan,
+    RatedModality.spect_ct: Modality.spect_ct,
+    RatedModality.fdg_pet_ct: Modality.fdg_pet_ct,
+    RatedModality.naf_pet_ct: Modality.naf_pet_ct,
+    RatedModality.wb_mri: Modality.wb_mri,
+}
+# Which questions an exam answers, from the purpose recorded with it. An exam without a recorded
+# purpose is read as answering any question (so it is never silently repeated).
+_ANSWERS = {
+    Purpose.staging: frozenset({Question.staging, Question.occult_disease}),
+    Purpose.follow_up: frozenset({Question.follow_up, Question.new_bone_pain}),
+    Purpose.response_assessment: frozenset({Question.response_assessment}),
+    Purpose.characterisation: frozenset({Question.equivocal_finding, Question.isolated_lesion}),
+    Purpose.other: frozenset(),
+}
 
 
 def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBase) -> ModalityRating:
@@ -48,6 +66,9 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
         return ModalityRating(modality=modality, rating=Rating.no_criteria_apply, rule_id=None,
                               reason=_NO_CRITERIA)
     best = min(proposals, key=lambda p: _CAUTION[p.rating])
+    # Between equally cautious opinions, a safety net's reason is the one shown (urgent alert).
+    best = next((p for p in proposals if p.rating is best.rating and p.rule_id.startswith("SAFE-")),
+                best)
     rule = kb.rule(best.rule_id)
     return ModalityRating(
         modality=modality, rating=best.rating, rule_id=best.rule_id, reason=best.reason,
@@ -63,22 +84,91 @@ def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
     return tuple(seen.values())
 
 
+def already_done(v: CaseView, kb: KnowledgeBase, modality: RatedModality) -> IndexedExam | None:
+    """The latest exam of this kind performed (report pending or not) within its validity
+    window for a question the case asks, on or after the finding that raised that question."""
+    kind = _DONE_MODALITY.get(modality)
+    if kind is None or v.as_of is None:
+        return None
+    days = kb.rule("ADV-01").params["validity_days"]
+    assert isinstance(days, dict)
+    found: IndexedExam | None = None
+    for x in v.done(kind):
+        e = x.exam
+        answers = _ANSWERS[e.purpose] if e.purpose is not None else frozenset(Question)
+        for q in v.questions:
+            if q.question not in answers or (q.since is not None and e.date < q.since):
+                continue
+            # Any performed exam counts, complete or not: an incomplete PET is completed by
+            # targeted imaging (NM-03), not by repeating it whole.
+            if (v.as_of - e.date).days <= int(days[q.question.value]):
+                found = x
+    return found
+
+
+def _already_done(v: CaseView, out: RuleOutput) -> None:
+    """ADV-01: an exam already done for the question is never rated better than
+    usually_not_appropriate, whichever rule proposed it (NM-05's included)."""
+    for modality in _DONE_MODALITY:
+        x = already_done(v, out.kb, modality)
+        if x is None:
+            continue
+        facts = (Fact(path=f"{x.path}.date", value=x.exam.date.isoformat()),
+                 Fact(path=f"{x.path}.modality", value=x.exam.modality.value),
+                 Fact(path=f"{x.path}.result", value=x.exam.result.value if x.exam.result else None))
+        text = out.recommend("ADV-01", Action.already_done, modality.value, "already_done",
+                             rating=Rating.usually_not_appropriate, facts=facts,
+                             exam_id=x.exam.id, date=x.exam.date.isoformat(),
+                             pending=" (report pending)" if x.exam.result is None else "",
+                             pending_fr=" (compte rendu en attente)" if x.exam.result is None else "")
+        out.rate(modality, Rating.usually_not_appropriate, "ADV-01", text)
+
+
 def run_rules(v: CaseView, kb: KnowledgeBase) -> RuleOutput:
     out = RuleOutput(kb=kb)
     for rule_id, fn in RULES.items():
         if v.is_lung or rule_id in _RULES_OUTSIDE_LUNG:
             fn(v, out)
+    if v.is_lung:
+        _already_done(v, out)
+    else:
+        out.proposals.clear()  # outside the scope nothing is rated (no card, no PAMA rating)
     return out
+
+
+def _scope(v: CaseView, kb: KnowledgeBase) -> Scope:
+    rule = kb.rule("ADV-02")
+    if v.scope == "in_scope":
+        return Scope(in_scope=True, status="in_scope")
+    if v.scope == "out_of_scope":
+        return Scope(in_scope=False, status="out_of_scope", reason=rule.message("out_of_scope"))
+    missing = tuple(
+        MissingData(field=f, reason=rule.message(f"missing_{f.split('.')[-1]}"), rule_id="ADV-02")
+        for f in v.scope_missing
+    )
+    return Scope(in_scope=False, status="unknown", reason=rule.message("unknown"),
+                 missing_data=missing)
+
+
+def _out_of_scope_rating(modality: RatedModality, scope: Scope) -> ModalityRating:
+    assert scope.reason is not None
+    return ModalityRating(modality=modality, rating=Rating.no_criteria_apply, rule_id=None,
+                          reason=scope.reason, missing_data=scope.missing_data)
 
 
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     """Apply every registered rule of the knowledge base to a validated case."""
     v = view(case)
     out = run_rules(v, kb)
+    scope = _scope(v, kb)
     by_modality: dict[RatedModality, list[Proposal]] = {m: [] for m in RatedModality}
     for p in out.proposals:
         by_modality[p.modality].append(p)
-    ratings = tuple(_decide(m, ps, kb) for m, ps in by_modality.items())
+    if scope.in_scope:
+        ratings = tuple(_decide(m, ps, kb) for m, ps in by_modality.items())
+    else:
+        ratings = tuple(_out_of_scope_rating(m, scope) for m in RatedModality)
+    rejected = frozenset(r.modality for r in ratings if r.rating is Rating.usually_not_appropriate)
     recommendations: tuple[Recommendation, ...] = tuple(
         sorted(out.recommendations, key=lambda r: r.rule_id)  # stable: keeps emission order
     )
@@ -87,14 +177,16 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         as_of=v.as_of,
         question=v.question,
         question_source="explicit" if v.question_explicit else "derived_from_phase",
-        scope=Scope(in_scope=True) if v.is_lung else Scope(in_scope=False, reason=_OUT_OF_SCOPE),
+        questions=tuple(q.question for q in v.questions),
+        scope=scope,
         knowledge_base=kb.info,
         engine_version=__version__,
         recommendations=recommendations,
         ratings=ratings,
-        missing_data=_dedupe(out.missing),
+        missing_data=_dedupe([*scope.missing_data, *out.missing]),
         disclaimer=kb.disclaimer,
         follow_up=follow_up(v, out).section if v.is_lung else None,
         scores=case_scores(case, kb),  # tumour-board scores (bonemet.scores), lung or not
-        probability=residual_probability(v, out),  # staging or NM-11: residual probability
+        # staging or NM-11: residual probability; its further-exams table skips rejected exams
+        probability=residual_probability(v, out, rejected),
     )

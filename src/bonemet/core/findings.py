@@ -51,13 +51,15 @@ class RuleOutput:
         rule = self.kb.rule(rule_id)
         # A message key is filled from the rule's data; a Text is already rendered by the caller.
         text = message if isinstance(message, Text) else rule.message(message, **values)
+        added = isinstance(message, str) and message in rule.interpretive_messages
         self.recommendations.append(
             Recommendation(
                 rule_id=rule_id, basis=rule.basis, action=action, subject=subject,
                 rating=rating, title=rule.title, text=text, facts=facts,
                 statement_ids=rule.statements, references=self.kb.refs_for(rule_id),
-                interpretation=rule.basis == "derived", missing_data=missing,
-                kb_version=self.kb.version,
+                interpretation=rule.interpretation or added, missing_data=missing,
+                kb_version=self.kb.version, outside_chapter=rule.outside_chapter,
+                sources=tuple(src.citation for src in rule.sources),
             )
         )
         self.missing.extend(missing)

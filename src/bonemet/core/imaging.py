@@ -1,4 +1,5 @@
-"""Imaging rules of the chapter (NM-01..NM-04, NM-09..NM-13): which exam, when, and why.
+"""Imaging rules of the chapter (NM-01..NM-04, NM-09..NM-13), the derived NM-14 and NM-15, and the
+safety net SAFE-01 (outside the chapter): which exam, when, and why.
 
 NM-05 (the date of a response-assessment scan) lives with the flare reader, core/flare_rules.py.
 
@@ -11,24 +12,30 @@ from __future__ import annotations
 from bonemet.kb.models import Text
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
 from bonemet.model.case import (
+    DiagnosisStatus,
     Modality,
     Phenotype,
     PrimarySite,
     Purpose,
     Question,
     Result,
+    SkeletalSite,
     TreatmentType,
 )
 
-from .context import CaseView, IndexedExam
+from .context import CHARACTERISING, CaseView, IndexedExam, isolated_lesion_exam
 from .findings import RuleOutput, rule
 
 BONE_SCANS = (Modality.bone_scan, Modality.spect_ct)
 PETS = (Modality.fdg_pet_ct, Modality.naf_pet_ct)
 TARGETED = (Modality.ct, Modality.mri)
 
-# Primaries whose bone metastases are typically lytic without bone reaction (NM-11).
-_LOW_REACTION_PRIMARIES = frozenset({PrimarySite.lung, PrimarySite.kidney, PrimarySite.thyroid})
+# Primaries whose bone metastases are typically lytic without bone reaction (NM-11), with the
+# message naming each (a kidney primary must not be called a lung primary).
+_LOW_REACTION_PRIMARIES = {PrimarySite.lung: "reason_lung", PrimarySite.kidney: "reason_kidney",
+                           PrimarySite.thyroid: "reason_thyroid"}
+SPINE = frozenset({SkeletalSite.cervical_spine, SkeletalSite.thoracic_spine,
+                   SkeletalSite.lumbar_spine, SkeletalSite.sacrum})
 
 
 def _exam_facts(x: IndexedExam, *fields: str) -> tuple[Fact, ...]:
@@ -41,20 +48,46 @@ def _exam_facts(x: IndexedExam, *fields: str) -> tuple[Fact, ...]:
 
 
 def _staging_pets(v: CaseView) -> tuple[IndexedExam, ...]:
+    """Staging FDG-PETs performed by the decision date. A PET whose report is pending counts: the
+    chapter's condition is that a PET was performed (issue 17, item 2)."""
     return tuple(
-        x for x in v.done(Modality.fdg_pet_ct)
-        if x.exam.purpose in (None, Purpose.staging) and x.exam.result is not None
+        x for x in v.done(Modality.fdg_pet_ct) if x.exam.purpose in (None, Purpose.staging)
     )
+
+
+def pet_negative_with_sclerotic(v: CaseView) -> tuple[IndexedExam, IndexedExam] | None:
+    """(latest FDG-PET, evidence) when the latest reported FDG-PET is negative or equivocal while
+    sclerotic (blastic or mixed) lesions or a positive CT are recorded: FDG shows osteolytic lesions
+    better than osteocondensing ones (F25, FIG3), so the PET does not exclude them (NM-14)."""
+    performed = v.done(Modality.fdg_pet_ct)
+    # The latest PET decides; while its report is pending there is no negative PET to qualify.
+    if not performed or performed[-1].exam.result in (None, Result.positive):
+        return None
+    pet = performed[-1]
+    for x in v.done(*Modality):
+        e = x.exam
+        if x is pet:
+            continue
+        blastic = any(lesion.phenotype in (Phenotype.blastic, Phenotype.mixed) for lesion in e.lesions)
+        positive_ct = e.modality is Modality.ct and e.result in (Result.positive, Result.equivocal)
+        if blastic or positive_ct:
+            return pet, x
+    return None
 
 
 @rule("NM-01")
 def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
-    if v.question is not Question.staging:
+    if not v.asks(Question.staging):
         return
     pets = _staging_pets(v)
     if not pets:
         return
     pet = pets[0]
+    if pet_negative_with_sclerotic(v) is not None:
+        # The premise of NM-01 (the PET sees more) fails for sclerotic lesions: NM-14 rates.
+        out.recommend("NM-01", Action.note, RatedModality.bone_scan.value, "sclerotic_exception",
+                      facts=_exam_facts(pet, "result"), pet_date=pet.exam.date.isoformat())
+        return
     text = out.recommend(
         "NM-01", Action.not_indicated, RatedModality.bone_scan.value, "bone_scan_not_indicated",
         rating=Rating.usually_not_appropriate, facts=_exam_facts(pet, "result"),
@@ -72,16 +105,16 @@ def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
 
 @rule("NM-02")
 def pet_preferred_for_staging(v: CaseView, out: RuleOutput) -> None:
-    if v.question is not Question.staging:
+    if not v.asks(Question.staging):
         return
+    if _staging_pets(v):
+        return  # a staging PET was performed: NM-01 rates the bone scan, ADV-01 the PET itself
     facts = (Fact(path="context.phase", value=v.case.context.phase.value),)
     text = out.recommend(
         "NM-02", Action.prefer, RatedModality.fdg_pet_ct.value, "prefer_pet",
         rating=Rating.usually_appropriate, facts=facts,
     )
     out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-02", text)
-    if _staging_pets(v):
-        return  # NM-01 already rates the bone scan
     pet_available = v.case.availability.fdg_pet
     message = "pet_unavailable" if pet_available is False else "bone_scan_fallback"
     fallback = out.recommend(
@@ -102,9 +135,10 @@ def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
             continue
         facts = _exam_facts(pet, "pet_coverage", "femurs_included")
         if covers is False:
+            # The PET is done: propose what completes the femurs now, not re-acquiring it.
             coverage = pet.exam.pet_coverage.value if pet.exam.pet_coverage else "femurs_included=false"
             out.recommend(
-                "NM-03", Action.extend_field_of_view, pet.exam.id, "femurs_not_covered",
+                "NM-03", Action.targeted_imaging, pet.exam.id, "femurs_not_covered",
                 facts=facts, pet_date=pet.exam.date.isoformat(), coverage=coverage,
             )
         else:
@@ -117,13 +151,13 @@ def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
                 "NM-03", Action.check_field_of_view, pet.exam.id, "coverage_unknown",
                 facts=facts, missing=(need,), pet_date=pet.exam.date.isoformat(),
             )
-    if not pets and v.question is Question.staging:
+    if not pets and v.asks(Question.staging):
         out.recommend("NM-03", Action.note, RatedModality.fdg_pet_ct.value, "plan_extended_sweep")
 
 
 @rule("NM-04")
 def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
-    if v.question is not Question.follow_up:
+    if not v.asks(Question.follow_up):
         return
     ctx = v.case.context
     facts = (Fact(path="context.new_bone_pain", value=ctx.new_bone_pain),
@@ -152,18 +186,22 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
 
 
 def _targeted_after(v: CaseView, x: IndexedExam) -> IndexedExam | None:
+    """A CT or MRI of the lesion's site on or after the exam that showed it (same day counts). An
+    exam of another region (a staging brain MRI for a femoral lesion) does not count."""
     wanted = x.exam.lesions[0].site if len(x.exam.lesions) == 1 else None
     for other in v.done(*TARGETED):
         if other.exam.date < x.exam.date:
             continue
-        if wanted is None or other.exam.target_site in (None, wanted):
+        imaged = {other.exam.target_site} | {lesion.site for lesion in other.exam.lesions}
+        if wanted is None or wanted in imaged:
             return other
     return None
 
 
 @rule("NM-09")
 def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
-    isolated = [x for x in v.done(*BONE_SCANS, *PETS) if x.exam.is_isolated_lesion]
+    found = isolated_lesion_exam(v.case, v.exams, v.as_of)
+    isolated = [found] if found is not None else []
     if not isolated:
         if v.question is Question.isolated_lesion:
             need = out.need(
@@ -181,7 +219,8 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     site = x.exam.lesions[0].site.value if len(x.exam.lesions) == 1 else None
     done = _targeted_after(v, x)
     names = {Modality.fdg_pet_ct: "FDG-PET", Modality.naf_pet_ct: "NaF-PET",
-             Modality.bone_scan: "bone scan", Modality.spect_ct: "SPECT-CT"}
+             Modality.bone_scan: "bone scan", Modality.spect_ct: "SPECT-CT",
+             Modality.wb_mri: "whole-body MRI"}
     if done is None:
         text = out.recommend(
             "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
@@ -202,12 +241,13 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
 
 @rule("NM-10")
 def spect_ct_is_targeted(v: CaseView, out: RuleOutput) -> None:
-    if v.question not in (Question.staging, Question.equivocal_finding, Question.isolated_lesion):
+    if not v.asks(Question.staging, Question.equivocal_finding, Question.isolated_lesion):
         return
     suspicious = [
         x for x in v.done(Modality.bone_scan)
-        if x.exam.result is Result.equivocal or x.exam.is_isolated_lesion
-        or any(lesion.suspicious for lesion in x.exam.lesions)
+        if (x.exam.result is Result.equivocal or x.exam.is_isolated_lesion
+            or any(lesion.suspicious for lesion in x.exam.lesions))
+        and not _characterised(v, x)
     ]
     if suspicious:
         x = suspicious[-1]
@@ -223,11 +263,17 @@ def spect_ct_is_targeted(v: CaseView, out: RuleOutput) -> None:
                  alternative=RatedModality.fdg_pet_ct)
 
 
+def _characterised(v: CaseView, x: IndexedExam) -> bool:
+    """A planar finding already looked at again (SPECT-CT, PET, CT or MRI on or after its date)."""
+    return any(o is not x and o.exam.date >= x.exam.date for o in v.done(*CHARACTERISING))
+
+
 def _negative_scan_reasons(v: CaseView, scan: IndexedExam) -> list[tuple[str, Fact]]:
     reasons: list[tuple[str, Fact]] = []
     primary = v.case.cancer.primary_site
-    if primary in _LOW_REACTION_PRIMARIES:
-        reasons.append(("reason_lung", Fact(path="cancer.primary_site", value=primary.value)))
+    if primary is not None and primary in _LOW_REACTION_PRIMARIES:
+        reasons.append((_LOW_REACTION_PRIMARIES[primary],
+                        Fact(path="cancer.primary_site", value=primary.value)))
     rt = [
         (i, t) for i, t in enumerate(v.case.treatments)
         if t.type is TreatmentType.radiotherapy and t.start and t.start <= scan.exam.date
@@ -250,6 +296,8 @@ def _negative_scan_reasons(v: CaseView, scan: IndexedExam) -> list[tuple[str, Fa
 
 @rule("NM-11")
 def negative_bone_scan_warning(v: CaseView, out: RuleOutput) -> None:
+    if v.case.cancer.diagnosis is DiagnosisStatus.none:
+        return  # no cancer: nothing for a negative scan to miss
     negatives = [x for x in v.done(*BONE_SCANS) if x.exam.result is Result.negative]
     if not negatives:
         return
@@ -270,13 +318,17 @@ def negative_bone_scan_warning(v: CaseView, out: RuleOutput) -> None:
 
 @rule("NM-12")
 def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
-    if v.question is Question.occult_disease:
+    occult = v.raised(Question.occult_disease)
+    if occult is not None:
         text = out.recommend("NM-12", Action.consider_pet, RatedModality.fdg_pet_ct.value,
                              "occult", rating=Rating.usually_appropriate,
-                             facts=(Fact(path="context.question", value=v.question.value),))
+                             facts=(Fact(path=occult.source, value=Question.occult_disease.value),))
         out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-12", text)
-    elif v.question is Question.equivocal_finding:
-        equivocal = [x for x in v.done(*BONE_SCANS) if x.exam.result is Result.equivocal]
+    if v.asks(Question.equivocal_finding):
+        equivocal = [x for x in v.done(*BONE_SCANS)
+                     if x.exam.result is Result.equivocal
+                     or (x.exam.result is not Result.negative
+                         and any(lesion.suspicious for lesion in x.exam.lesions))]
         if not equivocal:
             need = out.need("NM-12", "exams[].result",
                             "the bone scan with the equivocal finding",
@@ -295,9 +347,19 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
 @rule("NM-13")
 def naf_pet_is_an_option(v: CaseView, out: RuleOutput) -> None:
     scenarios = out.kb.rule("NM-13").scenarios
-    if v.question.value not in scenarios:
+    asked = [q.question for q in v.questions if q.question.value in scenarios]
+    if not asked:
         return
     available = v.case.availability.naf_pet
+    pets = _staging_pets(v)
+    if asked == [Question.staging] and pets and pet_negative_with_sclerotic(v) is None:
+        # NaF-PET is offered instead of a bone scan; once a staging FDG-PET is performed the bone
+        # scan is not indicated (NM-01), so neither is its substitute.
+        text = out.recommend("NM-13", Action.not_indicated, RatedModality.naf_pet_ct.value,
+                             "not_after_pet", rating=Rating.usually_not_appropriate,
+                             facts=_exam_facts(pets[0]), pet_date=pets[0].exam.date.isoformat())
+        out.rate(RatedModality.naf_pet_ct, Rating.usually_not_appropriate, "NM-13", text)
+        return
     message = {True: "option_available", False: "option_unavailable"}.get(
         available, "option_unknown"  # type: ignore[arg-type]
     )
@@ -305,3 +367,90 @@ def naf_pet_is_an_option(v: CaseView, out: RuleOutput) -> None:
                          rating=Rating.may_be_appropriate,
                          facts=(Fact(path="availability.naf_pet", value=available),))
     out.rate(RatedModality.naf_pet_ct, Rating.may_be_appropriate, "NM-13", text)
+
+
+@rule("NM-14")
+def negative_pet_with_sclerotic_lesions(v: CaseView, out: RuleOutput) -> None:
+    found = pet_negative_with_sclerotic(v)
+    if found is None:
+        return
+    pet, evidence = found
+    facts = _exam_facts(pet, "result") + _exam_facts(evidence, "result")
+    text = out.recommend(
+        "NM-14", Action.negative_not_exclusive, pet.exam.id, "not_exclusive",
+        rating=Rating.may_be_appropriate, facts=facts, pet_date=pet.exam.date.isoformat(),
+        pet_result=pet.exam.result.value if pet.exam.result else "",
+        evidence_date=evidence.exam.date.isoformat(), evidence=evidence.exam.modality.value,
+    )
+    out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-14", text)
+    out.rate(RatedModality.targeted_mri, Rating.may_be_appropriate, "NM-14", text)
+    if v.case.availability.naf_pet is not False:
+        out.rate(RatedModality.naf_pet_ct, Rating.may_be_appropriate, "NM-14", text)
+
+
+@rule("NM-15")
+def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
+    if not v.asks(Question.new_bone_pain):
+        return
+    sites = v.case.context.pain_sites
+    facts = (Fact(path="context.new_bone_pain", value=True),
+             Fact(path="context.pain_sites", value=", ".join(s.value for s in sites) or None))
+    missing = () if sites else (out.need(
+        "NM-15", "context.pain_sites", "where the new bone pain is (to aim the targeted imaging)",
+        "siège de la douleur osseuse nouvelle (pour cibler l'imagerie)"),)
+    where = Text(en=", ".join(s.value for s in sites) or "the painful site",
+                 fr=", ".join(s.value for s in sites) or "le site douloureux")
+    rule_ = out.kb.rule("NM-15")
+    targeted = rule_.messages["targeted"]
+    text = Text(en=targeted.en.format(sites=where.en), fr=targeted.fr.format(sites=where.fr))
+    out.recommend("NM-15", Action.targeted_imaging, RatedModality.targeted_mri.value, text,
+                  rating=Rating.usually_appropriate, facts=facts, missing=missing)
+    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15", text, missing=missing)
+    out.rate(RatedModality.targeted_ct, Rating.may_be_appropriate, "NM-15", text)
+    if v.asks(Question.staging, Question.equivocal_finding, Question.occult_disease):
+        return  # NM-02 / NM-12 already rate FDG-PET for these questions, more strongly
+    pet_text = out.recommend("NM-15", Action.consider_pet, RatedModality.fdg_pet_ct.value, "pet",
+                             rating=Rating.may_be_appropriate, facts=facts)
+    out.rate(RatedModality.fdg_pet_ct, Rating.may_be_appropriate, "NM-15", pet_text)
+
+
+def _spinal_pain(v: CaseView) -> bool | None:
+    """True: pain in the spine; None: new pain whose site is not recorded; False otherwise."""
+    ctx = v.case.context
+    if SPINE & set(ctx.pain_sites):
+        return True
+    if ctx.new_bone_pain and not ctx.pain_sites:
+        return None
+    return False
+
+
+@rule("SAFE-01")
+def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
+    if v.case.cancer.diagnosis is DiagnosisStatus.none:
+        return
+    spinal = _spinal_pain(v)
+    if spinal is False:
+        return
+    deficit = v.case.context.neurological_deficit
+    facts = (Fact(path="context.pain_sites",
+                  value=", ".join(s.value for s in v.case.context.pain_sites) or None),
+             Fact(path="context.neurological_deficit", value=deficit),
+             Fact(path="cancer.bone_metastases_known", value=v.case.cancer.bone_metastases_known))
+    if deficit is None:
+        need = out.need("SAFE-01", "context.neurological_deficit",
+                        "neurological symptoms or signs (weakness, sensory loss, sphincter "
+                        "disturbance)? With spinal pain they call for an MRI of the whole spine "
+                        "within 24 hours",
+                        "signes ou symptômes neurologiques (déficit moteur, troubles sensitifs, "
+                        "troubles sphinctériens) ? Avec une douleur rachidienne, ils imposent une "
+                        "IRM du rachis entier sous 24 heures")
+        out.recommend("SAFE-01", Action.note, "neurological_examination", "ask_neurology",
+                      facts=facts, missing=(need,))
+        return
+    if not deficit:
+        return
+    text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
+                         "urgent_mri", rating=Rating.usually_appropriate, facts=facts)
+    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", text)
+    # NG234: plain radiographs neither diagnose nor exclude cord compression.
+    out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01", text)

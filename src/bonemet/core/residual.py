@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from bonemet.kb.models import Text
 from bonemet.kb.performance import PerformanceTable
-from bonemet.model.case import ImagingExam, Modality, PrimarySite, Question, Result
+from bonemet.model.assessment import RatedModality
+from bonemet.model.case import ImagingExam, Modality, Question, Result
 from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
 
-from .context import CaseView, IndexedExam
+from .context import CaseView, IndexedExam, isolated_lesion_exam
 from .findings import RuleOutput
 from .probability import calculate, figures, further_exams
 
@@ -26,6 +27,31 @@ _SURVEYS = frozenset({Modality.bone_scan, Modality.spect_ct, Modality.fdg_pet_ct
 # understate the residual probability.
 _NOT_SURVEYS = frozenset({Modality.ct, Modality.mri})
 _RELATED_RULES = ("NM-01", "NM-02", "NM-10", "NM-11", "NM-13")
+# Performance-table modality -> the rated modality whose rating filters the further-exams table.
+_RATED = {"bone_scan": RatedModality.bone_scan, "fdg_pet_ct": RatedModality.fdg_pet_ct,
+          "naf_pet_ct": RatedModality.naf_pet_ct, "wb_mri": RatedModality.wb_mri,
+          "wb_spect_ct": RatedModality.spect_ct, "spect_ct": RatedModality.spect_ct}
+
+
+def _no_prior_reason(v: CaseView) -> str | None:
+    """Why a population prior would mislead for this patient (issue 17, item 7), or None.
+
+    The prior is the prevalence of bone metastases among patients staged for NSCLC; it does not
+    describe a patient whose pain, lesions or isolated lesion already raise the probability."""
+    if v.case.cancer.bone_metastases_known:
+        return "known_metastases"
+    if isolated_lesion_exam(v.case, v.exams, v.as_of) is not None:
+        return "isolated_lesion"
+    if v.case.context.new_bone_pain:
+        return "new_pain"
+    for x in v.done(*Modality):
+        e = x.exam
+        lesions = bool(e.lesions) and e.result is not Result.negative
+        regional = e.modality in _NOT_SURVEYS | {Modality.radiograph} \
+            and e.result in (Result.positive, Result.equivocal)
+        if lesions or regional:
+            return "known_lesions"
+    return None
 
 
 def _use(x: IndexedExam, counted: bool, reason: Text | None = None) -> ExamUse:
@@ -79,11 +105,13 @@ def _select(v: CaseView, table: PerformanceTable,
     return counted, uses
 
 
-def residual_probability(v: CaseView, out: RuleOutput) -> ResidualProbability | None:
-    """The assessment's probability section, or None when neither staging nor NM-11 applies."""
+def residual_probability(v: CaseView, out: RuleOutput,
+                         rejected: frozenset[RatedModality] = frozenset()) -> ResidualProbability | None:
+    """The assessment's probability section, or None when neither staging nor NM-11 applies.
+    `rejected`: modalities rated usually_not_appropriate, never offered as a further exam."""
     table = out.kb.performance
     fired = {r.rule_id for r in out.recommendations}
-    staging = v.question is Question.staging
+    staging = v.asks(Question.staging)
     if table is None or not (staging or "NM-11" in fired):
         return None
     text = table.text
@@ -95,10 +123,13 @@ def residual_probability(v: CaseView, out: RuleOutput) -> ResidualProbability | 
                                    **fields)
 
     cancer = v.case.cancer
-    if cancer.primary_site is not PrimarySite.lung:
+    if not v.is_lung:
         return section(status="not_applicable", note=text("not_lung"))
-    if cancer.bone_metastases_known:
-        return section(status="not_applicable", note=text("known_metastases"))
+    reason = _no_prior_reason(v)
+    if reason is None and "NM-14" in fired:
+        reason = "pet_negative_sclerotic"
+    if reason is not None:
+        return section(status="not_applicable", note=text(reason))
 
     nm11_scan = None
     if not staging:
@@ -112,7 +143,8 @@ def residual_probability(v: CaseView, out: RuleOutput) -> ResidualProbability | 
     results = [(m, r) for m, r in tests if r is not None]
     done = {m for m, _ in results}
     next_modalities = [m for m in table.further_exams
-                       if m not in done and not (m == "bone_scan" and "spect_ct" in done)]
+                       if m not in done and not (m == "bone_scan" and "spect_ct" in done)
+                       and _RATED.get(m) not in rejected]
 
     prior = table.staging_prior
     histology = cancer.histology.value if cancer.histology else None

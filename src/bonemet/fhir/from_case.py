@@ -115,6 +115,8 @@ class _Writer:
                 "clinical_status",
             },
         )
+        if self.case.cancer.primary_site is None:  # no cancer Condition: keep its fields (issue 17)
+            extra += [(f"cancer.{k}", v) for k, v in _residual(self.case.cancer, set())]
         if extra:
             res["extension"] = self.case_data(extra)
         self.entries.append({"fullUrl": self.patient_url, "resource": res})
@@ -122,14 +124,16 @@ class _Writer:
 
     def cancer(self) -> None:
         cancer = self.case.cancer
-        # The site may be unknown (issue 17 makes it optional); the histology's standard codes name
-        # the lung ("Adenocarcinoma of lung"), so they are written for a lung primary only.
-        site: str | None = cancer.primary_site.value if cancer.primary_site is not None else None
-        if site is not None or cancer.histology is not None:
-            self._primary(site)
+        if cancer.primary_site is None:
+            # No primary recorded, none assumed (issue 17): no cancer Condition; the Patient's case-data
+            # extension carries the cancer fields so the round trip stays exact.
+            return
+        self._primary(cancer.primary_site.value)
         self._drivers_and_metastases()
 
     def _primary(self, site: str | None) -> None:
+        # The histology's standard codes name the lung ("Adenocarcinoma of lung"): written for a lung
+        # primary only (issue 14).
         cancer = self.case.cancer
         codings: list[Json] = []
         text: str | None = self.vs.concept("primary_site", site).display.en if site else None

@@ -93,19 +93,50 @@ Scenario = Literal[
     "isolated_lesion",
     "equivocal_finding",
     "occult_disease",
+    "new_bone_pain",
 ]
 
 
+class OutsideSource(_Frozen):
+    """A source outside the chapter (and outside its reference list) that a safety rule rests on."""
+
+    citation: str = Field(min_length=1)
+    url: str | None = None
+    read_in: str = Field(min_length=1, description="Where the project read it (guideline-notes section)")
+
+
 class Rule(_Frozen):
-    id: str = Field(pattern=r"^NM-\d{2}$")
+    # NM-xx: the chapter's rules (NM-14 and later: derived by the project from its statements);
+    # ADV-xx: controls of the advisor over every rule; SAFE-xx: safety nets from outside the chapter.
+    id: str = Field(pattern=r"^(NM|ADV|SAFE)-\d{2}$")
     basis: Literal["explicit", "derived"]
     scenarios: tuple[Scenario, ...]
-    statements: tuple[str, ...] = Field(min_length=1)
+    statements: tuple[str, ...] = ()
+    outside_chapter: bool = False
+    sources: tuple[OutsideSource, ...] = ()
+    # Message keys whose text adds something the chapter does not say (flagged as interpretation).
+    interpretive_messages: tuple[str, ...] = ()
     extra_refs: tuple[int, ...] = ()
     params: dict[str, object] = Field(default_factory=dict)
     title: Text
     text: Text
     messages: dict[str, Text] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _traceable(self) -> Rule:
+        if self.outside_chapter:
+            if self.basis != "derived" or not self.sources or not self.id.startswith("SAFE-"):
+                raise ValueError("a rule from outside the chapter is a derived SAFE-xx rule with sources")
+        elif not self.statements:
+            raise ValueError("a rule of the chapter names at least one statement")
+        unknown = [k for k in self.interpretive_messages if k not in self.messages]
+        if unknown:
+            raise ValueError(f"interpretive_messages name unknown messages {unknown}")
+        return self
+
+    @property
+    def interpretation(self) -> bool:
+        return self.basis == "derived"
 
     @field_validator("params")
     @classmethod

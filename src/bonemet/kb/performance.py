@@ -332,7 +332,30 @@ def _check(table: _TableFile, reference_numbers: Collection[int] | None,
             problems.append(f"modality {m.id}: default {m.default!r} must be confirmed, per patient, "
                             "with a point sensitivity and specificity")
     problems.extend(f"texts: missing {key!r}" for key in REQUIRED_TEXTS if key not in table.texts)
+    problems.extend(_spect_dominates_planar(table))
     return problems
+
+
+def _spect_dominates_planar(table: _TableFile) -> list[str]:
+    """The chapter says SPECT-CT improves on the planar scan (F07). A SPECT-CT reading replaces the
+    planar one in the residual probability, so its default must weigh at least as much both ways:
+    otherwise a confirming SPECT-CT would lower the probability (issue 17, hazard HZ-AD-07)."""
+    defaults = {m.id: next((e for e in m.entries if e.id == m.default), None) for m in table.modalities}
+    planar, spect = defaults.get("bone_scan"), defaults.get("spect_ct")
+    if planar is None or spect is None or not (planar.has_point and spect.has_point):
+        return []
+    assert planar.sensitivity and planar.specificity and spect.sensitivity and spect.specificity
+    ps, pp = planar.sensitivity.value, planar.specificity.value
+    ss, sp = spect.sensitivity.value, spect.specificity.value
+    assert ps is not None and pp is not None and ss is not None and sp is not None
+    if not (_lr_defined(ps, pp) and _lr_defined(ss, sp)):
+        return []
+    (p_pos, p_neg), (s_pos, s_neg) = lr_pair(ps, pp), lr_pair(ss, sp)
+    if s_pos < p_pos or s_neg > p_neg:
+        return [f"spect_ct default {spect.id!r} (LR+ {s_pos:.3g}, LR- {s_neg:.3g}) must dominate the "
+                f"bone_scan default {planar.id!r} (LR+ {p_pos:.3g}, LR- {p_neg:.3g}): a confirming "
+                "SPECT-CT would otherwise lower the probability"]
+    return []
 
 
 def load_performance(path: Path, reference_numbers: Collection[int] | None = None,

@@ -53,6 +53,8 @@ class Action(StrEnum):
     consider_pet = "consider_pet"
     option = "option"
     note = "note"
+    already_done = "already_done"  # an exam of this kind answers the question already (ADV-01)
+    urgent_alert = "urgent_alert"  # safety net outside the chapter (SAFE-xx)
 
 
 class Fact(_Frozen):
@@ -82,6 +84,8 @@ class Recommendation(_Frozen):
     interpretation: bool = False
     missing_data: tuple[MissingData, ...] = ()
     kb_version: str
+    outside_chapter: bool = False  # rests on sources outside the chapter (named in `sources`)
+    sources: tuple[str, ...] = ()
 
 
 class ModalityRating(_Frozen):
@@ -96,8 +100,12 @@ class ModalityRating(_Frozen):
 
 
 class Scope(_Frozen):
+    """Whether the chapter applies: only to a confirmed lung primary. `unknown` names what is missing."""
+
     in_scope: bool
+    status: Literal["in_scope", "out_of_scope", "unknown"] = "in_scope"
     reason: Text | None = None
+    missing_data: tuple[MissingData, ...] = ()
 
 
 class Assessment(_Frozen):
@@ -106,6 +114,8 @@ class Assessment(_Frozen):
     as_of: dt.date | None
     question: Question
     question_source: Literal["explicit", "derived_from_phase"]
+    # Every question the case raises (phase, findings, new pain) plus the stated one (issue 17).
+    questions: tuple[Question, ...] = ()
     scope: Scope
     knowledge_base: KnowledgeBaseInfo
     engine_version: str

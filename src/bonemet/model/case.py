@@ -67,14 +67,73 @@ class DriverAlteration(_Frozen):
     detail: str | None = Field(None, description="e.g. 'exon 19 deletion', 'G12C', 'EML4-ALK'")
 
 
+class DiagnosisStatus(StrEnum):
+    """How certain the cancer diagnosis is; the chapter applies to a confirmed lung primary only."""
+
+    confirmed = "confirmed"
+    suspected = "suspected"
+    none = "none"  # no cancer diagnosed (e.g. a bone scan ordered outside oncology)
+
+
+ScopeStatus = Literal["in_scope", "out_of_scope", "unknown"]
+
+
 class Cancer(_Frozen):
-    primary_site: PrimarySite = PrimarySite.lung
+    # No default site: a case that does not say which cancer it is must not be read as lung cancer
+    # (issue 17, hazard HZ-AD-01).
+    primary_site: PrimarySite | None = Field(None, description="Site of the primary; None: not recorded")
+    diagnosis: DiagnosisStatus | None = Field(
+        None, description="Certainty of the diagnosis; None: confirmed when primary_site is recorded"
+    )
     histology: Histology | None = None
     diagnosis_date: CaseDate | None = None
     driver_alterations: tuple[DriverAlteration, ...] = ()
     bone_metastases_known: bool | None = Field(
         None, description="Bone metastases already established before the current question"
     )
+
+    @model_validator(mode="after")
+    def _no_site_without_cancer(self) -> Cancer:
+        if self.diagnosis is DiagnosisStatus.none and (self.primary_site or self.histology):
+            raise ValueError("diagnosis 'none' (no cancer) contradicts a recorded primary_site/histology")
+        return self
+
+    def scope(self) -> tuple[ScopeStatus, tuple[str, ...]]:
+        """Whether the chapter applies (confirmed lung primary), and the fields that would decide it.
+
+        A recorded site counts as a diagnosis unless it is marked suspected; histology alone never
+        implies a lung primary (an adenocarcinoma may be of any organ).
+        """
+        if self.diagnosis is DiagnosisStatus.none:
+            return "out_of_scope", ()
+        if self.primary_site is None:
+            return "unknown", ("cancer.primary_site",)
+        if self.primary_site is not PrimarySite.lung:
+            return "out_of_scope", ()
+        if self.diagnosis is DiagnosisStatus.suspected:
+            return "unknown", ("cancer.diagnosis",)
+        return "in_scope", ()
+
+
+class SkeletalSite(StrEnum):
+    skull = "skull"
+    cervical_spine = "cervical_spine"
+    thoracic_spine = "thoracic_spine"
+    lumbar_spine = "lumbar_spine"
+    sacrum = "sacrum"
+    pelvis = "pelvis"
+    acetabulum = "acetabulum"
+    ribs = "ribs"
+    sternum = "sternum"
+    scapula = "scapula"
+    clavicle = "clavicle"
+    humerus = "humerus"
+    forearm = "forearm"
+    femur_proximal = "femur_proximal"
+    femur_shaft = "femur_shaft"
+    femur_distal = "femur_distal"
+    tibia_fibula = "tibia_fibula"
+    other = "other"
 
 
 class Phase(StrEnum):
@@ -84,7 +143,8 @@ class Phase(StrEnum):
 
 
 class Question(StrEnum):
-    """The clinical question the advisor answers; when absent it is derived from the phase."""
+    """A clinical question the advisor answers: stated by the user, or raised by the case itself
+    (phase, findings, new pain; core/context.py)."""
 
     staging = "staging"
     follow_up = "follow_up"
@@ -92,6 +152,7 @@ class Question(StrEnum):
     isolated_lesion = "isolated_lesion"
     equivocal_finding = "equivocal_finding"
     occult_disease = "occult_disease"
+    new_bone_pain = "new_bone_pain"
 
 
 class ClinicalContext(_Frozen):
@@ -104,6 +165,13 @@ class ClinicalContext(_Frozen):
         None, description="A specific clinical question in free text (justifies a follow-up scan)"
     )
     new_bone_pain: bool | None = None
+    pain_sites: tuple[SkeletalSite, ...] = Field(
+        (), description="Where the new bone pain is (targeted imaging of the painful site)"
+    )
+    neurological_deficit: bool | None = Field(
+        None, description="Neurological symptoms or signs (weakness, sensory loss, sphincter "
+                          "disturbance, radicular pain): with spinal pain, suspected cord compression"
+    )
 
 
 class Availability(_Frozen):
@@ -160,27 +228,6 @@ class Change(StrEnum):
     more_intense = "more_intense"
     stable = "stable"
     fewer_or_less_intense = "fewer_or_less_intense"
-
-
-class SkeletalSite(StrEnum):
-    skull = "skull"
-    cervical_spine = "cervical_spine"
-    thoracic_spine = "thoracic_spine"
-    lumbar_spine = "lumbar_spine"
-    sacrum = "sacrum"
-    pelvis = "pelvis"
-    acetabulum = "acetabulum"
-    ribs = "ribs"
-    sternum = "sternum"
-    scapula = "scapula"
-    clavicle = "clavicle"
-    humerus = "humerus"
-    forearm = "forearm"
-    femur_proximal = "femur_proximal"
-    femur_shaft = "femur_shaft"
-    femur_distal = "femur_distal"
-    tibia_fibula = "tibia_fibula"
-    other = "other"
 
 
 class Phenotype(StrEnum):
@@ -285,6 +332,8 @@ class ImagingExam(_Frozen):
     def is_isolated_lesion(self) -> bool:
         if self.isolated_lesion is not None:
             return self.isolated_lesion
+        if self.hot_spot_count is not None and self.hot_spot_count != 1:
+            return False  # a planar count of several foci is not a single lesion
         return self.result is Result.positive and len(self.lesions) == 1
 
     @property

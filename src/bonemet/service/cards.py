@@ -253,7 +253,8 @@ def _override_reasons(cc: CardContext) -> list[Coding]:
 
 # (rule, action) → (summary text key, indicator): the findings worth interrupting a chart opening.
 _PATIENT_FINDINGS: dict[tuple[str, RecAction], tuple[str, str]] = {
-    ("NM-03", RecAction.extend_field_of_view): ("pv_femurs_summary", "warning"),
+    # Issue 17: a done PET with a cut sweep gets targeted imaging of the femurs, not re-acquisition.
+    ("NM-03", RecAction.targeted_imaging): ("pv_femurs_summary", "warning"),
     ("NM-03", RecAction.check_field_of_view): ("pv_coverage_unknown_summary", "info"),
     ("NM-09", RecAction.targeted_imaging): ("pv_isolated_summary", "warning"),
 }

@@ -19,7 +19,7 @@ _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _FR_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 # Free-text lists typed as "a, b" in one input.
-LIST_FIELDS = frozenset({"agents"})
+LIST_FIELDS = frozenset({"agents", "pain_sites"})
 # Inputs that are not case fields: the editor's own controls.
 CONTROL_PREFIX = "_"
 
@@ -365,6 +365,7 @@ def _build() -> tuple[Section, ...]:
         Analyte,
         Change,
         ClinicalState,
+        DiagnosisStatus,
         Gene,
         Histology,
         Modality,
@@ -406,6 +407,7 @@ def _build() -> tuple[Section, ...]:
         Section("context", "section_context", (
             _sel("phase", "phase", opts(Phase)), Field("as_of", "date"),
             _sel("question", "question", opts(Question)), _b("new_bone_pain"),
+            Field("pain_sites", "text"), _b("neurological_deficit"),  # issue 17
             Field("question_text", "textarea", wide=True),
         )),
         Section("availability", "section_availability", (
@@ -413,6 +415,7 @@ def _build() -> tuple[Section, ...]:
         )),
         Section("cancer", "section_cancer", (
             _sel("primary_site", "primary_site", opts(PrimarySite)),
+            _sel("diagnosis", "diagnosis", opts(DiagnosisStatus)),  # issue 17: scope
             _sel("histology", "histology", opts(Histology)), Field("diagnosis_date", "date"),
             _b("bone_metastases_known"),
         ), children=(
