@@ -19,7 +19,7 @@ from bonemet.model import Case
 from bonemet.model.case import Question
 
 app = typer.Typer(no_args_is_help=True, help="FHIR R4: export a case as a Bundle (docs/fhir.md).")
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per message, whatever the width
 
 
 class PhaseOpt(StrEnum):

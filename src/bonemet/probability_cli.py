@@ -24,7 +24,7 @@ from bonemet.kb.models import Lang
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.probability import BinaryResult
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per message, whatever the width
 
 # The core names its inputs; the user typed options.
 _OPTION = {"pretest": "--pretest", "prior": "--prior", "test": "--test", "source": "--source",

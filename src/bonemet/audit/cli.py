@@ -13,7 +13,7 @@ from rich.console import Console
 
 from bonemet.api import InputError, Problem
 
-_out = Console(stderr=True)
+_out = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per message, whatever the width
 
 
 class EngineName(StrEnum):

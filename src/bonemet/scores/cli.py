@@ -50,7 +50,7 @@ from bonemet.scores.result import ScoreInputError, ScoreResult
 
 app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "
                        "Harrington), with bands, guideline thresholds and citations.")
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per message, whatever the width
 
 
 @app.callback(invoke_without_command=True)
