@@ -55,6 +55,10 @@ def test_corpus_bundle_maps_as_expected(name: str) -> None:
         assert cancer.primary_site == want["primary_site"]
     if "histology" in want:
         assert cancer.histology == want["histology"]
+    if "diagnosis" in want:
+        assert cancer.diagnosis == want["diagnosis"]
+    # Only a confirmed lung primary puts the case in the advisor's scope (issue 17).
+    assert (cancer.scope()[0] == "in_scope") == (want["scope"] == "lung"), cancer
     got_orders = {o["id"]: (m.value if (m := ordered_modality(o)) else None) for o in orders}
     assert got_orders == want.get("orders", {})
     if "lines" in want:

@@ -40,9 +40,9 @@ def condition(code: dict[str, Any], cid: str = "c1", ver: str | None = None,
     ({"text": "Typical carcinoid tumour of the lung"}, "lung", "lung", "carcinoid"),
     ({"text": "Pulmonary embolism"}, "no_cancer", None, None),
     ({"text": "Benign neoplasm of colon"}, "no_cancer", None, None),
-    ({"text": "Suspected lung cancer"}, "suspected_lung", None, None),
-    ({"text": "Suspicion de cancer bronchique"}, "suspected_lung", None, None),
-    ({"coding": [{"system": SCT, "code": "162573006"}]}, "suspected_lung", None, None),
+    ({"text": "Suspected lung cancer"}, "suspected_lung", "lung", None),
+    ({"text": "Suspicion de cancer bronchique"}, "suspected_lung", "lung", None),
+    ({"coding": [{"system": SCT, "code": "162573006"}]}, "suspected_lung", "lung", None),
     ({"coding": [{"system": SCT, "code": "254626006"}]}, "lung", "lung", "adenocarcinoma"),
     ({"coding": [{"system": SCT, "code": "399068003"}], "text": "Adenocarcinoma of prostate"},
      "other_primary", "prostate", "adenocarcinoma"),
@@ -60,6 +60,9 @@ def test_site_comes_from_evidence_that_names_it(code: dict[str, Any], scope: str
     else:
         assert cancer.primary_site == site
     assert cancer.histology == histology
+    # A suspected lung cancer is recorded as suspected, never as a diagnosis (issue 17): out of scope.
+    assert (cancer.diagnosis == "suspected") is (scope == "suspected_lung")
+    assert (cancer.scope()[0] == "in_scope") is (scope == "lung")
 
 
 def test_unconfirmed_or_refuted_lung_cancer_is_not_a_diagnosis() -> None:

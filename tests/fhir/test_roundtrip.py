@@ -131,3 +131,16 @@ def _case(draw: st.DrawFn) -> Case:
 @given(_case())
 def test_round_trip_property(case: Case) -> None:
     assert case_from_fhir(orjson.dumps(case_to_bundle(case))).case == case
+
+
+def test_suspected_lung_cancer_is_written_provisional_and_read_back_suspected() -> None:
+    # A suspected primary must never reach an EHR as a confirmed diagnosis, nor come back in scope.
+    case = Case.model_validate({"case_id": "suspected", "context": {"phase": "staging"},
+                                "cancer": {"primary_site": "lung", "diagnosis": "suspected"}})
+    bundle = case_to_bundle(case)
+    [condition] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
+                   and "primary-cancer" in orjson.dumps(e["resource"]).decode()]
+    assert condition["verificationStatus"]["coding"][0]["code"] == "provisional"
+    back = case_from_fhir(bundle).case.cancer
+    assert back.primary_site == "lung" and back.diagnosis == "suspected"
+    assert back.scope()[0] != "in_scope"

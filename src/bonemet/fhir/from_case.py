@@ -18,6 +18,7 @@ from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import (
     Case,
     ClinicalStatus,
+    DiagnosisStatus,
     ImagingExam,
     LabResult,
     Lesion,
@@ -150,7 +151,9 @@ class _Writer:
         res: Json = {
             "resourceType": "Condition",
             "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]},
-            "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION, "code": "confirmed"}]},
+            # A suspected cancer is written as provisional, never as a confirmed diagnosis (issue 17).
+            "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION, "code": (
+                "provisional" if cancer.diagnosis is DiagnosisStatus.suspected else "confirmed")}]},
             "code": code,
             "subject": self.subject(),
         }

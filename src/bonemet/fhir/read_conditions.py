@@ -163,6 +163,10 @@ def conditions(
                                 f"histology {reading.histology or 'not named'}")
         primaries.append(_Primary(r, reading.site, reading.histology, onset))
     cancer = _cancer(m, primaries)
+    if not primaries and suspected_lung:
+        # A suspected lung cancer is recorded as such (issue 17): the case stays out of the advisor's
+        # scope ("scope unknown", the diagnosis named as missing) but the cord-compression alert runs.
+        cancer.update(primary_site="lung", diagnosis="suspected")
     if bone_known is not None:
         cancer["bone_metastases_known"] = bone_known
     return cancer, pain, _scope(primaries, suspected_lung)
