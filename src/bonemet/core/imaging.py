@@ -10,6 +10,7 @@ thresholds come from the knowledge base; only the clinical logic lives here.
 from __future__ import annotations
 
 from bonemet.kb.models import Text
+from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
 from bonemet.model.case import (
     DiagnosisStatus,
@@ -164,7 +165,7 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
              Fact(path="context.question_text", value=ctx.question_text))
     raised = [q for q in (Question.equivocal_finding, Question.isolated_lesion,
                           Question.occult_disease) if v.raised(q) is not None]
-    if raised and not ctx.new_bone_pain:
+    if raised and not ctx.new_bone_pain and not ctx.question_text:
         # A finding raised the question (review C04): not "no question"; the rules of that question
         # (NM-09, NM-10, NM-12) rate the exams, and ADV-01 a scan already done.
         source = v.raised(raised[0])
@@ -225,16 +226,15 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
         return
     x = isolated[-1]
     facts = _exam_facts(x, "result", "isolated_lesion")
-    site = x.exam.lesions[0].site.value if len(x.exam.lesions) == 1 else None
+    site = labels.SITE[x.exam.lesions[0].site] if len(x.exam.lesions) == 1 else None
     done = _targeted_after(v, x)
-    names = {Modality.fdg_pet_ct: "FDG-PET", Modality.naf_pet_ct: "NaF-PET",
-             Modality.bone_scan: "bone scan", Modality.spect_ct: "SPECT-CT",
-             Modality.wb_mri: "whole-body MRI"}
+    exam_name = labels.EXAM[x.exam.modality]
     if done is None:
         text = out.recommend(
             "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
-            rating=Rating.usually_appropriate, facts=facts, exam=names[x.exam.modality],
-            exam_date=x.exam.date.isoformat(), site=f" ({site})" if site else "",
+            rating=Rating.usually_appropriate, facts=facts, exam=exam_name.en,
+            exam_fr=exam_name.fr, exam_date=x.exam.date.isoformat(),
+            site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
         )
         out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text)
         out.rate(RatedModality.targeted_ct, Rating.usually_appropriate, "NM-09", text)
@@ -243,8 +243,8 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     else:
         out.recommend(
             "NM-09", Action.specialist_opinion, x.exam.id, "targeted_done",
-            facts=facts + _exam_facts(done), done_exam=done.exam.modality.value,
-            done_date=done.exam.date.isoformat(),
+            facts=facts + _exam_facts(done), done_exam=labels.EXAM[done.exam.modality].en,
+            done_exam_fr=labels.EXAM[done.exam.modality].fr, done_date=done.exam.date.isoformat(),
         )
 
 
@@ -393,8 +393,11 @@ def negative_pet_with_sclerotic_lesions(v: CaseView, out: RuleOutput) -> None:
     text = out.recommend(
         "NM-14", Action.negative_not_exclusive, pet.exam.id, "not_exclusive",
         rating=Rating.may_be_appropriate, facts=facts, pet_date=pet.exam.date.isoformat(),
-        pet_result=pet.exam.result.value if pet.exam.result else "",
-        evidence_date=evidence.exam.date.isoformat(), evidence=evidence.exam.modality.value,
+        pet_result=labels.PET_RESULT[pet.exam.result].en if pet.exam.result else "",
+        pet_result_fr=labels.PET_RESULT[pet.exam.result].fr if pet.exam.result else "",
+        evidence_date=evidence.exam.date.isoformat(),
+        evidence=labels.THE[evidence.exam.modality].en,
+        evidence_fr=labels.THE[evidence.exam.modality].fr,
     )
     out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-14", text)
     out.rate(RatedModality.targeted_mri, Rating.may_be_appropriate, "NM-14", text)
@@ -412,8 +415,8 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
     missing = () if sites else (out.need(
         "NM-15", "context.pain_sites", "where the new bone pain is (to aim the targeted imaging)",
         "siège de la douleur osseuse nouvelle (pour cibler l'imagerie)"),)
-    where = Text(en=", ".join(s.value for s in sites) or "the painful site",
-                 fr=", ".join(s.value for s in sites) or "le site douloureux")
+    named = labels.sites(sites)
+    where = Text(en=named.en or "the painful site", fr=named.fr or "le site douloureux")
     rule_ = out.kb.rule("NM-15")
     # With a suspected cord compression the MRI is of the whole spine (SAFE-01), not the site only.
     targeted = rule_.messages["targeted_cord" if cord_compression_suspected(v) else "targeted"]
