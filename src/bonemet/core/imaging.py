@@ -415,8 +415,7 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
     missing = () if sites else (out.need(
         "NM-15", "context.pain_sites", "where the new bone pain is (to aim the targeted imaging)",
         "siège de la douleur osseuse nouvelle (pour cibler l'imagerie)"),)
-    named = labels.sites(sites)
-    where = Text(en=named.en or "the painful site", fr=named.fr or "le site douloureux")
+    where = labels.sites(sites) or Text(en="the painful site", fr="le site douloureux")
     rule_ = out.kb.rule("NM-15")
     # With a suspected cord compression the MRI is of the whole spine (SAFE-01), not the site only.
     targeted = rule_.messages["targeted_cord" if cord_compression_suspected(v) else "targeted"]

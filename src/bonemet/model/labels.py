@@ -58,7 +58,9 @@ PET_RESULT: dict[Result, Text] = {
 }
 
 
-def sites(items: Iterable[SkeletalSite]) -> Text:
-    """'thoracic spine, ribs' / 'rachis thoracique, côtes'; empty Text when there is none."""
+def sites(items: Iterable[SkeletalSite]) -> Text | None:
+    """'thoracic spine, ribs' / 'rachis thoracique, côtes'; None when there is none."""
     names = [SITE[s] for s in items]
+    if not names:
+        return None
     return Text(en=", ".join(n.en for n in names), fr=", ".join(n.fr for n in names))
