@@ -182,7 +182,9 @@ def test_nm13_naf_pet_is_an_option_whatever_the_availability(
     available: bool | None, word: str
 ) -> None:
     r = assess_doc(case_doc(availability={"naf_pet": available})).rating_of(NAF)
-    assert r.rating is Rating.may_be_appropriate and word in r.reason.en
+    # Not offered: not rated, with the reason (review C01: rating and reason agree).
+    expected = Rating.no_criteria_apply if available is False else Rating.may_be_appropriate
+    assert r.rating is expected and word in r.reason.en
 
 
 # --- NM-11: negative bone scan -----------------------------------------------------------------

@@ -70,10 +70,12 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
     best = next((p for p in proposals if p.rating is best.rating and p.rule_id.startswith("SAFE-")),
                 best)
     rule = kb.rule(best.rule_id)
+    urgent = best.rule_id.startswith("SAFE-") and best.rating is Rating.usually_appropriate
     return ModalityRating(
         modality=modality, rating=best.rating, rule_id=best.rule_id, reason=best.reason,
         preferred_alternative=best.alternative, statement_ids=rule.statements,
         references=kb.refs_for(best.rule_id), missing_data=best.missing,
+        priority="urgent" if urgent else "routine",
     )
 
 
@@ -84,15 +86,17 @@ def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
     return tuple(seen.values())
 
 
-def already_done(v: CaseView, kb: KnowledgeBase, modality: RatedModality) -> IndexedExam | None:
+def already_done(v: CaseView, kb: KnowledgeBase,
+                 modality: RatedModality) -> tuple[IndexedExam, Question] | None:
     """The latest exam of this kind performed (report pending or not) within its validity
-    window for a question the case asks, on or after the finding that raised that question."""
+    window for a question the case asks, on or after the finding that raised that question,
+    with the question it answers."""
     kind = _DONE_MODALITY.get(modality)
     if kind is None or v.as_of is None:
         return None
     days = kb.rule("ADV-01").params["validity_days"]
     assert isinstance(days, dict)
-    found: IndexedExam | None = None
+    found: tuple[IndexedExam, Question] | None = None
     for x in v.done(kind):
         e = x.exam
         answers = _ANSWERS[e.purpose] if e.purpose is not None else frozenset(Question)
@@ -102,17 +106,22 @@ def already_done(v: CaseView, kb: KnowledgeBase, modality: RatedModality) -> Ind
             # Any performed exam counts, complete or not: an incomplete PET is completed by
             # targeted imaging (NM-03), not by repeating it whole.
             if (v.as_of - e.date).days <= int(days[q.question.value]):
-                found = x
+                found = (x, q.question)
     return found
 
 
 def _already_done(v: CaseView, out: RuleOutput) -> None:
     """ADV-01: an exam already done for the question is never rated better than
-    usually_not_appropriate, whichever rule proposed it (NM-05's included)."""
+    usually_not_appropriate, whichever rule proposed it (NM-05's included). It cites the
+    statements of the question the exam answered (rules.yaml ADV-01 `statements_by_question`):
+    F10 (no bone scan after a staging PET) only for staging (review, ADV-01 pattern)."""
+    cited = out.kb.rule("ADV-01").params["statements_by_question"]
+    assert isinstance(cited, dict)
     for modality in _DONE_MODALITY:
-        x = already_done(v, out.kb, modality)
-        if x is None:
+        found = already_done(v, out.kb, modality)
+        if found is None:
             continue
+        x, question = found
         facts = (Fact(path=f"{x.path}.date", value=x.exam.date.isoformat()),
                  Fact(path=f"{x.path}.modality", value=x.exam.modality.value),
                  Fact(path=f"{x.path}.result", value=x.exam.result.value if x.exam.result else None))
@@ -121,7 +130,24 @@ def _already_done(v: CaseView, out: RuleOutput) -> None:
                              exam_id=x.exam.id, date=x.exam.date.isoformat(),
                              pending=" (report pending)" if x.exam.result is None else "",
                              pending_fr=" (compte rendu en attente)" if x.exam.result is None else "")
+        statements = tuple(str(s) for s in cited[question.value])
+        out.recommendations[-1] = out.recommendations[-1].model_copy(
+            update={"statement_ids": statements})
         out.rate(modality, Rating.usually_not_appropriate, "ADV-01", text)
+
+
+def _urgent_first(v: CaseView, out: RuleOutput) -> None:
+    """While an urgent alert (SAFE-01) stands, no other exam competes with the one it asks for:
+    every other modality a rule proposed (NM-05, NM-15, ...) is capped "not now" (review C10)."""
+    urgent = [r for r in out.recommendations if r.priority == "urgent" and r.rating is not None]
+    if not urgent:
+        return
+    alert = urgent[0]
+    asked = RatedModality(alert.subject)
+    text = out.kb.rule(alert.rule_id).message("not_now")
+    for modality in dict.fromkeys(p.modality for p in out.proposals):
+        if modality is not asked:
+            out.rate(modality, Rating.usually_not_appropriate, alert.rule_id, text)
 
 
 def run_rules(v: CaseView, kb: KnowledgeBase) -> RuleOutput:
@@ -131,6 +157,7 @@ def run_rules(v: CaseView, kb: KnowledgeBase) -> RuleOutput:
             fn(v, out)
     if v.is_lung:
         _already_done(v, out)
+        _urgent_first(v, out)
     else:
         out.proposals.clear()  # outside the scope nothing is rated (no card, no PAMA rating)
     return out
@@ -165,12 +192,15 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     for p in out.proposals:
         by_modality[p.modality].append(p)
     if scope.in_scope:
-        ratings = tuple(_decide(m, ps, kb) for m, ps in by_modality.items())
+        # An urgent exam (SAFE-01) comes first; the others keep the modality order (stable sort).
+        ratings = tuple(sorted((_decide(m, ps, kb) for m, ps in by_modality.items()),
+                               key=lambda r: r.priority != "urgent"))
     else:
         ratings = tuple(_out_of_scope_rating(m, scope) for m in RatedModality)
     rejected = frozenset(r.modality for r in ratings if r.rating is Rating.usually_not_appropriate)
     recommendations: tuple[Recommendation, ...] = tuple(
-        sorted(out.recommendations, key=lambda r: r.rule_id)  # stable: keeps emission order
+        # Urgent alerts first (HZ-AD-09), then by rule; stable: keeps emission order.
+        sorted(out.recommendations, key=lambda r: (r.priority != "urgent", r.rule_id))
     )
     return Assessment(
         case_id=case.case_id,

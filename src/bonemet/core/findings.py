@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.kb.models import Text
@@ -46,7 +46,8 @@ class RuleOutput:
     def recommend(
         self, rule_id: str, action: Action, subject: str, message: str | Text, *,
         rating: Rating | None = None, facts: tuple[Fact, ...] = (),
-        missing: tuple[MissingData, ...] = (), **values: Any,
+        missing: tuple[MissingData, ...] = (), priority: Literal["urgent", "routine"] = "routine",
+        **values: Any,
     ) -> Text:
         rule = self.kb.rule(rule_id)
         # A message key is filled from the rule's data; a Text is already rendered by the caller.
@@ -59,7 +60,7 @@ class RuleOutput:
                 statement_ids=rule.statements, references=self.kb.refs_for(rule_id),
                 interpretation=rule.interpretation or added, missing_data=missing,
                 kb_version=self.kb.version, outside_chapter=rule.outside_chapter,
-                sources=tuple(src.citation for src in rule.sources),
+                sources=tuple(src.citation for src in rule.sources), priority=priority,
             )
         )
         self.missing.extend(missing)

@@ -10,6 +10,7 @@ thresholds come from the knowledge base; only the clinical logic lives here.
 from __future__ import annotations
 
 from bonemet.kb.models import Text
+from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
 from bonemet.model.case import (
     DiagnosisStatus,
@@ -162,7 +163,16 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
     ctx = v.case.context
     facts = (Fact(path="context.new_bone_pain", value=ctx.new_bone_pain),
              Fact(path="context.question_text", value=ctx.question_text))
-    if ctx.new_bone_pain:
+    raised = [q for q in (Question.equivocal_finding, Question.isolated_lesion,
+                          Question.occult_disease) if v.raised(q) is not None]
+    if raised and not ctx.new_bone_pain and not ctx.question_text:
+        # A finding raised the question (review C04): not "no question"; the rules of that question
+        # (NM-09, NM-10, NM-12) rate the exams, and ADV-01 a scan already done.
+        source = v.raised(raised[0])
+        assert source is not None
+        out.recommend("NM-04", Action.note, RatedModality.bone_scan.value, "question_raised",
+                      facts=(*facts, Fact(path=source.source, value=raised[0].value)))
+    elif ctx.new_bone_pain:
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value, "justified_pain",
                              rating=Rating.may_be_appropriate, facts=facts)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
@@ -216,16 +226,15 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
         return
     x = isolated[-1]
     facts = _exam_facts(x, "result", "isolated_lesion")
-    site = x.exam.lesions[0].site.value if len(x.exam.lesions) == 1 else None
+    site = labels.SITE[x.exam.lesions[0].site] if len(x.exam.lesions) == 1 else None
     done = _targeted_after(v, x)
-    names = {Modality.fdg_pet_ct: "FDG-PET", Modality.naf_pet_ct: "NaF-PET",
-             Modality.bone_scan: "bone scan", Modality.spect_ct: "SPECT-CT",
-             Modality.wb_mri: "whole-body MRI"}
+    exam_name = labels.EXAM[x.exam.modality]
     if done is None:
         text = out.recommend(
             "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
-            rating=Rating.usually_appropriate, facts=facts, exam=names[x.exam.modality],
-            exam_date=x.exam.date.isoformat(), site=f" ({site})" if site else "",
+            rating=Rating.usually_appropriate, facts=facts, exam=exam_name.en,
+            exam_fr=exam_name.fr, exam_date=x.exam.date.isoformat(),
+            site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
         )
         out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text)
         out.rate(RatedModality.targeted_ct, Rating.usually_appropriate, "NM-09", text)
@@ -234,8 +243,8 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     else:
         out.recommend(
             "NM-09", Action.specialist_opinion, x.exam.id, "targeted_done",
-            facts=facts + _exam_facts(done), done_exam=done.exam.modality.value,
-            done_date=done.exam.date.isoformat(),
+            facts=facts + _exam_facts(done), done_exam=labels.EXAM[done.exam.modality].en,
+            done_exam_fr=labels.EXAM[done.exam.modality].fr, done_date=done.exam.date.isoformat(),
         )
 
 
@@ -330,9 +339,12 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
                      or (x.exam.result is not Result.negative
                          and any(lesion.suspicious for lesion in x.exam.lesions))]
         if not equivocal:
+            if any(x.exam.result is Result.equivocal
+                   or any(lesion.suspicious for lesion in x.exam.lesions) for x in v.exams):
+                return  # the finding is on another exam (CT, MRI, PET): nothing missing (C07)
             need = out.need("NM-12", "exams[].result",
-                            "the bone scan with the equivocal finding",
-                            "la scintigraphie montrant l'anomalie douteuse")
+                            "the exam showing the equivocal finding, with its result",
+                            "l'examen montrant l'anomalie douteuse, avec son résultat")
             out.missing.append(need)
             out.rate(RatedModality.fdg_pet_ct, Rating.no_criteria_apply, "NM-12",
                      out.kb.rule("NM-12").title, missing=(need,))
@@ -363,10 +375,12 @@ def naf_pet_is_an_option(v: CaseView, out: RuleOutput) -> None:
     message = {True: "option_available", False: "option_unavailable"}.get(
         available, "option_unknown"  # type: ignore[arg-type]
     )
+    # Not offered: no rating, with the reason (review C01: a rating and its reason must agree).
+    rating = Rating.no_criteria_apply if available is False else Rating.may_be_appropriate
     text = out.recommend("NM-13", Action.option, RatedModality.naf_pet_ct.value, message,
-                         rating=Rating.may_be_appropriate,
+                         rating=rating,
                          facts=(Fact(path="availability.naf_pet", value=available),))
-    out.rate(RatedModality.naf_pet_ct, Rating.may_be_appropriate, "NM-13", text)
+    out.rate(RatedModality.naf_pet_ct, rating, "NM-13", text)
 
 
 @rule("NM-14")
@@ -379,8 +393,11 @@ def negative_pet_with_sclerotic_lesions(v: CaseView, out: RuleOutput) -> None:
     text = out.recommend(
         "NM-14", Action.negative_not_exclusive, pet.exam.id, "not_exclusive",
         rating=Rating.may_be_appropriate, facts=facts, pet_date=pet.exam.date.isoformat(),
-        pet_result=pet.exam.result.value if pet.exam.result else "",
-        evidence_date=evidence.exam.date.isoformat(), evidence=evidence.exam.modality.value,
+        pet_result=labels.PET_RESULT[pet.exam.result].en if pet.exam.result else "",
+        pet_result_fr=labels.PET_RESULT[pet.exam.result].fr if pet.exam.result else "",
+        evidence_date=evidence.exam.date.isoformat(),
+        evidence=labels.THE[evidence.exam.modality].en,
+        evidence_fr=labels.THE[evidence.exam.modality].fr,
     )
     out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-14", text)
     out.rate(RatedModality.targeted_mri, Rating.may_be_appropriate, "NM-14", text)
@@ -398,10 +415,10 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
     missing = () if sites else (out.need(
         "NM-15", "context.pain_sites", "where the new bone pain is (to aim the targeted imaging)",
         "siège de la douleur osseuse nouvelle (pour cibler l'imagerie)"),)
-    where = Text(en=", ".join(s.value for s in sites) or "the painful site",
-                 fr=", ".join(s.value for s in sites) or "le site douloureux")
+    where = labels.sites(sites) or Text(en="the painful site", fr="le site douloureux")
     rule_ = out.kb.rule("NM-15")
-    targeted = rule_.messages["targeted"]
+    # With a suspected cord compression the MRI is of the whole spine (SAFE-01), not the site only.
+    targeted = rule_.messages["targeted_cord" if cord_compression_suspected(v) else "targeted"]
     text = Text(en=targeted.en.format(sites=where.en), fr=targeted.fr.format(sites=where.fr))
     out.recommend("NM-15", Action.targeted_imaging, RatedModality.targeted_mri.value, text,
                   rating=Rating.usually_appropriate, facts=facts, missing=missing)
@@ -422,6 +439,13 @@ def _spinal_pain(v: CaseView) -> bool | None:
     if ctx.new_bone_pain and not ctx.pain_sites:
         return None
     return False
+
+
+def cord_compression_suspected(v: CaseView) -> bool:
+    """SAFE-01's urgent condition: spinal (or unlocated) pain with a neurological deficit, in a
+    patient with cancer."""
+    return (v.case.cancer.diagnosis is not DiagnosisStatus.none and _spinal_pain(v) is not False
+            and v.case.context.neurological_deficit is True)
 
 
 @rule("SAFE-01")
@@ -450,7 +474,11 @@ def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
     if not deficit:
         return
     text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
-                         "urgent_mri", rating=Rating.usually_appropriate, facts=facts)
+                         "urgent_mri", rating=Rating.usually_appropriate, facts=facts,
+                         priority="urgent")
+    # Management named by the same NICE sources (guideline-notes §7.4), outside the chapter.
+    out.recommend("SAFE-01", Action.note, "management", "management", facts=facts,
+                  priority="urgent")
     out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", text)
     # NG234: plain radiographs neither diagnose nor exclude cord compression.
     out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01", text)

@@ -145,6 +145,13 @@ def residual_probability(v: CaseView, out: RuleOutput,
     next_modalities = [m for m in table.further_exams
                        if m not in done and not (m == "bone_scan" and "spect_ct" in done)
                        and _RATED.get(m) not in rejected]
+    # A survey exam whose report is pending: no further exam is offered as if its result were
+    # known; the section says to wait for the report (review C03).
+    pending = [x.exam.id for x in v.done(*_SURVEYS) if x.exam.result is None]
+    waiting: tuple[Text, ...] = ()
+    if pending:
+        next_modalities = []
+        waiting = (text("await_pending").format(exams=", ".join(pending)),)
 
     prior = table.staging_prior
     histology = cancer.histology.value if cancer.histology else None
@@ -156,7 +163,7 @@ def residual_probability(v: CaseView, out: RuleOutput,
             status="computed", note=text("residual_staging"), calculation=calc,
             residual=calc.posttest, residual_bounds=calc.posttest_bounds, exams=tuple(uses),
             further=further_exams(table, next_modalities, calc.posttest, bounds),
-            assumptions=calc.assumptions,
+            assumptions=(*waiting, *calc.assumptions),
         )
 
     note = text("no_prior") if not staging else \
@@ -172,5 +179,5 @@ def residual_probability(v: CaseView, out: RuleOutput,
         combined_likelihood_ratio=("infinity" if math.isinf(combined) else combined)
         if results else None,
         further=further_exams(table, next_modalities, None),
-        assumptions=(*assumptions, text("not_a_device")),
+        assumptions=(*waiting, *assumptions, text("not_a_device")),
     )

@@ -86,6 +86,8 @@ class Recommendation(_Frozen):
     kb_version: str
     outside_chapter: bool = False  # rests on sources outside the chapter (named in `sources`)
     sources: tuple[str, ...] = ()
+    # "urgent": an emergency alert (SAFE-xx) shown before everything else (review C10, HZ-AD-09).
+    priority: Literal["urgent", "routine"] = "routine"
 
 
 class ModalityRating(_Frozen):
@@ -97,6 +99,7 @@ class ModalityRating(_Frozen):
     statement_ids: tuple[str, ...] = ()
     references: tuple[int, ...] = ()
     missing_data: tuple[MissingData, ...] = ()
+    priority: Literal["urgent", "routine"] = "routine"  # as Recommendation.priority
 
 
 class Scope(_Frozen):

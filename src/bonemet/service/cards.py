@@ -264,10 +264,17 @@ _EXAM_NAMES = {"fdg_pet_ct": "fdg_pet_ct", "naf_pet_ct": "naf_pet_ct", "bone_sca
 
 def patient_cards(assessment: Assessment, case: Case, cc: CardContext) -> list[Card]:
     """One card per actionable finding; an empty list when there is nothing to say."""
+    # An urgent alert (SAFE-01, suspected cord compression) reaches the EHR whatever the scope:
+    # outside it that is the only card (no rating, no chapter finding) (review C10b, HZ-AD-09).
+    cards: list[Card] = [
+        _recommendation_card(rec, cc.texts("pv_urgent_summary", cc.lang, rule=rec.rule_id),
+                             "critical", cc)
+        for rec in assessment.recommendations
+        if rec.priority == "urgent" and rec.action is RecAction.urgent_alert
+    ]
     if not assessment.scope.in_scope:
-        return []
+        return cards
     exams = {e.id: e for e in case.exams}
-    cards: list[Card] = []
     for rec in assessment.recommendations:
         found = _PATIENT_FINDINGS.get((rec.rule_id, rec.action))
         if found is None:

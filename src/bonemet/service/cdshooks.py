@@ -152,10 +152,11 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
         answer.systemActions = actions or None
         return _answer(request, answer)
     patient = await _patient_case(ctx, hook_request, patient_id)
-    if not patient.in_scope:
-        return _answer(request, CdsResponse(cards=[]))
     assessment = assess(patient.case, ctx.kb)
     cards = patient_cards(assessment, patient.case, cc)
+    if not patient.in_scope:
+        # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
+        cards = [card for card in cards if card.indicator == "critical"]
     return _answer(request, CdsResponse(cards=cards))
 
 

@@ -1,0 +1,66 @@
+"""Bilingual names of sites, exams and results as they appear inside the core's sentences.
+
+The core cannot import report/ (layers), so the few names its messages need live here; they are the
+in-sentence forms of the display labels of report/labels.yaml (tests/model/test_labels.py checks
+that they agree). Raw codes ("femur_shaft", "ct") never reach a clinician's sentence (review, item 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bonemet.kb.models import Text
+
+from .case import Modality, Result, SkeletalSite
+
+SITE: dict[SkeletalSite, Text] = {
+    SkeletalSite.skull: Text(en="skull", fr="crâne"),
+    SkeletalSite.cervical_spine: Text(en="cervical spine", fr="rachis cervical"),
+    SkeletalSite.thoracic_spine: Text(en="thoracic spine", fr="rachis thoracique"),
+    SkeletalSite.lumbar_spine: Text(en="lumbar spine", fr="rachis lombaire"),
+    SkeletalSite.sacrum: Text(en="sacrum", fr="sacrum"),
+    SkeletalSite.pelvis: Text(en="pelvis", fr="bassin"),
+    SkeletalSite.acetabulum: Text(en="acetabulum", fr="cotyle"),
+    SkeletalSite.ribs: Text(en="ribs", fr="côtes"),
+    SkeletalSite.sternum: Text(en="sternum", fr="sternum"),
+    SkeletalSite.scapula: Text(en="scapula", fr="omoplate"),
+    SkeletalSite.clavicle: Text(en="clavicle", fr="clavicule"),
+    SkeletalSite.humerus: Text(en="humerus", fr="humérus"),
+    SkeletalSite.forearm: Text(en="forearm", fr="avant-bras"),
+    SkeletalSite.femur_proximal: Text(en="proximal femur", fr="fémur proximal"),
+    SkeletalSite.femur_shaft: Text(en="femoral shaft", fr="diaphyse fémorale"),
+    SkeletalSite.femur_distal: Text(en="distal femur", fr="fémur distal"),
+    SkeletalSite.tibia_fibula: Text(en="tibia / fibula", fr="tibia / fibula"),
+    SkeletalSite.other: Text(en="other site", fr="autre site"),
+}
+
+# Exam names inside a sentence; French with its article where the sentence needs one (`THE`).
+EXAM: dict[Modality, Text] = {
+    Modality.bone_scan: Text(en="bone scan", fr="scintigraphie osseuse"),
+    Modality.spect_ct: Text(en="SPECT-CT", fr="TEMP-TDM"),
+    Modality.fdg_pet_ct: Text(en="FDG-PET/CT", fr="TEP-TDM au FDG"),
+    Modality.naf_pet_ct: Text(en="NaF-PET/CT", fr="TEP-TDM au NaF"),
+    Modality.ct: Text(en="CT", fr="scanner (TDM)"),
+    Modality.mri: Text(en="MRI", fr="IRM"),
+    Modality.wb_mri: Text(en="whole-body MRI", fr="IRM corps entier"),
+    Modality.radiograph: Text(en="radiograph", fr="radiographie"),
+}
+THE: dict[Modality, Text] = {
+    m: Text(en=f"the {t.en}", fr=("l'" if t.fr[0] in "IA" else "le " if m is Modality.ct else "la ")
+            + t.fr)
+    for m, t in EXAM.items()
+}
+# A PET's result in French agrees with "la TEP" (feminine).
+PET_RESULT: dict[Result, Text] = {
+    Result.positive: Text(en="positive", fr="positive"),
+    Result.negative: Text(en="negative", fr="négative"),
+    Result.equivocal: Text(en="equivocal", fr="douteuse"),
+}
+
+
+def sites(items: Iterable[SkeletalSite]) -> Text | None:
+    """'thoracic spine, ribs' / 'rachis thoracique, côtes'; None when there is none."""
+    names = [SITE[s] for s in items]
+    if not names:
+        return None
+    return Text(en=", ".join(n.en for n in names), fr=", ".join(n.fr for n in names))
