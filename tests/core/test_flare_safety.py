@@ -686,3 +686,10 @@ def test_french_flare_sentences_elide_and_carry_no_site_codes(agents: list[str],
     assert "de osimertinib" not in text
     for code in ("thoracic_spine", "femur_proximal"):
         assert code not in text, code
+
+
+def test_french_marker_changes_use_french_number_format() -> None:
+    r = reading(early_doc(("cea",)))
+    cea = next(a for a in r.arguments if a.name is ArgumentName.cea)
+    assert "\u221260,0\u00a0%" in cea.explanation.fr and "-60.0%" in cea.explanation.en
+    assert "-60.0%" not in cea.explanation.fr

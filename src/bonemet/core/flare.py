@@ -432,12 +432,16 @@ _MARKER_NAMES = {
 def _trend_text(trend: _Trend, params: FlareParams) -> Text:
     (_, before), (_, after) = trend.before, trend.after
     pct = "n/a" if trend.change_pct is None else f"{trend.change_pct:+.1f}%"
+    # French typography: decimal comma, true minus sign, space before the percent sign.
+    pct_fr = "n.d." if trend.change_pct is None else (
+        f"{trend.change_pct:+.1f}".replace(".", ",").replace("-", "\u2212") + "\u00a0%")
     lsc = f"{trend.threshold.least_significant_change_pct:g}"
     name, label = _MARKER_NAMES[trend.analyte], params.labels.values[trend.trend]
     values = (f"{before.value:g} {before.unit} ({before.date}) → "
               f"{after.value:g} {after.unit} ({after.date})")
     return _text(f"{name.en} {values}, {pct} (least significant change ±{lsc}%): {label.en}",
-                 f"{name.fr} {values}, {pct} (variation minimale significative ±{lsc} %) : {label.fr}")
+                 f"{name.fr} {values}, {pct_fr} (variation minimale significative "
+                 f"±{lsc.replace('.', ',')}\u00a0%) : {label.fr}")
 
 
 def _trend_observations(trend: _Trend) -> tuple[Observation, ...]:
