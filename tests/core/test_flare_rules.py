@@ -105,3 +105,18 @@ def test_nm05_undated_current_line_is_not_dated_from_the_earlier_line() -> None:
 def test_nm05_early_plan_carries_the_flare_caution() -> None:
     a = assess_doc(_doc("2025-03-01", [_line("2025-01-15")], new_bone_pain=True))
     assert "NM-07" in a.rule_ids()
+
+
+@pytest.mark.parametrize(
+    ("ctx", "as_of"),
+    [({"new_bone_pain": False}, "2025-09-15"), ({}, "2025-09-15"), ({"new_bone_pain": True}, "2025-09-15")],
+    ids=["no-indication", "indication-unknown", "pain"],
+)
+def test_nm05_never_prints_a_past_earliest_date_as_a_date_to_come(ctx: dict[str, Any], as_of: str) -> None:
+    a = assess_doc(_doc(as_of, [_line("2025-01-31")], **ctx))
+    nm05 = [r for r in a.recommendations if r.rule_id == "NM-05"]
+    assert nm05
+    for rec in nm05:
+        assert "earliest date" not in rec.text.en
+        assert "already open" in rec.text.en and "since 2025-08-01" in rec.text.en
+        assert "déjà ouverte" in rec.text.fr

@@ -389,8 +389,7 @@ def test_egfr_tki_line_warns_about_osteoblastic_reaction_with_reference_34() -> 
     assert r.interpretation
 
 
-@pytest.mark.parametrize("kind", ["immunotherapy", "chemo_immunotherapy", "alk_tki", "egfr_tki",
-                                  "other_targeted"])
+@pytest.mark.parametrize("kind", ["immunotherapy", "chemo_immunotherapy"])
 def test_lines_outside_the_described_triggers_are_labelled_an_extension(kind: str) -> None:
     line = {"id": "l1", "type": kind, "start": "2025-01-31", "line_number": 1}
     r = reading(early_doc(("clinical", "radiograph"), line=line))
@@ -550,3 +549,147 @@ def test_a_restaging_scan_under_the_previous_line_is_a_valid_baseline_within_28_
         assert r.classification is Classification.indeterminate and r.changed_lines
     else:
         assert r.classification is expected and r.changed_lines == ()
+
+
+# --- clinical review (fixflare): the advice follows the patient, the words read naturally -------
+
+def advice_en(r: ScanReading) -> str:
+    return " ".join(a.text.en for a in r.advice)
+
+
+def advice_fr(r: ScanReading) -> str:
+    return " ".join(a.text.fr for a in r.advice) + " " + " ".join(w.fr for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("flare", "prog", "reassess", "response_plausible"),
+    [(("cea", "bone_markers"), ("clinical", "radiograph"), True, False),  # review C13: conflicting
+     ((), ("clinical",), True, False),  # one argument for progression: leaning, still no deferral
+     (("clinical",), ("mri",), True, False), (("clinical",), ("outside",), True, False),
+     (("cea",), (), False, True), ((), (), False, True),
+     (("clinical",), ("cea",), False, False)],  # a marker alone: no "reassess now", no response
+    ids=["C13-conflicting", "leaning-progression", "mri-progressing", "outside-progressing",
+         "leaning-flare", "no-argument", "marker-rising"],
+)
+def test_an_argument_for_progression_means_reassess_now_not_wait(
+        flare: tuple[str, ...], prog: tuple[str, ...], reassess: bool,
+        response_plausible: bool) -> None:
+    r = reading(early_doc(flare, prog))
+    assert r.classification is Classification.indeterminate  # conflicting or thin: never definite
+    text = advice_en(r)
+    assert ("reassess now" in text) is reassess
+    assert ("do not wait for the control scan" in text) is reassess
+    # "confirm the response" only where a response is plausible (no argument for progression)
+    assert ("confirm the response" in text) is response_plausible
+    assert "do not change treatment on the bone scan alone" in text.lower()
+    if reassess:
+        assert "restaging" in text and "MRI" in text
+        first_nm05 = next(i for i, a in enumerate(r.advice) if a.rule_id == "NM-05")
+        first_now = next(i for i, a in enumerate(r.advice) if "reassess now" in a.text.en)
+        assert first_now < first_nm05  # the control scan comes after, only if still unresolved
+        assert "réévaluer maintenant" in advice_fr(r)
+
+
+def test_worsening_lytic_weight_bearing_bone_gets_a_labelled_fracture_risk_pointer() -> None:
+    femur = exam("radiograph", "2025-04-25", radiograph_finding="worsening_osteolysis",
+                 target_site="femur_proximal")
+    doc = early_doc(("cea",), ("clinical",))
+    doc["exams"].append(femur)
+    r = reading(doc)
+    words = " ".join(w.en for w in r.warnings)
+    assert "Mirels" in words and "outside the chapter" in words
+    assert r.interpretation
+    rib = {**femur, "target_site": "ribs"}
+    doc["exams"][-1] = rib
+    assert "Mirels" not in " ".join(w.en for w in reading(doc).warnings)
+
+
+def test_undated_covering_line_warns_not_to_change_treatment_on_the_scan() -> None:
+    doc = case(UNDATED_L2, [bscan("2024-05-20", "bs0", purpose="staging"),
+                            bscan("2025-03-15", "bs1", change_vs_previous="more_foci")])
+    r = reading(doc)
+    assert r.not_comparable is NotComparable.line_start_unknown
+    nm08 = [a for a in r.advice if a.rule_id == "NM-08"]
+    assert nm08, "no NM-08 caution on an unclassifiable scan"
+    assert "do not change treatment" in nm08[0].text.en.lower() and "start date" in nm08[0].text.en
+    assert "ne pas changer de traitement" in nm08[0].text.fr.lower()
+    a = assess_doc(doc)
+    assert any(rec.rule_id == "NM-08" for rec in a.recommendations)
+    # a stable scan on the same undated line changes nothing: no caution needed
+    stable = case(UNDATED_L2, [bscan("2024-05-20", "bs0", purpose="staging"),
+                               bscan("2025-03-15", "bs1", change_vs_previous="stable")])
+    assert not [x for x in reading(stable).advice if x.rule_id == "NM-08"]
+
+
+@pytest.mark.parametrize(("flare", "prog", "en", "fr"),
+                         [(("cea",), (), "leans towards flare", "penchent en faveur d'un flare"),
+                          ((), ("cea",), "leans towards progression",
+                           "penchent en faveur d'une progression")])
+def test_leaning_reads_naturally_in_both_languages(flare: tuple[str, ...], prog: tuple[str, ...],
+                                                   en: str, fr: str) -> None:
+    r = reading(early_doc(flare, prog))
+    assert r.leaning is not None
+    assert en in advice_en(r) and fr in advice_fr(r)
+    assert "towards favours" not in advice_en(r) and "vers en faveur" not in advice_fr(r)
+
+
+def test_late_increase_at_an_irradiated_site_asks_mri_of_that_site_only() -> None:
+    doc = late_doc([rt("2025-08-01", "2025-08-10")],
+                   [{"site": "thoracic_spine", "level": "T10", "change_vs_previous": "more_intense"},
+                    {"site": "ribs", "change_vs_previous": "stable"},
+                    {"site": "pelvis", "change_vs_previous": "stable"}])
+    r = reading(doc)
+    assert r.classification is Classification.indeterminate
+    mri = [a for a in r.advice if a.rule_id == "NM-07" and "MRI" in a.text.en]
+    assert len(mri) == 1
+    assert "T10" in mri[0].text.en and "rib" not in mri[0].text.en.lower()
+    assert "pelvis" not in mri[0].text.en.lower()
+    assert "radiotherapy" in mri[0].text.en and "flare" not in mri[0].text.en
+    assert "T10" in mri[0].text.fr and "thoracic_spine" not in mri[0].text.fr
+
+
+@pytest.mark.parametrize(("scan_date", "named"), [("2025-07-31", True), ("2025-07-30", False),
+                                                  ("2025-04-20", False)])
+def test_a_scan_on_the_anniversary_itself_names_the_boundary_choice(scan_date: str,
+                                                                    named: bool) -> None:
+    r = reading(case([chemo()], [BASELINE, bscan(scan_date, "bs1", change_vs_previous="more_foci")]))
+    assert r.timing is Timing.early
+    own = [w for w in r.warnings if "anniversary itself" in w.en]
+    assert bool(own) is named
+    if named:
+        assert "2025-07-31" in own[0].en or "31/07/2025" in own[0].fr
+        assert r.interpretation
+
+
+@pytest.mark.parametrize("kind", ["egfr_tki", "alk_tki", "other_targeted"])
+def test_targeted_therapy_caveat_cites_the_examples_and_reference_34(kind: str) -> None:
+    line = {"id": "l1", "type": kind, "start": "2025-01-31", "line_number": 1}
+    r = reading(early_doc(("clinical", "radiograph"), line=line))
+    words = " ".join(w.en for w in r.warnings)
+    assert "extension" not in words
+    assert "examples" in words and "34" in words
+    assert r.interpretation
+    assert "a EGFR" not in words
+
+
+@pytest.mark.parametrize(("agents", "fr"), [(["osimertinib"], "d'osimertinib"),
+                                            (["docetaxel"], "de docetaxel")])
+def test_french_flare_sentences_elide_and_carry_no_site_codes(agents: list[str], fr: str) -> None:
+    line = {"id": "l1", "type": "chemotherapy", "agents": agents, "start": "2025-01-31",
+            "line_number": 1}
+    doc = early_doc(("cea",), line=line)
+    doc["exams"][0] = {**doc["exams"][0], "lesions": [{"site": "thoracic_spine", "phenotype": "lytic"}]}
+    doc["exams"][1] = {**doc["exams"][1], "lesions": [{"site": "femur_proximal",
+                                                       "change_vs_previous": "more_foci"}]}
+    text = advice_fr(reading(doc))
+    assert fr in text
+    assert "de osimertinib" not in text
+    for code in ("thoracic_spine", "femur_proximal"):
+        assert code not in text, code
+
+
+def test_french_marker_changes_use_french_number_format() -> None:
+    r = reading(early_doc(("cea",)))
+    cea = next(a for a in r.arguments if a.name is ArgumentName.cea)
+    assert "\u221260,0\u00a0%" in cea.explanation.fr and "-60.0%" in cea.explanation.en
+    assert "-60.0%" not in cea.explanation.fr

@@ -364,7 +364,7 @@ def _outside_bone(tl: _Timeline, params: FlareParams, scan: IndexedExam,
                          for i, r in found)
     parts = [_fill(_DATED_VALUE, date=r.date.isoformat(),
                    value=_fill(Text(en="{s} ({m})", fr="{s} ({m})"), s=labels.values[r.status.value],
-                               m=r.modality.value.replace("_", " ")))
+                               m=labels.modalities[r.modality]))
              for _, r in found]
     body = _join(parts)
     if len(pointing) > 1 or (direction is Direction.neutral and len(found) > 1
@@ -432,12 +432,16 @@ _MARKER_NAMES = {
 def _trend_text(trend: _Trend, params: FlareParams) -> Text:
     (_, before), (_, after) = trend.before, trend.after
     pct = "n/a" if trend.change_pct is None else f"{trend.change_pct:+.1f}%"
+    # French typography: decimal comma, true minus sign, space before the percent sign.
+    pct_fr = "n.d." if trend.change_pct is None else (
+        f"{trend.change_pct:+.1f}".replace(".", ",").replace("-", "\u2212") + "\u00a0%")
     lsc = f"{trend.threshold.least_significant_change_pct:g}"
     name, label = _MARKER_NAMES[trend.analyte], params.labels.values[trend.trend]
     values = (f"{before.value:g} {before.unit} ({before.date}) → "
               f"{after.value:g} {after.unit} ({after.date})")
     return _text(f"{name.en} {values}, {pct} (least significant change ±{lsc}%): {label.en}",
-                 f"{name.fr} {values}, {pct} (variation minimale significative ±{lsc} %) : {label.fr}")
+                 f"{name.fr} {values}, {pct_fr} (variation minimale significative "
+                 f"±{lsc.replace('.', ',')}\u00a0%) : {label.fr}")
 
 
 def _trend_observations(trend: _Trend) -> tuple[Observation, ...]:
@@ -609,13 +613,67 @@ def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase,
                     tuple(("NM-07", f, r) for f, r in needs))
 
 
-def _sites(scan: IndexedExam) -> str:
-    names = []
-    for lesion in scan.exam.lesions:
-        name = lesion.site.value + (f" {lesion.level}" if lesion.level else "")
+_SITES_UNRECORDED = Text(en=" (which foci increased is not recorded; sites on the scan: {names})",
+                         fr=" (les foyers majorés ne sont pas précisés ; sites décrits : {names})")
+
+
+def _site_label(params: FlareParams, site: SkeletalSite, level: str | None = None) -> Text:
+    label = params.labels.sites[site]
+    if not level:
+        return label
+    return _text(f"{label.en} {level}", f"{label.fr} {level}")
+
+
+def _site_list(params: FlareParams, sites: Iterable[str]) -> Text:
+    """Site codes (flare.yaml `labels.sites`) as words, in both languages (never raw codes)."""
+    return _join([_site_label(params, SkeletalSite(x)) for x in sites], ", ")
+
+
+def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: KnowledgeBase,
+                     base: _Reading) -> _Reading:
+    """An unclassifiable scan on a line of unknown start may still be early: NM-08's caution
+    against changing treatment on it alone (review C16), unless nothing on it could be flare."""
+    if scan.exam.result is Result.negative or previous is None:
+        return base  # nothing that could be flare, or nothing to compare with
+    change = _change(scan, previous)[0]
+    if change is not None and change not in INCREASE:
+        return base
+    low, high = (str(n) for n in _frequency(kb))
+    text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=scan.exam.date.isoformat(),
+                 low=low, high=high)
+    reading = base.reading.model_copy(update={
+        "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
+        "rule_ids": (*base.reading.rule_ids, "NM-08"),
+    })
+    return _Reading(reading, (*base.emissions, Emission(scan.exam.id, "NM-08", Action.note, text, True)),
+                    base.missing)
+
+
+def _sites(scan: IndexedExam, params: FlareParams,
+           only: Iterable[SkeletalSite] | None = None) -> str | Text:
+    """The sites whose foci increased, in words: when the per-lesion change is recorded, only the
+    lesions that increased (review C18); otherwise every lesion, said to be unsorted (review C11)."""
+    keep = set(only) if only is not None else None
+    lesions = [x for x in scan.exam.lesions if keep is None or x.site in keep]
+    recorded = any(x.change_vs_previous is not None for x in scan.exam.lesions)
+    if recorded:
+        lesions = [x for x in lesions if x.change_vs_previous in INCREASE]
+    names: list[Text] = []
+    for lesion in lesions:
+        name = _site_label(params, lesion.site, lesion.level)
         if name not in names:
             names.append(name)
-    return f" ({', '.join(names)})" if names else ""
+    if not names:
+        return ""
+    listed = _join(names, ", ")
+    if recorded:
+        return _text(f" ({listed.en})", f" ({listed.fr})")
+    return _fill(_SITES_UNRECORDED, names=listed)
+
+
+def _de(label: str) -> str:
+    """French "de" before a treatment name, elided before a vowel or mute h ("d'osimertinib")."""
+    return f"d'{label}" if label[:1].lower() in "aâàeéèêëiîïoôuûùyh" else f"de {label}"
 
 
 def _caveat(params: FlareParams, key: str, **values: str | Text) -> tuple[Text, bool]:
@@ -693,24 +751,44 @@ def _context_caveats(tl: _Timeline, params: FlareParams, line: _Line, comparator
     """Line type and baseline phenotype: context the chapter names, never counted as arguments."""
     out: list[tuple[Text, bool]] = []
     t = line.treatment
-    if t.type not in params.flare_described_for:
+    if t.type in params.flare_reference_line_types:
+        # F16's list is one of examples and ref. 34 concerns an EGFR TKI: a reading, not an extension.
+        out.append(_caveat(params, "targeted_line_type", line_type=line_type))
+    elif t.type not in params.flare_described_for:
         out.append(_caveat(params, "extension_line_type", line_type=line_type))
     if _is_egfr(t):
         out.append(_caveat(params, "egfr_osteoblastic"))
-    phenotypes: dict[Phenotype, list[str]] = {}
+    phenotypes: dict[Phenotype, list[SkeletalSite]] = {}
     for e in tl.case.exams:  # the baseline: lesions described up to the comparator
         if e.date > comparator.exam.date:
             continue
         for lesion in e.lesions:
-            if lesion.phenotype is not None and lesion.site.value not in phenotypes.setdefault(
+            if lesion.phenotype is not None and lesion.site not in phenotypes.setdefault(
                     lesion.phenotype, []):
-                phenotypes[lesion.phenotype].append(lesion.site.value)
+                phenotypes[lesion.phenotype].append(lesion.site)
     lytic = phenotypes.get(Phenotype.lytic, []) + phenotypes.get(Phenotype.mixed, [])
     if lytic:
-        out.append(_caveat(params, "phenotype_lytic", sites=", ".join(lytic)))
+        out.append(_caveat(params, "phenotype_lytic", sites=_site_list(params, lytic)))
     elif phenotypes.get(Phenotype.blastic):
-        out.append(_caveat(params, "phenotype_blastic", sites=", ".join(phenotypes[Phenotype.blastic])))
+        out.append(_caveat(params, "phenotype_blastic",
+                           sites=_site_list(params, phenotypes[Phenotype.blastic])))
     return out
+
+
+def _fracture_risk(params: FlareParams, arguments: Sequence[Argument],
+                   case: Case) -> list[tuple[Text, bool]]:
+    """Worsening osteolysis of a weight-bearing long bone: a labelled pointer to the fracture-risk
+    score (outside the chapter; review C13), never an argument of the reading."""
+    radiograph = next((a for a in arguments if a.name is ArgumentName.radiograph), None)
+    if radiograph is None or radiograph.direction is not Direction.favours_progression:
+        return []
+    sites: list[SkeletalSite] = []
+    for obs in radiograph.observations:
+        e = case.exams[int(obs.path.removeprefix("exams[").rstrip("]"))]
+        if (e.radiograph_finding is RadiographFinding.worsening_osteolysis and e.target_site is not None
+                and e.target_site in params.weight_bearing_long_bones and e.target_site not in sites):
+            sites.append(e.target_site)
+    return [_caveat(params, "fracture_risk", sites=_site_list(params, sites))] if sites else []
 
 
 def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: IndexedExam,
@@ -719,7 +797,8 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     if unknown:
         # Never anchor the clock to another line when the one in course may be undated (item 1).
         needs = [(f"treatments[{i}].start", _NEED_LINE_START) for i in unknown]
-        return _not_comparable(scan, NotComparable.line_start_unknown, kb, params, needs)
+        return _undated_caution(scan, previous, kb, _not_comparable(
+            scan, NotComparable.line_start_unknown, kb, params, needs))
     if line is None:
         if tl.lines:
             return _not_comparable(scan, NotComparable.before_treatment, kb, params)
@@ -754,6 +833,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     values: dict[str, str | Text] = {
         "scan_date": scan.exam.date.isoformat(), "comparator_date": previous.exam.date.isoformat(),
         "line": _line_label(line), "anniversary": anniversary.isoformat(),
+        "de_line": _text(_line_label(line), _de(_line_label(line))),
         "change": labels.change[change], "timing": labels.timing[timing],
     }
     advice: list[Advice] = []
@@ -789,13 +869,16 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         en=line.treatment.type.value.replace("_", " "), fr=line.treatment.type.value.replace("_", " "))
     if increase:
         warn([_caveat(params, "project_reading")])
+        if scan.exam.date == anniversary and timing is Timing.early:
+            # The boundary choice decides this very scan: say so on its reading (review C15).
+            warn([_caveat(params, "anniversary_day", anniversary=anniversary.isoformat())])
         rt = _irradiation(tl, params, scan)
         if rt is not None:
             irradiated = rt.sites
             missing += [MissingItem(field=f, reason=r) for f, r in rt.needs]
             dated = [d for d in rt.dates if d]
             key = "radiotherapy_healing" if len(dated) == len(rt.dates) else "radiotherapy_undated"
-            warn([_caveat(params, key, sites=", ".join(rt.sites), date=", ".join(dated))])
+            warn([_caveat(params, key, sites=_site_list(params, rt.sites), date=", ".join(dated))])
 
     if role is ComparatorRole.before_line_change:
         # A comparator from another line cannot tell flare from the progression that ended it.
@@ -817,8 +900,8 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         if rt is not None and rt.explains_all:
             classification = Classification.indeterminate
             say("NM-06", "late_irradiated")
-            say("NM-07", "mri_of_site", action=Action.targeted_imaging, rate_mri=True,
-                sites=_sites(scan))
+            say("NM-07", "mri_after_radiotherapy", action=Action.targeted_imaging, rate_mri=True,
+                sites=_sites(scan, params, only={SkeletalSite(x) for x in rt.sites}))
         else:
             classification = Classification.progression
             say("NM-06", "late_increase")
@@ -827,6 +910,11 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         warn(_context_caveats(tl, params, line, previous, line_type))
         arguments, missing_args = _evidence(tl, params, scan, previous, line, role)
         classification, leaning = weigh(arguments, params)
+        against = [a for a in arguments if a.direction is Direction.favours_progression]
+        # A direct observation for progression (clinical course, radiographs, MRI, outside bone:
+        # F21, F22) calls for reassessment now; a marker alone (the project's reading) does not.
+        strong_against = [a for a in against if a.name in params.evidence_threshold.strong]
+        warn(_fracture_risk(params, arguments, tl.case))
         interpretation = interpretation or any(
             a.interpretation for a in arguments if a.direction is not Direction.neutral)
         summary = _join([a.explanation for a in arguments]) if arguments else labels.values["none"]
@@ -835,26 +923,35 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         if classification is Classification.indeterminate:
             if leaning is not None:
                 say("NM-07", "indeterminate_leaning", interpretation=interpretation,
-                    leaning=labels.direction[leaning])
+                    leaning=labels.leaning[leaning])
             else:
                 key = "indeterminate_conflicting" if arguments else "indeterminate_absent"
                 say("NM-07", key, interpretation=interpretation)
+            if strong_against:
+                # A deteriorating patient is not left waiting for the control scan (review C13).
+                say("NM-07", "reassess_now", action=Action.targeted_imaging, rate_mri=True,
+                    interpretation=interpretation, sites=_sites(scan, params),
+                    against=_join([_spec(params, a.name).label for a in strong_against], ", "))
             if missing_args:
                 wanted = _join(_dedupe_texts(m.reason for m in missing_args))
                 say("NM-07", "obtain", missing=wanted)
-            if ArgumentName.mri not in {a.name for a in arguments}:
+            if not strong_against and ArgumentName.mri not in {a.name for a in arguments}:
                 say("NM-07", "mri_of_site", action=Action.targeted_imaging, rate_mri=True,
-                    sites=_sites(scan))
+                    sites=_sites(scan, params))
             control = _control_date(params, anniversary, scan.exam.date)
-            say("NM-05", "control_after_flare", action=Action.schedule_after,
+            say("NM-05", "control_after_reassessment" if strong_against else "control_after_flare",
+                action=Action.schedule_after,
                 control=control.isoformat(), interval=str(params.control_scan_min_interval.days))
             rule_ids = ("NM-05", "NM-07", "NM-08")
         else:
             say("NM-07", classification.value, interpretation=interpretation)
             rule_ids = ("NM-07", "NM-08")
         low, high = (str(n) for n in _frequency(kb))
-        say("NM-08", "do_not_switch", low=low, high=high)
-        if not any(a.direction is Direction.favours_progression for a in arguments):
+        # "Confirm the response" only where a response is plausible (review C13).
+        key = ("do_not_switch_reassess" if strong_against else "do_not_switch_no_response" if against
+               else "do_not_switch")
+        say("NM-08", key, interpretation=bool(against), low=low, high=high)
+        if not against:
             # F18's outlook only where flare is possible and nothing argues against it (item 6).
             say("NM-08", "prognosis")
     reading = ScanReading(

@@ -98,10 +98,12 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
              Fact(path="context.question_text", value=ctx.question_text))
     values: dict[str, Any] = {"earliest": earliest.isoformat(), "anniversary": anniversary.isoformat(),
                               "line": line.label(), "start": line.start.isoformat()}
+    # Once the window outside flare is open, its first day is "since", not a date to come (review C14).
+    opened = "_open" if v.as_of >= earliest else ""
     if not (ctx.new_bone_pain or question):
         if ctx.new_bone_pain is False:
             text = out.recommend("NM-05", Action.not_indicated, RatedModality.bone_scan.value,
-                                 "no_indication", rating=Rating.usually_not_appropriate,
+                                 "no_indication" + opened, rating=Rating.usually_not_appropriate,
                                  facts=facts, **values)
             out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-05", text)
         else:
@@ -110,7 +112,8 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
                             "le patient a-t-il une douleur osseuse nouvelle (ou y a-t-il une question "
                             "précise) ?")
             text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
-                                 "indication_unknown", facts=facts, missing=(need,), **values)
+                                 "indication_unknown" + opened, facts=facts, missing=(need,),
+                                 **values)
             out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-05", text,
                      missing=(need,))
             if v.as_of < earliest:  # should an indication arise now, the scan is in the window

@@ -21,9 +21,11 @@ from bonemet.model.case import (
     Analyte,
     Change,
     ClinicalState,
+    Modality,
     MriFinding,
     OutsideBoneStatus,
     RadiographFinding,
+    SkeletalSite,
     TreatmentType,
 )
 from bonemet.model.followup import (
@@ -93,7 +95,8 @@ class Caveat(_Frozen):
 
 
 CAVEATS = ("extension_line_type", "egfr_osteoblastic", "phenotype_lytic", "phenotype_blastic",
-           "radiotherapy_healing", "radiotherapy_undated", "project_reading")
+           "radiotherapy_healing", "radiotherapy_undated", "project_reading", "targeted_line_type",
+           "anniversary_day", "fracture_risk")
 
 
 class MarkerThreshold(_Frozen):
@@ -149,6 +152,9 @@ class Labels(_Frozen):
     classification: dict[Classification, Text]
     change: dict[Change, Text]
     direction: dict[Direction, Text]
+    leaning: dict[Direction, Text]  # the two sides only (checked below)
+    sites: dict[SkeletalSite, Text]
+    modalities: dict[Modality, Text]
     timing: dict[Timing, Text]
     not_comparable: dict[NotComparable, Text]
     values: dict[str, Text]
@@ -158,9 +164,12 @@ class Labels(_Frozen):
         gaps = []
         for name, enum in (("classification", Classification), ("change", Change),
                            ("direction", Direction), ("timing", Timing),
-                           ("not_comparable", NotComparable)):
+                           ("not_comparable", NotComparable), ("sites", SkeletalSite),
+                           ("modalities", Modality)):
             missing = set(enum) - set(getattr(self, name))
             gaps += [f"{name}.{m.value}" for m in sorted(missing)]
+        gaps += [f"leaning.{d.value}" for d in (Direction.favours_flare, Direction.favours_progression)
+                 if d not in self.leaning]
         gaps += [f"values.{v}" for v in sorted(_VALUE_LABELS - set(self.values))]
         if gaps:
             raise ValueError(f"labels missing: {', '.join(gaps)}")
@@ -180,6 +189,8 @@ class FlareParams(_Frozen):
     previous_line_comparator: Interval
     caveats: dict[str, Caveat]
     flare_described_for: tuple[TreatmentType, ...] = Field(min_length=1)
+    flare_reference_line_types: tuple[TreatmentType, ...] = ()
+    weight_bearing_long_bones: tuple[SkeletalSite, ...] = ()
     arguments: tuple[ArgumentSpec, ...]
     labels: Labels
 
