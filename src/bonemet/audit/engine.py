@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from bonemet.api import InputError, Problem
-from bonemet.audit.patient_audit import Rows, audit_patient, bad_line_reason
+from bonemet.audit.patient_audit import Rows, audit_patient, bad_line_reason, warm_up
 from bonemet.audit.reader import MAX_LINE_BYTES, Inputs
 
 MiB = 2**20
@@ -421,6 +421,7 @@ def worker_pool(workers: int) -> Any:
     is opened in this process, so that forked workers start small and hold no DuckDB state."""
     if workers <= 1:
         return None
+    warm_up()  # loaded once here and inherited, instead of once per worker on its first patient
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     return ctx.Pool(workers, initializer=_worker_init, maxtasksperchild=None)
 

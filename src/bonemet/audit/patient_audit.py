@@ -60,6 +60,13 @@ def _knowledge() -> tuple[KnowledgeBase, IndicatorDefs]:
     return default_kb(), default_definitions()
 
 
+def warm_up() -> None:
+    """Load what every patient needs (knowledge base, indicator definitions, value sets, lazy
+    imports) by auditing one throwaway patient. Called before the worker processes fork, so that
+    they share one copy instead of each loading its own on its first patient."""
+    audit_patient("Patient/warm-up", ["warm-up"], [1], ['{"resourceType":"Patient","id":"warm-up"}'], Rows())
+
+
 def bad_line_reason(text: str) -> str:
     """Why a line is not a FHIR resource (both engines report the same words)."""
     try:

@@ -61,6 +61,10 @@ _ANSWERS = {
 }
 
 
+# Iterating an Enum class is slow (a generator over its member map): iterate this tuple instead.
+_MODALITIES: tuple[RatedModality, ...] = tuple(RatedModality)
+
+
 def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBase) -> ModalityRating:
     if not proposals:
         return ModalityRating(modality=modality, rating=Rating.no_criteria_apply, rule_id=None,
@@ -188,7 +192,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     v = view(case)
     out = run_rules(v, kb)
     scope = _scope(v, kb)
-    by_modality: dict[RatedModality, list[Proposal]] = {m: [] for m in RatedModality}
+    by_modality: dict[RatedModality, list[Proposal]] = {m: [] for m in _MODALITIES}
     for p in out.proposals:
         by_modality[p.modality].append(p)
     if scope.in_scope:
@@ -196,7 +200,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         ratings = tuple(sorted((_decide(m, ps, kb) for m, ps in by_modality.items()),
                                key=lambda r: r.priority != "urgent"))
     else:
-        ratings = tuple(_out_of_scope_rating(m, scope) for m in RatedModality)
+        ratings = tuple(_out_of_scope_rating(m, scope) for m in _MODALITIES)
     rejected = frozenset(r.modality for r in ratings if r.rating is Rating.usually_not_appropriate)
     recommendations: tuple[Recommendation, ...] = tuple(
         # Urgent alerts first (HZ-AD-09), then by rule; stable: keeps emission order.

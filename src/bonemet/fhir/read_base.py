@@ -121,6 +121,14 @@ def dicts(x: Any) -> list[Json]:
     return [i for i in x if isinstance(i, dict)] if isinstance(x, list) else []
 
 
+def ext_value(e: Json) -> Any:
+    """The value[x] of an extension (its first value* element), or None."""
+    for k, v in e.items():
+        if k.startswith("value"):
+            return v
+    return None
+
+
 def first_date(body: Json, *keys: str) -> tuple[str | None, Any]:
     """The first present date element among `keys` (dotted for periods: 'effectivePeriod.start')."""
     for key in keys:
@@ -194,7 +202,7 @@ class Mapper:
         found = self.extensions(body).get(self.vs.extension_url(name))
         if not found:
             return None
-        return next((v for k, v in found[0].items() if k.startswith("value")), None)
+        return ext_value(found[0])
 
     def read_ext(self, body: Json, fields: tuple[tuple[str, str], ...], out: dict[str, Any]) -> None:
         """out[key] = the value of extension `name` for each (name, key) present with a value."""
@@ -204,15 +212,12 @@ class Mapper:
         for name, key in fields:
             found = index.get(self.vs.extension_url(name))
             if found:
-                v = next((v for k, v in found[0].items() if k.startswith("value")), None)
+                v = ext_value(found[0])
                 if v is not None:
                     out[key] = v
 
     def ext_all(self, body: Json, name: str) -> list[Any]:
-        return [
-            next((v for k, v in e.items() if k.startswith("value")), None)
-            for e in self.extensions(body).get(self.vs.extension_url(name), ())
-        ]
+        return [ext_value(e) for e in self.extensions(body).get(self.vs.extension_url(name), ())]
 
     def identifier(self, body: Json, name: str) -> str | None:
         entry = self._id_index.get(id(body))
