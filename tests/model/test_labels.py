@@ -50,3 +50,15 @@ def test_no_raw_code_in_a_sentence(doc: dict[str, object]) -> None:
         for code in ("femur_shaft", "thoracic_spine", "the ct ", "examen ct",
                      "est negative", "bone scan du"):
             assert code not in t, (code, t)
+
+
+def test_flare_reader_names_are_the_advisor_names() -> None:
+    # The flare reader keeps its in-sentence names in flare.yaml and the advisor in model/labels.py:
+    # one wording per site and exam whichever part of the core writes the sentence.
+    from bonemet.kb.flare import load_flare_params
+
+    flare = load_flare_params()
+    assert {s: (t.en, t.fr) for s, t in flare.labels.sites.items()} == \
+        {s: (t.en, t.fr) for s, t in labels.SITE.items()}
+    assert {m: (t.en, t.fr) for m, t in flare.labels.modalities.items()} == \
+        {m: (t.en, t.fr) for m, t in labels.EXAM.items()}
