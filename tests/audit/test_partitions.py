@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from bonemet.api import InputError
 from bonemet.audit import engine
-from bonemet.audit.cli import parse_size
 from bonemet.audit.run import run_audit
 from bonemet.cli import app
+from bonemet.cli.audit import parse_size
 
 MiB, GiB = engine.MiB, engine.GiB
 

@@ -1,4 +1,4 @@
-"""`bonemet synth` and `bonemet audit` (registered in bonemet/cli.py). Thin adapters over synth/run."""
+"""`bonemet synth` and `bonemet audit` (registered in bonemet.cli). Thin adapters over synth/run."""
 
 from __future__ import annotations
 

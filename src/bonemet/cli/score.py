@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bonemet.cli_options import Format, FormatOption, LangOpt, LangOption, as_lang
+from bonemet.cli import render_scores as score_render
+from bonemet.cli.options import Format, FormatOption, LangOpt, LangOption, as_lang
 from bonemet.kb import KnowledgeBaseError, default_kb
 from bonemet.kb.models import Lang
 from bonemet.model.score_inputs import (
@@ -45,7 +46,6 @@ from bonemet.model.score_inputs import (
     YesNo,
 )
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
-from bonemet.scores import render as score_render
 from bonemet.scores.result import ScoreInputError, ScoreResult
 
 app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "

@@ -17,7 +17,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from bonemet.cli_options import Format, LangOpt
+from bonemet.cli.options import Format, LangOpt
 from bonemet.core.probability import CalculationError, calculate
 from bonemet.kb import KnowledgeBaseError, default_kb
 from bonemet.kb.models import Lang
@@ -114,7 +114,7 @@ def probability_cmd(
     lang: Annotated[OutputLang, typer.Option("--lang", "-l", help="en or fr")] = OutputLang.en,
 ) -> None:
     """Post-test probability of bone metastases after imaging results, with sources and bounds."""
-    from bonemet.render import console
+    from bonemet.cli.render import console
     from bonemet.report import probability_view
 
     try:

@@ -16,15 +16,15 @@ import orjson
 import typer
 from rich.text import Text
 
-from bonemet import render
 from bonemet.api import InputError, Problem, assess, load_case, to_json
-from bonemet.audit.cli import audit_cmd, synth_cmd
-from bonemet.cli_options import Format, FormatOption, LangOpt, LangOption, as_lang, error_console
-from bonemet.fhir_cli import AsOfOption, PhaseOption, QuestionOption, load_any
-from bonemet.fhir_cli import app as fhir_app
+from bonemet.cli import render
+from bonemet.cli.audit import audit_cmd, synth_cmd
+from bonemet.cli.fhir import AsOfOption, PhaseOption, QuestionOption, load_any
+from bonemet.cli.fhir import app as fhir_app
+from bonemet.cli.options import Format, FormatOption, LangOpt, LangOption, as_lang, error_console
+from bonemet.cli.probability import probability_cmd
+from bonemet.cli.score import app as score_app
 from bonemet.kb import KnowledgeBaseError, default_kb
-from bonemet.probability_cli import probability_cmd
-from bonemet.scores.cli import app as score_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Decision support for bone metastases of lung cancer (not a medical device).")

@@ -75,7 +75,7 @@ def assessment(a: Assessment, lang: Lang) -> Group:
     if a.follow_up is not None:
         parts.append(follow_up(a.follow_up, lang))
     if a.scores is not None:
-        from bonemet.scores.render import case_scores  # tumour-board scores (docs/scores.md)
+        from bonemet.cli.render_scores import case_scores  # tumour-board scores (docs/scores.md)
 
         parts.append(case_scores(a.scores, lang))
     if a.probability is not None:
