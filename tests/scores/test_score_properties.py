@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bonemet.kb import default_kb
+from bonemet.kb.score_tables import ScoreTable
+from bonemet.model.scores import MissingInputsError
 from bonemet.scores import harrington, tokuhashi, tomita
 from bonemet.scores.engine import compute
-from bonemet.scores.result import MissingInputsError
-from bonemet.scores.tables import ScoreTable
 
 KB = default_kb()
 SUM_SCORES = sorted(t.id for t in KB.scores.values() if t.kind == "sum")

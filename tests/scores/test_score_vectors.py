@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from bonemet.model.scores import ScoreInputError
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
-from bonemet.scores.result import ScoreInputError
 
 MIRELS = [
     # id, site, pain, lesion, size, total, band

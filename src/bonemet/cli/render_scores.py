@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from bonemet.kb.models import Lang
-from bonemet.scores.result import CaseScores, IncompleteScore, ScoreResult
+from bonemet.model.scores import CaseScores, IncompleteScore, ScoreResult
 
 _L = {
     "en": {"item": "Item", "value": "Value", "points": "Points", "total": "Total", "grade": "Grade",

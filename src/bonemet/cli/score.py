@@ -45,8 +45,8 @@ from bonemet.model.score_inputs import (
     WallState,
     YesNo,
 )
+from bonemet.model.scores import ScoreInputError, ScoreResult
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
-from bonemet.scores.result import ScoreInputError, ScoreResult
 
 app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "
                        "Harrington), with bands, guideline thresholds and citations.")

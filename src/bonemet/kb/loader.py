@@ -17,7 +17,7 @@ from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement, Tex
 from bonemet.kb.performance import PerformanceTable, PerformanceTableError, load_performance
 
 if TYPE_CHECKING:
-    from bonemet.scores.tables import ScoreTable
+    from bonemet.kb.score_tables import ScoreTable
 
 
 class KnowledgeBaseError(ValueError):
@@ -129,7 +129,7 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         flare = parse_flare_params(_read(directory / files["flare"]), problems)
         problems.extend(f"flare.yaml: unknown statement {s!r}"
                         for s in sorted(flare.statement_ids() if flare else ()) if s not in st)
-    from bonemet.scores.tables import load_score_tables  # late: scores.tables imports kb.models
+    from bonemet.kb.score_tables import load_score_tables  # late: kb.score_tables imports kb.models
 
     scores = (load_score_tables(directory / "scores", refs, problems)
               if (directory / "scores").is_dir() else {})

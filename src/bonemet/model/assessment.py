@@ -11,7 +11,7 @@ from bonemet.kb.models import KnowledgeBaseInfo, Text
 from bonemet.model.case import Question
 from bonemet.model.followup import FollowUpSection
 from bonemet.model.probability import ResidualProbability
-from bonemet.scores.result import CaseScores
+from bonemet.model.scores import CaseScores
 
 # 1.1: optional `follow_up` section (follow-up bone scans, flare vs progression; docs/flare.md).
 ASSESSMENT_SCHEMA_VERSION: Literal["1.1"] = "1.1"

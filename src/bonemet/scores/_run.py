@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bonemet.kb import KnowledgeBase, default_kb
+from bonemet.model.scores import ScoreResult
 from bonemet.scores.engine import Value, compute, resolve
-from bonemet.scores.result import ScoreResult
 
 
 def run(

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from enum import Enum
 
 from bonemet.kb.models import Text
-from bonemet.scores.result import (
+from bonemet.kb.score_tables import ScoreTable, Threshold
+from bonemet.model.scores import (
     BandResult,
     GradeResult,
     ItemScore,
@@ -19,7 +20,6 @@ from bonemet.scores.result import (
     ScoreResult,
     ThresholdResult,
 )
-from bonemet.scores.tables import ScoreTable, Threshold
 
 Value = str | int | Enum | None
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bonemet.kb import KnowledgeBase
 from bonemet.model.score_inputs import FrankelGrade
+from bonemet.model.scores import ScoreResult
 from bonemet.scores._run import run
-from bonemet.scores.result import ScoreResult
 
 __all__ = ["FrankelGrade", "score"]
 

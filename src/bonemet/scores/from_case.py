@@ -16,8 +16,8 @@ from bonemet.model.score_inputs import (
     MirelsInputs,
     SinsInputs,
 )
+from bonemet.model.scores import CaseScores, IncompleteScore, MissingInputsError, ScoreResult
 from bonemet.scores.engine import Value, compute, resolve
-from bonemet.scores.result import CaseScores, IncompleteScore, MissingInputsError, ScoreResult
 
 _LYSIS = ("axial_lysis_percent", "circumferential_lysis_percent")
 

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 from bonemet.kb import KnowledgeBase
 from bonemet.model.score_inputs import BoneLesionType, MirelsPain, MirelsSite, MirelsSize
+from bonemet.model.scores import ScoreInputError, ScoreResult
 from bonemet.scores._run import run
-from bonemet.scores.result import ScoreInputError, ScoreResult
 
 __all__ = ["BoneLesionType", "MirelsPain", "MirelsSite", "MirelsSize", "score", "size_from_fraction"]
 

@@ -11,9 +11,9 @@ from bonemet.model.score_inputs import (
     SinsPain,
     SinsPosterolateral,
 )
+from bonemet.model.scores import ScoreResult
 from bonemet.scores._run import run
 from bonemet.scores.engine import derive
-from bonemet.scores.result import ScoreResult
 
 __all__ = ["BoneLesionType", "SinsAlignment", "SinsCollapse", "SinsLocation", "SinsPain",
            "SinsPosterolateral", "location_of_level", "score"]

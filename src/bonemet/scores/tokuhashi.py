@@ -13,9 +13,9 @@ from bonemet.model.score_inputs import (
     TokuhashiPrimary,
     TokuhashiVertebral,
 )
+from bonemet.model.scores import ScoreInputError, ScoreResult
 from bonemet.scores._run import run
 from bonemet.scores.engine import derive
-from bonemet.scores.result import ScoreInputError, ScoreResult
 
 __all__ = ["FrankelGrade", "TokuhashiExtraspinal", "TokuhashiGeneralCondition",
            "TokuhashiOrganMetastases", "TokuhashiPalsy", "TokuhashiPrimary", "TokuhashiVertebral",

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bonemet.api import Problem
 from bonemet.core.probability import CalculationError, calculate
 from bonemet.model.probability import BinaryResult, Calculation
+from bonemet.model.scores import ScoreInputError, ScoreResult
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
-from bonemet.scores.result import ScoreInputError, ScoreResult
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import ServiceError, decode_json_object
 

@@ -34,8 +34,8 @@ def _number(raw: str) -> float | None:
 
 def view(slug: str, values: dict[str, str] | None, lang: str) -> dict[str, Any]:
     """What the page shows: the table, and after a submission the result or the problems."""
+    from bonemet.model.scores import MissingInputsError, ScoreInputError
     from bonemet.scores.engine import compute
-    from bonemet.scores.result import MissingInputsError, ScoreInputError
 
     kb = default_kb()
     table = kb.scores[slug]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from bonemet.base import Frozen as _Frozen
 from bonemet.kb.models import Text
-from bonemet.scores.tables import Citation, ThresholdSource
+from bonemet.kb.score_tables import Citation, ThresholdSource
 
 
 class ItemScore(_Frozen):
