@@ -9,8 +9,7 @@ The public API is small: load a case, assess it against the knowledge base.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from bonemet._version import __version__
 from bonemet.api import assess, load_case, parse_case
 from bonemet.kb import KnowledgeBase, default_kb, load_kb
 from bonemet.model import Assessment, Case

@@ -10,10 +10,10 @@ import itertools
 
 import pytest
 
+from bonemet.base.text import Text
 from bonemet.core.advisor import _decide
 from bonemet.core.findings import Proposal
 from bonemet.kb import default_kb
-from bonemet.kb.models import Text
 from bonemet.model import RatedModality, Rating
 
 CAUTIOUS_FIRST = [Rating.usually_not_appropriate, Rating.may_be_appropriate,

@@ -9,7 +9,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from bonemet.kb.models import Text
+from bonemet.base.text import Text
 
 INDICATOR_IDS = (
     "bone_scan_after_pet",

@@ -14,7 +14,7 @@ import duckdb
 import jinja2
 import orjson
 
-from bonemet import __version__
+from bonemet._version import __version__
 from bonemet.api import InputError, Problem
 from bonemet.audit import engine as duck
 from bonemet.audit.definitions import IndicatorDefs, default_definitions

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bonemet.kb.models import Lang
+from bonemet.base.text import Lang
 
 
 class Format(StrEnum):

@@ -17,10 +17,10 @@ import orjson
 import typer
 from rich.console import Console
 
+from bonemet.base.text import Lang
 from bonemet.cli.options import Format, LangOpt
 from bonemet.core.probability import CalculationError, calculate
 from bonemet.kb import KnowledgeBaseError, default_kb
-from bonemet.kb.models import Lang
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.probability import BinaryResult
 

@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text as RichText
 
-from bonemet.kb.models import Lang
+from bonemet.base.text import Lang
 from bonemet.model.scores import CaseScores, IncompleteScore, ScoreResult
 
 _L = {

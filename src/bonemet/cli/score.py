@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bonemet.base.text import Lang
 from bonemet.cli import render_scores as score_render
 from bonemet.cli.options import Format, FormatOption, LangOpt, LangOption, as_lang
 from bonemet.kb import KnowledgeBaseError, default_kb
-from bonemet.kb.models import Lang
 from bonemet.model.score_inputs import (
     AsiaGrade,
     BilskyGrade,

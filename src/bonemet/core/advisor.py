@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bonemet import __version__
+from bonemet._version import __version__
+from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
-from bonemet.kb.models import Text
 from bonemet.model.assessment import (
     Action,
     Assessment,

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
-from bonemet.kb.models import Text
 from bonemet.model.assessment import (
     Action,
     Fact,

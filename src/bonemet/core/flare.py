@@ -18,9 +18,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bonemet.base.text import Text
 from bonemet.kb.flare import ArgumentSpec, FlareParams, MarkerThreshold, Window
 from bonemet.kb.loader import KnowledgeBase
-from bonemet.kb.models import Text
 from bonemet.model.assessment import Action
 from bonemet.model.case import (
     Analyte,

@@ -9,7 +9,7 @@ thresholds come from the knowledge base; only the clinical logic lives here.
 
 from __future__ import annotations
 
-from bonemet.kb.models import Text
+from bonemet.base.text import Text
 from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
 from bonemet.model.case import (

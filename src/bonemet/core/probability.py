@@ -12,7 +12,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bonemet.kb.models import Text
+from bonemet.base.provenance import Interval, SourceUsed
+from bonemet.base.text import Text
 from bonemet.kb.performance import (
     EntryFigures,
     ModalityPerformance,
@@ -21,16 +22,7 @@ from bonemet.kb.performance import (
     build_source_used,
     lr_pair,
 )
-from bonemet.model.probability import (
-    BinaryResult,
-    Calculation,
-    FurtherExam,
-    Interval,
-    LikelihoodRatio,
-    Pretest,
-    SourceUsed,
-    Step,
-)
+from bonemet.model.probability import BinaryResult, Calculation, FurtherExam, LikelihoodRatio, Pretest, Step
 
 Z95 = 1.959963984540054
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from bonemet.kb.models import Text
+from bonemet.base.text import Text
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import ImagingExam, Modality, Question, Result

@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 
 from bonemet.api import Problem
+from bonemet.base.text import Lang, Text
 from bonemet.fhir import common as c
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.kb import KnowledgeBase, default_kb
-from bonemet.kb.models import Lang, Text
 from bonemet.model import Assessment, Case
 
 Json = dict[str, Any]

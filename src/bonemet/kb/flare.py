@@ -16,26 +16,24 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import Text
-from bonemet.model.case import (
+from bonemet.base.provenance import MarkerThresholdUsed
+from bonemet.base.terms import (
     Analyte,
+    ArgumentName,
     Change,
+    Classification,
     ClinicalState,
+    Direction,
     Modality,
     MriFinding,
+    NotComparable,
     OutsideBoneStatus,
     RadiographFinding,
     SkeletalSite,
+    Timing,
     TreatmentType,
 )
-from bonemet.model.followup import (
-    ArgumentName,
-    Classification,
-    Direction,
-    MarkerThresholdUsed,
-    NotComparable,
-    Timing,
-)
+from bonemet.base.text import Text
 
 FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
 

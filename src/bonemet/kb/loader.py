@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
+from bonemet.base.provenance import KnowledgeBaseInfo
+from bonemet.base.text import Text
 from bonemet.kb.flare import FlareParams, parse_flare_params
-from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement, Text
+from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.kb.performance import PerformanceTable, PerformanceTableError, load_performance
 
 if TYPE_CHECKING:

@@ -7,24 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bonemet.base import Frozen as _Frozen
-
-Lang = Literal["en", "fr"]
-LANGS: tuple[Lang, ...] = ("en", "fr")
-
-
-
-
-class Text(_Frozen):
-    """A user-facing sentence in both languages; neither may be empty."""
-
-    en: str = Field(min_length=1)
-    fr: str = Field(min_length=1)
-
-    def __call__(self, lang: Lang) -> str:
-        return self.en if lang == "en" else self.fr
-
-    def format(self, **values: object) -> Text:
-        return Text(en=self.en.format(**values), fr=self.fr.format(**values))
+from bonemet.base.text import Text
 
 
 class Number(_Frozen):
@@ -151,8 +134,3 @@ class Rule(_Frozen):
         return template.format(**values)
 
 
-class KnowledgeBaseInfo(_Frozen):
-    """What every output echoes to say which base produced it."""
-
-    name: str
-    version: str

@@ -17,8 +17,8 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import Text
-from bonemet.model.probability import Interval, SourceUsed
+from bonemet.base.provenance import Interval, SourceUsed
+from bonemet.base.text import Text
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Population = Literal["nsclc", "lung_cancer", "all_cancers", "not_stated"]

@@ -16,7 +16,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import Text
+from bonemet.base.provenance import Citation, ThresholdSource
+from bonemet.base.text import Text
 
 
 class Option(_Frozen):
@@ -61,9 +62,6 @@ class Measure(_Frozen):
     gt: float
 
 
-ThresholdSource = Literal["guideline", "score_source", "interpretation"]
-
-
 class Threshold(_Frozen):
     id: str
     source: ThresholdSource
@@ -99,14 +97,6 @@ class Derivation(_Frozen):
     @classmethod
     def _keys_as_text(cls, v: Any) -> Any:
         return {str(k): str(val) for k, val in v.items()} if isinstance(v, dict) else v
-
-
-class Citation(_Frozen):
-    text: str = Field(min_length=10)
-    guideline_ref: int | None = None
-    also_in_guideline: tuple[int, ...] = ()
-    doi: str | None = None
-    pmid: str | None = None
 
 
 class ScoreTable(_Frozen):

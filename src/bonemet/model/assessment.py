@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import Literal
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import KnowledgeBaseInfo, Text
+from bonemet.base.provenance import KnowledgeBaseInfo
+from bonemet.base.text import Text
 from bonemet.model.case import Question
 from bonemet.model.followup import FollowUpSection
 from bonemet.model.probability import ResidualProbability

@@ -15,6 +15,35 @@ from pydantic import Field, model_validator
 
 from bonemet.base import CaseDate
 from bonemet.base import Frozen as _Frozen
+
+# The terms the knowledge base names too live in bonemet.base.terms; re-exported here, the case's vocabulary.
+from bonemet.base.terms import (
+    Analyte as Analyte,
+)
+from bonemet.base.terms import (
+    Change as Change,
+)
+from bonemet.base.terms import (
+    ClinicalState as ClinicalState,
+)
+from bonemet.base.terms import (
+    Modality as Modality,
+)
+from bonemet.base.terms import (
+    MriFinding as MriFinding,
+)
+from bonemet.base.terms import (
+    OutsideBoneStatus as OutsideBoneStatus,
+)
+from bonemet.base.terms import (
+    RadiographFinding as RadiographFinding,
+)
+from bonemet.base.terms import (
+    SkeletalSite as SkeletalSite,
+)
+from bonemet.base.terms import (
+    TreatmentType as TreatmentType,
+)
 from bonemet.model.score_inputs import (
     BilskyGrade,
     HarringtonInputs,
@@ -115,27 +144,6 @@ class Cancer(_Frozen):
         return "in_scope", ()
 
 
-class SkeletalSite(StrEnum):
-    skull = "skull"
-    cervical_spine = "cervical_spine"
-    thoracic_spine = "thoracic_spine"
-    lumbar_spine = "lumbar_spine"
-    sacrum = "sacrum"
-    pelvis = "pelvis"
-    acetabulum = "acetabulum"
-    ribs = "ribs"
-    sternum = "sternum"
-    scapula = "scapula"
-    clavicle = "clavicle"
-    humerus = "humerus"
-    forearm = "forearm"
-    femur_proximal = "femur_proximal"
-    femur_shaft = "femur_shaft"
-    femur_distal = "femur_distal"
-    tibia_fibula = "tibia_fibula"
-    other = "other"
-
-
 class Phase(StrEnum):
     staging = "staging"
     on_treatment = "on_treatment"
@@ -183,17 +191,6 @@ class Availability(_Frozen):
     mri: bool | None = None
 
 
-class Modality(StrEnum):
-    bone_scan = "bone_scan"
-    spect_ct = "spect_ct"
-    fdg_pet_ct = "fdg_pet_ct"
-    naf_pet_ct = "naf_pet_ct"
-    ct = "ct"
-    mri = "mri"
-    wb_mri = "wb_mri"
-    radiograph = "radiograph"
-
-
 class Purpose(StrEnum):
     staging = "staging"
     follow_up = "follow_up"
@@ -221,13 +218,6 @@ class Result(StrEnum):
     positive = "positive"
     negative = "negative"
     equivocal = "equivocal"
-
-
-class Change(StrEnum):
-    more_foci = "more_foci"
-    more_intense = "more_intense"
-    stable = "stable"
-    fewer_or_less_intense = "fewer_or_less_intense"
 
 
 class Phenotype(StrEnum):
@@ -268,18 +258,6 @@ class Lesion(_Frozen):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-
-class RadiographFinding(StrEnum):
-    recalcification = "recalcification"
-    worsening_osteolysis = "worsening_osteolysis"
-    stable = "stable"
-
-
-class MriFinding(StrEnum):
-    infiltration_regressing = "infiltration_regressing"
-    infiltration_progressing = "infiltration_progressing"
-    stable = "stable"
 
 
 class Indication(StrEnum):
@@ -347,20 +325,6 @@ class ImagingExam(_Frozen):
         return None
 
 
-class TreatmentType(StrEnum):
-    chemotherapy = "chemotherapy"
-    hormone_therapy = "hormone_therapy"
-    immunotherapy = "immunotherapy"
-    chemo_immunotherapy = "chemo_immunotherapy"
-    egfr_tki = "egfr_tki"
-    alk_tki = "alk_tki"
-    other_targeted = "other_targeted"
-    radiotherapy = "radiotherapy"
-    zoledronic_acid = "zoledronic_acid"
-    denosumab = "denosumab"
-    surgery = "surgery"
-
-
 SYSTEMIC_ANTICANCER = frozenset(
     {
         TreatmentType.chemotherapy,
@@ -411,16 +375,6 @@ class Treatment(_Frozen):
         return f"{name} (L{self.line_number})" if self.line_number else name
 
 
-class Analyte(StrEnum):
-    bone_alp = "bone_alp"
-    ctx = "ctx"
-    cea = "cea"
-    cyfra_21_1 = "cyfra_21_1"
-    calcium = "calcium"
-    creatinine = "creatinine"
-    vitamin_d_25oh = "vitamin_d_25oh"
-
-
 # LOINC code and accepted units per analyte. Confidence as in docs/interop: V verified in a
 # public implementation guide, P plausible (one public table), None: no code asserted.
 LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
@@ -455,23 +409,11 @@ class LabResult(_Frozen):
         return LAB_CATALOGUE[self.analyte][0]
 
 
-class ClinicalState(StrEnum):
-    improving = "improving"
-    stable = "stable"
-    deteriorating = "deteriorating"
-
-
 class ClinicalStatus(_Frozen):
     date: CaseDate
     state: ClinicalState
     ecog: int | None = Field(None, ge=0, le=4)
     note: str | None = None
-
-
-class OutsideBoneStatus(StrEnum):
-    responding = "responding"
-    stable = "stable"
-    progressing = "progressing"
 
 
 class OutsideBoneResponse(_Frozen):

@@ -13,53 +13,24 @@ from enum import StrEnum
 from typing import Literal
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import Text
+from bonemet.base.provenance import MarkerThresholdUsed
+from bonemet.base.terms import (  # re-exported: the reading's vocabulary, shared with the knowledge base
+    ArgumentName as ArgumentName,
+)
+from bonemet.base.terms import (
+    Classification as Classification,
+)
+from bonemet.base.terms import (
+    Direction as Direction,
+)
+from bonemet.base.terms import (
+    NotComparable as NotComparable,
+)
+from bonemet.base.terms import (
+    Timing as Timing,
+)
+from bonemet.base.text import Text
 from bonemet.model.case import Change
-
-
-class Classification(StrEnum):
-    no_progression = "no_progression"
-    progression = "progression"
-    flare_likely = "flare_likely"
-    progression_likely = "progression_likely"
-    indeterminate = "indeterminate"
-
-
-class Timing(StrEnum):
-    """Relative to the 6-month anniversary of the line's start: `late` is strictly after it.
-
-    The chapter says "after" / "beyond" the sixth month; the anniversary day itself is therefore
-    still early (the project's reading of the boundary, docs/flare.md)."""
-
-    early = "early"
-    late = "late"
-
-
-class Direction(StrEnum):
-    favours_flare = "favours_flare"
-    favours_progression = "favours_progression"
-    neutral = "neutral"
-
-
-class ArgumentName(StrEnum):
-    """The body of evidence of the chapter (clinical course, radiographs, MRI, markers)."""
-
-    clinical_status = "clinical_status"
-    radiograph = "radiograph"
-    mri = "mri"
-    cea = "cea"
-    cyfra_21_1 = "cyfra_21_1"
-    bone_marker_kinetics = "bone_marker_kinetics"
-    response_outside_bone = "response_outside_bone"
-
-
-class NotComparable(StrEnum):
-    no_comparator = "no_comparator"
-    no_treatment_start = "no_treatment_start"
-    line_start_unknown = "line_start_unknown"
-    before_treatment = "before_treatment"
-    same_day_duplicate = "same_day_duplicate"
-    change_unknown = "change_unknown"
 
 
 class ComparatorRole(StrEnum):
@@ -141,12 +112,6 @@ class ScanReading(_Frozen):
     warnings: tuple[Text, ...] = ()
     rule_ids: tuple[str, ...] = ()
     interpretation: bool = False
-
-
-class MarkerThresholdUsed(_Frozen):
-    analyte: str
-    least_significant_change_pct: float
-    source: str
 
 
 class FollowUpSection(_Frozen):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bonemet.kb.models import Text
+from bonemet.base.text import Text
 
 from .case import Modality, Result, SkeletalSite
 

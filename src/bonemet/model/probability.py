@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import Field
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import Text
+from bonemet.base.provenance import Interval, SourceUsed
+from bonemet.base.text import Text
 
 LikelihoodRatio = float | Literal["infinity"]
 
@@ -22,31 +23,6 @@ LikelihoodRatio = float | Literal["infinity"]
 class BinaryResult(StrEnum):
     positive = "positive"
     negative = "negative"
-
-
-class Interval(_Frozen):
-    low: float = Field(ge=0.0, le=1.0)
-    high: float = Field(ge=0.0, le=1.0)
-
-
-class SourceUsed(_Frozen):
-    """The table entry a step used, with enough of its provenance to be checked without the table."""
-
-    entry_id: str
-    modality: str
-    source_id: str
-    citation: str
-    guideline_refs: tuple[int, ...] = ()
-    statement_ids: tuple[str, ...] = ()
-    population: str
-    study_type: str
-    evidence: str
-    is_default: bool
-    sensitivity: float | None
-    specificity: float | None
-    sensitivity_bounds: Interval | None = None
-    specificity_bounds: Interval | None = None
-    bounds_kind: Literal["ci95", "range"] | None = None
 
 
 class Pretest(_Frozen):

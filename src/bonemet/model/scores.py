@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from bonemet.base import Frozen as _Frozen
-from bonemet.kb.models import Text
-from bonemet.kb.score_tables import Citation, ThresholdSource
+from bonemet.base.provenance import Citation, ThresholdSource
+from bonemet.base.text import Text
 
 
 class ItemScore(_Frozen):

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from bonemet.kb.models import Text
+from bonemet.base.text import Text
 
 
 class LabelsError(ValueError):

@@ -19,7 +19,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bonemet.kb.models import Lang
+from bonemet.base.text import Lang
 from bonemet.model.probability import Calculation, LikelihoodRatio
 
 ImageFormat = Literal["svg", "png"]

@@ -6,15 +6,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text as RichText
 
-from bonemet.kb.models import Lang, Text
+from bonemet.base.provenance import Interval, SourceUsed
+from bonemet.base.text import Lang, Text
 from bonemet.kb.performance import Measure, PerformanceTable
-from bonemet.model.probability import (
-    Calculation,
-    Interval,
-    LikelihoodRatio,
-    ResidualProbability,
-    SourceUsed,
-)
+from bonemet.model.probability import Calculation, LikelihoodRatio, ResidualProbability
 
 _LABELS = {
     "en": {"pretest": "Pre-test probability", "user": "given by the user", "step": "Step",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 
-from bonemet.kb.models import Text
+from bonemet.base.text import Text
 from bonemet.kb.score_tables import ScoreTable, Threshold
 from bonemet.model.scores import (
     BandResult,

@@ -11,10 +11,11 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from bonemet import __version__
+from bonemet._version import __version__
 from bonemet.api import InputError, Problem, check_case_size, parse_case
+from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
-from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement
+from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
 from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION
 from bonemet.model.schema import json_schema

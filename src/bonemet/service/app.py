@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bonemet import __version__
+from bonemet._version import __version__
 from bonemet.kb import default_kb
 from bonemet.service import api, calculators, cdshooks, errors, login
 from bonemet.service.auth import Authenticator, AuthError

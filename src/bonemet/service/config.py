@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import orjson
 
-from bonemet.kb.models import Lang
+from bonemet.base.text import Lang
 
 # Algorithms the spec recommends (ES384, RS384). Others may be added by configuration, but only
 # asymmetric ones: a shared secret would let anyone holding it impersonate the EHR.

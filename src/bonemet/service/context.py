@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from bonemet.base.text import Lang
 from bonemet.kb import KnowledgeBase
-from bonemet.kb.models import Lang
 from bonemet.service.auth import Authenticator, Client
 from bonemet.service.config import Settings
 from bonemet.service.store import Store
