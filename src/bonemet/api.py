@@ -1,8 +1,10 @@
-"""The Python API that every adapter (CLI, HTTP, web, audit) calls: read a case, assess it."""
+"""The Python API that every adapter (CLI, HTTP, web, audit) calls: read a case, assess it.
+
+Its errors are those of `bonemet.errors` (re-exported here, where callers long found them).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,40 +13,9 @@ import yaml
 from pydantic import ValidationError
 
 from bonemet.core import assess as _core_assess
+from bonemet.errors import InputError, Problem, problems_from
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason an input was refused: where (a dotted path) and why."""
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
-
-
-class InputError(ValueError):
-    """Bad input; carries every problem found so the user can fix them in one go."""
-
-    def __init__(self, problems: list[Problem], source: str = "") -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: " if source else ""
-        super().__init__(head + "; ".join(str(p) for p in problems))
-
-
-def problems_from(exc: ValidationError) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] in ("enum", "literal_error") and "expected" in err.get("ctx", {}):
-            message = f"{message} (got {err['input']!r})"
-        out.append(Problem(path.replace(".[", "["), message))
-    return out
 
 
 def parse_case(data: Any, source: str = "") -> Case:
@@ -166,3 +137,20 @@ def assess(case: Case, kb: KnowledgeBase | None = None) -> Assessment:
 def to_json(model: Assessment | Case, indent: bool = True) -> bytes:
     option = orjson.OPT_INDENT_2 if indent else 0
     return orjson.dumps(model.model_dump(mode="json"), option=option)
+
+
+__all__ = [
+    "CASE_LIMITS",
+    "MAX_DEPTH",
+    "MAX_LESIONS_PER_EXAM",
+    "InputError",
+    "Problem",
+    "assess",
+    "check_case_size",
+    "decode",
+    "load_case",
+    "parse_case",
+    "problems_from",
+    "read_document",
+    "to_json",
+]

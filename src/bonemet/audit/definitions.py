@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from bonemet.base.text import Text
+from bonemet.errors import IndicatorDefsError
 
 INDICATOR_IDS = (
     "bone_scan_after_pet",
@@ -63,16 +64,12 @@ class IndicatorDefs(_Frozen):
         return next(i for i in self.indicators if i.id == indicator_id)
 
 
-class IndicatorDefsError(ValueError):
-    """The indicator file is refused: every reason, one per line."""
-
-
 def parse_definitions(data: object, source: str = "indicators.yaml") -> IndicatorDefs:
     try:
         return IndicatorDefs.model_validate(data)
     except ValidationError as exc:
         lines = [f"{source}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise IndicatorDefsError("\n".join(lines)) from None
+        raise IndicatorDefsError(lines) from None
 
 
 @lru_cache(maxsize=1)

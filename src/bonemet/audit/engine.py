@@ -33,9 +33,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from bonemet.api import InputError, Problem
 from bonemet.audit.patient_audit import Rows, audit_patient, bad_line_reason, warm_up
 from bonemet.audit.reader import MAX_LINE_BYTES, Inputs
+from bonemet.errors import AuditInputError, Problem
 
 MiB = 2**20
 GiB = 2**30
@@ -109,7 +109,7 @@ def plan(total_bytes: int, workers: int, budget: int | None = None) -> Plan:
     budget = budget or default_budget()
     least = minimum_budget(workers)
     if budget < least:
-        raise InputError(
+        raise AuditInputError(
             [
                 Problem(
                     "--memory",

@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from bonemet.api import InputError
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
 from bonemet.audit.indicators import patient_indicators
+from bonemet.errors import InputError
 from bonemet.fhir import MappingContext, case_from_fhir
 from bonemet.kb import default_kb
 from bonemet.kb.loader import KnowledgeBase

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from bonemet.api import InputError, Problem
 from bonemet.audit.synth import GROUND_TRUTH
+from bonemet.errors import AuditInputError, Problem
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # longest line read (the engines' line readers are set just above it)
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -54,10 +54,10 @@ class Inputs:
 
 def candidates(directory: Path) -> list[Path]:
     if not directory.is_dir():
-        raise InputError([Problem("DIR", f"{directory} is not a directory")])
+        raise AuditInputError([Problem("DIR", f"{directory} is not a directory")])
     found = sorted(p for p in directory.glob("*.ndjson") if p.name != GROUND_TRUTH)
     if not found:
-        raise InputError([Problem("DIR", f"no *.ndjson file in {directory} (FHIR bulk data export)")])
+        raise AuditInputError([Problem("DIR", f"no *.ndjson file in {directory} (FHIR bulk data export)")])
     return found
 
 
@@ -217,5 +217,5 @@ def prepare(directory: Path, work: Path) -> Inputs:
         files.append(InputFile(p.name, path, bad, longest))
         total += path.stat().st_size
     if not files:
-        raise InputError([Problem("DIR", f"no readable *.ndjson file in {directory}")])
+        raise AuditInputError([Problem("DIR", f"no readable *.ndjson file in {directory}")])
     return Inputs(files, issues, total)

@@ -15,7 +15,6 @@ import jinja2
 import orjson
 
 from bonemet._version import __version__
-from bonemet.api import InputError, Problem
 from bonemet.audit import engine as duck
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
 from bonemet.audit.patient_audit import ISSUE_COLUMNS, Rows
@@ -28,6 +27,7 @@ from bonemet.audit.report import (
     write_outputs,
     write_rows,
 )
+from bonemet.errors import AuditInputError, Problem
 from bonemet.fhir import default_valuesets
 from bonemet.kb import default_kb
 
@@ -105,15 +105,15 @@ def check_output(directory: Path, out: Path) -> None:
     """Refuse an output that would replace the input, or anything the audit did not write itself."""
     src, dst = directory.resolve(), out.resolve()
     if dst == src or dst in src.parents:
-        raise InputError(
+        raise AuditInputError(
             [Problem("--out", f"{out} is the input directory or contains it: it would be replaced")]
         )
     if not (dst.exists() or out.is_symlink()):
         return
     if not dst.is_dir():
-        raise InputError([Problem("--out", f"{out} exists and is not a directory")])
+        raise AuditInputError([Problem("--out", f"{out} exists and is not a directory")])
     if any(dst.iterdir()) and not (dst / MARKER).is_file():
-        raise InputError(
+        raise AuditInputError(
             [
                 Problem(
                     "--out",

@@ -1,4 +1,7 @@
-"""`bonemet synth` and `bonemet audit` (registered in bonemet.cli). Thin adapters over synth/run."""
+"""`bonemet synth` and `bonemet audit`: thin adapters over the cohort audit.
+
+In Python: `bonemet.audit.synth.write_cohort` and `bonemet.audit.run.run_audit` (docs/audit.md).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bonemet.api import InputError, Problem
+from bonemet.cli.options import fail
+from bonemet.errors import InputError, Problem
 
 _out = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per message, whatever the width
 
@@ -19,12 +23,6 @@ _out = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per mes
 class EngineName(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
-
-
-def _fail(exc: InputError) -> None:
-    from bonemet.cli import fail
-
-    fail(exc)
 
 
 def synth_cmd(
@@ -41,9 +39,9 @@ def synth_cmd(
     from bonemet.audit.synth import write_cohort
 
     if patients < 1:
-        _fail(InputError([Problem("--patients", "must be at least 1")]))
+        fail(InputError([Problem("--patients", "must be at least 1")]))
     if out.exists() and not out.is_dir():
-        _fail(InputError([Problem("--out", f"{out} exists and is not a directory")]))
+        fail(InputError([Problem("--out", f"{out} exists and is not a directory")]))
     t0 = time.perf_counter()
     with progress_bar(patients, "generating") as advance:
         counts = write_cohort(out, patients, seed, workers=workers, progress=advance)
@@ -115,7 +113,7 @@ def audit_cmd(
         try:
             import pyspark  # noqa: F401
         except ImportError:
-            _fail(
+            fail(
                 InputError(
                     [Problem("--engine", "spark needs the optional extra: pip install 'bonemet[spark]'")]
                 )
@@ -131,8 +129,7 @@ def audit_cmd(
             memory=parse_size(memory) if memory else None,
         )
     except InputError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     p = summary["patients"]
     _out.print(
         f"{p['total']} patients ({p['in_scope']} in scope, {p['out_of_scope']} out of scope, "

@@ -1,6 +1,6 @@
 """CLI adapter for FHIR: read a case file OR a FHIR Bundle, and `bonemet fhir export`.
 
-Kept out of cli.py so that the shared command module only gains a few lines (docs/fhir.md).
+In Python: `bonemet.fhir.case_from_fhir` and `bonemet.fhir.case_to_bundle` (docs/fhir.md).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import orjson
 import typer
 from rich.console import Console
 
-from bonemet.api import InputError, Problem, load_case, parse_case, read_document
+from bonemet.api import load_case, parse_case, read_document
+from bonemet.cli.options import fail
+from bonemet.errors import InputError, Problem
 from bonemet.model import Case
 from bonemet.model.case import Question
 
@@ -77,14 +79,12 @@ def export_cmd(
                       typer.Option("--output", "-o", help="Bundle file (default: stdout)")] = None,
 ) -> None:
     """Write a case as a FHIR R4 collection Bundle (bonemet value sets; deterministic ids)."""
-    from bonemet.cli import fail
     from bonemet.fhir import case_to_bundle
 
     try:
         data = orjson.dumps(case_to_bundle(load_case(case)), option=orjson.OPT_INDENT_2)
     except InputError as exc:
         fail(exc)
-        return
     if output is None:
         typer.echo(data.decode())
         return

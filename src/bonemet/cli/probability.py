@@ -5,6 +5,7 @@
     bonemet probability --table
 
 Bad values exit with code 2 and name the option and the reason; no traceback.
+In Python: `bonemet.core.probability.calculate` over `default_kb().performance`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import typer
 from rich.console import Console
 
 from bonemet.base.text import Lang
-from bonemet.cli.options import Format, LangOpt
-from bonemet.core.probability import CalculationError, calculate
-from bonemet.kb import KnowledgeBaseError, default_kb
+from bonemet.cli.options import Format, LangOpt, fail
+from bonemet.core.probability import calculate
+from bonemet.errors import CalculationError, KnowledgeBaseError, OptionError, Problem
+from bonemet.kb import default_kb
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.probability import BinaryResult
 
@@ -37,8 +39,7 @@ OutputLang = LangOpt
 
 
 def _fail(option: str, reason: str) -> NoReturn:
-    _err.print(f"[bold red]error[/]: {option}: {reason}", highlight=False, markup=True)
-    raise typer.Exit(2)
+    fail(OptionError([Problem(option, reason)]))
 
 
 def parse_pretest(raw: str) -> float:
@@ -120,7 +121,7 @@ def probability_cmd(
     try:
         kb = default_kb()
     except KnowledgeBaseError as exc:
-        _fail("knowledge base", "; ".join(exc.problems))
+        fail(exc)
     perf = kb.performance
     if perf is None:
         _fail("knowledge base", "no performance table (performance.yaml) in this knowledge base")

@@ -1,14 +1,15 @@
 """`bonemet score …`: one sub-command per score, options named after the score's items.
 
+In Python: `bonemet.scores.<score>.score(...)` with the same keyword names (e.g. `bonemet.scores.mirels`).
+
 Values are the option ids of the score tables. A wrong value, a missing input or a conflicting
 pair exits with code 2 and names the field and the allowed values; nothing prints a traceback.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import orjson
 import typer
@@ -17,8 +18,9 @@ from rich.table import Table
 
 from bonemet.base.text import Lang
 from bonemet.cli import render_scores as score_render
-from bonemet.cli.options import Format, FormatOption, LangOpt, LangOption, as_lang
-from bonemet.kb import KnowledgeBaseError, default_kb
+from bonemet.cli.options import Format, FormatOption, LangOpt, LangOption, as_lang, fail, write
+from bonemet.errors import KnowledgeBaseError, ScoreInputError
+from bonemet.kb import default_kb
 from bonemet.model.score_inputs import (
     AsiaGrade,
     BilskyGrade,
@@ -45,12 +47,11 @@ from bonemet.model.score_inputs import (
     WallState,
     YesNo,
 )
-from bonemet.model.scores import ScoreInputError, ScoreResult
+from bonemet.model.scores import ScoreResult
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
 
 app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "
                        "Harrington), with bands, guideline thresholds and citations.")
-_err = Console(stderr=True, soft_wrap=True, highlight=False)  # one line per message, whatever the width
 
 
 @app.callback(invoke_without_command=True)
@@ -72,13 +73,13 @@ def _list(lang: Lang, format: Format) -> None:
     try:
         kb = default_kb()
     except KnowledgeBaseError as exc:
-        _fail("knowledge base refused", exc.problems)
+        fail(exc)
     if format is Format.json:
         rows = [{"id": t.id, "name": t.name.model_dump(), "kind": t.kind, "range": t.range,
                  "guideline_ref": t.citation.guideline_ref,
                  "inputs": {i.id: list(i.allowed) for i in t.items} or {"grade": [g.id for g in t.grades]}}
                 for t in kb.scores.values()]
-        _write(orjson.dumps({"scores": rows, "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
+        write(orjson.dumps({"scores": rows, "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
         return
     table = Table(title=f"bonemet scores (kb {kb.version})", title_justify="left")
     for col in ("score", "name", "range / grades", "ref", "applies to"):
@@ -95,27 +96,13 @@ def _list(lang: Lang, format: Format) -> None:
 _lang = as_lang
 
 
-def _write(data: bytes) -> None:
-    sys.stdout.buffer.write(data + b"\n")
-    sys.stdout.flush()
-
-
-def _fail(head: str, problems: list[str]) -> NoReturn:
-    _err.print(f"[bold red]error[/]: {head}", highlight=False)
-    for p in problems:
-        _err.print(f"  - {p}", highlight=False, markup=False)
-    raise typer.Exit(2)
-
-
 def _show(compute: Callable[[], ScoreResult], lang: LangOpt, format: Format) -> None:
     try:
         result = compute()
-    except ScoreInputError as exc:
-        _fail(f"invalid input for {exc.score}", exc.problems)
-    except KnowledgeBaseError as exc:
-        _fail("knowledge base refused", exc.problems)
+    except (ScoreInputError, KnowledgeBaseError) as exc:
+        fail(exc)
     if format is Format.json:
-        _write(orjson.dumps(result.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
+        write(orjson.dumps(result.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
     else:
         Console(soft_wrap=False).print(score_render.result(result, _lang(lang)))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bonemet.base.provenance import Interval, SourceUsed
 from bonemet.base.text import Text
+from bonemet.errors import CalculationError as CalculationError  # re-exported: the calculator's error
 from bonemet.kb.performance import (
     EntryFigures,
     ModalityPerformance,
@@ -25,15 +26,6 @@ from bonemet.kb.performance import (
 from bonemet.model.probability import BinaryResult, Calculation, FurtherExam, LikelihoodRatio, Pretest, Step
 
 Z95 = 1.959963984540054
-
-
-class CalculationError(ValueError):
-    """Bad calculator input; `field` names the input (pretest, prior, test, source)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
 
 
 def _probability(name: str, value: float) -> float:

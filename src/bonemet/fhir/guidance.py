@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from bonemet.api import Problem
 from bonemet.base.text import Lang, Text
+from bonemet.errors import Problem
 from bonemet.fhir import common as c
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.kb import KnowledgeBase, default_kb

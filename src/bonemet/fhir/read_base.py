@@ -15,7 +15,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from bonemet.api import InputError, Problem
+from bonemet.errors import FhirMappingError, Problem, problems_from
 from bonemet.fhir import common as c
 from bonemet.fhir.valuesets import Match, ValueSets
 from bonemet.model.case import Availability, ClinicalContext, Phase, Question
@@ -72,7 +72,7 @@ class MappingContext:
                 new_bone_pain=value.new_bone_pain,
             )
         if not isinstance(value, dict):
-            raise InputError([Problem("context", "must be a mapping")])
+            raise FhirMappingError([Problem("context", "must be a mapping")])
         return _context_from_dict(value)
 
 
@@ -91,9 +91,8 @@ def _context_from_dict(value: dict[str, Any]) -> MappingContext:
     try:
         m = _ContextModel.model_validate(value)
     except ValidationError as exc:
-        from bonemet.api import problems_from
-
-        raise InputError([Problem(f"context.{p.field}", p.message) for p in problems_from(exc)]) from None
+        raise FhirMappingError([Problem(f"context.{p.field}", p.message)
+                                for p in problems_from(exc)]) from None
     return MappingContext(**m.model_dump())
 
 

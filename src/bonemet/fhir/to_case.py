@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from bonemet.api import InputError, Problem
+from bonemet.errors import FhirMappingError, Problem
 from bonemet.fhir import read_conditions, read_imaging, read_observations, read_patient, read_treatments
 from bonemet.fhir.read_base import SCOPES, Json, Mapper, MappingContext, MappingScope, Res, Unmapped
 from bonemet.fhir.read_imaging import ImagingReading, imaging_modality, imaging_reading
@@ -62,7 +62,7 @@ def _decode(data: Any) -> Any:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            raise InputError([Problem("", f"malformed JSON: {str(exc).splitlines()[0]}")]) from None
+            raise FhirMappingError([Problem("", f"malformed JSON: {str(exc).splitlines()[0]}")]) from None
     return data
 
 
@@ -166,11 +166,11 @@ def case_from_fhir(
     problems: list[Problem] = []
     resources = _collect(_decode(data), problems)
     if problems:
-        raise InputError(problems)
+        raise FhirMappingError(problems)
     if strict:
         problems = _validate_strict(resources)
         if problems:
-            raise InputError(problems)
+            raise FhirMappingError(problems)
     known = _r4b_type_names()
     problems = [
         Problem(f"{r.where}.resourceType", f"unknown FHIR resource type {r.rt!r}")
@@ -178,7 +178,7 @@ def case_from_fhir(
         if r.rt.lower() not in known or not r.rt[0].isupper()
     ]
     if problems:
-        raise InputError(problems)
+        raise FhirMappingError(problems)
     if not strict:
         # Optimistic pass: the case's elements are not validated one by one, since the final
         # Case.model_validate runs the same models on the same dicts. If the whole case is valid,
@@ -191,7 +191,7 @@ def case_from_fhir(
     outcome = _run(vs, ctx, resources, data, checked=True)
     if isinstance(outcome, MappingResult):
         return outcome
-    raise InputError(outcome)
+    raise FhirMappingError(outcome)
 
 
 def _run(
@@ -217,7 +217,7 @@ def _run(
     try:
         case = Case.model_validate(case_dict)
     except ValidationError as exc:
-        from bonemet.api import problems_from
+        from bonemet.errors import problems_from
 
         return [Problem(f"case.{p.field}", p.message) for p in problems_from(exc)]
     return MappingResult(case, tuple(m.unmapped), tuple(m.assumptions), vs.version, m.scope)

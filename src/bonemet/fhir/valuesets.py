@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bonemet.errors import ValueSetError
 from bonemet.model.case import (
     LAB_CATALOGUE,
     Analyte,
@@ -36,14 +37,6 @@ from bonemet.model.case import (
 
 _ICD_LIKE = {"icd10", "icd10cm", "cim10"}
 _TEXT_MEMO_SIZE = 4096
-
-
-class ValueSetError(ValueError):
-    """valuesets.yaml is inconsistent; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("inconsistent FHIR value sets:\n  - " + "\n  - ".join(problems))
 
 
 class _Strict(BaseModel):

@@ -1,7 +1,8 @@
 """The guideline as versioned data: statements, rules and references, validated at load time."""
 
 from bonemet.base.text import LANGS, Lang, Text
-from bonemet.kb.loader import KnowledgeBase, KnowledgeBaseError, default_kb, load_kb
+from bonemet.errors import KnowledgeBaseError
+from bonemet.kb.loader import KnowledgeBase, default_kb, load_kb
 from bonemet.kb.models import Reference, Rule, Statement
 
 __all__ = [

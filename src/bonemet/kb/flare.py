@@ -34,6 +34,7 @@ from bonemet.base.terms import (
     TreatmentType,
 )
 from bonemet.base.text import Text
+from bonemet.errors import KnowledgeBaseError
 
 FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
 
@@ -258,8 +259,6 @@ def parse_flare_params(raw: Any, problems: list[str]) -> FlareParams | None:
 
 def load_flare_params(path: Path | None = None) -> FlareParams:
     """Read and validate flare.yaml alone (default: the shipped one); raise on any problem."""
-    from bonemet.kb.loader import KnowledgeBaseError  # the loader imports this module
-
     if path is None:
         path = Path(str(resources.files("bonemet.kb") / "data" / "flare.yaml"))
     with path.open(encoding="utf-8") as handle:

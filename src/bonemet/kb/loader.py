@@ -1,4 +1,7 @@
-"""Load the knowledge base from YAML and refuse it whole when it is inconsistent."""
+"""Load the knowledge base from YAML and refuse it whole when it is inconsistent.
+
+`KnowledgeBaseError` is defined in `bonemet.errors` and exported by `bonemet.kb`.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +10,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.base.text import Text
+from bonemet.errors import KnowledgeBaseError, PerformanceTableError
 from bonemet.kb.flare import FlareParams, parse_flare_params
 from bonemet.kb.models import Reference, Rule, Statement
-from bonemet.kb.performance import PerformanceTable, PerformanceTableError, load_performance
-
-if TYPE_CHECKING:
-    from bonemet.kb.score_tables import ScoreTable
-
-
-class KnowledgeBaseError(ValueError):
-    """The base on disk is inconsistent; `problems` lists every reason, not just the first."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("inconsistent knowledge base:\n  - " + "\n  - ".join(problems))
+from bonemet.kb.performance import PerformanceTable, load_performance
+from bonemet.kb.score_tables import ScoreTable, load_score_tables
 
 
 @dataclass(frozen=True)
@@ -131,8 +125,6 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         flare = parse_flare_params(_read(directory / files["flare"]), problems)
         problems.extend(f"flare.yaml: unknown statement {s!r}"
                         for s in sorted(flare.statement_ids() if flare else ()) if s not in st)
-    from bonemet.kb.score_tables import load_score_tables  # late: kb.score_tables imports kb.models
-
     scores = (load_score_tables(directory / "scores", refs, problems)
               if (directory / "scores").is_dir() else {})
     performance = None

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 from bonemet.base import Frozen as _Frozen
 from bonemet.base.provenance import Interval, SourceUsed
 from bonemet.base.text import Text
+from bonemet.errors import PerformanceTableError
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Population = Literal["nsclc", "lung_cancer", "all_cancers", "not_stated"]
@@ -172,14 +173,6 @@ class _TableFile(_Frozen):
     further_exams: tuple[str, ...]
     modalities: tuple[ModalityPerformance, ...]
     texts: dict[str, Text]
-
-
-class PerformanceTableError(ValueError):
-    """performance.yaml is inconsistent; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("inconsistent performance table:\n  - " + "\n  - ".join(problems))
 
 
 def lr_pair(sensitivity: float, specificity: float) -> tuple[float, float]:

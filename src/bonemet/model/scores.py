@@ -7,6 +7,7 @@ from typing import Literal
 from bonemet.base import Frozen as _Frozen
 from bonemet.base.provenance import Citation, ThresholdSource
 from bonemet.base.text import Text
+from bonemet.errors import ScoreInputError as ScoreInputError  # re-exported beside MissingInputsError
 
 
 class ItemScore(_Frozen):
@@ -93,15 +94,6 @@ class IncompleteScore(_Frozen):
 class CaseScores(_Frozen):
     computed: tuple[ScoreResult, ...] = ()
     incomplete: tuple[IncompleteScore, ...] = ()
-
-
-class ScoreInputError(ValueError):
-    """Inputs a score cannot use; `problems` holds one sentence per field, naming allowed values."""
-
-    def __init__(self, score: str, problems: list[str]) -> None:
-        self.score = score
-        self.problems = problems
-        super().__init__(f"{score}: " + "; ".join(problems))
 
 
 class MissingInputsError(ScoreInputError):

@@ -14,10 +14,7 @@ from typing import Any
 import yaml
 
 from bonemet.base.text import Text
-
-
-class LabelsError(ValueError):
-    pass
+from bonemet.errors import LabelsError
 
 
 class Labels:
@@ -62,7 +59,7 @@ def parse_labels(data: Any) -> Labels:
             if text is not None:
                 enums[kind][str(code)] = text
     if problems:
-        raise LabelsError("invalid labels.yaml:\n  - " + "\n  - ".join(problems))
+        raise LabelsError(problems)
     return Labels(ui, enums)
 
 

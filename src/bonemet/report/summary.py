@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bonemet._version import __version__
-from bonemet.api import assess
+from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.report.labels import labels

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import orjson
 
 from bonemet.base.text import Lang
+from bonemet.errors import SettingsError
 
 # Algorithms the spec recommends (ES384, RS384). Others may be added by configuration, but only
 # asymmetric ones: a shared secret would let anyone holding it impersonate the EHR.
@@ -24,10 +25,6 @@ DEFAULT_ALGORITHMS = ("ES384", "RS384")
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}
 )
-
-
-class SettingsError(ValueError):
-    """A BONEMET_* variable is invalid; the message names it and says why."""
 
 
 ROLES = ("reader", "editor", "administrator")  # each includes the rights of those before it

@@ -3,7 +3,8 @@
 Plain JSON routes answer `{"error": ..., "problems": [{"field", "message"}]}`; routes that speak
 FHIR or CDS Hooks answer a FHIR `OperationOutcome` (CDS Hooks 3.0 uses it for error bodies too).
 An unexpected exception is logged and answered as a 500 without internals, but bad input never
-gets that far: every parser raises `InputError` naming the field and the reason.
+gets that far: every parser raises `InputError` naming the field and the reason. The tree of
+`bonemet.errors` is mapped here once (`install`): `InputError` and its kinds to 422, the rest to 500.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bonemet.api import InputError, Problem, problems_from
+from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.service.auth import AuthError
 
 log = logging.getLogger("bonemet.service")
@@ -74,9 +75,12 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status, exc.problems, fhir=exc.fhir or wants_fhir(request),
                               code=exc.code, headers=exc.headers)
 
-    @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> Response:
-        return error_response(422, exc.problems, fhir=wants_fhir(request))
+    @app.exception_handler(BonemetError)
+    async def _refused(request: Request, exc: BonemetError) -> Response:
+        # The one mapping of the bonemet.errors tree to HTTP: bad input is the caller's (422); a
+        # refused knowledge base or configuration is the server's (500), its problems listed.
+        status, code = (422, "invalid") if isinstance(exc, InputError) else (500, "exception")
+        return error_response(status, exc.problems, fhir=wants_fhir(request), code=code)
 
     @app.exception_handler(AuthError)
     async def _auth(request: Request, exc: AuthError) -> Response:

@@ -8,11 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bonemet.service.config import Settings, SettingsError
-
-
-class ServeError(ValueError):
-    """The command line asks for something unsafe or impossible; the message says what."""
+from bonemet.errors import ServeError, SettingsError
+from bonemet.service.config import Settings
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,0 +1,85 @@
+"""`bonemet kb …`: browse the knowledge base (rules, statements, references).
+
+In Python: `bonemet.kb.default_kb()` and its `rule(id)`, `statement(id)`, `reference(n)`, `refs_for(id)`.
+"""
+
+from __future__ import annotations
+
+import orjson
+import typer
+
+from bonemet.cli import render
+from bonemet.cli.options import Format, FormatOption, LangOpt, LangOption, as_lang, fail, write
+from bonemet.errors import KnowledgeBaseError
+from bonemet.kb import KnowledgeBase, default_kb
+
+app = typer.Typer(no_args_is_help=True, help="Browse the knowledge base.")
+
+
+def _kb() -> KnowledgeBase:
+    try:
+        return default_kb()
+    except KnowledgeBaseError as exc:
+        fail(exc)
+
+
+@app.command("list")
+def kb_list(lang: LangOption = LangOpt.en) -> None:
+    """List rules and statements with their titles."""
+    kb = _kb()
+    out = render.console()
+    out.print(f"[bold]{kb.info.name} {kb.version}[/] — {kb.title(as_lang(lang))}")
+    for r in kb.rules.values():
+        out.print(f"  [cyan]{r.id}[/] ({r.basis}) {r.title(as_lang(lang))}", highlight=False)
+    for s in kb.statements.values():
+        text = s.text(as_lang(lang))
+        out.print(f"  [green]{s.id}[/] {text[:90]}{'…' if len(text) > 90 else ''}",
+                  highlight=False)
+    out.print(f"  {len(kb.references)} references: bonemet kb ref N")
+
+
+@app.command("rule")
+def kb_rule(rule_id: str, lang: LangOption = LangOpt.en,
+            format: FormatOption = Format.text) -> None:
+    """Show one rule (e.g. NM-07)."""
+    kb = _kb()
+    try:
+        r = kb.rule(rule_id.upper())
+    except KeyError as exc:
+        fail(exc)
+    if format is Format.json:
+        write(orjson.dumps({**r.model_dump(mode="json"), "references": kb.refs_for(r.id),
+                            "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
+    else:
+        render.console().print(render.rule(r, kb, as_lang(lang)))
+
+
+@app.command("statement")
+def kb_statement(statement_id: str, lang: LangOption = LangOpt.en,
+                 format: FormatOption = Format.text) -> None:
+    """Show one statement of the chapter (e.g. F20, REC3, FIG2)."""
+    kb = _kb()
+    try:
+        s = kb.statement(statement_id.upper())
+    except KeyError as exc:
+        fail(exc)
+    if format is Format.json:
+        write(orjson.dumps({**s.model_dump(mode="json"), "kb_version": kb.version},
+                           option=orjson.OPT_INDENT_2))
+    else:
+        render.console().print(render.statement(s, as_lang(lang)))
+
+
+@app.command("ref")
+def kb_ref(number: int, format: FormatOption = Format.text) -> None:
+    """Show one reference of the chapter's list (1..150)."""
+    kb = _kb()
+    try:
+        r = kb.reference(number)
+    except KeyError as exc:
+        fail(exc)
+    if format is Format.json:
+        write(orjson.dumps({**r.model_dump(mode="json"), "kb_version": kb.version},
+                           option=orjson.OPT_INDENT_2))
+    else:
+        render.console().print(render.reference(r))
