@@ -174,6 +174,14 @@ def test_no_module_over_600_lines(module: str) -> None:
     assert lines <= MAX_LINES, f"{module}: {lines} lines; split it by concept (ARCHITECTURE.md)"
 
 
+def test_architecture_md_names_every_layer_unit() -> None:
+    doc = (SRC.parents[1] / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for _, units in LAYERS:
+        for unit in units:
+            short = unit.removeprefix("bonemet.").replace(".", "/") if unit != "bonemet" else "bonemet"
+            assert short in doc, f"ARCHITECTURE.md does not place {unit}"
+
+
 # The checker itself, on small graphs: each rule must be able to fail.
 def test_checker_reports_an_upward_import() -> None:
     found = layer_violations({"bonemet.kb.loader": [("bonemet.core.advisor", 3)]})
