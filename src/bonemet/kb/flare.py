@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from bonemet.base import Frozen as _Frozen
+from bonemet.kb import strict_yaml
 from bonemet.kb.models import Text
 from bonemet.model.case import (
     Analyte,
@@ -264,8 +265,10 @@ def load_flare_params(path: Path | None = None) -> FlareParams:
 
     if path is None:
         path = Path(str(resources.files("bonemet.kb") / "data" / "flare.yaml"))
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    try:
+        raw = strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError([str(exc)]) from None
     problems: list[str] = []
     params = parse_flare_params(raw, problems)
     if params is None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
+from bonemet.kb import strict_yaml
 from bonemet.kb.flare import FlareParams, parse_flare_params
 from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement, Text
 from bonemet.kb.performance import PerformanceTable, PerformanceTableError, load_performance
@@ -68,8 +69,10 @@ class KnowledgeBase:
 
 
 def _read(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    try:
+        return strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:  # duplicate keys, aliases and syntax errors alike
+        raise KnowledgeBaseError([str(exc)]) from None
 
 
 def _validate_list(

@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from bonemet.base import Frozen as _Frozen
+from bonemet.kb import strict_yaml
 from bonemet.kb.models import Text
 from bonemet.model.probability import Interval, SourceUsed
 
@@ -361,8 +362,10 @@ def _spect_dominates_planar(table: _TableFile) -> list[str]:
 def load_performance(path: Path, reference_numbers: Collection[int] | None = None,
                      statement_ids: Collection[str] | None = None) -> PerformanceTable:
     """Read and cross-check the table; reference and statement ids are checked when given."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    try:
+        raw = strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:
+        raise PerformanceTableError([str(exc)]) from None
     try:
         table = _TableFile.model_validate(raw)
     except ValidationError as exc:

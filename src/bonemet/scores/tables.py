@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from bonemet.base import Frozen as _Frozen
+from bonemet.kb import strict_yaml
 from bonemet.kb.models import Text
 
 
@@ -244,8 +245,11 @@ def load_score_tables(
         problems.append(f"score tables: no directory {directory}")
         return tables
     for path in sorted(directory.glob("*.yaml")):
-        with path.open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        try:
+            raw = strict_yaml.load_path(path)
+        except yaml.YAMLError as exc:
+            problems.append(f"score table {path.name}: {exc}")
+            continue
         try:
             table = ScoreTable.model_validate(raw)
         except ValidationError as exc:
