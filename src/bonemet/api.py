@@ -63,7 +63,8 @@ MAX_DEPTH = strict_yaml.MAX_DEPTH
 
 # A repeated field is refused, never resolved: the parsers keep the last value, and silently losing
 # the first one (an exam's result, a date) changes what the clinician is told.
-_REPEATED = "duplicate key {key!r}: the field is given twice, the first value would be silently lost"
+DUPLICATE_KEY_MESSAGE = ("duplicate key {key!r}: the field is given twice, "
+                         "the first value would be silently lost")
 
 
 def decode(raw: bytes | str, fmt: str) -> Any:
@@ -75,11 +76,11 @@ def decode(raw: bytes | str, fmt: str) -> Any:
             data = orjson.loads(raw)
             repeated = strict_yaml.json_duplicate_key(raw)
             if repeated:
-                raise InputError([Problem(repeated[0], _REPEATED.format(key=repeated[1]))])
+                raise InputError([Problem(repeated[0], DUPLICATE_KEY_MESSAGE.format(key=repeated[1]))])
         else:
             data = strict_yaml.load_text(raw, "case")
     except strict_yaml.DuplicateKeyError as exc:
-        raise InputError([Problem(exc.path, _REPEATED.format(key=exc.key)
+        raise InputError([Problem(exc.path, DUPLICATE_KEY_MESSAGE.format(key=exc.key)
                                   + f" (line {exc.line}; first at line {exc.first_line})")]) from None
     except strict_yaml.StrictYamlError as exc:
         raise InputError([Problem(exc.path, f"malformed {fmt}: line {exc.line}: {exc.reason}")]) from None
