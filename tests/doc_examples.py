@@ -18,7 +18,6 @@ the virtualenv running the tests; COLUMNS is fixed and colour is off, so the out
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -180,7 +179,7 @@ def rewritten(expected: list[str], actual: list[str]) -> list[str]:
             items[-1].append(line)
         else:
             items.append([line])
-    if len(items) == 1 and isinstance(items[0], list):
+    if not any(isinstance(item, str) for item in items):
         return actual
     out: list[str] = []
     position = 0

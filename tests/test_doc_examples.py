@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from doc_examples import (
     UPDATE_HINT,
     Block,
@@ -86,3 +87,5 @@ def test_rewrite_keeps_the_abbreviation() -> None:
     actual = ["h1", "h2", "m1", "m2", "t1"]
     assert rewritten(["old1", "  ...", "old2"], actual) == ["h1", "  ...", "t1"]
     assert rewritten(["old"], actual) == actual
+    assert rewritten([], actual) == actual  # an empty ```text block gets the whole output
+    assert rewritten(["...", "m1"], actual) == ["...", "t1"]  # a trailing window: the end
