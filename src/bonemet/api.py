@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bonemet.core import assess as _core_assess
 from bonemet.errors import InputError, Problem, problems_from
-from bonemet.kb import KnowledgeBase, default_kb
+from bonemet.kb import KnowledgeBase, default_kb, strict_yaml
 from bonemet.model import Assessment, Case
 
 
@@ -30,44 +30,31 @@ def parse_case(data: Any, source: str = "") -> Case:
 
 # A case is a few levels deep (case > exams > lesions > score inputs); 64 leaves room for any real
 # document while a hostile one cannot reach Python's recursion limit in the parser or pydantic.
-MAX_DEPTH = 64
+MAX_DEPTH = strict_yaml.MAX_DEPTH
 
-
-class _CaseYamlLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay strings so pydantic validates them and names
-    the field (PyYAML would raise its own error for 2025-13-01, or turn a date into a datetime).
-
-    Aliases (`*name`) are refused: a case never needs them, and nested aliases expand a few hundred
-    bytes into gigabytes (the "billion laughs" bomb). Nesting is capped at MAX_DEPTH.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not accepted in a case file", event.start_mark)
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-_CaseYamlLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+# A repeated field is refused, never resolved: the parsers keep the last value, and silently losing
+# the first one (an exam's result, a date) changes what the clinician is told.
+DUPLICATE_KEY_MESSAGE = ("duplicate key {key!r}: the field is given twice, "
+                         "the first value would be silently lost")
 
 
 def decode(raw: bytes | str, fmt: str) -> Any:
     """Decode JSON or YAML text; raises InputError naming the format on malformed content."""
     try:
-        # orjson itself refuses nesting deeper than 1024; the YAML loader is a SafeLoader.
-        data = orjson.loads(raw) if fmt == "json" else yaml.load(raw, Loader=_CaseYamlLoader)
+        # orjson itself refuses nesting deeper than 1024; the strict YAML loader refuses aliases,
+        # timestamps, nesting over MAX_DEPTH and duplicate keys.
+        if fmt == "json":
+            data = orjson.loads(raw)
+            repeated = strict_yaml.json_duplicate_key(raw)
+            if repeated:
+                raise InputError([Problem(repeated[0], DUPLICATE_KEY_MESSAGE.format(key=repeated[1]))])
+        else:
+            data = strict_yaml.load_text(raw, "case")
+    except strict_yaml.DuplicateKeyError as exc:
+        raise InputError([Problem(exc.path, DUPLICATE_KEY_MESSAGE.format(key=exc.key)
+                                  + f" (line {exc.line}; first at line {exc.first_line})")]) from None
+    except strict_yaml.StrictYamlError as exc:
+        raise InputError([Problem(exc.path, f"malformed {fmt}: line {exc.line}: {exc.reason}")]) from None
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
         text = " ".join(str(exc).split())
         raise InputError([Problem("", f"malformed {fmt}: {text[:300] or type(exc).__name__}")]) from None

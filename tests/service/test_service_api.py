@@ -63,6 +63,9 @@ def test_golden_assess_response(dev_server: LiveServer) -> None:
                  "exams": [{"id": "e", "date": "2025-13-01", "modality": "bone_scan"}]}).encode(),
      422, "exams[0].date"),
     (json.dumps({"resourceType": "Patient"}).encode(), 422, "resourceType"),
+    # HZ-IN-01: a field given twice is refused, not resolved to its last value
+    (b'{"case_id": "x", "context": {"phase": "staging", "phase": "on_treatment"}}', 422,
+     "context.phase"),
 ])
 def test_bad_input_gets_a_clear_error_never_a_500(dev_server: LiveServer, body: bytes, status: int,
                                                   field: str) -> None:

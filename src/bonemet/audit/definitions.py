@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from bonemet.base.text import Text
 from bonemet.errors import IndicatorDefsError
+from bonemet.kb import strict_yaml
 
 INDICATOR_IDS = (
     "bone_scan_after_pet",
@@ -72,7 +74,15 @@ def parse_definitions(data: object, source: str = "indicators.yaml") -> Indicato
         raise IndicatorDefsError(lines) from None
 
 
+def load_definitions(path: Path) -> IndicatorDefs:
+    """Read an indicator file strictly (duplicate keys, aliases refused) and validate it."""
+    try:
+        data = strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:
+        raise IndicatorDefsError(str(exc)) from None
+    return parse_definitions(data, path.name)
+
+
 @lru_cache(maxsize=1)
 def default_definitions() -> IndicatorDefs:
-    text = resources.files("bonemet.kb").joinpath("data/audit/indicators.yaml").read_text("utf-8")
-    return parse_definitions(yaml.safe_load(text))
+    return load_definitions(Path(str(resources.files("bonemet.kb") / "data" / "audit" / "indicators.yaml")))

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bonemet.errors import ValueSetError
+from bonemet.kb import strict_yaml
 from bonemet.model.case import (
     LAB_CATALOGUE,
     Analyte,
@@ -412,8 +413,10 @@ def _check(data: _File) -> list[str]:
 def load_valuesets(path: Path | None = None) -> ValueSets:
     if path is None:
         path = Path(str(resources.files("bonemet.fhir") / "valuesets.yaml"))
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    try:
+        raw = strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:
+        raise ValueSetError([str(exc)]) from None
     try:
         data = _File.model_validate(raw)
     except ValidationError as exc:

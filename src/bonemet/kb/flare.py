@@ -35,6 +35,7 @@ from bonemet.base.terms import (
 )
 from bonemet.base.text import Text
 from bonemet.errors import KnowledgeBaseError
+from bonemet.kb import strict_yaml
 
 FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
 
@@ -261,8 +262,10 @@ def load_flare_params(path: Path | None = None) -> FlareParams:
     """Read and validate flare.yaml alone (default: the shipped one); raise on any problem."""
     if path is None:
         path = Path(str(resources.files("bonemet.kb") / "data" / "flare.yaml"))
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    try:
+        raw = strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError([str(exc)]) from None
     problems: list[str] = []
     params = parse_flare_params(raw, problems)
     if params is None:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.base.text import Text
 from bonemet.errors import KnowledgeBaseError, PerformanceTableError
+from bonemet.kb import strict_yaml
 from bonemet.kb.flare import FlareParams, parse_flare_params
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.kb.performance import PerformanceTable, load_performance
@@ -64,8 +65,10 @@ class KnowledgeBase:
 
 
 def _read(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    try:
+        return strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:  # duplicate keys, aliases and syntax errors alike
+        raise KnowledgeBaseError([str(exc)]) from None
 
 
 def _validate_list(

@@ -20,6 +20,7 @@ from bonemet.base import Frozen as _Frozen
 from bonemet.base.provenance import Interval, SourceUsed
 from bonemet.base.text import Text
 from bonemet.errors import PerformanceTableError
+from bonemet.kb import strict_yaml
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Population = Literal["nsclc", "lung_cancer", "all_cancers", "not_stated"]
@@ -354,8 +355,10 @@ def _spect_dominates_planar(table: _TableFile) -> list[str]:
 def load_performance(path: Path, reference_numbers: Collection[int] | None = None,
                      statement_ids: Collection[str] | None = None) -> PerformanceTable:
     """Read and cross-check the table; reference and statement ids are checked when given."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    try:
+        raw = strict_yaml.load_path(path)
+    except yaml.YAMLError as exc:
+        raise PerformanceTableError([str(exc)]) from None
     try:
         table = _TableFile.model_validate(raw)
     except ValidationError as exc:

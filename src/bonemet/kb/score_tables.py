@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator
 from bonemet.base import Frozen as _Frozen
 from bonemet.base.provenance import Citation, ThresholdSource
 from bonemet.base.text import Text
+from bonemet.kb import strict_yaml
 
 
 class Option(_Frozen):
@@ -234,8 +235,11 @@ def load_score_tables(
         problems.append(f"score tables: no directory {directory}")
         return tables
     for path in sorted(directory.glob("*.yaml")):
-        with path.open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        try:
+            raw = strict_yaml.load_path(path)
+        except yaml.YAMLError as exc:
+            problems.append(f"score table {path.name}: {exc}")
+            continue
         try:
             table = ScoreTable.model_validate(raw)
         except ValidationError as exc:

@@ -131,8 +131,16 @@ class Assessment(_Frozen):
     scores: CaseScores | None = None  # schema 1.1: tumour-board scores the case asks for (docs/scores.md)
     probability: ResidualProbability | None = None  # schema 1.1: residual probability (docs/probability.md)
 
-    def rating_of(self, modality: RatedModality) -> ModalityRating:
-        return next(r for r in self.ratings if r.modality is modality)
+    def rating_of(self, modality: RatedModality | str) -> ModalityRating:
+        """The rating of one exam, given as the enum or its value (`"bone_scan"`, as in the JSON).
+
+        A value that names no exam raises ValueError; an exam without a rating, KeyError.
+        """
+        wanted = RatedModality(modality)
+        for rating in self.ratings:
+            if rating.modality is wanted:
+                return rating
+        raise KeyError(f"{wanted.value} is not rated in this assessment")
 
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(sorted({r.rule_id for r in self.recommendations}))

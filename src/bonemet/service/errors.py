@@ -21,7 +21,9 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bonemet.api import DUPLICATE_KEY_MESSAGE
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
+from bonemet.kb.strict_yaml import json_duplicate_key
 from bonemet.service.auth import AuthError
 
 log = logging.getLogger("bonemet.service")
@@ -188,6 +190,9 @@ def decode_json_object(raw: bytes, *, what: str = "request body") -> dict[str, A
     if not isinstance(data, dict):
         raise ServiceError(400, [Problem("", f"the {what} must be a JSON object, "
                                              f"got {type(data).__name__}")])
+    repeated = json_duplicate_key(raw)
+    if repeated:  # well-formed JSON, but a field given twice would silently lose its first value
+        raise ServiceError(422, [Problem(repeated[0], DUPLICATE_KEY_MESSAGE.format(key=repeated[1]))])
     return data
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bonemet.kb import KnowledgeBaseError, Lang, Text
+from bonemet.kb import KnowledgeBaseError, Lang, Text, strict_yaml
 
 REQUIRED = (
     "source_label", "order_rated_summary", "order_no_criteria_summary", "order_not_rated_summary",
@@ -45,7 +45,7 @@ def load_texts(path: Path | None = None) -> Texts:
     """Read and check the file; a missing key or language is refused at start-up, not mid-call."""
     path = path or Path(str(resources.files("bonemet.kb") / "data" / "cds_texts.yaml"))
     try:
-        parsed = _Texts.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        parsed = _Texts.model_validate(strict_yaml.load_path(path))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError([f"{path.name}: {exc}"]) from None
     except ValidationError as exc:
