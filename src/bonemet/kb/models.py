@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bonemet.base import Frozen as _Frozen
+from bonemet.base import french_typography
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -19,6 +20,13 @@ class Text(_Frozen):
 
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
+
+    @field_validator("fr")
+    @classmethod
+    def _french_typography(cls, value: str) -> str:
+        # Every French sentence, from the KB, the catalogue or built by the core, gets its
+        # non-breaking space before « : ; ? ! » here, once, rather than in each template.
+        return french_typography(value)
 
     def __call__(self, lang: Lang) -> str:
         return self.en if lang == "en" else self.fr

@@ -1,19 +1,30 @@
-"""Interface words (web app, MDT summary) in English and French, read from labels.yaml.
+"""Interface words (web app, MDT summary, CLI text) in English and French, read from the gettext
+catalogues `bonemet/locale/{en,fr}/LC_MESSAGES/bonemet.po` with Babel.
 
-Refused whole at load time when an entry lacks a language, like the knowledge base: a page must never
-show half a translation.
+The msgids are symbolic keys ("nav_cases"); the values of a vocabulary carry the msgctxt
+"enum:<kind>" ("enum:rating" + "usually_appropriate"). Both catalogues are refused whole at load
+time when an entry lacks a language, is empty or is fuzzy, like the knowledge base: a page must
+never show half a translation. `scripts/i18n.py` imports keys written in the former labels.yaml
+format and checks the catalogues.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
 
 from bonemet.kb.models import Text
+
+LANGS = ("en", "fr")
+DOMAIN = "bonemet"
+ENUM_CONTEXT = "enum:"
 
 
 class LabelsError(ValueError):
@@ -41,13 +52,15 @@ class Labels:
 
 
 def _text(where: str, raw: Any, problems: list[str]) -> Text | None:
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in ("en", "fr")):
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in LANGS):
         problems.append(f"{where}: needs non-empty 'en' and 'fr'")
         return None
     return Text(en=raw["en"], fr=raw["fr"])
 
 
 def parse_labels(data: Any) -> Labels:
+    """Labels from the former labels.yaml layout ({ui: {key: {en, fr}}, enums: {kind: {code: ...}}});
+    kept for scripts/i18n.py, which imports that layout into the catalogues."""
     problems: list[str] = []
     ui: dict[str, Text] = {}
     enums: dict[str, dict[str, Text]] = {}
@@ -57,16 +70,75 @@ def parse_labels(data: Any) -> Labels:
             ui[str(key)] = text
     for kind, values in (data.get("enums") or {}).items():
         enums[kind] = {}
-        for code, raw in values.items():
+        for code, raw in (values or {}).items():
             text = _text(f"enums.{kind}.{code}", raw, problems)
             if text is not None:
                 enums[kind][str(code)] = text
     if problems:
-        raise LabelsError("invalid labels.yaml:\n  - " + "\n  - ".join(problems))
+        raise LabelsError("invalid labels:\n  - " + "\n  - ".join(problems))
     return Labels(ui, enums)
+
+
+def entries(catalog: Catalog) -> dict[tuple[str | None, str], tuple[str, bool]]:
+    """(msgctxt, msgid) -> (msgstr, fuzzy) of the real entries (not the header, not obsolete)."""
+    out: dict[tuple[str | None, str], tuple[str, bool]] = {}
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue  # the header; plural entries are not used by bonemet
+        string = message.string if isinstance(message.string, str) else ""
+        out[(message.context, message.id)] = (string, bool(message.fuzzy))
+    return out
+
+
+def where(key: tuple[str | None, str]) -> str:
+    context, msgid = key
+    if context and context.startswith(ENUM_CONTEXT):
+        return f"enums.{context[len(ENUM_CONTEXT):]}.{msgid}"
+    return f"ui.{msgid}" if context is None else f"{context}|{msgid}"
+
+
+def catalogue_problems(catalogs: Mapping[str, Catalog]) -> list[str]:
+    """Every entry of either catalogue needs a non-empty, non-fuzzy msgstr in both."""
+    problems: list[str] = []
+    per_lang = {lang: entries(catalogs[lang]) for lang in LANGS}
+    keys = sorted(set().union(*per_lang.values()), key=lambda k: (k[0] or "", k[1]))
+    for key in keys:
+        for lang in LANGS:
+            found = per_lang[lang].get(key)
+            if found is None:
+                problems.append(f"{where(key)}: no '{lang}' entry")
+            elif not found[0].strip():
+                problems.append(f"{where(key)}: empty '{lang}' translation")
+            elif found[1]:
+                problems.append(f"{where(key)}: '{lang}' translation is fuzzy")
+    return problems
+
+
+def parse_catalogues(catalogs: Mapping[str, Catalog]) -> Labels:
+    problems = catalogue_problems(catalogs)
+    if problems:
+        raise LabelsError("invalid translation catalogue:\n  - " + "\n  - ".join(problems))
+    en, fr = (entries(catalogs[lang]) for lang in LANGS)
+    ui: dict[str, Text] = {}
+    enums: dict[str, dict[str, Text]] = {}
+    for (context, msgid), (string, _) in en.items():
+        text = Text(en=string, fr=fr[(context, msgid)][0])
+        if context is None:
+            ui[msgid] = text
+        elif context.startswith(ENUM_CONTEXT):
+            enums.setdefault(context[len(ENUM_CONTEXT):], {})[msgid] = text
+    return Labels(ui, enums)
+
+
+def read_catalogue(text: str, lang: str) -> Catalog:
+    return read_po(io.StringIO(text), locale=lang, domain=DOMAIN)
+
+
+def catalogue_text(lang: str) -> str:
+    path = resources.files("bonemet") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return path.read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
 def labels() -> Labels:
-    raw = (resources.files("bonemet.report") / "labels.yaml").read_text(encoding="utf-8")
-    return parse_labels(yaml.safe_load(raw))
+    return parse_catalogues({lang: read_catalogue(catalogue_text(lang), lang) for lang in LANGS})
