@@ -35,12 +35,16 @@ CaseDate = Annotated[dt.date, AfterValidator(_bounded)]
 # of the case). English keeps ISO dates (unambiguous, as in JSON); French reads 27/11/2026 and 0,3.
 _BEFORE_PUNCT = re.compile(r"[ \u202f]+([:;?!])(?=\s|$|[)»\"'])")
 _GLUED_PUNCT = re.compile(r"(?<=[^\W\d_)»])([:;?!])(?=\s|$)")
+_GUILLEMETS_OPEN = re.compile(r"«[ \u202f]*")
+_GUILLEMETS_CLOSE = re.compile(r"[ \u202f]*»")
 
 
 def french_typography(text: str) -> str:
-    """A non-breaking space before « : ; ? ! », as French typography wants; nothing else changes."""
-    if not any(p in text for p in ":;?!"):
+    """A non-breaking space before « : ; ? ! » and inside « guillemets », as French typography
+    wants; nothing else changes."""
+    if not any(p in text for p in ":;?!«»"):
         return text
+    text = _GUILLEMETS_OPEN.sub("«\u00a0", _GUILLEMETS_CLOSE.sub("\u00a0»", text))
     return _GLUED_PUNCT.sub("\u00a0\\1", _BEFORE_PUNCT.sub("\u00a0\\1", text))
 
 

@@ -10,7 +10,9 @@ format and checks the catalogues.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 from collections.abc import Mapping
 from enum import Enum
 from functools import lru_cache
@@ -19,7 +21,10 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
+from bonemet.base import format_day, format_number
 from bonemet.kb.models import Text
 
 LANGS = ("en", "fr")
@@ -142,3 +147,74 @@ def catalogue_text(lang: str) -> str:
 @lru_cache(maxsize=1)
 def labels() -> Labels:
     return parse_catalogues({lang: read_catalogue(catalogue_text(lang), lang) for lang in LANGS})
+
+
+# ---- values written into pages: dates and numbers in the reader's language ----------------------
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def display(value: Any, lang: str) -> Any:
+    """How a template writes a value: 27/11/2026 and 0,3 in French; ISO dates and 0.3 in English.
+    Strings that are an ISO date (facts of the case, dates kept as text) are dates too."""
+    if isinstance(value, dt.datetime):
+        return f"{format_day(value.date(), lang)} {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return format_day(value, lang)
+    if lang != "fr":
+        return value
+    if isinstance(value, float):
+        return format_number(value, lang, "#,##0.###")
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return format_day(dt.date.fromisoformat(value), lang)
+        except ValueError:
+            return value
+    return value
+
+
+@pass_context
+def finalize(context: Context, value: Any) -> Any:
+    """Jinja `finalize` of the web app and the MDT summary: every {{ value }} goes through
+    `display` in the language of the page being rendered."""
+    return display(value, str(context.get("lang") or "en"))
+
+
+def install_filters(env: Environment) -> Environment:
+    """Filters `day` and `number` (format_date, format_decimal) and the finalize hook."""
+    env.finalize = finalize
+    env.filters["day"] = lambda value, lang="en": display(value, lang)
+    env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
+    return env
+
+
+def note_text(note: Any, lang: str) -> str:
+    """A knowledge-base note: bilingual (statements) or, for bibliographic records, plain text."""
+    return note(lang) if isinstance(note, Text) else str(note)  # type: ignore[arg-type]
+
+
+_INDEX = re.compile(r"^([a-z_]+)\[(\d+)\]$")
+# The singular label of each list of the case, for "Exam 2 · Date" instead of "exams[1].date".
+_ITEM_KEY = {"exams": "exam", "lesions": "lesion", "treatments": "treatment", "labs": "lab",
+             "clinical_status": "status_entry", "outside_bone": "outside_entry",
+             "driver_alterations": "driver"}
+
+
+def field_label(path: str, lang: str) -> str:
+    """A case field's path ("exams[0].pet_coverage") as the editor labels it ("Examen 1 · Champ de
+    la TEP"); a segment without a label keeps its name, so nothing is hidden."""
+    L = labels()
+    parts: list[str] = []
+    for segment in path.split("."):
+        match = _INDEX.match(segment)
+        if match:
+            key = _ITEM_KEY.get(match.group(1))
+            name = L(key, lang) if key in L.ui else match.group(1)
+            parts.append(f"{name} {int(match.group(2)) + 1}")
+        elif f"f_{segment}" in L.ui:
+            parts.append(L(f"f_{segment}", lang))
+        elif segment in ("context", "cancer", "availability", "patient", "score_inputs"):
+            continue  # the section is implied by the field's own label
+        else:
+            parts.append(segment)
+    return " · ".join(parts) or path

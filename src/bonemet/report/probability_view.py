@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text as RichText
 
+from bonemet.base import format_number
 from bonemet.kb.models import Lang, Text
 from bonemet.kb.performance import Measure, PerformanceTable
 from bonemet.model.probability import (
@@ -15,6 +20,7 @@ from bonemet.model.probability import (
     ResidualProbability,
     SourceUsed,
 )
+from bonemet.report.labels import labels
 
 _LABELS = {
     "en": {"pretest": "Pre-test probability", "user": "given by the user", "step": "Step",
@@ -39,9 +45,16 @@ _LABELS = {
 }
 
 
-def pct(value: float | None, digits: int = 1) -> str:
+# The language of the rendering in course: the Rich views below set it, so that their many small
+# helpers write 30,5 % in French without a language argument each (web pages pass `lang` instead).
+_LANG: ContextVar[str] = ContextVar("probability_view_lang", default="en")
+
+
+def pct(value: float | None, digits: int = 1, lang: str | None = None) -> str:
     if value is None:
         return "—"
+    if (lang or _LANG.get()) == "fr":
+        return format_number(value * 100, "fr", "0." + "0" * digits if digits else "0") + "\u00a0%"
     return f"{value * 100:.{digits}f}%"
 
 
@@ -49,13 +62,31 @@ def _bounds(interval: Interval | None) -> str:
     return f"{pct(interval.low)}–{pct(interval.high)}" if interval else "—"
 
 
-def lr_text(value: LikelihoodRatio | None) -> str:
+def lr_text(value: LikelihoodRatio | None, lang: str | None = None) -> str:
     if value is None:
         return "—"
     if value == "infinity":
         return "∞"
     assert isinstance(value, float)
-    return f"{value:.3g}"
+    text = f"{value:.3g}"
+    return text.replace(".", ",") if (lang or _LANG.get()) == "fr" and "e" not in text else text
+
+
+def _exam(modality: str) -> str:
+    return labels().enum("modality", modality, _LANG.get())
+
+
+def _result(value: object) -> str:
+    return labels().enum("result", value, _LANG.get()).lower()
+
+
+@contextmanager
+def _language(lang: str) -> Iterator[None]:
+    token = _LANG.set(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
 
 
 def _source(s: SourceUsed) -> str:
@@ -74,6 +105,11 @@ def _notes(lines: list[RenderableType], texts: tuple[Text, ...], lang: Lang,
 
 
 def calculation(calc: Calculation, lang: Lang) -> Group:
+    with _language(lang):
+        return _calculation(calc, lang)
+
+
+def _calculation(calc: Calculation, lang: Lang) -> Group:
     t = _LABELS[lang]
     pre = calc.pretest
     origin = t["user"] if pre.origin == "user" else \
@@ -90,7 +126,7 @@ def calculation(calc: Calculation, lang: Lang) -> Group:
         lr = lr_text(s.likelihood_ratio)
         if s.likelihood_ratio_bounds:
             lr += f" ({lr_text(s.likelihood_ratio_bounds[0])}–{lr_text(s.likelihood_ratio_bounds[1])})"
-        table.add_row(str(s.index), s.modality, s.result.value, lr, pct(s.posttest),
+        table.add_row(str(s.index), _exam(s.modality), _result(s.result), lr, pct(s.posttest),
                       _bounds(s.posttest_bounds), _source(s.source))
     lines.append(table)
     lines.append(RichText(f"{t['posttest']}: {pct(calc.posttest)}"
@@ -103,6 +139,11 @@ def calculation(calc: Calculation, lang: Lang) -> Group:
 
 
 def residual(section: ResidualProbability, lang: Lang) -> Group:
+    with _language(lang):
+        return _residual(section, lang)
+
+
+def _residual(section: ResidualProbability, lang: Lang) -> Group:
     t = _LABELS[lang]
     rules = f" [{', '.join(section.rule_ids)}]" if section.rule_ids else ""
     lines: list[RenderableType] = [RichText(f"{t['title']}{rules}", style="bold"),
@@ -115,7 +156,8 @@ def residual(section: ResidualProbability, lang: Lang) -> Group:
         lines.append(RichText(f"{t['pretest']}: {pct(pre.value)} ({_bounds(pre.bounds)}) — "
                               f"{pre.citation or ''}"))
         for s in calc.steps:
-            lines.append(RichText(f"  {s.modality} {s.result.value}: {t['lr']} {lr_text(s.likelihood_ratio)}"
+            lines.append(RichText(f"  {_exam(s.modality)} {_result(s.result)}: "
+                                  f"{t['lr']} {lr_text(s.likelihood_ratio)}"
                                   f" → {pct(s.posttest)}  ({s.source.entry_id})"))
         lines.append(RichText(f"{t['residual']}: {pct(section.residual)}  "
                               f"({t['bounds']} {_bounds(section.residual_bounds)})", style="bold"))
@@ -123,9 +165,9 @@ def residual(section: ResidualProbability, lang: Lang) -> Group:
         lines.append(RichText(f"{t['combined']}: {lr_text(section.combined_likelihood_ratio)}"))
     for e in section.exams:
         if e.counted and e.reason:
-            lines.append(RichText(f"  ! {e.exam_id} ({e.modality}): {e.reason(lang)}", style="yellow"))
+            lines.append(RichText(f"  ! {e.exam_id} ({_exam(e.modality)}): {e.reason(lang)}", style="yellow"))
         elif not e.counted:
-            lines.append(RichText(f"  {t['not_counted']}: {e.exam_id} ({e.modality}) — "
+            lines.append(RichText(f"  {t['not_counted']}: {e.exam_id} ({_exam(e.modality)}) — "
                                   f"{e.reason(lang) if e.reason else ''}", style="dim"))
     if section.further:
         table = Table(title=t["next"], title_justify="left", expand=True)
@@ -134,7 +176,7 @@ def residual(section: ResidualProbability, lang: Lang) -> Group:
             table.add_column(t[col], overflow="fold", ratio=ratio)
         for f in section.further:
             table.add_row(
-                f.modality,
+                _exam(f.modality),
                 f"{lr_text(f.likelihood_ratio_positive)} / {lr_text(f.likelihood_ratio_negative)}",
                 pct(f.probability_of_positive), pct(f.if_positive), pct(f.if_negative, 2),
                 f.source.entry_id + ("" if f.source.population in ("nsclc", "lung_cancer")
@@ -157,6 +199,11 @@ def _measure(m: Measure | None) -> str:
 
 
 def performance_table(perf: PerformanceTable, lang: Lang) -> Group:
+    with _language(lang):
+        return _performance_table(perf, lang)
+
+
+def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
     t = _LABELS[lang]
     parts: list[RenderableType] = [RichText(f"{t['table']} — {t['version']} {perf.version}",
                                             style="bold")]

@@ -22,7 +22,7 @@ from bonemet import __version__
 from bonemet.api import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
-from bonemet.report.labels import labels
+from bonemet.report.labels import install_filters, labels
 from bonemet.report.skeleton import describe, skeleton_map
 
 
@@ -76,8 +76,9 @@ def references_of(a: Assessment, kb: KnowledgeBase) -> dict[int, Any]:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("bonemet.report", "templates"),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    return install_filters(Environment(loader=PackageLoader("bonemet.report", "templates"),
+                                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                                       lstrip_blocks=True))
 
 
 def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = False,
