@@ -57,6 +57,8 @@ from bonemet.model.followup import (
     ScanReading,
     Timing,
 )
+from bonemet.model.labels import day as _day
+from bonemet.model.labels import number as _number
 
 from .context import IndexedExam
 from .dates import add_months
@@ -308,7 +310,7 @@ def _clinical(
     direction = _CLINICAL[status.state]
     explanation = _fill(_DATED_LABEL,
                         label=_spec(params, ArgumentName.clinical_status).label,
-                        date=status.date.isoformat(), value=labels.values[status.state.value])
+                        date=_day(status.date), value=labels.values[status.state.value])
     return _argument(params, ArgumentName.clinical_status, direction, (obs,), explanation)
 
 
@@ -334,7 +336,7 @@ def _imaging_argument(tl: _Timeline, params: FlareParams, scan: IndexedExam, com
     labels = params.labels
     observations = tuple(Observation(path=f"exams[{i}]", date=e.date, value=value)
                          for i, e, value, _ in found)
-    parts = [_fill(_DATED_VALUE, date=e.date.isoformat(),
+    parts = [_fill(_DATED_VALUE, date=_day(e.date),
                    value=labels.values[value]) for _, e, value, _ in found]
     body = _join(parts)
     if len(pointing) > 1 or (len(found) > 1 and direction is Direction.neutral and pointing):
@@ -362,7 +364,7 @@ def _outside_bone(tl: _Timeline, params: FlareParams, scan: IndexedExam,
     observations = tuple(Observation(path=f"response_outside_bone[{i}]", date=r.date,
                                      value=f"{r.status.value} ({r.modality.value})")
                          for i, r in found)
-    parts = [_fill(_DATED_VALUE, date=r.date.isoformat(),
+    parts = [_fill(_DATED_VALUE, date=_day(r.date),
                    value=_fill(Text(en="{s} ({m})", fr="{s} ({m})"), s=labels.values[r.status.value],
                                m=labels.modalities[r.modality]))
              for _, r in found]
@@ -439,8 +441,10 @@ def _trend_text(trend: _Trend, params: FlareParams) -> Text:
     name, label = _MARKER_NAMES[trend.analyte], params.labels.values[trend.trend]
     values = (f"{before.value:g} {before.unit} ({before.date}) → "
               f"{after.value:g} {after.unit} ({after.date})")
+    values_fr = (f"{_number(before.value).fr} {before.unit} ({_day(before.date).fr}) → "
+                 f"{_number(after.value).fr} {after.unit} ({_day(after.date).fr})")
     return _text(f"{name.en} {values}, {pct} (least significant change ±{lsc}%): {label.en}",
-                 f"{name.fr} {values}, {pct_fr} (variation minimale significative "
+                 f"{name.fr} {values_fr}, {pct_fr} (variation minimale significative "
                  f"±{lsc.replace('.', ',')}\u00a0%) : {label.fr}")
 
 
@@ -497,7 +501,7 @@ def _bone_markers(tl: _Timeline, params: FlareParams, scan: IndexedExam, compara
             direction = Direction.neutral
             parts.append(_fill(_CONFOUNDED,
                                why=params.labels.values["confounded"], drug=drug.label(),
-                               date=(drug.start or ctx.after[1].date).isoformat()))
+                               date=_day(drug.start or ctx.after[1].date)))
     change, threshold = _trend_numbers(trends)
     observations = tuple(o for t in trends for o in _trend_observations(t))
     explanation = _fill(_LABELLED,
@@ -596,7 +600,7 @@ def _change(
 
 def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
                     needs: Sequence[tuple[str, Text]] = (), **fields: object) -> _Reading:
-    text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=scan.exam.date.isoformat(),
+    text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=_day(scan.exam.date),
                  reason=params.labels.not_comparable[reason])
     reading = ScanReading(
         scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
@@ -639,7 +643,7 @@ def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: Knowle
     if change is not None and change not in INCREASE:
         return base
     low, high = (str(n) for n in _frequency(kb))
-    text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=scan.exam.date.isoformat(),
+    text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=_day(scan.exam.date),
                  low=low, high=high)
     reading = base.reading.model_copy(update={
         "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
@@ -831,8 +835,8 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
 
     labels = params.labels
     values: dict[str, str | Text] = {
-        "scan_date": scan.exam.date.isoformat(), "comparator_date": previous.exam.date.isoformat(),
-        "line": _line_label(line), "anniversary": anniversary.isoformat(),
+        "scan_date": _day(scan.exam.date), "comparator_date": _day(previous.exam.date),
+        "line": _line_label(line), "anniversary": _day(anniversary),
         "de_line": _text(_line_label(line), _de(_line_label(line))),
         "change": labels.change[change], "timing": labels.timing[timing],
     }
@@ -871,14 +875,17 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         warn([_caveat(params, "project_reading")])
         if scan.exam.date == anniversary and timing is Timing.early:
             # The boundary choice decides this very scan: say so on its reading (review C15).
-            warn([_caveat(params, "anniversary_day", anniversary=anniversary.isoformat())])
+            warn([_caveat(params, "anniversary_day", anniversary=_day(anniversary))])
         rt = _irradiation(tl, params, scan)
         if rt is not None:
             irradiated = rt.sites
             missing += [MissingItem(field=f, reason=r) for f, r in rt.needs]
             dated = [d for d in rt.dates if d]
             key = "radiotherapy_healing" if len(dated) == len(rt.dates) else "radiotherapy_undated"
-            warn([_caveat(params, key, sites=_site_list(params, rt.sites), date=", ".join(dated))])
+            days = [_day(dt.date.fromisoformat(d)) for d in dated]
+            warn([_caveat(params, key, sites=_site_list(params, rt.sites),
+                          date=_text(", ".join(d.en for d in days), ", ".join(d.fr for d in days))
+                          if days else "")])
 
     if role is ComparatorRole.before_line_change:
         # A comparator from another line cannot tell flare from the progression that ended it.
@@ -941,7 +948,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
             control = _control_date(params, anniversary, scan.exam.date)
             say("NM-05", "control_after_reassessment" if strong_against else "control_after_flare",
                 action=Action.schedule_after,
-                control=control.isoformat(), interval=str(params.control_scan_min_interval.days))
+                control=_day(control), interval=str(params.control_scan_min_interval.days))
             rule_ids = ("NM-05", "NM-07", "NM-08")
         else:
             say("NM-07", classification.value, interpretation=interpretation)

@@ -32,7 +32,10 @@ class Text(_Frozen):
         return self.en if lang == "en" else self.fr
 
     def format(self, **values: object) -> Text:
-        return Text(en=self.en.format(**values), fr=self.fr.format(**values))
+        """Fill both templates; a bilingual value (a date, a name) gives each language its own form."""
+        en = {k: v.en if isinstance(v, Text) else v for k, v in values.items()}
+        fr = {k: v.fr if isinstance(v, Text) else v for k, v in values.items()}
+        return Text(en=self.en.format(**en), fr=self.fr.format(**fr))
 
 
 class Number(_Frozen):

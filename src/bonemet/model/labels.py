@@ -7,8 +7,10 @@ that they agree). Raw codes ("femur_shaft", "ct") never reach a clinician's sent
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from bonemet.base import format_day, format_number
 from bonemet.kb.models import Text
 
 from .case import Modality, Result, SkeletalSite
@@ -56,6 +58,16 @@ PET_RESULT: dict[Result, Text] = {
     Result.negative: Text(en="negative", fr="négative"),
     Result.equivocal: Text(en="equivocal", fr="douteuse"),
 }
+
+
+def day(value: dt.date) -> Text:
+    """A date inside a sentence: ISO in English, 27/11/2026 in French (never ISO in a French sentence)."""
+    return Text(en=value.isoformat(), fr=format_day(value, "fr"))
+
+
+def number(value: float, pattern: str = "#,##0.##") -> Text:
+    """A number inside a sentence: 0.3 in English, 0,3 in French."""
+    return Text(en=format_number(value, "en", pattern), fr=format_number(value, "fr", pattern))
 
 
 def sites(items: Iterable[SkeletalSite]) -> Text | None:
