@@ -125,7 +125,7 @@ def assess_cmd(
         _write(orjson.dumps(assessment_to_guidance(result, loaded, lang=as_lang(lang)),
                             option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.assessment(result, as_lang(lang)))
+        render.console(as_lang(lang)).print(render.assessment(result, as_lang(lang)))
 
 
 @app.command("demo")
@@ -133,7 +133,7 @@ def demo_cmd(lang: LangOption = LangOpt.en) -> None:
     """Assess every bundled demo case and print the results."""
     from bonemet.demo import demo_cases
 
-    out = render.console()
+    out = render.console(as_lang(lang))
     for path in demo_cases():
         out.rule(path.name)
         out.print(render.assessment(assess(load_case(path)), as_lang(lang)))
@@ -213,7 +213,7 @@ def schema_cmd(name: Annotated[SchemaName, typer.Argument(help="case or assessme
 def kb_list(lang: LangOption = LangOpt.en) -> None:
     """List rules and statements with their titles."""
     kb = _kb()
-    out = render.console()
+    out = render.console(as_lang(lang))
     out.print(f"[bold]{kb.info.name} {kb.version}[/] — {kb.title(as_lang(lang))}")
     for r in kb.rules.values():
         out.print(f"  [cyan]{r.id}[/] ({r.basis}) {r.title(as_lang(lang))}", highlight=False)
@@ -238,7 +238,7 @@ def kb_rule(rule_id: str, lang: LangOption = LangOpt.en,
         _write(orjson.dumps({**r.model_dump(mode="json"), "references": kb.refs_for(r.id),
                              "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.rule(r, kb, as_lang(lang)))
+        render.console(as_lang(lang)).print(render.rule(r, kb, as_lang(lang)))
 
 
 @kb_app.command("statement")
@@ -255,7 +255,7 @@ def kb_statement(statement_id: str, lang: LangOption = LangOpt.en,
         _write(orjson.dumps({**s.model_dump(mode="json"), "kb_version": kb.version},
                             option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.statement(s, as_lang(lang)))
+        render.console(as_lang(lang)).print(render.statement(s, as_lang(lang)))
 
 
 @kb_app.command("ref")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text as RichText
 
@@ -171,8 +174,19 @@ def reference(r: Reference) -> Panel:
     return Panel(body, title=f"[{r.number}]", title_align="left")
 
 
-def console() -> Console:
-    return Console(soft_wrap=False)
+class _FrenchConsole(Console):
+    """A console that writes French: a non-breaking space, not a plain one, before « : ; ? » and !
+    (same width, so tables keep their columns); the words come from the catalogue already."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return _SPACE_BEFORE_PUNCT.sub("\u00a0\\1", super()._render_buffer(buffer))
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\S) ([:;?!])(?=\s|$)", re.MULTILINE)
+
+
+def console(lang: str = "en") -> Console:
+    return _FrenchConsole(soft_wrap=False) if lang == "fr" else Console(soft_wrap=False)
 
 
 # --- follow-up bone scans (flare vs progression) -------------------------------------------------

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
@@ -24,7 +25,7 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-from bonemet.base import format_day, format_number
+from bonemet.base import format_day, format_number, french_typography
 from bonemet.kb.models import Text
 
 LANGS = ("en", "fr")
@@ -173,16 +174,32 @@ def display(value: Any, lang: str) -> Any:
     return value
 
 
+# The language of the page being rendered, for macros imported without the page's context.
+RENDER_LANG: ContextVar[str] = ContextVar("bonemet_render_lang", default="en")
+
+
 @pass_context
 def finalize(context: Context, value: Any) -> Any:
     """Jinja `finalize` of the web app and the MDT summary: every {{ value }} goes through
     `display` in the language of the page being rendered."""
-    return display(value, str(context.get("lang") or "en"))
+    return display(value, str(context.get("lang") or RENDER_LANG.get()))
+
+
+def render_in(lang: str, render: Callable[[], str]) -> str:
+    """Render a page in `lang` (sets RENDER_LANG for the macros), French typography included."""
+    token = RENDER_LANG.set(lang)
+    try:
+        html = render()
+    finally:
+        RENDER_LANG.reset(token)
+    return french_html(html) if lang == "fr" else html
 
 
 def install_filters(env: Environment) -> Environment:
     """Filters `day` and `number` (format_date, format_decimal) and the finalize hook."""
     env.finalize = finalize
+    env.globals["fact"] = lambda path, value, lang=None: fact_text(path, value, lang or RENDER_LANG.get())
+    env.globals["field_name"] = lambda path, lang=None: field_label(path, lang or RENDER_LANG.get())
     env.filters["day"] = lambda value, lang="en": display(value, lang)
     env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
     return env
@@ -218,3 +235,57 @@ def field_label(path: str, lang: str) -> str:
         else:
             parts.append(segment)
     return " · ".join(parts) or path
+
+
+_HTML_PARTS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]+>)",
+                         re.DOTALL | re.IGNORECASE)
+_TEXT_ATTR = re.compile(r'\b(aria-label|title|placeholder|alt)="([^"]*)"')
+_LEADING_PUNCT = re.compile(r"^[ \u202f]*([:;?!])(?=\s|$)")
+
+
+def french_html(html: str) -> str:
+    """French typography on the text of a rendered page (never inside tags, scripts or styles):
+    the words written around template values (« Label : {{ value }} ») get their non-breaking
+    space as the values do. A page of any template is covered, including pages added later."""
+    parts = _HTML_PARTS.split(html)
+    for i, part in enumerate(parts):
+        if not part:
+            continue
+        if i % 2 == 1:  # a tag (its human-readable attributes only), a script, a style, a comment
+            if not part.lower().startswith(("<script", "<style", "<!--")):
+                parts[i] = _TEXT_ATTR.sub(lambda m: f'{m.group(1)}="{french_typography(m.group(2))}"', part)
+            continue
+        parts[i] = french_typography(_LEADING_PUNCT.sub("\u00a0\\1", part) if i > 0 else part)
+    return "".join(parts)
+
+
+# The vocabulary of a case field, by the field's name, for the value of a fact ("fdg_pet_ct" ->
+# "TEP-TDM au FDG"); a field absent here shows its value as is (numbers, dates, free text).
+_FIELD_KIND = {"modality": "modality", "result": "result", "pet_coverage": "pet_coverage",
+               "purpose": "purpose", "phase": "phase", "question": "question", "site": "site",
+               "side": "side", "phenotype": "phenotype", "type": "treatment_type",
+               "stop_reason": "stop_reason", "status": "outside_status", "analyte": "analyte",
+               "state": "clinical_state", "radiograph_finding": "radiograph_finding",
+               "mri_finding": "mri_finding", "change_vs_previous": "change", "diagnosis": "diagnosis",
+               "primary_site": "primary_site", "histology": "histology", "sex": "sex",
+               "pain_sites": "site", "target_site": "site"}
+
+
+def fact_value(path: str, value: Any, lang: str) -> str:
+    L = labels()
+    if value is None:
+        return L("not_recorded", lang)
+    if isinstance(value, bool):
+        return L("answer_yes" if value else "answer_no", lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(fact_value(path, v, lang) for v in value) or "—"
+    field = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    kind = _FIELD_KIND.get(field)
+    if kind is not None and isinstance(value, str | Enum):
+        return L.enum(kind, value, lang)
+    return str(display(value, lang))
+
+
+def fact_text(path: str, value: Any, lang: str) -> str:
+    """A fact the rule used, as the reader knows it: "Examen 1 · Modalité = TEP-TDM au FDG"."""
+    return f"{field_label(path, lang)} = {fact_value(path, value, lang)}"
