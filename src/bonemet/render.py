@@ -17,7 +17,7 @@ from bonemet.kb import KnowledgeBase, Lang, Rule, Statement
 from bonemet.kb.models import Reference
 from bonemet.model import Assessment, Rating
 from bonemet.model.followup import FollowUpSection
-from bonemet.report.labels import field_label, labels, note_text
+from bonemet.report.labels import field_label, labels, note_text, param_text
 
 _RATING_STYLE = {
     Rating.usually_appropriate: "bold green",
@@ -41,22 +41,6 @@ def _words(lang: Lang) -> dict[str, str]:
 def _colon(label: str, lang: Lang) -> str:
     """'Label:' in English, 'Label :' (non-breaking space) in French."""
     return f"{label}\u00a0:" if lang == "fr" else f"{label}:"
-
-
-def param_text(value: object, lang: Lang) -> str:
-    """A rule parameter as a reader sees it: numbers in the language, codes by their label."""
-    L = labels()
-    if isinstance(value, dict):
-        return " · ".join(f"{_colon(L.enum('question', k, lang), lang)} {param_text(v, lang)}"
-                          for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return ("–" if all(isinstance(v, int | float) for v in value) and len(value) == 2 else ", ").join(
-            param_text(v, lang) for v in value)
-    if isinstance(value, bool):
-        return L("answer_yes" if value else "answer_no", lang)
-    if isinstance(value, int | float):
-        return format_number(value, lang)
-    return L.enum("param_value", value, lang)
 
 
 def assessment(a: Assessment, lang: Lang) -> Group:

@@ -138,7 +138,8 @@ def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
         facts = _exam_facts(pet, "pet_coverage", "femurs_included")
         if covers is False:
             # The PET is done: propose what completes the femurs now, not re-acquiring it.
-            coverage = pet.exam.pet_coverage.value if pet.exam.pet_coverage else "femurs_included=false"
+            coverage = (labels.PET_COVERAGE[pet.exam.pet_coverage] if pet.exam.pet_coverage
+                        else labels.FEMURS_NOT_INCLUDED)
             out.recommend(
                 "NM-03", Action.targeted_imaging, pet.exam.id, "femurs_not_covered",
                 facts=facts, pet_date=_day(pet.exam.date), coverage=coverage,

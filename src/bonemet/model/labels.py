@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from bonemet.base import format_day, format_number
 from bonemet.kb.models import Text
 
-from .case import Modality, Result, SkeletalSite
+from .case import Modality, PetCoverage, Result, SkeletalSite
 
 SITE: dict[SkeletalSite, Text] = {
     SkeletalSite.skull: Text(en="skull", fr="crâne"),
@@ -58,6 +58,17 @@ PET_RESULT: dict[Result, Text] = {
     Result.negative: Text(en="negative", fr="négative"),
     Result.equivocal: Text(en="equivocal", fr="douteuse"),
 }
+
+
+# The sweep of a PET inside a sentence (NM-03: "FDG-PET of DATE (COVERAGE) leaves part of the femurs out").
+PET_COVERAGE: dict[PetCoverage, Text] = {
+    PetCoverage.skull_base_to_mid_thigh: Text(en="skull base to mid-thigh", fr="base du crâne – mi-cuisse"),
+    PetCoverage.skull_base_to_knees: Text(en="skull base to knees", fr="base du crâne – genoux"),
+    PetCoverage.vertex_to_mid_thigh: Text(en="vertex to mid-thigh", fr="vertex – mi-cuisse"),
+    PetCoverage.vertex_to_feet: Text(en="vertex to feet", fr="vertex – pieds"),
+    PetCoverage.other: Text(en="other field of view", fr="autre champ"),
+}
+FEMURS_NOT_INCLUDED = Text(en="femurs not included in full", fr="fémurs non inclus en entier")
 
 
 def day(value: dt.date) -> Text:

@@ -199,6 +199,7 @@ def install_filters(env: Environment) -> Environment:
     """Filters `day` and `number` (format_date, format_decimal) and the finalize hook."""
     env.finalize = finalize
     env.globals["fact"] = lambda path, value, lang=None: fact_text(path, value, lang or RENDER_LANG.get())
+    env.globals["param"] = lambda value, lang=None: param_text(value, lang or RENDER_LANG.get())
     env.globals["field_name"] = lambda path, lang=None: field_label(path, lang or RENDER_LANG.get())
     env.filters["day"] = lambda value, lang="en": display(value, lang)
     env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
@@ -283,9 +284,35 @@ def fact_value(path: str, value: Any, lang: str) -> str:
     kind = _FIELD_KIND.get(field)
     if kind is not None and isinstance(value, str | Enum):
         return L.enum(kind, value, lang)
+    code = value.value if isinstance(value, Enum) else value
+    if isinstance(code, str) and "_" in code:  # a vocabulary code under a field of another name
+        for values in L.enums.values():
+            if code in values:
+                return values[code](lang)  # type: ignore[arg-type]
     return str(display(value, lang))
 
 
 def fact_text(path: str, value: Any, lang: str) -> str:
     """A fact the rule used, as the reader knows it: "Examen 1 · Modalité = TEP-TDM au FDG"."""
     return f"{field_label(path, lang)} = {fact_value(path, value, lang)}"
+
+
+def colon(label: str, lang: str) -> str:
+    """'Label:' in English, 'Label\u00a0:' in French."""
+    return f"{label}\u00a0:" if lang == "fr" else f"{label}:"
+
+
+def param_text(value: object, lang: str) -> str:
+    """A rule parameter as a reader sees it: numbers in the language, codes by their label."""
+    L = labels()
+    if isinstance(value, dict):
+        return " · ".join(f"{colon(L.enum('question', k, lang), lang)} {param_text(v, lang)}"
+                          for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ("–" if all(isinstance(v, int | float) for v in value) and len(value) == 2 else ", ").join(
+            param_text(v, lang) for v in value)
+    if isinstance(value, bool):
+        return L("answer_yes" if value else "answer_no", lang)
+    if isinstance(value, int | float):
+        return format_number(value, lang)
+    return L.enum("param_value", value, lang)

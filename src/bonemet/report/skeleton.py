@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
+from bonemet.base import format_day
 from bonemet.model.case import Case, Lesion, Phenotype, Side, SkeletalSite
 from bonemet.report.labels import labels
 
@@ -183,9 +184,9 @@ def describe(lesion: PlacedLesion, lang: str) -> str:
         parts.append(L("not_suspicious", lang))
     if lesion.side_unknown:
         parts.append(L("side_unknown", lang))
-    seen = lesion.first_seen.isoformat()
+    seen = format_day(lesion.first_seen, lang)
     if lesion.last_seen != lesion.first_seen:
-        seen += f" → {lesion.last_seen.isoformat()}"
+        seen += f" → {format_day(lesion.last_seen, lang)}"
     parts.append(f"{L('seen_on', lang)} {seen} ({', '.join(lesion.exam_ids)})")
     return " — ".join(parts)
 

@@ -127,7 +127,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     from bonemet.service.security import csrf_token, request_user
 
     html = render_in(lang, lambda: _env().get_template(template).render(
-        request=request, lang=lang, t=t, e=e, kb=kb, here=here, path=request.url.path,
+        request=request, lang=lang, t=t, e=e, e_=e, kb=kb, here=here, path=request.url.path,
         csrf=csrf_token(request), user=request_user(request),
         other_lang="fr" if lang == "en" else "en", disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         htmx=request.headers.get("hx-request") == "true",
