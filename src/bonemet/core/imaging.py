@@ -235,7 +235,7 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
         text = out.recommend(
             "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
             rating=Rating.usually_appropriate, facts=facts, exam=exam_name.en,
-            exam_fr=exam_name.fr, exam_date=_day(x.exam.date),
+            exam_fr=exam_name.fr, the_exam_fr=labels.THE[x.exam.modality].fr, exam_date=_day(x.exam.date),
             site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
         )
         out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text)

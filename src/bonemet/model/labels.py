@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from bonemet.base import format_day, format_number
 from bonemet.kb.models import Text
 
-from .case import Modality, PetCoverage, Result, SkeletalSite
+from .case import Modality, PetCoverage, Result, Side, SkeletalSite
 
 SITE: dict[SkeletalSite, Text] = {
     SkeletalSite.skull: Text(en="skull", fr="crâne"),
@@ -69,6 +69,24 @@ PET_COVERAGE: dict[PetCoverage, Text] = {
     PetCoverage.other: Text(en="other field of view", fr="autre champ"),
 }
 FEMURS_NOT_INCLUDED = Text(en="femurs not included in full", fr="fémurs non inclus en entier")
+
+
+# French grammar of each site's name: gender and number, so that its side agrees
+# ("côtes gauches", "omoplate droite", "fémur distal droit").
+_FEMININE = frozenset({SkeletalSite.ribs, SkeletalSite.scapula, SkeletalSite.clavicle,
+                       SkeletalSite.femur_shaft})
+_PLURAL = frozenset({SkeletalSite.ribs, SkeletalSite.tibia_fibula})
+_SIDE_FR = {Side.left: "gauche", Side.right: "droit", Side.midline: "médian"}
+
+
+def side_of(site: SkeletalSite, side: Side) -> Text:
+    """The side as an adjective of the site: 'left' / 'gauches' for the ribs, 'droite' for a scapula."""
+    word = _SIDE_FR[side]
+    if site in _FEMININE and not word.endswith("e"):
+        word += "e"
+    if site in _PLURAL:
+        word += "s"
+    return Text(en=side.value, fr=word)
 
 
 def day(value: dt.date) -> Text:

@@ -200,6 +200,7 @@ def install_filters(env: Environment) -> Environment:
     env.finalize = finalize
     env.globals["fact"] = lambda path, value, lang=None: fact_text(path, value, lang or RENDER_LANG.get())
     env.globals["param"] = lambda value, lang=None: param_text(value, lang or RENDER_LANG.get())
+    env.globals["site_side"] = lambda site, side, lang=None: site_side(site, side, lang or RENDER_LANG.get())
     env.globals["field_name"] = lambda path, lang=None: field_label(path, lang or RENDER_LANG.get())
     env.filters["day"] = lambda value, lang="en": display(value, lang)
     env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
@@ -218,12 +219,33 @@ _ITEM_KEY = {"exams": "exam", "lesions": "lesion", "treatments": "treatment", "l
              "driver_alterations": "driver"}
 
 
+def score_input_label(score: str, name: str, lang: str) -> str | None:
+    """'Tokuhashi · Extraspinal bone metastases': the score table's own wording of one input."""
+    from bonemet.kb import default_kb
+
+    table = default_kb().scores.get(score)
+    if table is None:
+        return None
+    language: Any = lang
+    item = next((i for i in table.items if i.id == name), None)
+    measure = next((m for th in table.thresholds for m in th.measures if m.id == name), None)
+    label = item.label(language) if item is not None else measure.label(language) if measure else None
+    if label:
+        return f"{table.name(language)} · {label}"
+    return str(table.name(language)) if name == "grade" else None
+
+
 def field_label(path: str, lang: str) -> str:
     """A case field's path ("exams[0].pet_coverage") as the editor labels it ("Examen 1 · Champ de
     la TEP"); a segment without a label keeps its name, so nothing is hidden."""
     L = labels()
     parts: list[str] = []
-    for segment in path.split("."):
+    segments = path.split(".")
+    if len(segments) == 3 and segments[0] == "score_inputs":  # an input of a score: its table's words
+        label = score_input_label(segments[1], segments[2], lang)
+        if label is not None:
+            return label
+    for segment in segments:
         match = _INDEX.match(segment)
         if match:
             key = _ITEM_KEY.get(match.group(1))
@@ -316,3 +338,19 @@ def param_text(value: object, lang: str) -> str:
     if isinstance(value, int | float):
         return format_number(value, lang)
     return L.enum("param_value", value, lang)
+
+
+def site_side(site: Any, side: Any, lang: str) -> str:
+    """'Côtes gauches', 'Omoplate droite', 'Left ribs': a site and its side, agreed in French."""
+    from bonemet.model.case import Side, SkeletalSite
+    from bonemet.model.labels import side_of
+
+    L = labels()
+    name = L.enum("site", site, lang)
+    if not side:
+        return name
+    try:
+        agreed = side_of(SkeletalSite(getattr(site, "value", site)), Side(getattr(side, "value", side)))
+    except ValueError:
+        return f"{name} {L.enum('side', side, lang)}"
+    return f"{name} {agreed.fr}" if lang == "fr" else f"{name} {L.enum('side', side, lang)}"

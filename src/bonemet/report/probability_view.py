@@ -91,11 +91,13 @@ def _language(lang: str) -> Iterator[None]:
 
 def _source(s: SourceUsed) -> str:
     refs = f" [ref. {', '.join(map(str, s.guideline_refs))}]" if s.guideline_refs else ""
-    flags = [] if s.population in ("nsclc", "lung_cancer") else [s.population]
+    L, lang = labels(), _LANG.get()
+    flags = [] if s.population in ("nsclc", "lung_cancer") else [L.enum("population", s.population, lang)]
     if s.evidence != "confirmed":
-        flags.append(s.evidence.upper())
+        flags.append(L.enum("evidence", s.evidence, lang).upper())
     extra = f" ({', '.join(flags)})" if flags else ""
-    return f"{s.entry_id}: {s.citation}{refs}{extra}"
+    colon = "\u00a0:" if _LANG.get() == "fr" else ":"
+    return f"{s.entry_id}{colon} {s.citation}{refs}{extra}"
 
 
 def _notes(lines: list[RenderableType], texts: tuple[Text, ...], lang: Lang,
@@ -110,12 +112,12 @@ def calculation(calc: Calculation, lang: Lang) -> Group:
 
 
 def _calculation(calc: Calculation, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    t = {**_LABELS[lang], "_": "\u00a0" if lang == "fr" else ""}
     pre = calc.pretest
     origin = t["user"] if pre.origin == "user" else \
         f"{pre.prior_id}: {pre.population(lang) if pre.population else ''}"
     lines: list[RenderableType] = [
-        RichText(f"{t['pretest']}: {pct(pre.value)}"
+        RichText(f"{t['pretest']}{t['_']}: {pct(pre.value)}"
                  + (f" ({_bounds(pre.bounds)})" if pre.bounds else "") + f" — {origin}")
     ]
     table = Table(expand=True)
@@ -129,7 +131,7 @@ def _calculation(calc: Calculation, lang: Lang) -> Group:
         table.add_row(str(s.index), _exam(s.modality), _result(s.result), lr, pct(s.posttest),
                       _bounds(s.posttest_bounds), _source(s.source))
     lines.append(table)
-    lines.append(RichText(f"{t['posttest']}: {pct(calc.posttest)}"
+    lines.append(RichText(f"{t['posttest']}{t['_']}: {pct(calc.posttest)}"
                           + (f"  ({t['bounds']} {_bounds(calc.posttest_bounds)})"
                              if calc.posttest_bounds else ""), style="bold"))
     _notes(lines, calc.warnings, lang, style="yellow")
@@ -144,7 +146,7 @@ def residual(section: ResidualProbability, lang: Lang) -> Group:
 
 
 def _residual(section: ResidualProbability, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    t = {**_LABELS[lang], "_": "\u00a0" if lang == "fr" else ""}
     rules = f" [{', '.join(section.rule_ids)}]" if section.rule_ids else ""
     lines: list[RenderableType] = [RichText(f"{t['title']}{rules}", style="bold"),
                                    RichText(section.note(lang))]
@@ -153,21 +155,21 @@ def _residual(section: ResidualProbability, lang: Lang) -> Group:
     calc = section.calculation
     if calc is not None:
         pre = calc.pretest
-        lines.append(RichText(f"{t['pretest']}: {pct(pre.value)} ({_bounds(pre.bounds)}) — "
+        lines.append(RichText(f"{t['pretest']}{t['_']}: {pct(pre.value)} ({_bounds(pre.bounds)}) — "
                               f"{pre.citation or ''}"))
         for s in calc.steps:
             lines.append(RichText(f"  {_exam(s.modality)} {_result(s.result)}: "
                                   f"{t['lr']} {lr_text(s.likelihood_ratio)}"
                                   f" → {pct(s.posttest)}  ({s.source.entry_id})"))
-        lines.append(RichText(f"{t['residual']}: {pct(section.residual)}  "
+        lines.append(RichText(f"{t['residual']}{t['_']}: {pct(section.residual)}  "
                               f"({t['bounds']} {_bounds(section.residual_bounds)})", style="bold"))
     elif section.combined_likelihood_ratio is not None:
-        lines.append(RichText(f"{t['combined']}: {lr_text(section.combined_likelihood_ratio)}"))
+        lines.append(RichText(f"{t['combined']}{t['_']}: {lr_text(section.combined_likelihood_ratio)}"))
     for e in section.exams:
         if e.counted and e.reason:
             lines.append(RichText(f"  ! {e.exam_id} ({_exam(e.modality)}): {e.reason(lang)}", style="yellow"))
         elif not e.counted:
-            lines.append(RichText(f"  {t['not_counted']}: {e.exam_id} ({_exam(e.modality)}) — "
+            lines.append(RichText(f"  {t['not_counted']}{t['_']}: {e.exam_id} ({_exam(e.modality)}) — "
                                   f"{e.reason(lang) if e.reason else ''}", style="dim"))
     if section.further:
         table = Table(title=t["next"], title_justify="left", expand=True)
@@ -204,7 +206,7 @@ def performance_table(perf: PerformanceTable, lang: Lang) -> Group:
 
 
 def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    t = {**_LABELS[lang], "_": "\u00a0" if lang == "fr" else ""}
     parts: list[RenderableType] = [RichText(f"{t['table']} — {t['version']} {perf.version}",
                                             style="bold")]
     for m in perf.modalities.values():
@@ -220,7 +222,7 @@ def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
                           _measure(e.specificity), e.population_detail(lang), e.study_type,
                           e.evidence)
         parts.append(table)
-        parts.append(RichText(f"{t['why']}: {m.default_reason(lang)}", style="dim"))
+        parts.append(RichText(f"{t['why']}{t['_']}: {m.default_reason(lang)}", style="dim"))
         for note in m.notes:
             parts.append(RichText(f"• {note(lang)}", style="dim"))
     for p in perf.priors.values():

@@ -17,7 +17,7 @@ from html import escape
 
 from bonemet.base import format_day
 from bonemet.model.case import Case, Lesion, Phenotype, Side, SkeletalSite
-from bonemet.report.labels import labels
+from bonemet.report.labels import labels, site_side
 
 # Marker anchor of each site: (x, y) for the patient's right, and for the left when paired.
 _MIDLINE: dict[SkeletalSite, tuple[float, float]] = {
@@ -172,7 +172,9 @@ def _shape(phenotype: Phenotype | None, x: float, y: float, fill: str, stroke: s
 def describe(lesion: PlacedLesion, lang: str) -> str:
     L = labels()
     parts = [L.enum("site", lesion.site, lang)]
-    if lesion.side:
+    if lesion.side and lang == "fr":  # the side agrees with the site ("côtes gauches")
+        parts[-1] = site_side(lesion.site, lesion.side, lang)
+    elif lesion.side:
         parts.append(L.enum("side", lesion.side, lang))
     if lesion.level:
         parts.append(lesion.level)

@@ -30,7 +30,7 @@ _STATUS_STYLE = {"met": "bold yellow", "not_met": "dim", "not_evaluable": "magen
 
 
 def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
-    t = _L[lang]
+    t = {**_L[lang], "_": "\u00a0" if lang == "fr" else ""}
     head = RichText()
     head.append(r.name(lang), style="bold")
     if r.subject:
@@ -56,11 +56,11 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
     parts.append(RichText(r.band.interpretation(lang)))
     for link in r.links:
         pts = f" ({link.points})" if link.points is not None else ""
-        parts.append(RichText(f"{t['links']}: {link.score}.{link.item} = {link.value}{pts}"))
+        parts.append(RichText(f"{t['links']}{t['_']}: {link.score}.{link.item} = {link.value}{pts}"))
     for th in r.thresholds:
         status = t[th.status] + (f" {', '.join(th.missing)}" if th.missing else "")
         refs = f" [{t['refs']} {', '.join(map(str, th.references))}]" if th.references else ""
-        line = RichText(f"  [{t[th.source]}: ")
+        line = RichText(f"  [{t[th.source]}{t['_']}: ")
         line.append(status, style=_STATUS_STYLE[th.status])
         line.append(f"] {th.text(lang)}{refs}")
         parts.append(line)
@@ -68,18 +68,18 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
         for n in r.notes:
             parts.append(RichText(f"  ({n.kind}) {n.text(lang)}", style="italic"))
         ref = f" [{t['gref']} {r.citation.guideline_ref}]" if r.citation.guideline_ref else ""
-        parts.append(RichText(f"{t['citation']}: {r.citation.text}{ref}", style="dim"))
-        parts.append(RichText(f"{t['sources']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
+        parts.append(RichText(f"{t['citation']}{t['_']}: {r.citation.text}{ref}", style="dim"))
+        parts.append(RichText(f"{t['sources']}{t['_']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
                               style="dim"))
     return Group(*parts)
 
 
 def incomplete(s: IncompleteScore, lang: Lang) -> RichText:
-    t = _L[lang]
+    t = {**_L[lang], "_": "\u00a0" if lang == "fr" else ""}
     line = RichText()
     line.append(s.name(lang), style="bold")
     line.append(f"  [{s.subject}]  ", style="dim")
-    line.append(f"{t['missing']}: ", style="magenta")
+    line.append(f"{t['missing']}{t['_']}: ", style="magenta")
     line.append(", ".join(f"{m.field} ({'|'.join(m.allowed)})" for m in s.missing))
     return line
 
