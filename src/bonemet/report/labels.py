@@ -212,10 +212,14 @@ def note_text(note: Any, lang: str) -> str:
     return note(lang) if isinstance(note, Text) else str(note)  # type: ignore[arg-type]
 
 
-_INDEX = re.compile(r"^([a-z_]+)\[(\d+)\]$")
+_INDEX = re.compile(r"^([a-z_]+)\[(\d*)\]$")
+# A whole list of the case ("labs[]": any entry), by the editor's section title.
+_LIST_KEY = {"exams": "section_exams", "lesions": "section_lesions", "treatments": "section_treatments",
+             "labs": "section_labs", "clinical_status": "section_status",
+             "response_outside_bone": "section_outside_bone", "driver_alterations": "section_drivers"}
 # The singular label of each list of the case, for "Exam 2 · Date" instead of "exams[1].date".
 _ITEM_KEY = {"exams": "exam", "lesions": "lesion", "treatments": "treatment", "labs": "lab",
-             "clinical_status": "status_entry", "outside_bone": "outside_entry",
+             "clinical_status": "status_entry", "response_outside_bone": "outside_entry",
              "driver_alterations": "driver"}
 
 
@@ -247,7 +251,10 @@ def field_label(path: str, lang: str) -> str:
             return label
     for segment in segments:
         match = _INDEX.match(segment)
-        if match:
+        if match and not match.group(2):
+            key = _LIST_KEY.get(match.group(1))
+            parts.append(L(key, lang) if key in L.ui else match.group(1))
+        elif match:
             key = _ITEM_KEY.get(match.group(1))
             name = L(key, lang) if key in L.ui else match.group(1)
             parts.append(f"{name} {int(match.group(2)) + 1}")
@@ -256,7 +263,8 @@ def field_label(path: str, lang: str) -> str:
         elif segment in ("context", "cancer", "availability", "patient", "score_inputs"):
             continue  # the section is implied by the field's own label
         else:
-            parts.append(segment)
+            known = next((v[segment] for v in L.enums.values() if segment in v), None)
+            parts.append(known(lang) if known is not None else segment)  # type: ignore[arg-type]
     return " · ".join(parts) or path
 
 

@@ -193,7 +193,7 @@ def _measure(m: Measure | None) -> str:
     if m is None:
         return "—"
     if m.range is not None:
-        return f"{pct(m.range[0], 0)}–{pct(m.range[1], 0)} (range)"
+        return f"{pct(m.range[0], 0)}–{pct(m.range[1], 0)} ({labels()('p_range', _LANG.get())})"
     text = pct(m.value)
     if m.ci95:
         text += f" ({pct(m.ci95[0])}–{pct(m.ci95[1])})"
@@ -219,8 +219,8 @@ def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
             refs = f" [ref. {', '.join(map(str, src.guideline_refs))}]" if src.guideline_refs else ""
             mark = f" ★ {t['default']}" if e.id == m.default else ""
             table.add_row(f"{e.id}{mark}\n{src.citation}{refs}", _measure(e.sensitivity),
-                          _measure(e.specificity), e.population_detail(lang), e.study_type,
-                          e.evidence)
+                          _measure(e.specificity), e.population_detail(lang),
+                          labels().enum("study_type", e.study_type, lang), labels().enum("evidence", e.evidence, lang))
         parts.append(table)
         parts.append(RichText(f"{t['why']}{t['_']}: {m.default_reason(lang)}", style="dim"))
         for note in m.notes:
