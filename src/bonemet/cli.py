@@ -221,7 +221,9 @@ def kb_list(lang: LangOption = LangOpt.en) -> None:
         text = s.text(as_lang(lang))
         out.print(f"  [green]{s.id}[/] {text[:90]}{'…' if len(text) > 90 else ''}",
                   highlight=False)
-    out.print(f"  {len(kb.references)} references: bonemet kb ref N")
+    from bonemet.report.labels import labels
+
+    out.print("  " + labels()("kb_ref_count", as_lang(lang)).format(n=len(kb.references)))
 
 
 @kb_app.command("rule")

@@ -220,7 +220,8 @@ def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
             mark = f" ★ {t['default']}" if e.id == m.default else ""
             table.add_row(f"{e.id}{mark}\n{src.citation}{refs}", _measure(e.sensitivity),
                           _measure(e.specificity), e.population_detail(lang),
-                          labels().enum("study_type", e.study_type, lang), labels().enum("evidence", e.evidence, lang))
+                          labels().enum("study_type", e.study_type, lang),
+                          labels().enum("evidence", e.evidence, lang))
         parts.append(table)
         parts.append(RichText(f"{t['why']}{t['_']}: {m.default_reason(lang)}", style="dim"))
         for note in m.notes:

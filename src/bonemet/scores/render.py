@@ -58,7 +58,8 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
         pts = f" ({link.points})" if link.points is not None else ""
         parts.append(RichText(f"{t['links']}{t['_']}: {link.score}.{link.item} = {link.value}{pts}"))
     for th in r.thresholds:
-        status = t[th.status] + (f" {', '.join(th.missing)}" if th.missing else "")
+        status = t[th.status] + (f" {', '.join(_measure_label(r.score, m, lang) for m in th.missing)}"
+                                 if th.missing else "")
         refs = f" [{t['refs']} {', '.join(map(str, th.references))}]" if th.references else ""
         line = RichText(f"  [{t[th.source]}{t['_']}: ")
         line.append(status, style=_STATUS_STYLE[th.status])
@@ -72,6 +73,15 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
         parts.append(RichText(f"{t['sources']}{t['_']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
                               style="dim"))
     return Group(*parts)
+
+
+def _measure_label(score: str, measure: str, lang: Lang) -> str:
+    """A threshold's measure as its score table words it ("lyse corticale circonférentielle (%)")."""
+    from bonemet.kb import default_kb
+
+    table = default_kb().scores.get(score)
+    found = [m for th in (table.thresholds if table else ()) for m in th.measures if m.id == measure]
+    return str(found[0].label(lang)) if found else measure
 
 
 def incomplete(s: IncompleteScore, lang: Lang) -> RichText:
