@@ -53,6 +53,9 @@ _SECTION = re.compile(r"§\s?\d+(?:\.\d+)*|\b(?:19|20)\d\d\.(?:0[1-9]|1[0-2])\b"
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _BAD_PUNCT = re.compile(r"(?:(?<=[^\s\u00a0\u202f\d:/])|(?<= ))([:;?!])(?=\s|$)")
 # English words that French never uses ("on", "or", "in" are left out: French words too).
+# "de osimertinib", "la IRM": French elides before a vowel ("un", "une", "onze" keep "de").
+_NO_ELISION = re.compile(r"\b(?:[Dd]e|[Qq]ue|[Nn]e|[Ll]a|[Ll]e) (?!un\b|une\b|onze\b|ou\b|et\b|[IVX]+\b)"
+                         r"[aeiouyéèêàâîôûAEIOUYÉÈ]\w*")
 _WORDS = ("the", "and", "with", "from", "this", "is", "are", "was", "which", "should", "when", "been",
           "has", "have", "of", "not", "to", "for", "no", "yes", "none", "see", "only")
 # Lower case or capitalised ("HAS" is the French health authority, not a verb).
@@ -126,6 +129,8 @@ def problems_in(text: str) -> list[str]:
             found.append(f"{what}: {m.group(0)!r} in {text[:90]!r}")
     for m in _BAD_PUNCT.finditer(cleaned):
         found.append(f"no non-breaking space before {m.group(1)!r} in {text[:90]!r}")
+    for m in _NO_ELISION.finditer(cleaned):
+        found.append(f"no elision: {m.group(0)!r} in {text[:90]!r}")
     for m in _ENGLISH.finditer(cleaned):
         found.append(f"English word {m.group(0)!r} in {text[:90]!r}")
     return found
@@ -379,6 +384,9 @@ def test_cli_text_outputs_read_in_french() -> None:
     ("Usually appropriate", "English"),
     ("bone_scan", "code"),
     ("Already done on the bone scan", "English word"),
+    ("dans les 6 premiers mois de osimertinib", "no elision"),
+    ("Lésion isolée sur la IRM du 27/11/2026", "no elision"),
+    ("dans les 6 premiers mois d'osimertinib", None),
     ("Base de connaissances 2026.12.2", None),  # a version is not a decimal
 ])
 def test_the_walk_flags_what_it_should(text: str, defect: str | None) -> None:

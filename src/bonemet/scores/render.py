@@ -26,6 +26,11 @@ _L = {
            "guideline": "référentiel", "score_source": "auteurs du score",
            "interpretation": "interprétation"},
 }
+# The kind of a score's note, as the web page's badge words it (the catalogue lives above this layer).
+_NOTE_KIND = {"en": {"conflict": "conflict", "caveat": "caveat", "convention": "convention",
+                     "interpretation": "interpretation"},
+              "fr": {"conflict": "divergence", "caveat": "mise en garde", "convention": "convention",
+                     "interpretation": "interprétation"}}
 _STATUS_STYLE = {"met": "bold yellow", "not_met": "dim", "not_evaluable": "magenta"}
 
 
@@ -67,7 +72,8 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
         parts.append(line)
     if detail:
         for n in r.notes:
-            parts.append(RichText(f"  ({n.kind}) {n.text(lang)}", style="italic"))
+            kind = _NOTE_KIND[lang].get(n.kind, n.kind)
+            parts.append(RichText(f"  ({kind}) {n.text(lang)}", style="italic"))
         ref = f" [{t['gref']} {r.citation.guideline_ref}]" if r.citation.guideline_ref else ""
         parts.append(RichText(f"{t['citation']}{t['_']}: {r.citation.text}{ref}", style="dim"))
         parts.append(RichText(f"{t['sources']}{t['_']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
