@@ -33,10 +33,10 @@ CaseDate = Annotated[dt.date, AfterValidator(_bounded)]
 
 # ---- French typography and dates/numbers per language (pure: Babel's CLDR data, no clock, no I/O
 # of the case). English keeps ISO dates (unambiguous, as in JSON); French reads 27/11/2026 and 0,3.
-_BEFORE_PUNCT = re.compile(r"[ \u202f]+([:;?!])(?=\s|$|[)»\"'])")
+_BEFORE_PUNCT = re.compile(r"[ \u00a0\u202f]+([:;?!])(?=\s|$|[)»\"'])")
 _GLUED_PUNCT = re.compile(r"(?:(?<=[^\W_])|(?<=[)»]))([:;?!])(?=\s|$)")
-_GUILLEMETS_OPEN = re.compile(r"«[ \u202f]*")
-_GUILLEMETS_CLOSE = re.compile(r"[ \u202f]*»")
+_GUILLEMETS_OPEN = re.compile(r"«[ \u00a0\u202f]*")
+_GUILLEMETS_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
 
 
 def french_typography(text: str) -> str:
