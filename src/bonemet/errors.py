@@ -154,10 +154,10 @@ class ValueSetError(KnowledgeBaseError):
 
 
 class LabelsError(KnowledgeBaseError):
-    """labels.yaml (the display catalogue) is refused; every missing or invalid key listed."""
+    """The interface's translation catalogue is refused; every missing or invalid entry listed."""
 
     def describe(self) -> str:
-        return "invalid labels.yaml:\n  - " + "\n  - ".join(str(p) for p in self.problems)
+        return "invalid translation catalogue:\n  - " + "\n  - ".join(str(p) for p in self.problems)
 
 
 class IndicatorDefsError(KnowledgeBaseError):

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
-from bonemet.kb.score_tables import load_score_tables
 
 from bonemet.audit.definitions import load_definitions
 from bonemet.fhir.valuesets import load_valuesets
 from bonemet.kb import load_kb
 from bonemet.kb.flare import load_flare_params
 from bonemet.kb.performance import load_performance
+from bonemet.kb.score_tables import load_score_tables
 from bonemet.kb.strict_yaml import (
     MAX_DEPTH,
     DuplicateKeyError,

@@ -7,6 +7,7 @@ after validation; `extra="forbid"` so that a misspelt field is an error naming i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -28,3 +29,36 @@ def _bounded(value: dt.date) -> dt.date:
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2199, 12, 31)
 CaseDate = Annotated[dt.date, AfterValidator(_bounded)]
+
+
+# ---- French typography and dates/numbers per language (pure: Babel's CLDR data, no clock, no I/O
+# of the case). English keeps ISO dates (unambiguous, as in JSON); French reads 27/11/2026 and 0,3.
+_BEFORE_PUNCT = re.compile(r"[ \u00a0\u202f]+([:;?!])(?=\s|$|[)»\"'])")
+_GLUED_PUNCT = re.compile(r"(?:(?<=[^\W_])|(?<=[)»]))([:;?!])(?=\s|$)")
+_GUILLEMETS_OPEN = re.compile(r"«[ \u00a0\u202f]*")
+_GUILLEMETS_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
+
+
+def french_typography(text: str) -> str:
+    """A non-breaking space before « : ; ? ! » and inside « guillemets », as French typography
+    wants; nothing else changes."""
+    if not any(p in text for p in ":;?!«»"):
+        return text
+    text = _GUILLEMETS_OPEN.sub("«\u00a0", _GUILLEMETS_CLOSE.sub("\u00a0»", text))
+    return _GLUED_PUNCT.sub("\u00a0\\1", _BEFORE_PUNCT.sub("\u00a0\\1", text))
+
+
+def format_day(value: dt.date, lang: str) -> str:
+    """27/11/2026 in French, 2026-11-27 in English."""
+    if lang != "fr":
+        return value.isoformat()
+    from babel.dates import format_date
+
+    return str(format_date(value, "dd/MM/yyyy", locale="fr"))
+
+
+def format_number(value: float, lang: str, pattern: str = "#,##0.##") -> str:
+    """0,3 in French, 0.3 in English (Babel's CLDR symbols: decimal comma, grouping space)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, pattern, locale="fr" if lang == "fr" else "en"))

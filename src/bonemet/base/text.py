@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bonemet.base import Frozen as _Frozen
+from bonemet.base import french_typography
 
 Lang = Literal["en", "fr"]
 
@@ -20,9 +21,19 @@ class Text(_Frozen):
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
 
+    @field_validator("fr")
+    @classmethod
+    def _french_typography(cls, value: str) -> str:
+        # Every French sentence, from the KB, the catalogue or built by the core, gets its
+        # non-breaking space before « : ; ? ! » here, once, rather than in each template.
+        return french_typography(value)
+
     def __call__(self, lang: Lang) -> str:
         return self.en if lang == "en" else self.fr
 
     def format(self, **values: object) -> Text:
-        return Text(en=self.en.format(**values), fr=self.fr.format(**values))
+        """Fill both templates; a bilingual value (a date, a name) gives each language its own form."""
+        en = {k: v.en if isinstance(v, Text) else v for k, v in values.items()}
+        fr = {k: v.fr if isinstance(v, Text) else v for k, v in values.items()}
+        return Text(en=self.en.format(**en), fr=self.fr.format(**fr))
 

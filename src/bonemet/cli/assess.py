@@ -54,14 +54,14 @@ def assess_cmd(
         write(orjson.dumps(assessment_to_guidance(result, loaded, lang=as_lang(lang)),
                            option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.assessment(result, as_lang(lang)))
+        render.console(as_lang(lang)).print(render.assessment(result, as_lang(lang)))
 
 
 def demo_cmd(lang: LangOption = LangOpt.en) -> None:
     """Assess every bundled demo case and print the results."""
     from bonemet.demo import demo_cases
 
-    out = render.console()
+    out = render.console(as_lang(lang))
     for path in demo_cases():
         out.rule(path.name)
         out.print(render.assessment(assess(load_case(path)), as_lang(lang)))

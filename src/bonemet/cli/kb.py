@@ -27,7 +27,7 @@ def _kb() -> KnowledgeBase:
 def kb_list(lang: LangOption = LangOpt.en) -> None:
     """List rules and statements with their titles."""
     kb = _kb()
-    out = render.console()
+    out = render.console(as_lang(lang))
     out.print(f"[bold]{kb.info.name} {kb.version}[/] — {kb.title(as_lang(lang))}")
     for r in kb.rules.values():
         out.print(f"  [cyan]{r.id}[/] ({r.basis}) {r.title(as_lang(lang))}", highlight=False)
@@ -35,7 +35,9 @@ def kb_list(lang: LangOption = LangOpt.en) -> None:
         text = s.text(as_lang(lang))
         out.print(f"  [green]{s.id}[/] {text[:90]}{'…' if len(text) > 90 else ''}",
                   highlight=False)
-    out.print(f"  {len(kb.references)} references: bonemet kb ref N")
+    from bonemet.report.labels import labels
+
+    out.print("  " + labels()("kb_ref_count", as_lang(lang)).format(n=len(kb.references)))
 
 
 @app.command("rule")
@@ -51,7 +53,7 @@ def kb_rule(rule_id: str, lang: LangOption = LangOpt.en,
         write(orjson.dumps({**r.model_dump(mode="json"), "references": kb.refs_for(r.id),
                             "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.rule(r, kb, as_lang(lang)))
+        render.console(as_lang(lang)).print(render.rule(r, kb, as_lang(lang)))
 
 
 @app.command("statement")
@@ -67,7 +69,7 @@ def kb_statement(statement_id: str, lang: LangOption = LangOpt.en,
         write(orjson.dumps({**s.model_dump(mode="json"), "kb_version": kb.version},
                            option=orjson.OPT_INDENT_2))
     else:
-        render.console().print(render.statement(s, as_lang(lang)))
+        render.console(as_lang(lang)).print(render.statement(s, as_lang(lang)))
 
 
 @app.command("ref")

@@ -132,7 +132,7 @@ def probability_cmd(
         if format is OutputFormat.json:
             _write_json(_table_json(perf))
         else:
-            console().print(probability_view.performance_table(perf, language))
+            console(language).print(probability_view.performance_table(perf, language))
         return
     if not test:
         _fail("--test", "give at least one result, e.g. --test bone_scan:negative (or use --table)")
@@ -164,6 +164,6 @@ def probability_cmd(
     if format is OutputFormat.json:
         _write_json({**calc.model_dump(mode="json"), "knowledge_base": kb.info.model_dump(mode="json")})
     else:
-        console().print(probability_view.calculation(calc, language))
+        console(language).print(probability_view.calculation(calc, language))
         if nomogram is not None:
             _err.print(f"nomogram written to {nomogram}", highlight=False, markup=False)

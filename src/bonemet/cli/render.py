@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterable
+
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text as RichText
 
+from bonemet.base import format_day, format_number
 from bonemet.kb import KnowledgeBase, Lang, Rule, Statement
 from bonemet.kb.models import Reference
 from bonemet.model import Assessment, Rating
 from bonemet.model.followup import FollowUpSection
+from bonemet.report.labels import field_label, labels, note_text, param_text
 
 _RATING_STYLE = {
     Rating.usually_appropriate: "bold green",
@@ -19,44 +26,54 @@ _RATING_STYLE = {
     Rating.no_criteria_apply: "dim",
 }
 
-_LABELS = {
-    "en": {"question": "Question", "as_of": "As of", "kb": "Knowledge base",
-           "modality": "Exam", "rating": "Rating", "rule": "Rule", "why": "Why",
-           "alt": "Prefer", "recs": "Recommendations", "missing": "Missing data",
-           "refs": "refs", "interp": "interpretation", "scope": "Scope"},
-    "fr": {"question": "Question", "as_of": "Date", "kb": "Base de connaissances",
-           "modality": "Examen", "rating": "Cotation", "rule": "Règle", "why": "Pourquoi",
-           "alt": "Préférer", "recs": "Recommandations", "missing": "Données manquantes",
-           "refs": "réf.", "interp": "interprétation", "scope": "Périmètre"},
-}
+# Words come from the interface catalogue (bonemet/locale), like the web app's: one translation.
+_KEYS = {"question": "question", "as_of": "as_of", "kb": "kb_version", "modality": "exam",
+         "rating": "rating", "rule": "rule", "why": "why_short", "alt": "prefer",
+         "recs": "recommendations", "missing": "missing_data", "refs": "refs_short",
+         "interp": "interpretation", "scope": "scope"}
+
+
+def _words(lang: Lang) -> dict[str, str]:
+    L = labels()
+    return {name: L(key, lang) for name, key in _KEYS.items()}
+
+
+def _colon(label: str, lang: Lang) -> str:
+    """'Label:' in English, 'Label :' (non-breaking space) in French."""
+    return f"{label}\u00a0:" if lang == "fr" else f"{label}:"
 
 
 def assessment(a: Assessment, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    t = _words(lang)
+    L = labels()
     head = RichText()
     head.append(f"{a.case_id}", style="bold")
-    head.append(f"   {t['question']}: {a.question.value} ({a.question_source})")
-    head.append(f"   {t['as_of']}: {a.as_of}")
-    head.append(f"   {t['kb']}: {a.knowledge_base.name} {a.knowledge_base.version}")
+    head.append(f"   {_colon(t['question'], lang)} {L.enum('question', a.question, lang)} "
+                f"({L.enum('question_source', a.question_source, lang)})")
+    head.append(f"   {_colon(t['as_of'], lang)} {format_day(a.as_of, lang) if a.as_of else '—'}")
+    head.append(f"   {_colon(t['kb'], lang)} {a.knowledge_base.name} {a.knowledge_base.version}")
     parts: list[object] = [head]
     if not a.scope.in_scope and a.scope.reason:
-        parts.append(RichText(f"{t['scope']}: {a.scope.reason(lang)}", style="bold magenta"))
+        parts.append(RichText(f"{_colon(t['scope'], lang)} {a.scope.reason(lang)}", style="bold magenta"))
     table = Table(show_lines=False, expand=True)
     for col in ("modality", "rating", "rule", "alt", "why"):
         table.add_column(t[col], overflow="fold", ratio=4 if col == "why" else None)
-    unrated = [r.modality.value for r in a.ratings
+    unrated = [r.modality for r in a.ratings
                if r.rating is Rating.no_criteria_apply and r.rule_id is None]
     for r in a.ratings:
-        if r.modality.value in unrated:
+        if r.modality in unrated:
             continue
         table.add_row(
-            r.modality.value, RichText(r.rating.value, style=_RATING_STYLE[r.rating]),
-            r.rule_id or "—", r.preferred_alternative.value if r.preferred_alternative else "",
+            L.enum("rated_modality", r.modality, lang),
+            RichText(L.enum("rating", r.rating, lang), style=_RATING_STYLE[r.rating]),
+            r.rule_id or "—",
+            L.enum("rated_modality", r.preferred_alternative, lang) if r.preferred_alternative else "",
             r.reason(lang),
         )
     parts.append(table)
     if unrated:
-        parts.append(RichText(f"{Rating.no_criteria_apply.value}: {', '.join(unrated)}",
+        names = ", ".join(L.enum("rated_modality", m, lang) for m in unrated)
+        parts.append(RichText(f"{_colon(L.enum('rating', Rating.no_criteria_apply, lang), lang)} {names}",
                               style="dim"))
     if a.recommendations:
         recs = Table(title=t["recs"], show_header=False, expand=True, title_justify="left")
@@ -64,14 +81,17 @@ def assessment(a: Assessment, lang: Lang) -> Group:
         recs.add_column(overflow="fold", ratio=1)
         for rec in a.recommendations:
             refs = ", ".join(map(str, rec.references)) or "—"
-            tail = f"  [{t['refs']} {refs}; {', '.join(rec.statement_ids)}]"
+            tail = f"  [{t['refs']} {refs}\u00a0; {', '.join(rec.statement_ids)}]" if lang == "fr" else \
+                f"  [{t['refs']} {refs}; {', '.join(rec.statement_ids)}]"
             flag = f" ({t['interp']})" if rec.interpretation else ""
             recs.add_row(rec.rule_id, RichText(rec.text(lang) + flag) + RichText(tail, style="dim"))
         parts.append(recs)
     if a.missing_data:
-        parts.append(RichText(t["missing"] + ":", style="bold"))
+        parts.append(RichText(_colon(t["missing"], lang), style="bold"))
         for m in a.missing_data:
-            parts.append(RichText(f"  - {m.field} ({m.rule_id}): {m.reason(lang)}"))
+            parts.append(RichText(f"  - {field_label(m.field, lang)} ({m.rule_id})\u00a0: {m.reason(lang)}"
+                                  if lang == "fr" else
+                                  f"  - {field_label(m.field, lang)} ({m.rule_id}): {m.reason(lang)}"))
     if a.follow_up is not None:
         parts.append(follow_up(a.follow_up, lang))
     if a.scores is not None:
@@ -87,26 +107,38 @@ def assessment(a: Assessment, lang: Lang) -> Group:
 
 
 def rule(r: Rule, kb: KnowledgeBase, lang: Lang) -> Panel:
+    L = labels()
     body = RichText()
     body.append(r.text(lang) + "\n\n")
-    body.append(f"basis: {r.basis}    scenarios: {', '.join(r.scenarios)}\n")
-    body.append(f"statements: {', '.join(r.statements)}\n")
-    refs = ", ".join(map(str, kb.refs_for(r.id))) or "— (none cited by the chapter for this point)"
-    body.append(f"references: {refs}\n")
+    scenarios = ", ".join(L.enum("question", s, lang) for s in r.scenarios)
+    body.append(f"{_colon(L('basis', lang), lang)} {L.enum('basis', r.basis, lang)}    "
+                f"{_colon(L('scenarios', lang), lang)} {scenarios}\n")
+    body.append(f"{_colon(L('statements', lang), lang)} {', '.join(r.statements)}\n")
+    refs = ", ".join(map(str, kb.refs_for(r.id))) or L("none_cited", lang)
+    body.append(f"{_colon(L('references', lang), lang)} {refs}\n")
     if r.params:
-        body.append(f"params: {r.params}\n")
+        body.append(_colon(L("parameters", lang), lang) + "\n")
+        for key, value in r.params.items():
+            body.append(f"  {L.enum('param', key, lang)} = {param_text(value, lang)}\n")
     return Panel(body, title=f"{r.id} — {r.title(lang)}", title_align="left")
 
 
 def statement(s: Statement, lang: Lang) -> Panel:
+    L = labels()
     body = RichText(s.text(lang) + "\n\n")
-    body.append(f"kind: {s.kind}   section: {s.section}   topic: {s.topic}\n")
+    body.append(f"{_colon(L('kind', lang), lang)} {L.enum('statement_kind', s.kind, lang)}   "
+                f"{_colon(L('section', lang), lang)} § {s.section}   "
+                f"{_colon(L('topic', lang), lang)} {L.enum('topic', s.topic, lang)}\n")
+    if s.numbers:
+        body.append(_colon(L("numbers", lang), lang) + "\n")
     for n in s.numbers:
-        shown = f"{n.range[0]:g}–{n.range[1]:g}" if n.range else f"{n.value:g}"
-        body.append(f"  {n.name} = {'≈' if n.approx else ''}{shown} {n.unit}\n")
-    body.append(f"references: {', '.join(map(str, s.refs)) or '—'}\n")
+        shown = (f"{format_number(n.range[0], lang)}–{format_number(n.range[1], lang)}" if n.range
+                 else format_number(n.value or 0, lang))
+        body.append(f"  {L.enum('number', n.name, lang)} = {'≈' if n.approx else ''}{shown} "
+                    f"{L.enum('unit', n.unit, lang)}\n")
+    body.append(f"{_colon(L('references', lang), lang)} {', '.join(map(str, s.refs)) or '—'}\n")
     for note in s.notes:
-        body.append(f"note: {note}\n", style="dim")
+        body.append(f"{_colon(L('notes', lang), lang)} {note_text(note, lang)}\n", style="dim")
     return Panel(body, title=s.id, title_align="left")
 
 
@@ -126,18 +158,23 @@ def reference(r: Reference) -> Panel:
     return Panel(body, title=f"[{r.number}]", title_align="left")
 
 
-def console() -> Console:
-    return Console(soft_wrap=False)
+class _FrenchConsole(Console):
+    """A console that writes French: a non-breaking space, not a plain one, before « : ; ? » and !
+    (same width, so tables keep their columns); the words come from the catalogue already."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return _SPACE_BEFORE_PUNCT.sub("\u00a0\\1", super()._render_buffer(buffer))
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\S) ([:;?!])(?=\s|$)", re.MULTILINE)
+
+
+def console(lang: str = "en") -> Console:
+    return _FrenchConsole(soft_wrap=False) if lang == "fr" else Console(soft_wrap=False)
 
 
 # --- follow-up bone scans (flare vs progression) -------------------------------------------------
 
-_FOLLOW_UP_WORDS = {
-    "en": {"title": "Follow-up bone scans", "vs": "vs", "from": "from", "month6": "month 6 on",
-           "missing": "missing", "interp": "* interpretation (not stated by the chapter)"},
-    "fr": {"title": "Scintigraphies de suivi", "vs": "vs", "from": "depuis le", "month6": "6e mois le",
-           "missing": "manquant", "interp": "* interprétation (non énoncée par le chapitre)"},
-}
 _CLASS_STYLE = {"progression": "bold red", "progression_likely": "red", "flare_likely": "green",
                 "no_progression": "green", "indeterminate": "yellow"}
 _ARG_MARK = {"favours_flare": ("+", "green"), "favours_progression": ("−", "red"),
@@ -148,15 +185,24 @@ def follow_up(section: FollowUpSection, lang: Lang) -> Group:
     """Per follow-up scan: comparator, line and its 6-month mark, change, reading, each argument."""
     from bonemet.kb import default_kb
 
+    from bonemet.report.labels import labels as interface_labels
+
     labels = default_kb().flare.labels  # type: ignore[union-attr]
-    w = _FOLLOW_UP_WORDS[lang]
+    L = interface_labels()
+    w = {"title": L("fu_title", lang), "vs": L("compared_with", lang), "from": L("fu_from", lang),
+         "month6": L("fu_month6", lang), "missing": L("fu_missing", lang), "interp": L("interp_note", lang)}
+
+    def day(value: object) -> str:
+        return format_day(value, lang) if isinstance(value, dt.date) else str(value or "—")
+
     lines: list[RichText] = [RichText(w["title"], style="bold")]
     for s in section.scans:
-        head = RichText(f"  {s.scan_id} {s.scan_date}", style="bold")
+        head = RichText(f"  {s.scan_id} {day(s.scan_date)}", style="bold")
         if s.comparator_id:
-            head.append(f"  {w['vs']} {s.comparator_id} {s.comparator_date}")
+            head.append(f"  {w['vs']} {s.comparator_id} {day(s.comparator_date)}")
         if s.line_label:
-            head.append(f"  · {s.line_label} {w['from']} {s.line_start}, {w['month6']} {s.anniversary}")
+            head.append(f"  · {s.line_label} {w['from']} {day(s.line_start)}, {w['month6']} "
+                        f"{day(s.anniversary)}")
         lines.append(head)
         if s.classification is None:
             reason = labels.not_comparable[s.not_comparable](lang) if s.not_comparable else ""
@@ -176,8 +222,8 @@ def follow_up(section: FollowUpSection, lang: Lang) -> Group:
             line.append(arg.explanation(lang) + (" *" if arg.interpretation else ""))
             lines.append(line)
         if s.missing_arguments:
-            names = ", ".join(dict.fromkeys(m.name.value for m in s.missing_arguments))
-            lines.append(RichText(f"      {w['missing']}: {names}", style="dim"))
+            names = ", ".join(dict.fromkeys(L.enum("argument", m.name, lang) for m in s.missing_arguments))
+            lines.append(RichText(f"      {_colon(w['missing'], lang)} {names}", style="dim"))
         for warning in s.warnings:
             lines.append(RichText(f"      ! {warning(lang)}", style="yellow"))
     if any(s.interpretation or any(a.interpretation for a in s.arguments) for s in section.scans):

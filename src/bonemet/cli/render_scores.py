@@ -26,11 +26,16 @@ _L = {
            "guideline": "référentiel", "score_source": "auteurs du score",
            "interpretation": "interprétation"},
 }
+# The kind of a score's note, as the web page's badge words it (the catalogue lives above this layer).
+_NOTE_KIND = {"en": {"conflict": "conflict", "caveat": "caveat", "convention": "convention",
+                     "interpretation": "interpretation"},
+              "fr": {"conflict": "divergence", "caveat": "mise en garde", "convention": "convention",
+                     "interpretation": "interprétation"}}
 _STATUS_STYLE = {"met": "bold yellow", "not_met": "dim", "not_evaluable": "magenta"}
 
 
 def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
-    t = _L[lang]
+    t = {**_L[lang], "_": "\u00a0" if lang == "fr" else ""}
     head = RichText()
     head.append(r.name(lang), style="bold")
     if r.subject:
@@ -56,30 +61,41 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
     parts.append(RichText(r.band.interpretation(lang)))
     for link in r.links:
         pts = f" ({link.points})" if link.points is not None else ""
-        parts.append(RichText(f"{t['links']}: {link.score}.{link.item} = {link.value}{pts}"))
+        parts.append(RichText(f"{t['links']}{t['_']}: {link.score}.{link.item} = {link.value}{pts}"))
     for th in r.thresholds:
-        status = t[th.status] + (f" {', '.join(th.missing)}" if th.missing else "")
+        status = t[th.status] + (f" {', '.join(_measure_label(r.score, m, lang) for m in th.missing)}"
+                                 if th.missing else "")
         refs = f" [{t['refs']} {', '.join(map(str, th.references))}]" if th.references else ""
-        line = RichText(f"  [{t[th.source]}: ")
+        line = RichText(f"  [{t[th.source]}{t['_']}: ")
         line.append(status, style=_STATUS_STYLE[th.status])
         line.append(f"] {th.text(lang)}{refs}")
         parts.append(line)
     if detail:
         for n in r.notes:
-            parts.append(RichText(f"  ({n.kind}) {n.text(lang)}", style="italic"))
+            kind = _NOTE_KIND[lang].get(n.kind, n.kind)
+            parts.append(RichText(f"  ({kind}) {n.text(lang)}", style="italic"))
         ref = f" [{t['gref']} {r.citation.guideline_ref}]" if r.citation.guideline_ref else ""
-        parts.append(RichText(f"{t['citation']}: {r.citation.text}{ref}", style="dim"))
-        parts.append(RichText(f"{t['sources']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
+        parts.append(RichText(f"{t['citation']}{t['_']}: {r.citation.text}{ref}", style="dim"))
+        parts.append(RichText(f"{t['sources']}{t['_']}: " + "; ".join(r.sources) + f"  (kb {r.kb_version})",
                               style="dim"))
     return Group(*parts)
 
 
+def _measure_label(score: str, measure: str, lang: Lang) -> str:
+    """A threshold's measure as its score table words it ("lyse corticale circonférentielle (%)")."""
+    from bonemet.kb import default_kb
+
+    table = default_kb().scores.get(score)
+    found = [m for th in (table.thresholds if table else ()) for m in th.measures if m.id == measure]
+    return str(found[0].label(lang)) if found else measure
+
+
 def incomplete(s: IncompleteScore, lang: Lang) -> RichText:
-    t = _L[lang]
+    t = {**_L[lang], "_": "\u00a0" if lang == "fr" else ""}
     line = RichText()
     line.append(s.name(lang), style="bold")
     line.append(f"  [{s.subject}]  ", style="dim")
-    line.append(f"{t['missing']}: ", style="magenta")
+    line.append(f"{t['missing']}{t['_']}: ", style="magenta")
     line.append(", ".join(f"{m.field} ({'|'.join(m.allowed)})" for m in s.missing))
     return line
 

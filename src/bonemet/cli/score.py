@@ -13,7 +13,6 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from bonemet.base.text import Lang
@@ -81,16 +80,19 @@ def _list(lang: Lang, format: Format) -> None:
                 for t in kb.scores.values()]
         write(orjson.dumps({"scores": rows, "kb_version": kb.version}, option=orjson.OPT_INDENT_2))
         return
-    table = Table(title=f"bonemet scores (kb {kb.version})", title_justify="left")
-    for col in ("score", "name", "range / grades", "ref", "applies to"):
-        table.add_column(col, overflow="fold")
+    from bonemet.cli.render import console
+    from bonemet.report.labels import labels
+
+    L = labels()
+    table = Table(title=L("sc_list_title", lang).format(version=kb.version), title_justify="left")
+    for col in ("sc_col_score", "sc_col_name", "sc_col_range", "sc_col_ref", "sc_col_applies"):
+        table.add_column(L(col, lang), overflow="fold")
     for t in kb.scores.values():
         span = f"{t.range[0]}-{t.range[1]}" if t.range else " ".join(g.id for g in t.grades)
         ref = str(t.citation.guideline_ref) if t.citation.guideline_ref else "—"
         table.add_row(t.id, t.name(lang), span, ref, t.applies_to(lang))
-    Console(soft_wrap=False).print(table)
-    Console().print("Rades MSCC scores: not provided (point tables unconfirmed, see docs/scores.md).",
-                    style="dim")
+    console(lang).print(table)
+    console(lang).print(L("sc_rades", lang), style="dim")
 
 
 _lang = as_lang
@@ -104,7 +106,9 @@ def _show(compute: Callable[[], ScoreResult], lang: LangOpt, format: Format) -> 
     if format is Format.json:
         write(orjson.dumps(result.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
     else:
-        Console(soft_wrap=False).print(score_render.result(result, _lang(lang)))
+        from bonemet.cli.render import console  # French typography on the terminal (issue 13)
+
+        console(_lang(lang)).print(score_render.result(result, _lang(lang)))
 
 
 def _opt(help_: str) -> typer.models.OptionInfo:

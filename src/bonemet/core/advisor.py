@@ -17,6 +17,7 @@ from bonemet.model.assessment import (
     Scope,
 )
 from bonemet.model.case import Case, Modality, Purpose, Question
+from bonemet.model.labels import day as _day
 from bonemet.scores.from_case import case_scores
 
 from . import imaging as _imaging  # noqa: F401  (registers the imaging rules)
@@ -131,7 +132,7 @@ def _already_done(v: CaseView, out: RuleOutput) -> None:
                  Fact(path=f"{x.path}.result", value=x.exam.result.value if x.exam.result else None))
         text = out.recommend("ADV-01", Action.already_done, modality.value, "already_done",
                              rating=Rating.usually_not_appropriate, facts=facts,
-                             exam_id=x.exam.id, date=x.exam.date.isoformat(),
+                             exam_id=x.exam.id, date=_day(x.exam.date),
                              pending=" (report pending)" if x.exam.result is None else "",
                              pending_fr=" (compte rendu en attente)" if x.exam.result is None else "")
         statements = tuple(str(s) for s in cited[question.value])

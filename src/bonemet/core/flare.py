@@ -52,6 +52,7 @@ from bonemet.model.followup import (
     ScanReading,
     Timing,
 )
+from bonemet.model.labels import day as _day
 
 from .context import IndexedExam
 from .dates import add_months
@@ -143,7 +144,7 @@ def _change(
 
 def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
                     needs: Sequence[tuple[str, Text]] = (), **fields: object) -> _Reading:
-    text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=scan.exam.date.isoformat(),
+    text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=_day(scan.exam.date),
                  reason=params.labels.not_comparable[reason])
     reading = ScanReading(
         scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
@@ -186,7 +187,7 @@ def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: Knowle
     if change is not None and change not in INCREASE:
         return base
     low, high = (str(n) for n in _frequency(kb))
-    text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=scan.exam.date.isoformat(),
+    text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=_day(scan.exam.date),
                  low=low, high=high)
     reading = base.reading.model_copy(update={
         "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
@@ -378,8 +379,8 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
 
     labels = params.labels
     values: dict[str, str | Text] = {
-        "scan_date": scan.exam.date.isoformat(), "comparator_date": previous.exam.date.isoformat(),
-        "line": _line_label(line), "anniversary": anniversary.isoformat(),
+        "scan_date": _day(scan.exam.date), "comparator_date": _day(previous.exam.date),
+        "line": _line_label(line), "anniversary": _day(anniversary),
         "de_line": _text(_line_label(line), _de(_line_label(line))),
         "change": labels.change[change], "timing": labels.timing[timing],
     }
@@ -418,14 +419,17 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         warn([_caveat(params, "project_reading")])
         if scan.exam.date == anniversary and timing is Timing.early:
             # The boundary choice decides this very scan: say so on its reading (review C15).
-            warn([_caveat(params, "anniversary_day", anniversary=anniversary.isoformat())])
+            warn([_caveat(params, "anniversary_day", anniversary=_day(anniversary))])
         rt = _irradiation(tl, params, scan)
         if rt is not None:
             irradiated = rt.sites
             missing += [MissingItem(field=f, reason=r) for f, r in rt.needs]
             dated = [d for d in rt.dates if d]
             key = "radiotherapy_healing" if len(dated) == len(rt.dates) else "radiotherapy_undated"
-            warn([_caveat(params, key, sites=_site_list(params, rt.sites), date=", ".join(dated))])
+            days = [_day(dt.date.fromisoformat(d)) for d in dated]
+            warn([_caveat(params, key, sites=_site_list(params, rt.sites),
+                          date=_text(", ".join(d.en for d in days), ", ".join(d.fr for d in days))
+                          if days else "")])
 
     if role is ComparatorRole.before_line_change:
         # A comparator from another line cannot tell flare from the progression that ended it.
@@ -488,7 +492,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
             control = _control_date(params, anniversary, scan.exam.date)
             say("NM-05", "control_after_reassessment" if strong_against else "control_after_flare",
                 action=Action.schedule_after,
-                control=control.isoformat(), interval=str(params.control_scan_min_interval.days))
+                control=_day(control), interval=str(params.control_scan_min_interval.days))
             rule_ids = ("NM-05", "NM-07", "NM-08")
         else:
             say("NM-07", classification.value, interpretation=interpretation)

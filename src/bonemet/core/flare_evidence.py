@@ -32,6 +32,8 @@ from bonemet.model.followup import (
     MissingArgument,
     Observation,
 )
+from bonemet.model.labels import day as _day
+from bonemet.model.labels import number as _number
 
 from .context import IndexedExam
 from .flare_timeline import (
@@ -129,7 +131,7 @@ def _clinical(
     direction = _CLINICAL[status.state]
     explanation = _fill(_DATED_LABEL,
                         label=_spec(params, ArgumentName.clinical_status).label,
-                        date=status.date.isoformat(), value=labels.values[status.state.value])
+                        date=_day(status.date), value=labels.values[status.state.value])
     return _argument(params, ArgumentName.clinical_status, direction, (obs,), explanation)
 
 
@@ -155,7 +157,7 @@ def _imaging_argument(tl: _Timeline, params: FlareParams, scan: IndexedExam, com
     labels = params.labels
     observations = tuple(Observation(path=f"exams[{i}]", date=e.date, value=value)
                          for i, e, value, _ in found)
-    parts = [_fill(_DATED_VALUE, date=e.date.isoformat(),
+    parts = [_fill(_DATED_VALUE, date=_day(e.date),
                    value=labels.values[value]) for _, e, value, _ in found]
     body = _join(parts)
     if len(pointing) > 1 or (len(found) > 1 and direction is Direction.neutral and pointing):
@@ -183,7 +185,7 @@ def _outside_bone(tl: _Timeline, params: FlareParams, scan: IndexedExam,
     observations = tuple(Observation(path=f"response_outside_bone[{i}]", date=r.date,
                                      value=f"{r.status.value} ({r.modality.value})")
                          for i, r in found)
-    parts = [_fill(_DATED_VALUE, date=r.date.isoformat(),
+    parts = [_fill(_DATED_VALUE, date=_day(r.date),
                    value=_fill(Text(en="{s} ({m})", fr="{s} ({m})"), s=labels.values[r.status.value],
                                m=labels.modalities[r.modality]))
              for _, r in found]
@@ -260,8 +262,10 @@ def _trend_text(trend: _Trend, params: FlareParams) -> Text:
     name, label = _MARKER_NAMES[trend.analyte], params.labels.values[trend.trend]
     values = (f"{before.value:g} {before.unit} ({before.date}) → "
               f"{after.value:g} {after.unit} ({after.date})")
+    values_fr = (f"{_number(before.value).fr} {before.unit} ({_day(before.date).fr}) → "
+                 f"{_number(after.value).fr} {after.unit} ({_day(after.date).fr})")
     return _text(f"{name.en} {values}, {pct} (least significant change ±{lsc}%): {label.en}",
-                 f"{name.fr} {values}, {pct_fr} (variation minimale significative "
+                 f"{name.fr} {values_fr}, {pct_fr} (variation minimale significative "
                  f"±{lsc.replace('.', ',')}\u00a0%) : {label.fr}")
 
 
@@ -318,7 +322,7 @@ def _bone_markers(tl: _Timeline, params: FlareParams, scan: IndexedExam, compara
             direction = Direction.neutral
             parts.append(_fill(_CONFOUNDED,
                                why=params.labels.values["confounded"], drug=drug.label(),
-                               date=(drug.start or ctx.after[1].date).isoformat()))
+                               date=_day(drug.start or ctx.after[1].date)))
     change, threshold = _trend_numbers(trends)
     observations = tuple(o for t in trends for o in _trend_observations(t))
     explanation = _fill(_LABELLED,

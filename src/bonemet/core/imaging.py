@@ -23,6 +23,7 @@ from bonemet.model.case import (
     SkeletalSite,
     TreatmentType,
 )
+from bonemet.model.labels import day as _day
 
 from .context import CHARACTERISING, CaseView, IndexedExam, isolated_lesion_exam
 from .findings import RuleOutput, rule
@@ -87,12 +88,12 @@ def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
     if pet_negative_with_sclerotic(v) is not None:
         # The premise of NM-01 (the PET sees more) fails for sclerotic lesions: NM-14 rates.
         out.recommend("NM-01", Action.note, RatedModality.bone_scan.value, "sclerotic_exception",
-                      facts=_exam_facts(pet, "result"), pet_date=pet.exam.date.isoformat())
+                      facts=_exam_facts(pet, "result"), pet_date=_day(pet.exam.date))
         return
     text = out.recommend(
         "NM-01", Action.not_indicated, RatedModality.bone_scan.value, "bone_scan_not_indicated",
         rating=Rating.usually_not_appropriate, facts=_exam_facts(pet, "result"),
-        pet_date=pet.exam.date.isoformat(),
+        pet_date=_day(pet.exam.date),
     )
     out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-01", text)
     for scan in v.done(Modality.bone_scan):
@@ -100,7 +101,7 @@ def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
             out.recommend(
                 "NM-01", Action.note, scan.exam.id, "bone_scan_done_after_pet",
                 facts=_exam_facts(pet) + _exam_facts(scan),
-                scan_date=scan.exam.date.isoformat(), pet_date=pet.exam.date.isoformat(),
+                scan_date=_day(scan.exam.date), pet_date=_day(pet.exam.date),
             )
 
 
@@ -137,10 +138,11 @@ def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
         facts = _exam_facts(pet, "pet_coverage", "femurs_included")
         if covers is False:
             # The PET is done: propose what completes the femurs now, not re-acquiring it.
-            coverage = pet.exam.pet_coverage.value if pet.exam.pet_coverage else "femurs_included=false"
+            coverage = (labels.PET_COVERAGE[pet.exam.pet_coverage] if pet.exam.pet_coverage
+                        else labels.FEMURS_NOT_INCLUDED)
             out.recommend(
                 "NM-03", Action.targeted_imaging, pet.exam.id, "femurs_not_covered",
-                facts=facts, pet_date=pet.exam.date.isoformat(), coverage=coverage,
+                facts=facts, pet_date=_day(pet.exam.date), coverage=coverage,
             )
         else:
             need = out.need(
@@ -150,7 +152,7 @@ def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
             )
             out.recommend(
                 "NM-03", Action.check_field_of_view, pet.exam.id, "coverage_unknown",
-                facts=facts, missing=(need,), pet_date=pet.exam.date.isoformat(),
+                facts=facts, missing=(need,), pet_date=_day(pet.exam.date),
             )
     if not pets and v.asks(Question.staging):
         out.recommend("NM-03", Action.note, RatedModality.fdg_pet_ct.value, "plan_extended_sweep")
@@ -233,7 +235,7 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
         text = out.recommend(
             "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
             rating=Rating.usually_appropriate, facts=facts, exam=exam_name.en,
-            exam_fr=exam_name.fr, exam_date=x.exam.date.isoformat(),
+            exam_fr=exam_name.fr, the_exam_fr=labels.THE[x.exam.modality].fr, exam_date=_day(x.exam.date),
             site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
         )
         out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text)
@@ -244,7 +246,7 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
         out.recommend(
             "NM-09", Action.specialist_opinion, x.exam.id, "targeted_done",
             facts=facts + _exam_facts(done), done_exam=labels.EXAM[done.exam.modality].en,
-            done_exam_fr=labels.EXAM[done.exam.modality].fr, done_date=done.exam.date.isoformat(),
+            done_exam_fr=labels.EXAM[done.exam.modality].fr, done_date=_day(done.exam.date),
         )
 
 
@@ -263,7 +265,7 @@ def spect_ct_is_targeted(v: CaseView, out: RuleOutput) -> None:
         text = out.recommend(
             "NM-10", Action.refine_with_spect_ct, x.exam.id, "refine_suspicious",
             rating=Rating.usually_appropriate, facts=_exam_facts(x, "result"),
-            scan_date=x.exam.date.isoformat(),
+            scan_date=_day(x.exam.date),
         )
         out.rate(RatedModality.spect_ct, Rating.usually_appropriate, "NM-10", text)
     elif v.question is Question.staging:
@@ -317,10 +319,10 @@ def negative_bone_scan_warning(v: CaseView, out: RuleOutput) -> None:
     rule_ = out.kb.rule("NM-11")
     joined_en = ", ".join(rule_.messages[key].en for key, _ in reasons)
     joined_fr = ", ".join(rule_.messages[key].fr for key, _ in reasons)
-    scan_date = scan.exam.date.isoformat()
+    scan_date = _day(scan.exam.date)
     text = rule_.messages["negative_not_exclusive"]
-    rendered = Text(en=text.en.format(scan_date=scan_date, reasons=joined_en),
-                    fr=text.fr.format(scan_date=scan_date, reasons=joined_fr))
+    rendered = Text(en=text.en.format(scan_date=scan_date.en, reasons=joined_en),
+                    fr=text.fr.format(scan_date=scan_date.fr, reasons=joined_fr))
     facts = _exam_facts(scan, "result") + tuple(f for _, f in reasons)
     out.recommend("NM-11", Action.negative_not_exclusive, scan.exam.id, rendered, facts=facts)
 
@@ -352,7 +354,7 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
         x = equivocal[-1]
         text = out.recommend("NM-12", Action.consider_pet, x.exam.id, "equivocal",
                              rating=Rating.usually_appropriate, facts=_exam_facts(x, "result"),
-                             scan_date=x.exam.date.isoformat())
+                             scan_date=_day(x.exam.date))
         out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-12", text)
 
 
@@ -369,7 +371,7 @@ def naf_pet_is_an_option(v: CaseView, out: RuleOutput) -> None:
         # scan is not indicated (NM-01), so neither is its substitute.
         text = out.recommend("NM-13", Action.not_indicated, RatedModality.naf_pet_ct.value,
                              "not_after_pet", rating=Rating.usually_not_appropriate,
-                             facts=_exam_facts(pets[0]), pet_date=pets[0].exam.date.isoformat())
+                             facts=_exam_facts(pets[0]), pet_date=_day(pets[0].exam.date))
         out.rate(RatedModality.naf_pet_ct, Rating.usually_not_appropriate, "NM-13", text)
         return
     message = {True: "option_available", False: "option_unavailable"}.get(
@@ -392,10 +394,10 @@ def negative_pet_with_sclerotic_lesions(v: CaseView, out: RuleOutput) -> None:
     facts = _exam_facts(pet, "result") + _exam_facts(evidence, "result")
     text = out.recommend(
         "NM-14", Action.negative_not_exclusive, pet.exam.id, "not_exclusive",
-        rating=Rating.may_be_appropriate, facts=facts, pet_date=pet.exam.date.isoformat(),
+        rating=Rating.may_be_appropriate, facts=facts, pet_date=_day(pet.exam.date),
         pet_result=labels.PET_RESULT[pet.exam.result].en if pet.exam.result else "",
         pet_result_fr=labels.PET_RESULT[pet.exam.result].fr if pet.exam.result else "",
-        evidence_date=evidence.exam.date.isoformat(),
+        evidence_date=_day(evidence.exam.date),
         evidence=labels.THE[evidence.exam.modality].en,
         evidence_fr=labels.THE[evidence.exam.modality].fr,
     )

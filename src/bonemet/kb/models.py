@@ -34,7 +34,8 @@ class Statement(_Frozen):
     text: Text
     numbers: tuple[Number, ...] = ()
     refs: tuple[int, ...] = ()
-    notes: tuple[str, ...] = ()
+    # The encoders' remarks on the source, in both languages like every text a reader sees.
+    notes: tuple[Text, ...] = ()
 
 
 class RelatedRef(_Frozen):

@@ -1,17 +1,20 @@
 """Bilingual names of sites, exams and results as they appear inside the core's sentences.
 
 The core cannot import report/ (layers), so the few names its messages need live here; they are the
-in-sentence forms of the display labels of report/labels.yaml (tests/model/test_labels.py checks
-that they agree). Raw codes ("femur_shaft", "ct") never reach a clinician's sentence (review, item 7).
+in-sentence forms of the display labels of the interface catalogue (bonemet/locale)
+(tests/model/test_labels.py checks that they agree). Raw codes ("femur_shaft", "ct") never reach a
+clinician's sentence (review, item 7).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from bonemet.base import format_day, format_number
 from bonemet.base.text import Text
 
-from .case import Modality, Result, SkeletalSite
+from .case import Modality, PetCoverage, Result, Side, SkeletalSite
 
 SITE: dict[SkeletalSite, Text] = {
     SkeletalSite.skull: Text(en="skull", fr="crâne"),
@@ -56,6 +59,45 @@ PET_RESULT: dict[Result, Text] = {
     Result.negative: Text(en="negative", fr="négative"),
     Result.equivocal: Text(en="equivocal", fr="douteuse"),
 }
+
+
+# The sweep of a PET inside a sentence (NM-03: "FDG-PET of DATE (COVERAGE) leaves part of the femurs out").
+PET_COVERAGE: dict[PetCoverage, Text] = {
+    PetCoverage.skull_base_to_mid_thigh: Text(en="skull base to mid-thigh", fr="base du crâne – mi-cuisse"),
+    PetCoverage.skull_base_to_knees: Text(en="skull base to knees", fr="base du crâne – genoux"),
+    PetCoverage.vertex_to_mid_thigh: Text(en="vertex to mid-thigh", fr="vertex – mi-cuisse"),
+    PetCoverage.vertex_to_feet: Text(en="vertex to feet", fr="vertex – pieds"),
+    PetCoverage.other: Text(en="other field of view", fr="autre champ"),
+}
+FEMURS_NOT_INCLUDED = Text(en="femurs not included in full", fr="fémurs non inclus en entier")
+
+
+# French grammar of each site's name: gender and number, so that its side agrees
+# ("côtes gauches", "omoplate droite", "fémur distal droit").
+_FEMININE = frozenset({SkeletalSite.ribs, SkeletalSite.scapula, SkeletalSite.clavicle,
+                       SkeletalSite.femur_shaft})
+_PLURAL = frozenset({SkeletalSite.ribs, SkeletalSite.tibia_fibula})
+_SIDE_FR = {Side.left: "gauche", Side.right: "droit", Side.midline: "médian"}
+
+
+def side_of(site: SkeletalSite, side: Side) -> Text:
+    """The side as an adjective of the site: 'left' / 'gauches' for the ribs, 'droite' for a scapula."""
+    word = _SIDE_FR[side]
+    if site in _FEMININE and not word.endswith("e"):
+        word += "e"
+    if site in _PLURAL:
+        word += "s"
+    return Text(en=side.value, fr=word)
+
+
+def day(value: dt.date) -> Text:
+    """A date inside a sentence: ISO in English, 27/11/2026 in French (never ISO in a French sentence)."""
+    return Text(en=value.isoformat(), fr=format_day(value, "fr"))
+
+
+def number(value: float, pattern: str = "#,##0.##") -> Text:
+    """A number inside a sentence: 0.3 in English, 0,3 in French."""
+    return Text(en=format_number(value, "en", pattern), fr=format_number(value, "fr", pattern))
 
 
 def sites(items: Iterable[SkeletalSite]) -> Text | None:

@@ -1,20 +1,37 @@
-"""Interface words (web app, MDT summary) in English and French, read from labels.yaml.
+"""Interface words (web app, MDT summary, CLI text) in English and French, read from the gettext
+catalogues `bonemet/locale/{en,fr}/LC_MESSAGES/bonemet.po` with Babel.
 
-Refused whole at load time when an entry lacks a language, like the knowledge base: a page must never
-show half a translation.
+The msgids are symbolic keys ("nav_cases"); the values of a vocabulary carry the msgctxt
+"enum:<kind>" ("enum:rating" + "usually_appropriate"). Both catalogues are refused whole at load
+time when an entry lacks a language, is empty or is fuzzy, like the knowledge base: a page must
+never show half a translation. `scripts/i18n.py` imports keys written in the former labels.yaml
+format and checks the catalogues.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
+from bonemet.base import format_day, format_number, french_typography
 from bonemet.base.text import Text
 from bonemet.errors import LabelsError
+
+LANGS = ("en", "fr")
+DOMAIN = "bonemet"
+ENUM_CONTEXT = "enum:"
 
 
 class Labels:
@@ -38,13 +55,15 @@ class Labels:
 
 
 def _text(where: str, raw: Any, problems: list[str]) -> Text | None:
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in ("en", "fr")):
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in LANGS):
         problems.append(f"{where}: needs non-empty 'en' and 'fr'")
         return None
     return Text(en=raw["en"], fr=raw["fr"])
 
 
 def parse_labels(data: Any) -> Labels:
+    """Labels from the former labels.yaml layout ({ui: {key: {en, fr}}, enums: {kind: {code: ...}}});
+    kept for scripts/i18n.py, which imports that layout into the catalogues."""
     problems: list[str] = []
     ui: dict[str, Text] = {}
     enums: dict[str, dict[str, Text]] = {}
@@ -54,7 +73,7 @@ def parse_labels(data: Any) -> Labels:
             ui[str(key)] = text
     for kind, values in (data.get("enums") or {}).items():
         enums[kind] = {}
-        for code, raw in values.items():
+        for code, raw in (values or {}).items():
             text = _text(f"enums.{kind}.{code}", raw, problems)
             if text is not None:
                 enums[kind][str(code)] = text
@@ -63,7 +82,280 @@ def parse_labels(data: Any) -> Labels:
     return Labels(ui, enums)
 
 
+def entries(catalog: Catalog) -> dict[tuple[str | None, str], tuple[str, bool]]:
+    """(msgctxt, msgid) -> (msgstr, fuzzy) of the real entries (not the header, not obsolete)."""
+    out: dict[tuple[str | None, str], tuple[str, bool]] = {}
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue  # the header; plural entries are not used by bonemet
+        string = message.string if isinstance(message.string, str) else ""
+        out[(message.context, message.id)] = (string, bool(message.fuzzy))
+    return out
+
+
+def where(key: tuple[str | None, str]) -> str:
+    context, msgid = key
+    if context and context.startswith(ENUM_CONTEXT):
+        return f"enums.{context[len(ENUM_CONTEXT):]}.{msgid}"
+    return f"ui.{msgid}" if context is None else f"{context}|{msgid}"
+
+
+def catalogue_problems(catalogs: Mapping[str, Catalog]) -> list[str]:
+    """Every entry of either catalogue needs a non-empty, non-fuzzy msgstr in both."""
+    problems: list[str] = []
+    per_lang = {lang: entries(catalogs[lang]) for lang in LANGS}
+    keys = sorted(set().union(*per_lang.values()), key=lambda k: (k[0] or "", k[1]))
+    for key in keys:
+        for lang in LANGS:
+            found = per_lang[lang].get(key)
+            if found is None:
+                problems.append(f"{where(key)}: no '{lang}' entry")
+            elif not found[0].strip():
+                problems.append(f"{where(key)}: empty '{lang}' translation")
+            elif found[1]:
+                problems.append(f"{where(key)}: '{lang}' translation is fuzzy")
+    return problems
+
+
+def parse_catalogues(catalogs: Mapping[str, Catalog]) -> Labels:
+    problems = catalogue_problems(catalogs)
+    if problems:
+        raise LabelsError(problems)
+    en, fr = (entries(catalogs[lang]) for lang in LANGS)
+    ui: dict[str, Text] = {}
+    enums: dict[str, dict[str, Text]] = {}
+    for (context, msgid), (string, _) in en.items():
+        text = Text(en=string, fr=fr[(context, msgid)][0])
+        if context is None:
+            ui[msgid] = text
+        elif context.startswith(ENUM_CONTEXT):
+            enums.setdefault(context[len(ENUM_CONTEXT):], {})[msgid] = text
+    return Labels(ui, enums)
+
+
+def read_catalogue(text: str, lang: str) -> Catalog:
+    return read_po(io.StringIO(text), locale=lang, domain=DOMAIN)
+
+
+def catalogue_text(lang: str) -> str:
+    path = resources.files("bonemet") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return path.read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def labels() -> Labels:
-    raw = (resources.files("bonemet.report") / "labels.yaml").read_text(encoding="utf-8")
-    return parse_labels(yaml.safe_load(raw))
+    return parse_catalogues({lang: read_catalogue(catalogue_text(lang), lang) for lang in LANGS})
+
+
+# ---- values written into pages: dates and numbers in the reader's language ----------------------
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def display(value: Any, lang: str) -> Any:
+    """How a template writes a value: 27/11/2026 and 0,3 in French; ISO dates and 0.3 in English.
+    Strings that are an ISO date (facts of the case, dates kept as text) are dates too."""
+    if isinstance(value, dt.datetime):
+        return f"{format_day(value.date(), lang)} {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return format_day(value, lang)
+    if lang != "fr":
+        return value
+    if isinstance(value, float):
+        return format_number(value, lang, "#,##0.###")
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return format_day(dt.date.fromisoformat(value), lang)
+        except ValueError:
+            return value
+    return value
+
+
+# The language of the page being rendered, for macros imported without the page's context.
+RENDER_LANG: ContextVar[str] = ContextVar("bonemet_render_lang", default="en")
+
+
+@pass_context
+def finalize(context: Context, value: Any) -> Any:
+    """Jinja `finalize` of the web app and the MDT summary: every {{ value }} goes through
+    `display` in the language of the page being rendered."""
+    return display(value, str(context.get("lang") or RENDER_LANG.get()))
+
+
+def render_in(lang: str, render: Callable[[], str]) -> str:
+    """Render a page in `lang` (sets RENDER_LANG for the macros), French typography included."""
+    token = RENDER_LANG.set(lang)
+    try:
+        html = render()
+    finally:
+        RENDER_LANG.reset(token)
+    return french_html(html) if lang == "fr" else html
+
+
+def install_filters(env: Environment) -> Environment:
+    """Filters `day` and `number` (format_date, format_decimal) and the finalize hook."""
+    env.finalize = finalize
+    env.globals["fact"] = lambda path, value, lang=None: fact_text(path, value, lang or RENDER_LANG.get())
+    env.globals["param"] = lambda value, lang=None: param_text(value, lang or RENDER_LANG.get())
+    env.globals["site_side"] = lambda site, side, lang=None: site_side(site, side, lang or RENDER_LANG.get())
+    env.globals["field_name"] = lambda path, lang=None: field_label(path, lang or RENDER_LANG.get())
+    env.filters["day"] = lambda value, lang="en": display(value, lang)
+    env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
+    return env
+
+
+def note_text(note: Any, lang: str) -> str:
+    """A knowledge-base note: bilingual (statements) or, for bibliographic records, plain text."""
+    return note(lang) if isinstance(note, Text) else str(note)  # type: ignore[arg-type]
+
+
+_INDEX = re.compile(r"^([a-z_]+)\[(\d*)\]$")
+# A whole list of the case ("labs[]": any entry), by the editor's section title.
+_LIST_KEY = {"exams": "section_exams", "lesions": "section_lesions", "treatments": "section_treatments",
+             "labs": "section_labs", "clinical_status": "section_status",
+             "response_outside_bone": "section_outside_bone", "driver_alterations": "section_drivers"}
+# The singular label of each list of the case, for "Exam 2 · Date" instead of "exams[1].date".
+_ITEM_KEY = {"exams": "exam", "lesions": "lesion", "treatments": "treatment", "labs": "lab",
+             "clinical_status": "status_entry", "response_outside_bone": "outside_entry",
+             "driver_alterations": "driver"}
+
+
+def score_input_label(score: str, name: str, lang: str) -> str | None:
+    """'Tokuhashi · Extraspinal bone metastases': the score table's own wording of one input."""
+    from bonemet.kb import default_kb
+
+    table = default_kb().scores.get(score)
+    if table is None:
+        return None
+    language: Any = lang
+    item = next((i for i in table.items if i.id == name), None)
+    measure = next((m for th in table.thresholds for m in th.measures if m.id == name), None)
+    label = item.label(language) if item is not None else measure.label(language) if measure else None
+    if label:
+        return f"{table.name(language)} · {label}"
+    return str(table.name(language)) if name == "grade" else None
+
+
+def field_label(path: str, lang: str) -> str:
+    """A case field's path ("exams[0].pet_coverage") as the editor labels it ("Examen 1 · Champ de
+    la TEP"); a segment without a label keeps its name, so nothing is hidden."""
+    L = labels()
+    parts: list[str] = []
+    segments = path.split(".")
+    if len(segments) == 3 and segments[0] == "score_inputs":  # an input of a score: its table's words
+        label = score_input_label(segments[1], segments[2], lang)
+        if label is not None:
+            return label
+    for segment in segments:
+        match = _INDEX.match(segment)
+        if match and not match.group(2):
+            key = _LIST_KEY.get(match.group(1))
+            parts.append(L(key, lang) if key in L.ui else match.group(1))
+        elif match:
+            key = _ITEM_KEY.get(match.group(1))
+            name = L(key, lang) if key in L.ui else match.group(1)
+            parts.append(f"{name} {int(match.group(2)) + 1}")
+        elif f"f_{segment}" in L.ui:
+            parts.append(L(f"f_{segment}", lang))
+        elif segment in ("context", "cancer", "availability", "patient", "score_inputs"):
+            continue  # the section is implied by the field's own label
+        else:
+            known = next((v[segment] for v in L.enums.values() if segment in v), None)
+            parts.append(known(lang) if known is not None else segment)  # type: ignore[arg-type]
+    return " · ".join(parts) or path
+
+
+_HTML_PARTS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]+>)",
+                         re.DOTALL | re.IGNORECASE)
+_TEXT_ATTR = re.compile(r'\b(aria-label|title|placeholder|alt)="([^"]*)"')
+_LEADING_PUNCT = re.compile(r"^[ \u202f]*([:;?!])(?=\s|$)")
+
+
+def french_html(html: str) -> str:
+    """French typography on the text of a rendered page (never inside tags, scripts or styles):
+    the words written around template values (« Label : {{ value }} ») get their non-breaking
+    space as the values do. A page of any template is covered, including pages added later."""
+    parts = _HTML_PARTS.split(html)
+    for i, part in enumerate(parts):
+        if not part:
+            continue
+        if i % 2 == 1:  # a tag (its human-readable attributes only), a script, a style, a comment
+            if not part.lower().startswith(("<script", "<style", "<!--")):
+                parts[i] = _TEXT_ATTR.sub(lambda m: f'{m.group(1)}="{french_typography(m.group(2))}"', part)
+            continue
+        parts[i] = french_typography(_LEADING_PUNCT.sub("\u00a0\\1", part) if i > 0 else part)
+    return "".join(parts)
+
+
+# The vocabulary of a case field, by the field's name, for the value of a fact ("fdg_pet_ct" ->
+# "TEP-TDM au FDG"); a field absent here shows its value as is (numbers, dates, free text).
+_FIELD_KIND = {"modality": "modality", "result": "result", "pet_coverage": "pet_coverage",
+               "purpose": "purpose", "phase": "phase", "question": "question", "site": "site",
+               "side": "side", "phenotype": "phenotype", "type": "treatment_type",
+               "stop_reason": "stop_reason", "status": "outside_status", "analyte": "analyte",
+               "state": "clinical_state", "radiograph_finding": "radiograph_finding",
+               "mri_finding": "mri_finding", "change_vs_previous": "change", "diagnosis": "diagnosis",
+               "primary_site": "primary_site", "histology": "histology", "sex": "sex",
+               "pain_sites": "site", "target_site": "site"}
+
+
+def fact_value(path: str, value: Any, lang: str) -> str:
+    L = labels()
+    if value is None:
+        return L("not_recorded", lang)
+    if isinstance(value, bool):
+        return L("answer_yes" if value else "answer_no", lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(fact_value(path, v, lang) for v in value) or "—"
+    field = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    kind = _FIELD_KIND.get(field)
+    if kind is not None and isinstance(value, str | Enum):
+        return L.enum(kind, value, lang)
+    code = value.value if isinstance(value, Enum) else value
+    if isinstance(code, str) and "_" in code:  # a vocabulary code under a field of another name
+        for values in L.enums.values():
+            if code in values:
+                return values[code](lang)  # type: ignore[arg-type]
+    return str(display(value, lang))
+
+
+def fact_text(path: str, value: Any, lang: str) -> str:
+    """A fact the rule used, as the reader knows it: "Examen 1 · Modalité = TEP-TDM au FDG"."""
+    return f"{field_label(path, lang)} = {fact_value(path, value, lang)}"
+
+
+def colon(label: str, lang: str) -> str:
+    """'Label:' in English, 'Label\u00a0:' in French."""
+    return f"{label}\u00a0:" if lang == "fr" else f"{label}:"
+
+
+def param_text(value: object, lang: str) -> str:
+    """A rule parameter as a reader sees it: numbers in the language, codes by their label."""
+    L = labels()
+    if isinstance(value, dict):
+        return " · ".join(f"{colon(L.enum('question', k, lang), lang)} {param_text(v, lang)}"
+                          for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ("–" if all(isinstance(v, int | float) for v in value) and len(value) == 2 else ", ").join(
+            param_text(v, lang) for v in value)
+    if isinstance(value, bool):
+        return L("answer_yes" if value else "answer_no", lang)
+    if isinstance(value, int | float):
+        return format_number(value, lang)
+    return L.enum("param_value", value, lang)
+
+
+def site_side(site: Any, side: Any, lang: str) -> str:
+    """'Côtes gauches', 'Omoplate droite', 'Left ribs': a site and its side, agreed in French."""
+    from bonemet.model.case import Side, SkeletalSite
+    from bonemet.model.labels import side_of
+
+    L = labels()
+    name = L.enum("site", site, lang)
+    if not side:
+        return name
+    try:
+        agreed = side_of(SkeletalSite(getattr(site, "value", site)), Side(getattr(side, "value", side)))
+    except ValueError:
+        return f"{name} {L.enum('side', side, lang)}"
+    return f"{name} {agreed.fr}" if lang == "fr" else f"{name} {L.enum('side', side, lang)}"

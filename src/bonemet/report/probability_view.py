@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text as RichText
 
+from bonemet.base import format_number
 from bonemet.base.provenance import Interval, SourceUsed
 from bonemet.base.text import Lang, Text
 from bonemet.kb.performance import Measure, PerformanceTable
 from bonemet.model.probability import Calculation, LikelihoodRatio, ResidualProbability
+from bonemet.report.labels import labels
 
 _LABELS = {
     "en": {"pretest": "Pre-test probability", "user": "given by the user", "step": "Step",
@@ -34,9 +40,16 @@ _LABELS = {
 }
 
 
-def pct(value: float | None, digits: int = 1) -> str:
+# The language of the rendering in course: the Rich views below set it, so that their many small
+# helpers write 30,5 % in French without a language argument each (web pages pass `lang` instead).
+_LANG: ContextVar[str] = ContextVar("probability_view_lang", default="en")
+
+
+def pct(value: float | None, digits: int = 1, lang: str | None = None) -> str:
     if value is None:
         return "—"
+    if (lang or _LANG.get()) == "fr":
+        return format_number(value * 100, "fr", "0." + "0" * digits if digits else "0") + "\u00a0%"
     return f"{value * 100:.{digits}f}%"
 
 
@@ -44,22 +57,42 @@ def _bounds(interval: Interval | None) -> str:
     return f"{pct(interval.low)}–{pct(interval.high)}" if interval else "—"
 
 
-def lr_text(value: LikelihoodRatio | None) -> str:
+def lr_text(value: LikelihoodRatio | None, lang: str | None = None) -> str:
     if value is None:
         return "—"
     if value == "infinity":
         return "∞"
     assert isinstance(value, float)
-    return f"{value:.3g}"
+    text = f"{value:.3g}"
+    return text.replace(".", ",") if (lang or _LANG.get()) == "fr" and "e" not in text else text
+
+
+def _exam(modality: str) -> str:
+    return labels().enum("modality", modality, _LANG.get())
+
+
+def _result(value: object) -> str:
+    return labels().enum("result", value, _LANG.get()).lower()
+
+
+@contextmanager
+def _language(lang: str) -> Iterator[None]:
+    token = _LANG.set(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
 
 
 def _source(s: SourceUsed) -> str:
     refs = f" [ref. {', '.join(map(str, s.guideline_refs))}]" if s.guideline_refs else ""
-    flags = [] if s.population in ("nsclc", "lung_cancer") else [s.population]
+    L, lang = labels(), _LANG.get()
+    flags = [] if s.population in ("nsclc", "lung_cancer") else [L.enum("population", s.population, lang)]
     if s.evidence != "confirmed":
-        flags.append(s.evidence.upper())
+        flags.append(L.enum("evidence", s.evidence, lang).upper())
     extra = f" ({', '.join(flags)})" if flags else ""
-    return f"{s.entry_id}: {s.citation}{refs}{extra}"
+    colon = "\u00a0:" if _LANG.get() == "fr" else ":"
+    return f"{s.entry_id}{colon} {s.citation}{refs}{extra}"
 
 
 def _notes(lines: list[RenderableType], texts: tuple[Text, ...], lang: Lang,
@@ -69,12 +102,17 @@ def _notes(lines: list[RenderableType], texts: tuple[Text, ...], lang: Lang,
 
 
 def calculation(calc: Calculation, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    with _language(lang):
+        return _calculation(calc, lang)
+
+
+def _calculation(calc: Calculation, lang: Lang) -> Group:
+    t = {**_LABELS[lang], "_": "\u00a0" if lang == "fr" else ""}
     pre = calc.pretest
     origin = t["user"] if pre.origin == "user" else \
         f"{pre.prior_id}: {pre.population(lang) if pre.population else ''}"
     lines: list[RenderableType] = [
-        RichText(f"{t['pretest']}: {pct(pre.value)}"
+        RichText(f"{t['pretest']}{t['_']}: {pct(pre.value)}"
                  + (f" ({_bounds(pre.bounds)})" if pre.bounds else "") + f" — {origin}")
     ]
     table = Table(expand=True)
@@ -85,10 +123,10 @@ def calculation(calc: Calculation, lang: Lang) -> Group:
         lr = lr_text(s.likelihood_ratio)
         if s.likelihood_ratio_bounds:
             lr += f" ({lr_text(s.likelihood_ratio_bounds[0])}–{lr_text(s.likelihood_ratio_bounds[1])})"
-        table.add_row(str(s.index), s.modality, s.result.value, lr, pct(s.posttest),
+        table.add_row(str(s.index), _exam(s.modality), _result(s.result), lr, pct(s.posttest),
                       _bounds(s.posttest_bounds), _source(s.source))
     lines.append(table)
-    lines.append(RichText(f"{t['posttest']}: {pct(calc.posttest)}"
+    lines.append(RichText(f"{t['posttest']}{t['_']}: {pct(calc.posttest)}"
                           + (f"  ({t['bounds']} {_bounds(calc.posttest_bounds)})"
                              if calc.posttest_bounds else ""), style="bold"))
     _notes(lines, calc.warnings, lang, style="yellow")
@@ -98,7 +136,12 @@ def calculation(calc: Calculation, lang: Lang) -> Group:
 
 
 def residual(section: ResidualProbability, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    with _language(lang):
+        return _residual(section, lang)
+
+
+def _residual(section: ResidualProbability, lang: Lang) -> Group:
+    t = {**_LABELS[lang], "_": "\u00a0" if lang == "fr" else ""}
     rules = f" [{', '.join(section.rule_ids)}]" if section.rule_ids else ""
     lines: list[RenderableType] = [RichText(f"{t['title']}{rules}", style="bold"),
                                    RichText(section.note(lang))]
@@ -107,20 +150,21 @@ def residual(section: ResidualProbability, lang: Lang) -> Group:
     calc = section.calculation
     if calc is not None:
         pre = calc.pretest
-        lines.append(RichText(f"{t['pretest']}: {pct(pre.value)} ({_bounds(pre.bounds)}) — "
+        lines.append(RichText(f"{t['pretest']}{t['_']}: {pct(pre.value)} ({_bounds(pre.bounds)}) — "
                               f"{pre.citation or ''}"))
         for s in calc.steps:
-            lines.append(RichText(f"  {s.modality} {s.result.value}: {t['lr']} {lr_text(s.likelihood_ratio)}"
+            lines.append(RichText(f"  {_exam(s.modality)} {_result(s.result)}: "
+                                  f"{t['lr']} {lr_text(s.likelihood_ratio)}"
                                   f" → {pct(s.posttest)}  ({s.source.entry_id})"))
-        lines.append(RichText(f"{t['residual']}: {pct(section.residual)}  "
+        lines.append(RichText(f"{t['residual']}{t['_']}: {pct(section.residual)}  "
                               f"({t['bounds']} {_bounds(section.residual_bounds)})", style="bold"))
     elif section.combined_likelihood_ratio is not None:
-        lines.append(RichText(f"{t['combined']}: {lr_text(section.combined_likelihood_ratio)}"))
+        lines.append(RichText(f"{t['combined']}{t['_']}: {lr_text(section.combined_likelihood_ratio)}"))
     for e in section.exams:
         if e.counted and e.reason:
-            lines.append(RichText(f"  ! {e.exam_id} ({e.modality}): {e.reason(lang)}", style="yellow"))
+            lines.append(RichText(f"  ! {e.exam_id} ({_exam(e.modality)}): {e.reason(lang)}", style="yellow"))
         elif not e.counted:
-            lines.append(RichText(f"  {t['not_counted']}: {e.exam_id} ({e.modality}) — "
+            lines.append(RichText(f"  {t['not_counted']}{t['_']}: {e.exam_id} ({_exam(e.modality)}) — "
                                   f"{e.reason(lang) if e.reason else ''}", style="dim"))
     if section.further:
         table = Table(title=t["next"], title_justify="left", expand=True)
@@ -129,7 +173,7 @@ def residual(section: ResidualProbability, lang: Lang) -> Group:
             table.add_column(t[col], overflow="fold", ratio=ratio)
         for f in section.further:
             table.add_row(
-                f.modality,
+                _exam(f.modality),
                 f"{lr_text(f.likelihood_ratio_positive)} / {lr_text(f.likelihood_ratio_negative)}",
                 pct(f.probability_of_positive), pct(f.if_positive), pct(f.if_negative, 2),
                 f.source.entry_id + ("" if f.source.population in ("nsclc", "lung_cancer")
@@ -144,7 +188,7 @@ def _measure(m: Measure | None) -> str:
     if m is None:
         return "—"
     if m.range is not None:
-        return f"{pct(m.range[0], 0)}–{pct(m.range[1], 0)} (range)"
+        return f"{pct(m.range[0], 0)}–{pct(m.range[1], 0)} ({labels()('p_range', _LANG.get())})"
     text = pct(m.value)
     if m.ci95:
         text += f" ({pct(m.ci95[0])}–{pct(m.ci95[1])})"
@@ -152,7 +196,12 @@ def _measure(m: Measure | None) -> str:
 
 
 def performance_table(perf: PerformanceTable, lang: Lang) -> Group:
-    t = _LABELS[lang]
+    with _language(lang):
+        return _performance_table(perf, lang)
+
+
+def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
+    t = {**_LABELS[lang], "_": "\u00a0" if lang == "fr" else ""}
     parts: list[RenderableType] = [RichText(f"{t['table']} — {t['version']} {perf.version}",
                                             style="bold")]
     for m in perf.modalities.values():
@@ -165,10 +214,11 @@ def performance_table(perf: PerformanceTable, lang: Lang) -> Group:
             refs = f" [ref. {', '.join(map(str, src.guideline_refs))}]" if src.guideline_refs else ""
             mark = f" ★ {t['default']}" if e.id == m.default else ""
             table.add_row(f"{e.id}{mark}\n{src.citation}{refs}", _measure(e.sensitivity),
-                          _measure(e.specificity), e.population_detail(lang), e.study_type,
-                          e.evidence)
+                          _measure(e.specificity), e.population_detail(lang),
+                          labels().enum("study_type", e.study_type, lang),
+                          labels().enum("evidence", e.evidence, lang))
         parts.append(table)
-        parts.append(RichText(f"{t['why']}: {m.default_reason(lang)}", style="dim"))
+        parts.append(RichText(f"{t['why']}{t['_']}: {m.default_reason(lang)}", style="dim"))
         for note in m.notes:
             parts.append(RichText(f"• {note(lang)}", style="dim"))
     for p in perf.priors.values():

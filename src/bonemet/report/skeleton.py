@@ -15,8 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
+from bonemet.base import format_day
 from bonemet.model.case import Case, Lesion, Phenotype, Side, SkeletalSite
-from bonemet.report.labels import labels
+from bonemet.report.labels import labels, site_side
 
 # Marker anchor of each site: (x, y) for the patient's right, and for the left when paired.
 _MIDLINE: dict[SkeletalSite, tuple[float, float]] = {
@@ -171,7 +172,9 @@ def _shape(phenotype: Phenotype | None, x: float, y: float, fill: str, stroke: s
 def describe(lesion: PlacedLesion, lang: str) -> str:
     L = labels()
     parts = [L.enum("site", lesion.site, lang)]
-    if lesion.side:
+    if lesion.side and lang == "fr":  # the side agrees with the site ("côtes gauches")
+        parts[-1] = site_side(lesion.site, lesion.side, lang)
+    elif lesion.side:
         parts.append(L.enum("side", lesion.side, lang))
     if lesion.level:
         parts.append(lesion.level)
@@ -183,9 +186,9 @@ def describe(lesion: PlacedLesion, lang: str) -> str:
         parts.append(L("not_suspicious", lang))
     if lesion.side_unknown:
         parts.append(L("side_unknown", lang))
-    seen = lesion.first_seen.isoformat()
+    seen = format_day(lesion.first_seen, lang)
     if lesion.last_seen != lesion.first_seen:
-        seen += f" → {lesion.last_seen.isoformat()}"
+        seen += f" → {format_day(lesion.last_seen, lang)}"
     parts.append(f"{L('seen_on', lang)} {seen} ({', '.join(lesion.exam_ids)})")
     return " — ".join(parts)
 

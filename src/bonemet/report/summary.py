@@ -22,7 +22,8 @@ from bonemet._version import __version__
 from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
-from bonemet.report.labels import labels
+from bonemet.report.labels import install_filters, labels, render_in
+from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
 
 
@@ -76,8 +77,9 @@ def references_of(a: Assessment, kb: KnowledgeBase) -> dict[int, Any]:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("bonemet.report", "templates"),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    return install_filters(Environment(loader=PackageLoader("bonemet.report", "templates"),
+                                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                                       lstrip_blocks=True))
 
 
 def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = False,
@@ -87,13 +89,14 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
     a = assess_case(case, kb)
     L = labels()
     skm = skeleton_map(case, lang)
-    return _env().get_template("summary.html").render(
+    return render_in(lang, lambda: _env().get_template("summary.html").render(
         case=case, a=a, kb=kb, lang=lang, generated_on=generated_on, web=web,
         engine_version=__version__, skm=skm, refs=references_of(a, kb),
         t=lambda key: L(key, lang), e=lambda kind, value: L.enum(kind, value, lang),
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
+        pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         **extras(case, a, lang),
-    )
+    ))
 
 
 def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -30,7 +30,7 @@ class Field:
 
     name: str  # field name in the model; the label key is f"f_{name}"
     kind: str  # text | date | number | select | bool | textarea
-    enum: str | None = None  # labels.yaml enums kind of a select
+    enum: str | None = None  # catalogue vocabulary (msgctxt enum:<kind>) of a select
     options: tuple[str, ...] = ()
     wide: bool = False
     score: str = ""  # score table (kb/data/scores) whose item or grade labels this input

@@ -31,7 +31,7 @@ from bonemet.api import InputError, Problem, check_case_size, decode, load_case,
 from bonemet.kb import default_kb
 from bonemet.model import Case
 from bonemet.report import summary as mdt
-from bonemet.report.labels import labels
+from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.skeleton import describe, skeleton_map
 from bonemet.web import forms
 from bonemet.web.multipart import MultipartError, upload
@@ -66,7 +66,7 @@ def _env() -> Environment:
     from bonemet.report.probability_view import lr_text, pct  # probability page and panel
 
     env.globals.update(pct=pct, lr=lr_text)
-    return env
+    return install_filters(env)
 
 
 def warm_up() -> None:
@@ -123,14 +123,17 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     def e(kind: str, value: Any) -> str:
         return L.enum(kind, value, lang)
 
+    from bonemet.report.probability_view import lr_text, pct
     from bonemet.service.security import csrf_token, request_user
 
-    html = _env().get_template(template).render(
-        request=request, lang=lang, t=t, e=e, kb=kb, here=here, path=request.url.path,
+    html = render_in(lang, lambda: _env().get_template(template).render(
+        request=request, lang=lang, t=t, e=e, e_=e, kb=kb, here=here, path=request.url.path,
         csrf=csrf_token(request), user=request_user(request),
         other_lang="fr" if lang == "en" else "en", disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
-        htmx=request.headers.get("hx-request") == "true", **context,
-    )
+        htmx=request.headers.get("hx-request") == "true",
+        pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
+        **context,
+    ))
     response = HTMLResponse(html, status_code=status)
     response.headers["Content-Language"] = lang
     return response
