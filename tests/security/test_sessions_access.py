@@ -82,3 +82,14 @@ def test_session_forms_refuse_bad_input_naming_the_field_in_french(dev_server: L
         stale = http.post(f"/sessions/{sid}/cases/demo-03-pet-mid-thigh/decision", headers=HTML,
                           data={"_csrf": csrf_of(page), "_version": "7", "decision": "x"})
         assert stale.status_code == 409 and "la vôtre n'a PAS été enregistrée" in unescape(stale.text)
+
+
+def test_unknown_sessions_and_cases_are_404_pages(dev_server: Live) -> None:
+    with dev_server.client() as http:
+        for path in ("/sessions/abc", "/sessions/0", "/sessions/99999999999999999999999",
+                     "/sessions/424242", "/sessions/424242/cases/demo-03-pet-mid-thigh/decision",
+                     "/sessions/424242/summary.pdf",
+                     "/sessions/424242/cases/demo-03-pet-mid-thigh/summary.pdf"):
+            r = http.get(path, headers=HTML)
+            assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert http.get("/api/sessions/abc").status_code == 422  # the API names the field

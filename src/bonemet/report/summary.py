@@ -100,6 +100,15 @@ def fmt_date(value: dt.date, lang: str) -> str:
     return value.strftime("%d/%m/%Y") if lang == "fr" else value.isoformat()
 
 
+def fmt_stamp(value: str, lang: str) -> str:
+    """A stored UTC time stamp (ISO text) as the reader writes it, to the minute."""
+    try:
+        stamp = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except ValueError:
+        return value
+    return f"{fmt_date(stamp.date(), lang)} {stamp:%H:%M} UTC"
+
+
 def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = False,
                  kb: KnowledgeBase | None = None, board: DecisionBox | None = None) -> str:
     """The summary page. `web` adds the print / PDF / back links that a paper copy must not carry;
@@ -114,6 +123,7 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         t=lambda key: L(key, lang), e=lambda kind, value: L.enum(kind, value, lang),
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         board=board, fmt_date=lambda d: fmt_date(d, lang),
+        fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     )
 

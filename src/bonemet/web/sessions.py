@@ -145,10 +145,14 @@ async def session_create(request: Request) -> Response:
 # ---- one session -----------------------------------------------------------------------------
 
 
-def _session_or_404(request: Request, session_id: int) -> Session | None:
-    if session_id < 1 or session_id > 2**62:
-        return None
-    found: Session | None = _board(request).get(session_id)
+def _sid(raw: str) -> int:
+    """The session number in a path; 0 (no such session) for anything else."""
+    return int(raw) if raw.isdigit() and len(raw) < 19 else 0
+
+
+def _session_or_404(request: Request, session_id: str) -> Session | None:
+    number = _sid(session_id)
+    found: Session | None = _board(request).get(number) if number else None
     return found
 
 
@@ -165,7 +169,7 @@ def _session_page(request: Request, session: Session, status: int = 200,
 
 
 @router.get("/sessions/{session_id}")
-async def session_view(request: Request, session_id: int) -> Response:
+async def session_view(request: Request, session_id: str) -> Response:
     session = _session_or_404(request, session_id)
     if session is None:
         return _not_found(request, str(session_id))
@@ -174,7 +178,7 @@ async def session_view(request: Request, session_id: int) -> Response:
 
 
 @router.post("/sessions/{session_id}/cases")
-async def session_add_case(request: Request, session_id: int) -> Response:
+async def session_add_case(request: Request, session_id: str) -> Response:
     from bonemet.service.board_store import BoardError
 
     pairs = await _form_pairs(request)
@@ -186,7 +190,7 @@ async def session_add_case(request: Request, session_id: int) -> Response:
     try:
         data = AddCase.model_validate({"case_id": form.get("case_id", ""),
                                        "question": form.get("question", "")})
-        _board(request).add_case(session_id, data, _who(request))
+        _board(request).add_case(session.id, data, _who(request))
     except ValidationError as exc:
         return _session_page(request, session, 422, _errors(request, exc, form), form)
     except BoardError as exc:
@@ -196,7 +200,7 @@ async def session_add_case(request: Request, session_id: int) -> Response:
 
 
 @router.post("/sessions/{session_id}/cases/{case_id}/move")
-async def session_move_case(request: Request, session_id: int, case_id: str) -> Response:
+async def session_move_case(request: Request, session_id: str, case_id: str) -> Response:
     from bonemet.service.board_store import BoardError
 
     pairs = await _form_pairs(request)
@@ -205,7 +209,7 @@ async def session_move_case(request: Request, session_id: int, case_id: str) -> 
     if direction not in ("up", "down"):
         return HTMLResponse(_t(request, "board_err_invalid"), status_code=422)
     try:
-        _board(request).move(session_id, case_id, direction, _who(request))
+        _board(request).move(_sid(session_id), case_id, direction, _who(request))
     except BoardError:
         return _not_found(request, case_id)
     return RedirectResponse(f"/sessions/{session_id}#case-{quote(case_id)}", status_code=303)
@@ -225,7 +229,7 @@ def _decision_page(request: Request, session: Session, case_id: str, form: dict[
 
 
 @router.get("/sessions/{session_id}/cases/{case_id}/decision")
-async def decision_form(request: Request, session_id: int, case_id: str) -> Response:
+async def decision_form(request: Request, session_id: str, case_id: str) -> Response:
     session = _session_or_404(request, session_id)
     item = next((c for c in session.cases if c.case_id == case_id), None) if session else None
     if session is None or item is None:
@@ -237,7 +241,7 @@ async def decision_form(request: Request, session_id: int, case_id: str) -> Resp
 
 
 @router.post("/sessions/{session_id}/cases/{case_id}/decision")
-async def decision_save(request: Request, session_id: int, case_id: str) -> Response:
+async def decision_save(request: Request, session_id: str, case_id: str) -> Response:
     from bonemet.service.board_store import BoardError
 
     pairs = await _form_pairs(request)
@@ -264,7 +268,7 @@ async def decision_save(request: Request, session_id: int, case_id: str) -> Resp
     if errors:
         return _decision_page(request, session, case_id, form, errors, version, 422)
     try:
-        _board(request).record(session_id, case_id, checked, _who(request), version or None)
+        _board(request).record(session.id, case_id, checked, _who(request), version or None)
     except BoardError as exc:
         message = labels()(exc.key, lang_of(request)).format(**exc.values)
         return _decision_page(request, session, case_id, form, {"": message}, version, exc.status)
@@ -275,7 +279,7 @@ async def decision_save(request: Request, session_id: int, case_id: str) -> Resp
 # ---- summaries printed from a session -------------------------------------------------------
 
 
-def _box(request: Request, session_id: int, case_id: str) -> tuple[Any, DecisionBox] | None:
+def _box(request: Request, session_id: str, case_id: str) -> tuple[Any, DecisionBox] | None:
     from bonemet.service.board_store import find_case
 
     session = _session_or_404(request, session_id)
@@ -285,7 +289,7 @@ def _box(request: Request, session_id: int, case_id: str) -> tuple[Any, Decision
 
 
 @router.get("/sessions/{session_id}/cases/{case_id}/summary")
-async def session_case_summary(request: Request, session_id: int, case_id: str) -> Response:
+async def session_case_summary(request: Request, session_id: str, case_id: str) -> Response:
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
@@ -295,7 +299,7 @@ async def session_case_summary(request: Request, session_id: int, case_id: str) 
 
 
 @router.get("/sessions/{session_id}/cases/{case_id}/summary.pdf")
-async def session_case_pdf(request: Request, session_id: int, case_id: str) -> Response:
+async def session_case_pdf(request: Request, session_id: str, case_id: str) -> Response:
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
@@ -307,7 +311,7 @@ async def session_case_pdf(request: Request, session_id: int, case_id: str) -> R
 
 
 @router.get("/sessions/{session_id}/summary.pdf")
-async def session_batch_pdf(request: Request, session_id: int) -> Response:
+async def session_batch_pdf(request: Request, session_id: str) -> Response:
     """The whole session, in its order, read from the store now (never a cached copy: a printed
     decision must be the latest recorded)."""
     from bonemet.service.board_store import find_case
