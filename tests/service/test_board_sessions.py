@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from service_harness import LiveServer
 
 from bonemet.model.board import AddCase, DecisionIn, SessionIn
@@ -187,3 +189,21 @@ def test_api_create_refuses_an_existing_id_and_put_still_updates(dev_server: Liv
         update = http.put("/api/cases/create-1", json={**case, "context": {"phase": "follow_up"}},
                           headers={"If-Match": first.headers["etag"]})
         assert update.status_code == 200 and update.headers["etag"] == '"2"'
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["up", "down"])), max_size=12))
+def test_any_moves_keep_every_case_once_in_positions_one_to_n(moves: list[tuple[int, str]]) -> None:
+    board = BoardStore(Store(":memory:"))
+    sid = _session(board, *DEMO)
+    expected = list(DEMO)
+    for index, direction in moves:
+        cid = DEMO[index]
+        board.move(sid, cid, direction, None)
+        i = expected.index(cid)  # the model: swap with the neighbour, nothing at an end
+        j = i - 1 if direction == "up" else i + 1
+        if 0 <= j < len(expected):
+            expected[i], expected[j] = expected[j], expected[i]
+    cases = board.get(sid).cases  # type: ignore[union-attr]
+    assert [c.case_id for c in cases] == expected
+    assert [c.position for c in cases] == [1, 2, 3]
