@@ -74,12 +74,12 @@ def test_imaging_none_and_unstated_fields_read_as_such() -> None:
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_session_pdf_one_case_per_page_run_with_its_box_and_numbers(lang: str) -> None:
-    cases = [_case("03-"), _case("11-"), _case("21-")]
+    cases = [_case("03-"), _case("21-")]  # the browser test prints three (English)
     items = [(c, _box(c.case_id, f"Decision for case {i}")) for i, c in enumerate(cases, 1)]
     reader = pypdf.PdfReader(io.BytesIO(session_pdf(items, lang, DAY)))
     texts = [p.extract_text() or "" for p in reader.pages]
     starts = [i for i, t in enumerate(texts) if TITLE[lang] in t]
-    assert len(starts) == 3 and starts[0] == 0
+    assert len(starts) == len(cases) and starts[0] == 0
     chunks = ["\n".join(texts[a:b]) for a, b in zip(starts, [*starts[1:], len(texts)], strict=True)]
     heading = "Références" if lang == "fr" else "References"
     for i, (case, text) in enumerate(zip(cases, chunks, strict=True), 1):
