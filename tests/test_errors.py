@@ -68,7 +68,7 @@ CASES = [
     (ScoreInputError("mirels", ["site: missing"]), "mirels: site: missing", ["site: missing"]),
     (CalculationError("pretest", "must be a probability"), "pretest: must be a probability",
      ["pretest: must be a probability"]),
-    (errors.LabelsError(["ui.x: needs en and fr"]), "invalid labels.yaml:\n  - ui.x: needs en and fr",
+    (errors.LabelsError(["ui.x: needs en and fr"]), "invalid translation catalogue:\n  - ui.x: needs en and fr",
      ["ui.x: needs en and fr"]),
     (errors.ServeError("--dev binds to 127.0.0.1 only"), "--dev binds to 127.0.0.1 only",
      ["--dev binds to 127.0.0.1 only"]),

@@ -11,7 +11,7 @@
     ├── KnowledgeBaseError          shipped data refused at load time, every problem listed
     │   ├── PerformanceTableError   kb/data/performance.yaml
     │   ├── ValueSetError           fhir/valuesets.yaml
-    │   ├── LabelsError             report/labels.yaml
+    │   ├── LabelsError             the interface catalogue (bonemet/locale/*.po)
     │   └── IndicatorDefsError      kb/data/audit/indicators.yaml
     └── ConfigurationError          how bonemet is run: a BONEMET_* variable (SettingsError),
                                     a `bonemet serve` combination (ServeError)

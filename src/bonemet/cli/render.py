@@ -184,7 +184,6 @@ _ARG_MARK = {"favours_flare": ("+", "green"), "favours_progression": ("−", "re
 def follow_up(section: FollowUpSection, lang: Lang) -> Group:
     """Per follow-up scan: comparator, line and its 6-month mark, change, reading, each argument."""
     from bonemet.kb import default_kb
-
     from bonemet.report.labels import labels as interface_labels
 
     labels = default_kb().flare.labels  # type: ignore[union-attr]

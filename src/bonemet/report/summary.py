@@ -17,11 +17,14 @@ from types import ModuleType
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from bonemet._version import __version__
+from bonemet.base import format_day
 from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
+from bonemet.model.board import DecisionBox
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
@@ -75,16 +78,44 @@ def references_of(a: Assessment, kb: KnowledgeBase) -> dict[int, Any]:
     return {n: kb.references[n] for n in sorted(numbers) if n in kb.references}
 
 
+def css_string(text: str) -> Markup:
+    """Text for a CSS string inside <style> (the PDF footer): HTML escaping does not apply there,
+    so `n'est` printed as `n&#39;est`; CSS escapes keep quotes, backslashes and `</style` inert."""
+    out = []
+    for ch in str(text):
+        if ch in "\\\"'<>&" or ord(ch) < 32:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup("".join(out))
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return install_filters(Environment(loader=PackageLoader("bonemet.report", "templates"),
-                                       autoescape=select_autoescape(["html"]), trim_blocks=True,
-                                       lstrip_blocks=True))
+    env = install_filters(Environment(loader=PackageLoader("bonemet.report", "templates"),
+                                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                                      lstrip_blocks=True))
+    env.filters["css_string"] = css_string
+    return env
+
+
+def fmt_date(value: dt.date, lang: str) -> str:
+    return format_day(value, lang)
+
+
+def fmt_stamp(value: str, lang: str) -> str:
+    """A stored UTC time stamp (ISO text) as the reader writes it, to the minute."""
+    try:
+        stamp = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except ValueError:
+        return value
+    return f"{fmt_date(stamp.date(), lang)} {stamp:%H:%M} UTC"
 
 
 def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = False,
-                 kb: KnowledgeBase | None = None) -> str:
-    """The summary page. `web` adds the print / PDF / back links that a paper copy must not carry."""
+                 kb: KnowledgeBase | None = None, board: DecisionBox | None = None) -> str:
+    """The summary page. `web` adds the print / PDF / back links that a paper copy must not carry;
+    `board` (a case printed from a tumour-board session) adds the decision box on top of page 1."""
     kb = kb or default_kb()
     a = assess_case(case, kb)
     L = labels()
@@ -95,6 +126,8 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         t=lambda key: L(key, lang), e=lambda kind, value: L.enum(kind, value, lang),
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
+        board=board, fmt_date=lambda d: fmt_date(d, lang),
+        fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))
 
@@ -109,6 +142,23 @@ def summary_pdf(case: Case, lang: str, generated_on: dt.date, kb: KnowledgeBase 
 
     html = summary_html(case, lang, generated_on, kb=kb)
     pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    if pdf is None:  # pragma: no cover - write_pdf returns bytes when no target is given
+        raise RuntimeError("WeasyPrint produced no PDF")
+    return bytes(pdf)
+
+
+def session_pdf(items: list[tuple[Case, DecisionBox]], lang: str, generated_on: dt.date,
+                kb: KnowledgeBase | None = None) -> bytes:
+    """One PDF for a whole tumour-board session, in the session's order: each case starts on a new
+    page with its own decision box, rules and reference list (each case's pages numbered apart)."""
+    from weasyprint import HTML
+
+    if not items:
+        raise ValueError("a session PDF needs at least one case")
+    documents = [HTML(string=summary_html(case, lang, generated_on, kb=kb, board=box),
+                      url_fetcher=_no_fetch).render() for case, box in items]
+    pages = [page for document in documents for page in document.pages]
+    pdf = documents[0].copy(pages).write_pdf()
     if pdf is None:  # pragma: no cover - write_pdf returns bytes when no target is given
         raise RuntimeError("WeasyPrint produced no PDF")
     return bytes(pdf)

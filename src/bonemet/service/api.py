@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -265,6 +266,7 @@ async def schema(name: Literal["case", "assessment"]) -> dict[str, Any]:
 
 
 # Ids that are safe in a path and a file name; an id with '/' could be stored but never opened.
+CREATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CaseId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
                                   examples=["doc-1"])]
 
@@ -334,6 +336,41 @@ async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
                            code="conflict") from None
     return Response(case.model_dump_json().encode(), media_type=JSON,
                     headers={"ETag": f'"{version}"'})
+
+
+@router.post("/api/cases", response_model=Case, status_code=201, tags=["store"],
+             responses={409: {"description": "A case with this id is already stored"}},
+             openapi_extra={"requestBody": {"required": True, "content": {JSON: {
+                 "schema": {"$ref": "#/components/schemas/Case"}}}}})
+async def create_case(ctx: Ctx, request: Request) -> Response:
+    """Create a case. A create is not an update: an id already stored is refused (409, with a
+    link to that case), never replaced; replace with PUT and the case's ETag in If-Match."""
+    client = await ctx.authenticate(request)
+    data = decode_json_object(await request.body())
+    case = check_case_size(parse_case(data))
+    if not CREATE_ID.match(case.case_id):
+        raise ServiceError(422, [Problem("case_id", "letters, digits, '.', '_' and '-' only (at "
+                                                    "most 128, starting with a letter or a digit)")])
+    user = request_user(request)
+    who = user.id if user else (f"client:{client.iss}" if client else None)
+    location = f"/api/cases/{case.case_id}"
+    from bonemet.service.board_store import find_case
+
+    if ctx.store.get_case(case.case_id) is None and find_case(ctx.store, case.case_id) is not None:
+        # A bundled demo case (shown by the web app): a stored copy would shadow it.
+        raise ServiceError(409, [Problem("case_id", f"{case.case_id!r} is a demo case's id: "
+                                                    f"choose another id")], code="conflict")
+    try:
+        version = ctx.store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
+                                     user=who, expected_version=0)
+    except VersionConflict as exc:
+        raise ServiceError(409, [Problem("case_id", f"a case with the id {case.case_id!r} is "
+                                                    f"already stored (version {exc.current}): "
+                                                    f"choose another id, or GET {location} to "
+                                                    f"update it with PUT and If-Match")],
+                           code="conflict", headers={"Location": location}) from None
+    return Response(case.model_dump_json().encode(), status_code=201, media_type=JSON,
+                    headers={"ETag": f'"{version}"', "Location": location})
 
 
 @router.get("/api/audit", tags=["store"], responses={403: {"description": "Not an administrator"}})

@@ -121,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cdshooks.router)
     app.include_router(calculators.router)
     app.include_router(login.router)
+    from bonemet.service import sessions_api  # tumour-board sessions (issue 13)
+
+    app.include_router(sessions_api.router)
     # Clinician web app (HTML pages + static files), see bonemet.web and docs/web.md.
     from bonemet.web import mount_web
 

@@ -81,6 +81,8 @@ def required_role(method: str, path: str) -> str:
         return "administrator"
     if method not in _SAFE_METHODS and (path in ("/save", "/import") or path.startswith("/api/cases")):
         return "editor"
+    if method not in _SAFE_METHODS and path.startswith(("/sessions", "/api/sessions")):
+        return "editor"  # tumour-board sessions and their decisions
     return "reader"
 
 

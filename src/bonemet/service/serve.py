@@ -37,16 +37,27 @@ def settings_for(host: str, dev: bool, db: Path | None) -> Settings:
 
 
 def load_demo_cases(settings: Settings) -> int:
+    """Put in the store the demo cases it does not hold yet; returns how many were added.
+
+    A demo case already stored is left as it is: the user may have edited it, and `make run`
+    (which passes --load-demo on every start) must not put the original back over the edit.
+    """
     from bonemet.api import load_case
     from bonemet.demo import demo_cases
-    from bonemet.service.store import Store
+    from bonemet.service.store import Store, VersionConflict
 
     store = Store(settings.db_path)
+    added = 0
     try:
         for path in demo_cases():
             case = load_case(path)
-            store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True))
-        return len(demo_cases())
+            try:
+                store.put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
+                               expected_version=0)
+            except VersionConflict:
+                continue
+            added += 1
+        return added
     finally:
         store.close()
 
@@ -82,7 +93,8 @@ def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> 
         app = create_app(settings)
         if load_demo:
             count = load_demo_cases(settings)
-            print(f"loaded {count} demo cases into {settings.db_path}", file=sys.stderr)
+            print(f"loaded {count} demo cases into {settings.db_path} (demo cases already there "
+                  f"are kept as they are)", file=sys.stderr)
     except (StoreError, SettingsError) as exc:
         raise ServeError(f"--db {settings.db_path}: {exc}" if isinstance(exc, StoreError)
                          else str(exc)) from None

@@ -96,6 +96,43 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             PRIMARY KEY (case_id, version)
         );
     """),
+    # Tumour-board sessions (issue 13). IF NOT EXISTS: a file from before opens and gains them.
+    (4, """
+        CREATE TABLE IF NOT EXISTS board_sessions (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            meeting_date    TEXT NOT NULL,
+            site            TEXT NOT NULL,
+            attendees       TEXT NOT NULL,
+            title           TEXT,
+            created_at      TEXT NOT NULL,
+            created_by      TEXT
+        );
+        CREATE TABLE IF NOT EXISTS session_cases (
+            session_id  INTEGER NOT NULL REFERENCES board_sessions(id),
+            case_id     TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            document    TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            added_at    TEXT NOT NULL,
+            added_by    TEXT,
+            updated_at  TEXT NOT NULL,
+            updated_by  TEXT,
+            PRIMARY KEY (session_id, case_id)
+        );
+        CREATE TABLE IF NOT EXISTS session_case_history (
+            session_id  INTEGER NOT NULL,
+            case_id     TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            document    TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            updated_by  TEXT,
+            PRIMARY KEY (session_id, case_id, version)
+        );
+        CREATE TRIGGER IF NOT EXISTS session_history_no_update BEFORE UPDATE ON session_case_history
+            BEGIN SELECT RAISE(ABORT, 'decision history is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS session_history_no_delete BEFORE DELETE ON session_case_history
+            BEGIN SELECT RAISE(ABORT, 'decision history is append-only'); END;
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -35,5 +35,8 @@ def mount_web(app: FastAPI) -> None:
 
     warm_up()
     app.include_router(router)
+    from bonemet.web.sessions import router as sessions_router  # tumour-board sessions
+
+    app.include_router(sessions_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrowserHome)

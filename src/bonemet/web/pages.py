@@ -301,7 +301,8 @@ def _blank() -> dict[str, Any]:
 
 
 def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, new: bool,
-           source: str = "", status: int = 200, notice: str = "", version: int = 0) -> HTMLResponse:
+           source: str = "", status: int = 200, notice: str = "", version: int = 0,
+           taken: str = "") -> HTMLResponse:
     problems = forms.place_problems(problems)
     by_field: dict[str, list[str]] = {}
     for p in problems:
@@ -311,7 +312,7 @@ def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, ne
     return page(request, "editor.html", status=status, doc=doc, sections=forms.SECTIONS,
                 errors=by_field, problems=problems, general=general, new=new, source=source,
                 extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice, version=version,
-                shows_block=forms.shows_block, **_score_label_functions(request))
+                shows_block=forms.shows_block, taken=taken, **_score_label_functions(request))
 
 
 def _score_label_functions(request: Request) -> dict[str, Any]:
@@ -365,10 +366,6 @@ def _version_of(raw: str | None) -> int:
 
 
 _CONFLICT = {
-    "taken": {"en": "a stored case already has this id (version {v}): choose another id, or "
-                    "open that case to edit it",
-              "fr": "un cas enregistré porte déjà cet identifiant (version {v}) : choisissez-en un "
-                    "autre, ou ouvrez ce cas pour le modifier"},
     "edited": {"en": "someone else saved this case meanwhile (now version {v}); your changes were "
                      "NOT saved: open the case again and redo them",
                "fr": "quelqu'un d'autre a enregistré ce cas entre-temps (version {v}) ; vos "
@@ -408,16 +405,30 @@ async def save_case(request: Request) -> Response:
     except InputError as exc:
         return editor(request, doc, exc.problems, new=new, status=422, version=version)
     user = request_user(request)
+    if new and find_case(request, case.case_id) is not None:
+        # A create is not an update: a stored case or a bundled demo case already answers to this
+        # id, and saving would replace (or shadow) that patient's case.
+        return _taken(request, doc, case.case_id, version)
     try:
         _store(request).put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
                                  user=user.id if user else None,
                                  expected_version=0 if new else version)
     except VersionConflict as exc:
+        if new:  # stored by someone else since the check above
+            return _taken(request, doc, case.case_id, version)
         lang = "fr" if lang_of(request) == "fr" else "en"
-        message = _CONFLICT["taken" if new else "edited"][lang].format(v=exc.current)
-        return editor(request, doc, [Problem("case_id" if new else "", message)], new=new,
-                      status=409, version=version)
+        message = _CONFLICT["edited"][lang].format(v=exc.current)
+        return editor(request, doc, [Problem("", message)], new=new, status=409, version=version)
     return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
+
+
+def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int) -> HTMLResponse:
+    """409: the message in the user's language, and a link to the case that holds the id."""
+    message = labels()("case_id_taken", lang_of(request))
+    out = editor(request, doc, [Problem("case_id", message)], new=True, status=409,
+                 version=version, taken=case_id)
+    out.headers["Link"] = f'</cases/{quote(case_id, safe="")}>; rel="related"'
+    return out
 
 
 @router.post("/import")

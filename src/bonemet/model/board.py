@@ -1,0 +1,125 @@
+"""Tumour-board (RCP) sessions: the meeting, its ordered cases, and what the board decided.
+
+These are records of what people said, not outputs of the advisor: nothing here is computed from
+the knowledge base. The decision box of the MDT summary prints them as the board's words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from bonemet.model.case import Modality
+
+SHORT = 200
+LONG = 4000
+MAX_ATTENDEES = 60
+MAX_CASES = 200  # a board discusses tens of patients; this stops a runaway script, not a board
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT)]
+Words = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG)]
+CaseRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SessionStatus(StrEnum):
+    to_discuss = "to_discuss"
+    discussed = "discussed"
+    postponed = "postponed"
+
+
+NO_IMAGING = "none"
+ImagingChoice = Literal["none", "bone_scan", "spect_ct", "fdg_pet_ct", "naf_pet_ct", "ct", "mri",
+                        "wb_mri", "radiograph"]
+
+
+class SessionIn(_Strict):
+    """A new board session as a user enters it."""
+
+    meeting_date: dt.date
+    site: Line
+    attendees: list[Name] = Field(min_length=1, max_length=MAX_ATTENDEES)
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT)] | None = None
+
+
+class AddCase(_Strict):
+    case_id: CaseRef
+    question: Words = ""
+
+
+class Move(_Strict):
+    direction: Literal["up", "down"]
+
+
+class DecisionIn(_Strict):
+    """What the board asked, said and decided for one case: free text plus structured fields.
+
+    `imaging_requested`: empty when the board said nothing about imaging, ["none"] when it asked
+    for none, else the exams it asked for (the modality vocabulary of the case model).
+    """
+
+    status: SessionStatus = SessionStatus.to_discuss
+    question: Words = ""
+    decision: Words = ""
+    proposal: Words = ""
+    imaging_requested: list[ImagingChoice] = Field(default_factory=list, max_length=len(Modality) + 1)
+    treatment_change: bool | None = None
+    next_review: dt.date | None = None
+
+    @field_validator("imaging_requested")
+    @classmethod
+    def _none_is_alone(cls, value: list[str]) -> list[str]:
+        if NO_IMAGING in value and len(value) > 1:
+            raise ValueError("'none' cannot be combined with an exam")
+        if len(set(value)) != len(value):
+            raise ValueError("an exam is listed twice")
+        return value
+
+
+class SessionCase(DecisionIn):
+    """One case in a session, in its place, with who added it and who last recorded its decision."""
+
+    case_id: str
+    position: int
+    version: int
+    added_at: str
+    added_by: str | None
+    updated_at: str
+    updated_by: str | None
+
+
+class Session(_Strict):
+    id: int
+    meeting_date: dt.date
+    site: str
+    attendees: list[str]
+    title: str | None = None
+    created_at: str
+    created_by: str | None
+    cases: list[SessionCase] = Field(default_factory=list)
+
+
+class DecisionBox(_Strict):
+    """What the MDT summary prints at the top of page 1 when a case is printed from a session."""
+
+    session_id: int
+    meeting_date: dt.date
+    site: str
+    attendees: list[str]
+    title: str | None
+    item: SessionCase
+
+    @classmethod
+    def of(cls, session: Session, case_id: str) -> DecisionBox | None:
+        item = next((c for c in session.cases if c.case_id == case_id), None)
+        if item is None:
+            return None
+        return cls(session_id=session.id, meeting_date=session.meeting_date, site=session.site,
+                   attendees=session.attendees, title=session.title, item=item)

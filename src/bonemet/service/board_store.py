@@ -1,0 +1,192 @@
+"""Tumour-board sessions in the SQLite store: sessions, their ordered cases, recorded decisions.
+
+Every write names who made it and when (`added_by`/`updated_by` and the times), and the decision
+replaced by a new one goes to `session_case_history` (append-only), so a printed decision can be
+traced to the version it showed. Decisions are written conditionally on the version the writer
+read (like cases), so that the second of two secretaries recording the same case is told.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from bonemet.model import Case
+from bonemet.model.board import (
+    MAX_CASES,
+    AddCase,
+    DecisionIn,
+    Session,
+    SessionCase,
+    SessionIn,
+)
+from bonemet.service.store import Store, _now
+
+
+class BoardError(Exception):
+    """A session write that cannot be done: `status` (404, 409, 422), `field` and a message key."""
+
+    def __init__(self, status: int, field: str, key: str, **values: Any) -> None:
+        super().__init__(f"{field}: {key}")
+        self.status = status
+        self.field = field
+        self.key = key
+        self.values = values
+
+
+@lru_cache(maxsize=1)
+def _demo_cases() -> dict[str, Case]:
+    from bonemet.api import load_case
+    from bonemet.demo import demo_cases
+
+    return {c.case_id: c for c in (load_case(p) for p in demo_cases())}
+
+
+def find_case(store: Store, case_id: str) -> Case | None:
+    """A stored case (which may be an edited demo case), else a bundled demo case."""
+    from bonemet.api import parse_case
+
+    doc = store.get_case(case_id)
+    if doc is not None:
+        return parse_case(doc)
+    return _demo_cases().get(case_id)
+
+
+_DECISION_FIELDS = tuple(DecisionIn.model_fields)
+
+
+class BoardStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # sessions ---------------------------------------------------------------------------------
+
+    def create(self, data: SessionIn, user: str | None) -> int:
+        with self.store._tx() as db:
+            cur = db.execute(
+                "INSERT INTO board_sessions (meeting_date, site, attendees, title, created_at, "
+                "created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                (data.meeting_date.isoformat(), data.site, orjson.dumps(data.attendees).decode(),
+                 data.title or None, _now(), user))
+            return int(cur.lastrowid or 0)
+
+    def sessions(self) -> list[tuple[Session, int]]:
+        """Every session (latest meeting first) with its number of cases."""
+        with self.store._lock:
+            rows = self.store._db.execute(
+                "SELECT s.*, (SELECT COUNT(*) FROM session_cases c WHERE c.session_id = s.id) "
+                "FROM board_sessions s ORDER BY s.meeting_date DESC, s.id DESC").fetchall()
+        return [(_session(r[:7], []), int(r[7])) for r in rows]
+
+    def get(self, session_id: int) -> Session | None:
+        with self.store._lock:
+            row = self.store._db.execute("SELECT * FROM board_sessions WHERE id=?",
+                                         (session_id,)).fetchone()
+            if row is None:
+                return None
+            items = self.store._db.execute(
+                "SELECT case_id, position, document, version, added_at, added_by, updated_at, "
+                "updated_by FROM session_cases WHERE session_id=? ORDER BY position",
+                (session_id,)).fetchall()
+        return _session(row, [_item(r) for r in items])
+
+    # cases in a session ----------------------------------------------------------------------
+
+    def add_case(self, session_id: int, data: AddCase, user: str | None) -> SessionCase:
+        if find_case(self.store, data.case_id) is None:
+            raise BoardError(404, "case_id", "board_err_no_case", case_id=data.case_id)
+        decision = DecisionIn(question=data.question)
+        now = _now()
+        with self.store._tx() as db:
+            self._session_row(db, session_id)
+            if db.execute("SELECT 1 FROM session_cases WHERE session_id=? AND case_id=?",
+                          (session_id, data.case_id)).fetchone():
+                raise BoardError(409, "case_id", "board_err_already_in", case_id=data.case_id)
+            count, last = db.execute("SELECT COUNT(*), COALESCE(MAX(position), 0) FROM "
+                                     "session_cases WHERE session_id=?", (session_id,)).fetchone()
+            if int(count) >= MAX_CASES:
+                raise BoardError(422, "case_id", "board_err_full", n=MAX_CASES)
+            db.execute("INSERT INTO session_cases VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                       (session_id, data.case_id, int(last) + 1, _doc(decision), now, user, now,
+                        user))
+        item = self._item(session_id, data.case_id)
+        assert item is not None
+        return item
+
+    def move(self, session_id: int, case_id: str, direction: str, user: str | None) -> None:
+        """Swap a case with its neighbour above ("up") or below ("down"); at an end, nothing."""
+        with self.store._tx() as db:
+            self._session_row(db, session_id)
+            order = [r[0] for r in db.execute("SELECT case_id FROM session_cases WHERE "
+                                              "session_id=? ORDER BY position", (session_id,))]
+            if case_id not in order:
+                raise BoardError(404, "case_id", "board_err_not_in", case_id=case_id)
+            i = order.index(case_id)
+            j = i - 1 if direction == "up" else i + 1
+            if not 0 <= j < len(order):
+                return
+            order[i], order[j] = order[j], order[i]
+            # Positions are rewritten 1..n (no gaps), who moved is not a decision: not versioned.
+            for position, cid in enumerate(order, start=1):
+                db.execute("UPDATE session_cases SET position=? WHERE session_id=? AND case_id=?",
+                           (position, session_id, cid))
+
+    def record(self, session_id: int, case_id: str, decision: DecisionIn, user: str | None,
+               expected_version: int | None) -> SessionCase:
+        """Record the board's decision for one case; the one it replaces goes to the history."""
+        with self.store._tx() as db:
+            self._session_row(db, session_id)
+            row = db.execute("SELECT document, version, updated_at, updated_by FROM session_cases "
+                             "WHERE session_id=? AND case_id=?", (session_id, case_id)).fetchone()
+            if row is None:
+                raise BoardError(404, "case_id", "board_err_not_in", case_id=case_id)
+            current = int(row[1])
+            if expected_version is not None and expected_version != current:
+                raise BoardError(409, "version", "board_err_stale", v=current)
+            db.execute("INSERT OR IGNORE INTO session_case_history VALUES (?, ?, ?, ?, ?, ?)",
+                       (session_id, case_id, current, row[0], row[2], row[3]))
+            db.execute("UPDATE session_cases SET document=?, version=?, updated_at=?, updated_by=? "
+                       "WHERE session_id=? AND case_id=?",
+                       (_doc(decision), current + 1, _now(), user, session_id, case_id))
+        item = self._item(session_id, case_id)
+        assert item is not None
+        return item
+
+    def history(self, session_id: int, case_id: str) -> list[tuple[int, str, str | None]]:
+        """(version, recorded_at, recorded_by) of every replaced decision, oldest first."""
+        with self.store._lock:
+            rows = self.store._db.execute(
+                "SELECT version, updated_at, updated_by FROM session_case_history WHERE "
+                "session_id=? AND case_id=? ORDER BY version", (session_id, case_id)).fetchall()
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    def _item(self, session_id: int, case_id: str) -> SessionCase | None:
+        with self.store._lock:
+            row = self.store._db.execute(
+                "SELECT case_id, position, document, version, added_at, added_by, updated_at, "
+                "updated_by FROM session_cases WHERE session_id=? AND case_id=?",
+                (session_id, case_id)).fetchone()
+        return None if row is None else _item(row)
+
+    @staticmethod
+    def _session_row(db: Any, session_id: int) -> None:
+        if db.execute("SELECT 1 FROM board_sessions WHERE id=?", (session_id,)).fetchone() is None:
+            raise BoardError(404, "session_id", "board_err_no_session", session_id=session_id)
+
+
+def _doc(decision: DecisionIn) -> str:
+    return orjson.dumps(decision.model_dump(mode="json")).decode()
+
+
+def _session(row: Any, items: list[SessionCase]) -> Session:
+    return Session(id=int(row[0]), meeting_date=row[1], site=row[2],
+                   attendees=list(orjson.loads(row[3])), title=row[4], created_at=row[5],
+                   created_by=row[6], cases=items)
+
+
+def _item(row: Any) -> SessionCase:
+    doc = {k: v for k, v in dict(orjson.loads(row[2])).items() if k in _DECISION_FIELDS}
+    return SessionCase(**doc, case_id=row[0], position=int(row[1]), version=int(row[3]),
+                       added_at=row[4], added_by=row[5], updated_at=row[6], updated_by=row[7])

@@ -1,0 +1,138 @@
+"""JSON API of tumour-board sessions: the same operations as the web pages (docs/board-sessions.md).
+
+Reading needs the reader role, writing the editor role (`security.required_role`); every write is
+in the audit log with the user id (AuditMiddleware), and the rows name who and when.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from bonemet.api import Problem
+from bonemet.model.board import AddCase, DecisionIn, Move, Session, SessionCase, SessionIn
+from bonemet.report.labels import labels
+from bonemet.service.board_store import BoardError, BoardStore
+from bonemet.service.context import ServiceContext, service_context
+from bonemet.service.errors import ServiceError
+from bonemet.service.security import request_user
+
+router = APIRouter(tags=["board sessions"])
+Ctx = Annotated[ServiceContext, Depends(service_context)]
+SessionId = Annotated[int, PathParam(ge=1, le=2**62)]
+CaseId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+
+
+class SessionRow(BaseModel):
+    id: int
+    meeting_date: str
+    site: str
+    title: str | None
+    cases: int
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionRow]
+
+
+def board_message(error: BoardError, lang: str) -> str:
+    return labels()(error.key, lang).format(**error.values)
+
+
+def _fail(ctx: ServiceContext, request: Request, error: BoardError) -> ServiceError:
+    code = {404: "not-found", 409: "conflict"}.get(error.status, "invalid")
+    return ServiceError(error.status, [Problem(error.field, board_message(error, ctx.lang(request)))],
+                        code=code)
+
+
+def _who(request: Request) -> str | None:
+    user = request_user(request)
+    return user.id if user else None
+
+
+def _board(ctx: ServiceContext) -> BoardStore:
+    return BoardStore(ctx.store)
+
+
+@router.get("/api/sessions", response_model=SessionList)
+async def list_sessions(ctx: Ctx, request: Request) -> SessionList:
+    await ctx.authenticate(request)
+    return SessionList(sessions=[
+        SessionRow(id=s.id, meeting_date=s.meeting_date.isoformat(), site=s.site, title=s.title,
+                   cases=n) for s, n in _board(ctx).sessions()])
+
+
+@router.post("/api/sessions", response_model=Session, status_code=201,
+             responses={422: {"description": "Invalid session; every problem is named"}})
+async def create_session(ctx: Ctx, request: Request, body: SessionIn) -> Response:
+    await ctx.authenticate(request)
+    board = _board(ctx)
+    session = board.get(board.create(body, _who(request)))
+    assert session is not None
+    return Response(session.model_dump_json().encode(), status_code=201,
+                    media_type="application/json",
+                    headers={"Location": f"/api/sessions/{session.id}"})
+
+
+@router.get("/api/sessions/{session_id}", response_model=Session,
+            responses={404: {"description": "No such session"}})
+async def get_session(ctx: Ctx, request: Request, session_id: SessionId) -> Session:
+    await ctx.authenticate(request)
+    session = _board(ctx).get(session_id)
+    if session is None:
+        raise _fail(ctx, request, BoardError(404, "session_id", "board_err_no_session",
+                                             session_id=session_id))
+    return session
+
+
+@router.post("/api/sessions/{session_id}/cases", response_model=SessionCase, status_code=201,
+             responses={404: {"description": "No such session or case"},
+                        409: {"description": "The case is already in this session"}})
+async def add_case(ctx: Ctx, request: Request, session_id: SessionId, body: AddCase) -> SessionCase:
+    await ctx.authenticate(request)
+    try:
+        return _board(ctx).add_case(session_id, body, _who(request))
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
+
+
+@router.post("/api/sessions/{session_id}/cases/{case_id}/move", response_model=Session)
+async def move_case(ctx: Ctx, request: Request, session_id: SessionId, case_id: CaseId,
+                    body: Move) -> Session:
+    await ctx.authenticate(request)
+    board = _board(ctx)
+    try:
+        board.move(session_id, case_id, body.direction, _who(request))
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
+    session = board.get(session_id)
+    assert session is not None
+    return session
+
+
+@router.put("/api/sessions/{session_id}/cases/{case_id}/decision", response_model=SessionCase,
+            responses={404: {"description": "No such session, or the case is not in it"},
+                       409: {"description": "Someone recorded a decision since the If-Match version"},
+                       412: {"description": "Malformed If-Match"}})
+async def record_decision(ctx: Ctx, request: Request, session_id: SessionId, case_id: CaseId,
+                          body: DecisionIn) -> Response:
+    """Record the board's decision; with `If-Match: "<version>"` only if nobody recorded since."""
+    await ctx.authenticate(request)
+    expected = None
+    raw = request.headers.get("if-match")
+    if raw is not None and raw.strip() != "*":
+        tag = raw.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit() or len(tag) > 9:
+            raise ServiceError(412, [Problem("If-Match", "expected the version of the decision "
+                                                         "(a number in quotes)")])
+        expected = int(tag)
+    try:
+        item = _board(ctx).record(session_id, case_id, body, _who(request), expected)
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
+    return Response(item.model_dump_json().encode(), media_type="application/json",
+                    headers={"ETag": f'"{item.version}"'})

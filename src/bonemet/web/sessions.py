@@ -1,0 +1,333 @@
+"""Tumour-board session pages: list, new session, the session (ordered cases), the decision form,
+and the summaries printed from a session (one case, or the whole session as one PDF).
+
+Forms post with the CSRF token of the session like the case editor; writing needs the editor role
+(`security.required_role`), and the audit middleware logs every write with the user id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from bonemet.model.board import (
+    MAX_ATTENDEES,
+    NO_IMAGING,
+    AddCase,
+    DecisionBox,
+    DecisionIn,
+    Session,
+    SessionIn,
+    SessionStatus,
+)
+from bonemet.model.case import Modality
+from bonemet.report import summary as mdt
+from bonemet.report.labels import labels
+from bonemet.web.pages import _filename, _form_pairs, _locked, _not_found, all_cases, lang_of, page
+
+router = APIRouter(include_in_schema=False)
+_FR_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+IMAGING_CHOICES = [NO_IMAGING, *(m.value for m in Modality)]
+
+
+def _board(request: Request) -> Any:
+    from bonemet.service.board_store import BoardStore
+
+    return BoardStore(request.app.state.bonemet.store)
+
+
+def _who(request: Request) -> str | None:
+    from bonemet.service.security import request_user
+
+    user = request_user(request)
+    return user.id if user else None
+
+
+def _csrf(request: Request, pairs: list[tuple[str, str]]) -> None:
+    from bonemet.service.security import check_csrf
+
+    check_csrf(request, dict(pairs).get("_csrf"))
+
+
+def _t(request: Request, key: str, **values: Any) -> str:
+    return labels()(key, lang_of(request)).format(**values)
+
+
+def parse_date(raw: str) -> str | None:
+    """ISO text of a date typed 27/11/2026 or 2026-11-27; None when empty; ValueError otherwise."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    found = _FR_DATE.match(raw)
+    if found:
+        day, month, year = (int(g) for g in found.groups())
+        return dt.date(year, month, day).isoformat()
+    return dt.date.fromisoformat(raw).isoformat()
+
+
+def _errors(request: Request, exc: ValidationError, typed: dict[str, str]) -> dict[str, str]:
+    """Field -> message in the user's language (pydantic's own words are English and technical)."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        if kind in ("missing", "string_too_short") or (kind == "too_short" and field == "attendees"):
+            message = _t(request, "board_err_required")
+        elif kind.startswith("date"):
+            message = _t(request, "board_err_date", raw=typed.get(field, ""))
+        elif kind == "string_too_long":
+            message = _t(request, "board_err_too_long", n=ctx.get("max_length", ""))
+        elif kind == "too_long":
+            message = _t(request, "board_err_too_many", n=ctx.get("max_length", ""))
+        elif kind == "value_error" and "none" in str(err.get("msg", "")):
+            message = _t(request, "board_err_imaging_none")
+        else:
+            message = _t(request, "board_err_invalid")
+        out.setdefault(field, message)
+    return out
+
+
+def _date_field(request: Request, data: dict[str, Any], field: str, typed: str,
+                errors: dict[str, str]) -> None:
+    try:
+        data[field] = parse_date(typed)
+    except ValueError:
+        errors[field] = _t(request, "board_err_date", raw=typed)
+        data.pop(field, None)
+
+
+# ---- list and new session --------------------------------------------------------------------
+
+
+@router.get("/sessions")
+async def session_list(request: Request) -> Response:
+    return page(request, "sessions.html", sessions=_board(request).sessions(),
+                fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)))
+
+
+@router.get("/sessions/new")
+async def session_new(request: Request) -> Response:
+    return page(request, "session_new.html", form={}, errors={})
+
+
+@router.post("/sessions")
+async def session_create(request: Request) -> Response:
+    pairs = await _form_pairs(request)
+    _csrf(request, pairs)
+    form = {k: v for k, v in pairs if not k.startswith("_")}
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {
+        "site": form.get("site", ""), "title": form.get("title", "").strip() or None,
+        "attendees": [line.strip() for line in form.get("attendees", "").splitlines()
+                      if line.strip()][:MAX_ATTENDEES + 1],
+    }
+    _date_field(request, data, "meeting_date", form.get("meeting_date", ""), errors)
+    if data.get("meeting_date") is None and "meeting_date" not in errors:
+        errors["meeting_date"] = _t(request, "board_err_required")
+    try:
+        checked = SessionIn.model_validate(data)
+    except ValidationError as exc:
+        errors = {**_errors(request, exc, form), **errors}
+    if errors:
+        return page(request, "session_new.html", status=422, form=form, errors=errors)
+    session_id = _board(request).create(checked, _who(request))
+    return RedirectResponse(f"/sessions/{session_id}", status_code=303)
+
+
+# ---- one session -----------------------------------------------------------------------------
+
+
+def _sid(raw: str) -> int:
+    """The session number in a path; 0 (no such session) for anything else."""
+    return int(raw) if raw.isdigit() and len(raw) < 19 else 0
+
+
+def _session_or_404(request: Request, session_id: str) -> Session | None:
+    number = _sid(session_id)
+    found: Session | None = _board(request).get(number) if number else None
+    return found
+
+
+def _session_page(request: Request, session: Session, status: int = 200,
+                  add_errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+                  notice: str = "") -> HTMLResponse:
+    entries = all_cases(request)
+    labels_of = {c.case_id: c.case.patient.label if c.case.patient else None for c in entries}
+    in_session = {c.case_id for c in session.cases}
+    return page(request, "session.html", status=status, s=session,
+                choices=[c for c in entries if c.case_id not in in_session], labels_of=labels_of,
+                add_errors=add_errors or {}, form=form or {}, notice=notice,
+                fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)))
+
+
+@router.get("/sessions/{session_id}")
+async def session_view(request: Request, session_id: str) -> Response:
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return _not_found(request, str(session_id))
+    notice = _t(request, "board_saved") if request.query_params.get("saved") == "1" else ""
+    return _session_page(request, session, notice=notice)
+
+
+@router.post("/sessions/{session_id}/cases")
+async def session_add_case(request: Request, session_id: str) -> Response:
+    from bonemet.service.board_store import BoardError
+
+    pairs = await _form_pairs(request)
+    _csrf(request, pairs)
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return _not_found(request, str(session_id))
+    form = {k: v for k, v in pairs if not k.startswith("_")}
+    try:
+        data = AddCase.model_validate({"case_id": form.get("case_id", ""),
+                                       "question": form.get("question", "")})
+        _board(request).add_case(session.id, data, _who(request))
+    except ValidationError as exc:
+        return _session_page(request, session, 422, _errors(request, exc, form), form)
+    except BoardError as exc:
+        message = labels()(exc.key, lang_of(request)).format(**exc.values)
+        return _session_page(request, session, exc.status, {exc.field: message}, form)
+    return RedirectResponse(f"/sessions/{session_id}#case-{quote(data.case_id)}", status_code=303)
+
+
+@router.post("/sessions/{session_id}/cases/{case_id}/move")
+async def session_move_case(request: Request, session_id: str, case_id: str) -> Response:
+    from bonemet.service.board_store import BoardError
+
+    pairs = await _form_pairs(request)
+    _csrf(request, pairs)
+    direction = dict(pairs).get("direction", "")
+    if direction not in ("up", "down"):
+        return HTMLResponse(_t(request, "board_err_invalid"), status_code=422)
+    try:
+        _board(request).move(_sid(session_id), case_id, direction, _who(request))
+    except BoardError:
+        return _not_found(request, case_id)
+    return RedirectResponse(f"/sessions/{session_id}#case-{quote(case_id)}", status_code=303)
+
+
+# ---- decision form ---------------------------------------------------------------------------
+
+
+def _decision_page(request: Request, session: Session, case_id: str, form: dict[str, Any],
+                   errors: dict[str, str], version: int, status: int = 200) -> HTMLResponse:
+    label = next((c.case.patient.label for c in all_cases(request)
+                  if c.case_id == case_id and c.case.patient), None)
+    return page(request, "session_decision.html", status=status, s=session, case_id=case_id,
+                patient_label=label, form=form, errors=errors, version=version,
+                statuses=list(SessionStatus), imaging_choices=IMAGING_CHOICES,
+                fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)))
+
+
+@router.get("/sessions/{session_id}/cases/{case_id}/decision")
+async def decision_form(request: Request, session_id: str, case_id: str) -> Response:
+    session = _session_or_404(request, session_id)
+    item = next((c for c in session.cases if c.case_id == case_id), None) if session else None
+    if session is None or item is None:
+        return _not_found(request, case_id)
+    form = item.model_dump(mode="json")
+    form["treatment_change"] = {None: "", True: "yes", False: "no"}[item.treatment_change]
+    form["next_review"] = mdt.fmt_date(item.next_review, lang_of(request)) if item.next_review else ""
+    return _decision_page(request, session, case_id, form, {}, item.version)
+
+
+@router.post("/sessions/{session_id}/cases/{case_id}/decision")
+async def decision_save(request: Request, session_id: str, case_id: str) -> Response:
+    from bonemet.service.board_store import BoardError
+
+    pairs = await _form_pairs(request)
+    _csrf(request, pairs)
+    session = _session_or_404(request, session_id)
+    if session is None or all(c.case_id != case_id for c in session.cases):
+        return _not_found(request, case_id)
+    raw_version = dict(pairs).get("_version", "")
+    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else 0
+    form: dict[str, Any] = {k: v for k, v in pairs if not k.startswith("_") and k != "imaging"}
+    form["imaging_requested"] = [v for k, v in pairs if k == "imaging"]
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {
+        "status": form.get("status") or "to_discuss", "question": form.get("question", ""),
+        "decision": form.get("decision", ""), "proposal": form.get("proposal", ""),
+        "imaging_requested": form["imaging_requested"],
+        "treatment_change": {"yes": True, "no": False}.get(form.get("treatment_change", "")),
+    }
+    _date_field(request, data, "next_review", form.get("next_review", ""), errors)
+    try:
+        checked = DecisionIn.model_validate(data)
+    except ValidationError as exc:
+        errors = {**_errors(request, exc, form), **errors}
+    if errors:
+        return _decision_page(request, session, case_id, form, errors, version, 422)
+    try:
+        _board(request).record(session.id, case_id, checked, _who(request), version or None)
+    except BoardError as exc:
+        message = labels()(exc.key, lang_of(request)).format(**exc.values)
+        return _decision_page(request, session, case_id, form, {"": message}, version, exc.status)
+    return RedirectResponse(f"/sessions/{session_id}?saved=1#case-{quote(case_id)}",
+                            status_code=303)
+
+
+# ---- summaries printed from a session -------------------------------------------------------
+
+
+def _box(request: Request, session_id: str, case_id: str) -> tuple[Any, DecisionBox] | None:
+    from bonemet.service.board_store import find_case
+
+    session = _session_or_404(request, session_id)
+    box = DecisionBox.of(session, case_id) if session else None
+    case = find_case(request.app.state.bonemet.store, case_id) if box else None
+    return None if case is None or box is None else (case, box)
+
+
+@router.get("/sessions/{session_id}/cases/{case_id}/summary")
+async def session_case_summary(request: Request, session_id: str, case_id: str) -> Response:
+    found = _box(request, session_id, case_id)
+    if found is None:
+        return _not_found(request, case_id)
+    html = await run_in_threadpool(_locked, mdt.summary_html, found[0], lang_of(request),
+                                   dt.date.today(), web=True, board=found[1])
+    return HTMLResponse(html)
+
+
+@router.get("/sessions/{session_id}/cases/{case_id}/summary.pdf")
+async def session_case_pdf(request: Request, session_id: str, case_id: str) -> Response:
+    found = _box(request, session_id, case_id)
+    if found is None:
+        return _not_found(request, case_id)
+    pdf = await run_in_threadpool(_locked, mdt.session_pdf, [found], lang_of(request),
+                                  dt.date.today())
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(case_id)}-rcp.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@router.get("/sessions/{session_id}/summary.pdf")
+async def session_batch_pdf(request: Request, session_id: str) -> Response:
+    """The whole session, in its order, read from the store now (never a cached copy: a printed
+    decision must be the latest recorded)."""
+    from bonemet.service.board_store import find_case
+
+    session = _session_or_404(request, session_id)
+    if session is None or not session.cases:
+        return _not_found(request, str(session_id))
+    store = request.app.state.bonemet.store
+    items = []
+    for item in session.cases:
+        case = find_case(store, item.case_id)
+        box = DecisionBox.of(session, item.case_id)
+        if case is not None and box is not None:
+            items.append((case, box))
+    pdf = await run_in_threadpool(_locked, mdt.session_pdf, items, lang_of(request),
+                                  dt.date.today())
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="rcp-{session.meeting_date.isoformat()}-'
+                               f'{session.id}.pdf"', "Cache-Control": "no-store"})
