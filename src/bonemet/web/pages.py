@@ -31,6 +31,7 @@ from bonemet.api import InputError, Problem, check_case_size, decode, load_case,
 from bonemet.kb import default_kb
 from bonemet.model import Case
 from bonemet.report import summary as mdt
+from bonemet.report.headline import build_headline, card_groups
 from bonemet.report.labels import labels
 from bonemet.report.skeleton import describe, skeleton_map
 from bonemet.web import forms
@@ -72,7 +73,7 @@ def _env() -> Environment:
 def warm_up() -> None:
     """Pay once, at start-up, what the first clinician would otherwise wait for: compiling the
     templates and reading the demo cases (a broken demo case also fails here, not on a page)."""
-    for name in ("assessment.html", "editor.html", "cases.html", "kb.html", "calculator.html",
+    for name in ("assessment.html", "headline.html", "editor.html", "cases.html", "kb.html", "calculator.html",
                  "probability.html", "probability_section.html"):
         _env().get_template(name)
     demo_index()
@@ -217,6 +218,7 @@ async def case_view(request: Request, case_id: str) -> Response:
 
     a, skm, sections = await run_in_threadpool(prepare)
     return page(request, "assessment.html", entry=entry, case=entry.case, a=a, skm=skm,
+                hl=build_headline(a, kb), groups=card_groups(a),
                 lesion_text=lambda lesion: describe(lesion, lang), refs=mdt.references_of(a, kb),
                 saved=request.query_params.get("saved") == "1", **sections)
 
