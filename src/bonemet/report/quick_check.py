@@ -88,3 +88,17 @@ def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) ->
         alternative_dose=table.get(alternative.modality) if alternative else None,
         in_scope=a.scope.in_scope, kb_version=a.knowledge_base.version,
     )
+
+
+def minimal_case(*, phase: str, question: str | None, primary_site: str | None,
+                 histology: str | None, as_of: object, exams: list[dict[str, object]]) -> dict[str, object]:
+    """A case document from the minimal context of a request (phase, question, primary, histology,
+    the recent exams): the same validation and the same rules as any other case. The primary site is
+    only what the user chose: none is assumed (ADV-02 then says the scope is unknown)."""
+    cancer = {k: v for k, v in (("primary_site", primary_site), ("histology", histology)) if v}
+    context = {k: v for k, v in (("phase", phase), ("question", question),
+                                 ("as_of", str(as_of) if as_of else None)) if v}
+    rows = [{"id": f"x{i + 1}", **{k: v for k, v in e.items() if v is not None}}
+            for i, e in enumerate(exams)]
+    return {"schema_version": "1.0", "case_id": "request-check", "cancer": cancer,
+            "context": context, "exams": rows}

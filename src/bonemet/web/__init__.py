@@ -33,7 +33,10 @@ def mount_web(app: FastAPI) -> None:
     """Add the pages and their static files (CSS, htmx) to the service application."""
     from bonemet.web.pages import router, warm_up
 
+    from bonemet.web.check import router as check_router  # quick request check (issue 13)
+
     warm_up()
     app.include_router(router)
+    app.include_router(check_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrowserHome)
