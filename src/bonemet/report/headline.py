@@ -180,7 +180,7 @@ def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
     if not a.scope.in_scope:
         kind = HeadlineKind.out_of_scope if a.scope.status == "out_of_scope" \
             else HeadlineKind.scope_unknown
-        return Headline(kind=kind, scope_reason=a.scope.reason, **common)  # type: ignore[arg-type]
+        return Headline(kind=kind, scope_reason=a.scope.reason, **common)
     flare = _flare(a, kb)
     best = proposable(a)
     if best:
@@ -188,11 +188,11 @@ def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
         equal = tuple(_exam_line(r, kb) for r in best[1:]
                       if r.rating is top.rating and r.priority == top.priority)
         return Headline(kind=HeadlineKind.exam, do_now=_exam_line(top, kb), equally_rated=equal,
-                        flare=flare, **common)  # type: ignore[arg-type]
+                        flare=flare, **common)
     refused = tuple(_exam_line(r, kb) for r in a.ratings
                     if r.rating is Rating.usually_not_appropriate and r.rule_id is not None)
     kind = HeadlineKind.no_imaging if refused else HeadlineKind.not_rated
-    return Headline(kind=kind, not_indicated=refused, flare=flare, **common)  # type: ignore[arg-type]
+    return Headline(kind=kind, not_indicated=refused, flare=flare, **common)
 
 
 # ---- the details under the headline: one card per rule and conclusion ------------------------

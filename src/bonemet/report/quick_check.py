@@ -9,6 +9,8 @@ inventing one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from bonemet.base import Frozen
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.assessment import Assessment, ModalityRating, RatedModality, Rating
@@ -91,7 +93,8 @@ def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) ->
 
 
 def minimal_case(*, phase: str, question: str | None, primary_site: str | None,
-                 histology: str | None, as_of: object, exams: list[dict[str, object]]) -> dict[str, object]:
+                 histology: str | None, as_of: object,
+                 exams: Sequence[Mapping[str, object]]) -> dict[str, object]:
     """A case document from the minimal context of a request (phase, question, primary, histology,
     the recent exams): the same validation and the same rules as any other case. The primary site is
     only what the user chose: none is assumed (ADV-02 then says the scope is unknown)."""

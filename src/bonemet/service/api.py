@@ -17,8 +17,8 @@ from bonemet.core import assess
 from bonemet.kb.models import KnowledgeBaseInfo, Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
 from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION, RatedModality
-from bonemet.report.quick_check import RequestCheck
 from bonemet.model.schema import json_schema
+from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
 from bonemet.service.security import request_user

@@ -31,9 +31,8 @@ class BrowserHome:
 
 def mount_web(app: FastAPI) -> None:
     """Add the pages and their static files (CSS, htmx) to the service application."""
-    from bonemet.web.pages import router, warm_up
-
     from bonemet.web.check import router as check_router  # quick request check (issue 13)
+    from bonemet.web.pages import router, warm_up
 
     warm_up()
     app.include_router(router)

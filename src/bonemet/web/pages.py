@@ -73,8 +73,8 @@ def _env() -> Environment:
 def warm_up() -> None:
     """Pay once, at start-up, what the first clinician would otherwise wait for: compiling the
     templates and reading the demo cases (a broken demo case also fails here, not on a page)."""
-    for name in ("assessment.html", "headline.html", "editor.html", "cases.html", "kb.html", "calculator.html",
-                 "probability.html", "probability_section.html"):
+    for name in ("assessment.html", "headline.html", "editor.html", "cases.html", "kb.html",
+                 "calculator.html", "probability.html", "probability_section.html", "check.html"):
         _env().get_template(name)
     demo_index()
     labels()
