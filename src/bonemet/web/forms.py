@@ -161,7 +161,7 @@ def assign_ids(doc: dict[str, Any]) -> dict[str, Any]:
         rows = [r for r in doc.get(key) or [] if isinstance(r, dict)]
         taken = {str(r["id"]) for r in rows if r.get("id")}
         for row in rows:
-            if row.get("id"):
+            if row.get("id") or not set(row) - {NEW_ROW}:  # a row still empty gets no id
                 continue
             if key == "exams":
                 prefix = _EXAM_PREFIX.get(str(row.get("modality")), "exam")
@@ -185,9 +185,23 @@ def for_validation(doc: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
-    out: dict[str, Any] = walk(doc)
+    out: dict[str, Any] = _drop_new_markers(walk(doc))
     out.setdefault("context", {})
     return out
+
+
+NEW_ROW = "__new__"
+
+
+def _drop_new_markers(node: Any) -> Any:
+    """Rows just added keep a marker so that a re-draw does not drop them while still empty; the
+    model never sees it, and a row that is still empty is left out."""
+    if isinstance(node, dict):
+        return {k: _drop_new_markers(v) for k, v in node.items() if k != NEW_ROW}
+    if isinstance(node, list):
+        rows = [_drop_new_markers(v) for v in node]
+        return [r for r in rows if r not in ({}, None)]
+    return node
 
 
 def extra_fields(doc: dict[str, Any]) -> dict[str, Any]:
