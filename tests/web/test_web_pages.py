@@ -96,7 +96,7 @@ def test_treatment_end_before_start_is_shown_on_its_row(client):  # type: ignore
     r = client.post("/save", data=form, headers=HTML)
     assert r.status_code == 422
     row = r.text.split('id="f-treatments-0"', 1)[1].split("</fieldset>", 1)[0]
-    assert "is before start" in row
+    assert "the end date is before the start date" in row  # in the user's words (issue 13)
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil", None])
@@ -167,7 +167,7 @@ def _block(html: str, block_id: str) -> str:
 
 @pytest.mark.parametrize(("changes", "block_id", "needle"), [
     ({"exams[0].lesions[0].mirels.pain": "functional"}, "f-exams-0-lesions-0-mirels",
-     "mirels does not apply to site &#39;thoracic_spine&#39;"),
+     "Mirels score does not apply to the site chosen (Thoracic spine)"),
     ({"score_inputs.tokuhashi.karnofsky": "75"}, "f-score-inputs-tokuhashi", "multiple of 10"),
     ({"score_inputs.tokuhashi.general_condition": "good"}, "f-score-inputs-tokuhashi",
      "either karnofsky or general_condition"),

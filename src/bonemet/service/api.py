@@ -18,8 +18,9 @@ from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
-from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION
+from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION, RatedModality
 from bonemet.model.schema import json_schema
+from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
 from bonemet.service.security import request_user
@@ -402,3 +403,72 @@ def fill_examples(openapi: dict[str, Any]) -> None:
     """Put a real demo case in the OpenAPI example of /api/assess (read once, at schema build)."""
     content = openapi["paths"]["/api/assess"]["post"]["requestBody"]["content"][JSON]
     content["examples"]["case"]["value"] = _example_case()
+
+
+# ---- quick request check (issue 13): one requested exam against the case's assessment ----------
+
+
+class CheckContext(BaseModel):
+    """The minimal context of a request when there is no case (same fields as the web form)."""
+
+    phase: Literal["staging", "on_treatment", "follow_up"]
+    question: str | None = None
+    primary_site: str | None = None
+    histology: str | None = None
+    as_of: str | None = None
+    exams: list[dict[str, Any]] = []
+
+
+class CheckBody(BaseModel):
+    exam: RatedModality
+    case_id: str | None = None
+    case: dict[str, Any] | None = None
+    context: CheckContext | None = None
+
+
+@router.post("/api/check", tags=["assessment"], response_model=RequestCheck,
+             responses={404: {"description": "No such case"},
+                        422: {"description": "Invalid request or case; every problem is named"}})
+async def check_route(ctx: Ctx, request: Request) -> Response:
+    """Quick request check (ACR Select style): give the requested exam and a stored case id, a
+    case, or the minimal context; get the rating, the reason (rule, statements, references), the
+    better alternative and the effective dose where the chapter gives one."""
+    from pydantic import ValidationError
+
+    from bonemet.api import problems_from
+    from bonemet.report.quick_check import check_request, minimal_case
+
+    try:
+        body = CheckBody.model_validate(decode_json_object(await request.body()))
+    except ValidationError as exc:
+        raise ServiceError(422, problems_from(exc)) from None
+    given = [x for x in (body.case_id, body.case, body.context) if x is not None]
+    if len(given) != 1:
+        raise ServiceError(422, [Problem("case_id", "give exactly one of case_id, case or context")])
+    if body.case_id is not None:
+        case = _stored_or_demo(ctx, body.case_id)
+    elif body.case is not None:
+        case = parse_case(body.case)
+    else:
+        assert body.context is not None
+        c = body.context
+        case = parse_case(minimal_case(phase=c.phase, question=c.question,
+                                       primary_site=c.primary_site, histology=c.histology,
+                                       as_of=c.as_of, exams=c.exams))
+    check_case_size(case)
+    result = check_request(assess(case, ctx.kb), body.exam, ctx.kb)
+    return Response(result.model_dump_json().encode(), media_type=JSON)
+
+
+def _stored_or_demo(ctx: ServiceContext, case_id: str) -> Case:
+    if ctx.store.get_case(case_id) is not None:
+        return _stored_case(ctx, case_id)
+    from bonemet.api import load_case
+    from bonemet.demo import demo_cases
+
+    for path in demo_cases():
+        case = load_case(path)
+        if case.case_id == case_id:
+            return case
+    raise ServiceError(404, [Problem("case_id", f"no case {case_id!r} in the store or the demo cases")],
+                       code="not-found")

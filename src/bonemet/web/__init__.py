@@ -31,6 +31,7 @@ class BrowserHome:
 
 def mount_web(app: FastAPI) -> None:
     """Add the pages and their static files (CSS, htmx) to the service application."""
+    from bonemet.web.check import router as check_router  # quick request check (issue 13)
     from bonemet.web.pages import router, warm_up
 
     warm_up()
@@ -38,5 +39,6 @@ def mount_web(app: FastAPI) -> None:
     from bonemet.web.sessions import router as sessions_router  # tumour-board sessions
 
     app.include_router(sessions_router)
+    app.include_router(check_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrowserHome)

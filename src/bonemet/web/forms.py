@@ -36,6 +36,8 @@ class Field:
     score: str = ""  # score table (kb/data/scores) whose item or grade labels this input
     redraw: bool = False  # changing it re-draws the editor (blocks that depend on it appear)
     sites: frozenset[str] | None = None  # drawn only in a lesion row whose site is one of these
+    modalities: frozenset[str] | None = None  # drawn only in an exam row of one of these modalities
+    required: bool = False  # no default: the user must choose (shown as required)
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,16 @@ def _normalise(key: str, value: str) -> Any:
         return [part.strip() for part in value.split(",") if part.strip()]
     if _DECIMAL_COMMA.match(value):  # 12,5 as typed on a French keyboard
         return value.replace(",", ".")
-    match = _FR_DATE.match(value)
-    if match:  # 31/01/2025, as French clinicians write it; validation still checks the date exists
+    # Dates stay as typed ("31/11/2026" is shown back as typed, with its error); `for_validation`
+    # converts them for the model.
+    return value
+
+
+def iso_date(value: Any) -> Any:
+    """31/01/2025, as French clinicians write it, in ISO form; anything else unchanged (the model
+    then says whether it is a real date)."""
+    match = _FR_DATE.match(value) if isinstance(value, str) else None
+    if match:
         day, month, year = match.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}"
     return value
@@ -116,11 +126,82 @@ def document_from_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             continue
         _put(root, tokens, _normalise(str(tokens[-1]), value))
     doc = _compact(root)
+    _new_lesion_flags(doc)
     # Fields this form does not draw (added to the model later, or imported) survive a round trip.
     for key, value in extra.items():
         doc.setdefault(key, value)
     doc.setdefault("schema_version", "1.0")
     return dict(doc)
+
+
+def _new_lesion_flags(doc: dict[str, Any]) -> None:
+    """The lesion row's "new lesion on this scan" answer is the model's change `more_foci` (a new
+    focus versus the previous scan): yes sets it, no clears it; not answered leaves the change."""
+    for exam in doc.get("exams") or []:
+        for lesion in (exam.get("lesions") if isinstance(exam, dict) else None) or []:
+            if not isinstance(lesion, dict) or NEW_LESION not in lesion:
+                continue
+            flag = lesion.pop(NEW_LESION)
+            if flag == "true":
+                lesion["change_vs_previous"] = "more_foci"
+            elif flag == "false" and lesion.get("change_vs_previous") == "more_foci":
+                del lesion["change_vs_previous"]
+
+
+NEW_LESION = "new_on_scan"
+DATE_FIELDS = frozenset({"date", "as_of", "diagnosis_date", "irradiated_on", "start", "end"})
+# Short id prefixes of generated exam and treatment ids (the user never types an id).
+_EXAM_PREFIX = {"bone_scan": "bs", "spect_ct": "spect", "fdg_pet_ct": "pet", "naf_pet_ct": "naf",
+                "ct": "ct", "mri": "mri", "wb_mri": "wbmri", "radiograph": "xr"}
+
+
+def assign_ids(doc: dict[str, Any]) -> dict[str, Any]:
+    """Give every exam and treatment row without an id a short unique one (kept once given)."""
+    for key in ("exams", "treatments"):
+        rows = [r for r in doc.get(key) or [] if isinstance(r, dict)]
+        taken = {str(r["id"]) for r in rows if r.get("id")}
+        for row in rows:
+            if row.get("id") or not set(row) - {NEW_ROW}:  # a row still empty gets no id
+                continue
+            if key == "exams":
+                prefix = _EXAM_PREFIX.get(str(row.get("modality")), "exam")
+            else:
+                prefix = "rt" if row.get("type") == "radiotherapy" else "l"
+            n = 1
+            while f"{prefix}{n}" in taken:
+                n += 1
+            row["id"] = f"{prefix}{n}"
+            taken.add(row["id"])
+    return doc
+
+
+def for_validation(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the form's document as the model reads it: dates in ISO form, a context present
+    (so that a phase not chosen is reported on the phase field)."""
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: iso_date(v) if k in DATE_FIELDS else walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out: dict[str, Any] = _drop_new_markers(walk(doc))
+    out.setdefault("context", {})
+    return out
+
+
+NEW_ROW = "__new__"
+
+
+def _drop_new_markers(node: Any) -> Any:
+    """Rows just added keep a marker so that a re-draw does not drop them while still empty; the
+    model never sees it, and a row that is still empty is left out."""
+    if isinstance(node, dict):
+        return {k: _drop_new_markers(v) for k, v in node.items() if k != NEW_ROW}
+    if isinstance(node, list):
+        rows = [_drop_new_markers(v) for v in node]
+        return [r for r in rows if r not in ({}, None)]
+    return node
 
 
 def extra_fields(doc: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +291,9 @@ def remove_row(doc: dict[str, Any], row_path: str) -> dict[str, Any]:
 
 
 def value_at(doc: Any, path: str) -> Any:
+    if path.endswith("." + NEW_LESION):  # drawn from the lesion's change (see _new_lesion_flags)
+        change = value_at(doc, path[: -len(NEW_LESION)] + "change_vs_previous")
+        return None if change in (None, "") else change == "more_foci"
     node = doc
     for t in parse_name(path):
         try:
@@ -249,11 +333,14 @@ def _score_sel(name: str, score: str, enum: Any) -> Field:
 def shows_block(part: Section | Field, row: Any, errors: dict[str, list[str]], path: str) -> bool:
     """Whether a lesion's score input is drawn: its site fits, or it already holds values or errors
     (an input on a wrong site stays visible so its error can be read and the values are not lost)."""
-    if part.sites is None:
-        return True
     row = row if isinstance(row, dict) else {}
     key = part.key if isinstance(part, Section) else part.name
-    return row.get("site") in part.sites or row.get(key) not in (None, "", {}) or any(
+    modalities = getattr(part, "modalities", None)
+    if part.sites is None and modalities is None:
+        return True
+    fits = (row.get("site") in part.sites if part.sites is not None
+            else row.get("modality") in modalities)  # type: ignore[operator]
+    return fits or row.get(key) not in (None, "", {}) or any(
         name == path or name.startswith(path + ".") for name in errors)
 
 
@@ -358,6 +445,10 @@ def _score_blocks() -> tuple[tuple[Section, ...], Section]:
 
 
 _LESION_BLOCKS, _PATIENT_SCORES = _score_blocks()
+# Exam fields that only mean something for some modalities (the model refuses PET fields elsewhere).
+_PET = frozenset({"fdg_pet_ct", "naf_pet_ct"})
+_SCANS = frozenset({"bone_scan", "spect_ct", "fdg_pet_ct", "naf_pet_ct"})
+_TARGETED = frozenset({"ct", "mri", "radiograph", "spect_ct"})
 
 
 def _build() -> tuple[Section, ...]:
@@ -395,7 +486,7 @@ def _build() -> tuple[Section, ...]:
         Field("level", "text"),
         _sel("phenotype", "phenotype", opts(Phenotype)), _b("irradiated"),
         Field("irradiated_on", "date"), _b("suspicious"),
-        _sel("change_vs_previous", "change", opts(Change)),
+        _sel("change_vs_previous", "change", opts(Change)), _b(NEW_LESION),
         Field("bilsky", "select", options=tuple(g.value for g in BilskyGrade), score="bilsky",
               sites=SPINE_SITES),
     ), repeated=True, item="lesion", children=_LESION_BLOCKS)
@@ -405,7 +496,8 @@ def _build() -> tuple[Section, ...]:
             Field("birth_year", "number"),
         )),
         Section("context", "section_context", (
-            _sel("phase", "phase", opts(Phase)), Field("as_of", "date"),
+            Field("phase", "select", enum="phase", options=opts(Phase), required=True),
+            Field("as_of", "date"),
             _sel("question", "question", opts(Question)), _b("new_bone_pain"),
             Field("pain_sites", "text"), _b("neurological_deficit"),  # issue 17
             Field("question_text", "textarea", wide=True),
@@ -424,16 +516,24 @@ def _build() -> tuple[Section, ...]:
             ), repeated=True, item="driver"),
         )),
         Section("exams", "section_exams", (
-            Field("id", "text"), Field("date", "date"), _sel("modality", "modality", opts(Modality)),
+            Field("id", "hidden"), Field("date", "date"),
+            Field("modality", "select", enum="modality", options=opts(Modality), redraw=True),
             _sel("purpose", "purpose", opts(Purpose)), _sel("result", "result", opts(Result)),
-            _sel("pet_coverage", "pet_coverage", opts(PetCoverage)), _b("femurs_included"),
-            Field("hot_spot_count", "number"), _sel("change_vs_previous", "change", opts(Change)),
-            _b("isolated_lesion"), _sel("target_site", "site", sites),
-            _sel("radiograph_finding", "radiograph_finding", opts(RadiographFinding)),
-            _sel("mri_finding", "mri_finding", opts(MriFinding)),
+            Field("pet_coverage", "select", enum="pet_coverage", options=opts(PetCoverage),
+                  modalities=_PET),
+            Field("femurs_included", "bool", modalities=_PET),
+            Field("hot_spot_count", "number", modalities=_SCANS),
+            Field("change_vs_previous", "select", enum="change", options=opts(Change),
+                  modalities=_SCANS),
+            _b("isolated_lesion"),
+            Field("target_site", "select", enum="site", options=sites, modalities=_TARGETED),
+            Field("radiograph_finding", "select", enum="radiograph_finding",
+                  options=opts(RadiographFinding), modalities=frozenset({"radiograph"})),
+            Field("mri_finding", "select", enum="mri_finding", options=opts(MriFinding),
+                  modalities=frozenset({"mri", "wb_mri"})),
         ), repeated=True, item="exam", children=(lesions,)),
         Section("treatments", "section_treatments", (
-            Field("id", "text"), _sel("type", "treatment_type", opts(TreatmentType)),
+            Field("id", "hidden"), _sel("type", "treatment_type", opts(TreatmentType)),
             Field("agents", "text"), Field("start", "date"), Field("end", "date"),
             Field("line_number", "number"), _sel("site", "site", sites),
             _sel("stop_reason", "stop_reason", opts(StopReason)), _sel("driver", "gene", opts(Gene)),

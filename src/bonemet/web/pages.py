@@ -28,12 +28,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from bonemet.api import InputError, Problem, check_case_size, decode, load_case, parse_case, to_json
+from bonemet.base import format_day
 from bonemet.kb import default_kb
 from bonemet.model import Case
 from bonemet.report import summary as mdt
+from bonemet.report.headline import build_headline, card_groups
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.skeleton import describe, skeleton_map
-from bonemet.web import forms
+from bonemet.web import editor_errors, forms
 from bonemet.web.multipart import MultipartError, upload
 
 # Drawing (matplotlib timeline, WeasyPrint PDF) runs in worker threads, never in the event loop,
@@ -72,8 +74,8 @@ def _env() -> Environment:
 def warm_up() -> None:
     """Pay once, at start-up, what the first clinician would otherwise wait for: compiling the
     templates and reading the demo cases (a broken demo case also fails here, not on a page)."""
-    for name in ("assessment.html", "editor.html", "cases.html", "kb.html", "calculator.html",
-                 "probability.html", "probability_section.html"):
+    for name in ("assessment.html", "headline.html", "editor.html", "cases.html", "kb.html",
+                 "calculator.html", "probability.html", "probability_section.html", "check.html"):
         _env().get_template(name)
     demo_index()
     labels()
@@ -220,6 +222,7 @@ async def case_view(request: Request, case_id: str) -> Response:
 
     a, skm, sections = await run_in_threadpool(prepare)
     return page(request, "assessment.html", entry=entry, case=entry.case, a=a, skm=skm,
+                hl=build_headline(a, kb), groups=card_groups(a),
                 lesion_text=lambda lesion: describe(lesion, lang), refs=mdt.references_of(a, kb),
                 saved=request.query_params.get("saved") == "1", **sections)
 
@@ -296,8 +299,9 @@ async def summary_pdf(request: Request, case_id: str) -> Response:
 
 
 def _blank() -> dict[str, Any]:
-    return {"schema_version": "1.0", "case_id": "", "context": {"phase": "staging"},
-            "cancer": {"primary_site": "lung"}}
+    # No phase by default: staging, treatment and follow-up ask different questions, so the user
+    # chooses it (issue 13). The lung primary is shown selected, and can be changed.
+    return {"schema_version": "1.0", "case_id": "", "cancer": {"primary_site": "lung"}}
 
 
 def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, new: bool,
@@ -309,10 +313,29 @@ def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, ne
         by_field.setdefault(p.field, []).append(p.message)
     names = _input_names(doc)
     general = [p for p in problems if p.field not in names]
+    lang = lang_of(request)
     return page(request, "editor.html", status=status, doc=doc, sections=forms.SECTIONS,
                 errors=by_field, problems=problems, general=general, new=new, source=source,
                 extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice, version=version,
-                shows_block=forms.shows_block, taken=taken, **_score_label_functions(request))
+                shows_block=forms.shows_block, taken=taken, comparators=_comparators(doc, lang),
+                screen_label=lambda path: editor_errors.screen_label(path, lang),
+                **_score_label_functions(request))
+
+
+def _comparators(doc: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:
+    """For each follow-up scan of a valid document: the scan the flare reader compared it with and
+    its reading (the core's own reading, shown beside the exam row)."""
+    case, problems = editor_errors.validate(doc, lang)
+    if case is None or problems:
+        return {}
+    a = mdt.assess_case(case, default_kb())
+    if a.follow_up is None:
+        return {}
+    L = labels()
+    return {s.scan_id: {"comparator": s.comparator_id + (
+                            f" ({format_day(s.comparator_date, lang)})" if s.comparator_date else ""),
+                        "reading": L.enum("classification", s.classification, lang)}
+            for s in a.follow_up.scans if s.comparator_id}
 
 
 def _score_label_functions(request: Request) -> dict[str, Any]:
@@ -398,10 +421,15 @@ async def save_case(request: Request) -> Response:
                       new=new, status=422, version=version)
     if "_redraw" in controls:  # a lesion site changed: draw the score blocks that now apply
         return editor(request, doc, [], new=new, version=version)
+    lang_now = lang_of(request)
+    doc = forms.assign_ids(doc)  # exam and treatment ids are generated, never typed
+    case, problems = editor_errors.validate(doc, lang_now)
+    if case is not None and not CASE_ID.match(case.case_id):
+        problems.append(editor_errors.case_id_problem(lang_now))
+    if case is None or problems:
+        return editor(request, doc, problems, new=new, status=422, version=version)
     try:
-        case = check_case_size(parse_case(doc))
-        if not CASE_ID.match(case.case_id):
-            raise InputError([Problem("case_id", CASE_ID_RULE)])
+        check_case_size(case)
     except InputError as exc:
         return editor(request, doc, exc.problems, new=new, status=422, version=version)
     user = request_user(request)
@@ -452,11 +480,7 @@ async def import_case(request: Request) -> Response:
     except InputError as exc:
         return editor(request, _blank(), exc.problems, new=True, status=422)
     # Validate now so the problems of the imported file show beside its fields straight away.
-    try:
-        parse_case(doc)
-        problems: list[Problem] = []
-    except InputError as exc:
-        problems = exc.problems
+    _, problems = editor_errors.validate(doc, lang_of(request))
     return editor(request, doc, problems, new=True, status=422 if problems else 200,
                   notice=filename)
 

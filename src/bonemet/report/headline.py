@@ -1,0 +1,239 @@
+"""The headline of an assessment: what to do now, the follow-up reading, the urgent alerts.
+
+A pure function of (assessment, knowledge base): no I/O, no words of its own. It only picks and
+orders what the assessment already says, so it cannot contradict the details shown below it: the
+exam it proposes is the best-rated one of the assessment's ratings (most cautious wins already
+applied, ADV-01 included), an out-of-scope case (ADV-02) gets no exam, and an urgent alert
+(SAFE-xx) always comes first. Every line keeps its rule id, statement ids and reference numbers.
+The web page, the MDT summary and the CDS cards can all render the same `Headline`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from bonemet.base import Frozen
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.base.text import Text
+from bonemet.model.assessment import (
+    Action,
+    Assessment,
+    MissingData,
+    ModalityRating,
+    RatedModality,
+    Rating,
+    Recommendation,
+)
+from bonemet.model.followup import Classification, Direction, ScanReading
+
+# Best first; no_criteria_apply and usually_not_appropriate never make an exam "to do now".
+_PROPOSABLE = (Rating.usually_appropriate, Rating.may_be_appropriate)
+
+
+class HeadlineKind(StrEnum):
+    exam = "exam"  # an exam is rated appropriate for the question
+    no_imaging = "no_imaging"  # exams were rated, none appropriate: no imaging indicated now
+    not_rated = "not_rated"  # no rule rated any exam (often: data missing)
+    out_of_scope = "out_of_scope"  # ADV-02: not a confirmed lung primary
+    scope_unknown = "scope_unknown"  # ADV-02: the primary is not recorded or only suspected
+
+
+class Confidence(StrEnum):
+    """How firm the follow-up reading is, from what the reader concluded (docs/flare.md)."""
+
+    stated = "stated"  # after month 6 (NM-06) or no progression: the chapter states the reading
+    likely = "likely"  # flare or progression likely on the body of evidence (NM-07)
+    undetermined = "undetermined"  # the evidence does not settle it (possibly leaning one way)
+    not_readable = "not_readable"  # the scan could not be compared
+
+
+class Trace(Frozen):
+    """Where a headline line comes from: rule, statements of the chapter, reference numbers."""
+
+    rule_id: str
+    statement_ids: tuple[str, ...] = ()
+    references: tuple[int, ...] = ()
+
+
+class ExamLine(Frozen):
+    modality: RatedModality
+    rating: Rating
+    reason: Text
+    trace: Trace
+    priority: Literal["urgent", "routine"] = "routine"
+
+
+class FlareLine(Frozen):
+    scan_id: str
+    scan_date: str
+    comparator_id: str | None
+    classification: Classification | None
+    confidence: Confidence
+    leaning: Direction | None = None
+    interpretation: bool
+    favour_flare: int  # arguments of the body of evidence on each side
+    favour_progression: int
+    traces: tuple[Trace, ...]
+
+
+class AlertLine(Frozen):
+    title: Text
+    text: Text
+    trace: Trace
+    outside_chapter: bool
+    sources: tuple[str, ...] = ()
+
+
+class Headline(Frozen):
+    case_id: str
+    kind: HeadlineKind
+    do_now: ExamLine | None = None
+    # Other exams rated as well as `do_now` (e.g. targeted CT or MRI): offered, not hidden.
+    equally_rated: tuple[ExamLine, ...] = ()
+    # With kind no_imaging: the ratings that said no, so the "no" is traceable too.
+    not_indicated: tuple[ExamLine, ...] = ()
+    flare: FlareLine | None = None
+    alerts: tuple[AlertLine, ...] = ()
+    scope_reason: Text | None = None
+    missing_data: tuple[MissingData, ...] = ()
+    kb_version: str
+
+
+def _trace(kb: KnowledgeBase, rule_id: str, statements: tuple[str, ...] = (),
+           references: tuple[int, ...] = ()) -> Trace:
+    rule = kb.rules.get(rule_id)
+    if rule is not None:
+        statements = statements or rule.statements
+        references = references or kb.refs_for(rule_id)
+    return Trace(rule_id=rule_id, statement_ids=statements, references=references)
+
+
+def _exam_line(r: ModalityRating, kb: KnowledgeBase) -> ExamLine:
+    assert r.rule_id is not None  # a proposable or refused rating always names its rule
+    return ExamLine(modality=r.modality, rating=r.rating, reason=r.reason, priority=r.priority,
+                    trace=_trace(kb, r.rule_id, r.statement_ids, r.references))
+
+
+def _done_again(a: Assessment) -> frozenset[str]:
+    return frozenset(r.subject for r in a.recommendations if r.action is Action.already_done)
+
+
+def proposable(a: Assessment) -> list[ModalityRating]:
+    """The exams the assessment rates appropriate, best first (urgent first, then rating, then the
+    assessment's own order); never one ADV-01 found already done."""
+    done = _done_again(a)
+    found = [r for r in a.ratings if r.rating in _PROPOSABLE and r.rule_id is not None
+             and r.modality.value not in done]
+    order = {r.modality: i for i, r in enumerate(a.ratings)}
+    return sorted(found, key=lambda r: (r.priority != "urgent", _PROPOSABLE.index(r.rating),
+                                        order[r.modality]))
+
+
+def _alerts(a: Assessment, kb: KnowledgeBase) -> tuple[AlertLine, ...]:
+    urgent = [r for r in a.recommendations if r.priority == "urgent"]
+    # SAFE-01 (suspected cord compression) before any other alert, then the assessment's order.
+    urgent.sort(key=lambda r: r.rule_id != "SAFE-01")
+    return tuple(AlertLine(title=r.title, text=r.text, outside_chapter=r.outside_chapter,
+                           sources=r.sources,
+                           trace=_trace(kb, r.rule_id, r.statement_ids, r.references))
+                 for r in urgent)
+
+
+def _confidence(s: ScanReading) -> Confidence:
+    if s.status != "compared" or s.classification is None:
+        return Confidence.not_readable
+    if s.classification in (Classification.progression, Classification.no_progression):
+        return Confidence.stated
+    if s.classification in (Classification.flare_likely, Classification.progression_likely):
+        return Confidence.likely
+    return Confidence.undetermined
+
+
+def latest_reading(a: Assessment) -> ScanReading | None:
+    """The reading the board acts on: the latest compared follow-up scan (else the latest one)."""
+    if a.follow_up is None or not a.follow_up.scans:
+        return None
+    scans = sorted(a.follow_up.scans, key=lambda s: (s.status == "compared", s.scan_date))
+    return scans[-1]
+
+
+def _flare(a: Assessment, kb: KnowledgeBase) -> FlareLine | None:
+    s = latest_reading(a)
+    if s is None:
+        return None
+    rule_ids = s.rule_ids or tuple(x.rule_id for x in s.advice)
+    return FlareLine(
+        scan_id=s.scan_id, scan_date=s.scan_date.isoformat(), comparator_id=s.comparator_id,
+        classification=s.classification, confidence=_confidence(s), leaning=s.leaning,
+        interpretation=s.interpretation,
+        favour_flare=sum(x.direction is Direction.favours_flare for x in s.arguments),
+        favour_progression=sum(x.direction is Direction.favours_progression for x in s.arguments),
+        traces=tuple(_trace(kb, rid) for rid in dict.fromkeys(rule_ids)),
+    )
+
+
+def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
+    """The headline of one assessment (see the module docstring for what it guarantees)."""
+    common = {"case_id": a.case_id, "kb_version": a.knowledge_base.version,
+              "alerts": _alerts(a, kb), "missing_data": a.missing_data}
+    if not a.scope.in_scope:
+        kind = HeadlineKind.out_of_scope if a.scope.status == "out_of_scope" \
+            else HeadlineKind.scope_unknown
+        return Headline(kind=kind, scope_reason=a.scope.reason, **common)
+    flare = _flare(a, kb)
+    best = proposable(a)
+    if best:
+        top = best[0]
+        equal = tuple(_exam_line(r, kb) for r in best[1:]
+                      if r.rating is top.rating and r.priority == top.priority)
+        return Headline(kind=HeadlineKind.exam, do_now=_exam_line(top, kb), equally_rated=equal,
+                        flare=flare, **common)
+    refused = tuple(_exam_line(r, kb) for r in a.ratings
+                    if r.rating is Rating.usually_not_appropriate and r.rule_id is not None)
+    kind = HeadlineKind.no_imaging if refused else HeadlineKind.not_rated
+    return Headline(kind=kind, not_indicated=refused, flare=flare, **common)
+
+
+# ---- the details under the headline: one card per rule and conclusion ------------------------
+
+# What a clinician acts on comes first; a scheduling hint or a note never leads the page.
+_ACTION_RANK: dict[Action, int] = {
+    Action.urgent_alert: 0,
+    Action.prefer: 1, Action.targeted_imaging: 1, Action.refine_with_spect_ct: 1,
+    Action.consider_pet: 1,
+    Action.not_indicated: 2, Action.already_done: 2, Action.extend_field_of_view: 2,
+    Action.check_field_of_view: 2, Action.negative_not_exclusive: 2,
+    Action.specialist_opinion: 3, Action.acceptable_alternative: 3,
+    Action.option: 4, Action.note: 4,
+    Action.schedule_after: 5,
+}
+
+
+class CardGroup(Frozen):
+    """The outputs of one rule that reach the same conclusion (same title), shown as one card."""
+
+    rule_id: str
+    title: Text
+    items: tuple[Recommendation, ...]
+    rank: int
+
+    @property
+    def statement_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for r in self.items for s in r.statement_ids))
+
+    @property
+    def references(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(n for r in self.items for n in r.references))
+
+
+def card_groups(a: Assessment) -> tuple[CardGroup, ...]:
+    """Recommendations grouped by (rule, title), urgent first, then what to act on, scheduling last."""
+    groups: dict[tuple[str, str], list[Recommendation]] = {}
+    for r in a.recommendations:
+        groups.setdefault((r.rule_id, r.title.en), []).append(r)
+    out = [CardGroup(rule_id=items[0].rule_id, title=items[0].title, items=tuple(items),
+                     rank=min(0 if r.priority == "urgent" else _ACTION_RANK.get(r.action, 4)
+                              for r in items))
+           for items in groups.values()]
+    return tuple(sorted(out, key=lambda g: g.rank))  # stable: keeps the assessment's order

@@ -1,0 +1,107 @@
+"""Quick request check (ACR Select style): one requested exam against the assessment of a case.
+
+Pure: the rating, the reason and the better alternative are read from the `Assessment` that
+`bonemet.core.assess` produced (no rule of its own), and the radiation note only from numbers of the
+knowledge base's statements (unit mSv). The chapter gives one effective dose, the bone scan's (about
+4 mSv, statement F02); for every other exam the note says the chapter gives none instead of
+inventing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bonemet.base import Frozen
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.model.assessment import Assessment, ModalityRating, RatedModality, Rating
+from bonemet.report.headline import Trace, proposable
+
+# Statement topics of the knowledge base that speak of one rated exam (statements.yaml `topic`).
+_TOPIC_MODALITY = {
+    "bone_scan": RatedModality.bone_scan,
+    "spect_ct": RatedModality.spect_ct,
+    "fdg_pet": RatedModality.fdg_pet_ct,
+    "naf_pet": RatedModality.naf_pet_ct,
+}
+_BETTER = {Rating.usually_appropriate: 0, Rating.may_be_appropriate: 1}
+
+
+class Dose(Frozen):
+    """An effective dose as the knowledge base states it, with the statement it comes from."""
+
+    modality: RatedModality
+    value: float
+    approx: bool
+    statement_id: str
+    references: tuple[int, ...]
+
+
+class RequestCheck(Frozen):
+    case_id: str
+    requested: RatedModality
+    rating: Rating
+    reason: ModalityRating  # the assessment's own rating of the requested exam (rule, reason, refs)
+    trace: Trace | None  # None: no rule spoke (no_criteria_apply)
+    alternative: ModalityRating | None = None  # a better-rated exam, when there is one
+    dose: Dose | None = None  # None: the chapter gives no dose for this exam
+    alternative_dose: Dose | None = None
+    in_scope: bool
+    kb_version: str
+
+
+def doses(kb: KnowledgeBase) -> dict[RatedModality, Dose]:
+    """Every effective dose the knowledge base's statements give, by exam."""
+    found: dict[RatedModality, Dose] = {}
+    for st in kb.statements.values():
+        modality = _TOPIC_MODALITY.get(st.topic)
+        for n in st.numbers:
+            if modality is not None and n.unit == "mSv" and n.value is not None:
+                found.setdefault(modality, Dose(modality=modality, value=n.value, approx=n.approx,
+                                                statement_id=st.id, references=st.refs))
+    return found
+
+
+def _better_than(a: Assessment, requested: ModalityRating) -> ModalityRating | None:
+    """The alternative the rating itself names when it is rated better, else the best-rated exam
+    when it beats the requested one (never an exam ADV-01 found already done)."""
+    candidates = proposable(a)
+    rank = _BETTER.get(requested.rating, 9)
+    if requested.preferred_alternative is not None:
+        named = next((r for r in candidates if r.modality is requested.preferred_alternative), None)
+        if named is not None and _BETTER[named.rating] < rank:
+            return named
+    best = next((r for r in candidates if r.modality is not requested.modality), None)
+    if best is not None and (_BETTER[best.rating] < rank or best.priority == "urgent"):
+        return best
+    return None
+
+
+def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) -> RequestCheck:
+    rated = a.rating_of(requested)
+    trace = None
+    if rated.rule_id is not None:
+        trace = Trace(rule_id=rated.rule_id, statement_ids=rated.statement_ids,
+                      references=rated.references)
+    alternative = _better_than(a, rated) if a.scope.in_scope else None
+    table = doses(kb)
+    return RequestCheck(
+        case_id=a.case_id, requested=requested, rating=rated.rating, reason=rated, trace=trace,
+        alternative=alternative, dose=table.get(requested),
+        alternative_dose=table.get(alternative.modality) if alternative else None,
+        in_scope=a.scope.in_scope, kb_version=a.knowledge_base.version,
+    )
+
+
+def minimal_case(*, phase: str, question: str | None, primary_site: str | None,
+                 histology: str | None, as_of: object,
+                 exams: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """A case document from the minimal context of a request (phase, question, primary, histology,
+    the recent exams): the same validation and the same rules as any other case. The primary site is
+    only what the user chose: none is assumed (ADV-02 then says the scope is unknown)."""
+    cancer = {k: v for k, v in (("primary_site", primary_site), ("histology", histology)) if v}
+    context = {k: v for k, v in (("phase", phase), ("question", question),
+                                 ("as_of", str(as_of) if as_of else None)) if v}
+    rows = [{"id": f"x{i + 1}", **{k: v for k, v in e.items() if v is not None}}
+            for i, e in enumerate(exams)]
+    return {"schema_version": "1.0", "case_id": "request-check", "cancer": cancer,
+            "context": context, "exams": rows}
