@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import Literal
 
 from bonemet.base import Frozen
-from bonemet.kb.loader import KnowledgeBase
 from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.assessment import (
     Action,
     Assessment,
