@@ -171,7 +171,7 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
         if dates and as_of:
             # The decision date is where the reader stands: the axis always reaches it.
             dates.append(as_of)
-        fig.suptitle(f"{w['title']} — {case.case_id}", fontsize=10, x=0.02, ha="left")
+        title = fig.suptitle(f"{w['title']} — {case.case_id}", fontsize=10, x=0.02, ha="left")
         if not dates:
             top.text(0.5, 0.5, w["none"], ha="center", va="center", transform=top.transAxes)
             top.set_axis_off()
@@ -242,15 +242,16 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
         locator = AutoDateLocator(minticks=3, maxticks=8)
         bottom.xaxis.set_major_locator(locator)
         bottom.xaxis.set_major_formatter(_tick_formatter((hi - lo).days, lang))
-        _declutter(fig, top, [(above, 1, top), (below, -1, top), (ends, 1, bottom)])
+        _declutter(fig, top, [(above, 1, top), (below, -1, top), (ends, 1, bottom)], title)
     return fig
 
 
 def _overlap(a: Bbox, b: Bbox, gap: float) -> bool:
-    return a.x0 < b.x1 + gap and b.x0 < a.x1 + gap and a.y0 < b.y1 + gap and b.y0 < a.y1 + gap
+    return bool(a.x0 < b.x1 + gap and b.x0 < a.x1 + gap and a.y0 < b.y1 + gap and b.y0 < a.y1 + gap)
 
 
-def _declutter(fig: Figure, top: Axes, groups: list[tuple[list[Annotation], int, Axes]]) -> None:
+def _declutter(fig: Figure, top: Axes, groups: list[tuple[list[Annotation], int, Axes]],
+               title: Text) -> None:
     """Move labels that meet apart, each group in its direction (1: up, -1: down), within its panel's width.
 
     Events on one day (a scan read on the decision date, the usual case) share an x position, so
@@ -262,12 +263,10 @@ def _declutter(fig: Figure, top: Axes, groups: list[tuple[list[Annotation], int,
     for _ in range(10):
         fig.draw_without_rendering()
         renderer = canvas.get_renderer()
-        obstacles: list[Text] = [*top.get_yticklabels()]
+        obstacles: list[Text] = [*top.get_yticklabels(), title]
         for legend in (*fig.legends, *(ax.get_legend() for ax in fig.axes)):
             if legend is not None:
                 obstacles += legend.get_texts()
-        if fig._suptitle is not None:
-            obstacles.append(fig._suptitle)
         placed = [t.get_window_extent(renderer) for t in obstacles if t.get_visible() and t.get_text()]
         moved = False
         for group, direction, panel in groups:
