@@ -6,15 +6,29 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck golden bench clean chromium java oidc
 
+# Two stamps: `make run` installs what serving needs (RUN_STAMP); lint, test and the other targets
+# add the test tools and the Spark engine (STAMP, about 1.5 GB). pip runs without -q: its progress shows.
+RUN_STAMP := $(VENV)/.installed-run
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,spark]'
-	touch $(STAMP)
+	@test -x $(BIN)/python || (echo "==> creating the virtual environment $(VENV)" && $(PY) -m venv $(VENV))
+	@echo "==> installing bonemet with its test tools and Spark engine (extras dev, spark: about 1.5 GB)"
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,spark]'
+	touch $(STAMP) $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml
+	@test -x $(BIN)/python || (echo "==> creating the virtual environment $(VENV)" && $(PY) -m venv $(VENV))
+	@echo "==> installing bonemet and what serving it needs (no test or Spark extras; make test adds them)"
+	$(BIN)/python -m pip install --progress-bar on -e .
+	touch $(RUN_STAMP)
 
 # Local development server: no authentication, loopback only, demo cases in the store.
-run: $(STAMP)
-	$(BIN)/bonemet serve --dev --load-demo --db .bonemet-dev.sqlite3
+# Another port: make run PORT=8001 (HOST must stay a loopback address: --dev has no sign-in).
+run: $(RUN_STAMP)
+	$(BIN)/bonemet serve --dev --load-demo --db .bonemet-dev.sqlite3 --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

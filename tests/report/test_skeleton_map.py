@@ -72,3 +72,53 @@ def test_svg_is_well_formed_with_one_marker_per_lesion_and_a_legend(lang):  # ty
     legend = "".join(root.find(f".//{SVG}g[@class='legend']").itertext())  # type: ignore[union-attr]
     assert ("Condensante" if lang == "fr" else "Blastic") in legend
     assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+# i13-figures: phenotype history and unsided sites (issue 13, defect 6).
+def test_phenotype_from_an_earlier_exam_is_kept_when_a_later_one_does_not_restate_it():  # type: ignore[no-untyped-def]
+    doc = case_doc(exams=[
+        pet("2025-01-10", lesions=[{"site": "thoracic_spine", "level": "T9", "phenotype": "lytic"},
+                                   {"site": "femur_shaft", "side": "left", "phenotype": "lytic",
+                                    "irradiated": True, "suspicious": True}]),
+        pet("2025-04-10", lesions=[{"site": "thoracic_spine", "level": "T9"},
+                                   {"site": "femur_shaft", "side": "left", "phenotype": "blastic"}]),
+    ])
+    spine, femur = collect(parse_case(doc))
+    assert spine.phenotype is Phenotype.lytic and spine.last_seen.isoformat() == "2025-04-10"
+    # A phenotype restated later wins (a lytic lesion that sclerosed on treatment is now blastic);
+    # radiotherapy given to a site stays part of its history; "suspicious" keeps its last statement.
+    assert femur.phenotype is Phenotype.blastic and femur.irradiated and femur.suspicious is True
+    svg = skeleton_map(parse_case(doc), "en").svg
+    assert [g.get("data-phenotype") for g in ET.fromstring(svg).iter(f"{SVG}g")
+            if g.get("class") == "lesion"] == ["lytic", "blastic"]
+
+
+def test_demo_21_keeps_the_lytic_t9_seen_on_the_staging_scan():  # type: ignore[no-untyped-def]
+    from bonemet.api import load_case
+    from golden import ROOT
+
+    placed = collect(load_case(ROOT / "examples" / "21-flare-early-flare-likely.yaml"))
+    t9 = next(p for p in placed if p.level == "T9")
+    assert t9.phenotype is Phenotype.lytic
+
+
+@pytest.mark.parametrize("site", ["pelvis", "acetabulum", "femur_shaft", "humerus", "ribs"])
+def test_a_paired_site_without_side_is_never_drawn_on_the_right(site):  # type: ignore[no-untyped-def]
+    (lesion,) = collect(_case({"site": site}))
+    assert lesion.x == pytest.approx(120) and lesion.side_unknown
+    (right,) = collect(_case({"site": site, "side": "right"}))
+    assert right.x < 120 and not right.side_unknown
+    svg = skeleton_map(_case({"site": site}), "fr").svg  # type: ignore[arg-type]
+    title = "".join(ET.fromstring(svg).find(f".//{SVG}g[@class='lesion']/{SVG}title").itertext())  # type: ignore[union-attr]
+    assert "côté non renseigné" in title
+
+
+@pytest.mark.parametrize("site", ["pelvis", "sternum", "lumbar_spine", "sacrum"])
+def test_a_midline_site_or_side_is_drawn_on_the_midline(site):  # type: ignore[no-untyped-def]
+    (lesion,) = collect(_case({"site": site, "side": "midline"}))
+    assert lesion.x == pytest.approx(120) and not lesion.side_unknown
+
+
+def test_unsided_pelvis_and_sacrum_do_not_hide_each_other():  # type: ignore[no-untyped-def]
+    a, b = collect(_case({"site": "pelvis"}, {"site": "sacrum"}))
+    assert ((a.x - b.x) ** 2 + (a.y - b.y) ** 2) ** 0.5 >= 12

@@ -2,9 +2,10 @@
 
 Colour AND shape encode the phenotype (lytic circle, blastic square, mixed diamond, unknown
 triangle), so the map still reads in greyscale print and for colour-blind readers; a ring marks an
-irradiated site, a hollow marker a lesion not read as suspicious, a dashed outline a paired bone whose
-side was not recorded. The outline is drawn here, by hand, on a 240 x 480 grid; the patient's right is
-on the viewer's left, as on any anterior radiological view.
+irradiated site, a hollow marker a lesion not read as suspicious, a dashed outline and a "?" a paired
+bone whose side was not recorded (drawn on the midline at its height, never guessed to one side).
+The outline is drawn here, by hand, on a 240 x 480 grid; the patient's right is on the viewer's
+left, as on any anterior radiological view.
 
 Pure: case in, SVG text out. No I/O, no clock.
 """
@@ -115,7 +116,9 @@ def _anchor(site: SkeletalSite, side: Side | None) -> tuple[float, float, bool]:
             return 240 - x, y, False
         if side is Side.right:
             return x, y, False
-        return x, y, True  # drawn on the right with a dashed outline: side unknown
+        # Midline stated (a pelvis read as a whole): on the midline. No side given: on the midline
+        # too, flagged, because drawing it on either side would state a side nobody recorded.
+        return 120.0, y, side is not Side.midline
     x, y = _OTHER
     return x, y, False
 
@@ -126,6 +129,25 @@ class _Track:
     first: dt.date
     last: dt.date
     exam_ids: tuple[str, ...]
+
+
+def _merge(earlier: Lesion, later: Lesion) -> Lesion:
+    """The record of one lesion after a later exam that may not restate every field.
+
+    A field left empty on the later exam means "not stated", not "gone": the phenotype and the
+    suspicion keep their last stated value, and a stated one replaces it (a lytic lesion that
+    sclerosed on treatment is now blastic: the latest reading is the one to show). Radiotherapy given
+    to a site stays part of its history, so "irradiated" never reverts to false.
+    """
+    return later.model_copy(update={
+        "phenotype": later.phenotype if later.phenotype is not None else earlier.phenotype,
+        "suspicious": later.suspicious if later.suspicious is not None else earlier.suspicious,
+        "irradiated": later.irradiated or earlier.irradiated,
+        "irradiated_on": later.irradiated_on or earlier.irradiated_on,
+    })
+
+
+_SPACING = 12.0  # marker centres closer than this would hide each other
 
 
 def collect(case: Case) -> tuple[PlacedLesion, ...]:
@@ -139,20 +161,22 @@ def collect(case: Case) -> tuple[PlacedLesion, ...]:
             if seen is None:
                 tracks[key] = _Track(lesion, exam.date, exam.date, (exam.id,))
             else:
-                tracks[key] = _Track(lesion, seen.first, exam.date, (*seen.exam_ids, exam.id))
+                tracks[key] = _Track(_merge(seen.lesion, lesion), seen.first, exam.date,
+                                     (*seen.exam_ids, exam.id))
     placed: list[PlacedLesion] = []
-    crowd: dict[tuple[float, float], int] = {}
     for track in tracks.values():
         lesion = track.lesion
-        x, y, unknown = _anchor(lesion.site, lesion.side)
-        n = crowd.get((x, y), 0)
-        crowd[(x, y)] = n + 1
-        # Several lesions at one site fan out sideways, alternately, so none hides another.
-        dx = 0 if n == 0 else (1 if n % 2 else -1) * 9 * ((n + 1) // 2)
+        x0, y, unknown = _anchor(lesion.site, lesion.side)
+        # Lesions at one place (or at neighbouring anchors: an unsided pelvis by the sacrum) fan out
+        # sideways, alternately, so that none hides another.
+        n, x = 0, x0
+        while any(abs(p.x - x) < _SPACING and abs(p.y - y) < _SPACING for p in placed):
+            n += 1
+            x = x0 + (1 if n % 2 else -1) * _SPACING * ((n + 1) // 2)
         placed.append(PlacedLesion(
             site=lesion.site, side=lesion.side, level=lesion.level, phenotype=lesion.phenotype,
             irradiated=lesion.irradiated, suspicious=lesion.suspicious, first_seen=track.first,
-            last_seen=track.last, exam_ids=track.exam_ids, x=x + dx, y=y, side_unknown=unknown,
+            last_seen=track.last, exam_ids=track.exam_ids, x=x, y=y, side_unknown=unknown,
         ))
     return tuple(placed)
 
@@ -205,6 +229,9 @@ def _marker(lesion: PlacedLesion, lang: str) -> str:
                    f'stroke="#111827" stroke-width="1.3"/>')
     out.append(_shape(lesion.phenotype, lesion.x, lesion.y, fill, colour if fill == "#ffffff" else "#111827",
                       dash))
+    if lesion.side_unknown:
+        out.append(f'<text x="{lesion.x + 5:g}" y="{lesion.y - 5:g}" font-size="8" font-weight="bold" '
+                   f'fill="#111827" aria-hidden="true">?</text>')
     if lesion.level:
         anchor = "end" if lesion.x < 120 else "start"
         tx = lesion.x - 10 if lesion.x < 120 else lesion.x + 10
@@ -235,8 +262,8 @@ def _legend(lang: str) -> str:
                f'<text x="266" y="{y + 3:g}">{escape(L("not_suspicious", lang))}</text>')
     y += 18
     out.append(f'<circle cx="254" cy="{y:g}" r="5.5" fill="#4b5563" stroke="#111827" stroke-width="1.6" '
-               f'stroke-dasharray="2 1.5"/><text x="266" y="{y + 3:g}">'
-               f'{escape(L("side_unknown", lang))}</text>')
+               f'stroke-dasharray="2 1.5"/><text x="259" y="{y - 5:g}" font-size="8" font-weight="bold">?'
+               f'</text><text x="266" y="{y + 3:g}">{escape(L("side_unknown", lang))}</text>')
     out.append("</g>")
     return "".join(out)
 

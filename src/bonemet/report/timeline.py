@@ -18,14 +18,20 @@ import io
 from typing import Literal
 
 import matplotlib
+from babel.dates import format_date
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
+from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import Bbox
 
 from bonemet.kb import Lang, default_kb
 from bonemet.model.assessment import Assessment
 from bonemet.model.case import Analyte, Case, Modality, Treatment, TreatmentType
 from bonemet.model.followup import Classification, ScanReading
+from bonemet.report.labels import labels
 
 Format = Literal["svg", "png"]
 
@@ -66,6 +72,24 @@ _RC = {"svg.hashsalt": "bonemet-timeline", "svg.fonttype": "none", "font.family"
        "font.size": 8.0}
 
 
+# Dates written on the figure: French as 27/11/2026, English as 27 Nov 2026 (never ISO on a picture).
+_DAY = {"en": "d MMM yyyy", "fr": "dd/MM/yyyy"}
+
+
+def _day(d: dt.date, lang: Lang) -> str:
+    return format_date(d, format=_DAY[lang], locale=lang)
+
+
+def _tick_formatter(span_days: int, lang: Lang) -> FuncFormatter:
+    """Month (or day, on a short axis) names in the page's language, through Babel's CLDR data."""
+    pattern = "d MMM" if span_days <= 120 else "MMM yyyy"
+
+    def label(x: float, _pos: int | None = None) -> str:
+        return format_date(num2date(x).date(), format=pattern, locale=lang)
+
+    return FuncFormatter(label)
+
+
 def _dates(case: Case, months: int) -> list[dt.date]:
     from bonemet.core.dates import add_months
 
@@ -85,7 +109,8 @@ def _lane_label(t: Treatment) -> str:
     return t.label()
 
 
-def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int) -> list[str]:
+def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int,
+                     above: list[Annotation]) -> list[str]:
     from bonemet.core.dates import add_months
 
     w = _WORDS[lang]
@@ -108,16 +133,24 @@ def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int
                        color="#E69F00", alpha=0.12, lw=0,
                        label=None if shown_window else w["window"])
             ax.axvline(date2num(anniversary), color="#E69F00", ls="--", lw=1)
-            ax.text(date2num(anniversary), 1.0, f"{w['month6']}\n{anniversary.isoformat()}",
-                    transform=ax.get_xaxis_transform(), fontsize=6.5, color="#8C5A00",
-                    ha="center", va="bottom")
+            above.append(ax.annotate(f"{w['month6']}\n{_day(anniversary, lang)}",
+                                     (date2num(anniversary), 1.0), xycoords=ax.get_xaxis_transform(),
+                                     xytext=(0, 2), textcoords="offset points", fontsize=6.5,
+                                     color="#8C5A00", ha="center", va="bottom"))
             shown_window = True
     return lanes
 
 
+def _count_text(count: int | None, lang: Lang) -> str:
+    L = labels()
+    if count is None:
+        return L("tl_hot_spots_unknown", lang)
+    return L("tl_hot_spots_one", lang) if count == 1 else L("tl_hot_spots_many", lang).format(n=count)
+
+
 def _scan_text(reading: ScanReading | None, count: int | None, lang: Lang) -> tuple[str, str]:
     flare = default_kb().flare
-    head = f"{count}" if count is not None else "?"
+    head = _count_text(count, lang)
     if reading is None:
         return head, "#333333"
     if reading.classification is None or flare is None:
@@ -134,7 +167,11 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
         fig = Figure(figsize=(9.0, 5.6), dpi=100, layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
         dates = _dates(case, months)
-        fig.suptitle(f"{w['title']} — {case.case_id}", fontsize=10, x=0.02, ha="left")
+        as_of = assessment.as_of if assessment else case.context.as_of
+        if dates and as_of:
+            # The decision date is where the reader stands: the axis always reaches it.
+            dates.append(as_of)
+        title = fig.suptitle(f"{w['title']} — {case.case_id}", fontsize=10, x=0.02, ha="left")
         if not dates:
             top.text(0.5, 0.5, w["none"], ha="center", va="center", transform=top.transAxes)
             top.set_axis_off()
@@ -143,7 +180,10 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
         first, last = min(dates), max(dates)
         pad = max(10, (last - first).days // 20)
         lo, hi = first - dt.timedelta(days=pad), last + dt.timedelta(days=pad)
-        lanes = _draw_treatments(top, case, hi, lang, months)
+        # Labels above the panel (month 6, decision date) move up when they meet; the others move down.
+        above: list[Annotation] = []
+        below: list[Annotation] = []
+        lanes = _draw_treatments(top, case, hi, lang, months, above)
         y_scan, y_img = len(lanes) + 0.4, len(lanes) + 1.6
         readings = {s.scan_id: s for s in (assessment.follow_up.scans
                                            if assessment and assessment.follow_up else ())}
@@ -153,12 +193,13 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
                 text, colour = _scan_text(readings.get(e.id), e.hot_spot_count, lang)
                 top.plot([x], [y_scan], marker="o" if e.modality is Modality.bone_scan else "h",
                          ms=9, color=colour, mec="black", mew=0.6, ls="none")
-                top.annotate(text, (x, y_scan), xytext=(0, -9), textcoords="offset points",
-                             ha="center", va="top", fontsize=6.5, color=colour)
+                below.append(top.annotate(text, (x, y_scan), xytext=(0, -9), textcoords="offset points",
+                                          ha="center", va="top", fontsize=6.5, color=colour))
             elif not (e.radiograph_finding or e.mri_finding):
                 top.plot([x], [y_img], marker="|", ms=9, color="#999999", ls="none")
-                top.annotate(_MODALITY[e.modality], (x, y_img), xytext=(0, 6), textcoords="offset points",
-                             ha="center", fontsize=6, color="#777777")
+                below.append(top.annotate(_MODALITY[e.modality], (x, y_img), xytext=(0, -7),
+                                          textcoords="offset points", ha="center", va="top",
+                                          fontsize=6, color="#777777"))
             else:
                 finding = e.radiograph_finding or e.mri_finding
                 flare = default_kb().flare
@@ -166,8 +207,10 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
                          else str(finding))
                 kind = "X" if e.modality is Modality.radiograph else "MRI" if lang == "en" else "IRM"
                 top.plot([x], [y_img], marker="v", ms=7, color="#6A3D9A", ls="none")
-                top.annotate(f"{kind}: {label}", (x, y_img), xytext=(4, 3), textcoords="offset points",
-                             fontsize=6.5, color="#6A3D9A")
+                colon = "\u00a0: " if lang == "fr" else ": "  # French: no-break space before the colon
+                below.append(top.annotate(f"{kind}{colon}{label}", (x, y_img), xytext=(0, -7),
+                                          textcoords="offset points", ha="center", va="top",
+                                          fontsize=6.5, color="#6A3D9A"))
         flare_labels = default_kb().flare
         for s in sorted(case.clinical_status, key=lambda s: s.date):
             colour = {"improving": "#009E73", "stable": "#777777",
@@ -175,32 +218,99 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
             top.plot([date2num(s.date)], [y_img], marker="P", ms=6, ls="none", color=colour)
             state = (flare_labels.labels.values[s.state.value](lang) if flare_labels
                      else s.state.value)
-            top.annotate(state, (date2num(s.date), y_img), xytext=(0, -8), textcoords="offset points",
-                         ha="center", va="top", fontsize=6.5, color=colour)
+            below.append(top.annotate(state, (date2num(s.date), y_img), xytext=(0, -8),
+                                      textcoords="offset points", ha="center", va="top", fontsize=6.5,
+                                      color=colour))
         ticks = [*range(len(lanes)), y_scan, y_img]
         top.set_yticks(ticks, [*lanes, w["scans"], f"{w['imaging']} / {w['clinical']}"])
-        top.set_ylim(-0.8, y_img + 1.0)
-        top.invert_yaxis()
-        top.set_xlim(date2num(lo), date2num(hi))
+        top.set_ylim(y_img + 1.0, -0.8)  # inverted: the first lane on top
         top.grid(axis="x", color="#DDDDDD", lw=0.5)
-        as_of = assessment.as_of if assessment else case.context.as_of
         if as_of:
             for ax in (top, bottom):
                 ax.axvline(date2num(as_of), color="#333333", lw=0.8, ls=":")
-            top.text(date2num(as_of), 0.02, f"{w['as_of']} ", transform=top.get_xaxis_transform(),
-                     fontsize=6, color="#333333", ha="right", va="bottom", rotation=90)
+            above.append(top.annotate(f"{w['as_of']}\n{_day(as_of, lang)}", (date2num(as_of), 1.0),
+                                      xycoords=top.get_xaxis_transform(), xytext=(0, 2),
+                                      textcoords="offset points", fontsize=6.5, color="#333333",
+                                      ha="center", va="bottom"))
         if lanes and any(t.is_systemic_line and t.start for t in case.treatments):
-            top.legend(loc="lower right", fontsize=6.5, frameon=False)
-        _draw_markers(bottom, case, lang)
-        locator = AutoDateLocator()
+            # Outside the panels: inside, it would sit on the latest events' labels.
+            fig.legend(*top.get_legend_handles_labels(), loc="outside lower right", fontsize=6.5,
+                       frameon=False)
+        ends = _draw_markers(bottom, case, lang)
+        for ax in (top, bottom):
+            ax.set_xlim(date2num(lo), date2num(hi))
+        locator = AutoDateLocator(minticks=3, maxticks=8)
         bottom.xaxis.set_major_locator(locator)
-        bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        bottom.xaxis.set_major_formatter(_tick_formatter((hi - lo).days, lang))
+        _declutter(fig, top, [(above, 1, top), (below, -1, top), (ends, 1, bottom)], title)
     return fig
 
 
-def _draw_markers(ax: Axes, case: Case, lang: Lang) -> None:
+def _overlap(a: Bbox, b: Bbox, gap: float) -> bool:
+    return bool(a.x0 < b.x1 + gap and b.x0 < a.x1 + gap and a.y0 < b.y1 + gap and b.y0 < a.y1 + gap)
+
+
+def _declutter(fig: Figure, top: Axes, groups: list[tuple[list[Annotation], int, Axes]],
+               title: Text) -> None:
+    """Move labels that meet apart, each group in its direction (1: up, -1: down), within its panel's width.
+
+    Events on one day (a scan read on the decision date, the usual case) share an x position, so
+    their labels must stack. Positions depend on the layout, which depends on the labels: lay out,
+    separate, lay out again until nothing moves; the top panel grows downward when a stack leaves it.
+    """
+    canvas = FigureCanvasAgg(fig)
+    gap = 1.5  # pixels
+    for _ in range(10):
+        fig.draw_without_rendering()
+        renderer = canvas.get_renderer()
+        obstacles: list[Text] = [*top.get_yticklabels(), title]
+        for legend in (*fig.legends, *(ax.get_legend() for ax in fig.axes)):
+            if legend is not None:
+                obstacles += legend.get_texts()
+        placed = [t.get_window_extent(renderer) for t in obstacles if t.get_visible() and t.get_text()]
+        moved = False
+        for group, direction, panel in groups:
+            left, right = panel.bbox.x0 + gap, panel.bbox.x1 - gap
+            # Downward: upper rows first (the top panel's y axis is inverted), then left to right.
+            # Upward: left to right, lower first. A label gives way to the ones already placed.
+            def order(a: Annotation, down: bool = direction < 0) -> tuple[float, float]:
+                return (a.xy[1], a.xy[0]) if down else (a.xy[0], a.xy[1])
+
+            for ann in sorted(group, key=order):
+                box = ann.get_window_extent(renderer)
+                dx = (left - box.x0) if box.x0 < left else (right - box.x1) if box.x1 > right else 0.0
+                box = box.translated(dx, 0)
+                dy = 0.0
+                for _step in range(len(placed) + 1):
+                    hit = next((b for b in placed if _overlap(box, b, gap)), None)
+                    if hit is None:
+                        break
+                    step = (hit.y1 + gap - box.y0) if direction > 0 else (hit.y0 - gap - box.y1)
+                    box = box.translated(0, step)
+                    dy += step
+                if dx or dy:
+                    ox, oy = ann.xyann
+                    ann.xyann = (ox + dx * 72 / fig.dpi, oy + dy * 72 / fig.dpi)
+                    # Only a label that grows the panel's outer box changes the layout (the labels
+                    # above the panel); the others were moved within it, in points, which keeps them apart.
+                    moved = moved or panel is not top or direction > 0
+                placed.append(box)
+        below = [a for group, direction, panel in groups if direction < 0 and panel is top for a in group]
+        lowest = min((a.get_window_extent(renderer).y0 for a in below), default=None)
+        if lowest is not None and lowest < top.bbox.y0 + gap:
+            y_low = float(top.transData.inverted().transform((0, lowest - 6))[1])
+            bottom_y, top_y = top.get_ylim()
+            top.set_ylim(max(y_low, bottom_y), top_y)
+            moved = True
+        if not moved:
+            break
+
+
+def _draw_markers(ax: Axes, case: Case, lang: Lang) -> list[Annotation]:
+    """The marker curves; returns their end labels (last value and unit), to be kept apart."""
     w = _WORDS[lang]
     drawn = 0
+    ends: list[Annotation] = []
     for analyte, (colour, marker) in _MARKER_STYLE.items():
         values = sorted((x for x in case.labs if x.analyte is analyte), key=lambda x: x.date)
         if not values:
@@ -214,21 +324,21 @@ def _draw_markers(ax: Axes, case: Case, lang: Lang) -> None:
         ys = [x.value / base.value * 100 for x in same]
         ax.plot(xs, ys, marker=marker, color=colour, lw=1.2, ms=4,
                 label=f"{_MARKER_NAMES[analyte][lang]} ({base.unit})")
-        # Staggered so that end labels of curves meeting at one point stay readable.
-        ax.annotate(f"{same[-1].value:g} {base.unit}", (xs[-1], ys[-1]), xytext=(4, 8 * drawn - 4),
-                    textcoords="offset points", fontsize=6.5, color=colour)
+        ends.append(ax.annotate(f"{same[-1].value:g} {base.unit}", (xs[-1], ys[-1]), xytext=(4, -3),
+                                textcoords="offset points", fontsize=6.5, color=colour))
         drawn += 1
     if not drawn:
         ax.text(0.5, 0.5, w["no_markers"], transform=ax.transAxes, ha="center", va="center",
                 color="#777777")
         ax.set_yticks([])
-        return
+        return ends
     ax.axhline(100, color="#999999", lw=0.6, ls=":")
     ax.set_ylabel(w["markers"])
     ax.grid(axis="x", color="#DDDDDD", lw=0.5)
     if drawn:
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=6.5, frameon=False, ncols=4)
         ax.margins(y=0.15)
+    return ends
 
 
 def render_timeline(case: Case, assessment: Assessment | None = None, lang: Lang = "en",

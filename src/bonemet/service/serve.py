@@ -82,6 +82,14 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def startup_help(db_path: Path, port: int) -> str:
+    """What a first-time user needs at start: where the data is, how to stop, how to move the port."""
+    other = 8001 if port != 8001 else 8002
+    return (f"  data: SQLite store {Path(db_path).resolve()}\n"
+            f"  stop: press Ctrl+C\n"
+            f"  another port: make run PORT={other}  (or bonemet serve --port {other})")
+
+
 def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> None:
     import uvicorn
 
@@ -109,5 +117,6 @@ def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> 
               f"{settings.public_base_url}", file=sys.stderr)
     print(f"bonemet serving on {url}/  (OpenAPI {url}/openapi.json, CDS Hooks discovery "
           f"{url}/cds-services)", file=sys.stderr, flush=True)
+    print(startup_help(settings.db_path, port), file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
