@@ -136,10 +136,13 @@ def test_http_maps_input_errors_to_422_with_every_problem() -> None:
         {"field": "Patient/1.birthDate", "message": "not a date"}]}
 
 
-def test_http_maps_a_refused_knowledge_base_to_500_with_its_problems() -> None:
+def test_http_maps_a_refused_knowledge_base_to_a_logged_500_without_internals(
+        caplog: pytest.LogCaptureFixture) -> None:
     response = _app().get("/api/kb")
     assert response.status_code == 500
-    assert response.json()["problems"] == [{"field": "", "message": "rule NM-01: unknown statement 'X'"}]
+    generic = {"field": "", "message": "internal error; the incident was logged"}
+    assert response.json()["problems"] == [generic]
+    assert "KnowledgeBaseError" in caplog.text and "NM-01" not in response.text
 
 
 def test_fhir_speaking_routes_answer_an_operation_outcome() -> None:

@@ -17,9 +17,9 @@
                                     a `bonemet serve` combination (ServeError)
 
 Each adapter maps the tree once: the command line prints `error: …` and one line per problem and
-exits 2 (`bonemet.cli.options.fail`); the HTTP service answers 422 (input), 500 (knowledge base,
-configuration) with `{"error", "problems": [{"field", "message"}]}`, or a FHIR OperationOutcome
-where FHIR is spoken (`bonemet.service.errors`). The transport's own signals (authentication, CSRF,
+exits 2 (`bonemet.cli.options.fail`); the HTTP service answers 422 with `{"error", "problems":
+[{"field", "message"}]}` for input, or a FHIR OperationOutcome where FHIR is spoken, and a logged 500
+without internals for the rest (`bonemet.service.errors`). The transport's own signals (authentication, CSRF,
 body size, edit conflicts, uploads) stay with the service and web adapters: they refuse a request,
 not bonemet data.
 """

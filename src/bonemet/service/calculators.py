@@ -56,7 +56,7 @@ async def score(ctx: Ctx, request: Request, name: ScoreName) -> ScoreResult:
     try:
         result: ScoreResult = module.score(**body, kb=ctx.kb)
     except ScoreInputError as exc:
-        raise ServiceError(422, [_score_problem(p) for p in exc.problems]) from None
+        raise ServiceError(422, [_score_problem(str(p)) for p in exc.problems]) from None
     except (TypeError, ValueError) as exc:
         raise ServiceError(422, [Problem("", f"{name}: {exc}")]) from None
     return result

@@ -4,7 +4,8 @@ Plain JSON routes answer `{"error": ..., "problems": [{"field", "message"}]}`; r
 FHIR or CDS Hooks answer a FHIR `OperationOutcome` (CDS Hooks 3.0 uses it for error bodies too).
 An unexpected exception is logged and answered as a 500 without internals, but bad input never
 gets that far: every parser raises `InputError` naming the field and the reason. The tree of
-`bonemet.errors` is mapped here once (`install`): `InputError` and its kinds to 422, the rest to 500.
+`bonemet.errors` is mapped here once (`install`): `InputError` and its kinds to 422, the rest to a
+logged 500.
 """
 
 from __future__ import annotations
@@ -79,10 +80,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BonemetError)
     async def _refused(request: Request, exc: BonemetError) -> Response:
-        # The one mapping of the bonemet.errors tree to HTTP: bad input is the caller's (422); a
-        # refused knowledge base or configuration is the server's (500), its problems listed.
-        status, code = (422, "invalid") if isinstance(exc, InputError) else (500, "exception")
-        return error_response(status, exc.problems, fhir=wants_fhir(request), code=code)
+        # The one mapping of the bonemet.errors tree to HTTP: bad input is the caller's (422, every
+        # problem listed); a refused knowledge base or configuration is the server's: logged, and
+        # answered as any internal error (its problems are internals, not the caller's to fix).
+        if isinstance(exc, InputError):
+            return error_response(422, exc.problems, fhir=wants_fhir(request))
+        _log_unexpected(request.scope, exc)
+        return error_response(500, [Problem("", "internal error; the incident was logged")],
+                              fhir=wants_fhir(request), code="exception")
 
     @app.exception_handler(AuthError)
     async def _auth(request: Request, exc: AuthError) -> Response:
