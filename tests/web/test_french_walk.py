@@ -314,7 +314,7 @@ def _cli_runs() -> list[list[str]]:
     kb = default_kb()
     rules = kb.rules.values() if isinstance(kb.rules, dict) else kb.rules
     runs = [["assess", str(p), "--lang", "fr"] for p in EXAMPLES]
-    runs += [["kb", "list", "--lang", "fr"]]
+    runs += [["kb", "list", "--lang", "fr"], ["demo", "--lang", "fr"]]
     runs += [["kb", "rule", r.id, "--lang", "fr"] for r in rules]
     runs += [["kb", "statement", s, "--lang", "fr"] for s in kb.statements]
     runs += [

@@ -97,7 +97,8 @@ def test_issue_example_in_french(client):  # type: ignore[no-untyped-def]
             "tests[0].result": "negative", "tests[1].modality": "fdg_pet_ct", "tests[1].result": "positive"}
     r = client.post(URL, data=form, headers={"cookie": "bonemet_lang=fr"})
     assert r.headers["content-language"] == "fr"
-    assert _text(r.text, "p-posttest") == "59.5%"  # docs/probability.md: 30% → 4.9% → 59.5% (Liu 2011)
+    # docs/probability.md: 30% → 4.9% → 59.5% (Liu 2011), written the French way (issue 13)
+    assert _text(r.text, "p-posttest") == "59,5\u00a0%"
     assert "Probabilité post-test" in r.text and "Hypothèses" in r.text
     assert _perf().text("independence")("fr") in unescape(r.text)
 

@@ -97,7 +97,7 @@ def assessment(a: Assessment, lang: Lang) -> Group:
     if a.scores is not None:
         from bonemet.cli.render_scores import case_scores  # tumour-board scores (docs/scores.md)
 
-        parts.append(case_scores(a.scores, lang))
+        parts.append(case_scores(a.scores, lang, field_name=lambda path: field_label(path, lang)))
     if a.probability is not None:
         from bonemet.report.probability_view import residual  # docs/probability.md
 
@@ -184,10 +184,8 @@ _ARG_MARK = {"favours_flare": ("+", "green"), "favours_progression": ("−", "re
 def follow_up(section: FollowUpSection, lang: Lang) -> Group:
     """Per follow-up scan: comparator, line and its 6-month mark, change, reading, each argument."""
     from bonemet.kb import default_kb
-    from bonemet.report.labels import labels as interface_labels
-
-    labels = default_kb().flare.labels  # type: ignore[union-attr]
-    L = interface_labels()
+    L = labels()
+    flare_labels = default_kb().flare.labels  # type: ignore[union-attr]
     w = {"title": L("fu_title", lang), "vs": L("compared_with", lang), "from": L("fu_from", lang),
          "month6": L("fu_month6", lang), "missing": L("fu_missing", lang), "interp": L("interp_note", lang)}
 
@@ -204,14 +202,15 @@ def follow_up(section: FollowUpSection, lang: Lang) -> Group:
                         f"{day(s.anniversary)}")
         lines.append(head)
         if s.classification is None:
-            reason = labels.not_comparable[s.not_comparable](lang) if s.not_comparable else ""
+            reason = flare_labels.not_comparable[s.not_comparable](lang) if s.not_comparable else ""
             lines.append(RichText(f"    {reason}", style="yellow"))
             continue
         verdict = RichText("    ")
         if s.change is not None:
-            verdict.append(f"{labels.change[s.change](lang)} ({labels.timing[s.timing](lang)}) → "
-                           if s.timing else f"{labels.change[s.change](lang)} → ")
-        verdict.append(labels.classification[s.classification](lang) + (" *" if s.interpretation else ""),
+            verdict.append(f"{flare_labels.change[s.change](lang)} ({flare_labels.timing[s.timing](lang)}) → "
+                           if s.timing else f"{flare_labels.change[s.change](lang)} → ")
+        reading = flare_labels.classification[s.classification](lang)
+        verdict.append(reading + (" *" if s.interpretation else ""),
                        style=_CLASS_STYLE[s.classification.value])
         verdict.append(f"  [{', '.join(s.rule_ids)}]", style="dim")
         lines.append(verdict)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text as RichText
@@ -34,7 +36,8 @@ _NOTE_KIND = {"en": {"conflict": "conflict", "caveat": "caveat", "convention": "
 _STATUS_STYLE = {"met": "bold yellow", "not_met": "dim", "not_evaluable": "magenta"}
 
 
-def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
+def result(r: ScoreResult, lang: Lang, detail: bool = True,
+           field_name: Callable[[str], str] | None = None) -> Group:
     t = {**_L[lang], "_": "\u00a0" if lang == "fr" else ""}
     head = RichText()
     head.append(r.name(lang), style="bold")
@@ -53,7 +56,9 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True) -> Group:
         for col in ("item", "value", "points"):
             table.add_column(t[col])
         for i in r.items:
-            shown = i.value_label(lang) + (f"  ({t['derived']} {i.derived_from})" if i.derived_from else "")
+            name = field_name or (lambda p: _input_label(p, lang))
+            source = name(i.derived_from) if i.derived_from else ""
+            shown = i.value_label(lang) + (f"  ({t['derived']} {source})" if source else "")
             table.add_row(i.label(lang), shown, "" if i.points is None else str(i.points))
         parts.append(table)
     if r.grade is not None:
@@ -90,18 +95,49 @@ def _measure_label(score: str, measure: str, lang: Lang) -> str:
     return str(found[0].label(lang)) if found else measure
 
 
+def _allowed(path: str, allowed: Sequence[str], lang: Lang) -> str:
+    """The values an input takes, by the score table's words for them where it has words."""
+    from bonemet.kb import default_kb
+
+    parts = path.split(".")
+    table = default_kb().scores.get(parts[1]) if len(parts) > 1 and parts[0] == "score_inputs" else None
+    item = next((i for i in table.items if i.id == parts[2]), None) if table and len(parts) > 2 else None
+    words = []
+    for code in allowed:
+        option = item.option(code) if item is not None else None
+        words.append(str(option.label(lang)) if option is not None else code)
+    return " | ".join(words)
+
+
+def _input_label(path: str, lang: Lang) -> str:
+    """'score_inputs.tokuhashi.palsy' as the score table words it; the path when it has no words."""
+    from bonemet.kb import default_kb
+
+    parts = path.split(".")
+    table = default_kb().scores.get(parts[1]) if len(parts) > 1 and parts[0] == "score_inputs" else None
+    if table is None:
+        return path
+    if len(parts) == 2:
+        return str(table.name(lang))
+    item = next((i for i in table.items if i.id == parts[2]), None)
+    return f"{table.name(lang)} · {item.label(lang)}" if item is not None else _measure_label(
+        table.id, parts[2], lang)
+
+
 def incomplete(s: IncompleteScore, lang: Lang) -> RichText:
     t = {**_L[lang], "_": "\u00a0" if lang == "fr" else ""}
     line = RichText()
     line.append(s.name(lang), style="bold")
     line.append(f"  [{s.subject}]  ", style="dim")
     line.append(f"{t['missing']}{t['_']}: ", style="magenta")
-    line.append(", ".join(f"{m.field} ({'|'.join(m.allowed)})" for m in s.missing))
+    line.append(", ".join(f"{_input_label(m.field, lang)} ({_allowed(m.field, m.allowed, lang)})"
+                          for m in s.missing))
     return line
 
 
-def case_scores(scores: CaseScores, lang: Lang) -> Group:
-    parts: list[RenderableType] = [RichText(_L[lang]["scores"] + ":", style="bold underline")]
-    parts += [result(r, lang, detail=False) for r in scores.computed]
+def case_scores(scores: CaseScores, lang: Lang, field_name: Callable[[str], str] | None = None) -> Group:
+    parts: list[RenderableType] = [RichText(_L[lang]["scores"] + ("\u00a0:" if lang == "fr" else ":"),
+                                            style="bold underline")]
+    parts += [result(r, lang, detail=False, field_name=field_name) for r in scores.computed]
     parts += [incomplete(s, lang) for s in scores.incomplete]
     return Group(*parts)

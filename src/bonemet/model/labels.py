@@ -1,8 +1,8 @@
 """Bilingual names of sites, exams and results as they appear inside the core's sentences.
 
 The core cannot import report/ (layers), so the few names its messages need live here; they are the
-in-sentence forms of the display labels of the interface catalogue (bonemet/locale)
-(tests/model/test_labels.py checks that they agree). Raw codes ("femur_shaft", "ct") never reach a
+in-sentence forms of the display labels of the interface catalogue (bonemet/locale;
+tests/model/test_labels.py checks that they agree). Raw codes ("femur_shaft", "ct") never reach a
 clinician's sentence (review, item 7).
 """
 

@@ -153,7 +153,7 @@ def _residual(section: ResidualProbability, lang: Lang) -> Group:
         lines.append(RichText(f"{t['pretest']}{t['_']}: {pct(pre.value)} ({_bounds(pre.bounds)}) — "
                               f"{pre.citation or ''}"))
         for s in calc.steps:
-            lines.append(RichText(f"  {_exam(s.modality)} {_result(s.result)}: "
+            lines.append(RichText(f"  {_exam(s.modality)} {_result(s.result)}{t['_']}: "
                                   f"{t['lr']} {lr_text(s.likelihood_ratio)}"
                                   f" → {pct(s.posttest)}  ({s.source.entry_id})"))
         lines.append(RichText(f"{t['residual']}{t['_']}: {pct(section.residual)}  "
@@ -162,7 +162,8 @@ def _residual(section: ResidualProbability, lang: Lang) -> Group:
         lines.append(RichText(f"{t['combined']}{t['_']}: {lr_text(section.combined_likelihood_ratio)}"))
     for e in section.exams:
         if e.counted and e.reason:
-            lines.append(RichText(f"  ! {e.exam_id} ({_exam(e.modality)}): {e.reason(lang)}", style="yellow"))
+            lines.append(RichText(f"  ! {e.exam_id} ({_exam(e.modality)}){t['_']}: {e.reason(lang)}",
+                                  style="yellow"))
         elif not e.counted:
             lines.append(RichText(f"  {t['not_counted']}{t['_']}: {e.exam_id} ({_exam(e.modality)}) — "
                                   f"{e.reason(lang) if e.reason else ''}", style="dim"))
@@ -177,7 +178,7 @@ def _residual(section: ResidualProbability, lang: Lang) -> Group:
                 f"{lr_text(f.likelihood_ratio_positive)} / {lr_text(f.likelihood_ratio_negative)}",
                 pct(f.probability_of_positive), pct(f.if_positive), pct(f.if_negative, 2),
                 f.source.entry_id + ("" if f.source.population in ("nsclc", "lung_cancer")
-                                     else f" ({f.source.population})"),
+                                     else f" ({labels().enum('population', f.source.population, lang)})"),
             )
         lines.append(table)
     _notes(lines, section.assumptions, lang)
