@@ -51,7 +51,9 @@ def test_decision_box_sits_on_top_with_the_rcp_fields(lang: str) -> None:
     review = "15/01/2027" if lang == "fr" else "2027-01-15"
     stamp = "27/11/2026 14:05 UTC" if lang == "fr" else "2026-11-27 14:05 UTC"
     for needle in (TITLE[lang], date, stamp, "CHU Lyon-Sud", "Dr Martin, Dr Petit",
-                   "Which exam for the femurs?", "Targeted MRI", review, "sec.durand",
+                   # French pages set a no-break space before "?" (typography), the board's words too
+                   "Which exam for the femurs\u00a0?" if lang == "fr" else "Which exam for the femurs?",
+                   "Targeted MRI", review, "sec.durand",
                    "IRM" if lang == "fr" else "MRI", "RCP thoracique"):
         assert needle in box, needle
     assert ("les mots de la RCP, pas ceux de bonemet" if lang == "fr"

@@ -269,8 +269,24 @@ def _crawl(base: str) -> Iterator[tuple[str, str, _Visible]]:
                         yield f"{page} (POST)", posted.text, parsed_post
 
 
+def _seed_a_board_session(base: str) -> None:
+    """A board session with one case, so that the session's per-case pages are linked and walked."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        from bonemet.api import load_case
+        from bonemet.demo import demo_cases
+
+        case_id = load_case(sorted(demo_cases())[0]).case_id
+        made = client.post("/api/sessions", json={"meeting_date": "2026-11-26", "site": "CHU Lyon-Sud",
+                                                  "attendees": ["Dr Martin", "Dr Petit"]})
+        assert made.status_code == 201, made.text
+        added = client.post(f"/api/sessions/{made.json()['id']}/cases",
+                            json={"case_id": case_id, "question": "Quel examen pour les fémurs ?"})
+        assert added.status_code == 201, added.text
+
+
 def test_every_web_page_reads_in_french(live_server: Any) -> None:
     routes = [(p, m) for p, m in _web_routes() if "GET" in m and not _NOT_PAGES.search(p)]
+    _seed_a_board_session(live_server.url)
     assert routes, "no route of the web app found: the discovery is broken"
     reached: set[str] = set()
     report: list[str] = []

@@ -426,6 +426,10 @@ async def save_case(request: Request) -> Response:
     case, problems = editor_errors.validate(doc, lang_now)
     if case is not None and not CASE_ID.match(case.case_id):
         problems.append(editor_errors.case_id_problem(lang_now))
+    typed_id = doc.get("case_id")
+    if new and isinstance(typed_id, str) and CASE_ID.match(typed_id) and find_case(request, typed_id):
+        # Said with the other problems, not after them: the id belongs to another patient's case.
+        return _taken(request, doc, typed_id, version, problems)
     if case is None or problems:
         return editor(request, doc, problems, new=new, status=422, version=version)
     try:
@@ -450,10 +454,11 @@ async def save_case(request: Request) -> Response:
     return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
 
 
-def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int) -> HTMLResponse:
+def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int,
+           others: list[Problem] | None = None) -> HTMLResponse:
     """409: the message in the user's language, and a link to the case that holds the id."""
     message = labels()("case_id_taken", lang_of(request))
-    out = editor(request, doc, [Problem("case_id", message)], new=True, status=409,
+    out = editor(request, doc, [Problem("case_id", message), *(others or [])], new=True, status=409,
                  version=version, taken=case_id)
     out.headers["Link"] = f'</cases/{quote(case_id, safe="")}>; rel="related"'
     return out
