@@ -112,8 +112,8 @@ def test_update_records_a_new_version(tmp_path: Path) -> None:
     assert set(written) == set(shipped)
     for family, versions in written.items():
         assert len(versions) == 1
-        for version, fingerprint in versions.items():
-            assert shipped[family][version] == fingerprint
+        for version, value in versions.items():
+            assert shipped[family][version] == value
 
 
 # --- CHANGELOG.md: one entry per version, naming rules and files ------------------------------

@@ -10,6 +10,7 @@ not a lung primary → outside the chapter; spinal pain with a deficit → the u
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,3 +251,21 @@ def test_headline_never_contradicts_the_assessment(doc: dict[str, Any]) -> None:
         assert a.follow_up is not None
         reading = next(s for s in a.follow_up.scans if s.scan_id == h.flare.scan_id)
         assert reading.classification is h.flare.classification
+
+
+# ---- review 13 (clinical reviewer's cases, tests/report/cases/) ------------------------------
+
+CASES = Path(__file__).parent / "cases"
+
+
+def review_case(name: str) -> Any:
+    return load_case(next(CASES.glob(f"{name}-*.yaml")))
+
+
+def test_r13_c09_cord_compression_do_now_is_the_whole_spine_mri_of_safe01() -> None:
+    """M3: the urgent MRI of SAFE-01 is of the whole spine within 24 h, never 'targeted MRI'."""
+    h = build_headline(assess(review_case("c09")), KB)
+    assert h.do_now is not None and h.do_now.trace.rule_id == "SAFE-01"
+    assert h.do_now.label == KB.rules["SAFE-01"].messages["exam_label"]
+    assert "whole spine" in h.do_now.label.en and "24" in h.do_now.label.en
+    assert "rachis entier" in h.do_now.label.fr

@@ -7,6 +7,8 @@ offered; the only effective dose the chapter gives is the bone scan's, about 4 m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bonemet.api import assess, load_case, parse_case
@@ -67,3 +69,19 @@ def test_check_repeats_the_assessment_and_never_offers_a_worse_alternative(case_
         assert check.alternative.rating in order
         if check.rating in order and check.alternative.priority != "urgent":
             assert order.index(check.alternative.rating) < order.index(check.rating)
+
+
+# ---- review 13 (clinical reviewer's cases, tests/report/cases/) ------------------------------
+
+CASES = Path(__file__).parent / "cases"
+
+
+def review_case(name: str) -> object:
+    return load_case(next(CASES.glob(f"{name}-*.yaml")))
+
+
+def test_r13_c09_bone_scan_alternative_is_the_whole_spine_mri_of_safe01() -> None:
+    """M3: the alternative to a bone scan under SAFE-01 is named as SAFE-01 names it."""
+    check = check_request(assess(review_case("c09")), RatedModality.bone_scan, KB)  # type: ignore[arg-type]
+    assert check.alternative is not None and check.alternative.rule_id == "SAFE-01"
+    assert check.alternative_label == KB.rules["SAFE-01"].messages["exam_label"]

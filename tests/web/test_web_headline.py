@@ -60,6 +60,8 @@ def test_cord_compression_alert_is_the_first_line(live_server, browser_context):
     do_now = page.locator("#headline .hl-do-now")
     expect(do_now).to_have_attribute("data-rule", "SAFE-01")
     expect(do_now.locator(".badge.urgent")).to_be_visible()
+    # M3 (review 13): named as SAFE-01 names it, the whole spine, not "Targeted MRI".
+    expect(do_now.locator("strong")).to_have_text("MRI of the whole spine within 24 hours")
     expect(page.locator("article.recommendation").first).to_have_attribute("data-rule", "SAFE-01")
     page.close()
 

@@ -62,6 +62,9 @@ class ExamLine(Frozen):
     reason: Text
     trace: Trace
     priority: Literal["urgent", "routine"] = "routine"
+    # The rule's own name for the exam when the modality alone would mislead (SAFE-01: the whole
+    # spine, not the painful site); read from the rule's `exam_label` message in the KB.
+    label: Text | None = None
 
 
 class FlareLine(Frozen):
@@ -109,10 +112,17 @@ def _trace(kb: KnowledgeBase, rule_id: str, statements: tuple[str, ...] = (),
     return Trace(rule_id=rule_id, statement_ids=statements, references=references)
 
 
+def exam_label(kb: KnowledgeBase, rule_id: str | None) -> Text | None:
+    """The rule's own name for the exam it rates (message `exam_label`), if the KB gives one."""
+    rule = kb.rules.get(rule_id) if rule_id is not None else None
+    return rule.messages.get("exam_label") if rule is not None else None
+
+
 def _exam_line(r: ModalityRating, kb: KnowledgeBase) -> ExamLine:
     assert r.rule_id is not None  # a proposable or refused rating always names its rule
     return ExamLine(modality=r.modality, rating=r.rating, reason=r.reason, priority=r.priority,
-                    trace=_trace(kb, r.rule_id, r.statement_ids, r.references))
+                    trace=_trace(kb, r.rule_id, r.statement_ids, r.references),
+                    label=exam_label(kb, r.rule_id))
 
 
 def _done_again(a: Assessment) -> frozenset[str]:

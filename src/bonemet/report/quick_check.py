@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bonemet.base import Frozen
+from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.assessment import Assessment, ModalityRating, RatedModality, Rating
-from bonemet.report.headline import Trace, proposable
+from bonemet.report.headline import Trace, exam_label, proposable
 
 # Statement topics of the knowledge base that speak of one rated exam (statements.yaml `topic`).
 _TOPIC_MODALITY = {
@@ -43,6 +44,7 @@ class RequestCheck(Frozen):
     reason: ModalityRating  # the assessment's own rating of the requested exam (rule, reason, refs)
     trace: Trace | None  # None: no rule spoke (no_criteria_apply)
     alternative: ModalityRating | None = None  # a better-rated exam, when there is one
+    alternative_label: Text | None = None  # the alternative's rule's own name for it (SAFE-01)
     dose: Dose | None = None  # None: the chapter gives no dose for this exam
     alternative_dose: Dose | None = None
     in_scope: bool
@@ -87,6 +89,7 @@ def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) ->
     return RequestCheck(
         case_id=a.case_id, requested=requested, rating=rated.rating, reason=rated, trace=trace,
         alternative=alternative, dose=table.get(requested),
+        alternative_label=exam_label(kb, alternative.rule_id) if alternative else None,
         alternative_dose=table.get(alternative.modality) if alternative else None,
         in_scope=a.scope.in_scope, kb_version=a.knowledge_base.version,
     )
