@@ -269,3 +269,35 @@ def test_r13_c09_cord_compression_do_now_is_the_whole_spine_mri_of_safe01() -> N
     assert h.do_now.label == KB.rules["SAFE-01"].messages["exam_label"]
     assert "whole spine" in h.do_now.label.en and "24" in h.do_now.label.en
     assert "rachis entier" in h.do_now.label.fr
+
+
+def test_r13_c03_incomplete_staging_pet_puts_nm03_in_the_headline() -> None:
+    """M1: a staging PET that stops at mid-thigh is not "no imaging indicated" alone: NM-03's
+    advice (targeted femur imaging now, a sweep to the knees next time) is a headline note."""
+    a = assess(review_case("c03"))
+    h = build_headline(a, KB)
+    assert h.kind is HeadlineKind.no_imaging
+    nm03 = [n for n in h.notes if n.trace.rule_id == "NM-03"]
+    assert len(nm03) == 1 and nm03[0].action is Action.targeted_imaging
+    assert nm03[0].trace.statement_ids == KB.rules["NM-03"].statements
+    rec = next(r for r in a.recommendations if r.rule_id == "NM-03")
+    assert nm03[0].text == rec.text and "knees" in rec.text.en
+
+
+def test_r13_c04_pet_not_offered_here_is_flagged_with_the_rules_advice() -> None:
+    """M2: the centre reports no FDG-PET: the do-now FDG-PET says so and carries NM-02's own
+    advice (refer for PET; locally a bone scan)."""
+    h = build_headline(assess(review_case("c04")), KB)
+    assert h.do_now is not None and h.do_now.modality is RatedModality.fdg_pet_ct
+    assert h.do_now.unavailable
+    assert [n.trace.rule_id for n in h.do_now.local_advice] == ["NM-02"]
+    assert h.do_now.local_advice[0].text == KB.rules["NM-02"].messages["pet_unavailable"]
+
+
+def test_pet_available_or_not_recorded_is_not_flagged() -> None:
+    """M2's converse: a centre with FDG-PET, or one that says nothing, gets no caveat."""
+    for available in (True, None):
+        doc = review_case("c04").model_dump(mode="json", exclude_none=True)
+        doc["availability"] = {} if available is None else {"fdg_pet": True}
+        h = build_headline(assess(parse_case(doc)), KB)
+        assert h.do_now is not None and not h.do_now.unavailable and not h.do_now.local_advice
