@@ -244,7 +244,9 @@ def test_headline_never_contradicts_the_assessment(doc: dict[str, Any]) -> None:
     for line in h.equally_rated:
         assert a.rating_of(line.modality).rating is h.do_now.rating  # type: ignore[union-attr]
     urgent = [r for r in a.recommendations if r.priority == "urgent"]
-    assert len(h.alerts) == len(urgent)
+    # One alert per (rule, title): its parts under one title (review 13 m5), none lost.
+    assert len(h.alerts) == len({(r.rule_id, r.title) for r in urgent})
+    assert sum(1 + len(al.more) for al in h.alerts) == len(urgent)
     if any(r.rule_id == "SAFE-01" for r in urgent):
         assert h.alerts[0].trace.rule_id == "SAFE-01"
     if h.flare is not None:
@@ -301,3 +303,16 @@ def test_pet_available_or_not_recorded_is_not_flagged() -> None:
         doc["availability"] = {} if available is None else {"fdg_pet": True}
         h = build_headline(assess(parse_case(doc)), KB)
         assert h.do_now is not None and not h.do_now.unavailable and not h.do_now.local_advice
+
+
+def test_r13_c09_safe01_is_one_alert_with_its_two_parts() -> None:
+    """m5: SAFE-01's imaging and management outputs share a title: one alert, two parts."""
+    a = assess(review_case("c09"))
+    h = build_headline(a, KB)
+    titles = [al.title for al in h.alerts]
+    assert len(titles) == len(set(titles))
+    safe = [al for al in h.alerts if al.trace.rule_id == "SAFE-01"]
+    assert len(safe) == 1 and len(safe[0].more) == 1
+    texts = {x.en for x in (safe[0].text, *safe[0].more)}
+    assert texts == {r.text.en for r in a.recommendations
+                     if r.rule_id == "SAFE-01" and r.priority == "urgent"}

@@ -97,6 +97,9 @@ class FlareLine(Frozen):
 class AlertLine(Frozen):
     title: Text
     text: Text
+    # Further parts of the same alert (same rule, same title: SAFE-01's imaging, then management),
+    # shown under one title instead of two identical ones.
+    more: tuple[Text, ...] = ()
     trace: Trace
     outside_chapter: bool
     sources: tuple[str, ...] = ()
@@ -203,10 +206,19 @@ def _alerts(a: Assessment, kb: KnowledgeBase) -> tuple[AlertLine, ...]:
     urgent = [r for r in a.recommendations if r.priority == "urgent"]
     # SAFE-01 (suspected cord compression) before any other alert, then the assessment's order.
     urgent.sort(key=lambda r: r.rule_id != "SAFE-01")
-    return tuple(AlertLine(title=r.title, text=r.text, outside_chapter=r.outside_chapter,
-                           sources=r.sources,
-                           trace=_trace(kb, r.rule_id, r.statement_ids, r.references))
-                 for r in urgent)
+    grouped: dict[tuple[str, Text], list[Recommendation]] = {}
+    for r in urgent:
+        grouped.setdefault((r.rule_id, r.title), []).append(r)
+    out = []
+    for (rule_id, title), parts in grouped.items():
+        first = parts[0]
+        out.append(AlertLine(
+            title=title, text=first.text, more=tuple(p.text for p in parts[1:]),
+            outside_chapter=any(p.outside_chapter for p in parts),
+            sources=tuple(dict.fromkeys(x for p in parts for x in p.sources)),
+            trace=_trace(kb, rule_id, tuple(dict.fromkeys(x for p in parts for x in p.statement_ids)),
+                         tuple(dict.fromkeys(x for p in parts for x in p.references)))))
+    return tuple(out)
 
 
 def _confidence(s: ScanReading) -> Confidence:
