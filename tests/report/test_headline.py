@@ -316,3 +316,22 @@ def test_r13_c09_safe01_is_one_alert_with_its_two_parts() -> None:
     texts = {x.en for x in (safe[0].text, *safe[0].more)}
     assert texts == {r.text.en for r in a.recommendations
                      if r.rule_id == "SAFE-01" and r.priority == "urgent"}
+
+
+def test_r13_c11_suspected_lung_cancer_says_the_diagnosis_is_unconfirmed() -> None:
+    """m6: a lung cancer recorded as suspected is not "no primary recorded": the scope line says
+    the diagnosis is not confirmed (rendered in French through the real template)."""
+    from bonemet.report.labels import labels, render_in
+    from bonemet.web.pages import _env
+
+    h = build_headline(assess(review_case("c11")), KB)
+    assert h.kind is HeadlineKind.scope_unknown and h.diagnosis_unconfirmed and h.do_now is None
+    L = labels()
+    html = render_in("fr", lambda: _env().get_template("headline.html").render(
+        hl=h, lang="fr", t=lambda k: L(k, "fr"), e=lambda k, v: L.enum(k, v, "fr")))
+    assert "diagnostic de cancer bronchique n'est pas confirmé" in html.replace("&#39;", "'")
+    assert "cancer primitif n'est pas renseigné" not in html.replace("&#39;", "'")
+    # A case with no primary at all keeps the "not recorded" wording.
+    doc = review_case("c11").model_dump(mode="json", exclude_none=True)
+    doc["cancer"] = {}
+    assert not build_headline(assess(parse_case(doc)), KB).diagnosis_unconfirmed

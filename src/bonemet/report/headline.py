@@ -116,6 +116,9 @@ class Headline(Frozen):
     flare: FlareLine | None = None
     alerts: tuple[AlertLine, ...] = ()
     scope_reason: Text | None = None
+    # ADV-02 found the lung cancer recorded but not confirmed (suspected): the scope line says the
+    # diagnosis is unconfirmed rather than that no primary is recorded.
+    diagnosis_unconfirmed: bool = False
     missing_data: tuple[MissingData, ...] = ()
     # Advice that qualifies the answer without being a rated exam (NM-03: the staging PET left the
     # femurs out: targeted imaging now, a sweep to the knees next time).
@@ -261,7 +264,9 @@ def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
     if not a.scope.in_scope:
         kind = HeadlineKind.out_of_scope if a.scope.status == "out_of_scope" \
             else HeadlineKind.scope_unknown
-        return Headline(kind=kind, scope_reason=a.scope.reason, **common)
+        unconfirmed = any(m.field == "cancer.diagnosis" for m in a.scope.missing_data)
+        return Headline(kind=kind, scope_reason=a.scope.reason,
+                        diagnosis_unconfirmed=unconfirmed, **common)
     flare = _flare(a, kb)
     best = proposable(a)
     absent = unavailable(a)
