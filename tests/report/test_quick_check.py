@@ -7,6 +7,8 @@ offered; the only effective dose the chapter gives is the bone scan's, about 4 m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bonemet.api import assess, load_case, parse_case
@@ -67,3 +69,37 @@ def test_check_repeats_the_assessment_and_never_offers_a_worse_alternative(case_
         assert check.alternative.rating in order
         if check.rating in order and check.alternative.priority != "urgent":
             assert order.index(check.alternative.rating) < order.index(check.rating)
+
+
+# ---- review 13 (clinical reviewer's cases, tests/report/cases/) ------------------------------
+
+CASES = Path(__file__).parent / "cases"
+
+
+def review_case(name: str) -> object:
+    return load_case(next(CASES.glob(f"{name}-*.yaml")))
+
+
+def test_r13_c09_bone_scan_alternative_is_the_whole_spine_mri_of_safe01() -> None:
+    """M3: the alternative to a bone scan under SAFE-01 is named as SAFE-01 names it."""
+    check = check_request(assess(review_case("c09")), RatedModality.bone_scan, KB)  # type: ignore[arg-type]
+    assert check.alternative is not None and check.alternative.rule_id == "SAFE-01"
+    assert check.alternative_label == KB.rules["SAFE-01"].messages["exam_label"]
+
+
+def test_r13_c03_bone_scan_check_carries_nm03_targeted_imaging() -> None:
+    """M1: the quick check of a bone scan after a PET stopping at mid-thigh names NM-03's advice."""
+    check = check_request(assess(review_case("c03")), RatedModality.bone_scan, KB)  # type: ignore[arg-type]
+    assert check.rating is Rating.usually_not_appropriate
+    assert [n.trace.rule_id for n in check.notes] == ["NM-03"]
+    assert "targeted MRI or CT" in check.notes[0].text.en
+
+
+@pytest.mark.parametrize("requested", [RatedModality.naf_pet_ct, RatedModality.bone_scan])
+def test_r13_c04_unavailable_pet_alternative_carries_the_caveat(requested: RatedModality) -> None:
+    """M2: an FDG-PET the centre does not offer is never the bare "better alternative"."""
+    check = check_request(assess(review_case("c04")), requested, KB)  # type: ignore[arg-type]
+    if check.alternative is not None and check.alternative.modality is RatedModality.fdg_pet_ct:
+        assert check.alternative_unavailable
+        assert [n.trace.rule_id for n in check.alternative_advice] == ["NM-02"]
+    assert check.alternative is not None  # c04: FDG-PET is still rated better (NM-02)

@@ -50,3 +50,21 @@ def test_check_errors_name_the_field(dev_server: LiveServer) -> None:
     assert missing.status_code == 404
     assert bad_date.status_code == 422
     assert bad_date.json()["problems"][0]["field"] == "exams[0].date"
+
+
+def test_r13_c04_unavailable_pet_alternative_over_http(dev_server: LiveServer) -> None:
+    """Review 13 M2: the JSON answer flags an FDG-PET the centre does not offer, with NM-02's advice."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    path = next((Path(__file__).parents[1] / "report" / "cases").glob("c04-*.yaml"))
+    doc = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+    with dev_server.client() as http:
+        r = http.post("/api/check", json={"exam": "naf_pet_ct", "case": doc})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["alternative"]["modality"] == "fdg_pet_ct"
+    assert body["alternative_unavailable"] is True
+    assert [n["trace"]["rule_id"] for n in body["alternative_advice"]] == ["NM-02"]

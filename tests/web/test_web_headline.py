@@ -60,6 +60,8 @@ def test_cord_compression_alert_is_the_first_line(live_server, browser_context):
     do_now = page.locator("#headline .hl-do-now")
     expect(do_now).to_have_attribute("data-rule", "SAFE-01")
     expect(do_now.locator(".badge.urgent")).to_be_visible()
+    # M3 (review 13): named as SAFE-01 names it, the whole spine, not "Targeted MRI".
+    expect(do_now.locator("strong")).to_have_text("MRI of the whole spine within 24 hours")
     expect(page.locator("article.recommendation").first).to_have_attribute("data-rule", "SAFE-01")
     page.close()
 
@@ -82,5 +84,26 @@ def test_staging_headline_proposes_pet_in_french(live_server, browser_context): 
     expect(do_now).to_contain_text("À faire maintenant\u00a0:")
     expect(do_now.locator("a.rule-id")).to_have_text("NM-02")
     expect(do_now.locator(".refs")).to_contain_text("réf. 28")
+    page.goto(live_server.url + "/lang/en?next=/cases")
+    page.close()
+
+
+def test_french_headline_wording_review13(live_server, browser_context):  # type: ignore[no-untyped-def]
+    """Review 13 m7: no stray " ;" in the French flare line (the &#32; entity split by the French
+    typography filter), "Examens jugés non appropriés", "Examen déjà réalisé" (ADV-01)."""
+    page = browser_context.new_page()
+    page.goto(live_server.url + "/lang/fr?next=/cases/demo-21-early-flare-likely")
+    flare = page.locator("#headline .hl-flare")
+    expect(flare).to_be_visible()
+    text = flare.inner_text()
+    assert ";" not in text and "&#" not in text, text
+    assert "\u00a0·" not in text or " ·" in text  # the separator keeps its plain space
+    page.goto(live_server.url + "/cases/demo-02-staging-pet-full")
+    because = page.locator("#headline details.hl-because summary")
+    expect(because).to_contain_text("Examens jugés non appropriés")
+    html = page.locator("#headline").inner_html()
+    assert "Cotés" not in html
+    expect(page.locator("#headline details.hl-because li[data-modality='fdg_pet_ct']")).to_contain_text(
+        "Examen déjà réalisé le")
     page.goto(live_server.url + "/lang/en?next=/cases")
     page.close()

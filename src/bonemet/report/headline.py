@@ -56,12 +56,29 @@ class Trace(Frozen):
     references: tuple[int, ...] = ()
 
 
+class NoteLine(Frozen):
+    """A recommendation the headline carries as it is (its rule's own words): advice that changes
+    what to do now but is not a rated exam (NM-03's targeted femur imaging, NM-02's referral)."""
+
+    action: Action
+    title: Text
+    text: Text
+    trace: Trace
+
+
 class ExamLine(Frozen):
     modality: RatedModality
     rating: Rating
     reason: Text
     trace: Trace
     priority: Literal["urgent", "routine"] = "routine"
+    # The rule's own name for the exam when the modality alone would mislead (SAFE-01: the whole
+    # spine, not the painful site); read from the rule's `exam_label` message in the KB.
+    label: Text | None = None
+    # The centre reports it cannot offer this exam (a rule read `availability.*` = false); then
+    # `local_advice` holds what that rule advises instead (refer out, the local alternative).
+    unavailable: bool = False
+    local_advice: tuple[NoteLine, ...] = ()
 
 
 class FlareLine(Frozen):
@@ -80,6 +97,9 @@ class FlareLine(Frozen):
 class AlertLine(Frozen):
     title: Text
     text: Text
+    # Further parts of the same alert (same rule, same title: SAFE-01's imaging, then management),
+    # shown under one title instead of two identical ones.
+    more: tuple[Text, ...] = ()
     trace: Trace
     outside_chapter: bool
     sources: tuple[str, ...] = ()
@@ -96,7 +116,13 @@ class Headline(Frozen):
     flare: FlareLine | None = None
     alerts: tuple[AlertLine, ...] = ()
     scope_reason: Text | None = None
+    # ADV-02 found the lung cancer recorded but not confirmed (suspected): the scope line says the
+    # diagnosis is unconfirmed rather than that no primary is recorded.
+    diagnosis_unconfirmed: bool = False
     missing_data: tuple[MissingData, ...] = ()
+    # Advice that qualifies the answer without being a rated exam (NM-03: the staging PET left the
+    # femurs out: targeted imaging now, a sweep to the knees next time).
+    notes: tuple[NoteLine, ...] = ()
     kb_version: str
 
 
@@ -109,10 +135,59 @@ def _trace(kb: KnowledgeBase, rule_id: str, statements: tuple[str, ...] = (),
     return Trace(rule_id=rule_id, statement_ids=statements, references=references)
 
 
-def _exam_line(r: ModalityRating, kb: KnowledgeBase) -> ExamLine:
-    assert r.rule_id is not None  # a proposable or refused rating always names its rule
-    return ExamLine(modality=r.modality, rating=r.rating, reason=r.reason, priority=r.priority,
+def exam_label(kb: KnowledgeBase, rule_id: str | None) -> Text | None:
+    """The rule's own name for the exam it rates (message `exam_label`), if the KB gives one."""
+    rule = kb.rules.get(rule_id) if rule_id is not None else None
+    return rule.messages.get("exam_label") if rule is not None else None
+
+
+# The case's availability fields (`availability.*`, read by the rules) and the exams each decides.
+_AVAILABILITY: dict[str, tuple[RatedModality, ...]] = {
+    "fdg_pet": (RatedModality.fdg_pet_ct,),
+    "naf_pet": (RatedModality.naf_pet_ct,),
+    "spect_ct": (RatedModality.spect_ct,),
+    "mri": (RatedModality.targeted_mri, RatedModality.wb_mri),
+}
+# Actions that qualify the answer without rating an exam: carried by the headline as notes.
+_NOTE_ACTIONS = (Action.targeted_imaging, Action.check_field_of_view, Action.extend_field_of_view)
+
+
+def note_line(r: Recommendation, kb: KnowledgeBase) -> NoteLine:
+    return NoteLine(action=r.action, title=r.title, text=r.text,
                     trace=_trace(kb, r.rule_id, r.statement_ids, r.references))
+
+
+def unavailable(a: Assessment) -> dict[RatedModality, tuple[Recommendation, ...]]:
+    """The exams the centre reports it cannot offer, as the rules read the case (a recommendation
+    resting on `availability.<x>` = false), each with those recommendations: the rule's own advice."""
+    found: dict[RatedModality, list[Recommendation]] = {}
+    for r in a.recommendations:
+        for f in r.facts:
+            key = f.path.removeprefix("availability.")
+            if f.path.startswith("availability.") and f.value is False:
+                for m in _AVAILABILITY.get(key, ()):
+                    found.setdefault(m, []).append(r)
+    return {m: tuple(dict.fromkeys(rs)) for m, rs in found.items()}
+
+
+def _exam_line(r: ModalityRating, kb: KnowledgeBase,
+               absent: dict[RatedModality, tuple[Recommendation, ...]] | None = None) -> ExamLine:
+    assert r.rule_id is not None  # a proposable or refused rating always names its rule
+    advice = (absent or {}).get(r.modality)
+    return ExamLine(modality=r.modality, rating=r.rating, reason=r.reason, priority=r.priority,
+                    trace=_trace(kb, r.rule_id, r.statement_ids, r.references),
+                    label=exam_label(kb, r.rule_id), unavailable=advice is not None,
+                    local_advice=tuple(note_line(x, kb) for x in advice or ()))
+
+
+def advice_notes(a: Assessment, kb: KnowledgeBase,
+                 shown: frozenset[str] = frozenset()) -> tuple[NoteLine, ...]:
+    """Recommendations that qualify the answer (targeted imaging, field of view: NM-03), except
+    those of a rule already shown as an exam line (`shown`: rule ids)."""
+    if not a.scope.in_scope:
+        return ()
+    return tuple(note_line(r, kb) for r in a.recommendations
+                 if r.action in _NOTE_ACTIONS and r.priority != "urgent" and r.rule_id not in shown)
 
 
 def _done_again(a: Assessment) -> frozenset[str]:
@@ -134,10 +209,19 @@ def _alerts(a: Assessment, kb: KnowledgeBase) -> tuple[AlertLine, ...]:
     urgent = [r for r in a.recommendations if r.priority == "urgent"]
     # SAFE-01 (suspected cord compression) before any other alert, then the assessment's order.
     urgent.sort(key=lambda r: r.rule_id != "SAFE-01")
-    return tuple(AlertLine(title=r.title, text=r.text, outside_chapter=r.outside_chapter,
-                           sources=r.sources,
-                           trace=_trace(kb, r.rule_id, r.statement_ids, r.references))
-                 for r in urgent)
+    grouped: dict[tuple[str, Text], list[Recommendation]] = {}
+    for r in urgent:
+        grouped.setdefault((r.rule_id, r.title), []).append(r)
+    out = []
+    for (rule_id, title), parts in grouped.items():
+        first = parts[0]
+        out.append(AlertLine(
+            title=title, text=first.text, more=tuple(p.text for p in parts[1:]),
+            outside_chapter=any(p.outside_chapter for p in parts),
+            sources=tuple(dict.fromkeys(x for p in parts for x in p.sources)),
+            trace=_trace(kb, rule_id, tuple(dict.fromkeys(x for p in parts for x in p.statement_ids)),
+                         tuple(dict.fromkeys(x for p in parts for x in p.references)))))
+    return tuple(out)
 
 
 def _confidence(s: ScanReading) -> Confidence:
@@ -180,19 +264,25 @@ def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
     if not a.scope.in_scope:
         kind = HeadlineKind.out_of_scope if a.scope.status == "out_of_scope" \
             else HeadlineKind.scope_unknown
-        return Headline(kind=kind, scope_reason=a.scope.reason, **common)
+        unconfirmed = any(m.field == "cancer.diagnosis" for m in a.scope.missing_data)
+        return Headline(kind=kind, scope_reason=a.scope.reason,
+                        diagnosis_unconfirmed=unconfirmed, **common)
     flare = _flare(a, kb)
     best = proposable(a)
+    absent = unavailable(a)
     if best:
         top = best[0]
-        equal = tuple(_exam_line(r, kb) for r in best[1:]
+        equal = tuple(_exam_line(r, kb, absent) for r in best[1:]
                       if r.rating is top.rating and r.priority == top.priority)
-        return Headline(kind=HeadlineKind.exam, do_now=_exam_line(top, kb), equally_rated=equal,
-                        flare=flare, **common)
+        do_now = _exam_line(top, kb, absent)
+        shown = frozenset(x.trace.rule_id for x in (do_now, *equal))
+        return Headline(kind=HeadlineKind.exam, do_now=do_now, equally_rated=equal,
+                        flare=flare, notes=advice_notes(a, kb, shown), **common)
     refused = tuple(_exam_line(r, kb) for r in a.ratings
                     if r.rating is Rating.usually_not_appropriate and r.rule_id is not None)
     kind = HeadlineKind.no_imaging if refused else HeadlineKind.not_rated
-    return Headline(kind=kind, not_indicated=refused, flare=flare, **common)
+    return Headline(kind=kind, not_indicated=refused, flare=flare, notes=advice_notes(a, kb),
+                    **common)
 
 
 # ---- the details under the headline: one card per rule and conclusion ------------------------

@@ -12,9 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bonemet.base import Frozen
+from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.assessment import Assessment, ModalityRating, RatedModality, Rating
-from bonemet.report.headline import Trace, proposable
+from bonemet.report.headline import (
+    NoteLine,
+    Trace,
+    advice_notes,
+    exam_label,
+    note_line,
+    proposable,
+    unavailable,
+)
 
 # Statement topics of the knowledge base that speak of one rated exam (statements.yaml `topic`).
 _TOPIC_MODALITY = {
@@ -43,6 +52,12 @@ class RequestCheck(Frozen):
     reason: ModalityRating  # the assessment's own rating of the requested exam (rule, reason, refs)
     trace: Trace | None  # None: no rule spoke (no_criteria_apply)
     alternative: ModalityRating | None = None  # a better-rated exam, when there is one
+    alternative_label: Text | None = None  # the alternative's rule's own name for it (SAFE-01)
+    # The centre reports it cannot offer the alternative: then the rule's own advice (refer out,
+    # the local alternative) goes with it, never the bare exam.
+    alternative_unavailable: bool = False
+    alternative_advice: tuple[NoteLine, ...] = ()
+    notes: tuple[NoteLine, ...] = ()  # advice that qualifies the answer (NM-03), as in the headline
     dose: Dose | None = None  # None: the chapter gives no dose for this exam
     alternative_dose: Dose | None = None
     in_scope: bool
@@ -84,9 +99,16 @@ def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) ->
                       references=rated.references)
     alternative = _better_than(a, rated) if a.scope.in_scope else None
     table = doses(kb)
+    absent = unavailable(a)
+    advice = absent.get(alternative.modality) if alternative else None
+    shown = frozenset(x for x in (rated.rule_id, alternative.rule_id if alternative else None) if x)
     return RequestCheck(
         case_id=a.case_id, requested=requested, rating=rated.rating, reason=rated, trace=trace,
         alternative=alternative, dose=table.get(requested),
+        alternative_label=exam_label(kb, alternative.rule_id) if alternative else None,
+        alternative_unavailable=advice is not None,
+        alternative_advice=tuple(note_line(x, kb) for x in advice or ()),
+        notes=advice_notes(a, kb, shown),
         alternative_dose=table.get(alternative.modality) if alternative else None,
         in_scope=a.scope.in_scope, kb_version=a.knowledge_base.version,
     )
