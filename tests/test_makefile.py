@@ -6,6 +6,7 @@ what a fresh clone sees: no network, nothing installed.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -19,8 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def dry_run(target: str, tmp_path: Path, *extra: str) -> list[str]:
     if shutil.which("make") is None:
         pytest.fail("make is missing")
-    out = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}", *extra], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    # Under `make test` the parent make's MAKEFLAGS/MAKELEVEL reach this make, which then prints
+    # "make[1]: Entering/Leaving directory" lines: run it as a top-level make.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEFILES")}
+    out = subprocess.run(["make", "--no-print-directory", "-n", target, f"VENV={tmp_path / 'venv'}",
+                          *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                         check=True).stdout
     return out.splitlines()
 
 
