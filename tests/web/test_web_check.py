@@ -50,3 +50,21 @@ def test_quick_check_from_the_minimal_context_with_a_bad_date(live_server, brows
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.close()
+
+
+def test_quick_check_with_symptoms_raises_safe01(live_server, browser_context):  # type: ignore[no-untyped-def]
+    # Issue 21: the quick check asks the symptoms, so SAFE-01 fires from the minimal context too.
+    page = browser_context.new_page()
+    page.goto(live_server.url + "/check")
+    page.get_by_label("Phase").select_option("follow_up")
+    page.get_by_label("New bone pain").select_option("true")
+    page.get_by_label("Painful site").select_option("thoracic_spine")
+    page.get_by_label("Neurological symptoms or signs").select_option("true")
+    page.get_by_label("Requested exam").select_option("bone_scan")
+    page.get_by_role("button", name="Check the request").click()
+    answer = page.locator("#check-answer")
+    expect(answer).to_have_attribute("data-rating", "usually_not_appropriate")
+    expect(answer.locator(".hl-alert[data-rule='SAFE-01']").first).to_be_visible()
+    expect(answer.locator("#check-better [data-modality]")).to_have_attribute("data-modality", "targeted_mri")
+    expect(answer.locator("#check-better")).to_contain_text("whole spine")
+    page.close()

@@ -21,6 +21,7 @@ from bonemet.model.labels import day as _day
 from bonemet.scores.from_case import case_scores
 
 from . import imaging as _imaging  # noqa: F401  (registers the imaging rules)
+from . import safety as _safety  # noqa: F401  (registers SAFE-01)
 from .context import CaseView, IndexedExam, view
 from .findings import RULES, Proposal, RuleOutput
 from .flare_rules import follow_up  # also registers NM-06..NM-08 (follow-up scans)

@@ -16,6 +16,8 @@ from bonemet.model.case import (
     Treatment,
 )
 
+from .patient import PatientView, read_patient
+
 _PHASE_QUESTION = {
     Phase.staging: Question.staging,
     Phase.on_treatment: Question.response_assessment,
@@ -59,6 +61,7 @@ class CaseView:
     as_of: dt.date | None
     exams: tuple[IndexedExam, ...]  # sorted by date, then id: never by input order
     current_line: tuple[int, Treatment] | None
+    patient: PatientView  # every clinical fact read once from all sections (core/patient.py)
     questions: tuple[RaisedQuestion, ...] = ()
     scope: ScopeStatus = "in_scope"
     scope_missing: tuple[str, ...] = ()
@@ -144,16 +147,20 @@ def isolated_lesion_exam(case: Case, exams: tuple[IndexedExam, ...],
 
 
 def raised_questions(case: Case, exams: tuple[IndexedExam, ...],
-                     as_of: dt.date | None) -> tuple[RaisedQuestion, ...]:
+                     as_of: dt.date | None,
+                     patient: PatientView | None = None) -> tuple[RaisedQuestion, ...]:
     """Every question the case raises: the stated one, the phase's, and those of its findings."""
     ctx = case.context
+    patient = patient or read_patient(case, as_of)
     found: list[RaisedQuestion] = []
     if ctx.question is not None:
         found.append(RaisedQuestion(ctx.question, "context.question"))
     found.append(RaisedQuestion(_PHASE_QUESTION[ctx.phase], "context.phase"))
-    if ctx.new_bone_pain:
-        # Onset not recorded: the validity window alone says which exams answer it.
-        found.append(RaisedQuestion(Question.new_bone_pain, "context.new_bone_pain"))
+    pain = patient.bone_pain.positive
+    if pain:
+        # Onset not recorded: the validity window alone says which exams answer it. New pain is
+        # read from every section that records it (pain sites say there is pain, issue 21).
+        found.append(RaisedQuestion(Question.new_bone_pain, pain[0].path))
     eq = _equivocal_finding(exams, as_of)
     if eq is not None:
         found.append(RaisedQuestion(Question.equivocal_finding, eq.path, eq.exam.date))
@@ -177,6 +184,7 @@ def view(case: Case) -> CaseView:
                key=lambda x: (x.exam.date, x.exam.id))
     )
     scope, scope_missing = case.cancer.scope()
+    patient = read_patient(case, as_of)
     return CaseView(
         case=case,
         question=question,
@@ -184,7 +192,8 @@ def view(case: Case) -> CaseView:
         as_of=as_of,
         exams=exams,
         current_line=current_systemic_line(case, as_of),
-        questions=raised_questions(case, exams, as_of),
+        questions=raised_questions(case, exams, as_of, patient),
         scope=scope,
         scope_missing=scope_missing,
+        patient=patient,
     )

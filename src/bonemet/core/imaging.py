@@ -20,13 +20,13 @@ from bonemet.model.case import (
     Purpose,
     Question,
     Result,
-    SkeletalSite,
     TreatmentType,
 )
 from bonemet.model.labels import day as _day
 
 from .context import CHARACTERISING, CaseView, IndexedExam, isolated_lesion_exam
 from .findings import RuleOutput, rule
+from .safety import cord_compression_suspected
 
 BONE_SCANS = (Modality.bone_scan, Modality.spect_ct)
 PETS = (Modality.fdg_pet_ct, Modality.naf_pet_ct)
@@ -36,8 +36,6 @@ TARGETED = (Modality.ct, Modality.mri)
 # message naming each (a kidney primary must not be called a lung primary).
 _LOW_REACTION_PRIMARIES = {PrimarySite.lung: "reason_lung", PrimarySite.kidney: "reason_kidney",
                            PrimarySite.thyroid: "reason_thyroid"}
-SPINE = frozenset({SkeletalSite.cervical_spine, SkeletalSite.thoracic_spine,
-                   SkeletalSite.lumbar_spine, SkeletalSite.sacrum})
 
 
 def _exam_facts(x: IndexedExam, *fields: str) -> tuple[Fact, ...]:
@@ -431,56 +429,3 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
     pet_text = out.recommend("NM-15", Action.consider_pet, RatedModality.fdg_pet_ct.value, "pet",
                              rating=Rating.may_be_appropriate, facts=facts)
     out.rate(RatedModality.fdg_pet_ct, Rating.may_be_appropriate, "NM-15", pet_text)
-
-
-def _spinal_pain(v: CaseView) -> bool | None:
-    """True: pain in the spine; None: new pain whose site is not recorded; False otherwise."""
-    ctx = v.case.context
-    if SPINE & set(ctx.pain_sites):
-        return True
-    if ctx.new_bone_pain and not ctx.pain_sites:
-        return None
-    return False
-
-
-def cord_compression_suspected(v: CaseView) -> bool:
-    """SAFE-01's urgent condition: spinal (or unlocated) pain with a neurological deficit, in a
-    patient with cancer."""
-    return (v.case.cancer.diagnosis is not DiagnosisStatus.none and _spinal_pain(v) is not False
-            and v.case.context.neurological_deficit is True)
-
-
-@rule("SAFE-01")
-def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
-    if v.case.cancer.diagnosis is DiagnosisStatus.none:
-        return
-    spinal = _spinal_pain(v)
-    if spinal is False:
-        return
-    deficit = v.case.context.neurological_deficit
-    facts = (Fact(path="context.pain_sites",
-                  value=", ".join(s.value for s in v.case.context.pain_sites) or None),
-             Fact(path="context.neurological_deficit", value=deficit),
-             Fact(path="cancer.bone_metastases_known", value=v.case.cancer.bone_metastases_known))
-    if deficit is None:
-        need = out.need("SAFE-01", "context.neurological_deficit",
-                        "neurological symptoms or signs (weakness, sensory loss, sphincter "
-                        "disturbance)? With spinal pain they call for an MRI of the whole spine "
-                        "within 24 hours",
-                        "signes ou symptômes neurologiques (déficit moteur, troubles sensitifs, "
-                        "troubles sphinctériens) ? Avec une douleur rachidienne, ils imposent une "
-                        "IRM du rachis entier sous 24 heures")
-        out.recommend("SAFE-01", Action.note, "neurological_examination", "ask_neurology",
-                      facts=facts, missing=(need,))
-        return
-    if not deficit:
-        return
-    text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
-                         "urgent_mri", rating=Rating.usually_appropriate, facts=facts,
-                         priority="urgent")
-    # Management named by the same NICE sources (guideline-notes §7.4), outside the chapter.
-    out.recommend("SAFE-01", Action.note, "management", "management", facts=facts,
-                  priority="urgent")
-    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", text)
-    # NG234: plain radiographs neither diagnose nor exclude cord compression.
-    out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01", text)

@@ -56,6 +56,8 @@ class Action(StrEnum):
     note = "note"
     already_done = "already_done"  # an exam of this kind answers the question already (ADV-01)
     urgent_alert = "urgent_alert"  # safety net outside the chapter (SAFE-xx)
+    # Two sections of the case disagree on a fact; the safe reading was kept (core/patient.py).
+    contradiction = "contradiction"
 
 
 class Fact(_Frozen):

@@ -103,6 +103,8 @@ class AlertLine(Frozen):
     trace: Trace
     outside_chapter: bool
     sources: tuple[str, ...] = ()
+    # Two sections of the case disagree (core/patient.py): shown first, naming both sources.
+    contradiction: bool = False
 
 
 class Headline(Frozen):
@@ -207,18 +209,22 @@ def proposable(a: Assessment) -> list[ModalityRating]:
 
 def _alerts(a: Assessment, kb: KnowledgeBase) -> tuple[AlertLine, ...]:
     urgent = [r for r in a.recommendations if r.priority == "urgent"]
-    # SAFE-01 (suspected cord compression) before any other alert, then the assessment's order.
-    urgent.sort(key=lambda r: r.rule_id != "SAFE-01")
-    grouped: dict[tuple[str, Text], list[Recommendation]] = {}
+    # A contradiction between sections first (it says which reading the rest rests on), then
+    # SAFE-01 (suspected cord compression), then the assessment's order.
+    urgent.sort(key=lambda r: (r.action is not Action.contradiction, r.rule_id != "SAFE-01"))
+    grouped: dict[tuple[str, Text, bool], list[Recommendation]] = {}
     for r in urgent:
-        grouped.setdefault((r.rule_id, r.title), []).append(r)
+        contradiction = r.action is Action.contradiction
+        title = kb.rule("SAFE-01").message("contradiction_title") if contradiction else r.title
+        grouped.setdefault((r.rule_id, title, contradiction), []).append(r)
     out = []
-    for (rule_id, title), parts in grouped.items():
+    for (rule_id, title, contradiction), parts in grouped.items():
         first = parts[0]
         out.append(AlertLine(
             title=title, text=first.text, more=tuple(p.text for p in parts[1:]),
             outside_chapter=any(p.outside_chapter for p in parts),
             sources=tuple(dict.fromkeys(x for p in parts for x in p.sources)),
+            contradiction=contradiction,
             trace=_trace(kb, rule_id, tuple(dict.fromkeys(x for p in parts for x in p.statement_ids)),
                          tuple(dict.fromkeys(x for p in parts for x in p.references)))))
     return tuple(out)
@@ -289,7 +295,7 @@ def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
 
 # What a clinician acts on comes first; a scheduling hint or a note never leads the page.
 _ACTION_RANK: dict[Action, int] = {
-    Action.urgent_alert: 0,
+    Action.urgent_alert: 0, Action.contradiction: 0,
     Action.prefer: 1, Action.targeted_imaging: 1, Action.refine_with_spect_ct: 1,
     Action.consider_pet: 1,
     Action.not_indicated: 2, Action.already_done: 2, Action.extend_field_of_view: 2,

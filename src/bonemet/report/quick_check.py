@@ -116,13 +116,23 @@ def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) ->
 
 def minimal_case(*, phase: str, question: str | None, primary_site: str | None,
                  histology: str | None, as_of: object,
-                 exams: Sequence[Mapping[str, object]]) -> dict[str, object]:
+                 exams: Sequence[Mapping[str, object]], new_bone_pain: bool | None = None,
+                 pain_sites: Sequence[str] = (),
+                 neurological_deficit: bool | None = None) -> dict[str, object]:
     """A case document from the minimal context of a request (phase, question, primary, histology,
-    the recent exams): the same validation and the same rules as any other case. The primary site is
-    only what the user chose: none is assumed (ADV-02 then says the scope is unknown)."""
+    symptoms, the recent exams): the same validation and the same rules as any other case. The
+    primary site is only what the user chose: none is assumed (ADV-02 then says the scope is
+    unknown). The symptoms are asked because SAFE-01 (cord compression) must fire here too."""
     cancer = {k: v for k, v in (("primary_site", primary_site), ("histology", histology)) if v}
-    context = {k: v for k, v in (("phase", phase), ("question", question),
-                                 ("as_of", str(as_of) if as_of else None)) if v}
+    context: dict[str, object] = {
+        k: v for k, v in (("phase", phase), ("question", question),
+                          ("as_of", str(as_of) if as_of else None)) if v}
+    if new_bone_pain is not None:
+        context["new_bone_pain"] = new_bone_pain
+    if pain_sites:
+        context["pain_sites"] = list(pain_sites)
+    if neurological_deficit is not None:
+        context["neurological_deficit"] = neurological_deficit
     rows = [{"id": f"x{i + 1}", **{k: v for k, v in e.items() if v is not None}}
             for i, e in enumerate(exams)]
     return {"schema_version": "1.0", "case_id": "request-check", "cancer": cancer,

@@ -266,7 +266,14 @@ def patient_cards(assessment: Assessment, case: Case, cc: CardContext) -> list[C
     """One card per actionable finding; an empty list when there is nothing to say."""
     # An urgent alert (SAFE-01, suspected cord compression) reaches the EHR whatever the scope:
     # outside it that is the only card (no rating, no chapter finding) (review C10b, HZ-AD-09).
+    # A contradiction between sections of the record comes first (issue 21): the EHR user sees
+    # which fields disagree and that the safe reading was kept.
     cards: list[Card] = [
+        _recommendation_card(rec, cc.texts("pv_contradiction_summary", cc.lang, rule=rec.rule_id),
+                             "warning", cc)
+        for rec in assessment.recommendations if rec.action is RecAction.contradiction
+    ]
+    cards += [
         _recommendation_card(rec, cc.texts("pv_urgent_summary", cc.lang, rule=rec.rule_id),
                              "critical", cc)
         for rec in assessment.recommendations

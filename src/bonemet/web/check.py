@@ -19,7 +19,16 @@ from bonemet.api import InputError, Problem, parse_case
 from bonemet.core import assess
 from bonemet.kb import default_kb
 from bonemet.model.assessment import RatedModality
-from bonemet.model.case import Histology, Modality, Phase, PrimarySite, Purpose, Question, Result
+from bonemet.model.case import (
+    Histology,
+    Modality,
+    Phase,
+    PrimarySite,
+    Purpose,
+    Question,
+    Result,
+    SkeletalSite,
+)
 from bonemet.report.headline import build_headline
 from bonemet.report.labels import labels
 from bonemet.report.quick_check import check_request, minimal_case
@@ -50,7 +59,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
     return {"phase": values(Phase), "question": values(Question), "histology": values(Histology),
             "primary_site": values(PrimarySite), "modality": values(Modality),
             "purpose": values(Purpose), "result": values(Result),
-            "requested": values(RatedModality)}
+            "requested": values(RatedModality), "pain_site": values(SkeletalSite)}
 
 
 @router.get("/check")
@@ -74,7 +83,9 @@ async def quick_check(request: Request) -> Response:
 
 
 _LABELS = {"exam": "qc_requested", "phase": "f_phase", "case_id": "qc_patient",
-           "as_of": "qc_decision_date"}
+           "as_of": "qc_decision_date", "new_bone_pain": "f_new_bone_pain",
+           "pain_site": "f_pain_site", "neurological_deficit": "f_neurological_deficit"}
+_YES_NO = {"": None, "true": True, "false": False}
 _ROW_FIELD = re.compile(r"^ex(\d+)_(\w+)$")
 
 
@@ -127,11 +138,19 @@ def _answer(request: Request, form: dict[str, str],
         as_of = parse_date(form.get("as_of") or dt.date.today().isoformat())
         if as_of is None:
             problems.append(Problem("as_of", L("qc_err_date", lang)))
+        answers: dict[str, bool | None] = {}
+        for name in ("new_bone_pain", "neurological_deficit"):
+            if form.get(name, "") not in _YES_NO:
+                problems.append(Problem(name, L("qc_err_choice", lang)))
+            answers[name] = _YES_NO.get(form.get(name, ""))
+        site = form.get("pain_site", "")
+        if site and site not in {s.value for s in SkeletalSite}:
+            problems.append(Problem("pain_site", L("qc_err_choice", lang)))
         if not problems:
             doc = minimal_case(phase=form["phase"], question=form.get("question") or None,
                                primary_site=form.get("primary_site") or None,
                                histology=form.get("histology") or None, as_of=as_of,
-                               exams=exams)
+                               exams=exams, pain_sites=(site,) if site else (), **answers)
             try:
                 case = parse_case(doc)
             except InputError as exc:

@@ -1,0 +1,193 @@
+"""One reading of the whole case: each clinical fact derived once, from every section that can hold it.
+
+A clinician may record the same fact in several places: a neurological deficit as the context's
+checkbox, as a Frankel or ASIA grade in the score inputs, or as a Tokuhashi palsy; spinal pain as a
+pain site or as the SINS pain of a spinal lesion; a cord compression as a Bilsky grade on an MRI
+lesion. Rules read the fact here, never a raw field, so the answer does not depend on the section a
+fact was typed in (issue 21). Each fact keeps the evidence it rests on (the trace a clinician
+checks), and two sections that disagree make a contradiction: the safe reading wins (a deficit
+recorded anywhere outranks "no deficit") and the contradiction is output, never resolved in silence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from bonemet.model.case import Case, ImagingExam, SkeletalSite
+from bonemet.model.score_inputs import (
+    AsiaGrade,
+    BilskyGrade,
+    FrankelGrade,
+    SinsPain,
+    TokuhashiPalsy,
+)
+
+SPINE = frozenset({SkeletalSite.cervical_spine, SkeletalSite.thoracic_spine,
+                   SkeletalSite.lumbar_spine, SkeletalSite.sacrum})
+# Bilsky 2 and 3: the cord is deformed or compressed (high-grade epidural spinal cord compression).
+HIGH_GRADE_BILSKY = frozenset({BilskyGrade.g2, BilskyGrade.g3})
+# Lesion pain that SINS scores: pain from the spinal lesion itself.
+_SINS_PAINFUL = frozenset({SinsPain.mechanical, SinsPain.occasional})
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One section's word on a fact: where it was read, what was found, and what it says."""
+
+    path: str
+    value: str | bool
+    present: bool  # True: this source says the fact is there; False: that it is absent
+    # Cord-function grades (Frankel, ASIA, Tokuhashi palsy) grade the spinal cord itself.
+    cord_grade: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedFact:
+    """A clinical fact read from every section that can hold it."""
+
+    name: str
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def value(self) -> bool | None:
+        """The safe reading: present if any source says so, absent only if every source says so."""
+        if any(e.present for e in self.evidence):
+            return True
+        return False if self.evidence else None
+
+    @property
+    def positive(self) -> tuple[Evidence, ...]:
+        return tuple(e for e in self.evidence if e.present)
+
+    @property
+    def negative(self) -> tuple[Evidence, ...]:
+        return tuple(e for e in self.evidence if not e.present)
+
+    @property
+    def contradicted(self) -> bool:
+        return bool(self.positive) and bool(self.negative)
+
+
+PainState = Literal["spinal", "unlocated", "elsewhere", "none", "not_recorded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Compression:
+    """A high-grade epidural cord compression read on imaging (latest grading of its level)."""
+
+    path: str  # exams[i].lesions[j]
+    exam: ImagingExam
+    grade: BilskyGrade
+    site: SkeletalSite
+    level: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientView:
+    neurological_deficit: DerivedFact
+    spinal_pain: DerivedFact
+    pain: PainState
+    compressions: tuple[Compression, ...]
+    bone_pain: DerivedFact
+
+    @property
+    def contradictions(self) -> tuple[DerivedFact, ...]:
+        return tuple(f for f in (self.neurological_deficit, self.bone_pain) if f.contradicted)
+
+    @property
+    def cord_deficit(self) -> bool:
+        """A deficit recorded on a spinal-cord grade (Frankel/ASIA A-D, Tokuhashi palsy)."""
+        return any(e.cord_grade for e in self.neurological_deficit.positive)
+
+
+def _neurological_deficit(case: Case) -> DerivedFact:
+    found: list[Evidence] = []
+    deficit = case.context.neurological_deficit
+    if deficit is not None:
+        found.append(Evidence("context.neurological_deficit", deficit, deficit))
+    scores = case.score_inputs
+    if scores is not None:
+        if scores.frankel is not None:
+            found.append(Evidence("score_inputs.frankel", scores.frankel.value,
+                                  scores.frankel is not FrankelGrade.E, cord_grade=True))
+        if scores.asia is not None:
+            found.append(Evidence("score_inputs.asia", scores.asia.value,
+                                  scores.asia is not AsiaGrade.E, cord_grade=True))
+        palsy = scores.tokuhashi.palsy
+        if palsy is not None:
+            found.append(Evidence("score_inputs.tokuhashi.palsy", palsy.value,
+                                  palsy is not TokuhashiPalsy.none, cord_grade=True))
+    return DerivedFact("neurological_deficit", tuple(found))
+
+
+def _done(case: Case, as_of: dt.date | None) -> list[tuple[int, ImagingExam]]:
+    rows = [(i, e) for i, e in enumerate(case.exams) if as_of is None or e.date <= as_of]
+    return sorted(rows, key=lambda r: (r[1].date, r[1].id))
+
+
+def _spinal_pain(case: Case, exams: list[tuple[int, ImagingExam]]) -> DerivedFact:
+    found: list[Evidence] = []
+    for site in case.context.pain_sites:
+        if site in SPINE:
+            found.append(Evidence("context.pain_sites", site.value, True))
+    for i, e in exams:
+        for j, lesion in enumerate(e.lesions):
+            if lesion.sins is not None and lesion.sins.pain in _SINS_PAINFUL:
+                assert lesion.sins.pain is not None
+                found.append(Evidence(f"exams[{i}].lesions[{j}].sins.pain",
+                                      lesion.sins.pain.value, True))
+    return DerivedFact("spinal_pain", tuple(found))
+
+
+def _bone_pain(case: Case) -> DerivedFact:
+    """New bone pain: the context's answer, and pain sites recorded (which say there is pain)."""
+    ctx = case.context
+    found: list[Evidence] = []
+    if ctx.new_bone_pain is not None:
+        found.append(Evidence("context.new_bone_pain", ctx.new_bone_pain, ctx.new_bone_pain))
+    if ctx.pain_sites:
+        found.append(Evidence("context.pain_sites",
+                              ", ".join(s.value for s in ctx.pain_sites), True))
+    return DerivedFact("new_bone_pain", tuple(found))
+
+
+def _pain_state(case: Case, spinal: DerivedFact, bone: DerivedFact) -> PainState:
+    if spinal.value:
+        return "spinal"
+    if bone.value and not case.context.pain_sites:
+        return "unlocated"
+    if case.context.pain_sites:
+        return "elsewhere"
+    if bone.value is False:
+        return "none"
+    return "not_recorded"
+
+
+def _compressions(exams: list[tuple[int, ImagingExam]]) -> tuple[Compression, ...]:
+    """High-grade Bilsky grades whose level has not been graded lower since (a later MRI after
+    decompression or radiotherapy supersedes an older grade of the same level)."""
+    latest: dict[tuple[SkeletalSite, str | None], Compression] = {}
+    for i, e in exams:  # by date: a later grading of the same level replaces the earlier one
+        for j, lesion in enumerate(e.lesions):
+            if lesion.bilsky is None:
+                continue
+            key = (lesion.site, lesion.level.strip().upper() if lesion.level else None)
+            latest[key] = Compression(f"exams[{i}].lesions[{j}]", e, lesion.bilsky,
+                                      lesion.site, lesion.level)
+    return tuple(c for c in latest.values() if c.grade in HIGH_GRADE_BILSKY)
+
+
+def read_patient(case: Case, as_of: dt.date | None) -> PatientView:
+    """Derive the patient's clinical facts once, from every section of the case."""
+    exams = _done(case, as_of)
+    spinal = _spinal_pain(case, exams)
+    bone = _bone_pain(case)
+    return PatientView(
+        neurological_deficit=_neurological_deficit(case),
+        spinal_pain=spinal,
+        pain=_pain_state(case, spinal, bone),
+        compressions=_compressions(exams),
+        bone_pain=bone,
+    )

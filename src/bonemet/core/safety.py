@@ -1,0 +1,125 @@
+"""SAFE-01, the safety net for spinal cord compression (outside the chapter: NICE QS56/NG234/CG75),
+and the contradictions between sections of the case, which are output before anything else.
+
+Every fact is read from the patient view (core/patient.py), never from one field: a deficit
+recorded as a Frankel or ASIA grade, a Tokuhashi palsy or the context's checkbox triggers the same
+alert, and so does a high-grade Bilsky grade on imaging (issue 21, hazards HZ-AD-13..15).
+"""
+
+from __future__ import annotations
+
+from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.model import labels
+from bonemet.model.assessment import Action, Fact, RatedModality, Rating
+from bonemet.model.case import DiagnosisStatus
+from bonemet.model.labels import day as _day
+
+from .context import CaseView
+from .findings import RuleOutput, rule
+from .patient import DerivedFact, Evidence
+
+
+def _facts(*facts: DerivedFact) -> tuple[Fact, ...]:
+    return tuple(Fact(path=e.path, value=e.value) for f in facts for e in f.evidence)
+
+
+def cord_compression_suspected(v: CaseView) -> bool:
+    """SAFE-01's urgent condition, in a patient with cancer: a high-grade cord compression on
+    imaging; or a neurological deficit recorded anywhere, with spinal or unlocated pain, with pain
+    not recorded, or on a spinal-cord grade (Frankel/ASIA A-D, Tokuhashi palsy grade the cord)."""
+    if v.case.cancer.diagnosis is DiagnosisStatus.none:
+        return False
+    p = v.patient
+    if p.compressions:
+        return True
+    if p.neurological_deficit.value is not True:
+        return False
+    return p.cord_deficit or p.pain in ("spinal", "unlocated", "not_recorded")
+
+
+def source_label(kb: KnowledgeBase, e: Evidence) -> Text:
+    """A source of the neurological status in words (no raw field name or code in a sentence)."""
+    rule_ = kb.rule("SAFE-01")
+    if e.path == "context.neurological_deficit":
+        return rule_.message("src_context_true" if e.present else "src_context_false")
+    if e.path == "score_inputs.frankel":
+        return rule_.message("src_frankel", value=e.value)
+    if e.path == "score_inputs.asia":
+        return rule_.message("src_asia", value=e.value)
+    return rule_.message(f"src_palsy_{e.value}")
+
+
+def _joined(items: list[Text]) -> Text:
+    return Text(en="; ".join(t.en for t in items), fr=" ; ".join(t.fr for t in items))
+
+
+def _pain_contradiction(v: CaseView, out: RuleOutput) -> None:
+    """"No new bone pain" next to recorded pain sites: shown under NM-15, the pain is counted."""
+    pain = v.patient.bone_pain
+    if not pain.contradicted:
+        return
+    sites = labels.sites(v.case.context.pain_sites)
+    assert sites is not None  # pain sites are the only positive source besides the checkbox
+    rule_ = out.kb.rule("NM-15")
+    present = rule_.message("src_pain_sites", sites=sites)
+    absent = rule_.message("src_no_new_pain")
+    out.recommend("NM-15", Action.contradiction, "new_bone_pain", "contradiction",
+                  facts=_facts(pain), priority="urgent", present=present, absent=absent)
+
+
+@rule("SAFE-01")
+def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
+    if v.case.cancer.diagnosis is DiagnosisStatus.none:
+        return
+    p = v.patient
+    deficit = p.neurological_deficit
+    facts = (Fact(path="context.pain_sites",
+                  value=", ".join(s.value for s in v.case.context.pain_sites) or None),
+             *(_facts(deficit) or (Fact(path="context.neurological_deficit", value=None),)),
+             *_facts(p.spinal_pain),
+             *(Fact(path=f"{c.path}.bilsky", value=c.grade.value) for c in p.compressions),
+             Fact(path="cancer.bone_metastases_known", value=v.case.cancer.bone_metastases_known))
+    if deficit.contradicted:
+        present = _joined([source_label(out.kb, e) for e in deficit.positive])
+        absent = _joined([source_label(out.kb, e) for e in deficit.negative])
+        out.recommend("SAFE-01", Action.contradiction, "neurological_deficit", "contradiction",
+                      facts=_facts(deficit), priority="urgent", present=present, absent=absent)
+    _pain_contradiction(v, out)
+    if not cord_compression_suspected(v):
+        if deficit.value is None and p.pain in ("spinal", "unlocated"):
+            need = out.need("SAFE-01", "context.neurological_deficit",
+                            "neurological symptoms or signs (weakness, sensory loss, sphincter "
+                            "disturbance)? With spinal pain they call for an MRI of the whole spine "
+                            "within 24 hours",
+                            "signes ou symptômes neurologiques (déficit moteur, troubles sensitifs, "
+                            "troubles sphinctériens) ? Avec une douleur rachidienne, ils imposent une "
+                            "IRM du rachis entier sous 24 heures")
+            out.recommend("SAFE-01", Action.note, "neurological_examination", "ask_neurology",
+                          facts=facts, missing=(need,))
+        return
+    if p.compressions:
+        c = p.compressions[-1]
+        where = labels.SITE[c.site]
+        if c.level:
+            where = Text(en=f"{c.level} ({where.en})", fr=f"{c.level} ({where.fr})")
+        text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
+                             "urgent_compression", rating=Rating.usually_appropriate, facts=facts,
+                             priority="urgent", grade=c.grade.value, where=where,
+                             exam=labels.THE[c.exam.modality], date=_day(c.exam.date))
+    elif p.pain in ("spinal", "unlocated"):
+        text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
+                             "urgent_mri", rating=Rating.usually_appropriate, facts=facts,
+                             priority="urgent")
+    else:
+        sources = _joined([source_label(out.kb, e) for e in deficit.positive])
+        text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
+                             "urgent_mri_deficit", rating=Rating.usually_appropriate, facts=facts,
+                             priority="urgent", sources=sources)
+    # Management named by the same NICE sources (guideline-notes §7.4), outside the chapter.
+    out.recommend("SAFE-01", Action.note, "management", "management", facts=facts,
+                  priority="urgent")
+    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", text)
+    # NG234: plain radiographs neither diagnose nor exclude cord compression.
+    out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01", text)
+
