@@ -244,11 +244,15 @@ def test_headline_never_contradicts_the_assessment(doc: dict[str, Any]) -> None:
     for line in h.equally_rated:
         assert a.rating_of(line.modality).rating is h.do_now.rating  # type: ignore[union-attr]
     urgent = [r for r in a.recommendations if r.priority == "urgent"]
-    # One alert per (rule, title): its parts under one title (review 13 m5), none lost.
-    assert len(h.alerts) == len({(r.rule_id, r.title) for r in urgent})
+    # One alert per (rule, title, contradiction or not): its parts under one title (review 13
+    # m5), none lost; contradictions between sections first (issue 21), then SAFE-01.
+    contradiction = [r.action is Action.contradiction for r in urgent]
+    assert len(h.alerts) == len({(r.rule_id, r.title, c) for r, c in zip(urgent, contradiction)})
     assert sum(1 + len(al.more) for al in h.alerts) == len(urgent)
-    if any(r.rule_id == "SAFE-01" for r in urgent):
-        assert h.alerts[0].trace.rule_id == "SAFE-01"
+    n = sum(1 for al in h.alerts if al.contradiction)
+    assert all(al.contradiction for al in h.alerts[:n])
+    if any(r.rule_id == "SAFE-01" and r.action is not Action.contradiction for r in urgent):
+        assert h.alerts[n].trace.rule_id == "SAFE-01"
     if h.flare is not None:
         assert a.follow_up is not None
         reading = next(s for s in a.follow_up.scans if s.scan_id == h.flare.scan_id)
