@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bonemet.fhir.read_base import KNOWN_NOT_USED, Mapper, Res, dicts
-from bonemet.model.case import SkeletalSite
 
 Fact = Literal["pain", "deficit"]
 # Groups of valuesets.yaml read by this module, in the order they are matched.
@@ -163,8 +162,7 @@ def _sites(m: Mapper, present: list[Finding]) -> list[str]:
     """The painful sites. Pain of unknown site (back pain with no level, bone pain with no body site)
     must keep counting as possibly spinal (SAFE-01): when no record names a spinal level, the sites
     are left empty so that the pain reads as unlocated, and the sites not listed are said."""
-    order = list(SkeletalSite)
-    named = sorted({s for f in present for s in f.sites}, key=lambda s: order.index(SkeletalSite(s)))
+    named = list(dict.fromkeys(s for f in present for s in f.sites))  # the records' order (round trip)
     unlocated = [f for f in present if not f.sites]
     if named and unlocated and not _SPINE & set(named):
         m.assume(unlocated[0].r, "bodySite",

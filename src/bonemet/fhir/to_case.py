@@ -48,6 +48,12 @@ class MappingResult:
     def in_scope(self) -> bool:
         return self.scope == "lung"
 
+    @property
+    def contradictions(self) -> tuple[Unmapped, ...]:
+        """Facts recorded both ways (a deficit and a "no deficit"): the case holds the safe reading,
+        these name both sources (read_neuro; the case model has no place for the negative)."""
+        return tuple(a for a in self.assumptions if a.reason.startswith("contradiction"))
+
 
 @lru_cache(maxsize=1)
 def _r4b_type_names() -> frozenset[str]:
