@@ -63,6 +63,12 @@ CASES = yaml.safe_load(f"""
     - {{type: Observation, code: {THORACIC_SPINE_PAIN}, date: 2025-05-09, value: true}}
     - {{type: Observation, code: {PARAPLEGIA}, date: 2025-05-09, value: false}}
   expect: {{deficit: false, pain: true, sites: [thoracic_spine]}}
+- id: weak_legs_answered_absent_with_a_snomed_qualifier
+  as_of: 2025-05-10
+  resources:
+    - {{type: Observation, code: {LOW_BACK}, date: 2025-05-09, value_code: 373066001}}
+    - {{type: Observation, code: {WEAK_LIMB}, date: 2025-05-09, value_code: 2667000}}
+  expect: {{deficit: false, pain: true, sites: [lumbar_spine]}}
 - id: refuted_paraparesis_is_a_no
   as_of: 2025-05-10
   resources:
@@ -160,7 +166,10 @@ def resource(spec: dict[str, Any], n: int) -> dict[str, Any]:
     else:
         out["status"] = "final"
         out["effectiveDateTime"] = str(spec["date"])
-        out["valueBoolean"] = spec["value"]
+        if "value_code" in spec:  # a SNOMED CT qualifier answer (Absent 2667000, No 373067005...)
+            out["valueCodeableConcept"] = {"coding": [{"system": SCT, "code": str(spec["value_code"])}]}
+        else:
+            out["valueBoolean"] = spec["value"]
     return out
 
 

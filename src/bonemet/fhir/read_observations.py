@@ -17,6 +17,9 @@ from bonemet.model.case import LAB_CATALOGUE, ClinicalStatus, DriverAlteration, 
 
 _YES = {"yes", "y", "true", "present", "oui", "positive"}
 _NO = {"no", "n", "false", "absent", "non", "negative"}
+# SNOMED CT qualifier values EHRs answer findings with (issue 21): Yes 373066001 / No 373067005 (MII
+# GECCO FSH examples), Present 52101004 / Absent 2667000 (openimagingdata finding models).
+_SCT_YES_NO = {"373066001": True, "52101004": True, "373067005": False, "2667000": False}
 _UNIT_SYNONYMS = {
     "[IU]/L": "U/L",
     "IU/L": "U/L",
@@ -155,6 +158,9 @@ def _yes_no(b: Json) -> bool | None:
         return bool(b["valueBoolean"])
     cc = b.get("valueCodeableConcept")
     if isinstance(cc, dict):
+        for x in dicts(cc.get("coding")):
+            if x.get("system") == "http://snomed.info/sct" and x.get("code") in _SCT_YES_NO:
+                return _SCT_YES_NO[str(x["code"])]
         words = (
             [cc.get("text")]
             + [x.get("code") for x in dicts(cc.get("coding"))]
