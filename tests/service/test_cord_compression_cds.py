@@ -79,3 +79,14 @@ def test_a_refuted_deficit_raises_no_urgent_card(dev_server: LiveServer) -> None
     cards = _cards(dev_server, _request(
         [_condition("c-pain", LOW_BACK_PAIN, 6), _condition("c-para", PARAPARESIS, 2, "refuted")], []))
     assert not [c for c in cards if c["indicator"] == "critical"]
+
+
+def test_a_case_exported_by_bonemet_keeps_its_cord_compression_alert_through_the_prefetch(
+        dev_server: LiveServer) -> None:
+    """The writer used to keep the deficit only in the context Parameters, which no prefetch key
+    carries: the same patient seen through CDS Hooks lost SAFE-01. It is now an Observation."""
+    from hooks import case_doc, hook_request
+
+    request = hook_request("patient-view", case_doc("48-spinal-pain-neurological-deficit.yaml"))
+    cards = _cards(dev_server, request)
+    assert [c["source"]["topic"]["code"] for c in cards if c["indicator"] == "critical"] == ["SAFE-01"]
