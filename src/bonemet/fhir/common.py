@@ -46,6 +46,7 @@ CONCEPT_DETAIL = "driver-detail"
 CONCEPT_ECOG = "ecog"
 CONCEPT_CLINICAL_STATUS = "clinical-status"
 CONCEPT_BONE_PAIN = "bone-pain"
+CONCEPT_NEURO_DEFICIT = "neurological-deficit"  # context.neurological_deficit (valueBoolean)
 
 TRANSLATION_EXT = "http://hl7.org/fhir/StructureDefinition/translation"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"

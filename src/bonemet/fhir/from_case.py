@@ -439,11 +439,32 @@ class _Writer:
         self.add(res, "clinical-status", str(i))
 
     def bone_pain(self) -> None:
-        value = self.case.context.new_bone_pain
+        """New bone pain: one Observation per painful site (Observation.bodySite is 0..1 in R4), or
+        one without a site. The sites of a "no" or of an unknown pain stay in the context Parameters."""
+        ctx = self.case.context
+        value = ctx.new_bone_pain
         if value is None:
             return
-        code = self.concept_cc("bone_pain", "bone_pain", c.CS_CONCEPT)
-        code["coding"][-1]["code"] = c.CONCEPT_BONE_PAIN
+        sites = ctx.pain_sites if value else ()
+        for site in sites or (None,):
+            code = self.concept_cc("bone_pain", "bone_pain", c.CS_CONCEPT)
+            code["coding"][-1]["code"] = c.CONCEPT_BONE_PAIN
+            res = self.finding(code, value)
+            if site is not None:
+                res["bodySite"] = self.site_cc(site.value)
+            self.add(res, "bone-pain", *((site.value,) if site is not None else ()))
+
+    def neurological_deficit(self) -> None:
+        """Neurological symptoms or signs: bonemet's local concept only (no generic SNOMED CT code for
+        "neurological deficit" was verifiable; docs/fhir.md), with a yes/no value."""
+        value = self.case.context.neurological_deficit
+        if value is None:
+            return
+        display = self.vs.concept("neuro_deficit", "neurological_deficit").display.en
+        code = {"coding": [self.local(c.CS_CONCEPT, c.CONCEPT_NEURO_DEFICIT, display)], "text": display}
+        self.add(self.finding(code, value), "neurological-deficit")
+
+    def finding(self, code: Json, value: bool) -> Json:
         res: Json = {
             "resourceType": "Observation",
             "status": "final",
@@ -455,7 +476,7 @@ class _Writer:
         day = self.case.context.as_of or self.case.latest_date()
         if day:
             res["effectiveDateTime"] = day.isoformat()
-        self.add(res, "bone-pain")
+        return res
 
     def context(self) -> None:
         ctx = self.case.context
@@ -469,7 +490,11 @@ class _Writer:
             params.append({"name": "question", "valueCode": ctx.question.value})
         if ctx.question_text:
             params.append({"name": "question_text", "valueString": ctx.question_text})
-        for k, v in _residual(ctx, {"phase", "as_of", "question", "question_text", "new_bone_pain"}):
+        # Written as Observations: new bone pain with its sites (when present), neurological deficit.
+        handled = {"phase", "as_of", "question", "question_text", "new_bone_pain", "neurological_deficit"}
+        if ctx.new_bone_pain:
+            handled.add("pain_sites")
+        for k, v in _residual(ctx, handled):
             params.append({"name": f"context.{k}", "valueString": orjson.dumps(v).decode()})
         for k, v in self.case.availability.model_dump(mode="json", exclude_none=True).items():
             params.append(
@@ -502,6 +527,7 @@ def case_to_bundle(case: Case, include_context: bool = True, valuesets: ValueSet
     for i, s in enumerate(case.clinical_status):
         w.status(i, s)
     w.bone_pain()
+    w.neurological_deficit()
     if include_context:
         w.context()
     return {

@@ -1,4 +1,5 @@
-"""Condition: the primary cancer (site, histology, diagnosis date), bone metastases, bone pain.
+"""Condition: the primary cancer (site, histology, diagnosis date), bone metastases, bone and spinal
+pain, neurological deficits (the last two through read_neuro).
 
 The site is set only from evidence that names it (issue 14): a code of a site (C34, "Malignant tumour
 of prostate"), a histology code that names its organ ("Adenocarcinoma of lung"), or free text where
@@ -13,10 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bonemet.fhir import read_neuro
 from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, MappingScope, Res, dicts, nonempty
+from bonemet.fhir.read_neuro import Finding
 
 _NOT_DIAGNOSED = ("refuted", "provisional", "differential", "unconfirmed")
-_GROUPS = ("bone_metastasis", "histology", "primary_site", "bone_pain")
+_GROUPS = ("bone_metastasis", "histology", "primary_site", "bone_pain", *read_neuro.GROUPS)
 
 
 def verification(body: Json) -> str | None:
@@ -41,11 +44,13 @@ def clinical(body: Json) -> str | None:
 class Reading:
     """What one Condition.code says, from its codes first and its text second."""
 
-    kind: Literal["cancer", "bone_metastasis", "bone_pain"]
+    kind: Literal["cancer", "bone_metastasis", "finding"]
     site: str | None = None  # a PrimarySite value, None when nothing names the organ
     histology: str | None = None
     suspected: bool = False
     how: str = ""  # "code", "local" or "text": shown in the assumptions
+    group: str = ""  # kind "finding": the value-set group and concept (bone pain, spinal pain, deficit)
+    key: str = ""
 
 
 def _texts(cc: Json) -> list[str]:
@@ -67,8 +72,8 @@ def read_code(m: Mapper, cc: Any) -> Reading | None:
     for hit in m.vs.match_codes(_GROUPS, cc):
         if hit.group == "bone_metastasis":
             return Reading("bone_metastasis", how="code")
-        if hit.group == "bone_pain":
-            return Reading("bone_pain", how="code")
+        if hit.group == "bone_pain" or hit.group in read_neuro.GROUPS:
+            return Reading("finding", how="code", group=hit.group, key=hit.concept.key)
         row = hit.row
         if hit.group == "histology":
             histology = histology or hit.concept.key
@@ -90,8 +95,11 @@ def read_code(m: Mapper, cc: Any) -> Reading | None:
             site = _site_of_text(m, text, histology is not None)
         suspected = suspected or m.vs.match_text("suspicion", text) is not None
     if site is None and histology is None:
-        if any(m.vs.match_text("bone_pain", text) is not None for text in texts):
-            return Reading("bone_pain", how="text")
+        for group in ("bone_pain", *read_neuro.GROUPS):
+            for text in texts:
+                found = m.vs.match_text(group, text)
+                if found is not None:
+                    return Reading("finding", how="text", group=group, key=found.key)
         return None
     return Reading("cancer", site, histology, suspected, how)
 
@@ -116,13 +124,11 @@ class _Primary:
     onset: dt.date | None
 
 
-def conditions(
-    m: Mapper, items: list[Res]
-) -> tuple[dict[str, Any], list[tuple[dt.date | None, bool, Res]], MappingScope]:
+def conditions(m: Mapper, items: list[Res]) -> tuple[dict[str, Any], list[Finding], MappingScope]:
     primaries: list[_Primary] = []
     suspected_lung = False
     bone_known: bool | None = None
-    pain: list[tuple[dt.date | None, bool, Res]] = []
+    findings: list[Finding] = []
     for r in items:
         status = verification(r.body)
         if status == "entered-in-error":
@@ -130,9 +136,13 @@ def conditions(
             continue
         reading = read_code(m, r.body.get("code"))
         if reading is None:
-            m.skip(
-                r, "code", "condition not used by bonemet (no cancer, bone-metastasis or bone-pain code)"
-            )
+            m.skip(r, "code", "condition not used by bonemet (no cancer, bone-metastasis, bone or "
+                              "spinal pain, or neurological-deficit code)")
+            continue
+        if reading.kind == "finding":
+            found = read_neuro.condition_finding(m, r, reading.group, reading.key, status, clinical(r.body))
+            if found is not None:
+                findings.append(found)
             continue
         onset = m.date(r, ("onsetDateTime", "onsetPeriod.start", "recordedDate"), required=False)
         if reading.kind == "bone_metastasis":
@@ -143,10 +153,6 @@ def conditions(
                        KNOWN_NOT_USED)
             else:
                 bone_known = True
-            continue
-        if reading.kind == "bone_pain":
-            active = clinical(r.body) not in ("inactive", "resolved", "remission")
-            pain.append((onset, status != "refuted" and active, r))
             continue
         if status == "refuted":
             m.skip(r, "verificationStatus", "cancer diagnosis refuted: not used", KNOWN_NOT_USED)
@@ -169,7 +175,7 @@ def conditions(
         cancer.update(primary_site="lung", diagnosis="suspected")
     if bone_known is not None:
         cancer["bone_metastases_known"] = bone_known
-    return cancer, pain, _scope(primaries, suspected_lung)
+    return cancer, findings, _scope(primaries, suspected_lung)
 
 
 def _scope(primaries: list[_Primary], suspected_lung: bool) -> MappingScope:

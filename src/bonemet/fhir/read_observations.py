@@ -1,4 +1,5 @@
-"""Observation: labs (by LOINC, units checked), clinical course with ECOG, driver alterations, bone pain."""
+"""Observation: labs (by LOINC, units checked), clinical course with ECOG, driver alterations, bone and
+spinal pain, neurological deficits (the last two through read_neuro)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from bonemet.fhir import common as c
+from bonemet.fhir import read_neuro
 from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, dicts, nonempty
+from bonemet.fhir.read_neuro import Finding
 from bonemet.fhir.valuesets import Match, ValueSets
 from bonemet.model.case import LAB_CATALOGUE, ClinicalStatus, DriverAlteration, LabResult
 
 _YES = {"yes", "y", "true", "present", "oui", "positive"}
 _NO = {"no", "n", "false", "absent", "non", "negative"}
+# SNOMED CT qualifier values EHRs answer findings with (issue 21): Yes 373066001 / No 373067005 (MII
+# GECCO FSH examples), Present 52101004 / Absent 2667000 (openimagingdata finding models).
+_SCT_YES_NO = {"373066001": True, "52101004": True, "373067005": False, "2667000": False}
 _UNIT_SYNONYMS = {
     "[IU]/L": "U/L",
     "IU/L": "U/L",
@@ -28,9 +34,10 @@ _UNIT_SYNONYMS = {
 
 
 # The groups this reader uses: their codes are all a CDS service needs to prefetch (issue 14).
-_USED_GROUPS = ("analyte", "ecog", "clinical_status", "bone_pain")
+_USED_GROUPS = ("analyte", "ecog", "clinical_status", "bone_pain", "spinal_pain", "neuro_deficit")
 _OWN_CONCEPTS = (c.CONCEPT_BONE_LESION, c.CONCEPT_DRIVER, c.CONCEPT_ECOG, c.CONCEPT_CLINICAL_STATUS,
-                 c.CONCEPT_BONE_PAIN, "patient-score-inputs")
+                 c.CONCEPT_BONE_PAIN, c.CONCEPT_NEURO_DEFICIT, "patient-score-inputs")
+_FINDING_GROUPS = ("bone_pain", *read_neuro.GROUPS)
 
 
 def observation_search_codes(vs: ValueSets) -> list[str]:
@@ -48,13 +55,13 @@ def observations(
     list[dict[str, Any]],
     list[dict[str, Any]],
     list[dict[str, Any]],
-    list[tuple[dt.date | None, bool, Res]],
+    list[Finding],
     dict[str, Any] | None,
 ]:
     labs: list[dict[str, Any]] = []
     statuses: list[dict[str, Any]] = []
     drivers: list[dict[str, Any]] = []
-    pain: list[tuple[dt.date | None, bool, Res]] = []
+    findings: list[Finding] = []
     ecogs: list[tuple[dt.date, int, Res]] = []
     patient_scores: dict[str, Any] | None = None
     for r in items:
@@ -85,9 +92,11 @@ def observations(
             hit = Match("clinical_status", m.vs.concept("clinical_status", "clinical_status"), None, "local")
         elif kind == c.CONCEPT_BONE_PAIN:
             hit = Match("bone_pain", m.vs.concept("bone_pain", "bone_pain"), None, "local")
+        elif kind == c.CONCEPT_NEURO_DEFICIT:
+            hit = Match("neuro_deficit", m.vs.concept("neuro_deficit", "neurological_deficit"), None, "local")
         else:
             hit = m.match(
-                ("analyte", "not_an_analyte", "ecog", "clinical_status", "bone_pain"),
+                ("analyte", "not_an_analyte", "ecog", "clinical_status", *_FINDING_GROUPS),
                 b.get("code"),
                 local="analyte",
             )
@@ -100,14 +109,16 @@ def observations(
         if status == "registered":
             m.skip(r, "status", "registered: no result yet")
             continue
-        if hit.group == "bone_pain":
+        if hit.group in _FINDING_GROUPS:
             value = _yes_no(b)
             if value is None:
-                m.skip(r, "value[x]", "bone pain without a yes/no value")
-            else:
-                pain.append(
-                    (m.date(r, ("effectiveDateTime", "effectivePeriod.start", "issued"), False), value, r)
-                )
+                m.skip(r, "value[x]", f"{hit.concept.display.en} without a yes/no value")
+                continue
+            day = m.date(r, ("effectiveDateTime", "effectivePeriod.start", "issued"), False)
+            found = read_neuro.finding(m, r, hit.group, hit.concept.key, value, day,
+                                       read_neuro.observation_sites(b))
+            if found is not None:
+                findings.append(found)
             continue
         day = m.date(
             r, ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued"), required=True
@@ -139,7 +150,7 @@ def observations(
                 "ECOG without a clinical course (improving/stable/deteriorating) the same day: "
                 "the case records ECOG inside a clinical status",
             )
-    return labs, statuses, drivers, pain, patient_scores
+    return labs, statuses, drivers, findings, patient_scores
 
 
 def _yes_no(b: Json) -> bool | None:
@@ -147,6 +158,9 @@ def _yes_no(b: Json) -> bool | None:
         return bool(b["valueBoolean"])
     cc = b.get("valueCodeableConcept")
     if isinstance(cc, dict):
+        for x in dicts(cc.get("coding")):
+            if x.get("system") == "http://snomed.info/sct" and x.get("code") in _SCT_YES_NO:
+                return _SCT_YES_NO[str(x["code"])]
         words = (
             [cc.get("text")]
             + [x.get("code") for x in dicts(cc.get("coding"))]

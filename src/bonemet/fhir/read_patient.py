@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 
 from bonemet.fhir import common as c
+from bonemet.fhir import read_neuro
 from bonemet.fhir.read_base import Mapper, Res, dicts, nonempty, set_path
+from bonemet.fhir.read_neuro import Finding
 from bonemet.model.case import SYSTEMIC_ANTICANCER, Phase, TreatmentType
 
 
@@ -86,7 +88,7 @@ def case_id(m: Mapper, raw: Any, patients: list[Res], params: dict[str, Any]) ->
 def context(
     m: Mapper,
     params: dict[str, Any],
-    bone_pain: list[tuple[dt.date | None, bool, Res]],
+    findings: list[Finding],
     treatments: list[dict[str, Any]],
 ) -> dict[str, Any]:
     ctx = m.ctx
@@ -97,15 +99,7 @@ def context(
             out[key] = given.isoformat() if isinstance(given, dt.date) else str(given)
         elif key in params:
             out[key] = params[key]
-    if ctx.new_bone_pain is not None:
-        out["new_bone_pain"] = ctx.new_bone_pain
-    elif "new_bone_pain" in params:
-        out["new_bone_pain"] = params["new_bone_pain"]
-    elif bone_pain:
-        latest = max(bone_pain, key=lambda t: t[0] or dt.date.min)
-        out["new_bone_pain"] = latest[1]
-        if len(bone_pain) > 1:
-            m.assume(latest[2], "", "several bone-pain records: the latest one is used")
+    out.update(read_neuro.context_facts(m, params, findings))
     for k, v in params.items():
         if k not in out and k not in (
             "case_id",
@@ -115,6 +109,8 @@ def context(
             "question",
             "question_text",
             "new_bone_pain",
+            "pain_sites",
+            "neurological_deficit",
         ):
             out[k] = v
     if "phase" not in out:

@@ -48,6 +48,12 @@ class MappingResult:
     def in_scope(self) -> bool:
         return self.scope == "lung"
 
+    @property
+    def contradictions(self) -> tuple[Unmapped, ...]:
+        """Facts recorded both ways (a deficit and a "no deficit"): the case holds the safe reading,
+        these name both sources (read_neuro; the case model has no place for the negative)."""
+        return tuple(a for a in self.assumptions if a.reason.startswith("contradiction"))
+
 
 @lru_cache(maxsize=1)
 def _r4b_type_names() -> frozenset[str]:
@@ -250,14 +256,14 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
             for r in items:
                 m.skip(r, "", f"resource type {rt} is not used by bonemet")
     params = read_patient.context_params(m, buckets.get("Parameters", []))
-    cancer, bone_pain, m.scope = read_conditions.conditions(m, buckets.get("Condition", []))
+    cancer, findings, m.scope = read_conditions.conditions(m, buckets.get("Condition", []))
     exams = read_imaging.imaging(m, buckets)
     observed = read_observations.observations(m, buckets.get("Observation", []))
-    labs, statuses, drivers, pain_obs, patient_scores = observed
+    labs, statuses, drivers, observed_findings, patient_scores = observed
     treatments = read_treatments.treatments(m, buckets)
     if drivers:
         cancer["driver_alterations"] = drivers
-    bone_pain = [*bone_pain, *pain_obs]
+    findings = [*findings, *observed_findings]
     case: dict[str, Any] = {
         "case_id": read_patient.case_id(m, raw, buckets.get("Patient", []), params),
         "patient": patient,
@@ -271,7 +277,7 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
         m.case_data(p.body, case)
     if patient_scores is not None:
         case["score_inputs"] = patient_scores
-    case["context"] = read_patient.context(m, params, bone_pain, treatments)
+    case["context"] = read_patient.context(m, params, findings, treatments)
     if m.ctx.availability is not None:
         case["availability"] = m.ctx.availability.model_dump(mode="json")
     elif "availability" in params:

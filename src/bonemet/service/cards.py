@@ -262,8 +262,11 @@ _EXAM_NAMES = {"fdg_pet_ct": "fdg_pet_ct", "naf_pet_ct": "naf_pet_ct", "bone_sca
                "spect_ct": "spect_ct"}
 
 
-def patient_cards(assessment: Assessment, case: Case, cc: CardContext) -> list[Card]:
-    """One card per actionable finding; an empty list when there is nothing to say."""
+def patient_cards(assessment: Assessment, case: Case, cc: CardContext,
+                  contradictions: tuple[str, ...] = ()) -> list[Card]:
+    """One card per actionable finding; an empty list when there is nothing to say.
+    `contradictions`: what the FHIR mapping found recorded both ways (a deficit and a "no deficit");
+    the safe reading was kept and the urgent card says so (HZ-EHR-11)."""
     # An urgent alert (SAFE-01, suspected cord compression) reaches the EHR whatever the scope:
     # outside it that is the only card (no rating, no chapter finding) (review C10b, HZ-AD-09).
     # A contradiction between sections of the record comes first (issue 21): the EHR user sees
@@ -275,7 +278,7 @@ def patient_cards(assessment: Assessment, case: Case, cc: CardContext) -> list[C
     ]
     cards += [
         _recommendation_card(rec, cc.texts("pv_urgent_summary", cc.lang, rule=rec.rule_id),
-                             "critical", cc)
+                             "critical", cc, contradictions)
         for rec in assessment.recommendations
         if rec.priority == "urgent" and rec.action is RecAction.urgent_alert
     ]
@@ -342,12 +345,15 @@ def _flare_card(reading: ScanReading, cc: CardContext) -> Card:
 
 
 def _recommendation_card(rec: Recommendation, summary: str, indicator: str,
-                         cc: CardContext) -> Card:
+                         cc: CardContext, notes: tuple[str, ...] = ()) -> Card:
     parts = [f"**{rec.title(cc.lang)}**", rec.text(cc.lang)]
     if rec.interpretation:
         parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
     if rec.missing_data:
         parts.append(_missing_md(cc, rec.missing_data))
+    if notes:
+        items = "\n".join(f"- {n}" for n in notes)
+        parts.append(f"**{cc.texts('detail_assumed', cc.lang)}**:\n\n{items}")
     parts.append(_sources_md(cc, rec.rule_id, rec.statement_ids, rec.references))
     return Card(uuid=cc.uid("finding", rec.rule_id, rec.action.value, rec.subject),
                 summary=fit(summary), detail="\n\n".join(parts),

@@ -153,7 +153,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
         return _answer(request, answer)
     patient = await _patient_case(ctx, hook_request, patient_id)
     assessment = assess(patient.case, ctx.kb)
-    cards = patient_cards(assessment, patient.case, cc)
+    cards = patient_cards(assessment, patient.case, cc, patient.contradictions)
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]

@@ -41,6 +41,11 @@ class PatientCase:
     def in_scope(self) -> bool:
         return self.scope == "lung"
 
+    @property
+    def contradictions(self) -> tuple[str, ...]:
+        """Facts recorded both ways (read the safe way by the mapping): shown on the urgent card."""
+        return tuple(a for a in self.assumptions if a.startswith("contradiction"))
+
 
 def case_from_resources(resources: list[dict[str, Any]], today: dt.date) -> PatientCase:
     """The patient's resources (prefetch and fetched) as a case dated today.
