@@ -249,7 +249,8 @@ MUTANTS = (
            "a previous line that ended ON the comparator's date treated as over before it (no line "
            "change, no new baseline)"),
     Mutant("flare-rt-window-from-start", f"{CORE}/flare.py",
-           "        last = t.end if t.end is not None and t.end <= date else (t.start if t.end is None else date)",
+           "        last = t.end if t.end is not None and t.end <= date"
+           " else (t.start if t.end is None else date)",
            "        last = t.start",
            (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
            "radiotherapy healing window counted from the START of irradiation (must be its end)"),
