@@ -1,5 +1,11 @@
 """Targeted mutation run over the imaging advisor and the knowledge-base thresholds (issue 17).
 
+Issue 21 (item 10) added the survivors of an independent probe: SAFE-01, the isolated lesion,
+NM-14, NM-15, the finding's date, the residual probability, the flare threshold, line ends and the
+radiotherapy healing window, each guarded by tests/core/test_mutant_guards.py, and KB constants
+guarded by tests/kb/test_clinical_constants.py. `old` strings target the code as it was then: when
+a refactor moves the code, re-anchor `old` on the same clinical decision (the `why` says which).
+
 Each mutant is one textual change to a temporary copy of `src/` (the source tree is never touched);
 the tests that guard that behaviour run against the copy (`PYTHONPATH` puts it first) and must fail.
 A mutant the tests let live is a gap in test strength. Run on demand, like a benchmark, not in CI:
