@@ -1,5 +1,11 @@
 """Targeted mutation run over the imaging advisor and the knowledge-base thresholds (issue 17).
 
+Issue 21 (item 10) added the survivors of an independent probe: SAFE-01, the isolated lesion,
+NM-14, NM-15, the finding's date, the residual probability, the flare threshold, line ends and the
+radiotherapy healing window, each guarded by tests/core/test_mutant_guards.py, and KB constants
+guarded by tests/kb/test_clinical_constants.py. `old` strings target the code as it was then: when
+a refactor moves the code, re-anchor `old` on the same clinical decision (the `why` says which).
+
 Each mutant is one textual change to a temporary copy of `src/` (the source tree is never touched);
 the tests that guard that behaviour run against the copy (`PYTHONPATH` puts it first) and must fail.
 A mutant the tests let live is a gap in test strength. Run on demand, like a benchmark, not in CI:
@@ -26,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "src/bonemet/core"
 DATA = "src/bonemet/kb/data"
+GUARDS = "tests/core/test_mutant_guards.py"  # behaviour tests written for issue 21, item 10
+CONSTANTS = "tests/kb/test_clinical_constants.py"  # each KB constant pinned to its source
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ MUTANTS = (
            "spect is not None and spect.exam.date > e.date",
            ("tests/core/test_residual.py", "tests/core/test_safety_cases.py"),
            "a same-day SPECT-CT no longer superseding the planar scan"),
-    Mutant("flare-start-day-before", f"{CORE}/flare.py",
+    Mutant("flare-start-day-before", f"{CORE}/flare_timeline.py",
            "candidates = [ln for ln in tl.lines if ln.start <= date]",
            "candidates = [ln for ln in tl.lines if ln.start < date]",
            ("tests/core/test_flare.py", "tests/core/test_safety_cases.py"),
@@ -134,8 +142,8 @@ MUTANTS = (
            "NM-11 calls a kidney primary a lung primary (HZ-AD-08)"),
     # --- knowledge-base thresholds ---
     Mutant("kb-nm05-months-7", f"{DATA}/rules.yaml",
-           "    params:\n      months: 6\n    title:\n      en: \"Schedule a response-assessment",
-           "    params:\n      months: 7\n    title:\n      en: \"Schedule a response-assessment",
+           "    params:\n      months: 6\n    title:\n      en: \"If a response-assessment",
+           "    params:\n      months: 7\n    title:\n      en: \"If a response-assessment",
            ("tests/core/test_imaging.py", "tests/core/test_flare.py"),
            "NM-05 alone moved to 7 months (inconsistent with NM-06/NM-07)"),
     Mutant("kb-months-7-everywhere", f"{DATA}/rules.yaml",
@@ -162,6 +170,135 @@ MUTANTS = (
            "    value: 0.105\n", "    value: 0.15\n",
            ("tests/kb/test_performance.py", "tests/core/test_residual.py"),
            "the staging prior changed"),
+    # --- issue 21, item 10: survivors of the independent probe (each guarded by a named test) ---
+    # SAFE-01 (today in core/imaging.py; moving to core/safety.py: re-anchor on the spine set and
+    # on the "unlocated pain" branch of the spinal-pain reading).
+    Mutant("safe01-cervical-not-spine", f"{CORE}/imaging.py",
+           "SPINE = frozenset({SkeletalSite.cervical_spine, SkeletalSite.thoracic_spine,",
+           "SPINE = frozenset({SkeletalSite.thoracic_spine,",
+           (GUARDS, "tests/core/test_safety_cases.py"),
+           "SAFE-01: cervical pain no longer counted as spinal pain (no cord-compression alert)"),
+    Mutant("safe01-unlocated-pain-ignored", f"{CORE}/imaging.py",
+           "    if ctx.new_bone_pain and not ctx.pain_sites:\n        return None",
+           "    if ctx.new_bone_pain and not ctx.pain_sites:\n        return False",
+           (GUARDS, "tests/core/test_safety_cases.py"),
+           "SAFE-01: new pain whose site is not recorded read as non-spinal (its docstring says it counts)"),
+    # The isolated lesion (context.isolated_lesion_exam): the latest whole-body reading decides, and
+    # only a same-day survey showing MORE lesions cancels it.
+    Mutant("isolated-cancelled-by-negative-survey", f"{CORE}/context.py",
+           "if any(o.exam.result is Result.positive and not o.exam.is_isolated_lesion for o in same_day):",
+           "if any(not o.exam.is_isolated_lesion for o in same_day):",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "isolated lesion cancelled by a same-day NEGATIVE survey (only a positive multi-lesion one may)"),
+    Mutant("isolated-oldest-survey", f"{CORE}/context.py",
+           "    x = surveys[-1]\n    if not x.exam.is_isolated_lesion:",
+           "    x = surveys[0]\n    if not x.exam.is_isolated_lesion:",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "isolated lesion judged on the oldest whole-body survey instead of the latest"),
+    # NM-14 (imaging.pet_negative_with_sclerotic).
+    Mutant("nm14-equivocal-ct-ignored", f"{CORE}/imaging.py",
+           "positive_ct = e.modality is Modality.ct and e.result in (Result.positive, Result.equivocal)",
+           "positive_ct = e.modality is Modality.ct and e.result in (Result.positive,)",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "NM-14: an equivocal CT no longer qualifies a negative FDG-PET"),
+    Mutant("nm14-oldest-pet", f"{CORE}/imaging.py",
+           "performed[-1]", "performed[0]",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "NM-14 reads the oldest FDG-PET instead of the latest (both the result test and the PET named)",
+           occurrences=2),
+    # A finding's date: an exam done BEFORE a new equivocal finding does not answer it.
+    Mutant("adv01-ignores-finding-date", f"{CORE}/advisor.py",
+           "if q.question not in answers or (q.since is not None and e.date < q.since):",
+           "if q.question not in answers:",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_advisor.py"),
+           "ADV-01: a SPECT-CT done before a new equivocal finding counted as already done for it"),
+    Mutant("raised-question-ignores-finding-date", f"{CORE}/context.py",
+           "o is not x and o.exam.modality in modalities and o.exam.date >= x.exam.date",
+           "o is not x and o.exam.modality in modalities",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_context.py"),
+           "raised questions: an exam done before the equivocal scan counted as characterising it "
+           "(the equivocal_finding question is not raised)"),
+    Mutant("nm10-characterised-ignores-date", f"{CORE}/imaging.py",
+           "return any(o is not x and o.exam.date >= x.exam.date for o in v.done(*CHARACTERISING))",
+           "return any(o is not x for o in v.done(*CHARACTERISING))",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "NM-10: an exam done before the equivocal scan counted as characterising it"),
+    # NM-15 (new bone pain).
+    Mutant("nm15-downgrades-staging-pet", f"{CORE}/imaging.py",
+           "    if v.asks(Question.staging, Question.equivocal_finding, Question.occult_disease):\n"
+           "        return  # NM-02",
+           "    if False:\n        return  # NM-02",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "NM-15 rates FDG-PET may_be_appropriate at staging with new pain, downgrading NM-02's "
+           "usually_appropriate (the most cautious rating wins)"),
+    Mutant("nm15-never-asks-pain-site", f"{CORE}/imaging.py",
+           "    missing = () if sites else (out.need(", "    missing = () if True else (out.need(",
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
+           "NM-15 no longer asks where the new pain is (context.pain_sites missing item)"),
+    # Residual probability beside NM-14.
+    Mutant("residual-prior-beside-nm14", f"{CORE}/residual.py",
+           'if reason is None and "NM-14" in fired:', 'if False and reason is None and "NM-14" in fired:',
+           (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_residual.py"),
+           "the population prior and a residual probability shown beside NM-14's warning that the "
+           "negative PET does not exclude sclerotic metastases"),
+    # Flare reader.
+    Mutant("flare-neutral-counted-strong", f"{CORE}/flare_evidence.py",
+           "strong = sum(1 for a in pointing if a.name in rule.strong)",
+           "strong = sum(1 for a in arguments if a.name in rule.strong)",
+           (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
+           "the evidence threshold counts a NEUTRAL strong argument (stable clinical state) towards "
+           "'likely': two falling markers + stable clinical state became flare_likely"),
+    Mutant("flare-line-ended-on-comparator-day", f"{CORE}/flare_timeline.py",
+           "        if t.end is not None and t.end < since:\n            continue  # over before",
+           "        if t.end is not None and t.end <= since:\n            continue  # over before",
+           (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
+           "a previous line that ended ON the comparator's date treated as over before it (no line "
+           "change, no new baseline)"),
+    Mutant("flare-rt-window-from-start", f"{CORE}/flare.py",
+           "        last = t.end if t.end is not None and t.end <= date"
+           " else (t.start if t.end is None else date)",
+           "        last = t.start",
+           (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
+           "radiotherapy healing window counted from the START of irradiation (must be its end)"),
+    Mutant("flare-rt-window-edge", f"{CORE}/flare.py",
+           "        elif (date - last).days <= window:",
+           "        elif (date - last).days < window:",
+           (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
+           "radiotherapy course: day 183 after its end no longer within the healing window (off by one)"),
+    Mutant("flare-rt-lesion-window-edge", f"{CORE}/flare.py",
+           "(date - lesion.irradiated_on).days <= window:",
+           "(date - lesion.irradiated_on).days < window:",
+           (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
+           "a lesion's irradiated_on: day 183 no longer within the healing window (off by one)"),
+    # Knowledge-base constants whose wrong value only the fingerprint noticed.
+    *(Mutant(f"kb-adv01-{q}-window-{days + 7}", f"{DATA}/rules.yaml",
+             f"        {q}: {days}\n", f"        {q}: {days + 7}\n",
+             (CONSTANTS, "tests/core/test_safety_cases.py"),
+             f"ADV-01 validity window of {q} moved from {days} to {days + 7} days")
+      for q, days in (("staging", 42), ("occult_disease", 42), ("follow_up", 28),
+                      ("response_assessment", 28), ("equivocal_finding", 28),
+                      ("isolated_lesion", 28), ("new_bone_pain", 14))),
+    Mutant("kb-rt-healing-window-182", f"{DATA}/flare.yaml",
+           "radiotherapy_healing_window:\n  days: 183\n", "radiotherapy_healing_window:\n  days: 182\n",
+           (CONSTANTS, "tests/core/test_flare_safety.py"),
+           "radiotherapy healing window shortened by one day"),
+    Mutant("kb-rt-healing-window-365", f"{DATA}/flare.yaml",
+           "radiotherapy_healing_window:\n  days: 183\n", "radiotherapy_healing_window:\n  days: 365\n",
+           (CONSTANTS, "tests/core/test_flare_safety.py"),
+           "radiotherapy healing window doubled (a year-old irradiation excuses an increase)"),
+    Mutant("kb-control-interval-28", f"{DATA}/flare.yaml",
+           "control_scan_min_interval:\n  days: 42\n", "control_scan_min_interval:\n  days: 28\n",
+           (CONSTANTS, "tests/core/test_flare_safety.py"),
+           "control scan interval shortened from 6 to 4 weeks"),
+    Mutant("kb-cea-lsc-30", f"{DATA}/flare.yaml",
+           "  - analyte: cea\n    role: tumour\n    least_significant_change_pct: 25",
+           "  - analyte: cea\n    role: tumour\n    least_significant_change_pct: 30",
+           (CONSTANTS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
+           "CEA least-significant change moved from 25% to 30%"),
+    Mutant("kb-nm08-flare-frequency", f"{DATA}/rules.yaml",
+           "      flare_frequency_pct: [15, 30]", "      flare_frequency_pct: [10, 30]",
+           (CONSTANTS, "tests/core/test_flare_safety.py"),
+           "NM-08's flare frequency (F17: 15 to 30% of patients) changed in the sentence shown"),
 )
 
 
@@ -186,6 +323,11 @@ def run(m: Mutant, python: str) -> dict[str, object]:
              *m.tests],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         seconds = round(time.monotonic() - started, 1)
+    # 1: a test failed; 2: collection stopped (an import error the mutant caused). 3-5 (internal
+    # error, usage error, no test collected) say the test list is wrong, not that the mutant died.
+    if proc.returncode in (3, 4, 5):
+        return {"id": m.id, "status": "error", "why": m.why, "tests": list(m.tests),
+                "detail": (proc.stdout + proc.stderr)[-500:]}
     killed = proc.returncode != 0
     last = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED")][:1]
     return {"id": m.id, "status": "killed" if killed else "survived", "why": m.why,
