@@ -294,3 +294,13 @@ def test_property_a_reassuring_field_never_removes_the_alert(
     assert build_headline(a, default_kb()).kind is HeadlineKind.exam
     if source != "context" or section != "context":
         assert a.recommendations[0].action is Action.contradiction
+
+
+@pytest.mark.parametrize("context", [{"new_bone_pain": False},
+                                     {"new_bone_pain": True, "pain_sites": ["femur_shaft"]}])
+def test_cord_grade_alerts_whatever_the_pain(context: dict[str, Any]) -> None:
+    # Frankel/ASIA grade the spinal cord itself: a grade A-D is a cord deficit, pain or not.
+    a = assess_doc(case_doc("follow_up", context=context, score_inputs={"asia": "D"}))
+    assert _urgent(a) == ["SAFE-01"]
+    text = next(r.text for r in a.recommendations if r.action is Action.urgent_alert)
+    assert "ASIA grade D" in text.en
