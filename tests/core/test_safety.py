@@ -12,7 +12,6 @@ import copy
 from typing import Any
 
 import pytest
-from factories import assess_doc, case_doc, exam
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from bonemet.model import RatedModality, Rating
 from bonemet.model.assessment import Action, Assessment
 from bonemet.report.headline import HeadlineKind, build_headline
 from bonemet.report.quick_check import check_request, minimal_case
+from factories import assess_doc, case_doc, exam
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

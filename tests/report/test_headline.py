@@ -247,7 +247,7 @@ def test_headline_never_contradicts_the_assessment(doc: dict[str, Any]) -> None:
     # One alert per (rule, title, contradiction or not): its parts under one title (review 13
     # m5), none lost; contradictions between sections first (issue 21), then SAFE-01.
     contradiction = [r.action is Action.contradiction for r in urgent]
-    assert len(h.alerts) == len({(r.rule_id, r.title, c) for r, c in zip(urgent, contradiction)})
+    assert len(h.alerts) == len({(r.rule_id, r.title, c) for r, c in zip(urgent, contradiction, strict=True)})
     assert sum(1 + len(al.more) for al in h.alerts) == len(urgent)
     n = sum(1 for al in h.alerts if al.contradiction)
     assert all(al.contradiction for al in h.alerts[:n])
