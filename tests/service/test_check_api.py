@@ -68,3 +68,32 @@ def test_r13_c04_unavailable_pet_alternative_over_http(dev_server: LiveServer) -
     assert body["alternative"]["modality"] == "fdg_pet_ct"
     assert body["alternative_unavailable"] is True
     assert [n["trace"]["rule_id"] for n in body["alternative_advice"]] == ["NM-02"]
+
+
+def test_check_from_the_minimal_context_with_symptoms_raises_safe01(dev_server: LiveServer) -> None:
+    # Issue 21: the symptoms reach the quick check over HTTP too (a bone scan is "not now").
+    body = {"exam": "bone_scan", "context": {
+        "phase": "follow_up", "primary_site": "lung", "as_of": "2026-11-27",
+        "new_bone_pain": True, "pain_sites": ["cervical_spine"], "neurological_deficit": True}}
+    with dev_server.client() as http:
+        r = http.post("/api/check", json=body)
+        bad = http.post("/api/check", json={**body, "context": {**body["context"],
+                                                                "pain_sites": ["neck"]}})
+    assert r.status_code == 200
+    assert r.json()["rating"] == "usually_not_appropriate"
+    assert r.json()["reason"]["rule_id"] == "SAFE-01"
+    assert r.json()["alternative"]["modality"] == "targeted_mri"
+    assert bad.status_code == 422 and "pain_sites" in bad.text
+
+
+def test_api_assess_reads_a_cord_grade_as_a_deficit(dev_server: LiveServer) -> None:
+    doc = {"schema_version": "1.0", "case_id": "t21", "cancer": {"primary_site": "lung"},
+           "context": {"phase": "follow_up", "as_of": "2026-11-27", "neurological_deficit": False,
+                       "new_bone_pain": True, "pain_sites": ["thoracic_spine"]},
+           "score_inputs": {"frankel": "C"}}
+    with dev_server.client() as http:
+        r = http.post("/api/assess", json=doc)
+    assert r.status_code == 200
+    recs = r.json()["recommendations"]
+    assert recs[0]["action"] == "contradiction" and recs[0]["priority"] == "urgent"
+    assert any(x["rule_id"] == "SAFE-01" and x["action"] == "urgent_alert" for x in recs)

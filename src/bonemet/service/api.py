@@ -417,6 +417,10 @@ class CheckContext(BaseModel):
     histology: str | None = None
     as_of: str | None = None
     exams: list[dict[str, Any]] = []
+    # The symptoms SAFE-01 reads (issue 21): the quick check must raise the cord-compression alert.
+    new_bone_pain: bool | None = None
+    pain_sites: list[str] = []
+    neurological_deficit: bool | None = None
 
 
 class CheckBody(BaseModel):
@@ -454,7 +458,9 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
         c = body.context
         case = parse_case(minimal_case(phase=c.phase, question=c.question,
                                        primary_site=c.primary_site, histology=c.histology,
-                                       as_of=c.as_of, exams=c.exams))
+                                       as_of=c.as_of, exams=c.exams,
+                                       new_bone_pain=c.new_bone_pain, pain_sites=c.pain_sites,
+                                       neurological_deficit=c.neurological_deficit))
     check_case_size(case)
     result = check_request(assess(case, ctx.kb), body.exam, ctx.kb)
     return Response(result.model_dump_json().encode(), media_type=JSON)
