@@ -1,0 +1,107 @@
+"""New or increasing sclerosis on CT under treatment (issue 21; reference 34, F13), cases first.
+
+Under an EGFR or ALK inhibitor, lytic metastases often become sclerotic and new sclerotic foci
+appear that were there, unseen, before: an osteoblastic reaction associated with response. The
+project reads it with the bone scan's timing: early in a line, compatible with flare/healing;
+after month 6, progression.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from bonemet.api import parse_case
+from bonemet.model.followup import ArgumentName, Direction, ScanReading
+from factories import assess_doc
+
+EGFR_CT = yaml.safe_load("""
+schema_version: "1.0"
+case_id: c-ct-sclerosis
+cancer: {primary_site: lung, histology: adenocarcinoma, driver_alterations: [{gene: EGFR}]}
+context: {phase: on_treatment, as_of: "2025-05-10"}
+treatments:
+  - {id: osi, type: egfr_tki, agents: [osimertinib], start: "2025-01-31", line_number: 1}
+exams:
+  - {id: bs0, date: "2025-01-20", modality: bone_scan, purpose: staging, result: positive,
+     lesions: [{site: thoracic_spine, phenotype: lytic}]}
+  - {id: ct0, date: "2025-01-18", modality: ct, purpose: staging, result: positive}
+  - {id: ct1, date: "2025-04-25", modality: ct, purpose: response_assessment, result: positive,
+     ct_finding: sclerosis_new_or_increasing}
+  - {id: bs1, date: "2025-04-30", modality: bone_scan, purpose: response_assessment,
+     result: positive, change_vs_previous: more_foci}
+""")
+
+
+def _copy(doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = yaml.safe_load(yaml.safe_dump(doc))
+    return out
+
+
+def _reading(doc: dict[str, Any], scan_id: str = "bs1") -> ScanReading:
+    a = assess_doc(doc)
+    assert a.follow_up is not None
+    return a.follow_up.reading(scan_id)
+
+
+def _ct_argument(r: ScanReading) -> Any:
+    found = [a for a in r.arguments if a.name is ArgumentName.ct]
+    assert len(found) == 1, [a.name for a in r.arguments]
+    return found[0]
+
+
+def test_early_ct_sclerosis_favours_flare_labelled_as_project_reading() -> None:
+    arg = _ct_argument(_reading(EGFR_CT))
+    assert arg.direction is Direction.favours_flare
+    assert arg.interpretation
+    assert arg.observations[0].path.startswith("exams[")
+    assert "34" in arg.explanation.en or "F13" in arg.statement_ids
+
+
+def test_late_ct_sclerosis_favours_progression() -> None:
+    doc = _copy(EGFR_CT)
+    # Scan on the anniversary (early), CT three weeks later, after month 6 (late).
+    doc["context"]["as_of"] = "2025-09-01"
+    doc["exams"][2]["date"] = "2025-08-20"
+    doc["exams"][3]["date"] = "2025-07-31"
+    arg = _ct_argument(_reading(doc))
+    assert arg.direction is Direction.favours_progression
+    assert arg.interpretation
+
+
+def test_ct_without_sclerosis_finding_is_not_an_argument() -> None:
+    doc = _copy(EGFR_CT)
+    del doc["exams"][2]["ct_finding"]
+    r = _reading(doc)
+    assert all(a.name is not ArgumentName.ct for a in r.arguments)
+
+
+def test_ct_worsening_osteolysis_favours_progression_whenever() -> None:
+    doc = _copy(EGFR_CT)
+    doc["exams"][2]["ct_finding"] = "worsening_osteolysis"
+    assert _ct_argument(_reading(doc)).direction is Direction.favours_progression
+
+
+def test_ct_before_the_comparator_is_not_read() -> None:
+    doc = _copy(EGFR_CT)
+    doc["exams"][2]["date"] = "2025-01-19"
+    r = _reading(doc)
+    assert all(a.name is not ArgumentName.ct for a in r.arguments)
+
+
+def test_ct_finding_is_refused_on_a_modality_without_ct() -> None:
+    doc = _copy(EGFR_CT)
+    doc["exams"][1]["modality"] = "mri"
+    doc["exams"][1]["ct_finding"] = "sclerosis_new_or_increasing"
+    with pytest.raises(ValidationError, match="ct_finding"):
+        parse_case(doc)
+
+
+@pytest.mark.parametrize("modality", ["ct", "fdg_pet_ct", "naf_pet_ct", "spect_ct"])
+def test_ct_finding_is_accepted_on_every_exam_with_a_ct(modality: str) -> None:
+    doc = _copy(EGFR_CT)
+    doc["exams"][2]["modality"] = modality
+    parse_case(doc)
