@@ -139,8 +139,11 @@ def test_current_line_of_nm05_is_the_line_not_the_row() -> None:
                     "context": {**MAINTENANCE["context"], "new_bone_pain": True}})
     nm05 = [r for r in a.recommendations if r.rule_id == "NM-05"]
     assert nm05
-    joined = " ".join(r.rationale.en for r in nm05) if hasattr(nm05[0], "rationale") else str(nm05)
-    assert "2025-11-0" not in joined
+    assert all("2025-11-0" not in r.text.en and "1 Nov" not in r.text.en for r in nm05)
+    assert any(f.path == "treatments[0].start" and f.value == "2025-01-31"
+               for r in nm05 for f in r.facts)
+    assert next(m for m in a.ratings if m.modality.value == "bone_scan").rating.value == (
+        "usually_appropriate")
 
 
 # --- property: continuing a line never moves its clock ------------------------------------------

@@ -357,7 +357,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     late = scan.exam.date > anniversary if strict else scan.exam.date >= anniversary
     timing = Timing.late if late else Timing.early
     line_fields: dict[str, object] = {
-        "line_id": line.treatment.id, "line_label": _line_label(line), "line_start": line.start,
+        "line_id": line.treatment.id, "line_label": _line_label(line, tl.case), "line_start": line.start,
         "anniversary": anniversary, "timing": timing,
     }
     if previous is None:
@@ -380,8 +380,8 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     labels = params.labels
     values: dict[str, str | Text] = {
         "scan_date": _day(scan.exam.date), "comparator_date": _day(previous.exam.date),
-        "line": _line_label(line), "anniversary": _day(anniversary),
-        "de_line": _text(_line_label(line), _de(_line_label(line))),
+        "line": _line_label(line, tl.case), "anniversary": _day(anniversary),
+        "de_line": _text(_line_label(line, tl.case), _de(_line_label(line, tl.case))),
         "change": labels.change[change], "timing": labels.timing[timing],
     }
     advice: list[Advice] = []
