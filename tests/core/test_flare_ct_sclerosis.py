@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import ValidationError
 
 from bonemet.api import parse_case
+from bonemet.errors import InputError
 from bonemet.model.followup import ArgumentName, Direction, ScanReading
 from factories import assess_doc
 
@@ -96,7 +96,7 @@ def test_ct_finding_is_refused_on_a_modality_without_ct() -> None:
     doc = _copy(EGFR_CT)
     doc["exams"][1]["modality"] = "mri"
     doc["exams"][1]["ct_finding"] = "sclerosis_new_or_increasing"
-    with pytest.raises(ValidationError, match="ct_finding"):
+    with pytest.raises(InputError, match="ct_finding"):
         parse_case(doc)
 
 

@@ -50,7 +50,6 @@ from bonemet.model.followup import (
 from bonemet.model.labels import day as _day
 
 from .context import IndexedExam
-from .dates import add_months
 from .flare_context import (
     _caveat,
     _context_caveats,
@@ -71,14 +70,18 @@ from .flare_evidence import (
 from .flare_evidence import weigh as weigh
 from .flare_timeline import (
     _FOLLOW_UP_PURPOSES,
+    NAF,
     _fill,
     _join,
+    _kind,
+    _Line,
     _line_at,
     _line_changes,
     _line_label,
     _text,
     _Timeline,
     _timeline,
+    _timing,
 )
 from .flare_timeline import BONE_SCANS as BONE_SCANS
 from .flare_timeline import INCREASE as INCREASE
@@ -147,10 +150,17 @@ def _change(
     return reported, ChangeSource.reported, warnings
 
 
+def _exam_words(params: FlareParams, scan: IndexedExam) -> tuple[Text, Text]:
+    """How the reading's sentences name the exam ("Bone scan", "NaF-PET"): a SPECT-CT is read as
+    the bone scan it refines."""
+    key = "exam_naf_pet_ct" if scan.exam.modality is NAF else "exam_bone_scan"
+    return params.labels.values[key], params.labels.values[f"{key}_lc"]
+
+
 def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
                     needs: Sequence[tuple[str, Text]] = (), **fields: object) -> _Reading:
     text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=_day(scan.exam.date),
-                 reason=params.labels.not_comparable[reason])
+                 reason=params.labels.not_comparable[reason], exam_lc=_exam_words(params, scan)[1])
     reading = ScanReading(
         scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
         hot_spot_count=scan.exam.hot_spot_count, status="not_comparable", not_comparable=reason,
@@ -177,7 +187,7 @@ def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: Knowle
         return base
     low, high = (str(n) for n in _frequency(kb))
     text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=_day(scan.exam.date),
-                 low=low, high=high)
+                 low=low, high=high, exam_lc=_exam_words(kb.flare, scan)[1] if kb.flare else "")
     reading = base.reading.model_copy(update={
         "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
         "rule_ids": (*base.reading.rule_ids, "NM-08"),
@@ -187,26 +197,27 @@ def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: Knowle
 
 
 def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: IndexedExam,
-               previous: IndexedExam | None) -> _Reading:
+               previous: IndexedExam | None, other: IndexedExam | None = None) -> _Reading:
+    """Read `scan` against `previous`, the earlier scan of its kind; `other`, an earlier scan of the
+    other kind (NaF-PET versus planar), makes it a follow-up scan without a comparator."""
     line, unknown = _line_at(tl, scan.exam.date)
     if unknown:
         # Never anchor the clock to another line when the one in course may be undated (item 1).
         needs = [(f"treatments[{i}].start", _NEED_LINE_START) for i in unknown]
-        return _undated_caution(scan, previous, kb, _not_comparable(
+        return _undated_caution(scan, previous or other, kb, _not_comparable(
             scan, NotComparable.line_start_unknown, kb, params, needs))
     if line is None:
         if tl.lines:
             return _not_comparable(scan, NotComparable.before_treatment, kb, params)
         needs = [("treatments[]", _NEED_LINE)]
         return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
-    anniversary = add_months(line.start, months)
-    strict = params.anniversary_day_is_early.value
-    late = scan.exam.date > anniversary if strict else scan.exam.date >= anniversary
-    timing = Timing.late if late else Timing.early
+    timing, anniversary = _timing(params, months, line.start, scan.exam.date)
     line_fields: dict[str, object] = {
         "line_id": line.treatment.id, "line_label": _line_label(line, tl.case), "line_start": line.start,
         "anniversary": anniversary, "timing": timing,
     }
+    if previous is None and other is not None:
+        return _other_kind(tl, kb, params, scan, line, line_fields, timing)
     if previous is None:
         needs = [("exams[]", _NEED_COMPARATOR)]
         return _not_comparable(scan, NotComparable.no_comparator, kb, params, needs, **line_fields)
@@ -230,6 +241,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         "line": _line_label(line, tl.case), "anniversary": _day(anniversary),
         "de_line": _text(_line_label(line, tl.case), _de(_line_label(line, tl.case))),
         "change": labels.change[change], "timing": labels.timing[timing],
+        "exam": _exam_words(params, scan)[0], "exam_lc": _exam_words(params, scan)[1],
     }
     advice: list[Advice] = []
     emissions: list[Emission] = []
@@ -306,7 +318,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         rule_ids = ("NM-06",) if classification is Classification.progression else ("NM-06", "NM-07")
     else:
         warn(_context_caveats(tl, params, line, previous, line_type))
-        arguments, missing_args = _evidence(tl, params, scan, previous, line, role)
+        arguments, missing_args = _evidence(tl, params, scan, previous, line, role, months)
         classification, leaning = weigh(arguments, params)
         against = [a for a in arguments if a.direction is Direction.favours_progression]
         # A direct observation for progression (clinical course, radiographs, MRI, outside bone:
@@ -364,6 +376,66 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     return _Reading(reading, tuple(emissions), tuple(("NM-07", m.field, m.reason) for m in missing))
 
 
+def _other_kind(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, scan: IndexedExam, line: _Line,
+                line_fields: dict[str, object], timing: Timing) -> _Reading:
+    """A NaF-PET after planar scans only (or the reverse): no comparator, since a NaF-PET shows
+    more foci than a planar scan; early in a line, NM-08's caution still applies when the exam
+    may show more foci (flare adds foci whatever the count is compared with)."""
+    base = _not_comparable(scan, NotComparable.different_modality, kb, params, (), **line_fields)
+    change = scan.exam.change_vs_previous
+    if (timing is Timing.late or scan.exam.result is Result.negative
+            or (change is not None and change not in INCREASE)):
+        return base
+    low, high = (str(n) for n in _frequency(kb))
+    anniversary = line_fields["anniversary"]
+    assert isinstance(anniversary, dt.date)
+    label = _line_label(line, tl.case)
+    text = _fill(kb.rule("NM-08").messages["different_modality"], scan_date=_day(scan.exam.date),
+                 exam_lc=_exam_words(params, scan)[1], line=label,
+                 de_line=_text(label, _de(label)), anniversary=_day(anniversary), low=low, high=high)
+    reading = base.reading.model_copy(update={
+        "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
+        "rule_ids": (*base.reading.rule_ids, "NM-08"), "interpretation": True,
+    })
+    return _Reading(reading, (*base.emissions, Emission(scan.exam.id, "NM-08", Action.note, text, True)),
+                    base.missing)
+
+
+def _fdg_not_read(kb: KnowledgeBase, scan: IndexedExam) -> _Reading:
+    """An FDG-PET under treatment: said not to be read for flare, with what answers the question
+    instead (issue 21, class 5); a recommendation only when it may show more disease in bone."""
+    text = _fill(kb.rule("NM-07").messages["fdg_not_read"], scan_date=_day(scan.exam.date))
+    e = scan.exam
+    reading = ScanReading(
+        scan_id=e.id, scan_date=e.date, modality=e.modality.value, hot_spot_count=e.hot_spot_count,
+        status="not_comparable", not_comparable=NotComparable.not_read_fdg,
+        advice=(Advice(rule_id="NM-07", text=text, interpretation=True),), rule_ids=("NM-07",),
+        interpretation=True,
+    )
+    quiet = (e.result not in (Result.positive, Result.equivocal)
+             or (e.change_vs_previous is not None and e.change_vs_previous not in INCREASE))
+    return _Reading(reading, () if quiet else (Emission(e.id, "NM-07", Action.note, text, True),), ())
+
+
+def _fdg_follow_up(tl: _Timeline, scan: IndexedExam) -> bool:
+    """An FDG-PET read for response: declared a follow-up, or undeclared and under treatment (a
+    staging or restaging PET is another question)."""
+    purpose = scan.exam.purpose
+    if purpose in _FOLLOW_UP_PURPOSES:
+        return bool(tl.lines or tl.undated_lines)
+    return purpose is None and any(ln.start <= scan.exam.date for ln in tl.lines)
+
+
+def _labelled_naf(params: FlareParams, r: _Reading) -> _Reading:
+    """Every NaF-PET reading says that reading it as a bone scan is the project's reading of F28."""
+    if r.reading.modality != NAF.value:
+        return r
+    caveat = params.caveats["naf_f28"].text
+    warnings = r.reading.warnings if caveat in r.reading.warnings else (caveat, *r.reading.warnings)
+    return _Reading(r.reading.model_copy(update={"warnings": warnings, "interpretation": True}),
+                    r.emissions, r.missing)
+
+
 def _control_date(params: FlareParams, anniversary: dt.date, scan_date: dt.date) -> dt.date:
     """After the anniversary (strictly, when the anniversary day is early) and a meaningful time
     after the early scan (item 5)."""
@@ -411,20 +483,26 @@ def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) ->
     tl = _timeline(case, as_of)
     readings: list[_Reading] = []
     read: set[str] = set()
-    primary_of_day: dict[dt.date, IndexedExam] = {}
-    previous: IndexedExam | None = None
+    # Each kind of exam (planar, NaF-PET) has its own time points and comparators.
+    primary_of_day: dict[tuple[str, dt.date], IndexedExam] = {}
+    previous: dict[str, IndexedExam] = {}
     for scan in tl.scans:
-        primary = primary_of_day.get(scan.exam.date)
+        kind = _kind(scan)
+        primary = primary_of_day.get((kind, scan.exam.date))
         if primary is not None:
             if primary.exam.id in read:  # a duplicate matters only beside a scan being read
                 readings.append(_not_comparable(scan, NotComparable.same_day_duplicate, kb, params,
                                                 duplicate_of=primary.exam.id))
             continue
-        primary_of_day[scan.exam.date] = scan
-        if _is_follow_up(tl, scan, previous):
-            readings.append(_read_scan(tl, kb, params, months, scan, previous))
+        primary_of_day[(kind, scan.exam.date)] = scan
+        same = previous.get(kind)
+        other = next((p for k, p in previous.items() if k != kind), None)
+        if _is_follow_up(tl, scan, same or other):
+            readings.append(_labelled_naf(params, _read_scan(tl, kb, params, months, scan, same, other)))
             read.add(scan.exam.id)
-        previous = scan
+        previous[kind] = scan
+    readings += [_fdg_not_read(kb, x) for x in tl.fdg if _fdg_follow_up(tl, x)]
+    readings.sort(key=lambda r: r.reading.scan_date)  # stable: same-day order kept
     if not readings:
         return FollowUpResult(None, (), ())
     section = FollowUpSection(

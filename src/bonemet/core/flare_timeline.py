@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bonemet.base.terms import Timing
 from bonemet.base.text import Text
 from bonemet.kb.flare import FlareParams, Window
 from bonemet.model.case import (
@@ -26,8 +27,13 @@ from bonemet.model.case import (
 )
 
 from .context import IndexedExam
+from .dates import add_months
 
 BONE_SCANS = frozenset({Modality.bone_scan, Modality.spect_ct})
+# Bone-tracer exams the reader reads: the planar scan (and the SPECT-CT that refines it) and the
+# 18F-NaF PET, whose tracer goes where bone forms like the diphosphonate (F28; issue 21, class 5).
+NAF = Modality.naf_pet_ct
+BONE_TRACER = BONE_SCANS | {NAF}
 INCREASE = frozenset({Change.more_foci, Change.more_intense})
 _ANTIRESORPTIVES = frozenset({TreatmentType.zoledronic_acid, TreatmentType.denosumab})
 _FOLLOW_UP_PURPOSES = frozenset({Purpose.follow_up, Purpose.response_assessment})
@@ -63,6 +69,7 @@ class _Timeline:
     scans: tuple[IndexedExam, ...]
     lines: tuple[_Line, ...]
     undated_lines: tuple[int, ...]
+    fdg: tuple[IndexedExam, ...] = ()  # FDG-PETs, answered "not read" when they are follow-ups
 
     def usable(self, date: dt.date) -> bool:
         return self.as_of is None or date <= self.as_of
@@ -111,12 +118,26 @@ def _line_label(line: _Line, case: Case | None = None) -> str:
     return f"{' → '.join(names)} (L{line.number})"
 
 
+def _timing(params: FlareParams, months: int, start: dt.date, date: dt.date) -> tuple[Timing, dt.date]:
+    """Early or late against the line's anniversary (the anniversary day is early when
+    `anniversary_day_is_early`), and the anniversary."""
+    anniversary = add_months(start, months)
+    late = date > anniversary if params.anniversary_day_is_early.value else date >= anniversary
+    return (Timing.late if late else Timing.early), anniversary
+
+
+def _kind(exam: IndexedExam) -> str:
+    """The exams a scan is compared with: a NaF-PET with a NaF-PET, a planar scan or SPECT-CT with
+    those (a NaF-PET shows more foci than a planar scan of the same day: F29, F30)."""
+    return "naf" if exam.exam.modality is NAF else "planar"
+
+
 def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
     def usable(date: dt.date) -> bool:
         return as_of is None or date <= as_of
 
     scans = sorted(
-        (IndexedExam(i, e) for i, e in enumerate(case.exams) if e.modality in BONE_SCANS and usable(e.date)),
+        (IndexedExam(i, e) for i, e in enumerate(case.exams) if e.modality in BONE_TRACER and usable(e.date)),
         # Planar first on a given day: a same-day SPECT-CT refines it and is not a new time point.
         key=lambda s: (s.exam.date, s.exam.modality is not Modality.bone_scan, s.exam.id),
     )
@@ -125,7 +146,10 @@ def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
         if t.is_systemic_line and t.start is not None and usable(t.start)
     )
     undated = tuple(i for i, t in enumerate(case.treatments) if t.is_systemic_line and t.start is None)
-    return _Timeline(case, as_of, tuple(scans), lines, undated)
+    fdg = sorted((IndexedExam(i, e) for i, e in enumerate(case.exams)
+                  if e.modality is Modality.fdg_pet_ct and usable(e.date)),
+                 key=lambda x: (x.exam.date, x.exam.id))
+    return _Timeline(case, as_of, tuple(scans), lines, undated, tuple(fdg))
 
 
 def _whole_line(rows: Sequence[_Line], row: _Line) -> _Line:
