@@ -8,12 +8,16 @@ after month 6, progression.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from bonemet.api import parse_case
+from bonemet.core.dates import add_months
 from bonemet.errors import InputError
 from bonemet.model.followup import ArgumentName, Direction, ScanReading
 from factories import assess_doc
@@ -105,3 +109,30 @@ def test_ct_finding_is_accepted_on_every_exam_with_a_ct(modality: str) -> None:
     doc = _copy(EGFR_CT)
     doc["exams"][2]["modality"] = modality
     parse_case(doc)
+
+
+@given(start_offset=st.integers(-200, 0), ct_days_before_scan=st.integers(-30, 150),
+       scan_offset=st.integers(30, 200))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_ct_sclerosis_follows_the_bone_scan_clock(start_offset: int, ct_days_before_scan: int,
+                                                  scan_offset: int) -> None:
+    """Favours flare exactly when the CT is dated up to the anniversary of the line covering it
+    (the anniversary day included), progression after it: the bone scan's rule, at the CT's date."""
+    start = dt.date(2025, 1, 31) + dt.timedelta(days=start_offset)
+    scan_date = start + dt.timedelta(days=scan_offset)
+    ct_date = scan_date - dt.timedelta(days=ct_days_before_scan)
+    assume(ct_date > dt.date(2025, 1, 20) and ct_date >= start)
+    doc = _copy(EGFR_CT)
+    doc["treatments"][0]["start"] = start.isoformat()
+    doc["exams"][0]["date"] = min(dt.date(2025, 1, 20), start - dt.timedelta(days=1)).isoformat()
+    doc["exams"][1]["date"] = doc["exams"][0]["date"]
+    doc["exams"][2]["date"] = ct_date.isoformat()
+    doc["exams"][3]["date"] = scan_date.isoformat()
+    doc["context"]["as_of"] = "2026-12-31"
+    r = _reading(doc)
+    found = [a for a in r.arguments if a.name is ArgumentName.ct]
+    if not found:
+        assert r.timing is not None and r.timing.value == "late"  # no body of evidence read late
+        return
+    early = ct_date <= add_months(start, 6)
+    assert found[0].direction is (Direction.favours_flare if early else Direction.favours_progression)

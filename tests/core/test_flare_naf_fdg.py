@@ -14,6 +14,8 @@ import datetime as dt
 from typing import Any
 
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bonemet.model.followup import Classification, ComparatorRole, NotComparable, ScanReading, Timing
 from factories import assess_doc
@@ -149,3 +151,84 @@ def test_fdg_note_is_dated_and_says_project_reading_in_french() -> None:
     fr = " ".join(a.text.fr for a in r.advice)
     assert "TEP" in fr and "FDG" in fr
     assert r.scan_date == dt.date(2025, 4, 30)
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+_START = dt.date(2025, 1, 31)
+
+
+@st.composite
+def _follow_up_case(draw: st.DrawFn) -> dict[str, Any]:
+    offset = draw(st.integers(10, 420))
+    scan_date = _START + dt.timedelta(days=offset)
+    change = draw(st.sampled_from(["more_foci", "more_intense", "stable", "fewer_or_less_intense", None]))
+    scan: dict[str, Any] = {"id": "s1", "date": scan_date.isoformat(), "modality": "bone_scan",
+                            "purpose": "response_assessment", "result": "positive"}
+    if change:
+        scan["change_vs_previous"] = change
+    clinical = [{"date": (scan_date - dt.timedelta(days=draw(st.integers(0, 20)))).isoformat(),
+                 "state": draw(st.sampled_from(["improving", "stable", "deteriorating"]))}
+                for _ in range(draw(st.integers(0, 1)))]
+    extra = [{"id": "xr", "date": (scan_date - dt.timedelta(days=5)).isoformat(), "modality": "radiograph",
+              "radiograph_finding": draw(st.sampled_from(["recalcification", "worsening_osteolysis"]))}
+             for _ in range(draw(st.integers(0, 1)))]
+    return {
+        "schema_version": "1.0", "case_id": "p",
+        "cancer": {"primary_site": "lung", "histology": "adenocarcinoma"},
+        "context": {"phase": "on_treatment", "as_of": "2026-06-01"},
+        "treatments": [{"id": "l1", "type": draw(st.sampled_from(["chemotherapy", "egfr_tki"])),
+                        "start": _START.isoformat(), "line_number": 1}],
+        "exams": [{"id": "s0", "date": "2025-01-20", "modality": "bone_scan", "purpose": "staging",
+                   "result": "positive"}, scan, *extra],
+        "clinical_status": clinical,
+    }
+
+
+def _as_naf(doc: dict[str, Any]) -> dict[str, Any]:
+    out = _with(doc)
+    for e in out["exams"]:
+        if e["modality"] == "bone_scan":
+            e["modality"] = "naf_pet_ct"
+    return out
+
+
+@given(doc=_follow_up_case())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_naf_pet_series_reads_like_the_same_bone_scan_series(doc: dict[str, Any]) -> None:
+    planar, naf = _reading(doc, "s1"), _reading(_as_naf(doc), "s1")
+    for field in ("status", "not_comparable", "timing", "classification", "leaning", "line_start",
+                  "anniversary", "comparator_id", "comparator_role", "control_scan_from", "rule_ids"):
+        assert getattr(naf, field) == getattr(planar, field), field
+    assert [(a.name, a.direction) for a in naf.arguments] == [
+        (a.name, a.direction) for a in planar.arguments]
+    assert [a.rule_id for a in naf.advice] == [a.rule_id for a in planar.advice]
+    assert naf.interpretation
+    assert any("F28" in w.en for w in naf.warnings)
+
+
+@given(doc=_follow_up_case(),
+       fdg=st.lists(st.tuples(st.integers(-30, 450), st.sampled_from(["positive", "negative", "equivocal"]),
+                              st.sampled_from(["more_foci", "stable", None]),
+                              st.sampled_from(["follow_up", "response_assessment", "staging", None])),
+                    max_size=3))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fdg_pets_never_change_a_bone_scan_reading_and_are_never_classified(
+        doc: dict[str, Any], fdg: list[tuple[int, str, str | None, str | None]]) -> None:
+    with_fdg = _with(doc)
+    for k, (offset, result, change, purpose) in enumerate(fdg):
+        e: dict[str, Any] = {"id": f"fdg{k}", "date": (_START + dt.timedelta(days=offset)).isoformat(),
+                             "modality": "fdg_pet_ct", "result": result}
+        if change:
+            e["change_vs_previous"] = change
+        if purpose:
+            e["purpose"] = purpose
+        with_fdg["exams"].append(e)
+    a = assess_doc(with_fdg)
+    assert a.follow_up is not None
+    assert a.follow_up.reading("s1") == _reading(doc, "s1")
+    for r in a.follow_up.scans:
+        if r.modality == "fdg_pet_ct":
+            assert r.not_comparable is NotComparable.not_read_fdg
+            assert r.classification is None and r.timing is None
+    assert not any(r.rule_id == "NM-06" and r.subject.startswith("fdg") for r in a.recommendations)
