@@ -198,6 +198,22 @@ def covering_line(case: Case, date: dt.date) -> tuple[tuple[int, Treatment] | No
     return (None if line is None else (line.index, line.treatment)), unknown
 
 
+def rows_starting_a_line(case: Case) -> frozenset[str]:
+    """Ids of the dated systemic rows that start a line: the first row of each line number (earliest
+    start, then input order) and every row without a number. A maintenance or dose-change row
+    continues its line and starts no 6-month window (the timeline figure shades these only)."""
+    first: dict[int, tuple[dt.date, int, str]] = {}
+    out: set[str] = set()
+    for i, t in enumerate(case.treatments):
+        if not t.is_systemic_line or t.start is None:
+            continue
+        if t.line_number is None:
+            out.add(t.id)
+        elif t.line_number not in first or (t.start, i) < first[t.line_number][:2]:
+            first[t.line_number] = (t.start, i, t.id)
+    return frozenset(out | {v[2] for v in first.values()})
+
+
 def _line_changes(tl: _Timeline, params: FlareParams, since: dt.date, line: _Line) -> tuple[str, ...]:
     """Other systemic lines between the comparator and the current line's start: the comparator
     then shows another treatment's disease, and new foci may be what ended it (issue 11, item 3).
