@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bonemet.api import parse_case
 from bonemet.core.dates import add_months
 from bonemet.errors import InputError
-from bonemet.model.followup import ArgumentName, Direction, ScanReading
+from bonemet.model.followup import ArgumentName, Classification, Direction, ScanReading, Timing
 from factories import assess_doc
 
 EGFR_CT = yaml.safe_load("""
@@ -136,3 +136,73 @@ def test_ct_sclerosis_follows_the_bone_scan_clock(start_offset: int, ct_days_bef
         return
     early = ct_date <= add_months(start, 6)
     assert found[0].direction is (Direction.favours_flare if early else Direction.favours_progression)
+
+
+# --- a CT without any bone scan (the usual follow-up under a TKI) ---------------------------------
+
+CT_ONLY = yaml.safe_load("""
+schema_version: "1.0"
+case_id: c-ct-only
+cancer: {primary_site: lung, histology: adenocarcinoma, driver_alterations: [{gene: ALK}]}
+context: {phase: on_treatment, as_of: "2025-05-10"}
+treatments:
+  - {id: alec, type: alk_tki, agents: [alectinib], start: "2025-01-31", line_number: 1}
+exams:
+  - {id: ct0, date: "2025-01-18", modality: ct, purpose: staging, result: positive,
+     lesions: [{site: lumbar_spine, phenotype: lytic}]}
+  - {id: ct1, date: "2025-04-25", modality: ct, purpose: response_assessment, result: positive,
+     ct_finding: sclerosis_new_or_increasing}
+""")
+
+
+def test_ct_only_early_sclerosis_gets_a_reading_and_the_flare_caution() -> None:
+    a = assess_doc(CT_ONLY)
+    assert a.follow_up is not None
+    r = a.follow_up.reading("ct1")
+    assert r.modality == "ct" and r.status == "compared"
+    assert r.timing is Timing.early and r.line_start == dt.date(2025, 1, 31)
+    assert r.classification is Classification.indeterminate
+    assert r.leaning is Direction.favours_flare
+    assert r.interpretation
+    assert any(x.rule_id == "NM-08" for x in r.advice)
+    assert any(x.rule_id == "NM-08" and x.subject == "ct1" for x in a.recommendations)
+    assert "34" in " ".join(x.text.en for x in r.advice)
+
+
+def test_ct_only_late_sclerosis_reads_progression_labelled() -> None:
+    doc = _copy(CT_ONLY)
+    doc["exams"][1]["date"] = "2025-09-01"
+    doc["context"]["as_of"] = "2025-09-10"
+    r = _reading(doc, "ct1")
+    assert (r.timing, r.classification) == (Timing.late, Classification.progression)
+    assert r.rule_ids == ("NM-06",) and r.interpretation
+    assert all(x.interpretation for x in r.advice)
+
+
+@pytest.mark.parametrize("finding", ["stable", "worsening_osteolysis", None])
+def test_ct_only_without_sclerosis_gets_no_reading(finding: str | None) -> None:
+    doc = _copy(CT_ONLY)
+    if finding:
+        doc["exams"][1]["ct_finding"] = finding
+    else:
+        del doc["exams"][1]["ct_finding"]
+    a = assess_doc(doc)
+    assert a.follow_up is None or all(s.scan_id != "ct1" for s in a.follow_up.scans)
+
+
+def test_ct_sclerosis_before_any_line_gets_no_reading() -> None:
+    doc = _copy(CT_ONLY)
+    doc["treatments"][0]["start"] = "2025-05-01"
+    a = assess_doc(doc)
+    assert a.follow_up is None or all(s.scan_id != "ct1" for s in a.follow_up.scans)
+
+
+def test_ct_sclerosis_reading_continues_the_line_through_maintenance() -> None:
+    doc = _copy(CT_ONLY)
+    doc["treatments"][0]["end"] = "2025-03-31"
+    doc["treatments"].append({"id": "alec2", "type": "alk_tki", "agents": ["alectinib"],
+                              "start": "2025-04-01", "line_number": 1})
+    doc["exams"][1]["date"] = "2025-09-01"
+    doc["context"]["as_of"] = "2025-09-10"
+    r = _reading(doc, "ct1")
+    assert (r.line_start, r.timing) == (dt.date(2025, 1, 31), Timing.late)
