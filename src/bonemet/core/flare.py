@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from bonemet.base.text import Text
 from bonemet.kb.flare import FlareParams
@@ -61,6 +60,7 @@ from .flare_context import (
     _site_list,
     _sites,
 )
+from .flare_ct import read_ct_sclerosis
 from .flare_evidence import (
     _evidence,
     _spec,
@@ -68,6 +68,11 @@ from .flare_evidence import (
 
 # The interpreter's public names, wherever they are defined (bonemet.audit reads them here).
 from .flare_evidence import weigh as weigh
+
+# The reader's outputs live in flare_output.py (the CT reader builds them too); re-exported here.
+from .flare_output import Emission as Emission
+from .flare_output import FollowUpResult as FollowUpResult
+from .flare_output import _Reading
 from .flare_timeline import (
     _FOLLOW_UP_PURPOSES,
     NAF,
@@ -87,27 +92,6 @@ from .flare_timeline import BONE_SCANS as BONE_SCANS
 from .flare_timeline import INCREASE as INCREASE
 from .flare_timeline import covering_line as covering_line
 
-
-@dataclass(frozen=True, slots=True)
-class Emission:
-    """A recommendation the rules module turns into a `Recommendation` (same text as the advice)."""
-
-    scan_id: str
-    rule_id: str
-    action: Action
-    text: Text
-    interpretation: bool = False
-    rate_targeted_mri: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUpResult:
-    section: FollowUpSection | None
-    emissions: tuple[Emission, ...]
-    missing: tuple[tuple[str, str, Text], ...]  # (rule id, field, reason)
-
-
-
 # Fixed texts, built once (immutable): what a reading needs.
 _NEED_LINE_START = Text(en="start date of the systemic treatment line",
                         fr="date de début de la ligne de traitement systémique")
@@ -121,13 +105,6 @@ _NEED_CHANGE = Text(en="change versus the previous scan (new foci, more intense,
 
 
 # --- one scan -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    reading: ScanReading
-    emissions: tuple[Emission, ...]
-    missing: tuple[tuple[str, str, Text], ...]
-
 
 def _change(
     scan: IndexedExam, comparator: IndexedExam
@@ -502,6 +479,7 @@ def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) ->
             read.add(scan.exam.id)
         previous[kind] = scan
     readings += [_fdg_not_read(kb, x) for x in tl.fdg if _fdg_follow_up(tl, x)]
+    readings += read_ct_sclerosis(tl, kb, params, months)
     readings.sort(key=lambda r: r.reading.scan_date)  # stable: same-day order kept
     if not readings:
         return FollowUpResult(None, (), ())

@@ -147,7 +147,8 @@ _VALUE_LABELS = (
     | {f.value for f in MriFinding} | {s.value for s in OutsideBoneStatus}
     | {f.value for f in CtFinding}
     | {"rising", "falling", "mixed", "confounded", "none"}
-    | {"exam_bone_scan", "exam_bone_scan_lc", "exam_naf_pet_ct", "exam_naf_pet_ct_lc"}
+    | {"exam_bone_scan", "exam_bone_scan_lc", "exam_naf_pet_ct", "exam_naf_pet_ct_lc",
+       "exam_ct", "exam_ct_lc"}
     | {"ct_sclerosis_early", "ct_sclerosis_late", "ct_sclerosis_timing_unknown"}
 )
 
