@@ -197,3 +197,21 @@ def test_adding_a_row_of_the_same_line_never_moves_the_clock(
                                        scan_date)
     assert line_before is not None and line_after is not None
     assert line_after[1].line_number == 1
+
+
+def test_timeline_figure_shades_month_6_only_for_rows_that_start_a_line() -> None:
+    from bonemet.core.flare_timeline import rows_starting_a_line
+
+    assert rows_starting_a_line(parse_case(MAINTENANCE)) == {"induction"}
+    assert rows_starting_a_line(parse_case(DOSE_CHANGE)) == {"osi80"}
+    unnumbered = yaml.safe_load(yaml.safe_dump(MAINTENANCE))
+    for t in unnumbered["treatments"]:
+        del t["line_number"]
+    assert rows_starting_a_line(parse_case(unnumbered)) == {"induction", "maintenance"}
+
+
+def test_line_label_names_the_rows_of_the_line() -> None:
+    r = _reading(MAINTENANCE)
+    assert r.line_label == "carboplatin+pemetrexed → pemetrexed (L1)"
+    assert r.line_id == "induction"
+    assert _reading(DOSE_CHANGE).line_label == "osimertinib (L1)"

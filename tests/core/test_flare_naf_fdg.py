@@ -232,3 +232,39 @@ def test_fdg_pets_never_change_a_bone_scan_reading_and_are_never_classified(
             assert r.not_comparable is NotComparable.not_read_fdg
             assert r.classification is None and r.timing is None
     assert not any(r.rule_id == "NM-06" and r.subject.startswith("fdg") for r in a.recommendations)
+
+
+def test_fdg_note_becomes_a_recommendation_only_when_the_pet_may_show_more_disease() -> None:
+    loud = assess_doc(FDG_FOLLOW_UP)
+    assert any(r.rule_id == "NM-07" and r.subject == "pet1" and r.interpretation
+               for r in loud.recommendations)
+    stable = _with(FDG_FOLLOW_UP)
+    stable["exams"][1]["change_vs_previous"] = "stable"
+    quiet = assess_doc(stable)
+    assert not any(r.subject == "pet1" for r in quiet.recommendations if r.rule_id == "NM-07")
+    assert quiet.follow_up is not None and quiet.follow_up.reading("pet1").not_comparable is (
+        NotComparable.not_read_fdg)
+
+
+def test_late_naf_after_a_planar_scan_carries_no_flare_caution() -> None:
+    doc = _with(NAF_MONTH_3, context={"phase": "on_treatment", "as_of": "2025-10-01"})
+    doc["exams"][0]["modality"] = "bone_scan"
+    doc["exams"][1]["date"] = "2025-09-20"
+    r = _reading(doc, "naf1")
+    assert r.not_comparable is NotComparable.different_modality and r.timing is Timing.late
+    assert not any(a.rule_id == "NM-08" for a in r.advice)
+
+
+def test_same_day_naf_and_planar_scans_are_two_series_not_duplicates() -> None:
+    doc = _with(NAF_MONTH_3)
+    doc["exams"] += [
+        {"id": "bs0", "date": "2025-01-20", "modality": "bone_scan", "purpose": "staging",
+         "result": "positive"},
+        {"id": "bs1", "date": "2025-04-30", "modality": "bone_scan", "purpose": "response_assessment",
+         "result": "positive", "change_vs_previous": "stable"},
+    ]
+    a = assess_doc(doc)
+    assert a.follow_up is not None
+    assert a.follow_up.reading("naf1").comparator_id == "naf0"
+    assert a.follow_up.reading("bs1").comparator_id == "bs0"
+    assert all(s.not_comparable is not NotComparable.same_day_duplicate for s in a.follow_up.scans)
