@@ -215,3 +215,14 @@ def test_line_label_names_the_rows_of_the_line() -> None:
     assert r.line_label == "carboplatin+pemetrexed → pemetrexed (L1)"
     assert r.line_id == "induction"
     assert _reading(DOSE_CHANGE).line_label == "osimertinib (L1)"
+
+
+def test_an_undated_ended_row_of_the_same_line_is_no_change_of_line() -> None:
+    """A row of line 1 with no start date, ended before the scan (a reduced-dose period), is part
+    of line 1: not a change of line between the comparator and the scan."""
+    doc = yaml.safe_load(yaml.safe_dump(MAINTENANCE))
+    doc["treatments"].append({"id": "reduced", "type": "chemotherapy", "agents": ["pemetrexed"],
+                              "end": "2025-06-30", "line_number": 1})
+    r = _reading(doc)
+    assert r.changed_lines == ()
+    assert r.classification is Classification.progression
