@@ -16,9 +16,9 @@ import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 MUTANTS = [  # (name, file, original text, mutated text)
-    ("late boundary >= instead of >", "src/bonemet/core/flare.py",
-     "late = scan.exam.date > anniversary if strict else scan.exam.date >= anniversary",
-     "late = scan.exam.date >= anniversary"),
+    ("late boundary >= instead of >", "src/bonemet/core/flare_timeline.py",
+     "late = date > anniversary if params.anniversary_day_is_early.value else date >= anniversary",
+     "late = date >= anniversary"),
     ("min_concordant 1", "src/bonemet/kb/data/flare.yaml", "  min_concordant: 2", "  min_concordant: 1"),
     ("min_strong 0", "src/bonemet/kb/data/flare.yaml", "  min_strong: 1", "  min_strong: 0"),
     ("no line change detection", "src/bonemet/core/flare_timeline.py",
@@ -26,7 +26,7 @@ MUTANTS = [  # (name, file, original text, mutated text)
      "    if True:\n        return ()\n    recent"),
     ("undated lines ignored", "src/bonemet/core/flare_timeline.py",
      "        unknown.append(i)", "        pass"),
-    ("radiotherapy ignored", "src/bonemet/core/flare.py",
+    ("radiotherapy ignored", "src/bonemet/core/flare_context.py",
      "    if not recent:\n        return None", "    if True:\n        return None"),
     ("control interval 0", "src/bonemet/kb/data/flare.yaml", "  days: 42", "  days: 0"),
     ("prognosis always", "src/bonemet/core/flare.py",
@@ -41,8 +41,42 @@ MUTANTS = [  # (name, file, original text, mutated text)
     ("NM-05 ignores indication", "src/bonemet/core/flare_rules.py",
      "    if not (ctx.new_bone_pain or question):", "    if False:"),
     ("previous-line comparator window 365", "src/bonemet/kb/data/flare.yaml", "  days: 28", "  days: 365"),
+    # Issue 21: line identity, NaF-PET, FDG-PET, CT sclerosis.
+    ("line is the row, not the line number", "src/bonemet/core/flare_timeline.py",
+     "    line = _whole_line(candidates, row) if row is not None else None",
+     "    line = _Line(row.index, row.treatment, row.start, (row.index,)) if row is not None else None"),
+    ("maintenance row counts as a change of line", "src/bonemet/core/flare_timeline.py",
+     "        if not t.is_systemic_line or line.holds(t, i):",
+     "        if not t.is_systemic_line or i == line.index:"),
+    ("current line is the row", "src/bonemet/core/context.py",
+     "    return min(same, key=lambda it: (it[1].start, it[0]))", "    return i, row"),
+    ("NaF compared with planar", "src/bonemet/core/flare_timeline.py",
+     '    return "naf" if exam.exam.modality is NAF else "planar"', '    return "planar"'),
+    ("NaF not read", "src/bonemet/core/flare_timeline.py",
+     "BONE_TRACER = BONE_SCANS | {NAF}", "BONE_TRACER = BONE_SCANS"),
+    ("NaF reading unlabelled", "src/bonemet/core/flare.py",
+     "    if r.reading.modality != NAF.value:", "    if True:"),
+    ("other-kind caution late too", "src/bonemet/core/flare.py",
+     "    if (timing is Timing.late or scan.exam.result is Result.negative",
+     "    if (scan.exam.result is Result.negative"),
+    ("FDG follow-up not listed", "src/bonemet/core/flare.py",
+     "    readings += [_fdg_not_read(kb, x) for x in tl.fdg if _fdg_follow_up(tl, x)]",
+     "    readings += []"),
+    ("FDG note always quiet", "src/bonemet/core/flare.py",
+     "    quiet = (e.result not in", "    quiet = True or (e.result not in"),
+    ("CT sclerosis timing reversed", "src/bonemet/core/flare_evidence.py",
+     "                direction = (Direction.favours_flare if timing is Timing.early",
+     "                direction = (Direction.favours_flare if timing is Timing.late"),
+    ("CT asked for when absent", "src/bonemet/core/flare_evidence.py",
+     "        if name not in found and name is not ArgumentName.ct:", "        if name not in found:"),
+    ("CT-only reading off", "src/bonemet/core/flare.py",
+     "    readings += read_ct_sclerosis(tl, kb, params, months)", "    readings += []"),
+    ("CT-only early is progression", "src/bonemet/core/flare_ct.py",
+     "        early = timing is Timing.early", "        early = False"),
 ]
-TESTS = ["tests/core/test_flare_safety.py", "tests/core/test_flare.py", "tests/core/test_flare_rules.py"]
+TESTS = ["tests/core/test_flare_safety.py", "tests/core/test_flare.py", "tests/core/test_flare_rules.py",
+         "tests/core/test_flare_line_identity.py", "tests/core/test_flare_naf_fdg.py",
+         "tests/core/test_flare_ct_sclerosis.py", "tests/core/test_context.py"]
 
 
 def main() -> int:

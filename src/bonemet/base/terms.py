@@ -56,6 +56,16 @@ class RadiographFinding(StrEnum):
     stable = "stable"
 
 
+class CtFinding(StrEnum):
+    """What a CT (or the CT of a PET-CT or SPECT-CT) shows of the bone lesions versus the previous
+    one. New or increasing sclerosis under treatment is the osteoblastic reaction described under
+    EGFR/ALK inhibitors (reference 34): the flare reader reads it with the bone scan's timing."""
+
+    sclerosis_new_or_increasing = "sclerosis_new_or_increasing"
+    worsening_osteolysis = "worsening_osteolysis"
+    stable = "stable"
+
+
 class MriFinding(StrEnum):
     infiltration_regressing = "infiltration_regressing"
     infiltration_progressing = "infiltration_progressing"
@@ -133,6 +143,7 @@ class ArgumentName(StrEnum):
     cyfra_21_1 = "cyfra_21_1"
     bone_marker_kinetics = "bone_marker_kinetics"
     response_outside_bone = "response_outside_bone"
+    ct = "ct"  # bone lesions on CT: new or increasing sclerosis, worsening osteolysis (project reading)
 
 
 class NotComparable(StrEnum):
@@ -142,4 +153,9 @@ class NotComparable(StrEnum):
     before_treatment = "before_treatment"
     same_day_duplicate = "same_day_duplicate"
     change_unknown = "change_unknown"
+    # A NaF-PET is compared with a NaF-PET only (issue 21, class 5): it shows more foci than a
+    # planar scan, so a count against a planar comparator is no change.
+    different_modality = "different_modality"
+    # FDG shows tumour glucose uptake, not the osteoblastic reaction: not read as flare or not.
+    not_read_fdg = "not_read_fdg"
 

@@ -16,6 +16,7 @@ from bonemet.base import format_day, format_number
 from bonemet.kb import KnowledgeBase, Lang, Rule, Statement
 from bonemet.kb.models import Reference
 from bonemet.model import Assessment, Rating
+from bonemet.model.case import Modality
 from bonemet.model.followup import FollowUpSection
 from bonemet.report.labels import field_label, labels, note_text, param_text
 
@@ -195,6 +196,8 @@ def follow_up(section: FollowUpSection, lang: Lang) -> Group:
     lines: list[RichText] = [RichText(w["title"], style="bold")]
     for s in section.scans:
         head = RichText(f"  {s.scan_id} {day(s.scan_date)}", style="bold")
+        if s.modality in ("naf_pet_ct", "fdg_pet_ct"):  # read beside the bone scans (issue 21)
+            head.append(f" ({flare_labels.modalities[Modality(s.modality)](lang)})", style="bold")
         if s.comparator_id:
             head.append(f"  {w['vs']} {s.comparator_id} {day(s.comparator_date)}")
         if s.line_label:

@@ -86,16 +86,28 @@ class CaseView:
 
 
 def current_systemic_line(case: Case, as_of: dt.date | None) -> tuple[int, Treatment] | None:
-    """The systemic line whose start is the latest on or before `as_of` and not yet ended."""
+    """The systemic line in course at `as_of`, as (index, row) of the row that started it.
+
+    The row in course is the latest started on or before `as_of` and not yet ended; its line is
+    every row with the same `line_number` (induction then maintenance, a dose change, a
+    re-challenge: issue 21, class 4), and the line is returned by its first row (earliest start,
+    then input order), whose start is the line's start. A row without a line number is its own line.
+    """
+    def started(t: Treatment) -> bool:
+        return t.is_systemic_line and t.start is not None and (as_of is None or t.start <= as_of)
+
     candidates = [
         (i, t) for i, t in enumerate(case.treatments)
-        if t.is_systemic_line and t.start is not None
-        and (as_of is None or t.start <= as_of)
-        and (t.end is None or as_of is None or t.end >= as_of)
+        if started(t) and (t.end is None or as_of is None or t.end >= as_of)
     ]
     if not candidates:
         return None
-    return max(candidates, key=lambda it: (it[1].start, it[0]))
+    i, row = max(candidates, key=lambda it: (it[1].start, it[0]))
+    if row.line_number is None:
+        return i, row
+    same = [(j, t) for j, t in enumerate(case.treatments)
+            if started(t) and t.line_number == row.line_number]
+    return min(same, key=lambda it: (it[1].start, it[0]))
 
 
 def _after(v_exams: tuple[IndexedExam, ...], x: IndexedExam, as_of: dt.date | None,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from bonemet.base.text import Text
 from bonemet.kb.flare import FlareParams
@@ -29,13 +28,8 @@ from bonemet.model.assessment import Action
 from bonemet.model.case import (
     Case,
     Change,
-    Gene,
-    Phenotype,
-    RadiographFinding,
     Result,
     SkeletalSite,
-    Treatment,
-    TreatmentType,
 )
 from bonemet.model.followup import (
     Advice,
@@ -55,7 +49,18 @@ from bonemet.model.followup import (
 from bonemet.model.labels import day as _day
 
 from .context import IndexedExam
-from .dates import add_months
+from .flare_context import (
+    _caveat,
+    _context_caveats,
+    _de,
+    _fracture_risk,
+    _Irradiation,
+    _irradiation,
+    _is_egfr,
+    _site_list,
+    _sites,
+)
+from .flare_ct import read_ct_sclerosis
 from .flare_evidence import (
     _evidence,
     _spec,
@@ -63,10 +68,17 @@ from .flare_evidence import (
 
 # The interpreter's public names, wherever they are defined (bonemet.audit reads them here).
 from .flare_evidence import weigh as weigh
+
+# The reader's outputs live in flare_output.py (the CT reader builds them too); re-exported here.
+from .flare_output import Emission as Emission
+from .flare_output import FollowUpResult as FollowUpResult
+from .flare_output import _Reading
 from .flare_timeline import (
     _FOLLOW_UP_PURPOSES,
+    NAF,
     _fill,
     _join,
+    _kind,
     _Line,
     _line_at,
     _line_changes,
@@ -74,31 +86,11 @@ from .flare_timeline import (
     _text,
     _Timeline,
     _timeline,
+    _timing,
 )
 from .flare_timeline import BONE_SCANS as BONE_SCANS
 from .flare_timeline import INCREASE as INCREASE
 from .flare_timeline import covering_line as covering_line
-
-
-@dataclass(frozen=True, slots=True)
-class Emission:
-    """A recommendation the rules module turns into a `Recommendation` (same text as the advice)."""
-
-    scan_id: str
-    rule_id: str
-    action: Action
-    text: Text
-    interpretation: bool = False
-    rate_targeted_mri: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUpResult:
-    section: FollowUpSection | None
-    emissions: tuple[Emission, ...]
-    missing: tuple[tuple[str, str, Text], ...]  # (rule id, field, reason)
-
-
 
 # Fixed texts, built once (immutable): what a reading needs.
 _NEED_LINE_START = Text(en="start date of the systemic treatment line",
@@ -113,13 +105,6 @@ _NEED_CHANGE = Text(en="change versus the previous scan (new foci, more intense,
 
 
 # --- one scan -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    reading: ScanReading
-    emissions: tuple[Emission, ...]
-    missing: tuple[tuple[str, str, Text], ...]
-
 
 def _change(
     scan: IndexedExam, comparator: IndexedExam
@@ -142,10 +127,17 @@ def _change(
     return reported, ChangeSource.reported, warnings
 
 
+def _exam_words(params: FlareParams, scan: IndexedExam) -> tuple[Text, Text]:
+    """How the reading's sentences name the exam ("Bone scan", "NaF-PET"): a SPECT-CT is read as
+    the bone scan it refines."""
+    key = "exam_naf_pet_ct" if scan.exam.modality is NAF else "exam_bone_scan"
+    return params.labels.values[key], params.labels.values[f"{key}_lc"]
+
+
 def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase, params: FlareParams,
                     needs: Sequence[tuple[str, Text]] = (), **fields: object) -> _Reading:
     text = _fill(kb.rule("NM-07").messages["not_comparable"], scan_date=_day(scan.exam.date),
-                 reason=params.labels.not_comparable[reason])
+                 reason=params.labels.not_comparable[reason], exam_lc=_exam_words(params, scan)[1])
     reading = ScanReading(
         scan_id=scan.exam.id, scan_date=scan.exam.date, modality=scan.exam.modality.value,
         hot_spot_count=scan.exam.hot_spot_count, status="not_comparable", not_comparable=reason,
@@ -161,22 +153,6 @@ def _not_comparable(scan: IndexedExam, reason: NotComparable, kb: KnowledgeBase,
                     tuple(("NM-07", f, r) for f, r in needs))
 
 
-_SITES_UNRECORDED = Text(en=" (which foci increased is not recorded; sites on the scan: {names})",
-                         fr=" (les foyers majorés ne sont pas précisés ; sites décrits : {names})")
-
-
-def _site_label(params: FlareParams, site: SkeletalSite, level: str | None = None) -> Text:
-    label = params.labels.sites[site]
-    if not level:
-        return label
-    return _text(f"{label.en} {level}", f"{label.fr} {level}")
-
-
-def _site_list(params: FlareParams, sites: Iterable[str]) -> Text:
-    """Site codes (flare.yaml `labels.sites`) as words, in both languages (never raw codes)."""
-    return _join([_site_label(params, SkeletalSite(x)) for x in sites], ", ")
-
-
 def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: KnowledgeBase,
                      base: _Reading) -> _Reading:
     """An unclassifiable scan on a line of unknown start may still be early: NM-08's caution
@@ -188,7 +164,7 @@ def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: Knowle
         return base
     low, high = (str(n) for n in _frequency(kb))
     text = _fill(kb.rule("NM-08").messages["undated_line"], scan_date=_day(scan.exam.date),
-                 low=low, high=high)
+                 low=low, high=high, exam_lc=_exam_words(kb.flare, scan)[1] if kb.flare else "")
     reading = base.reading.model_copy(update={
         "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
         "rule_ids": (*base.reading.rule_ids, "NM-08"),
@@ -197,169 +173,28 @@ def _undated_caution(scan: IndexedExam, previous: IndexedExam | None, kb: Knowle
                     base.missing)
 
 
-def _sites(scan: IndexedExam, params: FlareParams,
-           only: Iterable[SkeletalSite] | None = None) -> str | Text:
-    """The sites whose foci increased, in words: when the per-lesion change is recorded, only the
-    lesions that increased (review C18); otherwise every lesion, said to be unsorted (review C11)."""
-    keep = set(only) if only is not None else None
-    lesions = [x for x in scan.exam.lesions if keep is None or x.site in keep]
-    recorded = any(x.change_vs_previous is not None for x in scan.exam.lesions)
-    if recorded:
-        lesions = [x for x in lesions if x.change_vs_previous in INCREASE]
-    names: list[Text] = []
-    for lesion in lesions:
-        name = _site_label(params, lesion.site, lesion.level)
-        if name not in names:
-            names.append(name)
-    if not names:
-        return ""
-    listed = _join(names, ", ")
-    if recorded:
-        return _text(f" ({listed.en})", f" ({listed.fr})")
-    return _fill(_SITES_UNRECORDED, names=listed)
-
-
-def _de(label: str) -> str:
-    """French "de" before a treatment name, elided before a vowel or mute h ("d'osimertinib")."""
-    return f"d'{label}" if label[:1].lower() in "aâàeéèêëiîïoôuûùyh" else f"de {label}"
-
-
-def _caveat(params: FlareParams, key: str, **values: str | Text) -> tuple[Text, bool]:
-    c = params.caveats[key]
-    return _fill(c.text, **values), c.interpretation
-
-
-@dataclass(frozen=True, slots=True)
-class _Irradiation:
-    sites: tuple[str, ...]  # increased (or candidate) sites irradiated within the window
-    dates: tuple[str, ...]  # their last radiotherapy dates ("" when unrecorded)
-    explains_all: bool  # every increased site is such a site (or which increased is unknown)
-    needs: tuple[tuple[str, Text], ...]
-
-
-_NEED_RT_DATE = Text(en="date of the radiotherapy to this site", fr="date de la radiothérapie de ce site")
-_NEED_WHICH_FOCI = Text(en="which foci increased (lesions[].change_vs_previous)",
-                        fr="quels foyers se sont majorés (lesions[].change_vs_previous)")
-
-
-def _irradiation(tl: _Timeline, params: FlareParams, scan: IndexedExam) -> _Irradiation | None:
-    """Sites irradiated within the healing window that may carry the increase (issue 11, item 4).
-
-    Radiotherapy heals a lytic site like an effective drug does (F14); an irradiation without a date
-    counts as possibly recent (the safe side). Without per-lesion changes, any listed lesion at such a
-    site may be the one that increased; without any lesion listed, any recent irradiation may be.
-    """
-    date, window = scan.exam.date, params.radiotherapy_healing_window.days
-    recent: dict[SkeletalSite, str] = {}
-    needs: list[tuple[str, Text]] = []
-    for i, t in enumerate(tl.case.treatments):
-        if t.type is not TreatmentType.radiotherapy or t.site is None:
-            continue
-        if t.start is not None and t.start > date:
-            continue
-        last = t.end if t.end is not None and t.end <= date else (t.start if t.end is None else date)
-        if last is None:
-            recent.setdefault(t.site, "")
-            needs.append((f"treatments[{i}].start", _NEED_RT_DATE))
-        elif (date - last).days <= window:
-            recent[t.site] = max(recent.get(t.site, ""), last.isoformat())
-    for j, lesion in enumerate(scan.exam.lesions):
-        if not lesion.irradiated:
-            continue
-        if lesion.irradiated_on is None:
-            recent.setdefault(lesion.site, "")
-            needs.append((f"{scan.path}.lesions[{j}].irradiated_on", _NEED_RT_DATE))
-        elif lesion.irradiated_on <= date and (date - lesion.irradiated_on).days <= window:
-            recent[lesion.site] = max(recent.get(lesion.site, ""), lesion.irradiated_on.isoformat())
-    if not recent:
-        return None
-    lesions = scan.exam.lesions
-    increased = {x.site for x in lesions if x.change_vs_previous in INCREASE}
-    if increased:
-        hit = sorted(increased & set(recent), key=lambda x: x.value)
-        explains_all = increased <= set(recent)
-    else:
-        candidates = {x.site for x in lesions} or set(recent)
-        hit = sorted(candidates & set(recent), key=lambda x: x.value)
-        explains_all = bool(hit)
-        if hit:
-            needs.append((f"{scan.path}.lesions[].change_vs_previous", _NEED_WHICH_FOCI))
-    if not hit:
-        return None
-    return _Irradiation(tuple(x.value for x in hit), tuple(recent[x] for x in hit), explains_all,
-                        tuple(needs))
-
-
-def _is_egfr(t: Treatment) -> bool:
-    return t.type is TreatmentType.egfr_tki or t.driver is Gene.EGFR
-
-
-def _context_caveats(tl: _Timeline, params: FlareParams, line: _Line, comparator: IndexedExam,
-                     line_type: Text) -> list[tuple[Text, bool]]:
-    """Line type and baseline phenotype: context the chapter names, never counted as arguments."""
-    out: list[tuple[Text, bool]] = []
-    t = line.treatment
-    if t.type in params.flare_reference_line_types:
-        # F16's list is one of examples and ref. 34 concerns an EGFR TKI: a reading, not an extension.
-        out.append(_caveat(params, "targeted_line_type", line_type=line_type))
-    elif t.type not in params.flare_described_for:
-        out.append(_caveat(params, "extension_line_type", line_type=line_type))
-    if _is_egfr(t):
-        out.append(_caveat(params, "egfr_osteoblastic"))
-    phenotypes: dict[Phenotype, list[SkeletalSite]] = {}
-    for e in tl.case.exams:  # the baseline: lesions described up to the comparator
-        if e.date > comparator.exam.date:
-            continue
-        for lesion in e.lesions:
-            if lesion.phenotype is not None and lesion.site not in phenotypes.setdefault(
-                    lesion.phenotype, []):
-                phenotypes[lesion.phenotype].append(lesion.site)
-    lytic = phenotypes.get(Phenotype.lytic, []) + phenotypes.get(Phenotype.mixed, [])
-    if lytic:
-        out.append(_caveat(params, "phenotype_lytic", sites=_site_list(params, lytic)))
-    elif phenotypes.get(Phenotype.blastic):
-        out.append(_caveat(params, "phenotype_blastic",
-                           sites=_site_list(params, phenotypes[Phenotype.blastic])))
-    return out
-
-
-def _fracture_risk(params: FlareParams, arguments: Sequence[Argument],
-                   case: Case) -> list[tuple[Text, bool]]:
-    """Worsening osteolysis of a weight-bearing long bone: a labelled pointer to the fracture-risk
-    score (outside the chapter; review C13), never an argument of the reading."""
-    radiograph = next((a for a in arguments if a.name is ArgumentName.radiograph), None)
-    if radiograph is None or radiograph.direction is not Direction.favours_progression:
-        return []
-    sites: list[SkeletalSite] = []
-    for obs in radiograph.observations:
-        e = case.exams[int(obs.path.removeprefix("exams[").rstrip("]"))]
-        if (e.radiograph_finding is RadiographFinding.worsening_osteolysis and e.target_site is not None
-                and e.target_site in params.weight_bearing_long_bones and e.target_site not in sites):
-            sites.append(e.target_site)
-    return [_caveat(params, "fracture_risk", sites=_site_list(params, sites))] if sites else []
-
-
 def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: int, scan: IndexedExam,
-               previous: IndexedExam | None) -> _Reading:
+               previous: IndexedExam | None, other: IndexedExam | None = None) -> _Reading:
+    """Read `scan` against `previous`, the earlier scan of its kind; `other`, an earlier scan of the
+    other kind (NaF-PET versus planar), makes it a follow-up scan without a comparator."""
     line, unknown = _line_at(tl, scan.exam.date)
     if unknown:
         # Never anchor the clock to another line when the one in course may be undated (item 1).
         needs = [(f"treatments[{i}].start", _NEED_LINE_START) for i in unknown]
-        return _undated_caution(scan, previous, kb, _not_comparable(
+        return _undated_caution(scan, previous or other, kb, _not_comparable(
             scan, NotComparable.line_start_unknown, kb, params, needs))
     if line is None:
         if tl.lines:
             return _not_comparable(scan, NotComparable.before_treatment, kb, params)
         needs = [("treatments[]", _NEED_LINE)]
         return _not_comparable(scan, NotComparable.no_treatment_start, kb, params, needs)
-    anniversary = add_months(line.start, months)
-    strict = params.anniversary_day_is_early.value
-    late = scan.exam.date > anniversary if strict else scan.exam.date >= anniversary
-    timing = Timing.late if late else Timing.early
+    timing, anniversary = _timing(params, months, line.start, scan.exam.date)
     line_fields: dict[str, object] = {
-        "line_id": line.treatment.id, "line_label": _line_label(line), "line_start": line.start,
+        "line_id": line.treatment.id, "line_label": _line_label(line, tl.case), "line_start": line.start,
         "anniversary": anniversary, "timing": timing,
     }
+    if previous is None and other is not None:
+        return _other_kind(tl, kb, params, scan, line, line_fields, timing)
     if previous is None:
         needs = [("exams[]", _NEED_COMPARATOR)]
         return _not_comparable(scan, NotComparable.no_comparator, kb, params, needs, **line_fields)
@@ -380,9 +215,10 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     labels = params.labels
     values: dict[str, str | Text] = {
         "scan_date": _day(scan.exam.date), "comparator_date": _day(previous.exam.date),
-        "line": _line_label(line), "anniversary": _day(anniversary),
-        "de_line": _text(_line_label(line), _de(_line_label(line))),
+        "line": _line_label(line, tl.case), "anniversary": _day(anniversary),
+        "de_line": _text(_line_label(line, tl.case), _de(_line_label(line, tl.case))),
         "change": labels.change[change], "timing": labels.timing[timing],
+        "exam": _exam_words(params, scan)[0], "exam_lc": _exam_words(params, scan)[1],
     }
     advice: list[Advice] = []
     emissions: list[Emission] = []
@@ -459,7 +295,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         rule_ids = ("NM-06",) if classification is Classification.progression else ("NM-06", "NM-07")
     else:
         warn(_context_caveats(tl, params, line, previous, line_type))
-        arguments, missing_args = _evidence(tl, params, scan, previous, line, role)
+        arguments, missing_args = _evidence(tl, params, scan, previous, line, role, months)
         classification, leaning = weigh(arguments, params)
         against = [a for a in arguments if a.direction is Direction.favours_progression]
         # A direct observation for progression (clinical course, radiographs, MRI, outside bone:
@@ -517,6 +353,66 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     return _Reading(reading, tuple(emissions), tuple(("NM-07", m.field, m.reason) for m in missing))
 
 
+def _other_kind(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, scan: IndexedExam, line: _Line,
+                line_fields: dict[str, object], timing: Timing) -> _Reading:
+    """A NaF-PET after planar scans only (or the reverse): no comparator, since a NaF-PET shows
+    more foci than a planar scan; early in a line, NM-08's caution still applies when the exam
+    may show more foci (flare adds foci whatever the count is compared with)."""
+    base = _not_comparable(scan, NotComparable.different_modality, kb, params, (), **line_fields)
+    change = scan.exam.change_vs_previous
+    if (timing is Timing.late or scan.exam.result is Result.negative
+            or (change is not None and change not in INCREASE)):
+        return base
+    low, high = (str(n) for n in _frequency(kb))
+    anniversary = line_fields["anniversary"]
+    assert isinstance(anniversary, dt.date)
+    label = _line_label(line, tl.case)
+    text = _fill(kb.rule("NM-08").messages["different_modality"], scan_date=_day(scan.exam.date),
+                 exam_lc=_exam_words(params, scan)[1], line=label,
+                 de_line=_text(label, _de(label)), anniversary=_day(anniversary), low=low, high=high)
+    reading = base.reading.model_copy(update={
+        "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
+        "rule_ids": (*base.reading.rule_ids, "NM-08"), "interpretation": True,
+    })
+    return _Reading(reading, (*base.emissions, Emission(scan.exam.id, "NM-08", Action.note, text, True)),
+                    base.missing)
+
+
+def _fdg_not_read(kb: KnowledgeBase, scan: IndexedExam) -> _Reading:
+    """An FDG-PET under treatment: said not to be read for flare, with what answers the question
+    instead (issue 21, class 5); a recommendation only when it may show more disease in bone."""
+    text = _fill(kb.rule("NM-07").messages["fdg_not_read"], scan_date=_day(scan.exam.date))
+    e = scan.exam
+    reading = ScanReading(
+        scan_id=e.id, scan_date=e.date, modality=e.modality.value, hot_spot_count=e.hot_spot_count,
+        status="not_comparable", not_comparable=NotComparable.not_read_fdg,
+        advice=(Advice(rule_id="NM-07", text=text, interpretation=True),), rule_ids=("NM-07",),
+        interpretation=True,
+    )
+    quiet = (e.result not in (Result.positive, Result.equivocal)
+             or (e.change_vs_previous is not None and e.change_vs_previous not in INCREASE))
+    return _Reading(reading, () if quiet else (Emission(e.id, "NM-07", Action.note, text, True),), ())
+
+
+def _fdg_follow_up(tl: _Timeline, scan: IndexedExam) -> bool:
+    """An FDG-PET read for response: declared a follow-up, or undeclared and under treatment (a
+    staging or restaging PET is another question)."""
+    purpose = scan.exam.purpose
+    if purpose in _FOLLOW_UP_PURPOSES:
+        return bool(tl.lines or tl.undated_lines)
+    return purpose is None and any(ln.start <= scan.exam.date for ln in tl.lines)
+
+
+def _labelled_naf(params: FlareParams, r: _Reading) -> _Reading:
+    """Every NaF-PET reading says that reading it as a bone scan is the project's reading of F28."""
+    if r.reading.modality != NAF.value:
+        return r
+    caveat = params.caveats["naf_f28"].text
+    warnings = r.reading.warnings if caveat in r.reading.warnings else (caveat, *r.reading.warnings)
+    return _Reading(r.reading.model_copy(update={"warnings": warnings, "interpretation": True}),
+                    r.emissions, r.missing)
+
+
 def _control_date(params: FlareParams, anniversary: dt.date, scan_date: dt.date) -> dt.date:
     """After the anniversary (strictly, when the anniversary day is early) and a meaningful time
     after the early scan (item 5)."""
@@ -564,20 +460,27 @@ def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) ->
     tl = _timeline(case, as_of)
     readings: list[_Reading] = []
     read: set[str] = set()
-    primary_of_day: dict[dt.date, IndexedExam] = {}
-    previous: IndexedExam | None = None
+    # Each kind of exam (planar, NaF-PET) has its own time points and comparators.
+    primary_of_day: dict[tuple[str, dt.date], IndexedExam] = {}
+    previous: dict[str, IndexedExam] = {}
     for scan in tl.scans:
-        primary = primary_of_day.get(scan.exam.date)
+        kind = _kind(scan)
+        primary = primary_of_day.get((kind, scan.exam.date))
         if primary is not None:
             if primary.exam.id in read:  # a duplicate matters only beside a scan being read
                 readings.append(_not_comparable(scan, NotComparable.same_day_duplicate, kb, params,
                                                 duplicate_of=primary.exam.id))
             continue
-        primary_of_day[scan.exam.date] = scan
-        if _is_follow_up(tl, scan, previous):
-            readings.append(_read_scan(tl, kb, params, months, scan, previous))
+        primary_of_day[(kind, scan.exam.date)] = scan
+        same = previous.get(kind)
+        other = next((p for k, p in previous.items() if k != kind), None)
+        if _is_follow_up(tl, scan, same or other):
+            readings.append(_labelled_naf(params, _read_scan(tl, kb, params, months, scan, same, other)))
             read.add(scan.exam.id)
-        previous = scan
+        previous[kind] = scan
+    readings += [_fdg_not_read(kb, x) for x in tl.fdg if _fdg_follow_up(tl, x)]
+    readings += read_ct_sclerosis(tl, kb, params, months)
+    readings.sort(key=lambda r: r.reading.scan_date)  # stable: same-day order kept
     if not readings:
         return FollowUpResult(None, (), ())
     section = FollowUpSection(

@@ -16,6 +16,7 @@ from bonemet.kb.flare import ArgumentSpec, FlareParams, MarkerThreshold
 from bonemet.model.case import (
     Analyte,
     ClinicalState,
+    CtFinding,
     ImagingExam,
     LabResult,
     MriFinding,
@@ -31,6 +32,7 @@ from bonemet.model.followup import (
     Direction,
     MissingArgument,
     Observation,
+    Timing,
 )
 from bonemet.model.labels import day as _day
 from bonemet.model.labels import number as _number
@@ -42,9 +44,12 @@ from .flare_timeline import (
     _in_window,
     _join,
     _Line,
+    _line_at,
+    _line_label,
     _nearest,
     _text,
     _Timeline,
+    _timing,
 )
 
 # Which way each recorded finding points (F21, F22; MRI progression and markers: see flare.yaml).
@@ -57,6 +62,8 @@ _RADIOGRAPH = {RadiographFinding.recalcification: Direction.favours_flare,
 _MRI = {MriFinding.infiltration_regressing: Direction.favours_flare,
         MriFinding.infiltration_progressing: Direction.favours_progression,
         MriFinding.stable: Direction.neutral}
+_CT_FIXED = {CtFinding.worsening_osteolysis: Direction.favours_progression,
+             CtFinding.stable: Direction.neutral}
 _OUTSIDE = {OutsideBoneStatus.responding: Direction.favours_flare,
             OutsideBoneStatus.progressing: Direction.favours_progression,
             OutsideBoneStatus.stable: Direction.neutral}
@@ -166,6 +173,52 @@ def _imaging_argument(tl: _Timeline, params: FlareParams, scan: IndexedExam, com
     explanation = _fill(_LABELLED,
                         label=_spec(params, name).label, body=body)
     return _argument(params, name, direction, observations, explanation)
+
+
+def _ct(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: IndexedExam,
+        months: int) -> Argument | None:
+    """Bone lesions on CT after the comparator (`ct_finding`, the radiographs' window): new or
+    increasing sclerosis read with the bone scan's timing, at the CT's own date against the line
+    covering it (up to month 6: the osteoblastic reaction of healing, reference 34; after it:
+    progression); worsening osteolysis favours progression. The project's reading (issue 21)."""
+    window = params.windows.radiograph
+    labels = params.labels
+    found: list[tuple[int, ImagingExam, Direction, Text]] = []
+    for i, e in enumerate(tl.case.exams):
+        if e.ct_finding is None or not tl.usable(e.date) or e.date <= comparator.exam.date:
+            continue
+        if not _in_window(e.date, scan.exam.date, window):
+            continue
+        words = labels.values[e.ct_finding.value]
+        if e.ct_finding is not CtFinding.sclerosis_new_or_increasing:
+            direction = _CT_FIXED[e.ct_finding]
+        else:
+            line, unknown = _line_at(tl, e.date)
+            if line is None or unknown:
+                direction = Direction.neutral  # no clock to read it against
+                words = _fill(labels.values["ct_sclerosis_timing_unknown"], finding=words)
+            else:
+                timing, anniversary = _timing(params, months, line.start, e.date)
+                label = _line_label(line, tl.case)
+                direction = (Direction.favours_flare if timing is Timing.early
+                             else Direction.favours_progression)
+                words = _fill(labels.values[f"ct_sclerosis_{timing.value}"], finding=words,
+                              line=label, anniversary=_day(anniversary))
+        found.append((i, e, direction, words))
+    if not found:
+        return None
+    found.sort(key=lambda f: (f[1].date, f[1].id))
+    pointing = {d for _, _, d, _ in found if d is not Direction.neutral}
+    direction = pointing.pop() if len(pointing) == 1 else Direction.neutral
+    observations = tuple(Observation(path=f"exams[{i}]", date=e.date, value=e.ct_finding.value)
+                         for i, e, _, _ in found if e.ct_finding is not None)
+    body = _join([_fill(_DATED_VALUE, date=_day(e.date), value=words) for _, e, _, words in found])
+    if len(pointing) > 1:
+        body = _fill(_MIXED, body=body, mixed=labels.values["mixed"])
+    explanation = _fill(_LABELLED, label=_spec(params, ArgumentName.ct).label, body=body)
+    # Every direction of this argument is the project's reading (flare.yaml `arguments.ct`).
+    return _argument(params, ArgumentName.ct, direction, observations, explanation,
+                     force_interpretation=True)
 
 
 def _outside_bone(tl: _Timeline, params: FlareParams, scan: IndexedExam,
@@ -334,7 +387,8 @@ def _bone_markers(tl: _Timeline, params: FlareParams, scan: IndexedExam, compara
 
 
 def _evidence(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: IndexedExam, line: _Line,
-              role: ComparatorRole) -> tuple[tuple[Argument, ...], tuple[MissingArgument, ...]]:
+              role: ComparatorRole, months: int,
+              ) -> tuple[tuple[Argument, ...], tuple[MissingArgument, ...]]:
     found: dict[ArgumentName, Argument] = {}
     missing: list[MissingArgument] = []
     clinical = _clinical(tl, params, scan, comparator)
@@ -354,8 +408,12 @@ def _evidence(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator:
     outside = _outside_bone(tl, params, scan, comparator)
     if outside:
         found[ArgumentName.response_outside_bone] = outside
+    ct = _ct(tl, params, scan, comparator, months)
+    if ct:
+        found[ArgumentName.ct] = ct
     for name in ArgumentName:
-        if name not in found:
+        # CT is not among the chapter's arguments (F21, F22): read when recorded, never asked for.
+        if name not in found and name is not ArgumentName.ct:
             spec = _spec(params, name)
             missing.append(MissingArgument(name=name, field=_MISSING_FIELD[name], reason=spec.obtain))
     if bone and alp_missing:

@@ -23,6 +23,7 @@ from bonemet.base.terms import (
     Change,
     Classification,
     ClinicalState,
+    CtFinding,
     Direction,
     Modality,
     MriFinding,
@@ -96,7 +97,7 @@ class Caveat(_Frozen):
 
 CAVEATS = ("extension_line_type", "egfr_osteoblastic", "phenotype_lytic", "phenotype_blastic",
            "radiotherapy_healing", "radiotherapy_undated", "project_reading", "targeted_line_type",
-           "anniversary_day", "fracture_risk")
+           "anniversary_day", "fracture_risk", "naf_f28")
 
 
 class MarkerThreshold(_Frozen):
@@ -144,7 +145,11 @@ class ArgumentSpec(_Frozen):
 _VALUE_LABELS = (
     {s.value for s in ClinicalState} | {f.value for f in RadiographFinding}
     | {f.value for f in MriFinding} | {s.value for s in OutsideBoneStatus}
+    | {f.value for f in CtFinding}
     | {"rising", "falling", "mixed", "confounded", "none"}
+    | {"exam_bone_scan", "exam_bone_scan_lc", "exam_naf_pet_ct", "exam_naf_pet_ct_lc",
+       "exam_ct", "exam_ct_lc"}
+    | {"ct_sclerosis_early", "ct_sclerosis_late", "ct_sclerosis_timing_unknown"}
 )
 
 

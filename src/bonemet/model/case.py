@@ -27,6 +27,9 @@ from bonemet.base.terms import (
     ClinicalState as ClinicalState,
 )
 from bonemet.base.terms import (
+    CtFinding as CtFinding,
+)
+from bonemet.base.terms import (
     Modality as Modality,
 )
 from bonemet.base.terms import (
@@ -272,6 +275,10 @@ class Indication(StrEnum):
     specific_question = "specific_question"
 
 
+# Exams that include a CT of the bones (`ImagingExam.ct_finding`).
+WITH_CT = frozenset({Modality.ct, Modality.spect_ct, Modality.fdg_pet_ct, Modality.naf_pet_ct})
+
+
 class ImagingExam(_Frozen):
     id: str = Field(min_length=1)
     date: CaseDate
@@ -291,6 +298,10 @@ class ImagingExam(_Frozen):
     target_site: SkeletalSite | None = Field(None, description="Region imaged by a targeted exam")
     radiograph_finding: RadiographFinding | None = None
     mri_finding: MriFinding | None = None
+    ct_finding: CtFinding | None = Field(
+        None, description="Bone lesions on the CT (or the CT of a PET-CT/SPECT-CT) versus the previous "
+                          "one: new or increasing sclerosis, worsening osteolysis, stable (flare reader)"
+    )
     indication: Indication | None = Field(
         None, description="Reason recorded with the request (audit of past exams); None: not recorded"
     )
@@ -304,6 +315,8 @@ class ImagingExam(_Frozen):
             raise ValueError("radiograph_finding applies to radiographs only")
         if self.mri_finding and self.modality not in {Modality.mri, Modality.wb_mri}:
             raise ValueError("mri_finding applies to MRI only")
+        if self.ct_finding and self.modality not in WITH_CT:
+            raise ValueError("ct_finding applies to exams with a CT (ct, spect_ct, fdg_pet_ct, naf_pet_ct)")
         return self
 
     @property

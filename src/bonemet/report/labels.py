@@ -294,7 +294,8 @@ _FIELD_KIND = {"modality": "modality", "result": "result", "pet_coverage": "pet_
                "side": "side", "phenotype": "phenotype", "type": "treatment_type",
                "stop_reason": "stop_reason", "status": "outside_status", "analyte": "analyte",
                "state": "clinical_state", "radiograph_finding": "radiograph_finding",
-               "mri_finding": "mri_finding", "change_vs_previous": "change", "diagnosis": "diagnosis",
+               "mri_finding": "mri_finding", "ct_finding": "ct_finding",
+               "change_vs_previous": "change", "diagnosis": "diagnosis",
                "primary_site": "primary_site", "histology": "histology", "sex": "sex",
                "pain_sites": "site", "target_site": "site"}
 

@@ -67,6 +67,8 @@ _MARKER_STYLE = {Analyte.bone_alp: ("#0072B2", "o"), Analyte.ctx: ("#D55E00", "s
 _MODALITY = {Modality.fdg_pet_ct: "FDG-PET", Modality.naf_pet_ct: "NaF-PET", Modality.ct: "CT",
              Modality.mri: "MRI", Modality.wb_mri: "WB-MRI", Modality.radiograph: "X-ray",
              Modality.bone_scan: "BS", Modality.spect_ct: "SPECT"}
+# Bone-tracer exams on the scans row: planar, SPECT-CT, 18F-NaF PET (read like the bone scan, F28).
+_SCAN_MARKER = {Modality.bone_scan: "o", Modality.spect_ct: "h", Modality.naf_pet_ct: "D"}
 _BONE_AGENTS = frozenset({TreatmentType.zoledronic_acid, TreatmentType.denosumab})
 _RC = {"svg.hashsalt": "bonemet-timeline", "svg.fonttype": "none", "font.family": "DejaVu Sans",
        "font.size": 8.0}
@@ -92,12 +94,15 @@ def _tick_formatter(span_days: int, lang: Lang) -> FuncFormatter:
 
 def _dates(case: Case, months: int) -> list[dt.date]:
     from bonemet.core.dates import add_months
+    from bonemet.core.flare_timeline import rows_starting_a_line
 
     dates = [e.date for e in case.exams] + [x.date for x in case.labs]
     dates += [s.date for s in case.clinical_status]
     dates += [d for t in case.treatments for d in (t.start, t.end) if d]
     # Each line's month 6 is on the picture even when it lies ahead: it is the date to plan for.
-    dates += [add_months(t.start, months) for t in case.treatments if t.is_systemic_line and t.start]
+    starts = rows_starting_a_line(case)
+    dates += [add_months(t.start, months) for t in case.treatments
+              if t.is_systemic_line and t.start and t.id in starts]
     if case.context.as_of:
         dates.append(case.context.as_of)
     if dates and case.cancer.diagnosis_date:
@@ -112,8 +117,10 @@ def _lane_label(t: Treatment) -> str:
 def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int,
                      above: list[Annotation]) -> list[str]:
     from bonemet.core.dates import add_months
+    from bonemet.core.flare_timeline import rows_starting_a_line
 
     w = _WORDS[lang]
+    starts = rows_starting_a_line(case)  # maintenance continues its line: no new window (issue 21)
     lanes: list[str] = []
     dated = sorted((t for t in case.treatments if t.start),
                    key=lambda t: (t.start or dt.date.min, t.id))
@@ -127,7 +134,7 @@ def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int
         colour = "#4D4D4D" if systemic else ("#8DA0CB" if t.type in _BONE_AGENTS else "#B3B3B3")
         ax.barh(y, date2num(stop) - date2num(t.start), left=date2num(t.start), height=0.5,
                 color=colour, edgecolor="none")
-        if systemic:
+        if systemic and t.id in starts:
             anniversary = add_months(t.start, months)
             ax.axvspan(date2num(t.start), date2num(anniversary), ymin=0, ymax=1,
                        color="#E69F00", alpha=0.12, lw=0,
@@ -189,23 +196,25 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
                                            if assessment and assessment.follow_up else ())}
         for e in sorted(case.exams, key=lambda e: (e.date, e.id)):
             x = date2num(e.date)
-            if e.modality in (Modality.bone_scan, Modality.spect_ct):
+            if e.modality in _SCAN_MARKER:  # the bone-tracer exams the flare reader reads
                 text, colour = _scan_text(readings.get(e.id), e.hot_spot_count, lang)
-                top.plot([x], [y_scan], marker="o" if e.modality is Modality.bone_scan else "h",
+                top.plot([x], [y_scan], marker=_SCAN_MARKER[e.modality],
                          ms=9, color=colour, mec="black", mew=0.6, ls="none")
                 below.append(top.annotate(text, (x, y_scan), xytext=(0, -9), textcoords="offset points",
                                           ha="center", va="top", fontsize=6.5, color=colour))
-            elif not (e.radiograph_finding or e.mri_finding):
+            elif not (e.radiograph_finding or e.mri_finding or e.ct_finding):
                 top.plot([x], [y_img], marker="|", ms=9, color="#999999", ls="none")
                 below.append(top.annotate(_MODALITY[e.modality], (x, y_img), xytext=(0, -7),
                                           textcoords="offset points", ha="center", va="top",
                                           fontsize=6, color="#777777"))
             else:
-                finding = e.radiograph_finding or e.mri_finding
+                finding = e.radiograph_finding or e.mri_finding or e.ct_finding
                 flare = default_kb().flare
                 label = (flare.labels.values[finding.value](lang) if flare and finding
                          else str(finding))
-                kind = "X" if e.modality is Modality.radiograph else "MRI" if lang == "en" else "IRM"
+                kind = ("X" if e.modality is Modality.radiograph
+                        else ("CT" if lang == "en" else "TDM") if e.ct_finding
+                        else "MRI" if lang == "en" else "IRM")
                 top.plot([x], [y_img], marker="v", ms=7, color="#6A3D9A", ls="none")
                 colon = "\u00a0: " if lang == "fr" else ": "  # French: no-break space before the colon
                 below.append(top.annotate(f"{kind}{colon}{label}", (x, y_img), xytext=(0, -7),

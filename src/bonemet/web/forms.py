@@ -456,6 +456,7 @@ def _build() -> tuple[Section, ...]:
         Analyte,
         Change,
         ClinicalState,
+        CtFinding,
         DiagnosisStatus,
         Gene,
         Histology,
@@ -531,6 +532,8 @@ def _build() -> tuple[Section, ...]:
                   options=opts(RadiographFinding), modalities=frozenset({"radiograph"})),
             Field("mri_finding", "select", enum="mri_finding", options=opts(MriFinding),
                   modalities=frozenset({"mri", "wb_mri"})),
+            Field("ct_finding", "select", enum="ct_finding", options=opts(CtFinding),
+                  modalities=frozenset({"ct", "spect_ct", "fdg_pet_ct", "naf_pet_ct"})),
         ), repeated=True, item="exam", children=(lesions,)),
         Section("treatments", "section_treatments", (
             Field("id", "hidden"), _sel("type", "treatment_type", opts(TreatmentType)),
