@@ -54,15 +54,47 @@ def as_problems(items: Iterable[Problem | str]) -> list[Problem]:
     return [p if isinstance(p, Problem) else Problem("", p) for p in items]
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """A refusal found by a model's own check, at a path below the checked model (`exams[0].date`
+    from the case, `result` from an exam): pydantic would report it on the whole model."""
+
+    path: str
+    message: str
+    code: str = ""  # a stable name of the reason, for adapters that reword it (web editor)
+    detail: str = ""  # the value the reason names (a date), for the reworded sentence
+
+
+class FieldErrors(ValueError):
+    """Raised inside a model validator to name the fields at fault; `problems_from` (and the web
+    editor) place each problem at the model's path plus its own."""
+
+    def __init__(self, problems: Iterable[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in self.problems))
+
+
+def join_path(head: str, tail: str) -> str:
+    """`exams[0]` + `lesions[1].date` -> `exams[0].lesions[1].date` (either may be empty)."""
+    if not head or not tail:
+        return head or tail
+    return f"{head}{tail}" if tail.startswith("[") else f"{head}.{tail}"
+
+
 def problems_from(exc: ValidationError) -> list[Problem]:
     """A pydantic error as problems whose fields are paths (`exams[0].date`), enum values listed."""
     out = []
     for err in exc.errors():
         path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"])
+        path = path.replace(".[", "[")
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldErrors):
+            out += [Problem(join_path(path, p.path), p.message) for p in cause.problems]
+            continue
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] in ("enum", "literal_error") and "expected" in err.get("ctx", {}):
             message = f"{message} (got {err['input']!r})"
-        out.append(Problem(path.replace(".[", "["), message))
+        out.append(Problem(path, message))
     return out
 
 
@@ -192,6 +224,8 @@ __all__ = [
     "CalculationError",
     "ConfigurationError",
     "FhirMappingError",
+    "FieldErrors",
+    "FieldProblem",
     "IndicatorDefsError",
     "InputError",
     "KnowledgeBaseError",
@@ -204,5 +238,6 @@ __all__ = [
     "SettingsError",
     "ValueSetError",
     "as_problems",
+    "join_path",
     "problems_from",
 ]

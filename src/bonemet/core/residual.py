@@ -16,7 +16,7 @@ from bonemet.model.assessment import RatedModality
 from bonemet.model.case import ImagingExam, Modality, Question, Result
 from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
 
-from .context import CaseView, IndexedExam, isolated_lesion_exam
+from .context import CaseView, IndexedExam, bone_metastases_known, isolated_lesion_exam
 from .findings import RuleOutput
 from .probability import calculate, figures, further_exams
 
@@ -38,7 +38,7 @@ def _no_prior_reason(v: CaseView) -> str | None:
 
     The prior is the prevalence of bone metastases among patients staged for NSCLC; it does not
     describe a patient whose pain, lesions or isolated lesion already raise the probability."""
-    if v.case.cancer.bone_metastases_known:
+    if bone_metastases_known(v.case, v.exams, v.as_of):
         return "known_metastases"
     if isolated_lesion_exam(v.case, v.exams, v.as_of) is not None:
         return "isolated_lesion"

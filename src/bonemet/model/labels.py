@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from bonemet.base import format_day, format_number
 from bonemet.base.text import Text
 
-from .case import Modality, PetCoverage, Result, Side, SkeletalSite
+from .case import BiopsyResult, Histology, Modality, PetCoverage, Result, Side, SkeletalSite
 
 SITE: dict[SkeletalSite, Text] = {
     SkeletalSite.skull: Text(en="skull", fr="crâne"),
@@ -69,6 +69,34 @@ PET_COVERAGE: dict[PetCoverage, Text] = {
     PetCoverage.vertex_to_feet: Text(en="vertex to feet", fr="vertex – pieds"),
     PetCoverage.other: Text(en="other field of view", fr="autre champ"),
 }
+# A bone biopsy's result as the object of "the biopsy found …" (NM-09), with its article.
+BIOPSY_RESULT: dict[BiopsyResult, Text] = {
+    BiopsyResult.metastasis: Text(en="a bone metastasis", fr="une métastase osseuse"),
+    BiopsyResult.paget: Text(en="Paget's disease of bone", fr="une maladie de Paget osseuse"),
+    BiopsyResult.fracture: Text(en="a fracture without tumour", fr="une fracture sans tumeur"),
+    BiopsyResult.other_benign: Text(en="another benign lesion", fr="une autre lésion bénigne"),
+    BiopsyResult.non_diagnostic: Text(en="no diagnosis (non-diagnostic sample)",
+                                      fr="une absence de diagnostic (prélèvement non contributif)"),
+}
+
+# The histology inside a sentence (ADV-02's scope reason), never its code.
+HISTOLOGY: dict[Histology, Text] = {
+    Histology.adenocarcinoma: Text(en="adenocarcinoma", fr="adénocarcinome"),
+    Histology.squamous_cell_carcinoma: Text(en="squamous cell carcinoma",
+                                            fr="carcinome épidermoïde"),
+    Histology.large_cell_carcinoma: Text(en="large cell carcinoma", fr="carcinome à grandes cellules"),
+    Histology.nsclc_nos: Text(en="non-small cell lung cancer (not otherwise specified)",
+                              fr="cancer bronchique non à petites cellules (sans autre précision)"),
+    Histology.sclc: Text(en="small cell lung cancer", fr="cancer bronchique à petites cellules"),
+    Histology.large_cell_neuroendocrine: Text(en="large cell neuroendocrine carcinoma",
+                                              fr="carcinome neuroendocrine à grandes cellules"),
+    Histology.carcinoid: Text(en="carcinoid tumour", fr="tumeur carcinoïde"),
+    Histology.mesothelioma: Text(en="mesothelioma", fr="mésothéliome"),
+    Histology.metastasis_from_other_primary: Text(en="metastasis to the lung from another primary",
+                                                  fr="métastase pulmonaire d'un autre primitif"),
+    Histology.other: Text(en="other histology", fr="autre histologie"),
+}
+
 FEMURS_NOT_INCLUDED = Text(en="femurs not included in full", fr="fémurs non inclus en entier")
 
 
