@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bonemet.api import InputError
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -350,9 +352,12 @@ def test_staging_only_cases_and_non_lung_have_no_follow_up_section() -> None:
     assert assess_doc(doc).follow_up is None
 
 
-def test_scans_after_the_decision_date_are_not_read() -> None:
-    r = assess_doc(doc_for(SCAN, as_of="2025-04-01"))
-    assert r.follow_up is None
+def test_scans_after_the_decision_date_are_refused_not_dropped() -> None:
+    # Issue 21 (class 7): a scan typed after the decision date used to vanish in silence.
+    with pytest.raises(InputError) as caught:
+        assess_doc(doc_for(SCAN, as_of="2025-04-01"))
+    assert any(p.field.startswith("exams[") and p.field.endswith(".date")
+               for p in caught.value.problems)
 
 
 # --- the knowledge-base data ---------------------------------------------------------------------

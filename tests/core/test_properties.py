@@ -56,6 +56,23 @@ def exams(draw: st.DrawFn, index: int) -> dict[str, Any]:
     if modality in (Modality.fdg_pet_ct, Modality.naf_pet_ct):
         doc["pet_coverage"] = draw(_opt(st.sampled_from([c.value for c in PetCoverage])))
         doc["femurs_included"] = draw(_opt(st.booleans()))
+    if draw(st.integers(0, 9)) == 0:  # a booked exam: no finding yet (issue 21)
+        doc.update(status="planned", result=None, hot_spot_count=None, change_vs_previous=None,
+                   isolated_lesion=None, lesions=[])
+    return doc
+
+
+def up_to_the_decision(doc: dict[str, Any]) -> dict[str, Any]:
+    """A done fact is never after an explicit decision date (refused since issue 21): a drawn date
+    after it becomes the decision date itself; a booked exam keeps its date."""
+    as_of = doc["context"].get("as_of")
+    if as_of:
+        for e in doc["exams"]:
+            if e.get("status") != "planned" and e["date"] > as_of:
+                e["date"] = as_of
+        for t in doc["treatments"]:
+            if t["start"] and t["start"] > as_of:
+                t["start"] = as_of
     return doc
 
 
@@ -75,7 +92,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     n_exams = draw(st.integers(0, 5))
     n_lines = draw(st.integers(0, 3))
     as_of = draw(_opt(DATES))
-    return {
+    return up_to_the_decision({
         "schema_version": "1.0",
         "case_id": "gen",
         "cancer": {"primary_site": draw(st.sampled_from([p.value for p in PrimarySite]))},
@@ -90,7 +107,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
                          for k in ("fdg_pet", "naf_pet", "spect_ct", "mri")},
         "exams": [draw(exams(i)) for i in range(n_exams)],
         "treatments": [draw(treatments(i)) for i in range(n_lines)],
-    }
+    })
 
 
 SETTINGS = settings(max_examples=300, deadline=None,

@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_properties import DATES, _opt, exams, treatments
+from test_properties import DATES, _opt, exams, treatments, up_to_the_decision
 
 from bonemet.api import assess, parse_case
 from bonemet.kb import default_kb
@@ -51,7 +51,7 @@ def any_cancer(draw: st.DrawFn) -> dict[str, Any]:
 def cases(draw: st.DrawFn, lung: bool = False) -> dict[str, Any]:
     as_of = draw(DATES)
     cancer = {"primary_site": "lung", "histology": "adenocarcinoma"} if lung else draw(any_cancer())
-    return {
+    return up_to_the_decision({
         "schema_version": "1.0", "case_id": "gen", "cancer": cancer,
         "context": {
             "phase": draw(st.sampled_from([p.value for p in Phase])),
@@ -65,7 +65,7 @@ def cases(draw: st.DrawFn, lung: bool = False) -> dict[str, Any]:
         "availability": {k: draw(_opt(st.booleans())) for k in ("fdg_pet", "naf_pet")},
         "exams": [draw(exams(i)) for i in range(draw(st.integers(0, 4)))],
         "treatments": [draw(treatments(i)) for i in range(draw(st.integers(0, 2)))],
-    }
+    })
 
 
 @SETTINGS
