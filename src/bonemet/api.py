@@ -100,7 +100,7 @@ def check_case_size(case: Case) -> Case:
     return case
 
 
-def check_dates_not_future(case: Case, today: dt.date) -> Case:
+def check_dates_not_future(case: Case, today: dt.date, source: str = "") -> Case:
     """InputError naming every date of the case later than `today` (the adapter's clock; the core
     has none). A booked exam (status: planned) may be in the future; a treatment's end too, unless
     it would become the decision date (no context.as_of): a typing slip such as 2027 for 2025 must
@@ -118,7 +118,7 @@ def check_dates_not_future(case: Case, today: dt.date) -> Case:
                              "would become the decision date: give context.as_of (today)")
                      for i, t in enumerate(case.treatments) if t.end and t.end > today]
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, source)
     return case
 
 
