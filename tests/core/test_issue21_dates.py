@@ -157,3 +157,25 @@ def test_a_booked_exam_in_the_real_future_is_accepted_by_the_clock_check() -> No
 def test_every_demo_case_passes_the_clock_check() -> None:
     for path in case_paths():
         check_dates_not_future(load_case(path), TODAY)
+
+
+def test_the_command_line_refuses_a_future_fact_with_exit_2(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    doc = case_doc(phase="follow_up", exams=[exam("bone_scan", "2025-07-20", result="positive")])
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bonemet", "assess", str(path)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2
+    assert "exams[0].date" in run.stderr and "Traceback" not in run.stderr
+    typo = case_doc(exams=[exam("bone_scan", (dt.date.today() + dt.timedelta(days=500)).isoformat(),
+                                result="positive")])
+    del typo["context"]["as_of"]
+    path.write_text(yaml.safe_dump(typo), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bonemet", "assess", str(path)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and "after today" in run.stderr

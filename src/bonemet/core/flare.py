@@ -52,7 +52,9 @@ from bonemet.model.followup import (
     ScanReading,
     Timing,
 )
+from bonemet.model.labels import TREATMENT_TYPE
 from bonemet.model.labels import day as _day
+from bonemet.model.labels import treatment as treatment_words
 
 from .context import IndexedExam
 from .dates import add_months
@@ -378,10 +380,11 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         return _not_comparable(scan, NotComparable.change_unknown, kb, params, needs, **compared)
 
     labels = params.labels
+    line_words = treatment_words(line.treatment)  # never the type's code in a sentence
     values: dict[str, str | Text] = {
         "scan_date": _day(scan.exam.date), "comparator_date": _day(previous.exam.date),
-        "line": _line_label(line), "anniversary": _day(anniversary),
-        "de_line": _text(_line_label(line), _de(_line_label(line))),
+        "line": line_words, "anniversary": _day(anniversary),
+        "de_line": _text(line_words.en, _de(line_words.fr)),
         "change": labels.change[change], "timing": labels.timing[timing],
     }
     advice: list[Advice] = []
@@ -413,8 +416,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     rt: _Irradiation | None = None
     increase = change in INCREASE
     type_label = labels.values.get(line.treatment.type.value)
-    line_type = type_label if type_label is not None else Text(
-        en=line.treatment.type.value.replace("_", " "), fr=line.treatment.type.value.replace("_", " "))
+    line_type = type_label if type_label is not None else TREATMENT_TYPE[line.treatment.type]
     if increase:
         warn([_caveat(params, "project_reading")])
         if scan.exam.date == anniversary and timing is Timing.early:

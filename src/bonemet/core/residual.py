@@ -14,6 +14,7 @@ from bonemet.base.text import Text
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import ImagingExam, Modality, Question, Result
+from bonemet.model.labels import HISTOLOGY
 from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
 
 from .context import CaseView, IndexedExam, bone_metastases_known, isolated_lesion_exam
@@ -167,7 +168,8 @@ def residual_probability(v: CaseView, out: RuleOutput,
         )
 
     note = text("no_prior") if not staging else \
-        text("no_prior_histology").format(histology=histology or "—")
+        text("no_prior_histology").format(  # the histology in words, never its code (class 9)
+            histology=HISTOLOGY[cancer.histology] if cancer.histology else "—")
     combined = 1.0
     for modality_id, result in results:
         lrs = figures(table, modality_id, {}).point_lrs
