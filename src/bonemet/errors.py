@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from bonemet.base.fields import FieldErrors, join_path
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -52,33 +54,6 @@ def as_problems(items: Iterable[Problem | str]) -> list[Problem]:
     if isinstance(items, str):  # one sentence, not its characters
         items = [items]
     return [p if isinstance(p, Problem) else Problem("", p) for p in items]
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """A refusal found by a model's own check, at a path below the checked model (`exams[0].date`
-    from the case, `result` from an exam): pydantic would report it on the whole model."""
-
-    path: str
-    message: str
-    code: str = ""  # a stable name of the reason, for adapters that reword it (web editor)
-    detail: str = ""  # the value the reason names (a date), for the reworded sentence
-
-
-class FieldErrors(ValueError):
-    """Raised inside a model validator to name the fields at fault; `problems_from` (and the web
-    editor) place each problem at the model's path plus its own."""
-
-    def __init__(self, problems: Iterable[FieldProblem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("; ".join(f"{p.path}: {p.message}" for p in self.problems))
-
-
-def join_path(head: str, tail: str) -> str:
-    """`exams[0]` + `lesions[1].date` -> `exams[0].lesions[1].date` (either may be empty)."""
-    if not head or not tail:
-        return head or tail
-    return f"{head}{tail}" if tail.startswith("[") else f"{head}.{tail}"
 
 
 def problems_from(exc: ValidationError) -> list[Problem]:
@@ -224,8 +199,6 @@ __all__ = [
     "CalculationError",
     "ConfigurationError",
     "FhirMappingError",
-    "FieldErrors",
-    "FieldProblem",
     "IndicatorDefsError",
     "InputError",
     "KnowledgeBaseError",
@@ -238,6 +211,5 @@ __all__ = [
     "SettingsError",
     "ValueSetError",
     "as_problems",
-    "join_path",
     "problems_from",
 ]

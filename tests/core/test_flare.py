@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bonemet.api import InputError
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bonemet.api import InputError
 from bonemet.core.dates import add_months
 from bonemet.kb import KnowledgeBaseError, load_kb
 from bonemet.kb.flare import load_flare_params

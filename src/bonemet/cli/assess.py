@@ -1,7 +1,8 @@
 """`bonemet assess`, `bonemet demo`, `bonemet schema`: one case in, its assessment out.
 
 In Python: `bonemet.api.load_case` / `bonemet.api.check_dates_not_future` / `bonemet.api.assess`
-(`bonemet.cli.fhir.load_any` for a FHIR Bundle), `bonemet.fhir.assessment_to_guidance`, `bonemet.model.schema.json_schema`.
+(`bonemet.cli.fhir.load_any` for a FHIR Bundle), `bonemet.fhir.assessment_to_guidance`,
+`bonemet.model.schema.json_schema`.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, MissingData, RatedModality, Rating
 from bonemet.model.case import Question
-from bonemet.model import labels
 from bonemet.model.labels import day as _day
 
 from .context import CaseView

@@ -44,7 +44,7 @@ from bonemet.base.terms import (
 from bonemet.base.terms import (
     TreatmentType as TreatmentType,
 )
-from bonemet.errors import FieldErrors, FieldProblem
+from bonemet.base.fields import FieldErrors, FieldProblem
 from bonemet.model.score_inputs import (
     BilskyGrade,
     HarringtonInputs,

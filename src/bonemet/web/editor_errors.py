@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bonemet.api import Problem
 from bonemet.base import format_day
-from bonemet.errors import FieldErrors, FieldProblem, join_path
+from bonemet.base.fields import FieldErrors, FieldProblem, join_path
 from bonemet.model import Case
 from bonemet.report.labels import labels
 from bonemet.web import forms
