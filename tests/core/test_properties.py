@@ -26,6 +26,7 @@ from bonemet.model.case import (
     TreatmentType,
 )
 from bonemet.model.schema import json_schema
+from factories import up_to_the_decision
 
 DATES = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2026, 12, 31))
 ASSESSMENT_VALIDATOR = jsonschema.Draft202012Validator(json_schema("assessment"))
@@ -59,20 +60,6 @@ def exams(draw: st.DrawFn, index: int) -> dict[str, Any]:
     if draw(st.integers(0, 9)) == 0:  # a booked exam: no finding yet (issue 21)
         doc.update(status="planned", result=None, hot_spot_count=None, change_vs_previous=None,
                    isolated_lesion=None, lesions=[])
-    return doc
-
-
-def up_to_the_decision(doc: dict[str, Any]) -> dict[str, Any]:
-    """A done fact is never after an explicit decision date (refused since issue 21): a drawn date
-    after it becomes the decision date itself; a booked exam keeps its date."""
-    as_of = doc["context"].get("as_of")
-    if as_of:
-        for e in doc["exams"]:
-            if e.get("status") != "planned" and e["date"] > as_of:
-                e["date"] = as_of
-        for t in doc["treatments"]:
-            if t["start"] and t["start"] > as_of:
-                t["start"] = as_of
     return doc
 
 

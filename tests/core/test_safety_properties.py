@@ -14,12 +14,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_properties import DATES, _opt, exams, treatments, up_to_the_decision
+from test_properties import DATES, _opt, exams, treatments
 
 from bonemet.api import assess, parse_case
 from bonemet.kb import default_kb
 from bonemet.model import RatedModality, Rating
 from bonemet.model.case import DiagnosisStatus, Phase, PrimarySite, Question, SkeletalSite
+from factories import up_to_the_decision
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WHOLE_BODY = {RatedModality.bone_scan: "bone_scan", RatedModality.spect_ct: "spect_ct",
