@@ -132,3 +132,15 @@ def test_a_settling_biopsy_always_removes_the_isolated_lesion_question(
     a = assess(parse_case(_isolated({"date": date, "result": result}, site=site, phase=phase)))
     assert Question.isolated_lesion not in a.questions
     assert not _asks_targeted_imaging(a)
+
+
+def test_a_biopsied_bone_scan_focus_is_not_sent_to_spect_ct() -> None:
+    # A single focus on the staging bone scan, biopsied (Paget's disease): SPECT-CT would be a second
+    # targeted work-up of a settled lesion (NM-10).
+    doc = case_doc(exams=[exam("bone_scan", "2025-05-10", purpose="staging", result="positive",
+                               lesions=[{"site": "femur_proximal", "biopsy": {
+                                   "date": "2025-05-20", "result": "paget"}}])])
+    a = assess_doc(doc)
+    assert not any(r.action is Action.refine_with_spect_ct for r in a.recommendations)
+    doc["exams"][0]["lesions"][0]["biopsy"]["result"] = "non_diagnostic"
+    assert any(r.action is Action.refine_with_spect_ct for r in assess_doc(doc).recommendations)

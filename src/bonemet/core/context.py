@@ -195,6 +195,17 @@ def isolated_lesion_biopsy(exams: tuple[IndexedExam, ...], x: IndexedExam,
     return matches[-1] if matches else None
 
 
+def lesions_settled(exams: tuple[IndexedExam, ...], x: IndexedExam, as_of: dt.date | None) -> bool:
+    """Every lesion of `x` has a biopsy that settled it (on the lesion itself, or, for a single
+    lesion, a later biopsy of the same site): nothing left to characterise on that exam."""
+    if not x.exam.lesions:
+        return False
+    if len(x.exam.lesions) == 1 and isolated_lesion_biopsy(exams, x, as_of) is not None:
+        return True
+    return all(lesion.biopsy is not None and lesion.biopsy.settles
+               and (as_of is None or lesion.biopsy.date <= as_of) for lesion in x.exam.lesions)
+
+
 def settled_isolated_lesion(case: Case, exams: tuple[IndexedExam, ...],
                             as_of: dt.date | None) -> tuple[IndexedExam, LesionBiopsy] | None:
     """The latest survey's single lesion when a biopsy has settled it (benign or metastasis)."""

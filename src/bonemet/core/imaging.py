@@ -31,6 +31,7 @@ from .context import (
     IndexedExam,
     LesionBiopsy,
     isolated_lesion_exam,
+    lesions_settled,
     settled_isolated_lesion,
 )
 from .findings import RuleOutput, rule
@@ -300,8 +301,10 @@ def spect_ct_is_targeted(v: CaseView, out: RuleOutput) -> None:
 
 
 def _characterised(v: CaseView, x: IndexedExam) -> bool:
-    """A planar finding already looked at again (SPECT-CT, PET, CT or MRI on or after its date)."""
-    return any(o is not x and o.exam.date >= x.exam.date for o in v.done(*CHARACTERISING))
+    """A planar finding already looked at again (SPECT-CT, PET, CT or MRI on or after its date), or
+    settled by a biopsy of its lesions (issue 21)."""
+    return any(o is not x and o.exam.date >= x.exam.date for o in v.done(*CHARACTERISING)) or \
+        lesions_settled(v.exams, x, v.as_of)
 
 
 def _negative_scan_reasons(v: CaseView, scan: IndexedExam) -> list[tuple[str, Fact]]:
