@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from bonemet.base import CaseDate
 from bonemet.base import Frozen as _Frozen
+from bonemet.base.fields import FieldErrors, FieldProblem
 
 # The terms the knowledge base names too live in bonemet.base.terms; re-exported here, the case's vocabulary.
 from bonemet.base.terms import (
@@ -44,7 +45,6 @@ from bonemet.base.terms import (
 from bonemet.base.terms import (
     TreatmentType as TreatmentType,
 )
-from bonemet.base.fields import FieldErrors, FieldProblem
 from bonemet.model.score_inputs import (
     BilskyGrade,
     HarringtonInputs,

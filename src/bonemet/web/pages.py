@@ -27,8 +27,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from bonemet.api import InputError, Problem, check_case_size, check_dates_not_future, decode, load_case
-from bonemet.api import parse_case, to_json
+from bonemet.api import (
+    InputError,
+    Problem,
+    check_case_size,
+    check_dates_not_future,
+    decode,
+    load_case,
+    parse_case,
+    to_json,
+)
 from bonemet.base import format_day
 from bonemet.kb import default_kb
 from bonemet.model import Case
