@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bonemet.api import Problem
+from bonemet.api import InputError, Problem, check_dates_not_future
 from bonemet.base import format_day
 from bonemet.base.fields import FieldErrors, FieldProblem, join_path
 from bonemet.model import Case
@@ -96,6 +96,16 @@ def clock_problems(problems: list[Problem], today: dt.date, lang: str) -> list[P
             key = "ed_after_today"
         out.append(Problem(p.field, L(key, lang).format(today=shown)))
     return out
+
+
+def after_today(case: Case, lang: str) -> list[Problem]:
+    """The dates of the case after today (the web adapter reads the clock; the core has none)."""
+    today = dt.date.today()
+    try:
+        check_dates_not_future(case, today)
+    except InputError as exc:
+        return clock_problems(exc.problems, today, lang)
+    return []
 
 
 def _path(loc: tuple[Any, ...]) -> str:

@@ -27,16 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from bonemet.api import (
-    InputError,
-    Problem,
-    check_case_size,
-    check_dates_not_future,
-    decode,
-    load_case,
-    parse_case,
-    to_json,
-)
+from bonemet.api import InputError, Problem, check_case_size, decode, load_case, parse_case, to_json
 from bonemet.base import format_day
 from bonemet.kb import default_kb
 from bonemet.model import Case
@@ -446,12 +437,9 @@ async def save_case(request: Request) -> Response:
         check_case_size(case)
     except InputError as exc:
         return editor(request, doc, exc.problems, new=new, status=422, version=version)
-    today = dt.date.today()  # the adapter's clock (the core has none): no fact after today
-    try:
-        check_dates_not_future(case, today)
-    except InputError as exc:
-        return editor(request, doc, editor_errors.clock_problems(exc.problems, today, lang_now),
-                      new=new, status=422, version=version)
+    late = editor_errors.after_today(case, lang_now)  # the adapter's clock: no fact after today
+    if late:
+        return editor(request, doc, late, new=new, status=422, version=version)
     user = request_user(request)
     if new and find_case(request, case.case_id) is not None:
         # A create is not an update: a stored case or a bundled demo case already answers to this
