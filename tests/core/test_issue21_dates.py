@@ -179,3 +179,23 @@ def test_the_command_line_refuses_a_future_fact_with_exit_2(tmp_path: Any) -> No
     run = subprocess.run([sys.executable, "-m", "bonemet", "assess", str(path)], capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == 2 and "after today" in run.stderr
+
+
+def test_the_published_case_schema_holds_the_status_and_the_biopsy() -> None:
+    import jsonschema
+
+    from bonemet.model.schema import json_schema
+
+    schema = json_schema("case")
+    defs = schema["$defs"]
+    assert defs["ExamStatus"]["enum"] == ["done", "planned"]
+    assert set(defs["BiopsyResult"]["enum"]) == {"metastasis", "paget", "fracture", "other_benign",
+                                                 "non_diagnostic"}
+    assert {"mesothelioma", "metastasis_from_other_primary"} <= set(defs["Histology"]["enum"])
+    doc = case_doc(exams=[exam("mri", "2025-06-20", status="planned"),
+                          pet("2025-05-10", lesions=[{"site": "sacrum", "biopsy": {
+                              "date": "2025-05-20", "result": "fracture"}}])])
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(
+            {**doc, "exams": [{**doc["exams"][0], "status": "booked"}]})
