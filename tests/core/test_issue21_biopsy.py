@@ -144,3 +144,14 @@ def test_a_biopsied_bone_scan_focus_is_not_sent_to_spect_ct() -> None:
     assert not any(r.action is Action.refine_with_spect_ct for r in a.recommendations)
     doc["exams"][0]["lesions"][0]["biopsy"]["result"] = "non_diagnostic"
     assert any(r.action is Action.refine_with_spect_ct for r in assess_doc(doc).recommendations)
+
+
+def test_a_metastasis_proven_elsewhere_means_a_new_single_focus_is_not_an_isolated_lesion() -> None:
+    # A rib metastasis proven by biopsy last year: a single femoral focus now is a known metastatic
+    # patient's new lesion, not the chapter's isolated lesion of unknown nature.
+    doc = _isolated()
+    doc["exams"].insert(0, pet("2024-03-01", lesions=[{"site": "ribs", "biopsy": {
+        "date": "2024-03-15", "result": "metastasis"}}]))
+    assert Question.isolated_lesion not in assess_doc(doc).questions
+    doc["exams"][0]["lesions"][0]["biopsy"]["result"] = "fracture"
+    assert Question.isolated_lesion in assess_doc(doc).questions
