@@ -34,3 +34,17 @@ def pet(date: str = "2025-05-20", **fields: Any) -> dict[str, Any]:
 
 def exam(modality: str, date: str, **fields: Any) -> dict[str, Any]:
     return {"id": f"{modality}-{date}", "date": date, "modality": modality, **fields}
+
+
+def up_to_the_decision(doc: dict[str, Any]) -> dict[str, Any]:
+    """A done fact is never after an explicit decision date (refused since issue 21): a drawn date
+    after it becomes the decision date itself; a booked exam keeps its date."""
+    as_of = doc["context"].get("as_of")
+    if as_of:
+        for e in doc["exams"]:
+            if e.get("status") != "planned" and e["date"] > as_of:
+                e["date"] = as_of
+        for t in doc["treatments"]:
+            if t["start"] and t["start"] > as_of:
+                t["start"] = as_of
+    return doc

@@ -29,6 +29,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("command line", ("bonemet.cli", "bonemet", "bonemet.__main__")),
 ]
 SIDEWAYS = {
+    ("bonemet.errors", "bonemet.base"): "problems_from places the fields a model check names "
+                                        "(base/fields.py, issue 21)",
     ("bonemet.core", "bonemet.scores"): "the advisor computes the case's tumour-board scores",
     ("bonemet.__main__", "bonemet.cli"): "`python -m bonemet` runs the command line",
     ("bonemet.service.serve", "bonemet.service.app"): "`bonemet serve` runs the application",

@@ -5,6 +5,7 @@ Its errors are those of `bonemet.errors` (re-exported here, where callers long f
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,28 @@ def check_case_size(case: Case) -> Case:
     return case
 
 
+def check_dates_not_future(case: Case, today: dt.date, source: str = "") -> Case:
+    """InputError naming every date of the case later than `today` (the adapter's clock; the core
+    has none). A booked exam (status: planned) may be in the future; a treatment's end too, unless
+    it would become the decision date (no context.as_of): a typing slip such as 2027 for 2025 must
+    not move the decision date in silence (issue 21, class 7)."""
+    when = f"is after today ({today.isoformat()})"
+    problems = [Problem(path, f"{day.isoformat()} {when}: a fact cannot be in the future; correct "
+                              "the date, or record a booked exam with status: planned")
+                for path, day in case.done_dates() if day > today]
+    as_of = case.context.as_of
+    if as_of is not None and as_of > today:
+        problems.insert(0, Problem("context.as_of", f"the decision date {as_of.isoformat()} {when}"))
+    if as_of is None:
+        problems += [Problem(f"treatments[{i}].end",
+                             f"{t.end.isoformat()} {when} and context.as_of is not given, so it "
+                             "would become the decision date: give context.as_of (today)")
+                     for i, t in enumerate(case.treatments) if t.end and t.end > today]
+    if problems:
+        raise InputError(problems, source)
+    return case
+
+
 def read_document(path: Path) -> Any:
     """Decode a JSON or YAML file, with a clear error for unreadable or malformed content."""
     try:
@@ -134,6 +157,7 @@ __all__ = [
     "Problem",
     "assess",
     "check_case_size",
+    "check_dates_not_future",
     "decode",
     "load_case",
     "parse_case",

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from bonemet.base.fields import FieldErrors, join_path
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -59,10 +61,15 @@ def problems_from(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors():
         path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"])
+        path = path.replace(".[", "[")
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldErrors):
+            out += [Problem(join_path(path, p.path), p.message) for p in cause.problems]
+            continue
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] in ("enum", "literal_error") and "expected" in err.get("ctx", {}):
             message = f"{message} (got {err['input']!r})"
-        out.append(Problem(path.replace(".[", "["), message))
+        out.append(Problem(path, message))
     return out
 
 

@@ -21,12 +21,11 @@ def _line(start: str, end: str | None = None, id: str = "l1") -> dict[str, objec
         ([_line("2025-01-01", end="2025-05-31")], None),           # ended the day before as_of
         ([_line("2025-01-01", end="2025-06-01")], "l1"),           # ends on as_of: still current
         ([_line("2025-06-01")], "l1"),                             # starts on as_of
-        ([_line("2025-06-02")], None),                             # starts after as_of
         ([_line("2024-01-01", end="2024-06-01"), {**_line("2025-01-01", id="l2"), "line_number": 2}], "l2"),
         # Maintenance continues line 1 (same number): the line is returned by the row that began it.
         ([_line("2025-01-01", end="2025-03-31"), _line("2025-04-01", id="l1m")], "l1"),
     ],
-    ids=["open", "ended", "ends-on-as-of", "starts-on-as-of", "future", "second-line", "maintenance"],
+    ids=["open", "ended", "ends-on-as-of", "starts-on-as-of", "second-line", "maintenance"],
 )
 def test_current_line_excludes_ended_and_future_lines(lines: list[dict[str, object]],
                                                       current: str | None) -> None:

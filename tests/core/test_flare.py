@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bonemet.api import InputError
 from bonemet.core.dates import add_months
 from bonemet.kb import KnowledgeBaseError, load_kb
 from bonemet.kb.flare import load_flare_params
@@ -353,9 +354,12 @@ def test_staging_only_cases_and_non_lung_have_no_follow_up_section() -> None:
     assert assess_doc(doc).follow_up is None
 
 
-def test_scans_after_the_decision_date_are_not_read() -> None:
-    r = assess_doc(doc_for(SCAN, as_of="2025-04-01"))
-    assert r.follow_up is None
+def test_scans_after_the_decision_date_are_refused_not_dropped() -> None:
+    # Issue 21 (class 7): a scan typed after the decision date used to vanish in silence.
+    with pytest.raises(InputError) as caught:
+        assess_doc(doc_for(SCAN, as_of="2025-04-01"))
+    assert any(p.field.startswith("exams[") and p.field.endswith(".date")
+               for p in caught.value.problems)
 
 
 # --- the knowledge-base data ---------------------------------------------------------------------

@@ -80,8 +80,8 @@ def test_nm05_ended_line_is_not_missing() -> None:
 
 def test_nm05_uses_the_latest_line_started_before_the_date() -> None:
     lines = [_line("2024-01-10", end="2025-03-01"),
-             {"id": "l2", "type": "egfr_tki", "start": "2025-03-02", "agents": ["osimertinib"]},
-             {"id": "l3", "type": "chemotherapy", "start": "2025-09-01"}]
+             {"id": "l2", "type": "egfr_tki", "start": "2025-03-02", "agents": ["osimertinib"]}]
+    # A line starting after the decision date is refused since issue 21 (tests/core/test_issue21_dates.py).
     a = assess_doc(_doc("2025-06-01", lines, new_bone_pain=True))
     assert "2025-09-03" in a.rating_of(BS).reason.en  # anniversary 2025-09-02, then the day after
 

@@ -26,10 +26,12 @@ def actions(doc: dict[str, Any], rule_id: str) -> list[Action]:
         ([pet()], Rating.usually_not_appropriate, "NM-01"),             # PET done
         ([pet(result="negative")], Rating.usually_not_appropriate, "NM-01"),
         ([pet(result=None)], Rating.usually_not_appropriate, "NM-01"),  # report pending: performed
-        ([pet(date="2025-06-02")], Rating.may_be_appropriate, "NM-02"),  # PET after as_of
+        # A booked PET (after as_of, status planned) is not done (issue 21; a done exam after
+        # as_of is refused: tests/core/test_issue21_dates.py).
+        ([pet(date="2025-06-02", status="planned", result=None)], Rating.may_be_appropriate, "NM-02"),
         ([pet(purpose="response_assessment")], Rating.may_be_appropriate, "NM-02"),
     ],
-    ids=["no-pet", "pet-positive", "pet-negative", "pet-pending", "pet-in-future", "pet-response"],
+    ids=["no-pet", "pet-positive", "pet-negative", "pet-pending", "pet-booked", "pet-response"],
 )
 def test_staging_bone_scan_rating(exams: list[Any], bone_scan_rating: Rating, rule: str) -> None:
     a = assess_doc(case_doc(exams=exams))

@@ -26,6 +26,7 @@ from bonemet.model.case import (
     TreatmentType,
 )
 from bonemet.model.schema import json_schema
+from factories import up_to_the_decision
 
 DATES = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2026, 12, 31))
 ASSESSMENT_VALIDATOR = jsonschema.Draft202012Validator(json_schema("assessment"))
@@ -56,6 +57,9 @@ def exams(draw: st.DrawFn, index: int) -> dict[str, Any]:
     if modality in (Modality.fdg_pet_ct, Modality.naf_pet_ct):
         doc["pet_coverage"] = draw(_opt(st.sampled_from([c.value for c in PetCoverage])))
         doc["femurs_included"] = draw(_opt(st.booleans()))
+    if draw(st.integers(0, 9)) == 0:  # a booked exam: no finding yet (issue 21)
+        doc.update(status="planned", result=None, hot_spot_count=None, change_vs_previous=None,
+                   isolated_lesion=None, lesions=[])
     return doc
 
 
@@ -75,7 +79,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     n_exams = draw(st.integers(0, 5))
     n_lines = draw(st.integers(0, 3))
     as_of = draw(_opt(DATES))
-    return {
+    return up_to_the_decision({
         "schema_version": "1.0",
         "case_id": "gen",
         "cancer": {"primary_site": draw(st.sampled_from([p.value for p in PrimarySite]))},
@@ -90,7 +94,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
                          for k in ("fdg_pet", "naf_pet", "spect_ct", "mri")},
         "exams": [draw(exams(i)) for i in range(n_exams)],
         "treatments": [draw(treatments(i)) for i in range(n_lines)],
-    }
+    })
 
 
 SETTINGS = settings(max_examples=300, deadline=None,

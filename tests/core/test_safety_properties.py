@@ -20,6 +20,7 @@ from bonemet.api import assess, parse_case
 from bonemet.kb import default_kb
 from bonemet.model import RatedModality, Rating
 from bonemet.model.case import DiagnosisStatus, Phase, PrimarySite, Question, SkeletalSite
+from factories import up_to_the_decision
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WHOLE_BODY = {RatedModality.bone_scan: "bone_scan", RatedModality.spect_ct: "spect_ct",
@@ -51,7 +52,7 @@ def any_cancer(draw: st.DrawFn) -> dict[str, Any]:
 def cases(draw: st.DrawFn, lung: bool = False) -> dict[str, Any]:
     as_of = draw(DATES)
     cancer = {"primary_site": "lung", "histology": "adenocarcinoma"} if lung else draw(any_cancer())
-    return {
+    return up_to_the_decision({
         "schema_version": "1.0", "case_id": "gen", "cancer": cancer,
         "context": {
             "phase": draw(st.sampled_from([p.value for p in Phase])),
@@ -65,7 +66,7 @@ def cases(draw: st.DrawFn, lung: bool = False) -> dict[str, Any]:
         "availability": {k: draw(_opt(st.booleans())) for k in ("fdg_pet", "naf_pet")},
         "exams": [draw(exams(i)) for i in range(draw(st.integers(0, 4)))],
         "treatments": [draw(treatments(i)) for i in range(draw(st.integers(0, 2)))],
-    }
+    })
 
 
 @SETTINGS

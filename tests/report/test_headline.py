@@ -39,6 +39,7 @@ from bonemet.report.headline import (
     card_groups,
     proposable,
 )
+from factories import up_to_the_decision
 
 KB = default_kb()
 DEMOS = {load_case(p).case_id: load_case(p) for p in demo_cases()}
@@ -196,7 +197,7 @@ def generated_cases(draw: st.DrawFn) -> dict[str, Any]:
         lines.append({"id": f"t{i}", "type": draw(st.sampled_from(
             ["chemotherapy", "egfr_tki", "immunotherapy", "radiotherapy"])),
             "start": start.isoformat() if start else None, "line_number": i + 1})
-    return {
+    return up_to_the_decision({
         "schema_version": "1.0", "case_id": "gen", "cancer": draw(_cancers()),
         "context": {
             "phase": draw(st.sampled_from([p.value for p in Phase])),
@@ -210,7 +211,7 @@ def generated_cases(draw: st.DrawFn) -> dict[str, Any]:
         "availability": {k: draw(_opt(st.booleans())) for k in ("fdg_pet", "naf_pet", "mri")},
         "exams": [draw(_exams(i)) for i in range(draw(st.integers(0, 4)))],
         "treatments": lines,
-    }
+    })
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

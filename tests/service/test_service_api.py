@@ -211,3 +211,30 @@ def test_fhir_case_lists_what_could_not_be_mapped(dev_server: LiveServer) -> Non
     unmapped = [u for u in r.json()["unmapped"] if u["resource_id"] == "odd"]
     assert unmapped and unmapped[0]["resource_type"] == "Observation" and unmapped[0]["reason"]
     assert r.json()["case"]["cancer"]["primary_site"] == "lung"
+
+
+def test_a_fact_after_the_decision_date_or_after_today_is_refused_naming_its_field(
+        dev_server: LiveServer) -> None:
+    # Issue 21 (class 7): a scan typed seven weeks late used to vanish; a typo year moved as_of.
+    import datetime as dt
+
+    late = {"schema_version": "1.0", "case_id": "late", "cancer": {"primary_site": "lung"},
+            "context": {"phase": "follow_up", "as_of": "2025-06-01"},
+            "exams": [{"id": "bs", "date": "2025-07-20", "modality": "bone_scan",
+                       "result": "positive"}]}
+    typo = {**late, "context": {"phase": "follow_up"},
+            "exams": [{"id": "bs", "date": (dt.date.today() + dt.timedelta(days=500)).isoformat(),
+                       "modality": "bone_scan", "result": "positive"}]}
+    booked = {**late, "exams": [{"id": "bs", "date": "2025-07-20", "modality": "bone_scan",
+                                 "status": "planned"}]}
+    with dev_server.client() as http:
+        refused = http.post("/api/assess", json=late)
+        future = http.post("/api/assess", json=typo)
+        accepted = http.post("/api/assess", json=booked)
+    assert refused.status_code == 422
+    assert [p["field"] for p in refused.json()["problems"]] == ["exams[0].date"]
+    assert "context.as_of" in refused.json()["problems"][0]["message"]
+    assert future.status_code == 422
+    assert [p["field"] for p in future.json()["problems"]] == ["exams[0].date"]
+    assert "after today" in future.json()["problems"][0]["message"]
+    assert accepted.status_code == 200, accepted.text

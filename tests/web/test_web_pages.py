@@ -201,3 +201,54 @@ def test_score_inputs_are_labelled_in_french(client):  # type: ignore[no-untyped
     client.cookies.set("bonemet_lang", "en")
     assert "Score de Tokuhashi révisé (2005)" in edit and "Grade de Frankel" in edit
     assert "Indice de Karnofsky" in edit
+
+
+# --- issue 21: a booked exam and a lesion's biopsy through the editor ---------------------------
+
+_BOOKED = {
+    "_new": "1", "case_id": "booked-form", "context.phase": "staging", "context.as_of": "2025-06-01",
+    "cancer.primary_site": "lung", "cancer.histology": "adenocarcinoma",
+    "exams[0].id": "pet1", "exams[0].date": "2025-05-20", "exams[0].modality": "fdg_pet_ct",
+    "exams[0].result": "positive", "exams[0].pet_coverage": "vertex_to_feet",
+    "exams[0].lesions[0].site": "femur_proximal", "exams[0].lesions[0].side": "right",
+    "exams[0].lesions[0].biopsy.date": "2025-05-28", "exams[0].lesions[0].biopsy.result": "paget",
+    "exams[1].id": "mri1", "exams[1].date": "2025-06-20", "exams[1].status": "planned",
+    "exams[1].modality": "mri",
+}
+
+
+def test_a_booked_exam_and_a_biopsy_are_saved_shown_and_read(english):  # type: ignore[no-untyped-def]
+    client = english
+    r = client.post("/save", data=_BOOKED, headers=HTML, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    from bonemet.api import assess, parse_case
+
+    case = parse_case(client.get("/cases/booked-form/export?format=json").json())
+    assert case.exams[1].status.value == "planned"
+    assert case.exams[0].lesions[0].biopsy is not None
+    assert "isolated_lesion" not in {q.value for q in assess(case).questions}
+    edit = client.get("/cases/booked-form/edit", headers=HTML).text
+    assert '<option value="planned" selected>Planned (booked)</option>' in edit
+    assert '<option value="paget" selected>' in edit
+    assert 'name="exams[0].lesions[0].biopsy.date" type="text" value="2025-05-28"' in edit
+
+
+def test_a_done_exam_after_the_decision_date_is_refused_next_to_its_date(english):  # type: ignore[no-untyped-def]
+    client = english
+    form = {**_BOOKED, "case_id": "late-form", "exams[1].status": "done"}
+    r = client.post("/save", data=form, headers=HTML)
+    assert r.status_code == 422
+    assert "after the decision date" in r.text.split('id="f-exams-1-date-err"', 1)[1][:300]
+    assert client.get("/cases/late-form", headers=HTML).status_code == 404
+
+
+def test_a_date_in_the_real_future_is_refused_by_the_editor(english):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    client = english
+    later = (dt.date.today() + dt.timedelta(days=400)).isoformat()
+    form = {**_BOOKED, "case_id": "typo-form", "context.as_of": "", "exams[0].date": later,
+            "exams[0].lesions[0].biopsy.date": "", "exams[0].lesions[0].biopsy.result": ""}
+    r = client.post("/save", data=form, headers=HTML)
+    assert r.status_code == 422
+    assert "after today" in r.text.split('id="f-exams-0-date-err"', 1)[1][:300]

@@ -1,11 +1,13 @@
 """`bonemet assess`, `bonemet demo`, `bonemet schema`: one case in, its assessment out.
 
-In Python: `bonemet.api.load_case` / `bonemet.api.assess` (`bonemet.cli.fhir.load_any` for a FHIR
-Bundle), `bonemet.fhir.assessment_to_guidance`, `bonemet.model.schema.json_schema`.
+In Python: `bonemet.api.load_case` / `bonemet.api.check_dates_not_future` / `bonemet.api.assess`
+(`bonemet.cli.fhir.load_any` for a FHIR Bundle), `bonemet.fhir.assessment_to_guidance`,
+`bonemet.model.schema.json_schema`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +15,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from bonemet.api import assess, load_case, to_json
+from bonemet.api import assess, check_dates_not_future, load_case, to_json
 from bonemet.cli import render
 from bonemet.cli.fhir import AsOfOption, PhaseOption, QuestionOption, load_any
 from bonemet.cli.options import LangOpt, LangOption, as_lang, fail, write
@@ -43,6 +45,8 @@ def assess_cmd(
     """Assess one case: imaging recommendations and ratings with their rules and references."""
     try:
         loaded = load_any(case, phase and phase.value, as_of, question and question.value)
+        # The adapter reads the clock (the core has none): no fact after today (issue 21).
+        check_dates_not_future(loaded, dt.date.today(), str(case))
         result = assess(loaded)
     except (InputError, KnowledgeBaseError) as exc:
         fail(exc)

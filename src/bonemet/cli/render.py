@@ -18,7 +18,7 @@ from bonemet.kb.models import Reference
 from bonemet.model import Assessment, Rating
 from bonemet.model.case import Modality
 from bonemet.model.followup import FollowUpSection
-from bonemet.report.labels import field_label, labels, note_text, param_text
+from bonemet.report.labels import field_label, labels, line_words, note_text, param_text
 
 _RATING_STYLE = {
     Rating.usually_appropriate: "bold green",
@@ -201,7 +201,8 @@ def follow_up(section: FollowUpSection, lang: Lang) -> Group:
         if s.comparator_id:
             head.append(f"  {w['vs']} {s.comparator_id} {day(s.comparator_date)}")
         if s.line_label:
-            head.append(f"  · {s.line_label} {w['from']} {day(s.line_start)}, {w['month6']} "
+            head.append(f"  · {line_words(s.line_label, lang)} {w['from']} {day(s.line_start)}, "
+                        f"{w['month6']} "
                         f"{day(s.anniversary)}")
         lines.append(head)
         if s.classification is None:

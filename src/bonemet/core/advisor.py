@@ -16,7 +16,14 @@ from bonemet.model.assessment import (
     Recommendation,
     Scope,
 )
-from bonemet.model.case import Case, Modality, Purpose, Question
+from bonemet.model.case import (
+    OUTSIDE_CHAPTER_HISTOLOGY,
+    Case,
+    DiagnosisStatus,
+    Modality,
+    Purpose,
+    Question,
+)
 from bonemet.model.labels import day as _day
 from bonemet.scores.from_case import case_scores
 
@@ -174,7 +181,10 @@ def _scope(v: CaseView, kb: KnowledgeBase) -> Scope:
     if v.scope == "in_scope":
         return Scope(in_scope=True, status="in_scope")
     if v.scope == "out_of_scope":
-        return Scope(in_scope=False, status="out_of_scope", reason=rule.message("out_of_scope"))
+        histology = v.case.cancer.histology
+        key = (f"out_of_scope_{histology.value}" if histology in OUTSIDE_CHAPTER_HISTOLOGY
+               and v.case.cancer.diagnosis is not DiagnosisStatus.none else "out_of_scope")
+        return Scope(in_scope=False, status="out_of_scope", reason=rule.message(key))
     missing = tuple(
         MissingData(field=f, reason=rule.message(f"missing_{f.split('.')[-1]}"), rule_id="ADV-02")
         for f in v.scope_missing

@@ -6,8 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bonemet.model.case import (
+    Biopsy,
+    BiopsyResult,
     Case,
     ImagingExam,
+    Lesion,
     Modality,
     Phase,
     Question,
@@ -59,7 +62,7 @@ class CaseView:
     question: Question
     question_explicit: bool
     as_of: dt.date | None
-    exams: tuple[IndexedExam, ...]  # sorted by date, then id: never by input order
+    exams: tuple[IndexedExam, ...]  # done exams, sorted by date, then id: never by input order
     current_line: tuple[int, Treatment] | None
     patient: PatientView  # every clinical fact read once from all sections (core/patient.py)
     questions: tuple[RaisedQuestion, ...] = ()
@@ -136,13 +139,39 @@ def _equivocal_finding(exams: tuple[IndexedExam, ...],
     return x
 
 
-def isolated_lesion_exam(case: Case, exams: tuple[IndexedExam, ...],
-                         as_of: dt.date | None) -> IndexedExam | None:
-    """The whole-body exam showing a single bone lesion, when it is the latest whole-body reading
-    and bone metastases are not already established (a known solitary metastasis is not a new
-    isolated lesion)."""
-    if case.cancer.bone_metastases_known:
-        return None
+@dataclass(frozen=True, slots=True)
+class LesionBiopsy:
+    """A bone biopsy with the path of the lesion it is recorded on (`exams[i].lesions[j]`)."""
+
+    path: str
+    exam: IndexedExam
+    lesion: Lesion
+    biopsy: Biopsy
+
+
+def _biopsies(exams: tuple[IndexedExam, ...], as_of: dt.date | None) -> list[LesionBiopsy]:
+    """Every settling biopsy (not non-diagnostic) done by the decision date, oldest first."""
+    found = [LesionBiopsy(f"{x.path}.lesions[{j}]", x, lesion, lesion.biopsy)
+             for x in exams for j, lesion in enumerate(x.exam.lesions)
+             if lesion.biopsy is not None and lesion.biopsy.settles
+             and (as_of is None or lesion.biopsy.date <= as_of)]
+    return sorted(found, key=lambda b: (b.biopsy.date, b.path))
+
+
+def proven_metastasis(exams: tuple[IndexedExam, ...], as_of: dt.date | None) -> LesionBiopsy | None:
+    """The first biopsy showing a bone metastasis: bone metastases are then known, whatever
+    `cancer.bone_metastases_known` says (the safe reading wins over a reassuring field)."""
+    return next((b for b in _biopsies(exams, as_of) if b.biopsy.result is BiopsyResult.metastasis),
+                None)
+
+
+def bone_metastases_known(case: Case, exams: tuple[IndexedExam, ...], as_of: dt.date | None) -> bool:
+    return bool(case.cancer.bone_metastases_known) or proven_metastasis(exams, as_of) is not None
+
+
+def _latest_isolated_survey(exams: tuple[IndexedExam, ...],
+                            as_of: dt.date | None) -> IndexedExam | None:
+    """The latest whole-body reading, when it shows a single bone lesion."""
     surveys = [x for x in exams if x.exam.modality in WHOLE_BODY and x.exam.result is not None
                and (as_of is None or x.exam.date <= as_of)]
     if not surveys:
@@ -154,6 +183,65 @@ def isolated_lesion_exam(case: Case, exams: tuple[IndexedExam, ...],
     # next to a PET with one) means the lesion is not isolated.
     same_day = [o for o in surveys if o.exam.date == x.exam.date and o is not x]
     if any(o.exam.result is Result.positive and not o.exam.is_isolated_lesion for o in same_day):
+        return None
+    return x
+
+
+def isolated_lesion_biopsy(exams: tuple[IndexedExam, ...], x: IndexedExam,
+                           as_of: dt.date | None) -> LesionBiopsy | None:
+    """The latest settling biopsy of the single lesion of `x`: recorded on that lesion, or on a
+    lesion of the same site (side and level agreeing when both are recorded) of an exam, taken on
+    or after `x` (so it sampled this lesion; an older biopsy of the site may predate it)."""
+    if len(x.exam.lesions) != 1:
+        return None
+    lesion = x.exam.lesions[0]
+    mine = f"{x.path}.lesions[0]"
+
+    def same_lesion(b: LesionBiopsy) -> bool:
+        if b.path == mine:
+            return True
+        other = b.lesion
+        side_agrees = other.side is None or lesion.side is None or other.side is lesion.side
+        level_agrees = other.level is None or lesion.level is None or other.level == lesion.level
+        return (b.biopsy.date >= x.exam.date and other.site is lesion.site and side_agrees
+                and level_agrees)
+
+    matches = [b for b in _biopsies(exams, as_of) if same_lesion(b)]
+    return matches[-1] if matches else None
+
+
+def lesions_settled(exams: tuple[IndexedExam, ...], x: IndexedExam, as_of: dt.date | None) -> bool:
+    """Every lesion of `x` has a biopsy that settled it (on the lesion itself, or, for a single
+    lesion, a later biopsy of the same site): nothing left to characterise on that exam."""
+    if not x.exam.lesions:
+        return False
+    if len(x.exam.lesions) == 1 and isolated_lesion_biopsy(exams, x, as_of) is not None:
+        return True
+    return all(lesion.biopsy is not None and lesion.biopsy.settles
+               and (as_of is None or lesion.biopsy.date <= as_of) for lesion in x.exam.lesions)
+
+
+def settled_isolated_lesion(case: Case, exams: tuple[IndexedExam, ...],
+                            as_of: dt.date | None) -> tuple[IndexedExam, LesionBiopsy] | None:
+    """The latest survey's single lesion when a biopsy has settled it (benign or metastasis)."""
+    if case.cancer.bone_metastases_known:
+        return None  # declared known: not an isolated-lesion question, nothing to settle
+    x = _latest_isolated_survey(exams, as_of)
+    if x is None:
+        return None
+    found = isolated_lesion_biopsy(exams, x, as_of)
+    return (x, found) if found is not None else None
+
+
+def isolated_lesion_exam(case: Case, exams: tuple[IndexedExam, ...],
+                         as_of: dt.date | None) -> IndexedExam | None:
+    """The whole-body exam showing a single bone lesion, when it is the latest whole-body reading,
+    bone metastases are not already established (a known solitary metastasis is not a new isolated
+    lesion; a biopsy showing one establishes them) and no biopsy has settled that lesion."""
+    if bone_metastases_known(case, exams, as_of):
+        return None
+    x = _latest_isolated_survey(exams, as_of)
+    if x is None or isolated_lesion_biopsy(exams, x, as_of) is not None:
         return None
     return x
 
@@ -191,8 +279,9 @@ def raised_questions(case: Case, exams: tuple[IndexedExam, ...],
 def view(case: Case) -> CaseView:
     question = case.context.question or _PHASE_QUESTION[case.context.phase]
     as_of = case.context.as_of or case.latest_date()
+    # A booked exam (status planned) is never read as done: no rule sees it (issue 21, class 7).
     exams = tuple(
-        sorted((IndexedExam(i, e) for i, e in enumerate(case.exams)),
+        sorted((IndexedExam(i, e) for i, e in enumerate(case.exams) if e.done),
                key=lambda x: (x.exam.date, x.exam.id))
     )
     scope, scope_missing = case.cancer.scope()

@@ -46,7 +46,9 @@ from bonemet.model.followup import (
     ScanReading,
     Timing,
 )
+from bonemet.model.labels import TREATMENT_TYPE
 from bonemet.model.labels import day as _day
+from bonemet.model.labels import treatment as treatment_words
 
 from .context import IndexedExam
 from .flare_context import (
@@ -213,10 +215,11 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
         return _not_comparable(scan, NotComparable.change_unknown, kb, params, needs, **compared)
 
     labels = params.labels
+    line_words = _line_words(line, tl.case)  # never the type's code in a sentence
     values: dict[str, str | Text] = {
         "scan_date": _day(scan.exam.date), "comparator_date": _day(previous.exam.date),
-        "line": _line_label(line, tl.case), "anniversary": _day(anniversary),
-        "de_line": _text(_line_label(line, tl.case), _de(_line_label(line, tl.case))),
+        "line": line_words, "anniversary": _day(anniversary),
+        "de_line": _text(line_words.en, _de(line_words.fr)),
         "change": labels.change[change], "timing": labels.timing[timing],
         "exam": _exam_words(params, scan)[0], "exam_lc": _exam_words(params, scan)[1],
     }
@@ -249,8 +252,7 @@ def _read_scan(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, months: in
     rt: _Irradiation | None = None
     increase = change in INCREASE
     type_label = labels.values.get(line.treatment.type.value)
-    line_type = type_label if type_label is not None else Text(
-        en=line.treatment.type.value.replace("_", " "), fr=line.treatment.type.value.replace("_", " "))
+    line_type = type_label if type_label is not None else TREATMENT_TYPE[line.treatment.type]
     if increase:
         warn([_caveat(params, "project_reading")])
         if scan.exam.date == anniversary and timing is Timing.early:
@@ -366,16 +368,34 @@ def _other_kind(tl: _Timeline, kb: KnowledgeBase, params: FlareParams, scan: Ind
     low, high = (str(n) for n in _frequency(kb))
     anniversary = line_fields["anniversary"]
     assert isinstance(anniversary, dt.date)
-    label = _line_label(line, tl.case)
+    label = _line_words(line, tl.case)
     text = _fill(kb.rule("NM-08").messages["different_modality"], scan_date=_day(scan.exam.date),
                  exam_lc=_exam_words(params, scan)[1], line=label,
-                 de_line=_text(label, _de(label)), anniversary=_day(anniversary), low=low, high=high)
+                 de_line=_text(label.en, _de(label.fr)), anniversary=_day(anniversary), low=low,
+                 high=high)
     reading = base.reading.model_copy(update={
         "advice": (*base.reading.advice, Advice(rule_id="NM-08", text=text, interpretation=True)),
         "rule_ids": (*base.reading.rule_ids, "NM-08"), "interpretation": True,
     })
     return _Reading(reading, (*base.emissions, Emission(scan.exam.id, "NM-08", Action.note, text, True)),
                     base.missing)
+
+
+def _line_words(line: _Line, case: Case | None) -> Text:
+    """The line in a sentence: its rows in start order, each by its agents or its type in words
+    ("carboplatin+pemetrexed → pemetrexed (L1)"), never a type's code (issue 21, classes 4, 9)."""
+    if case is None or len(line.rows) < 2:
+        return treatment_words(line.treatment)
+    names: list[Text] = []
+    for i in line.rows:
+        t = case.treatments[i]
+        name = Text(en="+".join(t.agents), fr="+".join(t.agents)) if t.agents \
+            else TREATMENT_TYPE[t.type]
+        if not names or names[-1] != name:
+            names.append(name)
+    suffix = f" (L{line.number})"
+    return Text(en=" → ".join(n.en for n in names) + suffix,
+                fr=" → ".join(n.fr for n in names) + suffix)
 
 
 def _fdg_not_read(kb: KnowledgeBase, scan: IndexedExam) -> _Reading:

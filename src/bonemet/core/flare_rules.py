@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, MissingData, RatedModality, Rating
 from bonemet.model.case import Question
 from bonemet.model.labels import day as _day
@@ -98,7 +99,7 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
              Fact(path="context.new_bone_pain", value=ctx.new_bone_pain),
              Fact(path="context.question_text", value=ctx.question_text))
     values: dict[str, Any] = {"earliest": _day(earliest), "anniversary": _day(anniversary),
-                              "line": line.label(), "start": _day(line.start)}
+                              "line": labels.treatment(line), "start": _day(line.start)}
     # Once the window outside flare is open, its first day is "since", not a date to come (review C14).
     opened = "_open" if v.as_of >= earliest else ""
     if not (ctx.new_bone_pain or question):

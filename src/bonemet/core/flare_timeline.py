@@ -137,7 +137,8 @@ def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
         return as_of is None or date <= as_of
 
     scans = sorted(
-        (IndexedExam(i, e) for i, e in enumerate(case.exams) if e.modality in BONE_TRACER and usable(e.date)),
+        (IndexedExam(i, e) for i, e in enumerate(case.exams)
+         if e.done and e.modality in BONE_TRACER and usable(e.date)),  # never a booked scan
         # Planar first on a given day: a same-day SPECT-CT refines it and is not a new time point.
         key=lambda s: (s.exam.date, s.exam.modality is not Modality.bone_scan, s.exam.id),
     )

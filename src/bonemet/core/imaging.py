@@ -24,7 +24,15 @@ from bonemet.model.case import (
 )
 from bonemet.model.labels import day as _day
 
-from .context import CHARACTERISING, CaseView, IndexedExam, isolated_lesion_exam
+from .context import (
+    CHARACTERISING,
+    CaseView,
+    IndexedExam,
+    LesionBiopsy,
+    isolated_lesion_exam,
+    lesions_settled,
+    settled_isolated_lesion,
+)
 from .findings import RuleOutput, rule
 from .safety import cord_compression_suspected
 
@@ -208,8 +216,26 @@ def _targeted_after(v: CaseView, x: IndexedExam) -> IndexedExam | None:
     return None
 
 
+def _settled_by_biopsy(out: RuleOutput, x: IndexedExam, b: LesionBiopsy) -> None:
+    """The isolated lesion's biopsy answered the question: say so, ask for nothing again."""
+    site = labels.SITE[x.exam.lesions[0].site]
+    result = labels.BIOPSY_RESULT[b.biopsy.result]
+    facts = (*_exam_facts(x, "result"),
+             Fact(path=f"{b.path}.biopsy.date", value=b.biopsy.date.isoformat()),
+             Fact(path=f"{b.path}.biopsy.result", value=b.biopsy.result.value))
+    key = "biopsy_benign" if b.biopsy.benign else "biopsy_metastasis"
+    out.recommend("NM-09", Action.note, x.exam.id, key, facts=facts,
+                  exam=labels.EXAM[x.exam.modality].en, the_exam_fr=labels.THE[x.exam.modality].fr,
+                  exam_date=_day(x.exam.date), site=site, biopsy_date=_day(b.biopsy.date),
+                  result=result)
+
+
 @rule("NM-09")
 def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
+    settled = settled_isolated_lesion(v.case, v.exams, v.as_of)
+    if settled is not None:
+        _settled_by_biopsy(out, *settled)
+        return
     found = isolated_lesion_exam(v.case, v.exams, v.as_of)
     isolated = [found] if found is not None else []
     if not isolated:
@@ -273,8 +299,10 @@ def spect_ct_is_targeted(v: CaseView, out: RuleOutput) -> None:
 
 
 def _characterised(v: CaseView, x: IndexedExam) -> bool:
-    """A planar finding already looked at again (SPECT-CT, PET, CT or MRI on or after its date)."""
-    return any(o is not x and o.exam.date >= x.exam.date for o in v.done(*CHARACTERISING))
+    """A planar finding already looked at again (SPECT-CT, PET, CT or MRI on or after its date), or
+    settled by a biopsy of its lesions (issue 21)."""
+    return any(o is not x and o.exam.date >= x.exam.date for o in v.done(*CHARACTERISING)) or \
+        lesions_settled(v.exams, x, v.as_of)
 
 
 def _negative_scan_reasons(v: CaseView, scan: IndexedExam) -> list[tuple[str, Fact]]:

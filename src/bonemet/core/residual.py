@@ -14,9 +14,10 @@ from bonemet.base.text import Text
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import ImagingExam, Modality, Question, Result
+from bonemet.model.labels import HISTOLOGY
 from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
 
-from .context import CaseView, IndexedExam, isolated_lesion_exam
+from .context import CaseView, IndexedExam, bone_metastases_known, isolated_lesion_exam
 from .findings import RuleOutput
 from .probability import calculate, figures, further_exams
 
@@ -38,7 +39,7 @@ def _no_prior_reason(v: CaseView) -> str | None:
 
     The prior is the prevalence of bone metastases among patients staged for NSCLC; it does not
     describe a patient whose pain, lesions or isolated lesion already raise the probability."""
-    if v.case.cancer.bone_metastases_known:
+    if bone_metastases_known(v.case, v.exams, v.as_of):
         return "known_metastases"
     if isolated_lesion_exam(v.case, v.exams, v.as_of) is not None:
         return "isolated_lesion"
@@ -167,7 +168,8 @@ def residual_probability(v: CaseView, out: RuleOutput,
         )
 
     note = text("no_prior") if not staging else \
-        text("no_prior_histology").format(histology=histology or "—")
+        text("no_prior_histology").format(  # the histology in words, never its code (class 9)
+            histology=HISTOLOGY[cancer.histology] if cancer.histology else "—")
     combined = 1.0
     for modality_id, result in results:
         lrs = figures(table, modality_id, {}).point_lrs

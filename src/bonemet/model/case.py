@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from bonemet.base import CaseDate
 from bonemet.base import Frozen as _Frozen
+from bonemet.base.fields import FieldErrors, FieldProblem
 
 # The terms the knowledge base names too live in bonemet.base.terms; re-exported here, the case's vocabulary.
 from bonemet.base.terms import (
@@ -77,8 +78,19 @@ class Histology(StrEnum):
     nsclc_nos = "nsclc_nos"
     sclc = "sclc"
     large_cell_neuroendocrine = "large_cell_neuroendocrine"
-    carcinoid = "carcinoid"
+    carcinoid = "carcinoid"  # typical or atypical: a well-differentiated neuroendocrine tumour
+    mesothelioma = "mesothelioma"  # pleural, not bronchial
+    metastasis_from_other_primary = "metastasis_from_other_primary"  # a lung metastasis
     other = "other"
+
+
+# The chapter's "lung cancer" is a lung carcinoma: NSCLC (adenocarcinoma, squamous, large cell, NOS),
+# SCLC and large-cell neuroendocrine carcinoma (high grade, FDG-avid, staged like SCLC). These tumours
+# are not (docs/scope.md): a carcinoid is often FDG-negative and staged with somatostatin-receptor
+# imaging; a mesothelioma is pleural; a metastasis to the lung is staged as its own primary.
+OUTSIDE_CHAPTER_HISTOLOGY = frozenset(
+    {Histology.carcinoid, Histology.mesothelioma, Histology.metastasis_from_other_primary}
+)
 
 
 class Gene(StrEnum):
@@ -134,10 +146,13 @@ class Cancer(_Frozen):
         """Whether the chapter applies (confirmed lung primary), and the fields that would decide it.
 
         A recorded site counts as a diagnosis unless it is marked suspected; histology alone never
-        implies a lung primary (an adenocarcinoma may be of any organ).
+        implies a lung primary (an adenocarcinoma may be of any organ), and a histology outside the
+        chapter (OUTSIDE_CHAPTER_HISTOLOGY) excludes it whatever the site.
         """
         if self.diagnosis is DiagnosisStatus.none:
             return "out_of_scope", ()
+        if self.histology in OUTSIDE_CHAPTER_HISTOLOGY:
+            return "out_of_scope", ()  # whatever the site typed: the tumour is not a lung carcinoma
         if self.primary_site is None:
             return "unknown", ("cancer.primary_site",)
         if self.primary_site is not PrimarySite.lung:
@@ -235,6 +250,32 @@ class Side(StrEnum):
     midline = "midline"
 
 
+class BiopsyResult(StrEnum):
+    """The histology of a bone biopsy of one lesion."""
+
+    metastasis = "metastasis"
+    paget = "paget"  # Paget's disease of bone
+    fracture = "fracture"  # fracture (insufficiency or traumatic), no tumour
+    other_benign = "other_benign"
+    non_diagnostic = "non_diagnostic"  # settles nothing: the lesion is still to be characterised
+
+
+class Biopsy(_Frozen):
+    """A bone biopsy of the lesion it is recorded on."""
+
+    date: CaseDate
+    result: BiopsyResult
+
+    @property
+    def settles(self) -> bool:
+        """The lesion's nature is known (a non-diagnostic biopsy leaves it open)."""
+        return self.result is not BiopsyResult.non_diagnostic
+
+    @property
+    def benign(self) -> bool:
+        return self.settles and self.result is not BiopsyResult.metastasis
+
+
 class Lesion(_Frozen):
     site: SkeletalSite
     side: Side | None = None
@@ -253,6 +294,7 @@ class Lesion(_Frozen):
     sins: SinsInputs | None = Field(None, description="Spinal lesion: SINS inputs")
     bilsky: BilskyGrade | None = Field(None, description="Spinal lesion: Bilsky ESCC grade")
     harrington: HarringtonInputs | None = Field(None, description="Acetabular lesion: Harrington")
+    biopsy: Biopsy | None = Field(None, description="Bone biopsy of this lesion and its result")
 
     @model_validator(mode="after")
     def _scores_fit_site(self) -> Lesion:
@@ -279,9 +321,23 @@ class Indication(StrEnum):
 WITH_CT = frozenset({Modality.ct, Modality.spect_ct, Modality.fdg_pet_ct, Modality.naf_pet_ct})
 
 
+class ExamStatus(StrEnum):
+    """A booked exam is kept as planned: shown, never read as done (issue 21, class 7)."""
+
+    done = "done"
+    planned = "planned"
+
+
+# What only a performed exam can hold: a planned exam with one of these is a contradiction.
+_FINDINGS = ("result", "change_vs_previous", "hot_spot_count", "isolated_lesion", "ct_finding",
+             "radiograph_finding", "mri_finding")
+
+
 class ImagingExam(_Frozen):
     id: str = Field(min_length=1)
     date: CaseDate
+    status: ExamStatus = Field(
+        ExamStatus.done, description="planned: booked, not performed (never read as done)")
     modality: Modality
     purpose: Purpose | None = None
     result: Result | None = Field(None, description="None while the report is pending")
@@ -318,6 +374,25 @@ class ImagingExam(_Frozen):
         if self.ct_finding and self.modality not in WITH_CT:
             raise ValueError("ct_finding applies to exams with a CT (ct, spect_ct, fdg_pet_ct, naf_pet_ct)")
         return self
+
+    @model_validator(mode="after")
+    def _planned_holds_no_finding(self) -> ImagingExam:
+        if self.status is not ExamStatus.planned:
+            return self
+        problems = [FieldProblem(name, "a planned exam has no finding yet; record it once done "
+                                       "(status: done)", "planned_finding")
+                    for name in _FINDINGS if getattr(self, name) is not None]
+        if self.lesions:
+            problems.append(FieldProblem("lesions", "a planned exam has no lesion yet; record them "
+                                                    "once done (status: done)", "planned_finding"))
+        if problems:
+            raise FieldErrors(problems)
+        return self
+
+    @property
+    def done(self) -> bool:
+        """Performed (its report may still be pending); a planned exam is never read as done."""
+        return self.status is ExamStatus.done
 
     @property
     def is_isolated_lesion(self) -> bool:
@@ -473,11 +548,42 @@ class Case(_Frozen):
                 seen.add(i)
         return self
 
-    def latest_date(self) -> dt.date | None:
-        dates = [e.date for e in self.exams]
-        dates += [d for t in self.treatments for d in (t.start, t.end) if d]
-        dates += [x.date for x in self.labs] + [s.date for s in self.clinical_status]
-        dates += [r.date for r in self.response_outside_bone]
+    @model_validator(mode="after")
+    def _nothing_done_after_the_decision_date(self) -> Case:
+        """A fact dated after an explicit decision date is refused (it used to vanish in silence):
+        a typing slip must be corrected, and a booked exam recorded with status: planned."""
+        as_of = self.context.as_of
+        if as_of is None:
+            return self
+        late = [(path, day) for path, day in self.done_dates() if day > as_of]
+        if late:
+            raise FieldErrors(FieldProblem(
+                path, f"{day.isoformat()} is after the decision date context.as_of "
+                      f"({as_of.isoformat()}): correct the date, or record a booked exam with "
+                      "status: planned", "after_as_of", as_of.isoformat()) for path, day in late)
+        return self
+
+    def done_dates(self) -> list[tuple[str, dt.date]]:
+        """Every date of something that happened, with its path. Not the planned exams, nor a
+        treatment's end (a course may have a planned end)."""
+        out: list[tuple[str, dt.date]] = []
         if self.cancer.diagnosis_date:
-            dates.append(self.cancer.diagnosis_date)
+            out.append(("cancer.diagnosis_date", self.cancer.diagnosis_date))
+        for i, e in enumerate(self.exams):
+            if e.done:
+                out.append((f"exams[{i}].date", e.date))
+            for j, lesion in enumerate(e.lesions):
+                if lesion.irradiated_on:
+                    out.append((f"exams[{i}].lesions[{j}].irradiated_on", lesion.irradiated_on))
+                if lesion.biopsy:
+                    out.append((f"exams[{i}].lesions[{j}].biopsy.date", lesion.biopsy.date))
+        out += [(f"treatments[{i}].start", t.start) for i, t in enumerate(self.treatments) if t.start]
+        for name in ("labs", "clinical_status", "response_outside_bone"):
+            out += [(f"{name}[{i}].date", x.date) for i, x in enumerate(getattr(self, name))]
+        return out
+
+    def latest_date(self) -> dt.date | None:
+        """The default decision date; a booked exam's date never moves it."""
+        dates = [day for path, day in self.done_dates() if not path.endswith("irradiated_on")]
+        dates += [t.end for t in self.treatments if t.end]
         return max(dates) if dates else None

@@ -14,7 +14,17 @@ from collections.abc import Iterable
 from bonemet.base import format_day, format_number
 from bonemet.base.text import Text
 
-from .case import Modality, PetCoverage, Result, Side, SkeletalSite
+from .case import (
+    BiopsyResult,
+    Histology,
+    Modality,
+    PetCoverage,
+    Result,
+    Side,
+    SkeletalSite,
+    Treatment,
+    TreatmentType,
+)
 
 SITE: dict[SkeletalSite, Text] = {
     SkeletalSite.skull: Text(en="skull", fr="crâne"),
@@ -69,6 +79,58 @@ PET_COVERAGE: dict[PetCoverage, Text] = {
     PetCoverage.vertex_to_feet: Text(en="vertex to feet", fr="vertex – pieds"),
     PetCoverage.other: Text(en="other field of view", fr="autre champ"),
 }
+# A treatment's type inside a sentence ("la ligne chimiothérapie (L1)"), when no agent is recorded.
+TREATMENT_TYPE: dict[TreatmentType, Text] = {
+    TreatmentType.chemotherapy: Text(en="chemotherapy", fr="chimiothérapie"),
+    TreatmentType.hormone_therapy: Text(en="hormone therapy", fr="hormonothérapie"),
+    TreatmentType.immunotherapy: Text(en="immunotherapy", fr="immunothérapie"),
+    TreatmentType.chemo_immunotherapy: Text(en="chemo-immunotherapy", fr="chimio-immunothérapie"),
+    TreatmentType.egfr_tki: Text(en="EGFR TKI", fr="ITK anti-EGFR"),
+    TreatmentType.alk_tki: Text(en="ALK TKI", fr="ITK anti-ALK"),
+    TreatmentType.other_targeted: Text(en="other targeted therapy", fr="autre thérapie ciblée"),
+    TreatmentType.radiotherapy: Text(en="radiotherapy", fr="radiothérapie"),
+    TreatmentType.zoledronic_acid: Text(en="zoledronic acid", fr="acide zolédronique"),
+    TreatmentType.denosumab: Text(en="denosumab", fr="dénosumab"),
+    TreatmentType.surgery: Text(en="surgery", fr="chirurgie"),
+}
+
+
+def treatment(t: Treatment) -> Text:
+    """A treatment inside a sentence: its agents ('carboplatin+pemetrexed (L1)'), else its type in
+    words ('chimiothérapie (L1)'), never the type's code (issue 21, class 9)."""
+    name = Text(en="+".join(t.agents), fr="+".join(t.agents)) if t.agents else TREATMENT_TYPE[t.type]
+    suffix = f" (L{t.line_number})" if t.line_number else ""
+    return Text(en=name.en + suffix, fr=name.fr + suffix)
+
+
+# A bone biopsy's result as the object of "the biopsy found …" (NM-09), with its article.
+BIOPSY_RESULT: dict[BiopsyResult, Text] = {
+    BiopsyResult.metastasis: Text(en="a bone metastasis", fr="une métastase osseuse"),
+    BiopsyResult.paget: Text(en="Paget's disease of bone", fr="une maladie de Paget osseuse"),
+    BiopsyResult.fracture: Text(en="a fracture without tumour", fr="une fracture sans tumeur"),
+    BiopsyResult.other_benign: Text(en="another benign lesion", fr="une autre lésion bénigne"),
+    BiopsyResult.non_diagnostic: Text(en="no diagnosis (non-diagnostic sample)",
+                                      fr="une absence de diagnostic (prélèvement non contributif)"),
+}
+
+# The histology inside a sentence (ADV-02's scope reason), never its code.
+HISTOLOGY: dict[Histology, Text] = {
+    Histology.adenocarcinoma: Text(en="adenocarcinoma", fr="adénocarcinome"),
+    Histology.squamous_cell_carcinoma: Text(en="squamous cell carcinoma",
+                                            fr="carcinome épidermoïde"),
+    Histology.large_cell_carcinoma: Text(en="large cell carcinoma", fr="carcinome à grandes cellules"),
+    Histology.nsclc_nos: Text(en="non-small cell lung cancer (not otherwise specified)",
+                              fr="cancer bronchique non à petites cellules (sans autre précision)"),
+    Histology.sclc: Text(en="small cell lung cancer", fr="cancer bronchique à petites cellules"),
+    Histology.large_cell_neuroendocrine: Text(en="large cell neuroendocrine carcinoma",
+                                              fr="carcinome neuroendocrine à grandes cellules"),
+    Histology.carcinoid: Text(en="carcinoid tumour", fr="tumeur carcinoïde"),
+    Histology.mesothelioma: Text(en="mesothelioma", fr="mésothéliome"),
+    Histology.metastasis_from_other_primary: Text(en="metastasis to the lung from another primary",
+                                                  fr="métastase pulmonaire d'un autre primitif"),
+    Histology.other: Text(en="other histology", fr="autre histologie"),
+}
+
 FEMURS_NOT_INCLUDED = Text(en="femurs not included in full", fr="fémurs non inclus en entier")
 
 

@@ -300,6 +300,21 @@ _FIELD_KIND = {"modality": "modality", "result": "result", "pet_coverage": "pet_
                "pain_sites": "site", "target_site": "site"}
 
 
+_LINE = re.compile(r"^([a-z_]+)( \(L\d+\))?$")
+
+
+def line_words(label: str, lang: str) -> str:
+    """A follow-up reading's line ("egfr_tki (L1)": a line recorded without its agents is named by
+    its type) in words: "ITK anti-EGFR (L1)" (issue 21, class 9)."""
+    found = _LINE.match(label)
+    if found and found.group(1) in labels().enums.get("treatment_type", {}):
+        return labels().enum("treatment_type", found.group(1), lang) + (found.group(2) or "")
+    return label
+
+
+_NESTED_KIND = {("biopsy", "result"): "biopsy_result", ("exams", "status"): "exam_status"}
+
+
 def fact_value(path: str, value: Any, lang: str) -> str:
     L = labels()
     if value is None:
@@ -309,7 +324,9 @@ def fact_value(path: str, value: Any, lang: str) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(fact_value(path, v, lang) for v in value) or "—"
     field = path.rsplit(".", 1)[-1].split("[", 1)[0]
-    kind = _FIELD_KIND.get(field)
+    parent = path.rsplit(".", 2)[-2].split("[", 1)[0] if path.count(".") else ""
+    # A field name two vocabularies share: the block it sits in decides (issue 21).
+    kind = _NESTED_KIND.get((parent, field)) or _FIELD_KIND.get(field)
     if kind is not None and isinstance(value, str | Enum):
         return L.enum(kind, value, lang)
     code = value.value if isinstance(value, Enum) else value

@@ -31,6 +31,7 @@ from bonemet.kb import Lang, default_kb
 from bonemet.model.assessment import Assessment
 from bonemet.model.case import Analyte, Case, Modality, Treatment, TreatmentType
 from bonemet.model.followup import Classification, ScanReading
+from bonemet.model.labels import treatment as treatment_words
 from bonemet.report.labels import labels
 
 Format = Literal["svg", "png"]
@@ -110,8 +111,8 @@ def _dates(case: Case, months: int) -> list[dt.date]:
     return dates
 
 
-def _lane_label(t: Treatment) -> str:
-    return t.label()
+def _lane_label(t: Treatment, lang: Lang) -> str:
+    return treatment_words(t)(lang)  # the type in words, never its code (issue 21, class 9)
 
 
 def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int,
@@ -128,7 +129,7 @@ def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int
     for t in dated:
         assert t.start is not None
         y = len(lanes)
-        lanes.append(_lane_label(t))
+        lanes.append(_lane_label(t, lang))
         stop = t.end or end
         systemic = t.is_systemic_line
         colour = "#4D4D4D" if systemic else ("#8DA0CB" if t.type in _BONE_AGENTS else "#B3B3B3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bonemet._version import __version__
-from bonemet.api import InputError, Problem, check_case_size, parse_case
+from bonemet.api import InputError, Problem, check_case_size, check_dates_not_future, parse_case
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
 from bonemet.kb.models import Reference, Rule, Statement
@@ -162,7 +163,7 @@ async def assess_route(
         headers["X-Bonemet-Unmapped"] = str(len(unmapped))
     else:
         case = parse_case(data)
-    check_case_size(case)
+    _received(case)
     result = assess(case, ctx.kb)
     if format == "fhir":
         from bonemet.fhir import assessment_to_guidance
@@ -170,6 +171,12 @@ async def assess_route(
         return Response(orjson.dumps(assessment_to_guidance(result, case)), media_type=FHIR_JSON,
                         headers=headers)
     return Response(result.model_dump_json().encode(), media_type=JSON, headers=headers)
+
+
+def _received(case: Case) -> Case:
+    """A case arriving over HTTP: bounded in size, and no fact dated after today (the service's
+    clock; the core has none): a typo such as 2027 must not move the decision date (issue 21)."""
+    return check_dates_not_future(check_case_size(case), dt.date.today())
 
 
 def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[Case, list[Any]]:
@@ -321,7 +328,7 @@ async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
     if request.headers.get("if-none-match", "").strip() == "*":
         expected = 0
     data = decode_json_object(await request.body())
-    case = check_case_size(parse_case(data))
+    case = _received(parse_case(data))
     if case.case_id != case_id:
         raise ServiceError(422, [Problem("case_id", f"{case.case_id!r} differs from the path "
                                                     f"({case_id!r})")])
@@ -348,7 +355,7 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
     link to that case), never replaced; replace with PUT and the case's ETag in If-Match."""
     client = await ctx.authenticate(request)
     data = decode_json_object(await request.body())
-    case = check_case_size(parse_case(data))
+    case = _received(parse_case(data))
     if not CREATE_ID.match(case.case_id):
         raise ServiceError(422, [Problem("case_id", "letters, digits, '.', '_' and '-' only (at "
                                                     "most 128, starting with a letter or a digit)")])
@@ -461,7 +468,7 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
                                        as_of=c.as_of, exams=c.exams,
                                        new_bone_pain=c.new_bone_pain, pain_sites=c.pain_sites,
                                        neurological_deficit=c.neurological_deficit))
-    check_case_size(case)
+    _received(case)
     result = check_request(assess(case, ctx.kb), body.exam, ctx.kb)
     return Response(result.model_dump_json().encode(), media_type=JSON)
 

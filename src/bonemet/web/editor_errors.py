@@ -7,12 +7,15 @@ as the problem's field so that the error still lands next to its input; only the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from pydantic import ValidationError
 
-from bonemet.api import Problem
+from bonemet.api import InputError, Problem, check_dates_not_future
+from bonemet.base import format_day
+from bonemet.base.fields import FieldErrors, FieldProblem, join_path
 from bonemet.model import Case
 from bonemet.report.labels import labels
 from bonemet.web import forms
@@ -62,6 +65,49 @@ def _message(err: dict[str, Any], typed: Any, lang: str) -> str:
     return L("ed_check_value", lang).format(detail=text)
 
 
+def _shown_day(iso: str, lang: str) -> str:
+    try:
+        return format_day(dt.date.fromisoformat(iso), lang)
+    except ValueError:
+        return iso
+
+
+def _field_message(p: FieldProblem, lang: str) -> str:
+    """A model check that names its field (`FieldProblem`), in the user's words."""
+    L = labels()
+    if p.code == "after_as_of":
+        return L("ed_after_as_of", lang).format(as_of=_shown_day(p.detail, lang))
+    if p.code == "planned_finding":
+        return L("ed_planned_finding", lang)
+    return L("ed_check_value", lang).format(detail=p.message)
+
+
+def clock_problems(problems: list[Problem], today: dt.date, lang: str) -> list[Problem]:
+    """`bonemet.api.check_dates_not_future`'s problems in the user's words, fields kept."""
+    L = labels()
+    shown = format_day(today, lang)
+    out = []
+    for p in problems:
+        if p.field == "context.as_of":
+            key = "ed_as_of_after_today"
+        elif p.field.endswith(".end"):
+            key = "ed_end_after_today"
+        else:
+            key = "ed_after_today"
+        out.append(Problem(p.field, L(key, lang).format(today=shown)))
+    return out
+
+
+def after_today(case: Case, lang: str) -> list[Problem]:
+    """The dates of the case after today (the web adapter reads the clock; the core has none)."""
+    today = dt.date.today()
+    try:
+        check_dates_not_future(case, today)
+    except InputError as exc:
+        return clock_problems(exc.problems, today, lang)
+    return []
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
@@ -74,6 +120,11 @@ def validate(doc: dict[str, Any], lang: str) -> tuple[Case | None, list[Problem]
         problems = []
         for err in exc.errors():
             path = _path(tuple(err["loc"]))
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, FieldErrors):  # the model named the fields itself (issue 21)
+                problems += [Problem(join_path(path, p.path), _field_message(p, lang))
+                             for p in cause.problems]
+                continue
             if path == "context":  # a context with nothing chosen: the phase is what is missing
                 path = "context.phase"
             blocks = _score_site_problems(path, str(err.get("msg", "")), lang)
@@ -126,6 +177,8 @@ def screen_label(path: str, lang: str) -> str:
                 table = _score_name(child.score, lang)
                 if table:
                     parts.append(table)
+            elif child.title and parts:  # a block inside a row (a lesion's biopsy)
+                parts.append(L(child.title, lang))
             continue
         field = next((f for f in (section.fields if section else ()) if f.name == key), None)
         label_key = f"f_{key}"

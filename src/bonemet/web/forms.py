@@ -454,10 +454,12 @@ _TARGETED = frozenset({"ct", "mri", "radiograph", "spect_ct"})
 def _build() -> tuple[Section, ...]:
     from bonemet.model.case import (
         Analyte,
+        BiopsyResult,
         Change,
         ClinicalState,
         CtFinding,
         DiagnosisStatus,
+        ExamStatus,
         Gene,
         Histology,
         Modality,
@@ -490,7 +492,10 @@ def _build() -> tuple[Section, ...]:
         _sel("change_vs_previous", "change", opts(Change)), _b(NEW_LESION),
         Field("bilsky", "select", options=tuple(g.value for g in BilskyGrade), score="bilsky",
               sites=SPINE_SITES),
-    ), repeated=True, item="lesion", children=_LESION_BLOCKS)
+    ), repeated=True, item="lesion", children=(*_LESION_BLOCKS, Section(
+        # The lesion's bone biopsy (issue 21): its result settles an isolated lesion.
+        "biopsy", "section_biopsy", (Field("date", "date"),
+                                     _sel("result", "biopsy_result", opts(BiopsyResult))))))
     return (
         Section("patient", "section_case", (
             Field("label", "text"), _sel("sex", "sex", ("female", "male", "other", "unknown")),
@@ -518,6 +523,7 @@ def _build() -> tuple[Section, ...]:
         )),
         Section("exams", "section_exams", (
             Field("id", "hidden"), Field("date", "date"),
+            _sel("status", "exam_status", opts(ExamStatus)),  # planned: booked, never read as done
             Field("modality", "select", enum="modality", options=opts(Modality), redraw=True),
             _sel("purpose", "purpose", opts(Purpose)), _sel("result", "result", opts(Result)),
             Field("pet_coverage", "select", enum="pet_coverage", options=opts(PetCoverage),

@@ -33,7 +33,7 @@ from bonemet.kb import default_kb
 from bonemet.model import Case
 from bonemet.report import summary as mdt
 from bonemet.report.headline import build_headline, card_groups
-from bonemet.report.labels import install_filters, labels, render_in
+from bonemet.report.labels import install_filters, labels, line_words, render_in
 from bonemet.report.skeleton import describe, skeleton_map
 from bonemet.web import editor_errors, forms
 from bonemet.web.multipart import MultipartError, upload
@@ -134,6 +134,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         other_lang="fr" if lang == "en" else "en", disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         htmx=request.headers.get("hx-request") == "true",
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
+        line_words=lambda label: line_words(label, lang),
         **context,
     ))
     response = HTMLResponse(html, status_code=status)
@@ -436,6 +437,9 @@ async def save_case(request: Request) -> Response:
         check_case_size(case)
     except InputError as exc:
         return editor(request, doc, exc.problems, new=new, status=422, version=version)
+    late = editor_errors.after_today(case, lang_now)  # the adapter's clock: no fact after today
+    if late:
+        return editor(request, doc, late, new=new, status=422, version=version)
     user = request_user(request)
     if new and find_case(request, case.case_id) is not None:
         # A create is not an update: a stored case or a bundled demo case already answers to this
