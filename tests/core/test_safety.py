@@ -164,11 +164,23 @@ def test_later_lower_grade_of_the_same_level_supersedes() -> None:
     assert _urgent(a) == ["SAFE-01"]
 
 
-def test_bilsky_after_the_decision_date_is_not_read() -> None:
+def test_bilsky_after_the_decision_date_is_refused_naming_the_field() -> None:
+    from bonemet.api import InputError
+
     mri = exam("mri", "2025-07-01", result="positive", lesions=[
         {"site": "thoracic_spine", "level": "T8", "bilsky": "3"}])
     doc = case_doc("follow_up", context={"new_bone_pain": False}, exams=[mri])
     assert doc["context"]["as_of"] == "2025-06-01"
+    with pytest.raises(InputError) as err:
+        assess_doc(doc)
+    assert any("exams" in (p.field or "") and "date" in (p.field or "")
+               for p in err.value.problems)
+
+
+def test_a_planned_mri_holds_no_compression() -> None:
+    booked = {**exam("mri", "2025-06-20"), "status": "planned", "target_site": "thoracic_spine"}
+    doc = case_doc("follow_up", context={"new_bone_pain": False, "neurological_deficit": False},
+                   exams=[booked])
     assert _urgent(assess_doc(doc)) == []
 
 

@@ -148,7 +148,7 @@ def _timeline(case: Case, as_of: dt.date | None) -> _Timeline:
     )
     undated = tuple(i for i, t in enumerate(case.treatments) if t.is_systemic_line and t.start is None)
     fdg = sorted((IndexedExam(i, e) for i, e in enumerate(case.exams)
-                  if e.modality is Modality.fdg_pet_ct and usable(e.date)),
+                  if e.done and e.modality is Modality.fdg_pet_ct and usable(e.date)),
                  key=lambda x: (x.exam.date, x.exam.id))
     return _Timeline(case, as_of, tuple(scans), lines, undated, tuple(fdg))
 

@@ -123,7 +123,9 @@ def _neurological_deficit(case: Case) -> DerivedFact:
 
 
 def _done(case: Case, as_of: dt.date | None) -> list[tuple[int, ImagingExam]]:
-    rows = [(i, e) for i, e in enumerate(case.exams) if as_of is None or e.date <= as_of]
+    # Performed exams up to the decision date; a booked (planned) exam is never read as done.
+    rows = [(i, e) for i, e in enumerate(case.exams)
+            if e.done and (as_of is None or e.date <= as_of)]
     return sorted(rows, key=lambda r: (r[1].date, r[1].id))
 
 

@@ -236,6 +236,33 @@ def score_input_label(score: str, name: str, lang: str) -> str | None:
     return str(table.name(language)) if name == "grade" else None
 
 
+def score_option_label(score: str, item: str, value: Any, lang: str) -> str | None:
+    """An input of a score as its table words it ("mechanical" -> "Mécanique (soulagée…)"); None
+    when the table has no such item or option (issue 21: no raw code in a fact)."""
+    from bonemet.kb import default_kb
+
+    table = default_kb().scores.get(score)
+    if table is None:
+        return None
+    code = value.value if isinstance(value, Enum) else str(value)
+    language: Any = lang
+    for i in table.items:
+        if i.id == item:
+            option = next((o for o in i.options if o.id == code), None)
+            return str(option.label(language)) if option is not None else None
+    return None
+
+
+def _score_of(path: str) -> tuple[str, str] | None:
+    """(score, item) for the path of a score input on a lesion or in the patient's score inputs:
+    `exams[1].lesions[0].sins.pain`, `score_inputs.tokuhashi.palsy`."""
+    segments = [x.split("[", 1)[0] for x in path.split(".")]
+    if len(segments) >= 2 and segments[-2] in ("sins", "mirels", "harrington", "tokuhashi",
+                                                 "tomita"):
+        return segments[-2], segments[-1]
+    return None
+
+
 def field_label(path: str, lang: str) -> str:
     """A case field's path ("exams[0].pet_coverage") as the editor labels it ("Examen 1 · Champ de
     la TEP"); a segment without a label keeps its name, so nothing is hidden."""
@@ -246,6 +273,11 @@ def field_label(path: str, lang: str) -> str:
         label = score_input_label(segments[1], segments[2], lang)
         if label is not None:
             return label
+    score = _score_of(path)
+    if score is not None and len(segments) > 2:  # a lesion's score input: the lesion, then the table
+        label = score_input_label(*score, lang)
+        if label is not None:
+            return f"{field_label('.'.join(segments[:-2]), lang)} · {label}"
     for segment in segments:
         match = _INDEX.match(segment)
         if match and not match.group(2):
@@ -325,6 +357,11 @@ def fact_value(path: str, value: Any, lang: str) -> str:
         return ", ".join(fact_value(path, v, lang) for v in value) or "—"
     field = path.rsplit(".", 1)[-1].split("[", 1)[0]
     parent = path.rsplit(".", 2)[-2].split("[", 1)[0] if path.count(".") else ""
+    score = _score_of(path)
+    if score is not None and isinstance(value, str | Enum):
+        label = score_option_label(*score, value, lang)
+        if label is not None:
+            return label
     # A field name two vocabularies share: the block it sits in decides (issue 21).
     kind = _NESTED_KIND.get((parent, field)) or _FIELD_KIND.get(field)
     if kind is not None and isinstance(value, str | Enum):
