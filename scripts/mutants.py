@@ -230,8 +230,8 @@ MUTANTS = (
            (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
            "isolated lesion cancelled by a same-day NEGATIVE survey (only a positive multi-lesion one may)"),
     Mutant("isolated-oldest-survey", f"{CORE}/context.py",
-           "    x = surveys[-1]\n    if not x.exam.is_isolated_lesion:",
-           "    x = surveys[0]\n    if not x.exam.is_isolated_lesion:",
+           "    latest = surveys[-1].exam.date",
+           "    latest = surveys[0].exam.date",
            (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
            "isolated lesion judged on the oldest whole-body survey instead of the latest"),
     # NM-14 (imaging.pet_negative_with_sclerotic).

@@ -98,9 +98,7 @@ def test_a_same_day_negative_bone_scan_does_not_cancel_the_isolated_lesion_of_th
     assert isolated_lesion_worked_up(assess_doc(doc))
 
 
-@pytest.mark.xfail(strict=True, reason="real defect (notes/mutants.md): among same-day whole-body "
-                   "exams the one whose id sorts last decides; a negative bone scan sorting after the "
-                   "PET hides the PET's isolated lesion (NM-09 silent)")
+# Was a real defect (HZ-AD-12, fixed in issue 21): the id sorting last among same-day surveys decided.
 def test_the_isolated_lesion_does_not_depend_on_the_exam_ids_of_same_day_surveys() -> None:
     doc = case_doc(exams=[
         with_id(pet("2025-05-20", lesions=ONE_FEMORAL_LESION, pet_coverage="vertex_to_feet"), "p-pet"),

@@ -176,15 +176,14 @@ def _latest_isolated_survey(exams: tuple[IndexedExam, ...],
                and (as_of is None or x.exam.date <= as_of)]
     if not surveys:
         return None
-    x = surveys[-1]
-    if not x.exam.is_isolated_lesion:
-        return None
+    latest = surveys[-1].exam.date
+    same_day = [o for o in surveys if o.exam.date == latest]
     # A same-day whole-body reading that shows more than one lesion (planar scan with two foci
-    # next to a PET with one) means the lesion is not isolated.
-    same_day = [o for o in surveys if o.exam.date == x.exam.date and o is not x]
+    # next to a PET with one) means the lesion is not isolated; a same-day negative survey does
+    # not cancel the lesion another one shows, whatever the exams' ids (issue 21, HZ-AD-12).
     if any(o.exam.result is Result.positive and not o.exam.is_isolated_lesion for o in same_day):
         return None
-    return x
+    return next((o for o in reversed(same_day) if o.exam.is_isolated_lesion), None)
 
 
 def isolated_lesion_biopsy(exams: tuple[IndexedExam, ...], x: IndexedExam,
