@@ -25,6 +25,7 @@ from .context import CaseView, IndexedExam, view
 from .findings import RULES, Proposal, RuleOutput
 from .flare_rules import follow_up  # also registers NM-06..NM-08 (follow-up scans)
 from .residual import residual_probability
+from .validity import answers as still_answers
 
 # Most cautious first: when two rules disagree on a modality, the more restrictive one decides.
 _CAUTION = {
@@ -93,14 +94,13 @@ def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
 
 def already_done(v: CaseView, kb: KnowledgeBase,
                  modality: RatedModality) -> tuple[IndexedExam, Question] | None:
-    """The latest exam of this kind performed (report pending or not) within its validity
-    window for a question the case asks, on or after the finding that raised that question,
-    with the question it answers."""
+    """The latest exam of this kind performed (report pending or not) that still answers a
+    question the case asks (core/validity.py: within the question's window, not followed by a
+    treatment that reopens it), on or after the finding that raised that question, with the
+    question it answers."""
     kind = _DONE_MODALITY.get(modality)
     if kind is None or v.as_of is None:
         return None
-    days = kb.rule("ADV-01").params["validity_days"]
-    assert isinstance(days, dict)
     found: tuple[IndexedExam, Question] | None = None
     for x in v.done(kind):
         e = x.exam
@@ -110,7 +110,7 @@ def already_done(v: CaseView, kb: KnowledgeBase,
                 continue
             # Any performed exam counts, complete or not: an incomplete PET is completed by
             # targeted imaging (NM-03), not by repeating it whole.
-            if (v.as_of - e.date).days <= int(days[q.question.value]):
+            if still_answers(v, kb, x, q.question):
                 found = (x, q.question)
     return found
 

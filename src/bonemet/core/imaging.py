@@ -10,6 +10,7 @@ thresholds come from the knowledge base; only the clinical logic lives here.
 from __future__ import annotations
 
 from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
 from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
 from bonemet.model.case import (
@@ -27,6 +28,7 @@ from bonemet.model.labels import day as _day
 
 from .context import CHARACTERISING, CaseView, IndexedExam, isolated_lesion_exam
 from .findings import RuleOutput, rule
+from .validity import answers, validity
 
 BONE_SCANS = (Modality.bone_scan, Modality.spect_ct)
 PETS = (Modality.fdg_pet_ct, Modality.naf_pet_ct)
@@ -49,12 +51,20 @@ def _exam_facts(x: IndexedExam, *fields: str) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _staging_pets(v: CaseView) -> tuple[IndexedExam, ...]:
-    """Staging FDG-PETs performed by the decision date. A PET whose report is pending counts: the
-    chapter's condition is that a PET was performed (issue 17, item 2)."""
+def _staging_pets_performed(v: CaseView) -> tuple[IndexedExam, ...]:
+    """Staging FDG-PETs performed by the decision date, whatever their age."""
     return tuple(
         x for x in v.done(Modality.fdg_pet_ct) if x.exam.purpose in (None, Purpose.staging)
     )
+
+
+def _staging_pets(v: CaseView, kb: KnowledgeBase) -> tuple[IndexedExam, ...]:
+    """Staging FDG-PETs that still answer the staging question on the decision date: within the
+    staging window and not followed by a treatment of the cancer (core/validity.py, the windows of
+    ADV-01), so that an old PET, or one done before neoadjuvant treatment, suppresses no rating
+    (issue 21, class 3). A PET whose report is pending counts: the chapter's condition is that a
+    PET was performed (issue 17, item 2)."""
+    return tuple(x for x in _staging_pets_performed(v) if answers(v, kb, x, Question.staging))
 
 
 def pet_negative_with_sclerotic(v: CaseView) -> tuple[IndexedExam, IndexedExam] | None:
@@ -81,7 +91,7 @@ def pet_negative_with_sclerotic(v: CaseView) -> tuple[IndexedExam, IndexedExam] 
 def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
     if not v.asks(Question.staging):
         return
-    pets = _staging_pets(v)
+    pets = _staging_pets(v, out.kb)
     if not pets:
         return
     pet = pets[0]
@@ -109,13 +119,14 @@ def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
 def pet_preferred_for_staging(v: CaseView, out: RuleOutput) -> None:
     if not v.asks(Question.staging):
         return
-    if _staging_pets(v):
+    if _staging_pets(v, out.kb):
         return  # a staging PET was performed: NM-01 rates the bone scan, ADV-01 the PET itself
     facts = (Fact(path="context.phase", value=v.case.context.phase.value),)
     text = out.recommend(
         "NM-02", Action.prefer, RatedModality.fdg_pet_ct.value, "prefer_pet",
         rating=Rating.usually_appropriate, facts=facts,
     )
+    _stale_staging_pet(v, out)
     out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-02", text)
     pet_available = v.case.availability.fdg_pet
     message = "pet_unavailable" if pet_available is False else "bone_scan_fallback"
@@ -128,9 +139,36 @@ def pet_preferred_for_staging(v: CaseView, out: RuleOutput) -> None:
              alternative=None if pet_available is False else RatedModality.fdg_pet_ct)
 
 
+def _stale_staging_pet(v: CaseView, out: RuleOutput) -> None:
+    """Say why the latest staging PET performed no longer counts (its window passed, or a
+    treatment of the cancer started after it), so that proposing the PET again is explained."""
+    performed = _staging_pets_performed(v)
+    if not performed:
+        return
+    pet = performed[-1]
+    status = validity(v, out.kb, pet, Question.staging)
+    facts = _exam_facts(pet)
+    if status.reopened_by is not None:
+        index, treatment = status.reopened_by
+        assert treatment.start is not None  # reopening treatments are dated
+        name = labels.TREATMENT[treatment.type]
+        agents = f" ({', '.join(treatment.agents)})" if treatment.agents else ""
+        out.recommend("NM-02", Action.note, pet.exam.id, "pet_before_treatment",
+                      facts=(*facts, Fact(path=f"treatments[{index}].start",
+                                          value=treatment.start.isoformat())),
+                      pet_date=_day(pet.exam.date), start=_day(treatment.start),
+                      treatment=Text(en=name.en + agents, fr=name.fr + agents))
+    elif status.expired:
+        out.recommend("NM-02", Action.note, pet.exam.id, "pet_expired",
+                      facts=(*facts, Fact(path="context.as_of",
+                                          value=v.as_of.isoformat() if v.as_of else None)),
+                      pet_date=_day(pet.exam.date), age=status.age_days,
+                      days=status.window_days)
+
+
 @rule("NM-03")
 def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
-    pets = _staging_pets(v)
+    pets = _staging_pets(v, out.kb)
     for pet in pets:
         covers = pet.exam.covers_femurs
         if covers is True:
@@ -365,7 +403,7 @@ def naf_pet_is_an_option(v: CaseView, out: RuleOutput) -> None:
     if not asked:
         return
     available = v.case.availability.naf_pet
-    pets = _staging_pets(v)
+    pets = _staging_pets(v, out.kb)
     if asked == [Question.staging] and pets and pet_negative_with_sclerotic(v) is None:
         # NaF-PET is offered instead of a bone scan; once a staging FDG-PET is performed the bone
         # scan is not indicated (NM-01), so neither is its substitute.
