@@ -26,7 +26,7 @@ from bonemet.model.case import (
 )
 from bonemet.model.labels import day as _day
 
-from .context import CHARACTERISING, CaseView, IndexedExam, isolated_lesion_exam
+from .context import CHARACTERISING, WHOLE_BODY, CaseView, IndexedExam, isolated_lesion_exam
 from .findings import RuleOutput, rule
 from .validity import answers, validity
 
@@ -216,16 +216,22 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value, "justified_pain",
                              rating=Rating.may_be_appropriate, facts=facts)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
+        _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif ctx.question_text:
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value,
                              "justified_question", rating=Rating.may_be_appropriate, facts=facts,
                              question=ctx.question_text)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
+        _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif ctx.new_bone_pain is False:
         text = out.recommend("NM-04", Action.not_indicated, RatedModality.bone_scan.value,
                              "routine_not_indicated", rating=Rating.usually_not_appropriate,
                              facts=facts)
         out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-04", text)
+        naf = out.recommend("NM-04", Action.not_indicated, RatedModality.naf_pet_ct.value,
+                            "routine_not_indicated_naf", rating=Rating.usually_not_appropriate,
+                            facts=facts)
+        _naf_like_bone_scan(v, out, Rating.usually_not_appropriate, naf)
     else:
         need = out.need("NM-04", "context.new_bone_pain", "does the patient have new bone pain?",
                         "le patient a-t-il une douleur osseuse nouvelle ?")
@@ -233,6 +239,15 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              facts=facts, missing=(need,))
         out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-04", text,
                  missing=(need,))
+
+
+def _naf_like_bone_scan(v: CaseView, out: RuleOutput, rating: Rating, reason: Text) -> None:
+    """NM-04 rates NaF-PET as it rates the bone scan: the same bone tracer mechanism (F28), so no
+    routine follow-up NaF-PET either (review 13, m4). An exam the centre does not offer is not
+    proposed (review C01)."""
+    if rating is not Rating.usually_not_appropriate and v.case.availability.naf_pet is False:
+        return
+    out.rate(RatedModality.naf_pet_ct, rating, "NM-04", reason)
 
 
 def _targeted_after(v: CaseView, x: IndexedExam) -> IndexedExam | None:
@@ -248,9 +263,43 @@ def _targeted_after(v: CaseView, x: IndexedExam) -> IndexedExam | None:
     return None
 
 
+def _single_focus(x: IndexedExam) -> bool:
+    """The exam shows one focus: flagged isolated, a count of one, or one lesion without a count."""
+    e = x.exam
+    if e.isolated_lesion is not None:
+        return e.isolated_lesion
+    if e.hot_spot_count is not None:
+        return e.hot_spot_count == 1
+    return len(e.lesions) == 1
+
+
+def equivocal_single_pet_focus(v: CaseView) -> IndexedExam | None:
+    """The latest whole-body reading when it is a PET (FDG or NaF) whose result is equivocal with a
+    single focus, bone metastases not being established: REC4's "isolated lesion on PET" whatever
+    the reader's certainty (a sacral focus in an osteoporotic patient: insufficiency fracture or
+    metastasis). A same-day survey showing more foci means the focus is not single. Issue 21,
+    class 6; the project's reading, flagged as interpretation."""
+    if v.case.cancer.bone_metastases_known:
+        return None
+    surveys = [x for x in v.done(*WHOLE_BODY) if x.exam.result is not None]
+    if not surveys:
+        return None
+    x = surveys[-1]
+    if x.exam.modality not in PETS or x.exam.result is not Result.equivocal or not _single_focus(x):
+        return None
+    same_day = [o for o in surveys if o.exam.date == x.exam.date and o is not x]
+    if any(o.exam.result is not Result.negative and not _single_focus(o) for o in same_day):
+        return None
+    return x
+
+
 @rule("NM-09")
 def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     found = isolated_lesion_exam(v.case, v.exams, v.as_of)
+    equivocal = False
+    if found is None:
+        found = equivocal_single_pet_focus(v)
+        equivocal = found is not None
     isolated = [found] if found is not None else []
     if not isolated:
         if v.question is Question.isolated_lesion:
@@ -271,7 +320,8 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     exam_name = labels.EXAM[x.exam.modality]
     if done is None:
         text = out.recommend(
-            "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
+            "NM-09", Action.targeted_imaging, x.exam.id,
+            "targeted_imaging_equivocal" if equivocal else "targeted_imaging",
             rating=Rating.usually_appropriate, facts=facts, exam=exam_name.en,
             exam_fr=exam_name.fr, the_exam_fr=labels.THE[x.exam.modality].fr, exam_date=_day(x.exam.date),
             site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
@@ -374,7 +424,9 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
                              facts=(Fact(path=occult.source, value=Question.occult_disease.value),))
         out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-12", text)
     if v.asks(Question.equivocal_finding):
-        equivocal = [x for x in v.done(*BONE_SCANS)
+        # NaF-PET is a bone-tracer scan like the planar one (F28): FDG-PET characterises its
+        # doubtful finding too (F27; issue 21, class 6, the project's reading).
+        equivocal = [x for x in v.done(*BONE_SCANS, Modality.naf_pet_ct)
                      if x.exam.result is Result.equivocal
                      or (x.exam.result is not Result.negative
                          and any(lesion.suspicious for lesion in x.exam.lesions))]
@@ -390,7 +442,9 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
                      out.kb.rule("NM-12").title, missing=(need,))
             return
         x = equivocal[-1]
-        text = out.recommend("NM-12", Action.consider_pet, x.exam.id, "equivocal",
+        naf = x.exam.modality is Modality.naf_pet_ct
+        text = out.recommend("NM-12", Action.consider_pet, x.exam.id,
+                             "equivocal_naf" if naf else "equivocal",
                              rating=Rating.usually_appropriate, facts=_exam_facts(x, "result"),
                              scan_date=_day(x.exam.date))
         out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-12", text)
