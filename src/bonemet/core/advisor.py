@@ -85,6 +85,19 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
     )
 
 
+def _no_rejected_alternative(ratings: tuple[ModalityRating, ...]) -> tuple[ModalityRating, ...]:
+    """A preferred alternative is never an exam the assessment rates usually not appropriate
+    (already done, ADV-01, or not indicated): NM-10 names FDG-PET instead of a survey SPECT-CT,
+    but once the staging PET is done that PET is no alternative (review 13, m8). Every adapter
+    (CLI "Prefer" column, CDS cards, quick check) reads this field, so it is settled here."""
+    rejected = {r.modality for r in ratings if r.rating is Rating.usually_not_appropriate}
+    return tuple(
+        r.model_copy(update={"preferred_alternative": None})
+        if r.preferred_alternative in rejected else r
+        for r in ratings
+    )
+
+
 def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
     seen: dict[tuple[str, str | None], MissingData] = {}
     for item in items:
@@ -202,6 +215,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
                                key=lambda r: r.priority != "urgent"))
     else:
         ratings = tuple(_out_of_scope_rating(m, scope) for m in _MODALITIES)
+    ratings = _no_rejected_alternative(ratings)
     rejected = frozenset(r.modality for r in ratings if r.rating is Rating.usually_not_appropriate)
     recommendations: tuple[Recommendation, ...] = tuple(
         # Urgent alerts first (HZ-AD-09), then by rule; stable: keeps emission order.

@@ -245,8 +245,10 @@ def _naf_like_bone_scan(v: CaseView, out: RuleOutput, rating: Rating, reason: Te
     """NM-04 rates NaF-PET as it rates the bone scan: the same bone tracer mechanism (F28), so no
     routine follow-up NaF-PET either (review 13, m4). An exam the centre does not offer is not
     proposed (review C01)."""
-    if rating is not Rating.usually_not_appropriate and v.case.availability.naf_pet is False:
-        return
+    if rating is not Rating.usually_not_appropriate and (
+            v.case.availability.naf_pet is False
+            or v.asks(*(Question(q) for q in out.kb.rule("NM-13").scenarios))):
+        return  # not offered; or NM-13 rates it as an option for its own questions, with its reason
     out.rate(RatedModality.naf_pet_ct, rating, "NM-04", reason)
 
 
