@@ -79,3 +79,18 @@ def test_cli_prefer_column_never_names_an_exam_already_done() -> None:
     console.print(render(assess_doc(case_doc(exams=[pet()])), "en"))
     row = next(line for line in console.export_text().splitlines() if line.startswith("│ SPECT"))
     assert "FDG" not in row.split("│")[4]  # modality, rating, rule, Prefer, why
+
+
+def test_a_new_line_reopens_staging_but_not_the_follow_up_question() -> None:
+    """The scan that led to a change of line is the new line's baseline: a follow-up (or response)
+    scan done before the line started still counts as done for that question (ADV-01); only
+    staging and occult disease are reopened by a treatment (rules.yaml reopened_by_treatment)."""
+    line = [{"id": "l2", "type": "chemotherapy", "start": "2025-05-25", "line_number": 2}]
+    scan = {"id": "bs", "date": "2025-05-20", "modality": "bone_scan", "purpose": "follow_up",
+            "result": "positive", "hot_spot_count": 3}
+    follow_up = assess_doc(case_doc("follow_up", context={"new_bone_pain": True,
+                                                          "pain_sites": ["femur_shaft"]},
+                                    exams=[scan], treatments=line))
+    assert follow_up.rating_of(RatedModality.bone_scan).rule_id == "ADV-01"
+    staging = assess_doc(case_doc(exams=[pet(date="2025-05-20")], treatments=line))
+    assert staging.rating_of(RatedModality.fdg_pet_ct).rule_id == "NM-02"

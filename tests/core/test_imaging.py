@@ -399,10 +399,11 @@ def actions_of(a: Any, rule_id: str) -> list[Action]:
     {"lesions": [{"site": "sacrum"}, {"site": "ribs"}]},        # two foci
     {"lesions": [{"site": "sacrum"}], "hot_spot_count": 3},      # a count of three
     {},                                                          # number of foci not recorded
-], ids=["two-lesions", "count-three", "unknown-count"])
+    {"result": "negative", "lesions": [{"site": "sacrum", "suspicious": False}]},  # benign, read
+], ids=["two-lesions", "count-three", "unknown-count", "negative-with-a-described-lesion"])
 def test_nm09_not_for_equivocal_pet_findings_that_are_not_single(fields: dict[str, Any]) -> None:
     doc = case_doc("follow_up", context={"new_bone_pain": False},
-                   exams=[exam("fdg_pet_ct", "2025-05-10", result="equivocal", **fields)])
+                   exams=[exam("fdg_pet_ct", "2025-05-10", **{"result": "equivocal", **fields})])
     assert "NM-09" not in assess_doc(doc).rule_ids()
 
 
@@ -466,3 +467,9 @@ def test_nm04_naf_pet_follows_the_bone_scan_where_imaging_is_justified(
         context: dict[str, Any], available: bool | None, expected: Rating) -> None:
     a = assess_doc(case_doc("follow_up", context=context, availability={"naf_pet": available}))
     assert a.rating_of(NAF).rating is expected
+
+
+def test_nm09_not_for_an_equivocal_pet_focus_beside_a_same_day_scan_with_more_foci() -> None:
+    doc = _equivocal_pet_case("fdg_pet_ct", "sacrum", "follow_up",
+                              exam("bone_scan", "2025-05-10", result="positive", hot_spot_count=3))
+    assert "NM-09" not in assess_doc(doc).rule_ids()
