@@ -470,3 +470,21 @@ def test_reading_does_not_depend_on_input_order(start: dt.date, offset: int, cho
                 [m.name for m in r.missing_arguments])
     assert decided(read(_evidence_doc(start, offset, chosen))) == decided(
         read(_evidence_doc(start, offset, chosen, shuffle=seed)))
+
+
+# --- Issue 21, class 9 (review 13, m2): no "baseline" asked for a scan a later reading supersedes -
+
+def test_no_baseline_asked_for_a_scan_a_later_scan_was_compared_with() -> None:
+    from bonemet.api import assess, load_case
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "28-flare-not-comparable.yaml"
+    a = assess(load_case(demo))
+    assert a.follow_up is not None
+    first, second = a.follow_up.scans
+    assert first.not_comparable is NotComparable.no_comparator and second.comparator_id == first.scan_id
+    assert [m.field for m in first.missing_data] == ["exams[]"]  # its own reading still says so
+    assert "exams[]" not in {m.field for m in a.missing_data}
+    # The same first scan alone (nothing later was compared): the baseline is still asked.
+    case = load_case(demo)
+    alone = assess(case.model_copy(update={"exams": case.exams[:2]}))
+    assert ("exams[]", "NM-07") in {(m.field, m.rule_id) for m in alone.missing_data}

@@ -91,3 +91,24 @@ def test_not_applicable(cancer: dict[str, object], words: str) -> None:
 
 def test_absent_outside_staging_without_nm11() -> None:
     assert assess_doc(case_doc("follow_up", context={"new_bone_pain": False})).probability is None
+
+
+# --- Issue 21, class 3: a staging result that no longer answers staging is not counted ---------
+
+@pytest.mark.parametrize(("pet_day", "treatments", "counted"), [
+    ("2025-05-20", [], True),                                                   # 12 days old
+    ("2025-03-01", [], False),                                                  # past its window
+    ("2025-05-20", [{"id": "t", "type": "chemotherapy", "start": "2025-05-25"}], False),
+    ("2025-05-20", [{"id": "t", "type": "denosumab", "start": "2025-05-25"}], True),
+], ids=["recent", "old", "before-chemotherapy", "before-denosumab"])
+def test_residual_probability_counts_only_a_pet_that_still_answers_staging(
+        pet_day: str, treatments: list[dict[str, object]], counted: bool) -> None:
+    a = assess_doc(case_doc(exams=[pet(date=pet_day, result="negative",
+                                       pet_coverage="vertex_to_feet")], treatments=treatments))
+    assert a.probability is not None and a.probability.exams
+    (use,) = a.probability.exams
+    assert use.counted is counted
+    if not counted:
+        assert use.reason is not None and "No longer answers staging" in use.reason.en
+        assert a.probability.calculation is not None
+        assert a.probability.residual == a.probability.calculation.pretest.value

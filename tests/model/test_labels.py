@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bonemet.model import labels
-from bonemet.model.case import Modality, SkeletalSite
+from bonemet.model.case import Modality, SkeletalSite, TreatmentType
 from bonemet.report.labels import labels as display
 from factories import assess_doc, case_doc, exam
 
@@ -23,6 +23,9 @@ def test_in_sentence_names_are_the_display_labels(lang: str) -> None:
             continue
         shown = display().enum("modality", modality, lang)
         assert labels.EXAM[modality](lang).lower() == shown.lower()
+    for treatment in TreatmentType:  # "EGFR TKI" keeps its capitals inside a sentence
+        assert labels.TREATMENT[treatment](lang).lower() == \
+            display().enum("treatment_type", treatment, lang).lower()
 
 
 def _texts(doc: dict[str, object]) -> list[str]:

@@ -33,10 +33,13 @@ from bonemet.model.case import (
 )
 from bonemet.model.followup import Classification
 from bonemet.report.headline import (
+    _EXAM_PREFERENCE,
+    _RULE_PRIORITY,
     Confidence,
     HeadlineKind,
     build_headline,
     card_groups,
+    clinical_priority,
     proposable,
 )
 from factories import up_to_the_decision
@@ -340,3 +343,66 @@ def test_r13_c11_suspected_lung_cancer_says_the_diagnosis_is_unconfirmed() -> No
     doc = review_case("c11").model_dump(mode="json", exclude_none=True)
     doc["cancer"] = {}
     assert not build_headline(assess(parse_case(doc)), KB).diagnosis_unconfirmed
+
+
+# ---- issue 21, class 9 (review 13, m1): do-now by an explicit clinical priority ---------------
+
+
+
+def test_the_exam_preference_orders_every_exam_once() -> None:
+    assert sorted(_EXAM_PREFERENCE) == sorted(RatedModality)
+    assert len(set(_RULE_PRIORITY)) == len(_RULE_PRIORITY)
+    assert all(rule in KB.rules for rule in _RULE_PRIORITY)
+
+
+@pytest.mark.parametrize(("doc", "do_now", "rule"), [
+    # Equivocal planar focus with new pain: SPECT-CT (NM-10), FDG-PET (NM-12) and the targeted MRI
+    # of the painful site (NM-15) are all "usually appropriate": the chapter's SPECT-CT leads.
+    ("demo-16-equivocal-bone-scan", RatedModality.spect_ct, "NM-10"),
+    # Isolated lesion: NM-09 rates targeted CT and MRI alike: MRI first (marrow, no radiation).
+    ("demo-14-isolated-lesion", RatedModality.targeted_mri, "NM-09"),
+], ids=["equivocal-planar", "isolated-lesion"])
+def test_do_now_among_equal_ratings_follows_the_clinical_priority(
+        doc: str, do_now: RatedModality, rule: str) -> None:
+    h = headline_of(doc)
+    assert h.do_now is not None and (h.do_now.modality, h.do_now.trace.rule_id) == (do_now, rule)
+
+
+def test_staging_without_a_pet_surveys_first_even_with_new_pain_in_a_limb() -> None:
+    """NM-02's FDG-PET and NM-15's targeted MRI are both "usually appropriate": the staging survey
+    first (it tells whether the painful lesion is one of several), the MRI beside it."""
+    doc = {"schema_version": "1.0", "case_id": "t",
+           "cancer": {"primary_site": "lung", "histology": "adenocarcinoma"},
+           "context": {"phase": "staging", "as_of": "2025-06-01", "new_bone_pain": True,
+                       "pain_sites": ["femur_shaft"], "neurological_deficit": False}}
+    h = build_headline(assess(parse_case(doc)), KB)
+    assert h.do_now is not None and h.do_now.modality is RatedModality.fdg_pet_ct
+    assert RatedModality.targeted_mri in {x.modality for x in h.equally_rated}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(DEMOS)), st.randoms(use_true_random=False))
+def test_do_now_does_not_depend_on_the_order_of_the_ratings(case_id: str, rnd: Any) -> None:
+    a = assess(DEMOS[case_id])
+    shuffled = list(a.ratings)
+    rnd.shuffle(shuffled)
+    h, h2 = build_headline(a, KB), build_headline(a.model_copy(update={"ratings": tuple(shuffled)}), KB)
+    assert (h.do_now and h.do_now.modality) == (h2.do_now and h2.do_now.modality)
+    assert [x.modality for x in h.equally_rated] == [x.modality for x in h2.equally_rated]
+
+
+def test_urgency_then_rating_lead_the_priority() -> None:
+    from bonemet.base.text import Text
+    from bonemet.model import ModalityRating
+
+    def rated(modality: RatedModality, rating: Rating, rule: str,
+              priority: str = "routine") -> ModalityRating:
+        return ModalityRating(modality=modality, rating=rating, rule_id=rule,
+                              reason=Text(en="r", fr="r"), priority=priority)  # type: ignore[arg-type]
+
+    urgent = rated(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", "urgent")
+    best_rule = rated(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-02")
+    derived = rated(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15")
+    lower = rated(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-02")
+    order = sorted([lower, derived, best_rule, urgent], key=clinical_priority)
+    assert order == [urgent, best_rule, derived, lower]

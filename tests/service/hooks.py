@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,30 @@ ORDER_CODES = {"bone_scan": "78306", "spect_ct": "78832", "fdg_pet_ct": "78815",
                "mri_thoracic_spine": "72146", "chest_ct": None}
 
 
-def case_doc(name: str) -> dict[str, Any]:
+def case_doc(name: str, today: bool = False) -> dict[str, Any]:
+    """An example case as a document; `today`: every date moved by the same number of days so
+    that its decision date is today. The hooks decide on the wall-clock date, as an EHR asks, and
+    a staging PET answers staging only within its window (rules.yaml ADV-01; issue 21, class 3):
+    a case from 2025 read today has no valid staging PET. (Moving by days can move a 6-month
+    anniversary by a day: use it for staging cases, not for the flare reader's boundary cases.)"""
     data: dict[str, Any] = json.loads(load_case(EXAMPLES / name).model_dump_json())
+    if today:
+        shift = dt.date.today() - dt.date.fromisoformat(data["context"]["as_of"])
+        data = _shifted(data, shift)
     return data
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _shifted(value: Any, shift: dt.timedelta) -> Any:
+    if isinstance(value, dict):
+        return {k: _shifted(v, shift) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shifted(v, shift) for v in value]
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        return (dt.date.fromisoformat(value) + shift).isoformat()
+    return value
 
 
 def patient_id(bundle: dict[str, Any]) -> str:

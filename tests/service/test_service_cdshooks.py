@@ -4,6 +4,7 @@ of that id in cds-hooks-2.0-requirements.csv (docs/cds-hooks-conformance.md maps
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -170,18 +171,22 @@ def test_chest_ct_order_is_not_rated(dev_server: LiveServer) -> None:
 def test_bone_scan_after_staging_pet_is_not_appropriate_with_override_reasons(
         dev_server: LiveServer) -> None:
     req = fixture("order-select-staging.json")
+    # A staging PET ten days before today (the hook's decision date): within the staging window
+    # (rules.yaml ADV-01), so the bone scan is not indicated (NM-01). A PET older than the window
+    # would no longer count (issue 21, class 3): see the next test.
+    pet_day = (dt.date.today() - dt.timedelta(days=10)).isoformat()
     req["prefetch"]["procedures"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
         {"resource": {"resourceType": "Procedure", "id": "pet-1", "status": "completed",
                       "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
                                            "code": "78816"}]},
                       "subject": {"reference": "Patient/pat-1001"},
-                      "performedDateTime": "2025-01-15"}}]}
+                      "performedDateTime": pet_day}}]}
     req["prefetch"]["diagnosticReports"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
         {"resource": {"resourceType": "DiagnosticReport", "id": "rep-1", "status": "final",
                       "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
                                            "code": "78816"}]},
                       "subject": {"reference": "Patient/pat-1001"},
-                      "effectiveDateTime": "2025-01-15",
+                      "effectiveDateTime": pet_day,
                       "conclusionCode": [{"coding": [{"system": V3, "code": "NEG"}]}]}}]}
     body = call(dev_server, ORDER_URL, req).json()
     (card,) = body["cards"]
@@ -190,6 +195,22 @@ def test_bone_scan_after_staging_pet_is_not_appropriate_with_override_reasons(
     assert all(r["display"] for r in card["overrideReasons"])
     rating = body["systemActions"][0]["resource"]["extension"][0]["valueCodeableConcept"]
     assert rating["coding"][0]["code"] == "not-appropriate"
+
+
+def test_bone_scan_after_a_staging_pet_older_than_its_window_is_the_pet_fallback(
+        dev_server: LiveServer) -> None:
+    """Issue 21, class 3: a staging PET done 200 days before today no longer answers staging, so
+    the card is not NM-01's "not appropriate" but NM-02's fallback naming the PET."""
+    req = fixture("order-select-staging.json")
+    pet_day = (dt.date.today() - dt.timedelta(days=200)).isoformat()
+    req["prefetch"]["procedures"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "Procedure", "id": "pet-1", "status": "completed",
+                      "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
+                                           "code": "78816"}]},
+                      "subject": {"reference": "Patient/pat-1001"},
+                      "performedDateTime": pet_day}}]}
+    (card,) = call(dev_server, ORDER_URL, req).json()["cards"]
+    assert "NM-01" not in card["summary"] and "NM-02" in card["summary"]
 
 
 def test_missing_data_means_no_rating_and_says_what_is_missing(dev_server: LiveServer) -> None:
@@ -523,7 +544,9 @@ def test_patient_view_one_card_per_actionable_finding(dev_server: LiveServer, na
                                                       rules: list[str]) -> None:
     from hooks import case_doc, hook_request
 
-    r = call(dev_server, PATIENT_URL, hook_request("patient-view", case_doc(name)))
+    # The staging demos are moved to today: the hook decides on today's date (case_doc).
+    r = call(dev_server, PATIENT_URL, hook_request("patient-view",
+                                                   case_doc(name, today=name.startswith("0"))))
     assert r.status_code == 200, r.text
     assert [c["source"]["topic"]["code"] for c in r.json()["cards"]] == rules
 
@@ -704,7 +727,7 @@ def test_issue14_patient_view_of_another_cancer_has_no_card(dev_server: LiveServ
     prostate" (free text, as another EHR writes it) gets none."""
     from hooks import case_doc, hook_request
 
-    req = hook_request("patient-view", case_doc("03-staging-pet-mid-thigh.yaml"))
+    req = hook_request("patient-view", case_doc("03-staging-pet-mid-thigh.yaml", today=True))
     assert call(dev_server, PATIENT_URL, req).json()["cards"]
     for entry in req["prefetch"]["conditions"]["entry"]:
         if "primary-cancer" in entry["resource"]["id"]:

@@ -33,6 +33,7 @@ from .context import CaseView, IndexedExam, view
 from .findings import RULES, Proposal, RuleOutput
 from .flare_rules import follow_up  # also registers NM-06..NM-08 (follow-up scans)
 from .residual import residual_probability
+from .validity import answers as still_answers
 
 # Most cautious first: when two rules disagree on a modality, the more restrictive one decides.
 _CAUTION = {
@@ -92,6 +93,19 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
     )
 
 
+def _no_rejected_alternative(ratings: tuple[ModalityRating, ...]) -> tuple[ModalityRating, ...]:
+    """A preferred alternative is never an exam the assessment rates usually not appropriate
+    (already done, ADV-01, or not indicated): NM-10 names FDG-PET instead of a survey SPECT-CT,
+    but once the staging PET is done that PET is no alternative (review 13, m8). Every adapter
+    (CLI "Prefer" column, CDS cards, quick check) reads this field, so it is settled here."""
+    rejected = {r.modality for r in ratings if r.rating is Rating.usually_not_appropriate}
+    return tuple(
+        r.model_copy(update={"preferred_alternative": None})
+        if r.preferred_alternative in rejected else r
+        for r in ratings
+    )
+
+
 def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
     seen: dict[tuple[str, str | None], MissingData] = {}
     for item in items:
@@ -101,14 +115,13 @@ def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
 
 def already_done(v: CaseView, kb: KnowledgeBase,
                  modality: RatedModality) -> tuple[IndexedExam, Question] | None:
-    """The latest exam of this kind performed (report pending or not) within its validity
-    window for a question the case asks, on or after the finding that raised that question,
-    with the question it answers."""
+    """The latest exam of this kind performed (report pending or not) that still answers a
+    question the case asks (core/validity.py: within the question's window, not followed by a
+    treatment that reopens it), on or after the finding that raised that question, with the
+    question it answers."""
     kind = _DONE_MODALITY.get(modality)
     if kind is None or v.as_of is None:
         return None
-    days = kb.rule("ADV-01").params["validity_days"]
-    assert isinstance(days, dict)
     found: tuple[IndexedExam, Question] | None = None
     for x in v.done(kind):
         e = x.exam
@@ -118,7 +131,7 @@ def already_done(v: CaseView, kb: KnowledgeBase,
                 continue
             # Any performed exam counts, complete or not: an incomplete PET is completed by
             # targeted imaging (NM-03), not by repeating it whole.
-            if (v.as_of - e.date).days <= int(days[q.question.value]):
+            if still_answers(v, kb, x, q.question):
                 found = (x, q.question)
     return found
 
@@ -213,6 +226,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
                                key=lambda r: r.priority != "urgent"))
     else:
         ratings = tuple(_out_of_scope_rating(m, scope) for m in _MODALITIES)
+    ratings = _no_rejected_alternative(ratings)
     rejected = frozenset(r.modality for r in ratings if r.rating is Rating.usually_not_appropriate)
     recommendations: tuple[Recommendation, ...] = tuple(
         # Urgent alerts first (HZ-AD-09), then by rule; stable: keeps emission order.

@@ -123,20 +123,59 @@ def _after(v_exams: tuple[IndexedExam, ...], x: IndexedExam, as_of: dt.date | No
     )
 
 
+# Whole-body bone imaging whose doubtful finding raises the equivocal-finding question, with the
+# exams that characterise it once done on or after it: a planar bone scan's finding by SPECT-CT, a
+# PET, CT or MRI (NM-10, NM-12); a single doubtful focus on PET by CT or MRI (REC4, NM-09: the
+# PET/CT's own CT has already been read with it), and a NaF-PET's, a bone-tracer scan like the
+# planar one (F28), by FDG-PET too (F27). Issue 21, class 6.
+_DOUBTFUL_CHARACTERISED_BY: dict[Modality, tuple[Modality, ...]] = {
+    Modality.bone_scan: CHARACTERISING,
+    Modality.naf_pet_ct: (Modality.fdg_pet_ct, Modality.ct, Modality.mri, Modality.wb_mri),
+    Modality.fdg_pet_ct: (Modality.ct, Modality.mri, Modality.wb_mri),
+}
+
+
 def _equivocal_finding(exams: tuple[IndexedExam, ...],
                        as_of: dt.date | None) -> IndexedExam | None:
-    """The latest planar bone scan with an equivocal or suspicious finding not yet characterised."""
-    scans = [x for x in exams if x.exam.modality is Modality.bone_scan
-             and (as_of is None or x.exam.date <= as_of)]
-    if not scans:
-        return None
-    x = scans[-1]
-    e = x.exam
-    doubtful = e.result is Result.equivocal or (
-        e.result is not Result.negative and any(lesion.suspicious for lesion in e.lesions))
-    if not doubtful or _after(exams, x, as_of, CHARACTERISING):
-        return None
-    return x
+    """The latest bone scan or PET (FDG or NaF) with an equivocal or suspicious finding not yet
+    characterised. For a PET, a CT or MRI counts only if it images the focus's site when that site
+    is recorded (a brain MRI does not characterise a sacral focus)."""
+    found: IndexedExam | None = None
+    for modality, characterising in _DOUBTFUL_CHARACTERISED_BY.items():
+        scans = [x for x in exams if x.exam.modality is modality
+                 and (as_of is None or x.exam.date <= as_of)]
+        if not scans:
+            continue
+        x = scans[-1]
+        e = x.exam
+        doubtful = e.result is Result.equivocal or (
+            e.result is not Result.negative and any(lesion.suspicious for lesion in e.lesions))
+        if not doubtful:
+            continue
+        if modality is Modality.bone_scan:
+            if _after(exams, x, as_of, characterising):
+                continue
+        elif _characterised_at_site(exams, x, as_of, characterising):
+            continue
+        if found is None or (x.exam.date, x.exam.id) > (found.exam.date, found.exam.id):
+            found = x
+    return found
+
+
+def _characterised_at_site(exams: tuple[IndexedExam, ...], x: IndexedExam, as_of: dt.date | None,
+                           modalities: tuple[Modality, ...]) -> bool:
+    """An exam of `modalities` on or after `x` that images the site of x's doubtful focus (any
+    site when x records no single site; a whole-body exam always covers it)."""
+    sites = {lesion.site for lesion in x.exam.lesions}
+    for o in exams:
+        if o is x or o.exam.modality not in modalities or o.exam.date < x.exam.date:
+            continue
+        if as_of is not None and o.exam.date > as_of:
+            continue
+        imaged = {o.exam.target_site} | {lesion.site for lesion in o.exam.lesions}
+        if o.exam.modality in WHOLE_BODY or len(sites) != 1 or sites & imaged:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -509,4 +509,15 @@ def interpret_follow_up(case: Case, as_of: dt.date | None, kb: KnowledgeBase) ->
         scans=tuple(r.reading for r in readings),
     )
     return FollowUpResult(section, tuple(e for r in readings for e in r.emissions),
-                          tuple(m for r in readings for m in r.missing))
+                          tuple(m for r in readings if not _superseded(r, readings)
+                                for m in r.missing))
+
+
+def _superseded(r: _Reading, readings: list[_Reading]) -> bool:
+    """A scan without a comparator when a later scan has one (this scan or another): the
+    decision rests on the later reading, and no baseline can be obtained for the past any more, so
+    "an earlier bone scan to compare with" is not asked (review 13, m2). Its own reading still
+    says it was not comparable."""
+    return (r.reading.not_comparable is NotComparable.no_comparator
+            and any(o.reading.comparator_id is not None
+                    and o.reading.scan_date > r.reading.scan_date for o in readings))

@@ -10,6 +10,7 @@ thresholds come from the knowledge base; only the clinical logic lives here.
 from __future__ import annotations
 
 from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
 from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
 from bonemet.model.case import (
@@ -26,15 +27,18 @@ from bonemet.model.labels import day as _day
 
 from .context import (
     CHARACTERISING,
+    WHOLE_BODY,
     CaseView,
     IndexedExam,
     LesionBiopsy,
+    bone_metastases_known,
     isolated_lesion_exam,
     lesions_settled,
     settled_isolated_lesion,
 )
 from .findings import RuleOutput, rule
 from .safety import cord_compression_suspected
+from .validity import answers, validity
 
 BONE_SCANS = (Modality.bone_scan, Modality.spect_ct)
 PETS = (Modality.fdg_pet_ct, Modality.naf_pet_ct)
@@ -55,12 +59,20 @@ def _exam_facts(x: IndexedExam, *fields: str) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _staging_pets(v: CaseView) -> tuple[IndexedExam, ...]:
-    """Staging FDG-PETs performed by the decision date. A PET whose report is pending counts: the
-    chapter's condition is that a PET was performed (issue 17, item 2)."""
+def _staging_pets_performed(v: CaseView) -> tuple[IndexedExam, ...]:
+    """Staging FDG-PETs performed by the decision date, whatever their age."""
     return tuple(
         x for x in v.done(Modality.fdg_pet_ct) if x.exam.purpose in (None, Purpose.staging)
     )
+
+
+def _staging_pets(v: CaseView, kb: KnowledgeBase) -> tuple[IndexedExam, ...]:
+    """Staging FDG-PETs that still answer the staging question on the decision date: within the
+    staging window and not followed by a treatment of the cancer (core/validity.py, the windows of
+    ADV-01), so that an old PET, or one done before neoadjuvant treatment, suppresses no rating
+    (issue 21, class 3). A PET whose report is pending counts: the chapter's condition is that a
+    PET was performed (issue 17, item 2)."""
+    return tuple(x for x in _staging_pets_performed(v) if answers(v, kb, x, Question.staging))
 
 
 def pet_negative_with_sclerotic(v: CaseView) -> tuple[IndexedExam, IndexedExam] | None:
@@ -87,7 +99,7 @@ def pet_negative_with_sclerotic(v: CaseView) -> tuple[IndexedExam, IndexedExam] 
 def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
     if not v.asks(Question.staging):
         return
-    pets = _staging_pets(v)
+    pets = _staging_pets(v, out.kb)
     if not pets:
         return
     pet = pets[0]
@@ -115,13 +127,14 @@ def no_bone_scan_after_pet(v: CaseView, out: RuleOutput) -> None:
 def pet_preferred_for_staging(v: CaseView, out: RuleOutput) -> None:
     if not v.asks(Question.staging):
         return
-    if _staging_pets(v):
+    if _staging_pets(v, out.kb):
         return  # a staging PET was performed: NM-01 rates the bone scan, ADV-01 the PET itself
     facts = (Fact(path="context.phase", value=v.case.context.phase.value),)
     text = out.recommend(
         "NM-02", Action.prefer, RatedModality.fdg_pet_ct.value, "prefer_pet",
         rating=Rating.usually_appropriate, facts=facts,
     )
+    _stale_staging_pet(v, out)
     out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-02", text)
     pet_available = v.case.availability.fdg_pet
     message = "pet_unavailable" if pet_available is False else "bone_scan_fallback"
@@ -134,9 +147,36 @@ def pet_preferred_for_staging(v: CaseView, out: RuleOutput) -> None:
              alternative=None if pet_available is False else RatedModality.fdg_pet_ct)
 
 
+def _stale_staging_pet(v: CaseView, out: RuleOutput) -> None:
+    """Say why the latest staging PET performed no longer counts (its window passed, or a
+    treatment of the cancer started after it), so that proposing the PET again is explained."""
+    performed = _staging_pets_performed(v)
+    if not performed:
+        return
+    pet = performed[-1]
+    status = validity(v, out.kb, pet, Question.staging)
+    facts = _exam_facts(pet)
+    if status.reopened_by is not None:
+        index, treatment = status.reopened_by
+        assert treatment.start is not None  # reopening treatments are dated
+        name = labels.TREATMENT[treatment.type]
+        agents = f" ({', '.join(treatment.agents)})" if treatment.agents else ""
+        out.recommend("NM-02", Action.note, pet.exam.id, "pet_before_treatment",
+                      facts=(*facts, Fact(path=f"treatments[{index}].start",
+                                          value=treatment.start.isoformat())),
+                      pet_date=_day(pet.exam.date), start=_day(treatment.start),
+                      treatment=Text(en=name.en + agents, fr=name.fr + agents))
+    elif status.expired:
+        out.recommend("NM-02", Action.note, pet.exam.id, "pet_expired",
+                      facts=(*facts, Fact(path="context.as_of",
+                                          value=v.as_of.isoformat() if v.as_of else None)),
+                      pet_date=_day(pet.exam.date), age=status.age_days,
+                      days=status.window_days)
+
+
 @rule("NM-03")
 def pet_must_cover_femurs(v: CaseView, out: RuleOutput) -> None:
-    pets = _staging_pets(v)
+    pets = _staging_pets(v, out.kb)
     for pet in pets:
         covers = pet.exam.covers_femurs
         if covers is True:
@@ -184,16 +224,22 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value, "justified_pain",
                              rating=Rating.may_be_appropriate, facts=facts)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
+        _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif ctx.question_text:
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value,
                              "justified_question", rating=Rating.may_be_appropriate, facts=facts,
                              question=ctx.question_text)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
+        _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif ctx.new_bone_pain is False:
         text = out.recommend("NM-04", Action.not_indicated, RatedModality.bone_scan.value,
                              "routine_not_indicated", rating=Rating.usually_not_appropriate,
                              facts=facts)
         out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-04", text)
+        naf = out.recommend("NM-04", Action.not_indicated, RatedModality.naf_pet_ct.value,
+                            "routine_not_indicated_naf", rating=Rating.usually_not_appropriate,
+                            facts=facts)
+        _naf_like_bone_scan(v, out, Rating.usually_not_appropriate, naf)
     else:
         need = out.need("NM-04", "context.new_bone_pain", "does the patient have new bone pain?",
                         "le patient a-t-il une douleur osseuse nouvelle ?")
@@ -201,6 +247,17 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              facts=facts, missing=(need,))
         out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-04", text,
                  missing=(need,))
+
+
+def _naf_like_bone_scan(v: CaseView, out: RuleOutput, rating: Rating, reason: Text) -> None:
+    """NM-04 rates NaF-PET as it rates the bone scan: the same bone tracer mechanism (F28), so no
+    routine follow-up NaF-PET either (review 13, m4). An exam the centre does not offer is not
+    proposed (review C01)."""
+    if rating is not Rating.usually_not_appropriate and (
+            v.case.availability.naf_pet is False
+            or v.asks(*(Question(q) for q in out.kb.rule("NM-13").scenarios))):
+        return  # not offered; or NM-13 rates it as an option for its own questions, with its reason
+    out.rate(RatedModality.naf_pet_ct, rating, "NM-04", reason)
 
 
 def _targeted_after(v: CaseView, x: IndexedExam) -> IndexedExam | None:
@@ -230,6 +287,38 @@ def _settled_by_biopsy(out: RuleOutput, x: IndexedExam, b: LesionBiopsy) -> None
                   result=result)
 
 
+def _single_focus(x: IndexedExam) -> bool:
+    """The exam shows one focus: flagged isolated, a count of one, or one lesion without a count."""
+    e = x.exam
+    if e.isolated_lesion is not None:
+        return e.isolated_lesion
+    if e.hot_spot_count is not None:
+        return e.hot_spot_count == 1
+    return len(e.lesions) == 1
+
+
+def equivocal_single_pet_focus(v: CaseView) -> IndexedExam | None:
+    """The latest whole-body reading when it is a PET (FDG or NaF) whose result is equivocal with a
+    single focus, bone metastases not being established: REC4's "isolated lesion on PET" whatever
+    the reader's certainty (a sacral focus in an osteoporotic patient: insufficiency fracture or
+    metastasis). A same-day survey showing more foci means the focus is not single. Issue 21,
+    class 6; the project's reading, flagged as interpretation."""
+    if bone_metastases_known(v.case, v.exams, v.as_of):
+        return None
+    surveys = [x for x in v.done(*WHOLE_BODY) if x.exam.result is not None]
+    if not surveys:
+        return None
+    x = surveys[-1]
+    if x.exam.modality not in PETS or x.exam.result is not Result.equivocal or not _single_focus(x):
+        return None
+    same_day = [o for o in surveys if o.exam.date == x.exam.date and o is not x]
+    if any(o.exam.result is not Result.negative and not _single_focus(o) for o in same_day):
+        return None
+    if lesions_settled(v.exams, x, v.as_of):
+        return None  # a biopsy of the focus answered the question (issue 21)
+    return x
+
+
 @rule("NM-09")
 def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     settled = settled_isolated_lesion(v.case, v.exams, v.as_of)
@@ -237,6 +326,10 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
         _settled_by_biopsy(out, *settled)
         return
     found = isolated_lesion_exam(v.case, v.exams, v.as_of)
+    equivocal = False
+    if found is None:
+        found = equivocal_single_pet_focus(v)
+        equivocal = found is not None
     isolated = [found] if found is not None else []
     if not isolated:
         if v.question is Question.isolated_lesion:
@@ -257,7 +350,8 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
     exam_name = labels.EXAM[x.exam.modality]
     if done is None:
         text = out.recommend(
-            "NM-09", Action.targeted_imaging, x.exam.id, "targeted_imaging",
+            "NM-09", Action.targeted_imaging, x.exam.id,
+            "targeted_imaging_equivocal" if equivocal else "targeted_imaging",
             rating=Rating.usually_appropriate, facts=facts, exam=exam_name.en,
             exam_fr=exam_name.fr, the_exam_fr=labels.THE[x.exam.modality].fr, exam_date=_day(x.exam.date),
             site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
@@ -362,7 +456,9 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
                              facts=(Fact(path=occult.source, value=Question.occult_disease.value),))
         out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-12", text)
     if v.asks(Question.equivocal_finding):
-        equivocal = [x for x in v.done(*BONE_SCANS)
+        # NaF-PET is a bone-tracer scan like the planar one (F28): FDG-PET characterises its
+        # doubtful finding too (F27; issue 21, class 6, the project's reading).
+        equivocal = [x for x in v.done(*BONE_SCANS, Modality.naf_pet_ct)
                      if x.exam.result is Result.equivocal
                      or (x.exam.result is not Result.negative
                          and any(lesion.suspicious for lesion in x.exam.lesions))]
@@ -378,7 +474,9 @@ def pet_for_occult_or_equivocal(v: CaseView, out: RuleOutput) -> None:
                      out.kb.rule("NM-12").title, missing=(need,))
             return
         x = equivocal[-1]
-        text = out.recommend("NM-12", Action.consider_pet, x.exam.id, "equivocal",
+        naf = x.exam.modality is Modality.naf_pet_ct
+        text = out.recommend("NM-12", Action.consider_pet, x.exam.id,
+                             "equivocal_naf" if naf else "equivocal",
                              rating=Rating.usually_appropriate, facts=_exam_facts(x, "result"),
                              scan_date=_day(x.exam.date))
         out.rate(RatedModality.fdg_pet_ct, Rating.usually_appropriate, "NM-12", text)
@@ -391,7 +489,7 @@ def naf_pet_is_an_option(v: CaseView, out: RuleOutput) -> None:
     if not asked:
         return
     available = v.case.availability.naf_pet
-    pets = _staging_pets(v)
+    pets = _staging_pets(v, out.kb)
     if asked == [Question.staging] and pets and pet_negative_with_sclerotic(v) is None:
         # NaF-PET is offered instead of a bone scan; once a staging FDG-PET is performed the bone
         # scan is not indicated (NM-01), so neither is its substitute.

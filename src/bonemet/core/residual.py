@@ -11,6 +11,7 @@ import math
 from typing import Any, Literal
 
 from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
 from bonemet.kb.performance import PerformanceTable
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import ImagingExam, Modality, Question, Result
@@ -20,6 +21,7 @@ from bonemet.model.probability import BinaryResult, ExamUse, ResidualProbability
 from .context import CaseView, IndexedExam, bone_metastases_known, isolated_lesion_exam
 from .findings import RuleOutput
 from .probability import calculate, figures, further_exams
+from .validity import answers
 
 # Case modalities that survey the skeleton per patient, with their table entry (same id).
 _SURVEYS = frozenset({Modality.bone_scan, Modality.spect_ct, Modality.fdg_pet_ct,
@@ -69,10 +71,12 @@ def _binary(exam: ImagingExam) -> BinaryResult | None:
     return None
 
 
-def _select(v: CaseView, table: PerformanceTable,
-            only: IndexedExam | None) -> tuple[list[IndexedExam], list[ExamUse]]:
+def _select(v: CaseView, table: PerformanceTable, only: IndexedExam | None,
+            kb: KnowledgeBase | None = None) -> tuple[list[IndexedExam], list[ExamUse]]:
     """Which exams count: one result per survey modality (the latest), a planar scan replaced by
-    its SPECT-CT reading; `only` restricts the count to one exam (outside staging)."""
+    its SPECT-CT reading; `only` restricts the count to one exam (outside staging). With `kb`
+    (staging), an exam that no longer answers staging (core/validity.py: older than its window, or
+    followed by a treatment of the cancer) describes another disease status and is not counted."""
     text = table.text
     latest: dict[Modality, IndexedExam] = {}
     for x in v.done(*_SURVEYS):
@@ -99,6 +103,8 @@ def _select(v: CaseView, table: PerformanceTable,
             uses.append(_use(x, False, text("unused_spect_supersedes").format(by=spect.exam.id)))
         elif only is not None and x is not only:
             uses.append(_use(x, False, text("unused_outside_staging")))
+        elif kb is not None and not answers(v, kb, x, Question.staging):
+            uses.append(_use(x, False, text("unused_no_longer_valid")))
         else:
             counted.append(x)
             partial = e.modality in (Modality.fdg_pet_ct, Modality.naf_pet_ct) and e.covers_femurs is False
@@ -139,7 +145,7 @@ def residual_probability(v: CaseView, out: RuleOutput,
         negatives = [x for x in v.done(Modality.bone_scan, Modality.spect_ct)
                      if x.exam.result is Result.negative]
         nm11_scan = negatives[-1]
-    counted, uses = _select(v, table, nm11_scan)
+    counted, uses = _select(v, table, nm11_scan, out.kb if staging else None)
     tests = [(x.exam.modality.value, _binary(x.exam)) for x in counted]
     results = [(m, r) for m, r in tests if r is not None]
     done = {m for m, _ in results}

@@ -196,15 +196,44 @@ def _done_again(a: Assessment) -> frozenset[str]:
     return frozenset(r.subject for r in a.recommendations if r.action is Action.already_done)
 
 
+# Which exam is done first among exams rated alike (review 13, m1: it used to be the order of the
+# modality list, so SPECT-CT came before FDG-PET by accident). Urgency and rating decide first;
+# then the clinical priority of the rule that rated the exam, then the exam itself:
+#   SAFE-xx  an emergency (suspected cord compression) before anything;
+#   NM-02    staging without a valid PET: the survey first, since it tells whether a lesion is
+#            single at all (REC1, REC3) and may itself characterise it (F27);
+#   NM-09    an isolated lesion: targeted imaging (REC4 "must");
+#   NM-10    SPECT-CT over the planar finding (a regional complement of the scan already done);
+#   NM-12    FDG-PET to characterise an equivocal finding or search for occult disease;
+#   NM-05    the response-assessment scan (dated by the line);
+#   NM-15    then the project's derived rules (new bone pain: the painful site), the chapter's
+#            explicit recommendations leading when they rate an exam as well;
+#   others   in rule-id order.
+# Within one rule (NM-09 rates targeted CT and MRI alike), the exam order below: MRI before CT for
+# a bone lesion (marrow, no radiation), FDG-PET before the bone-tracer scans (REC1), NaF-PET before
+# the planar scan (F30). The project's reading; tests/report/test_headline.py pins it.
+_RULE_PRIORITY = ("SAFE-01", "NM-02", "NM-09", "NM-10", "NM-12", "NM-05", "NM-15")
+_EXAM_PREFERENCE = (RatedModality.targeted_mri, RatedModality.targeted_ct, RatedModality.fdg_pet_ct,
+                    RatedModality.naf_pet_ct, RatedModality.spect_ct, RatedModality.bone_scan,
+                    RatedModality.wb_mri, RatedModality.radiograph)
+
+
+def clinical_priority(r: ModalityRating) -> tuple[bool, int, int, str, int]:
+    """Sort key of a proposable exam: urgent first, then rating, rule priority, exam preference."""
+    rule_id = r.rule_id or ""
+    rule_rank = (0 if rule_id.startswith("SAFE-") else
+                 _RULE_PRIORITY.index(rule_id) if rule_id in _RULE_PRIORITY else len(_RULE_PRIORITY))
+    return (r.priority != "urgent", _PROPOSABLE.index(r.rating), rule_rank, rule_id,
+            _EXAM_PREFERENCE.index(r.modality))
+
+
 def proposable(a: Assessment) -> list[ModalityRating]:
-    """The exams the assessment rates appropriate, best first (urgent first, then rating, then the
-    assessment's own order); never one ADV-01 found already done."""
+    """The exams the assessment rates appropriate, best first by `clinical_priority`; never one
+    ADV-01 found already done."""
     done = _done_again(a)
     found = [r for r in a.ratings if r.rating in _PROPOSABLE and r.rule_id is not None
              and r.modality.value not in done]
-    order = {r.modality: i for i, r in enumerate(a.ratings)}
-    return sorted(found, key=lambda r: (r.priority != "urgent", _PROPOSABLE.index(r.rating),
-                                        order[r.modality]))
+    return sorted(found, key=clinical_priority)
 
 
 def _alerts(a: Assessment, kb: KnowledgeBase) -> tuple[AlertLine, ...]:
