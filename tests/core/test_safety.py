@@ -316,3 +316,11 @@ def test_cord_grade_alerts_whatever_the_pain(context: dict[str, Any]) -> None:
     assert _urgent(a) == ["SAFE-01"]
     text = next(r.text for r in a.recommendations if r.action is Action.urgent_alert)
     assert "ASIA grade D" in text.en
+
+
+def test_nm04_reads_the_pain_from_every_section() -> None:
+    # "No new pain" beside recorded pain sites: the pain counts for the routine-scan rule too.
+    doc = case_doc("follow_up", context={"new_bone_pain": False, "pain_sites": ["ribs"]})
+    a = assess_doc(doc)
+    nm04 = [r for r in a.recommendations if r.rule_id == "NM-04"]
+    assert nm04 and all(r.action is not Action.not_indicated for r in nm04)

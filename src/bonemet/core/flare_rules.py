@@ -102,8 +102,9 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
                               "line": labels.treatment(line), "start": _day(line.start)}
     # Once the window outside flare is open, its first day is "since", not a date to come (review C14).
     opened = "_open" if v.as_of >= earliest else ""
-    if not (ctx.new_bone_pain or question):
-        if ctx.new_bone_pain is False:
+    pain = v.patient.bone_pain.value  # from every section that records it (issue 21)
+    if not (pain or question):
+        if pain is False:
             text = out.recommend("NM-05", Action.not_indicated, RatedModality.bone_scan.value,
                                  "no_indication" + opened, rating=Rating.usually_not_appropriate,
                                  facts=facts, **values)

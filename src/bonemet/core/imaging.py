@@ -209,18 +209,21 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
     if not v.asks(Question.follow_up):
         return
     ctx = v.case.context
+    # New pain from every section that records it (pain sites say there is pain; issue 21): a
+    # contradicting "no" never wins over it.
+    pain = v.patient.bone_pain.value
     facts = (Fact(path="context.new_bone_pain", value=ctx.new_bone_pain),
              Fact(path="context.question_text", value=ctx.question_text))
     raised = [q for q in (Question.equivocal_finding, Question.isolated_lesion,
                           Question.occult_disease) if v.raised(q) is not None]
-    if raised and not ctx.new_bone_pain and not ctx.question_text:
+    if raised and not pain and not ctx.question_text:
         # A finding raised the question (review C04): not "no question"; the rules of that question
         # (NM-09, NM-10, NM-12) rate the exams, and ADV-01 a scan already done.
         source = v.raised(raised[0])
         assert source is not None
         out.recommend("NM-04", Action.note, RatedModality.bone_scan.value, "question_raised",
                       facts=(*facts, Fact(path=source.source, value=raised[0].value)))
-    elif ctx.new_bone_pain:
+    elif pain:
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value, "justified_pain",
                              rating=Rating.may_be_appropriate, facts=facts)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
@@ -231,7 +234,7 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              question=ctx.question_text)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
         _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
-    elif ctx.new_bone_pain is False:
+    elif pain is False:
         text = out.recommend("NM-04", Action.not_indicated, RatedModality.bone_scan.value,
                              "routine_not_indicated", rating=Rating.usually_not_appropriate,
                              facts=facts)

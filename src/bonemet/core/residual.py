@@ -45,7 +45,7 @@ def _no_prior_reason(v: CaseView) -> str | None:
         return "known_metastases"
     if isolated_lesion_exam(v.case, v.exams, v.as_of) is not None:
         return "isolated_lesion"
-    if v.case.context.new_bone_pain:
+    if v.patient.bone_pain.value:  # pain recorded in any section (issue 21)
         return "new_pain"
     for x in v.done(*Modality):
         e = x.exam
