@@ -476,8 +476,9 @@ def test_reading_does_not_depend_on_input_order(start: dt.date, offset: int, cho
 
 def test_no_baseline_asked_for_a_scan_a_later_scan_was_compared_with() -> None:
     from bonemet.api import assess, load_case
+    from bonemet.demo import demo_cases
 
-    demo = Path(__file__).resolve().parents[2] / "examples" / "28-flare-not-comparable.yaml"
+    demo = next(p for p in demo_cases() if p.name == "28-flare-not-comparable.yaml")
     a = assess(load_case(demo))
     assert a.follow_up is not None
     first, second = a.follow_up.scans

@@ -65,14 +65,16 @@ def test_early_ct_sclerosis_favours_flare_labelled_as_project_reading() -> None:
     assert "34" in arg.explanation.en or "F13" in arg.statement_ids
 
 
-def test_late_ct_sclerosis_favours_progression() -> None:
+def test_late_ct_sclerosis_is_not_weighed() -> None:
+    # Review of issue 21 (C1): on CT, sclerosis of a lytic lesion is a response at any time (MD
+    # Anderson criteria); after month 6 it is read on the CT itself, never as progression here.
     doc = _copy(EGFR_CT)
     # Scan on the anniversary (early), CT three weeks later, after month 6 (late).
     doc["context"]["as_of"] = "2025-09-01"
     doc["exams"][2]["date"] = "2025-08-20"
     doc["exams"][3]["date"] = "2025-07-31"
     arg = _ct_argument(_reading(doc))
-    assert arg.direction is Direction.favours_progression
+    assert arg.direction is Direction.neutral
     assert arg.interpretation
 
 
@@ -135,7 +137,7 @@ def test_ct_sclerosis_follows_the_bone_scan_clock(start_offset: int, ct_days_bef
         assert r.timing is not None and r.timing.value == "late"  # no body of evidence read late
         return
     early = ct_date <= add_months(start, 6)
-    assert found[0].direction is (Direction.favours_flare if early else Direction.favours_progression)
+    assert found[0].direction is (Direction.favours_flare if early else Direction.neutral)
 
 
 # --- a CT without any bone scan (the usual follow-up under a TKI) ---------------------------------
@@ -169,12 +171,15 @@ def test_ct_only_early_sclerosis_gets_a_reading_and_the_flare_caution() -> None:
     assert "34" in " ".join(x.text.en for x in r.advice)
 
 
-def test_ct_only_late_sclerosis_reads_progression_labelled() -> None:
+def test_ct_only_late_sclerosis_is_never_read_as_progression() -> None:
+    # Review of issue 21 (C1): an ALK-positive patient responding at month 8 whose lytic lesions
+    # turn sclerotic must not read "progression"; the board compares the CTs.
     doc = _copy(CT_ONLY)
     doc["exams"][1]["date"] = "2025-09-01"
     doc["context"]["as_of"] = "2025-09-10"
     r = _reading(doc, "ct1")
-    assert (r.timing, r.classification) == (Timing.late, Classification.progression)
+    assert (r.timing, r.classification) == (Timing.late, Classification.indeterminate)
+    assert "not read as progression" in r.advice[0].text.en
     assert r.rule_ids == ("NM-06",) and r.interpretation
     assert all(x.interpretation for x in r.advice)
 

@@ -307,9 +307,15 @@ def test_a_treatment_started_on_or_before_the_pet_keeps_it_done(
                                                                 "start": later}])))
 
 
-def test_a_treatment_planned_after_the_decision_date_does_not_reopen_staging() -> None:
+def test_a_treatment_starting_after_the_decision_date_is_refused_not_read() -> None:
+    # A start after the decision date is refused naming the field (issue 21, class 7): it can
+    # neither reopen staging nor vanish in silence.
+    from bonemet.api import InputError
+
     planned = [{"id": "t", "type": "chemotherapy", "start": "2025-06-10"}]
-    assert _counts_as_done(assess_doc(_staging_case(10, planned)))
+    with pytest.raises(InputError) as err:
+        assess_doc(_staging_case(10, planned))
+    assert any(p.field == "treatments[0].start" for p in err.value.problems)
 
 
 def _with_window(kb: KnowledgeBase, days: int) -> KnowledgeBase:

@@ -5,8 +5,10 @@ were unseen before: the osteoblastic reaction of healing (reference 34), the CT 
 scan's flare. Patients on these drugs are often followed by CT alone, so a CT recording
 `ct_finding: sclerosis_new_or_increasing` gets a reading of its own, with the bone scan's timing
 (the project's reading, labelled): up to the line's 6-month anniversary, compatible with healing and
-never a reason to switch on its own (NM-08); after it, progression as for new foci on a late bone
-scan (NM-06). Within a bone-scan reading the same finding is an argument (`flare_evidence._ct`).
+never a reason to switch on its own (NM-08); after it, not read as progression (NM-06): on CT,
+sclerosis filling a lytic lesion is a response at any time (MD Anderson criteria) while an enlarging
+blastic lesion is progression, so the CT is compared with its predecessor and the tumour board
+decides (review of issue 21, C1). Within a bone-scan reading the same finding is an argument (`flare_evidence._ct`).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def read_ct_sclerosis(tl: _Timeline, kb: KnowledgeBase, params: FlareParams,
             scan_id=ct.exam.id, scan_date=ct.exam.date, modality=ct.exam.modality.value,
             status="compared", line_id=line.treatment.id, line_label=label, line_start=line.start,
             anniversary=anniversary, timing=timing,
-            classification=Classification.indeterminate if early else Classification.progression,
+            classification=Classification.indeterminate,
             leaning=Direction.favours_flare if early else None,
             advice=(Advice(rule_id=rule_id, text=text, interpretation=True),),
             warnings=(caveat,), rule_ids=(rule_id,), interpretation=True)

@@ -179,8 +179,9 @@ def _ct(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: Index
         months: int) -> Argument | None:
     """Bone lesions on CT after the comparator (`ct_finding`, the radiographs' window): new or
     increasing sclerosis read with the bone scan's timing, at the CT's own date against the line
-    covering it (up to month 6: the osteoblastic reaction of healing, reference 34; after it:
-    progression); worsening osteolysis favours progression. The project's reading (issue 21)."""
+    covering it (up to month 6: the osteoblastic reaction of healing, reference 34; after it: not
+    weighed, healing or progression being read on the CT itself); worsening osteolysis favours
+    progression. The project's reading (issue 21)."""
     window = params.windows.radiograph
     labels = params.labels
     found: list[tuple[int, ImagingExam, Direction, Text]] = []
@@ -200,8 +201,12 @@ def _ct(tl: _Timeline, params: FlareParams, scan: IndexedExam, comparator: Index
             else:
                 timing, anniversary = _timing(params, months, line.start, e.date)
                 label = _line_label(line, tl.case)
+                # After month 6 sclerosis is not weighed: on CT it is the healing response at any
+                # time (MD Anderson criteria: sclerosis of a lytic lesion is a response), while an
+                # enlarging blastic lesion is progression; the CT against its predecessor decides,
+                # not the bone scan's 6-month window (review of issue 21, C1).
                 direction = (Direction.favours_flare if timing is Timing.early
-                             else Direction.favours_progression)
+                             else Direction.neutral)
                 words = _fill(labels.values[f"ct_sclerosis_{timing.value}"], finding=words,
                               line=label, anniversary=_day(anniversary))
         found.append((i, e, direction, words))
