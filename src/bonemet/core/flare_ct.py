@@ -8,7 +8,8 @@ scan's flare. Patients on these drugs are often followed by CT alone, so a CT re
 never a reason to switch on its own (NM-08); after it, not read as progression (NM-06): on CT,
 sclerosis filling a lytic lesion is a response at any time (MD Anderson criteria) while an enlarging
 blastic lesion is progression, so the CT is compared with its predecessor and the tumour board
-decides (review of issue 21, C1). Within a bone-scan reading the same finding is an argument (`flare_evidence._ct`).
+decides (review of issue 21, C1). Within a bone-scan reading the same finding is an argument
+(`flare_evidence._ct`).
 """
 
 from __future__ import annotations
