@@ -324,3 +324,23 @@ def test_nm04_reads_the_pain_from_every_section() -> None:
     a = assess_doc(doc)
     nm04 = [r for r in a.recommendations if r.rule_id == "NM-04"]
     assert nm04 and all(r.action is not Action.not_indicated for r in nm04)
+
+
+def test_compression_on_imaging_without_deficit_does_not_prompt_steroids() -> None:
+    # Review of issue 21 (M2): dexamethasone is for neurological signs (NG234 §1.8); the title
+    # does not claim pain or signs the patient does not have.
+    mri = exam("mri", "2025-05-20", result="positive", lesions=[
+        {"site": "thoracic_spine", "level": "T8", "bilsky": "3"}])
+    a = assess_doc(case_doc("follow_up", context={"new_bone_pain": False,
+                                                  "neurological_deficit": False}, exams=[mri]))
+    management = next(r for r in a.recommendations if r.subject == "management")
+    assert "not routine" in management.text.en and "pas systématique" in management.text.fr
+    assert "16 mg" not in management.text.en
+    assert "seen on imaging" in management.title.en
+    radiograph = a.rating_of("radiograph")
+    assert radiograph.rating is Rating.usually_not_appropriate
+    assert "neither show nor exclude" in radiograph.reason.en
+    with_deficit = assess_doc(case_doc("follow_up", context=SPINE_PAIN, score_inputs={"asia": "C"},
+                                       exams=[mri]))
+    management = next(r for r in with_deficit.recommendations if r.subject == "management")
+    assert "16 mg" in management.text.en

@@ -117,9 +117,13 @@ def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
                              "urgent_mri_deficit", rating=Rating.usually_appropriate, facts=facts,
                              priority="urgent", sources=sources)
     # Management named by the same NICE sources (guideline-notes §7.4), outside the chapter.
-    out.recommend("SAFE-01", Action.note, "management", "management", facts=facts,
+    # Dexamethasone is for neurological symptoms or signs (NG234 §1.8): a compression seen on
+    # imaging without a deficit gets the same-day specialist opinion, not steroids by default.
+    management = "management" if deficit.value else "management_radiological"
+    out.recommend("SAFE-01", Action.note, "management", management, facts=facts,
                   priority="urgent")
     out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "SAFE-01", text)
     # NG234: plain radiographs neither diagnose nor exclude cord compression.
-    out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01", text)
+    out.rate(RatedModality.radiograph, Rating.usually_not_appropriate, "SAFE-01",
+             out.kb.rule("SAFE-01").message("no_radiographs"))
 
