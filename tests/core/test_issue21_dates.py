@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bonemet.api import InputError, assess, check_dates_not_future, load_case, parse_case, to_json
 from bonemet.demo import demo_cases as case_paths
+from bonemet.model.assessment import Action
 from bonemet.model.case import ExamStatus, Modality
 from factories import case_doc, exam, pet
 
@@ -99,7 +100,11 @@ def test_a_booked_pet_is_not_already_done() -> None:
     # Staging with a PET only booked: the PET is still the exam to do (not "already done").
     booked = case_doc(exams=[exam("fdg_pet_ct", "2025-05-25", status="planned", purpose="staging")])
     nothing = case_doc()
-    assert to_json(assess(parse_case(booked))) == to_json(assess(parse_case(nothing)))
+    a = assess(parse_case(booked))
+    assert [r.action for r in a.recommendations].count(Action.booked) == 1  # shown, not read
+    rest = a.model_copy(update={"recommendations": tuple(
+        r for r in a.recommendations if r.action is not Action.booked)})
+    assert to_json(rest) == to_json(assess(parse_case(nothing)))
 
 
 # --- property: a planned exam never changes a reading -------------------------------------------
@@ -122,7 +127,13 @@ def test_a_planned_exam_never_changes_the_assessment(base: dict[str, Any], modal
                "target_site": target}
     # Appended last, so that the paths exams[i] of the other exams do not move.
     after = assess(parse_case({**base, "exams": [*base.get("exams", []), planned]}))
-    assert to_json(after) == to_json(before)
+    # The booking is shown (one ADV-01 `booked` line, review of issue 21 M1) and nothing else moves.
+    booked = [r for r in after.recommendations if r.action is Action.booked]
+    if after.scope.in_scope:
+        assert [r.subject for r in booked] == ["zz-planned"]
+    rest = after.model_copy(update={"recommendations": tuple(
+        r for r in after.recommendations if r.action is not Action.booked)})
+    assert to_json(rest) == to_json(before)
 
 
 # --- the adapters' clock: a date in the real future -----------------------------------------------

@@ -344,3 +344,16 @@ def test_compression_on_imaging_without_deficit_does_not_prompt_steroids() -> No
                                        exams=[mri]))
     management = next(r for r in with_deficit.recommendations if r.subject == "management")
     assert "16 mg" in management.text.en
+
+
+def test_a_booked_exam_is_shown_and_not_read_as_done() -> None:
+    # Review of issue 21 (M1): a booked bone scan is listed (never silent) and never read as done.
+    booked = {**exam("bone_scan", "2025-06-20"), "status": "planned"}
+    a = assess_doc(case_doc("follow_up", context={"new_bone_pain": True,
+                                                  "pain_sites": ["ribs"]}, exams=[booked]))
+    rec = next(r for r in a.recommendations if r.action is Action.booked)
+    assert rec.subject == booked["id"] and "not read as done" in rec.text.en
+    assert "20/06/2025" in rec.text.fr
+    assert all(r.action is not Action.already_done for r in a.recommendations)
+    hl = build_headline(a, default_kb())
+    assert any(n.action is Action.booked for n in hl.notes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bonemet._version import __version__
 from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
+from bonemet.model import labels
 from bonemet.model.assessment import (
     Action,
     Assessment,
@@ -162,6 +163,19 @@ def _already_done(v: CaseView, out: RuleOutput) -> None:
         out.rate(modality, Rating.usually_not_appropriate, "ADV-01", text)
 
 
+def _booked(v: CaseView, out: RuleOutput) -> None:
+    """An exam recorded as planned (booked) is never read as done (issue 21, class 7), but the
+    board must see it: a rating for an exam already booked says whether to keep the booking."""
+    for i, e in enumerate(v.case.exams):
+        if e.done:
+            continue
+        facts = (Fact(path=f"exams[{i}].status", value=e.status.value),
+                 Fact(path=f"exams[{i}].date", value=e.date.isoformat()),
+                 Fact(path=f"exams[{i}].modality", value=e.modality.value))
+        out.recommend("ADV-01", Action.booked, e.id, "booked", facts=facts,
+                      exam=labels.EXAM[e.modality], date=_day(e.date), exam_id=e.id)
+
+
 def _urgent_first(v: CaseView, out: RuleOutput) -> None:
     """While an urgent alert (SAFE-01) stands, no other exam competes with the one it asks for:
     every other modality a rule proposed (NM-05, NM-15, ...) is capped "not now" (review C10)."""
@@ -183,6 +197,7 @@ def run_rules(v: CaseView, kb: KnowledgeBase) -> RuleOutput:
             fn(v, out)
     if v.is_lung:
         _already_done(v, out)
+        _booked(v, out)
         _urgent_first(v, out)
     else:
         out.proposals.clear()  # outside the scope nothing is rated (no card, no PAMA rating)

@@ -58,6 +58,7 @@ class Action(StrEnum):
     urgent_alert = "urgent_alert"  # safety net outside the chapter (SAFE-xx)
     # Two sections of the case disagree on a fact; the safe reading was kept (core/patient.py).
     contradiction = "contradiction"
+    booked = "booked"  # an exam recorded as planned: shown, never read as done (issue 21)
 
 
 class Fact(_Frozen):

@@ -151,7 +151,8 @@ _AVAILABILITY: dict[str, tuple[RatedModality, ...]] = {
     "mri": (RatedModality.targeted_mri, RatedModality.wb_mri),
 }
 # Actions that qualify the answer without rating an exam: carried by the headline as notes.
-_NOTE_ACTIONS = (Action.targeted_imaging, Action.check_field_of_view, Action.extend_field_of_view)
+_NOTE_ACTIONS = (Action.targeted_imaging, Action.check_field_of_view, Action.extend_field_of_view,
+                 Action.booked)
 
 
 def note_line(r: Recommendation, kb: KnowledgeBase) -> NoteLine:
@@ -324,7 +325,7 @@ def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
 
 # What a clinician acts on comes first; a scheduling hint or a note never leads the page.
 _ACTION_RANK: dict[Action, int] = {
-    Action.urgent_alert: 0, Action.contradiction: 0,
+    Action.urgent_alert: 0, Action.contradiction: 0, Action.booked: 2,
     Action.prefer: 1, Action.targeted_imaging: 1, Action.refine_with_spect_ct: 1,
     Action.consider_pet: 1,
     Action.not_indicated: 2, Action.already_done: 2, Action.extend_field_of_view: 2,
