@@ -119,3 +119,21 @@ def test_demo_prints_every_demo_case() -> None:
     for case in example_cases():
         case_id = orjson.loads((GOLDEN_DIR / f"{case.stem}.json").read_bytes())["case_id"]
         assert case_id in result.stdout
+
+
+def test_french_ratings_table_keeps_the_reason_readable_at_80_columns() -> None:
+    # Review of issue 21 (M3): long French exam and rating names squeezed "Pourquoi" to one letter.
+    import io
+
+    from rich.console import Console
+
+    from bonemet.api import assess, load_case
+    from bonemet.cli.render import assessment
+
+    a = assess(load_case(ROOT / "examples" / "49-cord-grade-contradicts-context.yaml"))
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(assessment(a, "fr"))
+    header = next(line for line in out.getvalue().splitlines() if "Pourquoi" in line)
+    why = header.split("┃")[-2]
+    assert len(why) >= 18, header  # it was 3 characters wide
+    assert "compression" in out.getvalue()

@@ -17,6 +17,7 @@ from bonemet.core import assess as _core_assess
 from bonemet.errors import InputError, Problem, problems_from
 from bonemet.kb import KnowledgeBase, default_kb, strict_yaml
 from bonemet.model import Assessment, Case
+from bonemet.model.case import booking_hint
 
 
 def parse_case(data: Any, source: str = "") -> Case:
@@ -107,7 +108,7 @@ def check_dates_not_future(case: Case, today: dt.date, source: str = "") -> Case
     not move the decision date in silence (issue 21, class 7)."""
     when = f"is after today ({today.isoformat()})"
     problems = [Problem(path, f"{day.isoformat()} {when}: a fact cannot be in the future; correct "
-                              "the date, or record a booked exam with status: planned")
+                              "the date" + booking_hint(path))
                 for path, day in case.done_dates() if day > today]
     as_of = case.context.as_of
     if as_of is not None and as_of > today:

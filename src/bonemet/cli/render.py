@@ -57,8 +57,13 @@ def assessment(a: Assessment, lang: Lang) -> Group:
     if not a.scope.in_scope and a.scope.reason:
         parts.append(RichText(f"{_colon(t['scope'], lang)} {a.scope.reason(lang)}", style="bold magenta"))
     table = Table(show_lines=False, expand=True)
+    # The short columns are capped so that a long French exam or rating name wraps instead of
+    # squeezing the reason to one letter a line (review of issue 21, M3); the reason takes the rest.
+    widths = {"modality": 16, "rating": 16, "rule": 7, "alt": 14}
     for col in ("modality", "rating", "rule", "alt", "why"):
-        table.add_column(t[col], overflow="fold", ratio=4 if col == "why" else None)
+        table.add_column(t[col], overflow="fold", ratio=1 if col == "why" else None,
+                         max_width=widths.get(col), no_wrap=col == "rule",
+                         min_width=24 if col == "why" else None)
     unrated = [r.modality for r in a.ratings
                if r.rating is Rating.no_criteria_apply and r.rule_id is None]
     for r in a.ratings:

@@ -321,6 +321,13 @@ class Indication(StrEnum):
 WITH_CT = frozenset({Modality.ct, Modality.spect_ct, Modality.fdg_pet_ct, Modality.naf_pet_ct})
 
 
+def booking_hint(path: str) -> str:
+    """Only an exam can be booked (status: planned); the hint is not given for a treatment or a lab
+    (review of issue 21, m6)."""
+    return ", or record a booked exam with status: planned" if path.startswith("exams[") and \
+        path.endswith("].date") else ""
+
+
 class ExamStatus(StrEnum):
     """A booked exam is kept as planned: shown, never read as done (issue 21, class 7)."""
 
@@ -559,8 +566,8 @@ class Case(_Frozen):
         if late:
             raise FieldErrors(FieldProblem(
                 path, f"{day.isoformat()} is after the decision date context.as_of "
-                      f"({as_of.isoformat()}): correct the date, or record a booked exam with "
-                      "status: planned", "after_as_of", as_of.isoformat()) for path, day in late)
+                      f"({as_of.isoformat()}): correct the date" + booking_hint(path),
+                "after_as_of", as_of.isoformat()) for path, day in late)
         return self
 
     def done_dates(self) -> list[tuple[str, dt.date]]:
