@@ -133,20 +133,9 @@ HISTOLOGY: dict[Histology, Text] = {
 
 FEMURS_NOT_INCLUDED = Text(en="femurs not included in full", fr="fémurs non inclus en entier")
 
-# A treatment inside a sentence (NM-02: "the staging PET predates a treatment of the cancer (...)").
-TREATMENT: dict[TreatmentType, Text] = {
-    TreatmentType.chemotherapy: Text(en="chemotherapy", fr="chimiothérapie"),
-    TreatmentType.hormone_therapy: Text(en="hormone therapy", fr="hormonothérapie"),
-    TreatmentType.immunotherapy: Text(en="immunotherapy", fr="immunothérapie"),
-    TreatmentType.chemo_immunotherapy: Text(en="chemo-immunotherapy", fr="chimio-immunothérapie"),
-    TreatmentType.egfr_tki: Text(en="EGFR TKI", fr="ITK anti-EGFR"),
-    TreatmentType.alk_tki: Text(en="ALK TKI", fr="ITK anti-ALK"),
-    TreatmentType.other_targeted: Text(en="other targeted therapy", fr="autre thérapie ciblée"),
-    TreatmentType.radiotherapy: Text(en="radiotherapy", fr="radiothérapie"),
-    TreatmentType.zoledronic_acid: Text(en="zoledronic acid", fr="acide zolédronique"),
-    TreatmentType.denosumab: Text(en="denosumab", fr="dénosumab"),
-    TreatmentType.surgery: Text(en="surgery", fr="chirurgie"),
-}
+# A treatment inside a sentence (NM-02: "the staging PET predates a treatment of the cancer (...)"):
+# the same words as a line's type.
+TREATMENT = TREATMENT_TYPE
 
 
 # French grammar of each site's name: gender and number, so that its side agrees
