@@ -10,6 +10,7 @@ from rich.text import Text as RichText
 
 from bonemet.base.text import Lang
 from bonemet.model.scores import CaseScores, IncompleteScore, ScoreResult
+from bonemet.report.labels import field_label, score_of, score_option_label
 
 _L = {
     "en": {"item": "Item", "value": "Value", "points": "Points", "total": "Total", "grade": "Grade",
@@ -66,7 +67,9 @@ def result(r: ScoreResult, lang: Lang, detail: bool = True,
     parts.append(RichText(r.band.interpretation(lang)))
     for link in r.links:
         pts = f" ({link.points})" if link.points is not None else ""
-        parts.append(RichText(f"{t['links']}{t['_']}: {link.score}.{link.item} = {link.value}{pts}"))
+        input_name = _input_label(f"score_inputs.{link.score}.{link.item}", lang)
+        value = _option_words(link.score, link.item, link.value, lang)
+        parts.append(RichText(f"{t['links']}{t['_']}: {input_name} = {value}{pts}"))
     for th in r.thresholds:
         status = t[th.status] + (f" {', '.join(_measure_label(r.score, m, lang) for m in th.missing)}"
                                  if th.missing else "")
@@ -100,6 +103,9 @@ def _allowed(path: str, allowed: Sequence[str], lang: Lang) -> str:
     from bonemet.kb import default_kb
 
     parts = path.split(".")
+    if parts[0] != "score_inputs":  # a lesion's input: exams[0].lesions[0].sins.pain
+        found = score_of(path)
+        parts = ["score_inputs", *found] if found else parts
     table = default_kb().scores.get(parts[1]) if len(parts) > 1 and parts[0] == "score_inputs" else None
     item = next((i for i in table.items if i.id == parts[2]), None) if table and len(parts) > 2 else None
     words = []
@@ -114,7 +120,9 @@ def _input_label(path: str, lang: Lang) -> str:
     from bonemet.kb import default_kb
 
     parts = path.split(".")
-    table = default_kb().scores.get(parts[1]) if len(parts) > 1 and parts[0] == "score_inputs" else None
+    if parts[0] != "score_inputs":  # a lesion's input, named with its exam and lesion
+        return field_label(path, lang)
+    table = default_kb().scores.get(parts[1]) if len(parts) > 1 else None
     if table is None:
         return path
     if len(parts) == 2:
@@ -122,6 +130,11 @@ def _input_label(path: str, lang: Lang) -> str:
     item = next((i for i in table.items if i.id == parts[2]), None)
     return f"{table.name(lang)} · {item.label(lang)}" if item is not None else _measure_label(
         table.id, parts[2], lang)
+
+
+def _option_words(score: str, item: str, value: object, lang: Lang) -> str:
+    """A score option in its table's words ("incomplete" -> "Incomplet (Frankel C ou D)")."""
+    return score_option_label(score, item, value, lang) or str(value)
 
 
 def incomplete(s: IncompleteScore, lang: Lang) -> RichText:

@@ -253,7 +253,7 @@ def score_option_label(score: str, item: str, value: Any, lang: str) -> str | No
     return None
 
 
-def _score_of(path: str) -> tuple[str, str] | None:
+def score_of(path: str) -> tuple[str, str] | None:
     """(score, item) for the path of a score input on a lesion or in the patient's score inputs:
     `exams[1].lesions[0].sins.pain`, `score_inputs.tokuhashi.palsy`."""
     segments = [x.split("[", 1)[0] for x in path.split(".")]
@@ -273,7 +273,7 @@ def field_label(path: str, lang: str) -> str:
         label = score_input_label(segments[1], segments[2], lang)
         if label is not None:
             return label
-    score = _score_of(path)
+    score = score_of(path)
     if score is not None and len(segments) > 2:  # a lesion's score input: the lesion, then the table
         label = score_input_label(*score, lang)
         if label is not None:
@@ -357,7 +357,7 @@ def fact_value(path: str, value: Any, lang: str) -> str:
         return ", ".join(fact_value(path, v, lang) for v in value) or "—"
     field = path.rsplit(".", 1)[-1].split("[", 1)[0]
     parent = path.rsplit(".", 2)[-2].split("[", 1)[0] if path.count(".") else ""
-    score = _score_of(path)
+    score = score_of(path)
     if score is not None and isinstance(value, str | Enum):
         label = score_option_label(*score, value, lang)
         if label is not None:
