@@ -27,7 +27,7 @@ DATA = Path(str(resources.files("bonemet.kb") / "data"))
 FILES = ("rules.yaml", "flare.yaml", "performance.yaml", "statements.yaml")
 # Numbers that are not clinical constants: file versions and bibliographic numbers (reference
 # numbers and years, checked by tests/kb/test_references_data.py).
-NOT_CLINICAL = frozenset({"refs", "guideline_refs", "references", "number", "year"})
+NOT_CLINICAL = frozenset({"refs", "guideline_refs", "references", "number", "year", "extra_refs"})
 # A list item is addressed by its identity, never its position (adding a rule moves no row).
 ITEM_KEYS = ("id", "analyte", "name")
 

@@ -388,8 +388,10 @@ def param_text(value: object, lang: str) -> str:
     """A rule parameter as a reader sees it: numbers in the language, codes by their label."""
     L = labels()
     if isinstance(value, dict):
-        return " · ".join(f"{colon(L.enum('question', k, lang), lang)} {param_text(v, lang)}"
-                          for k, v in value.items())
+        # Keys are questions (validity windows) or parameter names (issue 21: nested settings).
+        names = {k: L.enum("param", k, lang) if k in L.enums.get("param", {})
+                 else L.enum("question", k, lang) for k in value}
+        return " · ".join(f"{colon(names[k], lang)} {param_text(v, lang)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ("–" if all(isinstance(v, int | float) for v in value) and len(value) == 2 else ", ").join(
             param_text(v, lang) for v in value)
@@ -397,6 +399,11 @@ def param_text(value: object, lang: str) -> str:
         return L("answer_yes" if value else "answer_no", lang)
     if isinstance(value, int | float):
         return format_number(value, lang)
+    if value in L.enums.get("param_value", {}):
+        return L.enum("param_value", value, lang)
+    for kind in ("question", "treatment_type"):  # a code of the case's vocabulary
+        if value in L.enums.get(kind, {}):
+            return L.enum(kind, value, lang)
     return L.enum("param_value", value, lang)
 
 
