@@ -125,7 +125,8 @@ MUTANTS = (
            ("tests/core/test_safety_cases.py",),
            "two planar foci next to one SPECT-CT field read as an isolated lesion (HZ-AD-06)"),
     Mutant("residual-prior-despite-pain", f"{CORE}/residual.py",
-           '    if v.case.context.new_bone_pain:\n        return "new_pain"', "",
+           '    if v.patient.bone_pain.value:  # pain recorded in any section (issue 21)\n'
+           '        return "new_pain"', "",
            ("tests/core/test_safety_cases.py", "tests/core/test_residual.py"),
            "the population prior used for a patient with new bone pain (HZ-AD-07)"),
     Mutant("further-not-filtered", f"{CORE}/residual.py",
@@ -241,10 +242,12 @@ MUTANTS = (
            (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
            "NM-14: an equivocal CT no longer qualifies a negative FDG-PET"),
     Mutant("nm14-oldest-pet", f"{CORE}/imaging.py",
-           "performed[-1]", "performed[0]",
+           "    if not performed or performed[-1].exam.result in (None, Result.positive):\n"
+           "        return None\n    pet = performed[-1]",
+           "    if not performed or performed[0].exam.result in (None, Result.positive):\n"
+           "        return None\n    pet = performed[0]",
            (GUARDS, "tests/core/test_safety_cases.py", "tests/core/test_imaging.py"),
-           "NM-14 reads the oldest FDG-PET instead of the latest (both the result test and the PET named)",
-           occurrences=2),
+           "NM-14 reads the oldest FDG-PET instead of the latest (both the result test and the PET named)"),
     # A finding's date: an exam done BEFORE a new equivocal finding does not answer it.
     Mutant("adv01-ignores-finding-date", f"{CORE}/advisor.py",
            "if q.question not in answers or (q.since is not None and e.date < q.since):",
@@ -293,18 +296,18 @@ MUTANTS = (
            (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
            "a previous line that ended ON the comparator's date treated as over before it (no line "
            "change, no new baseline)"),
-    Mutant("flare-rt-window-from-start", f"{CORE}/flare.py",
+    Mutant("flare-rt-window-from-start", f"{CORE}/flare_context.py",
            "        last = t.end if t.end is not None and t.end <= date"
            " else (t.start if t.end is None else date)",
            "        last = t.start",
            (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
            "radiotherapy healing window counted from the START of irradiation (must be its end)"),
-    Mutant("flare-rt-window-edge", f"{CORE}/flare.py",
+    Mutant("flare-rt-window-edge", f"{CORE}/flare_context.py",
            "        elif (date - last).days <= window:",
            "        elif (date - last).days < window:",
            (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
            "radiotherapy course: day 183 after its end no longer within the healing window (off by one)"),
-    Mutant("flare-rt-lesion-window-edge", f"{CORE}/flare.py",
+    Mutant("flare-rt-lesion-window-edge", f"{CORE}/flare_context.py",
            "(date - lesion.irradiated_on).days <= window:",
            "(date - lesion.irradiated_on).days < window:",
            (GUARDS, "tests/core/test_flare_safety.py", "tests/core/test_flare.py"),
