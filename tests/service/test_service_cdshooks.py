@@ -442,6 +442,8 @@ def test_paged_search_results_are_followed(dev_server: LiveServer, fhir_server: 
 @pytest.mark.parametrize(("mutate", "status", "where"), [
     (lambda r: r.pop("hookInstance"), 422, "hookInstance"),
     (lambda r: r["context"].pop("patientId"), 422, "context.patientId"),
+    # issue 22: `$` matched before a final newline, so "pat-1\n" passed as a FHIR id
+    (lambda r: r["context"].update(patientId="pat-1\n"), 422, "context.patientId"),
     (lambda r: r["context"].pop("draftOrders"), 422, "context.draftOrders"),
     (lambda r: r["context"].pop("selections"), 422, "context.selections"),
     (lambda r: r.update(hook="patient-view"), 422, "hook"),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bonemet.api import InputError, load_case, parse_case
 from bonemet.demo import demo_cases
-from bonemet.web import forms
+from bonemet.web import form_rows, forms
 
 
 def flatten(node: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -75,11 +75,11 @@ def test_fields_the_form_does_not_draw_survive():  # type: ignore[no-untyped-def
 
 def test_add_and_remove_rows():  # type: ignore[no-untyped-def]
     doc = {"exams": [{"id": "a", "lesions": []}, {"id": "b"}]}
-    forms.add_row(doc, "exams[0].lesions")
+    form_rows.add_row(doc, "exams[0].lesions")
     assert len(doc["exams"][0]["lesions"]) == 1
-    forms.remove_row(doc, "exams[0]")
+    form_rows.remove_row(doc, "exams[0]")
     assert [e["id"] for e in doc["exams"]] == ["b"]
-    forms.remove_row(doc, "exams[9]")  # a stale button does no harm
+    form_rows.remove_row(doc, "exams[9]")  # a stale button does no harm
     assert len(doc["exams"]) == 1
 
 

@@ -7,8 +7,9 @@ the knowledge base. The decision box of the MDT summary prints them as the board
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -22,7 +23,18 @@ MAX_CASES = 200  # a board discusses tens of patients; this stops a runaway scri
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT)]
 Words = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG)]
-CaseRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+# A case id: safe in a path and a file name. In pydantic's (Rust) regex and in JSON Schema `$` is
+# the end of the text; Python's `re` needs `is_case_id` (fullmatch), as there `$` passes "id\n".
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+CASE_ID_RULE = ("letters, digits, '.', '_' and '-' only (at most 128, starting with a letter or "
+                "a digit)")
+_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+CaseRef = Annotated[str, StringConstraints(pattern=CASE_ID_PATTERN)]
+
+
+def is_case_id(text: object) -> TypeGuard[str]:
+    """Whether `text` is a case id, whole: no final newline or other control character (issue 22)."""
+    return isinstance(text, str) and _CASE_ID.fullmatch(text) is not None
 
 
 class _Strict(BaseModel):

@@ -149,7 +149,7 @@ def labels() -> Labels:
 
 # ---- values written into pages: dates and numbers in the reader's language ----------------------
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # .fullmatch: `$` passes a final "\n"
 
 
 def display(value: Any, lang: str) -> Any:
@@ -163,7 +163,7 @@ def display(value: Any, lang: str) -> Any:
         return value
     if isinstance(value, float):
         return format_number(value, lang, "#,##0.###")
-    if isinstance(value, str) and _ISO_DAY.match(value):
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
         try:
             return format_day(dt.date.fromisoformat(value), lang)
         except ValueError:
@@ -209,7 +209,7 @@ def note_text(note: Any, lang: str) -> str:
     return note(lang) if isinstance(note, Text) else str(note)  # type: ignore[arg-type]
 
 
-_INDEX = re.compile(r"^([a-z_]+)\[(\d*)\]$")
+_INDEX = re.compile(r"([a-z_]+)\[(\d*)\]")  # .fullmatch: `$` passes a final "\n"
 # A whole list of the case ("labs[]": any entry), by the editor's section title.
 _LIST_KEY = {"exams": "section_exams", "lesions": "section_lesions", "treatments": "section_treatments",
              "labs": "section_labs", "clinical_status": "section_status",
@@ -279,7 +279,7 @@ def field_label(path: str, lang: str) -> str:
         if label is not None:
             return f"{field_label('.'.join(segments[:-2]), lang)} · {label}"
     for segment in segments:
-        match = _INDEX.match(segment)
+        match = _INDEX.fullmatch(segment)
         if match and not match.group(2):
             key = _LIST_KEY.get(match.group(1))
             parts.append(L(key, lang) if key in L.ui else match.group(1))
@@ -332,13 +332,13 @@ _FIELD_KIND = {"modality": "modality", "result": "result", "pet_coverage": "pet_
                "pain_sites": "site", "target_site": "site"}
 
 
-_LINE = re.compile(r"^([a-z_]+)( \(L\d+\))?$")
+_LINE = re.compile(r"([a-z_]+)( \(L\d+\))?")  # .fullmatch: `$` passes a final "\n"
 
 
 def line_words(label: str, lang: str) -> str:
     """A follow-up reading's line ("egfr_tki (L1)": a line recorded without its agents is named by
     its type) in words: "ITK anti-EGFR (L1)" (issue 21, class 9)."""
-    found = _LINE.match(label)
+    found = _LINE.fullmatch(label)
     if found and found.group(1) in labels().enums.get("treatment_type", {}):
         return labels().enum("treatment_type", found.group(1), lang) + (found.group(2) or "")
     return label

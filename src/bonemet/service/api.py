@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +19,7 @@ from bonemet.core import assess
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
 from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION, RatedModality
+from bonemet.model.board import CASE_ID_PATTERN, CASE_ID_RULE, is_case_id
 from bonemet.model.schema import json_schema
 from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
@@ -274,8 +274,7 @@ async def schema(name: Literal["case", "assessment"]) -> dict[str, Any]:
 
 
 # Ids that are safe in a path and a file name; an id with '/' could be stored but never opened.
-CREATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-CaseId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+CaseId = Annotated[str, PathParam(pattern=CASE_ID_PATTERN,  # pydantic's regex: `$` ends the text
                                   examples=["doc-1"])]
 
 
@@ -356,9 +355,8 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
     client = await ctx.authenticate(request)
     data = decode_json_object(await request.body())
     case = _received(parse_case(data))
-    if not CREATE_ID.match(case.case_id):
-        raise ServiceError(422, [Problem("case_id", "letters, digits, '.', '_' and '-' only (at "
-                                                    "most 128, starting with a letter or a digit)")])
+    if not is_case_id(case.case_id):
+        raise ServiceError(422, [Problem("case_id", CASE_ID_RULE)])
     user = request_user(request)
     who = user.id if user else (f"client:{client.iss}" if client else None)
     location = f"/api/cases/{case.case_id}"

@@ -123,7 +123,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
                                                  f"{' / '.join(hooks)}, not {hook_request.hook!r}")])
     request.state.audit_hook = hook_request.hook
     patient_id = _context_string(hook_request, "patientId")
-    if not _FHIR_ID.match(patient_id):
+    if not _FHIR_ID.fullmatch(patient_id):
         raise ServiceError(422, [Problem("context.patientId", "not a FHIR id (letters, digits, "
                                                               "'-' and '.', at most 64)")],
                            fhir=True)
@@ -160,7 +160,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     return _answer(request, CdsResponse(cards=cards))
 
 
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR R4 id datatype
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 id; .fullmatch
 
 
 def _check_fhir_server(ctx: ServiceContext, req: CdsRequest, iss: str | None) -> None:

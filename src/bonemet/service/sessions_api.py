@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bonemet.api import Problem
-from bonemet.model.board import AddCase, DecisionIn, Move, Session, SessionCase, SessionIn
+from bonemet.model.board import CASE_ID_PATTERN, AddCase, DecisionIn, Move, Session, SessionCase, SessionIn
 from bonemet.report.labels import labels
 from bonemet.service.board_store import BoardError, BoardStore
 from bonemet.service.context import ServiceContext, service_context
@@ -24,7 +24,7 @@ from bonemet.service.security import request_user
 router = APIRouter(tags=["board sessions"])
 Ctx = Annotated[ServiceContext, Depends(service_context)]
 SessionId = Annotated[int, PathParam(ge=1, le=2**62)]
-CaseId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+CaseId = Annotated[str, PathParam(pattern=CASE_ID_PATTERN)]
 
 
 class SessionRow(BaseModel):

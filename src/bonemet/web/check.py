@@ -36,13 +36,13 @@ from bonemet.web.pages import all_cases, find_case, lang_of, page
 
 router = APIRouter(include_in_schema=False)
 EXAM_ROWS = 3
-_FR_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
 
 
 def parse_date(raw: str) -> dt.date | None:
     """A date as typed (DD/MM/YYYY or YYYY-MM-DD); None when it is not a real date."""
     raw = raw.strip()
-    match = _FR_DATE.match(raw)
+    match = _FR_DATE.fullmatch(raw)
     try:
         if match:
             day, month, year = (int(x) for x in match.groups())
@@ -86,7 +86,7 @@ _LABELS = {"exam": "qc_requested", "phase": "f_phase", "case_id": "qc_patient",
            "as_of": "qc_decision_date", "new_bone_pain": "f_new_bone_pain",
            "pain_site": "f_pain_site", "neurological_deficit": "f_neurological_deficit"}
 _YES_NO = {"": None, "true": True, "false": False}
-_ROW_FIELD = re.compile(r"^ex(\d+)_(\w+)$")
+_ROW_FIELD = re.compile(r"ex(\d+)_(\w+)")  # .fullmatch: `$` passes a final "\n"
 
 
 def _label_of(name: str, lang: str) -> str:
@@ -94,7 +94,7 @@ def _label_of(name: str, lang: str) -> str:
     L = labels()
     if name in _LABELS:
         return L(_LABELS[name], lang)
-    row = _ROW_FIELD.match(name)
+    row = _ROW_FIELD.fullmatch(name)
     if row:
         return f"{L('exam', lang)} {int(row.group(1)) + 1} — {L('f_' + row.group(2), lang)}"
     return name

@@ -140,7 +140,7 @@ def _score_site_problems(path: str, message: str, lang: str) -> list[Problem]:
     """A lesion's "mirels does not apply to site …": one problem per score block, shown inside the
     block (the model reports it on the whole lesion row)."""
     found = _SCORE_SITE.findall(message)
-    if not found or not re.search(r"lesions\[\d+\]$", path):
+    if not found or not re.search(r"lesions\[\d+\]\Z", path):
         return []
     L = labels()
     return [Problem(f"{path}.{score}", L("ed_score_site", lang).format(
@@ -152,7 +152,7 @@ def case_id_problem(lang: str) -> Problem:
     return Problem("case_id", labels()("ed_case_id_rule", lang))
 
 
-_ROW = re.compile(r"^(\w+)\[(\d+)\]$")
+_ROW = re.compile(r"(\w+)\[(\d+)\]")  # .fullmatch: `$` passes a final "\n"
 
 
 def screen_label(path: str, lang: str) -> str:
@@ -166,7 +166,7 @@ def screen_label(path: str, lang: str) -> str:
     sections = forms.SECTIONS
     section: forms.Section | None = None
     for token in path.split("."):
-        row = _ROW.match(token)
+        row = _ROW.fullmatch(token)
         key = row.group(1) if row else token
         child = next((s for s in sections if s.key == key), None)
         if child is not None:

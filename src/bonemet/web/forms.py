@@ -8,7 +8,6 @@ renumbered document, so paths and inputs stay aligned after a row is removed.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 import orjson
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_FR_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
-_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+_FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")  # .fullmatch: `$` passes a final "\n"
 # Free-text lists typed as "a, b" in one input.
 LIST_FIELDS = frozenset({"agents", "pain_sites"})
 # Inputs that are not case fields: the editor's own controls.
@@ -64,10 +63,12 @@ def parse_name(name: str) -> list[str | int]:
 
 
 def _normalise(key: str, value: str) -> Any:
-    value = value.strip()
+    # Spaces around a typed value go; a newline or another control character in an id is kept,
+    # so that the id is refused with its rule (no input can type one: only a forged form sends it).
+    value = value.strip(" ") if key == "case_id" else value.strip()
     if key in LIST_FIELDS:
         return [part.strip() for part in value.split(",") if part.strip()]
-    if _DECIMAL_COMMA.match(value):  # 12,5 as typed on a French keyboard
+    if _DECIMAL_COMMA.fullmatch(value):  # 12,5 as typed on a French keyboard
         return value.replace(",", ".")
     # Dates stay as typed ("31/11/2026" is shown back as typed, with its error); `for_validation`
     # converts them for the model.
@@ -77,7 +78,7 @@ def _normalise(key: str, value: str) -> Any:
 def iso_date(value: Any) -> Any:
     """31/01/2025, as French clinicians write it, in ISO form; anything else unchanged (the model
     then says whether it is a real date)."""
-    match = _FR_DATE.match(value) if isinstance(value, str) else None
+    match = _FR_DATE.fullmatch(value) if isinstance(value, str) else None
     if match:
         day, month, year = match.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}"
@@ -210,86 +211,6 @@ def extra_fields(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in drawn}
 
 
-def add_row(doc: dict[str, Any], list_path: str) -> dict[str, Any]:
-    """Append an empty row to a list (`exams`, `exams[0].lesions`); a marker keeps it drawn.
-
-    The rows on the way may not exist in the document: a new exam row left empty is dropped when
-    the form is read, and "+ Lesion" on it must still work (create the row, then its lesion).
-    """
-    tokens = parse_name(list_path)
-    if not tokens or not isinstance(tokens[-1], str):
-        raise ValueError(f"not a list of the form: {list_path!r}")
-    node: Any = doc
-    for here, after in itertools.pairwise(tokens):
-        empty: Any = [] if isinstance(after, int) else {}
-        if isinstance(here, int):
-            if not isinstance(node, list) or here > len(node) or here > 1000:
-                raise ValueError(f"no row {here} in {list_path!r}")
-            if here == len(node):
-                node.append({"__new__": True})
-            child = node[here]
-        else:
-            if not isinstance(node, dict):
-                raise ValueError(f"not a list of the form: {list_path!r}")
-            child = node.setdefault(here, empty)
-        if not isinstance(child, type(empty)):
-            raise ValueError(f"not a list of the form: {list_path!r}")
-        node = child
-    rows = node.setdefault(tokens[-1], [])
-    if not isinstance(rows, list):
-        raise ValueError(f"not a list of the form: {list_path!r}")
-    rows.append({"__new__": True})
-    return doc
-
-
-def shape_problems(doc: dict[str, Any]) -> list[Any]:
-    """Drop values whose shape no form can produce (`exams=x`: a text where rows belong) and say so.
-
-    Only a forged or broken form sends them; the editor could not draw them.
-    """
-    from bonemet.api import Problem
-
-    problems: list[Any] = []
-
-    def walk(prefix: str, section: Section, parent: dict[str, Any]) -> None:
-        value = parent.get(section.key)
-        if value is None:
-            return
-        name = f"{prefix}{section.key}"
-        if section.repeated:
-            if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
-                problems.append(Problem(name, "expected rows of the form"))
-                del parent[section.key]
-                return
-            for i, row in enumerate(value):
-                for child in section.children:
-                    walk(f"{name}[{i}].", child, row)
-        else:
-            if not isinstance(value, dict):
-                problems.append(Problem(name, "expected the fields of the form"))
-                del parent[section.key]
-                return
-            for child in section.children:
-                walk(f"{name}.", child, value)
-
-    for section in SECTIONS:
-        if "." not in section.key:
-            walk("", section, doc)
-    return problems
-
-
-def remove_row(doc: dict[str, Any], row_path: str) -> dict[str, Any]:
-    tokens = parse_name(row_path)
-    node: Any = doc
-    try:
-        for t in tokens[:-1]:
-            node = node[t]
-        del node[tokens[-1]]
-    except (KeyError, IndexError, TypeError):
-        pass
-    return doc
-
-
 def value_at(doc: Any, path: str) -> Any:
     if path.endswith("." + NEW_LESION):  # drawn from the lesion's change (see _new_lesion_flags)
         change = value_at(doc, path[: -len(NEW_LESION)] + "change_vs_previous")
@@ -356,7 +277,7 @@ def place_problems(problems: list[Any]) -> list[Any]:
     out: list[Any] = []
     for p in problems:
         parts = p.message.split("; ")
-        if re.search(r"lesions\[\d+\]$", p.field) and all(
+        if re.search(r"lesions\[\d+\]\Z", p.field) and all(
                 any(part.startswith(f"{b} does not apply") for b in blocks) for part in parts):
             out += [Problem(f"{p.field}.{part.split(' ', 1)[0]}", part) for part in parts]
         else:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,20 +30,18 @@ from bonemet.api import InputError, Problem, check_case_size, decode, load_case,
 from bonemet.base import format_day
 from bonemet.kb import default_kb
 from bonemet.model import Case
+from bonemet.model.board import is_case_id
 from bonemet.report import summary as mdt
 from bonemet.report.headline import build_headline, card_groups
 from bonemet.report.labels import install_filters, labels, line_words, render_in
 from bonemet.report.skeleton import describe, skeleton_map
-from bonemet.web import editor_errors, forms
+from bonemet.web import editor_errors, form_rows, forms
 from bonemet.web.multipart import MultipartError, upload
 
 # Drawing (matplotlib timeline, WeasyPrint PDF) runs in worker threads, never in the event loop,
 # so that a heavy case cannot stall /health or the CDS Hooks services; one drawing at a time
 # because matplotlib's font and text caches are not thread-safe.
 _DRAWING = threading.Lock()
-CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-CASE_ID_RULE = ("letters, digits, '.', '_' and '-' only (at most 128, starting with a letter or "
-                "a digit)")
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "bonemet_lang"
@@ -317,10 +314,17 @@ def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, ne
     lang = lang_of(request)
     return page(request, "editor.html", status=status, doc=doc, sections=forms.SECTIONS,
                 errors=by_field, problems=problems, general=general, new=new, source=source,
+                case_link=_case_link(doc.get("case_id")),
                 extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice, version=version,
                 shows_block=forms.shows_block, taken=taken, comparators=_comparators(doc, lang),
                 screen_label=lambda path: editor_errors.screen_label(path, lang),
                 **_score_label_functions(request))
+
+
+def _case_link(case_id: Any) -> str:
+    """The case's address for the "back to the case" link: none for a form whose id is missing
+    or not an id (a forged or broken form is answered with its problems, never a 500)."""
+    return quote(case_id, safe="") if is_case_id(case_id) else ""
 
 
 def _comparators(doc: dict[str, Any], lang: str) -> dict[str, dict[str, str]]:
@@ -350,16 +354,16 @@ def _input_names(doc: dict[str, Any]) -> set[str]:
 
     def walk(prefix: str, section: forms.Section, node: Any) -> None:
         if section.repeated:
-            for i, row in enumerate(node or []):
+            for i, row in enumerate(node if isinstance(node, list) else []):
                 base = f"{prefix}{section.key}[{i}]"
                 names.update(f"{base}.{f.name}" for f in section.fields)
                 for child in section.children:
-                    walk(base + ".", child, (row or {}).get(child.key))
+                    walk(base + ".", child, row.get(child.key) if isinstance(row, dict) else None)
         else:
             base = f"{prefix}{section.key}"
             names.update(f"{base}.{f.name}" for f in section.fields)
             for child in section.children:
-                walk(base + ".", child, (node or {}).get(child.key))
+                walk(base + ".", child, node.get(child.key) if isinstance(node, dict) else None)
 
     for section in forms.SECTIONS:
         walk("", section, doc.get(section.key))
@@ -408,14 +412,14 @@ async def save_case(request: Request) -> Response:
     doc = forms.document_from_form(pairs)
     new = controls.get("_new") == "1"
     version = _version_of(controls.get("_version"))
-    shape = forms.shape_problems(doc)
+    shape = form_rows.shape_problems(doc)
     if shape:
         return editor(request, doc, shape, new=new, status=422, version=version)
     try:
         if "_add" in controls:
-            return editor(request, forms.add_row(doc, controls["_add"]), [], new=new, version=version)
+            return editor(request, form_rows.add_row(doc, controls["_add"]), [], new=new, version=version)
         if "_remove" in controls:
-            return editor(request, forms.remove_row(doc, controls["_remove"]), [], new=new,
+            return editor(request, form_rows.remove_row(doc, controls["_remove"]), [], new=new,
                           version=version)
     except (KeyError, IndexError, ValueError, TypeError):
         return editor(request, doc, [Problem("", "that row cannot be added or removed here")],
@@ -425,10 +429,11 @@ async def save_case(request: Request) -> Response:
     lang_now = lang_of(request)
     doc = forms.assign_ids(doc)  # exam and treatment ids are generated, never typed
     case, problems = editor_errors.validate(doc, lang_now)
-    if case is not None and not CASE_ID.match(case.case_id):
-        problems.append(editor_errors.case_id_problem(lang_now))
     typed_id = doc.get("case_id")
-    if new and isinstance(typed_id, str) and CASE_ID.match(typed_id) and find_case(request, typed_id):
+    if (typed_id is not None and not is_case_id(typed_id)) or (
+            case is not None and not is_case_id(case.case_id)):
+        problems.append(editor_errors.case_id_problem(lang_now))  # said next to the id's input
+    if new and is_case_id(typed_id) and find_case(request, typed_id):
         # Said with the other problems, not after them: the id belongs to another patient's case.
         return _taken(request, doc, typed_id, version, problems)
     if case is None or problems:

@@ -28,7 +28,7 @@ from bonemet.report.labels import labels
 SLUG = "probability"
 TEMPLATE = "probability.html"
 ACCEPTS_QUERY = True  # a link (e.g. from the assessment page) may fill the form and compute at once
-_ROW = re.compile(r"^tests\[(\d{1,3})\]\.(modality|result|source)$")
+_ROW = re.compile(r"tests\[(\d{1,3})\]\.(modality|result|source)")  # .fullmatch: `$` passes a final "\n"
 _MAX_ROWS = 12
 
 
@@ -64,7 +64,7 @@ def read_form(values: dict[str, str]) -> Form:
     """The form as typed (nothing is dropped, so a page with errors shows what was entered)."""
     by_index: dict[int, Row] = {}
     for key, value in values.items():
-        m = _ROW.match(key)
+        m = _ROW.fullmatch(key)
         if m:
             setattr(by_index.setdefault(int(m.group(1)), Row()), m.group(2), value.strip())
     rows = [by_index[i] for i in sorted(by_index)][:_MAX_ROWS] or [Row()]

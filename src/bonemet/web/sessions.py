@@ -33,7 +33,7 @@ from bonemet.report.labels import labels
 from bonemet.web.pages import _filename, _form_pairs, _locked, _not_found, all_cases, lang_of, page
 
 router = APIRouter(include_in_schema=False)
-_FR_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
 IMAGING_CHOICES = [NO_IMAGING, *(m.value for m in Modality)]
 
 
@@ -65,7 +65,7 @@ def parse_date(raw: str) -> str | None:
     raw = raw.strip()
     if not raw:
         return None
-    found = _FR_DATE.match(raw)
+    found = _FR_DATE.fullmatch(raw)
     if found:
         day, month, year = (int(g) for g in found.groups())
         return dt.date(year, month, day).isoformat()
