@@ -87,9 +87,9 @@ def _jwt_cost_us(rounds: int = 300) -> float:
     from cryptography.hazmat.primitives.asymmetric import ec
     from jwt.algorithms import ECAlgorithm
 
-    from bonemet.service.auth import Authenticator
-    from bonemet.service.config import Settings
-    from bonemet.service.store import Store
+    from bonemet.access.auth import Authenticator
+    from bonemet.access.config import Settings
+    from bonemet.stores.store import Store
 
     key = ec.generate_private_key(ec.SECP384R1())
     jwk = {**json.loads(ECAlgorithm.to_jwk(key.public_key())), "kid": "k", "alg": "ES384"}

@@ -23,10 +23,10 @@ from pathlib import Path
 import orjson
 from fastapi.testclient import TestClient
 
+from bonemet.access.config import Settings
 from bonemet.api import load_case
 from bonemet.demo import demo_cases
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
+from bonemet.http.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 300.0

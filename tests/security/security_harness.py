@@ -34,8 +34,8 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from bonemet.service.app import create_app
-from bonemet.service.config import OidcSettings, ProxySettings, Settings
+from bonemet.access.config import OidcSettings, ProxySettings, Settings
+from bonemet.http.app import create_app
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 EHR = "https://ehr.example.org"

@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 from security_harness import EHR, Keys, Live, as_proxy
 
-from bonemet.service.config import Settings, SettingsError
+from bonemet.access.config import Settings, SettingsError
 
 PUBLIC = {"/health", "/version"}
 

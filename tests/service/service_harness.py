@@ -21,8 +21,8 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from bonemet.service.app import create_app
-from bonemet.service.config import ProxySettings, Settings
+from bonemet.access.config import ProxySettings, Settings
+from bonemet.http.app import create_app
 
 ISSUER = "https://ehr.example.org"
 JKU_ISSUER = "https://other-ehr.example.org"

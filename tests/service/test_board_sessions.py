@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from service_harness import LiveServer
 
 from bonemet.model.board import AddCase, DecisionIn, SessionIn
-from bonemet.service.board_store import BoardError, BoardStore
-from bonemet.service.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
+from bonemet.stores.board_store import BoardError, BoardStore
+from bonemet.stores.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
 
 DEMO = ["demo-03-pet-mid-thigh", "demo-11-response-early", "demo-21-early-flare-likely"]
 SESSION = {"meeting_date": "2026-11-27", "site": "CHU Lyon-Sud",

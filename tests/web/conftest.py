@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
+from bonemet.access.config import Settings
+from bonemet.http.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

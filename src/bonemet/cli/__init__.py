@@ -7,7 +7,7 @@
     report.py       timeline, report       bonemet.report.timeline, bonemet.report.summary
     fhir.py         fhir export            bonemet.fhir.case_to_bundle (and FHIR input for assess)
     audit.py        synth, audit           bonemet.audit.synth.write_cohort, bonemet.audit.run.run_audit
-    serve.py        serve                  bonemet.service.serve.serve
+    serve.py        serve                  bonemet.http.serve.serve
     options.py      --format/--lang, stdout, and `fail`: bonemet.errors to `error: …` and exit 2
     render.py, render_scores.py   terminal rendering (Rich) of assessments, kb items and scores
 

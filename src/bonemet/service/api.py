@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bonemet._version import __version__
+from bonemet.access.security import request_user
 from bonemet.api import InputError, Problem, check_case_size, check_dates_not_future, parse_case
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
@@ -24,8 +25,7 @@ from bonemet.model.schema import json_schema
 from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
-from bonemet.service.security import request_user
-from bonemet.service.store import SCHEMA_VERSION, VersionConflict
+from bonemet.stores.store import SCHEMA_VERSION, VersionConflict
 
 router = APIRouter()
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -360,7 +360,7 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
     user = request_user(request)
     who = user.id if user else (f"client:{client.iss}" if client else None)
     location = f"/api/cases/{case.case_id}"
-    from bonemet.service.board_store import find_case
+    from bonemet.stores.board_store import find_case
 
     if ctx.store.get_case(case.case_id) is None and find_case(ctx.store, case.case_id) is not None:
         # A bundled demo case (shown by the web app): a stored copy would shadow it.

@@ -22,10 +22,10 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bonemet.access.auth import AuthError
 from bonemet.api import DUPLICATE_KEY_MESSAGE
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
-from bonemet.service.auth import AuthError
 
 log = logging.getLogger("bonemet.service")
 
@@ -109,7 +109,7 @@ def install(app: FastAPI) -> None:
                               fhir=wants_fhir(request), code=code,
                               headers=dict(exc.headers or {}))
 
-    from bonemet.service.security import BodyTooLarge, CsrfError
+    from bonemet.access.security import BodyTooLarge, CsrfError
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:

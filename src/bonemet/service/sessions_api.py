@@ -13,13 +13,13 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from bonemet.access.security import request_user
 from bonemet.api import Problem
 from bonemet.model.board import CASE_ID_PATTERN, AddCase, DecisionIn, Move, Session, SessionCase, SessionIn
 from bonemet.report.labels import labels
-from bonemet.service.board_store import BoardError, BoardStore
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import ServiceError
-from bonemet.service.security import request_user
+from bonemet.stores.board_store import BoardError, BoardStore
 
 router = APIRouter(tags=["board sessions"])
 Ctx = Annotated[ServiceContext, Depends(service_context)]

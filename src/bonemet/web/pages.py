@@ -122,8 +122,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     def e(kind: str, value: Any) -> str:
         return L.enum(kind, value, lang)
 
+    from bonemet.access.security import csrf_token, request_user
     from bonemet.report.probability_view import lr_text, pct
-    from bonemet.service.security import csrf_token, request_user
 
     html = render_in(lang, lambda: _env().get_template(template).render(
         request=request, lang=lang, t=t, e=e, e_=e, kb=kb, here=here, path=request.url.path,
@@ -403,8 +403,8 @@ _CONFLICT = {
 
 @router.post("/save")
 async def save_case(request: Request) -> Response:
-    from bonemet.service.security import check_csrf, request_user
-    from bonemet.service.store import VersionConflict
+    from bonemet.access.security import check_csrf, request_user
+    from bonemet.stores.store import VersionConflict
 
     pairs = await _form_pairs(request)
     controls = {k: v for k, v in pairs if k.startswith("_")}
@@ -476,7 +476,7 @@ def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int,
 @router.post("/import")
 async def import_case(request: Request) -> Response:
     """A case file (YAML/JSON) or a FHIR Bundle into the editor, to review before saving."""
-    from bonemet.service.security import check_csrf
+    from bonemet.access.security import check_csrf
 
     try:
         filename, raw, fields = upload(request.headers.get("content-type", ""), await request.body())

@@ -16,12 +16,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bonemet._version import __version__
-from bonemet.kb import default_kb
-from bonemet.service import api, calculators, cdshooks, errors, login
-from bonemet.service.auth import Authenticator, AuthError
-from bonemet.service.config import Settings, SettingsError
-from bonemet.service.context import ServiceContext
-from bonemet.service.security import (
+from bonemet.access import login
+from bonemet.access.auth import Authenticator, AuthError
+from bonemet.access.config import Settings, SettingsError
+from bonemet.access.security import (
     SESSION_COOKIE,
     AccessGate,
     BodyLimit,
@@ -29,8 +27,11 @@ from bonemet.service.security import (
     SecurityHeaders,
     User,
 )
-from bonemet.service.store import AuditEntry, Store
+from bonemet.kb import default_kb
+from bonemet.service import api, calculators, cdshooks, errors
+from bonemet.service.context import ServiceContext
 from bonemet.service.texts import default_texts
+from bonemet.stores.store import AuditEntry, Store
 
 log = logging.getLogger("bonemet.service")
 

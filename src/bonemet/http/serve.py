@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bonemet.access.config import Settings
 from bonemet.errors import ServeError, SettingsError
-from bonemet.service.config import Settings
 
 
 def _is_loopback(host: str) -> bool:
@@ -44,7 +44,7 @@ def load_demo_cases(settings: Settings) -> int:
     """
     from bonemet.api import load_case
     from bonemet.demo import demo_cases
-    from bonemet.service.store import Store, VersionConflict
+    from bonemet.stores.store import Store, VersionConflict
 
     store = Store(settings.db_path)
     added = 0
@@ -93,8 +93,8 @@ def startup_help(db_path: Path, port: int) -> str:
 def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> None:
     import uvicorn
 
-    from bonemet.service.app import create_app
-    from bonemet.service.store import StoreError
+    from bonemet.http.app import create_app
+    from bonemet.stores.store import StoreError
 
     settings = settings_for(host, dev, db)
     try:

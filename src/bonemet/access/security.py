@@ -31,7 +31,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bonemet.service.config import ROLES, Settings
+from bonemet.access.config import ROLES, Settings
 
 SESSION_COOKIE = "bonemet_session"
 CSRF_FIELD = "_csrf"
@@ -377,7 +377,7 @@ class AccessGate:
         return User(user_id[:128], roles, "proxy")
 
     async def _jwt_user(self, scope: Scope, headers: Headers) -> User:
-        from bonemet.service.auth import AuthError
+        from bonemet.access.auth import AuthError
 
         base = self.settings.public_base_url or ""
         try:
