@@ -19,7 +19,6 @@ from bonemet.http.audit_trail import (
     ROUTES,
     NoPatientData,
     PathCase,
-    QueryCase,
     SessionCases,
     app_routes,
     carries_patient_data,

@@ -12,8 +12,8 @@ Outside development mode every page and API route needs a signed-in user, except
 The JSON API also accepts a CDS client JWT (an EHR integration), checked by the gate itself.
 
 Roles: reader (read cases, run calculators and assessments), editor (also write cases),
-administrator (also read the audit log: `/api/audit`, `/admin/audit`). Every middleware here is pure ASGI: they cost microseconds
-on the CDS Hooks hot path.
+administrator (also read the audit log: `/api/audit`, `/admin/audit`). Every middleware here is
+pure ASGI: they cost microseconds on the CDS Hooks hot path.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ patient data. `tests/service/test_audit_trail.py` walks `app.routes` and fails o
 from the table, so a new route cannot be forgotten.
 
 What is audited: every route that carries patient data, read or write; every write (any method
-but GET/HEAD/OPTIONS); every call under /api/, /cds-services, /auth/ and /admin/ (reading the log is logged). Pages without patient data
-(knowledge base, calculators, blank forms, static files) are not: they would drown the log.
+but GET/HEAD/OPTIONS); every call under /api/, /cds-services, /auth/ and /admin/ (reading the log
+is logged too). Pages without patient data (knowledge base, calculators, blank forms, static files)
+are not: they would drown the log.
 """
 
 from __future__ import annotations
