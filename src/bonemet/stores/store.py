@@ -458,7 +458,10 @@ class Store:
         if before is not None:
             where.append("id<?")
             params.append(before)
-        sql = (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"
+        # A case has few rows and a user many: with both, SQLite would walk the user's index in id
+        # order (43 ms at a million rows); the case's index answers in well under a millisecond.
+        hint = " INDEXED BY audit_case" if case_id is not None else ""
+        sql = (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit{hint}"
                + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC LIMIT ?")
         with self._lock:
             cur = self._db.execute(sql, (*params, limit))
