@@ -516,12 +516,13 @@ def test_invalid_feedback_is_422(dev_server: LiveServer, item: dict[str, Any], w
     assert where in r.text
 
 
-def test_audit_records_hook_and_card_count_without_patient_data(dev_server: LiveServer) -> None:
+def test_audit_records_hook_card_count_and_the_patient_id_only(dev_server: LiveServer) -> None:
     _staging_response(dev_server)
     rows = dev_server.app.state.bonemet.store.audit_rows(limit=500)
     row = next(r for r in rows if r["hook"] == "order-select" and r["status"] == 200)
     assert row["route"] == "/cds-services/{service_id}" and row["cards"] == 1
-    assert "pat-1001" not in json.dumps(rows)
+    assert row["case_id"] == "Patient/pat-1001"  # issue 22: who viewed patient X
+    assert "pat-1001" not in json.dumps([{k: v for k, v in r.items() if k != "case_id"} for r in rows])
 
 
 # every demo case through the FHIR writer, as an EHR would prefetch it -----------------------------

@@ -12,8 +12,8 @@ Outside development mode every page and API route needs a signed-in user, except
 The JSON API also accepts a CDS client JWT (an EHR integration), checked by the gate itself.
 
 Roles: reader (read cases, run calculators and assessments), editor (also write cases),
-administrator (also read the audit log). Every middleware here is pure ASGI: they cost microseconds
-on the CDS Hooks hot path.
+administrator (also read the audit log: `/api/audit`, `/admin/audit`). Every middleware here is
+pure ASGI: they cost microseconds on the CDS Hooks hot path.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def map_roles(values: Iterable[str], role_map: Mapping[str, str]) -> frozenset[s
 
 
 def required_role(method: str, path: str) -> str:
-    if path.startswith("/api/audit"):
-        return "administrator"
+    if path.startswith(("/api/audit", "/admin/")):
+        return "administrator"  # the audit log: who opened which patient's case
     if method not in _SAFE_METHODS and (path in ("/save", "/import") or path.startswith("/api/cases")):
         return "editor"
     if method not in _SAFE_METHODS and path.startswith(("/sessions", "/api/sessions")):

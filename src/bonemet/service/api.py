@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from bonemet._version import __version__
 from bonemet.access.security import request_user
+from bonemet.access.trail import name_case
 from bonemet.api import InputError, Problem, check_case_size, check_dates_not_future, parse_case
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
@@ -162,7 +163,9 @@ async def assess_route(
         case, unmapped = _case_from_bundle(data, strict, fhir=format == "fhir")
         headers["X-Bonemet-Unmapped"] = str(len(unmapped))
     else:
+        name_case(request, data.get("case_id"))  # audited even when the case is refused
         case = parse_case(data)
+    name_case(request, case.case_id)
     _received(case)
     result = assess(case, ctx.kb)
     if format == "fhir":
@@ -200,6 +203,7 @@ async def fhir_case(ctx: Ctx, request: Request,
     """Map a FHIR R4 Bundle to a bonemet case and list what could not be mapped, and why."""
     data = decode_json_object(await request.body())
     case, unmapped = _case_from_bundle(data, strict, fhir=False)
+    name_case(request, case.case_id)
     return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
 
 
@@ -354,6 +358,7 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
     link to that case), never replaced; replace with PUT and the case's ETag in If-Match."""
     client = await ctx.authenticate(request)
     data = decode_json_object(await request.body())
+    name_case(request, data.get("case_id"))
     case = _received(parse_case(data))
     if not is_case_id(case.case_id):
         raise ServiceError(422, [Problem("case_id", CASE_ID_RULE)])
@@ -379,10 +384,27 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
                     headers={"ETag": f'"{version}"', "Location": location})
 
 
+AuditCase = Annotated[str | None, Query(
+    max_length=160, pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,127}|Patient/[A-Za-z0-9.-]{1,64})$",
+    description="Only the rows of this case (a case id, or Patient/<id> for a CDS Hooks patient)")]
+AuditUser = Annotated[str | None, Query(min_length=1, max_length=300,
+                                        description="Only the rows of this user (or client:<iss>)")]
+
+
 @router.get("/api/audit", tags=["store"], responses={403: {"description": "Not an administrator"}})
-async def audit_log(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-    """The latest audit rows (administrators only): who called what, never patient data."""
-    return {"rows": ctx.store.audit_rows(limit)}
+async def audit_log(ctx: Ctx, case_id: AuditCase = None, user: AuditUser = None,
+                    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """The audit rows, newest first (administrators only): who (user, or client:<iss> for an
+    EHR), when, which case, which route and method, and the answer's status; never other patient
+    data. "Who viewed patient X": `?case_id=X`. Pages: `next` repeats the query with `before`."""
+    rows = ctx.store.audit_rows(limit, case_id=case_id, user=user, before=before)
+    more = len(rows) == limit and rows[-1]["id"] > 1
+    query = {k: v for k, v in (("case_id", case_id), ("user", user)) if v is not None}
+    from urllib.parse import urlencode
+
+    nxt = f"/api/audit?{urlencode({**query, 'limit': limit, 'before': rows[-1]['id']})}" if more else None
+    return {"rows": rows, "next": nxt}
 
 
 @router.post("/api/cases/{case_id}/assessments", tags=["store"],
@@ -447,8 +469,10 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
     from bonemet.api import problems_from
     from bonemet.report.quick_check import check_request, minimal_case
 
+    raw = decode_json_object(await request.body())
+    name_case(request, raw.get("case_id"))  # audited even when the request is refused
     try:
-        body = CheckBody.model_validate(decode_json_object(await request.body()))
+        body = CheckBody.model_validate(raw)
     except ValidationError as exc:
         raise ServiceError(422, problems_from(exc)) from None
     given = [x for x in (body.case_id, body.case, body.context) if x is not None]
@@ -457,6 +481,7 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
     if body.case_id is not None:
         case = _stored_or_demo(ctx, body.case_id)
     elif body.case is not None:
+        name_case(request, body.case.get("case_id"))
         case = parse_case(body.case)
     else:
         assert body.context is not None

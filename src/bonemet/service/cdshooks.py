@@ -21,6 +21,7 @@ from fastapi import Path as PathParam
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from bonemet.access.trail import name_patient
 from bonemet.api import InputError, Problem, problems_from
 from bonemet.core import assess
 from bonemet.kb import Lang
@@ -127,6 +128,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
         raise ServiceError(422, [Problem("context.patientId", "not a FHIR id (letters, digits, "
                                                               "'-' and '.', at most 64)")],
                            fhir=True)
+    name_patient(request, patient_id)  # the audit row names the EHR's patient (Patient/<id>)
     _context_string(hook_request, "userId")
     _check_fhir_server(ctx, hook_request, client.iss if client else None)
     lang = ctx.lang(request)

@@ -40,5 +40,8 @@ def mount_web(app: FastAPI) -> None:
 
     app.include_router(sessions_router)
     app.include_router(check_router)
+    from bonemet.web.audit_log import router as audit_router  # administrators (issue 22)
+
+    app.include_router(audit_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrowserHome)

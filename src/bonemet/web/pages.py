@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from bonemet.access.trail import name_case
 from bonemet.api import InputError, Problem, check_case_size, decode, load_case, parse_case, to_json
 from bonemet.base import format_day
 from bonemet.kb import default_kb
@@ -410,6 +411,7 @@ async def save_case(request: Request) -> Response:
     controls = {k: v for k, v in pairs if k.startswith("_")}
     check_csrf(request, controls.get("_csrf"))
     doc = forms.document_from_form(pairs)
+    name_case(request, doc.get("case_id"))  # the audit row names the case (an id, whole, only)
     new = controls.get("_new") == "1"
     version = _version_of(controls.get("_version"))
     shape = form_rows.shape_problems(doc)
@@ -495,6 +497,7 @@ async def import_case(request: Request) -> Response:
         return editor(request, _blank(), exc.problems, new=True, status=422)
     # Validate now so the problems of the imported file show beside its fields straight away.
     _, problems = editor_errors.validate(doc, lang_of(request))
+    name_case(request, doc.get("case_id"))
     return editor(request, doc, problems, new=True, status=422 if problems else 200,
                   notice=filename)
 

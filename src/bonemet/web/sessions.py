@@ -187,6 +187,9 @@ async def session_add_case(request: Request, session_id: str) -> Response:
     if session is None:
         return _not_found(request, str(session_id))
     form = {k: v for k, v in pairs if not k.startswith("_")}
+    from bonemet.access.trail import name_case
+
+    name_case(request, form.get("case_id", "").strip())
     try:
         data = AddCase.model_validate({"case_id": form.get("case_id", ""),
                                        "question": form.get("question", "")})
