@@ -149,5 +149,5 @@ def test_an_input_that_changes_while_read_stops_the_audit_plainly(
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and "Traceback" not in result.output
     assert words in result.output and str(export) in result.output
-    assert "wrote nothing" in result.output
+    assert "the export changed while the audit read it: nothing was written" in result.output
     assert not (tmp_path / "out").exists() and _scratch(tmp_path) == []

@@ -237,6 +237,15 @@ def prepare(directory: Path, work: Path) -> Inputs:
     return Inputs(files, issues, total)
 
 
+class InputChangedError(AuditInputError):
+    """Input files changed or vanished while the audit read them: the run stops, writing nothing."""
+
+    @property
+    def headline(self) -> str:
+        return ("the export changed while the audit read it: nothing was written; run the audit "
+                "again once nothing writes to it any more")
+
+
 def changed_inputs(inputs: Inputs) -> list[Problem]:
     """The input files that changed since their first read (size, modification time, replaced) or
     vanished: the report would describe data that is no longer the export's (issue 22, item 13).

@@ -17,7 +17,7 @@ from bonemet._version import __version__
 from bonemet.audit import engine as duck
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
 from bonemet.audit.patient_audit import ISSUE_COLUMNS, Rows
-from bonemet.audit.reader import Inputs, changed_inputs, prepare
+from bonemet.audit.reader import InputChangedError, Inputs, changed_inputs, prepare
 from bonemet.audit.report import (
     ORDER_BY,
     aggregate,
@@ -237,14 +237,10 @@ def run_audit(
     return summary
 
 
-_CHANGED_ADVICE = Problem("", "the audit stopped and wrote nothing: run it again once the export is "
-                              "complete and nothing writes to it any more")
-
-
 def _refuse_changed(inputs: Inputs) -> None:
     problems = changed_inputs(inputs)
     if problems:
-        raise AuditInputError([*problems, _CHANGED_ADVICE])
+        raise InputChangedError(problems)
 
 
 @contextmanager
