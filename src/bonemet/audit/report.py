@@ -164,7 +164,12 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         if target.exists():
             old = make_scratch(target.parent, target.name, "old")
             os.replace(target, old / "previous")
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except BaseException:  # interrupted between the two renames (SIGTERM): put it back
+                os.replace(old / "previous", target)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, target)

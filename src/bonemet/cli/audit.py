@@ -135,7 +135,8 @@ def audit_cmd(
     except InputError as exc:
         fail(exc)
     except Terminated as stop:
-        _out.print(f"error: stopped by {stop}: scratch folders removed, {out} unchanged", highlight=False)
+        _out.print(f"error: stopped by {stop}: scratch folders removed, no half-written output in {out}",
+                   highlight=False)
         raise typer.Exit(128 + stop.signo) from None
     p = summary["patients"]
     _out.print(
