@@ -27,7 +27,7 @@ from bonemet.core import assess
 from bonemet.kb import Lang
 from bonemet.model import Assessment
 from bonemet.service import fhir_bridge
-from bonemet.service.cards import CardContext, DraftOrder, order_guidance, patient_cards
+from bonemet.service.cards import CardContext, DraftOrder, order_guidance, own_links, patient_cards
 from bonemet.service.cds_models import (
     CdsRequest,
     CdsResponse,
@@ -152,6 +152,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
             answer.cards.extend(guidance.cards)
             actions.extend(guidance.system_actions)
         answer.systemActions = actions or None
+        answer.cards = own_links(answer.cards, cc.base_url)
         return _answer(request, answer)
     patient = await _patient_case(ctx, hook_request, patient_id)
     assessment = assess(patient.case, ctx.kb)
@@ -159,7 +160,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]
-    return _answer(request, CdsResponse(cards=cards))
+    return _answer(request, CdsResponse(cards=own_links(cards, cc.base_url)))
 
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 id; .fullmatch
