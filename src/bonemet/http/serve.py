@@ -118,5 +118,6 @@ def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> 
     print(f"bonemet serving on {url}/  (OpenAPI {url}/openapi.json, CDS Hooks discovery "
           f"{url}/cds-services)", file=sys.stderr, flush=True)
     print(startup_help(settings.db_path, port), file=sys.stderr, flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           server_header=False))
     server.run(sockets=[sock])

@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from bonemet.stores.files import create_private
+
 log = logging.getLogger("bonemet.service")
 
 # Each migration is applied once, in order, inside one transaction with its version row.
@@ -186,6 +188,7 @@ class Store:
         try:
             if self._raw_path != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                create_private(self.path)  # 0600, and so its -wal/-shm (patient data)
             db = sqlite3.connect(self._raw_path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
