@@ -9,10 +9,13 @@ narrowed when it is ours, and said in the log either way.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import sqlite3
 import stat
 from pathlib import Path
+from typing import ClassVar
 
 log = logging.getLogger("bonemet.service")
 
@@ -56,3 +59,34 @@ def narrow(path: Path) -> None:
         else:
             log.warning("store file %s has mode %o (readable by other accounts) and belongs to "
                         "another account: narrow it (chmod 600)", candidate, mode)
+
+
+# ---- a full disk -----------------------------------------------------------------------------
+
+
+class StorageFull(Exception):
+    """The disk (or SQLite's page limit) is full: the write was not done, and nothing stored before
+    it is lost (the transaction was rolled back). Answered 507 "storage full" in the user's
+    language; writes succeed again as soon as space is freed, without a restart."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "en": "storage full: the server's disk is full and nothing was saved; what was stored "
+              "before is intact. Tell the IT team, then try again",
+        "fr": "stockage plein : le disque du serveur est plein et rien n'a été enregistré ; ce qui "
+              "était enregistré avant est intact. Prévenez l'équipe informatique, puis réessayez",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGES["en"])
+
+    def message(self, lang: str) -> str:
+        return self.MESSAGES["fr" if lang == "fr" else "en"]
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full") or the system's ENOSPC / EDQUOT."""
+    if isinstance(exc, StorageFull):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
