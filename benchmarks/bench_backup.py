@@ -120,6 +120,8 @@ async def _load(port: int, rate: float, stop_file: Path, out: Path, connections:
         wait = due - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        elif wait < -0.1:  # fallen behind: go on at the rate, no burst to catch up
+            start = time.monotonic() - slot / rate
         await slots.put(slot)  # blocks when the server falls behind: the rate achieved is lower
         slot += 1
     for _ in workers:
