@@ -12,6 +12,7 @@ a full disk gives; raising the limit is "freeing space".
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,7 +92,10 @@ def test_full_disk_is_507_storage_full_then_writes_resume_without_restart(
     assert len(audit_lines) == 1, [r.getMessage() for r in audit_lines]
     assert "storage full" in audit_lines[0].getMessage()
     assert not any(r.exc_info for r in caplog.records), "a traceback was logged"
-    assert any("audit rows written again" in r.getMessage() for r in caplog.records)
+    deadline = time.monotonic() + 10  # the writer thread says it on its next wake-up
+    while not any("audit rows written again" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the audit writer never said it writes again"
+        time.sleep(0.05)
 
 
 def test_the_web_editor_keeps_the_form_and_says_storage_full(live: Live) -> None:

@@ -87,7 +87,9 @@ def restore(backup_file: Path | str, db: Path | str, *, force: bool = False) -> 
 
     Stop the server first: a store that a process has open is refused unless `force` (that process
     would keep writing to the file it had open, now renamed). The file replaced is kept as
-    `<db>.before-restore-<UTC time>`, its WAL folded in first.
+    `<db>.before-restore-<UTC time>`, its WAL folded in first. Call it from a process that has no
+    connection to `db` (the command line does): POSIX locks belong to the process, so `in_use`
+    cannot see this process's own connections, and closing its descriptor would drop their locks.
     """
     started = time.perf_counter()
     backup_file = Path(backup_file)

@@ -260,7 +260,11 @@ class Store:
             writer.join(timeout=10)
             self._writer = None
             self._stopping = False
-        self.flush_audit()
+        try:
+            self.flush_audit()
+        except StorageFull:  # said once, not a traceback at shutdown: the disk, not the code
+            log.error("storage full at shutdown: %d audit rows could not be written",
+                      len(self._pending))
         with self._lock:
             if self._open:
                 self._db.close()
