@@ -17,7 +17,7 @@ from security_harness import EHR, Keys, Live, as_proxy
 
 from bonemet.access.config import Settings, SettingsError
 
-PUBLIC = {"/health", "/version"}
+PUBLIC = {"/health"}
 
 
 def _concrete(path: str) -> str:
@@ -58,7 +58,7 @@ def test_every_route_without_a_user_is_401_or_a_redirect_to_login(oidc_server: L
                 checked += 1
         assert http.get("/openapi.json").status_code == 401
         assert http.get("/health").status_code == 200
-        assert http.get("/version").status_code == 200
+        assert http.get("/version").status_code == 401  # versions only for signed-in users
         assert http.get("/static/app.css").status_code == 200
         # CDS Hooks: no session involved; the services keep their client JWT.
         assert http.get("/cds-services").status_code == 401

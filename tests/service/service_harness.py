@@ -50,7 +50,7 @@ def _start_uvicorn(settings: Settings, port: int | None = None) -> tuple[LiveSer
     app = create_app(settings)
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan="on", server_header=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

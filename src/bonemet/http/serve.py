@@ -115,8 +115,12 @@ def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> 
     else:
         print(f"production mode: users sign in by {settings.auth_mode}; public URL "
               f"{settings.public_base_url}", file=sys.stderr)
+        if not settings.role_map:  # roles come only from the map (issue 22): nobody has one
+            print("warning: BONEMET_ROLE_MAP is empty: roles come only from it, so every signed-in "
+                  "user will be refused (403)", file=sys.stderr)
     print(f"bonemet serving on {url}/  (OpenAPI {url}/openapi.json, CDS Hooks discovery "
           f"{url}/cds-services)", file=sys.stderr, flush=True)
     print(startup_help(settings.db_path, port), file=sys.stderr, flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           server_header=False))
     server.run(sockets=[sock])

@@ -28,6 +28,8 @@ from typing import Any
 
 import orjson
 
+from bonemet.stores.files import StorageFull, create_private, is_storage_full
+
 log = logging.getLogger("bonemet.service")
 
 # Each migration is applied once, in order, inside one transaction with its version row.
@@ -198,12 +200,14 @@ class Store:
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._stopping = False
+        self._audit_failing: str | None = None  # why the last batch failed, said once per outage
         self.migrate()
 
     def _connect(self) -> sqlite3.Connection:
         try:
             if self._raw_path != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                create_private(self.path)  # 0600, and so its -wal/-shm (patient data)
             db = sqlite3.connect(self._raw_path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -222,14 +226,17 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, _full_refused():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLITE_FULL may already have rolled the transaction back (then ROLLBACK would
+                # fail and hide it); a failed COMMIT leaves it open.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def version(self) -> int:
         with self._lock:
@@ -271,7 +278,11 @@ class Store:
             writer.join(timeout=10)
             self._writer = None
             self._stopping = False
-        self.flush_audit()
+        try:
+            self.flush_audit()
+        except StorageFull:  # said once, not a traceback at shutdown: the disk, not the code
+            log.error("storage full at shutdown: %d audit rows could not be written",
+                      len(self._pending))
         with self._lock:
             if self._open:
                 self._db.close()
@@ -403,15 +414,24 @@ class Store:
             self._wake.clear()
             try:
                 self.flush_audit()
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError, StorageFull) as exc:
                 # Kept queued: the next wake-up (or close) retries; the service keeps answering.
-                log.exception("audit rows could not be written; retrying with the next batch")
+                # One line per outage, not a traceback per retry (a full disk retries per call).
+                reason = "storage full" if is_storage_full(exc) else f"{type(exc).__name__}: {exc}"
+                if reason != self._audit_failing:
+                    log.error("audit rows could not be written (%s); %d rows kept, retried with "
+                              "the next call", reason, len(self._pending))
+                self._audit_failing = reason
+            else:
+                if self._audit_failing is not None:
+                    log.warning("audit rows written again (after %s)", self._audit_failing)
+                self._audit_failing = None
             if self._stopping:
                 return
 
     def flush_audit(self) -> None:
         """Commit every queued audit row now, in call order, in one transaction."""
-        with self._lock:
+        with self._lock, _full_refused():
             if not self._pending or not self._open:
                 return
             queued = list(self._pending)
@@ -421,10 +441,11 @@ class Store:
                 self._db.executemany(
                     "INSERT INTO audit (at, method, route, status, duration_ms, client, hook, cards, "
                     "user_id, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
             for _ in queued:  # only now: a failed batch stays queued, in order
                 self._pending.popleft()
 
@@ -472,6 +493,17 @@ class Store:
         self.flush_audit()
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+
+@contextmanager
+def _full_refused() -> Iterator[None]:
+    """SQLITE_FULL or ENOSPC as StorageFull (answered 507 "storage full"), other errors as they are."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        if is_storage_full(exc):
+            raise StorageFull() from None
+        raise
 
 
 def _statements(script: str) -> list[str]:

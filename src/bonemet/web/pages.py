@@ -405,6 +405,7 @@ _CONFLICT = {
 @router.post("/save")
 async def save_case(request: Request) -> Response:
     from bonemet.access.security import check_csrf, request_user
+    from bonemet.stores.files import StorageFull
     from bonemet.stores.store import VersionConflict
 
     pairs = await _form_pairs(request)
@@ -462,6 +463,9 @@ async def save_case(request: Request) -> Response:
         lang = "fr" if lang_of(request) == "fr" else "en"
         message = _CONFLICT["edited"][lang].format(v=exc.current)
         return editor(request, doc, [Problem("", message)], new=new, status=409, version=version)
+    except StorageFull as exc:  # the form comes back as typed, with the reason (issue 22)
+        return editor(request, doc, [Problem("", exc.message(lang_of(request)))], new=new,
+                      status=507, version=version)
     return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
 
 
