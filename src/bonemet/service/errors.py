@@ -58,8 +58,27 @@ _TITLES = {400: "malformed request", 401: "authentication failed", 403: "forbidd
            415: "unsupported media type", 422: "invalid input", 500: "internal error"}
 
 
+# An error answer is bounded whatever the input: at most this many problems, each cut to a length
+# (a message may quote the value it refuses). 100,000 empty exams gave a 17 MB answer (issue 22).
+MAX_LISTED_PROBLEMS = 100
+MAX_PROBLEM_TEXT = 500
+
+
+def bounded_problems(problems: list[Problem]) -> list[Problem]:
+    """The first problems, each cut to a length, and a last one saying how many were left out."""
+    def cut(text: str) -> str:
+        return text if len(text) <= MAX_PROBLEM_TEXT else text[:MAX_PROBLEM_TEXT] + "…"
+
+    shown = [Problem(cut(p.field), cut(p.message)) for p in problems[:MAX_LISTED_PROBLEMS]]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        shown.append(Problem("", f"… and {len(problems) - MAX_LISTED_PROBLEMS} more problems "
+                                 "not listed"))
+    return shown
+
+
 def error_response(status: int, problems: list[Problem], *, fhir: bool, code: str = "invalid",
                    headers: dict[str, str] | None = None) -> Response:
+    problems = bounded_problems(problems)
     if fhir:
         from bonemet.fhir import operation_outcome
 
@@ -201,5 +220,6 @@ def decode_json_object(raw: bytes, *, what: str = "request body") -> dict[str, A
     return data
 
 
-__all__ = ["ServiceError", "decode_json_object", "error_response", "install", "problems_from",
+__all__ = ["MAX_LISTED_PROBLEMS", "ServiceError", "bounded_problems", "decode_json_object",
+           "error_response", "install", "problems_from",
            "wants_fhir"]

@@ -41,4 +41,8 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(sessions_router)
     app.include_router(check_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    from bonemet.web.render_pool import ClientGone, RenderRefused, answer_refused
+
+    app.add_exception_handler(RenderRefused, answer_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientGone, answer_refused)  # type: ignore[arg-type]
     app.add_middleware(BrowserHome)

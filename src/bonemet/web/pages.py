@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,13 +35,13 @@ from bonemet.report import summary as mdt
 from bonemet.report.headline import build_headline, card_groups
 from bonemet.report.labels import install_filters, labels, line_words, render_in
 from bonemet.report.skeleton import describe, skeleton_map
+from bonemet.service.workload import off_loop
 from bonemet.web import editor_errors, form_rows, forms
 from bonemet.web.multipart import MultipartError, upload
+from bonemet.web.render_pool import render
 
-# Drawing (matplotlib timeline, WeasyPrint PDF) runs in worker threads, never in the event loop,
-# so that a heavy case cannot stall /health or the CDS Hooks services; one drawing at a time
-# because matplotlib's font and text caches are not thread-safe.
-_DRAWING = threading.Lock()
+# Drawing (matplotlib timeline, WeasyPrint summary) runs in processes of its own, never in the
+# event loop, a few per user, stopped when the client hangs up (web/render_pool.py, issue 22).
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "bonemet_lang"
@@ -225,11 +225,9 @@ async def case_view(request: Request, case_id: str) -> Response:
                 saved=request.query_params.get("saved") == "1", **sections)
 
 
-@lru_cache(maxsize=128)
-def _timeline(case_json: str, lang: str) -> bytes:
-    case = parse_case(orjson.loads(case_json))
-    svg = _locked(mdt.timeline_svg, case, mdt.assess_case(case), lang)
-    return (svg or "").encode("utf-8")
+# Timelines drawn lately, by case (as JSON) and language: a page reloaded does not draw again.
+_TIMELINES: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_TIMELINES_KEPT = 128
 
 
 @router.get("/cases/{case_id}/timeline.svg")
@@ -238,7 +236,13 @@ async def timeline_figure(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None or not mdt.has_timeline(entry.case):
         return Response(status_code=404)
-    body = await run_in_threadpool(_timeline, entry.case.model_dump_json(), lang_of(request))
+    key = (entry.case.model_dump_json(), lang_of(request))
+    body = _TIMELINES.get(key)
+    if body is None:
+        body = await render(request, "timeline_svg", entry.case, key[1])
+        _TIMELINES[key] = body
+        while len(_TIMELINES) > _TIMELINES_KEPT:
+            _TIMELINES.popitem(last=False)
     return Response(body, media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"})
 
@@ -268,18 +272,9 @@ async def summary_html(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None:
         return _not_found(request, case_id)
-    html = await run_in_threadpool(_locked, mdt.summary_html, entry.case, lang_of(request),
-                                   dt.date.today(), web=True)
+    html = await render(request, "summary_html", entry.case, lang_of(request), dt.date.today(),
+                        web=True)
     return HTMLResponse(html)
-
-
-def _locked(draw: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Draw in this worker thread, one drawing at a time, with matplotlib's math text off: a '$'
-    in a treatment name is text typed by a clinician, not TeX to parse (it raised ValueError)."""
-    import matplotlib
-
-    with _DRAWING, matplotlib.rc_context({"text.parse_math": False}):
-        return draw(*args, **kwargs)
 
 
 @router.get("/cases/{case_id}/summary.pdf")
@@ -287,8 +282,7 @@ async def summary_pdf(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None:
         return _not_found(request, case_id)
-    pdf = await run_in_threadpool(_locked, mdt.summary_pdf, entry.case, lang_of(request),
-                                  dt.date.today())
+    pdf = await render(request, "summary_pdf", entry.case, lang_of(request), dt.date.today())
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(case_id)}-mdt.pdf"'})
 
@@ -403,15 +397,24 @@ _CONFLICT = {
 
 @router.post("/save")
 async def save_case(request: Request) -> Response:
-    from bonemet.service.security import check_csrf, request_user
-    from bonemet.service.store import VersionConflict
+    from bonemet.service.security import check_csrf
 
     pairs = await _form_pairs(request)
+    check_csrf(request, dict(p for p in pairs if p[0] == "_csrf").get("_csrf"))
+    # Reading the form, validating the case and drawing the editor run in a worker thread: a form
+    # of thousands of rows must not hold the event loop (issue 22).
+    return await off_loop(_save, request, pairs)
+
+
+def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
+    from bonemet.service.store import VersionConflict
+
     controls = {k: v for k, v in pairs if k.startswith("_")}
-    check_csrf(request, controls.get("_csrf"))
-    doc = forms.document_from_form(pairs)
     new = controls.get("_new") == "1"
     version = _version_of(controls.get("_version"))
+    doc, oversized = editor_errors.within_bounds(forms.document_from_form(pairs))
+    if oversized:
+        return editor(request, doc, oversized, new=new, status=422, version=version)
     shape = form_rows.shape_problems(doc)
     if shape:
         return editor(request, doc, shape, new=new, status=422, version=version)
@@ -445,6 +448,8 @@ async def save_case(request: Request) -> Response:
     late = editor_errors.after_today(case, lang_now)  # the adapter's clock: no fact after today
     if late:
         return editor(request, doc, late, new=new, status=422, version=version)
+    from bonemet.service.security import request_user
+
     user = request_user(request)
     if new and find_case(request, case.case_id) is not None:
         # A create is not an update: a stored case or a bundled demo case already answers to this
@@ -476,10 +481,15 @@ def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int,
 @router.post("/import")
 async def import_case(request: Request) -> Response:
     """A case file (YAML/JSON) or a FHIR Bundle into the editor, to review before saving."""
+    return await off_loop(_import, request, await request.body())
+
+
+def _import(request: Request, body: bytes) -> Response:
+    """Read the upload, decode and validate it, draw the editor (in a worker thread)."""
     from bonemet.service.security import check_csrf
 
     try:
-        filename, raw, fields = upload(request.headers.get("content-type", ""), await request.body())
+        filename, raw, fields = upload(request.headers.get("content-type", ""), body)
         check_csrf(request, fields.get("_csrf"))
         fmt = "json" if filename.lower().endswith(".json") or raw.lstrip()[:1] == b"{" else "yaml"
         data = decode(raw, fmt)
@@ -489,6 +499,9 @@ async def import_case(request: Request) -> Response:
             if not isinstance(data, dict):
                 raise InputError([Problem("", "a case must be a mapping (JSON object)")])
             doc = data
+        doc, oversized = editor_errors.within_bounds(doc)
+        if oversized:
+            raise InputError(oversized)
     except MultipartError as exc:
         return editor(request, _blank(), [Problem("file", str(exc))], new=True, status=400)
     except InputError as exc:
