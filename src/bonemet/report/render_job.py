@@ -54,16 +54,17 @@ def warm_up() -> None:
     matplotlib.use("Agg")
     import weasyprint  # type: ignore[import-untyped]  # noqa: F401
 
-    from bonemet.api import load_case
-    from bonemet.demo import demo_cases
+    from bonemet.model import Case
 
-    case = load_case(sorted(demo_cases())[0])
+    case = Case.model_validate({
+        "case_id": "warm-up", "context": {"phase": "follow_up", "as_of": "2025-06-01"},
+        "cancer": {"primary_site": "lung", "histology": "adenocarcinoma", "diagnosis": "confirmed"},
+        "exams": [{"id": "e1", "date": "2025-01-10", "modality": "bone_scan", "result": "negative"},
+                  {"id": "e2", "date": "2025-05-20", "modality": "bone_scan", "result": "negative"}],
+        "treatments": [{"id": "t1", "type": "chemotherapy", "start": "2025-01-20", "line_number": 1}],
+    })
     summary.summary_pdf(case, "en", dt.date.today())  # fonts, templates and the PDF engine
-    for path in demo_cases():
-        drawn = load_case(path)
-        if summary.has_timeline(drawn):
-            _timeline(drawn, "en")
-            break
+    _timeline(case, "en")
 
 
 __all__ = ["JOBS", "run", "warm_up"]

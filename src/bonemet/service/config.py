@@ -88,7 +88,7 @@ class Settings:
     # (one more is answered 429), and the time one drawing may take before it is stopped (503).
     render_workers: int = 2
     renders_per_user: int = 2
-    render_timeout_s: float = 60.0
+    render_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         bad = [a for a in self.jwt_algorithms if a not in ASYMMETRIC_ALGORITHMS]

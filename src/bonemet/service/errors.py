@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bonemet.api import DUPLICATE_KEY_MESSAGE
+from bonemet.api import DUPLICATE_KEY_MESSAGE, MAX_PROBLEMS
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
 from bonemet.service.auth import AuthError
@@ -60,7 +60,7 @@ _TITLES = {400: "malformed request", 401: "authentication failed", 403: "forbidd
 
 # An error answer is bounded whatever the input: at most this many problems, each cut to a length
 # (a message may quote the value it refuses). 100,000 empty exams gave a 17 MB answer (issue 22).
-MAX_LISTED_PROBLEMS = 100
+MAX_LISTED_PROBLEMS = MAX_PROBLEMS + 1  # parse_case's first problems and its note
 MAX_PROBLEM_TEXT = 500
 
 

@@ -46,6 +46,18 @@ def _processes() -> Any:
         return _context
 
 
+def start_in_background() -> None:
+    """Start the fork server now, in a thread: its warm-up (seconds) is not the first user's wait."""
+    def start() -> None:
+        with contextlib.suppress(Exception):  # a failure shows again, and is answered, at first use
+            _processes().Process  # noqa: B018  # the context exists
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+
+    threading.Thread(target=start, name="bonemet-render-start", daemon=True).start()
+
+
 class RenderRefused(Exception):
     """A drawing not done: too many in flight for the user (429) or over its time (503)."""
 
@@ -152,17 +164,14 @@ async def _draw(request: Request, kind: str, args: tuple[Any, ...], kwargs: dict
             process.kill()
         if process.pid is not None:
             await anyio.to_thread.run_sync(process.join)
-        with contextlib.suppress(ValueError):
-            process.close()
 
 
 def answer_refused(request: Request, exc: RenderRefused | ClientGone) -> Response:
     """429 or 503 with the reason in the user's language; an empty answer to a client gone."""
     if isinstance(exc, ClientGone):
         return Response(status_code=499)
-    from bonemet.web.pages import lang_of
-
-    lang = lang_of(request)
+    chosen = request.cookies.get("bonemet_lang")  # pages.LANG_COOKIE (pages imports this module)
+    lang = chosen if chosen in ("en", "fr") else str(request.app.state.bonemet.lang(request))
     message = html.escape(labels()(exc.key, lang))
     cases = html.escape(labels()("nav_cases", lang))
     body = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{message}</title>'
