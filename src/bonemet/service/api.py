@@ -13,7 +13,14 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bonemet._version import __version__
-from bonemet.api import InputError, Problem, check_case_size, check_dates_not_future, parse_case
+from bonemet.api import (
+    InputError,
+    Problem,
+    check_case_size,
+    check_dates_not_future,
+    check_document_size,
+    parse_case,
+)
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
 from bonemet.kb.models import Reference, Rule, Statement
@@ -165,7 +172,7 @@ async def assess_route(
 
 def _assess_answer(raw: bytes, ctx: ServiceContext, format: str, strict: bool) -> Response:
     """Decode, validate, assess and serialise (in a worker thread: see service/workload.py)."""
-    data = decode_json_object(raw)
+    data = decode_json_object(raw, bounds=_case_bounds)
     headers: dict[str, str] = {}
     if data.get("resourceType") is not None:
         case, unmapped = _case_from_bundle(data, strict, fhir=format == "fhir")
@@ -190,7 +197,13 @@ def _received(case: Case) -> Case:
 
 def _received_body(raw: bytes) -> Case:
     """A case body decoded, validated and checked (in a worker thread)."""
-    return _received(parse_case(decode_json_object(raw)))
+    return _received(parse_case(decode_json_object(raw, bounds=_case_bounds)))
+
+
+def _case_bounds(data: dict[str, Any]) -> None:
+    """A case's bounds on a decoded body (a FHIR Bundle has its own, in _case_from_bundle)."""
+    if "resourceType" not in data:
+        check_document_size(data)
 
 
 def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[Case, list[Any]]:

@@ -20,8 +20,9 @@ from anyio import CapacityLimiter
 
 T = TypeVar("T")
 
-# Two cores serve a typical installation: more threads of CPU work than that only share them.
-CASE_WORKERS = 4
+# Two cores serve a typical installation: more threads of CPU work than that only share them,
+# and every thread that computes makes the event loop wait longer for the interpreter lock.
+CASE_WORKERS = 2
 
 _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
     weakref.WeakKeyDictionary())
