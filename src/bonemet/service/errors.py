@@ -27,6 +27,7 @@ from bonemet.api import DUPLICATE_KEY_MESSAGE, MAX_PROBLEMS
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
 from bonemet.service.auth import AuthError
+from bonemet.service.workload import decode_json
 
 log = logging.getLogger("bonemet.service")
 
@@ -214,8 +215,8 @@ def decode_json_object(raw: bytes, *, what: str = "request body",
     if not raw:
         raise ServiceError(400, [Problem("", f"empty {what}: a JSON object is expected")])
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        data = decode_json(raw)
+    except ValueError as exc:
         raise ServiceError(400, [Problem("", f"malformed JSON in the {what}: {exc}")]) from None
     if not isinstance(data, dict):
         raise ServiceError(400, [Problem("", f"the {what} must be a JSON object, "
