@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests" / "service"))
 from hooks import case_doc, hook_request  # noqa: E402  (test helper shared with the benchmark)
 
 TARGET_MS = 100.0
+PHASES = ("idle", "worst_body", "big_prefetch", "abandoned_renders")
 PROBE_EVERY_S = 0.02
 PROXY = {"x-remote-user": "bench-editor", "x-remote-roles": "editor"}
 
@@ -252,6 +253,26 @@ def render_case(case_id: str, exams: int) -> dict[str, Any]:
             "context": {"phase": "follow_up"}, "exams": rows, "treatments": treatments}
 
 
+def abandoned_renders(tmpdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Behind a trusted proxy (users from its headers): three abandoned big PDFs at a time by two
+    readers, and a colleague's small PDF now and then."""
+    with server(tmpdir, proxy=True) as base:
+        with httpx.Client(base_url=base, timeout=300, headers=PROXY) as http:
+            for case_id, exams in (("bench-big", args.exams), ("bench-small", 2)):
+                stored = http.put(f"/api/cases/{case_id}", json=render_case(case_id, exams))
+                stored.raise_for_status()
+            warm = http.get("/cases/bench-small/summary.pdf")  # the fork server warm
+            warm.raise_for_status()
+        abandoned, colleague_answers = Record(), Record()
+        attackers = [abandoner(base, "/cases/bench-big/summary.pdf", user, abandoned)
+                     for user in ("mallory", "mallory", "trudy")]
+        attackers.append(colleague(base, "/cases/bench-small/summary.pdf", colleague_answers))
+        figures = phase(base, max(args.duration, 3.0), attackers)
+    figures["abandoned_requests"] = sum(abandoned.statuses.values())
+    figures["colleague_small_pdf"] = colleague_answers.as_json()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=20, help="seconds per phase")
@@ -259,6 +280,7 @@ def main() -> None:
     parser.add_argument("--body-exams", type=int, default=100_000,
                         help="empty exams of the worst body (item 3)")
     parser.add_argument("--prefetch-mb", type=float, default=3.8, help="CDS prefetch size (item 11)")
+    parser.add_argument("--phases", default=",".join(PHASES), help="a comma-separated subset")
     parser.add_argument("--smallest", action="store_true",
                         help="every phase for 1 s with small inputs (checks that the script runs)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "stall.json")
@@ -267,36 +289,28 @@ def main() -> None:
         args.duration, args.exams, args.body_exams, args.prefetch_mb = 1.0, 5, 1000, 0.1
     worst = [empty_exams(args.body_exams), error_flood(min(200, args.exams))]
     prefetch = [big_prefetch(args.prefetch_mb)]
+    chosen = set(args.phases.split(","))
     phases: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         with server(Path(tmp), proxy=False) as base:
             check = httpx.post(f"{base}/cds-services/bonemet-imaging-review", content=prefetch[0],
                                headers={"content-type": "application/json"}, timeout=120)
             check.raise_for_status()
-            phases["idle"] = phase(base, args.duration, [])
-            bodies = Record()
-            phases["worst_body"] = phase(base, args.duration,
-                                         [poster(base, "/api/assess", worst, bodies)] * 4)
-            phases["worst_body"]["attack"] = bodies.as_json()
-            calls = Record()
-            phases["big_prefetch"] = phase(
-                base, args.duration,
-                [poster(base, "/cds-services/bonemet-imaging-review", prefetch, calls)] * 2)
-            phases["big_prefetch"]["attack"] = calls.as_json()
-        with server(Path(tmp), proxy=True) as base:
-            with httpx.Client(base_url=base, timeout=300, headers=PROXY) as http:
-                for case_id, exams in (("bench-big", args.exams), ("bench-small", 2)):
-                    stored = http.put(f"/api/cases/{case_id}", json=render_case(case_id, exams))
-                    stored.raise_for_status()
-                warm = http.get("/cases/bench-small/summary.pdf")  # the fork server warm
-                warm.raise_for_status()
-            abandoned, colleague_answers = Record(), Record()
-            attackers = [abandoner(base, "/cases/bench-big/summary.pdf", user, abandoned)
-                         for user in ("mallory", "mallory", "trudy")]
-            attackers.append(colleague(base, "/cases/bench-small/summary.pdf", colleague_answers))
-            phases["abandoned_renders"] = phase(base, max(args.duration, 3.0), attackers)
-            phases["abandoned_renders"]["abandoned_requests"] = sum(abandoned.statuses.values())
-            phases["abandoned_renders"]["colleague_small_pdf"] = colleague_answers.as_json()
+            if "idle" in chosen:
+                phases["idle"] = phase(base, args.duration, [])
+            if "worst_body" in chosen:
+                bodies = Record()
+                phases["worst_body"] = phase(base, args.duration,
+                                             [poster(base, "/api/assess", worst, bodies)] * 4)
+                phases["worst_body"]["attack"] = bodies.as_json()
+            if "big_prefetch" in chosen:
+                calls = Record()
+                phases["big_prefetch"] = phase(
+                    base, args.duration,
+                    [poster(base, "/cds-services/bonemet-imaging-review", prefetch, calls)] * 2)
+                phases["big_prefetch"]["attack"] = calls.as_json()
+        if "abandoned_renders" in chosen:
+            phases["abandoned_renders"] = abandoned_renders(Path(tmp), args)
 
     result = {
         "benchmark": "/health latency while an attacker pushes the worst body, prefetch and render",
