@@ -51,7 +51,8 @@ from hooks import case_doc, hook_request  # noqa: E402  (test helper shared with
 TARGET_MS = 100.0
 PHASES = ("idle", "worst_body", "big_prefetch", "abandoned_renders")
 PROBE_EVERY_S = 0.02
-PROXY = {"x-remote-user": "bench-editor", "x-remote-roles": "editor"}
+PROXY = {"x-remote-user": "bench-editor", "x-remote-roles": "bench-editors"}
+READER = "bench-readers"  # the proxy's groups, mapped to bonemet roles by BONEMET_ROLE_MAP
 
 
 def _free_port() -> int:
@@ -80,7 +81,8 @@ def server(tmpdir: Path, *, proxy: bool) -> Iterator[str]:
         jwks = tmpdir / "jwks.json"  # CDS clients' keys, required outside development mode
         jwks.write_text(json.dumps({"keys": [_public_jwk()]}))
         env.update(BONEMET_AUTH="proxy", BONEMET_TRUSTED_PROXIES="127.0.0.1", BONEMET_BASE_URL=base,
-                   BONEMET_ISS_ALLOWLIST="https://ehr.example.org", BONEMET_JWKS_FILE=str(jwks))
+                   BONEMET_ISS_ALLOWLIST="https://ehr.example.org", BONEMET_JWKS_FILE=str(jwks),
+                   BONEMET_ROLE_MAP="bench-editors=editor,bench-readers=reader")
     else:
         command.append("--dev")
     log_path = tmpdir / f"server-{port}.log"
@@ -142,7 +144,7 @@ def phase(base: str, seconds: float, attackers: list[Callable[[threading.Event],
 
 
 class Record:
-    """What the attackers saw: status codes, answer sizes, answer times."""
+    """What the attackers saw: status codes (0: no answer), answer sizes, answer times."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -169,10 +171,14 @@ def poster(base: str, path: str, bodies: list[bytes], record: Record,
             turn = 0
             while not stop.is_set():
                 started = time.perf_counter()
-                answer = http.post(path, content=bodies[turn % len(bodies)],
-                                   headers={"content-type": "application/json", **(headers or {})})
-                record.add(answer.status_code, len(answer.content),
-                           (time.perf_counter() - started) * 1000)
+                try:
+                    answer = http.post(path, content=bodies[turn % len(bodies)],
+                                       headers={"content-type": "application/json",
+                                                **(headers or {})})
+                    status, size = answer.status_code, len(answer.content)
+                except httpx.HTTPError:  # counted as status 0: no answer
+                    status, size = 0, 0
+                record.add(status, size, (time.perf_counter() - started) * 1000)
                 turn += 1
     return attack
 
@@ -185,7 +191,7 @@ def abandoner(base: str, path: str, user: str, record: Record) -> Callable[[thre
         while not stop.is_set():
             with socket.create_connection((host, int(port))) as conn:
                 conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nx-remote-user: {user}"
-                             f"\r\nx-remote-roles: reader\r\n\r\n".encode())
+                             f"\r\nx-remote-roles: {READER}\r\n\r\n".encode())
                 time.sleep(0.3)
             record.add(0, 0, 300.0)
     return attack
@@ -196,10 +202,13 @@ def colleague(base: str, path: str, record: Record) -> Callable[[threading.Event
         with httpx.Client(base_url=base, timeout=300) as http:
             while not stop.is_set():
                 started = time.perf_counter()
-                answer = http.get(path, headers={"x-remote-user": "colleague",
-                                                 "x-remote-roles": "reader"})
-                record.add(answer.status_code, len(answer.content),
-                           (time.perf_counter() - started) * 1000)
+                try:
+                    answer = http.get(path, headers={"x-remote-user": "colleague",
+                                                     "x-remote-roles": READER})
+                    status, size = answer.status_code, len(answer.content)
+                except httpx.HTTPError:  # counted as status 0: no answer in 300 s
+                    status, size = 0, 0
+                record.add(status, size, (time.perf_counter() - started) * 1000)
                 stop.wait(1.0)
     return attack
 

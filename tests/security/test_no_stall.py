@@ -27,7 +27,8 @@ import orjson
 import pytest
 from security_harness import Live, as_proxy, csrf_of
 
-EDITOR = as_proxy("eve", "radiology-staff")  # an editor, by the role map of proxy_server
+STAFF = "radiology-staff"  # a group the role map of proxy_server maps (to editor)
+EDITOR = as_proxy("eve", STAFF)
 JSON = {**EDITOR, "content-type": "application/json"}
 HTML = {"accept": "text/html", **EDITOR}
 BIG_ANSWER = 100_000  # bytes: the 422 of the finding was 17 MB
@@ -136,7 +137,7 @@ def _abandoned_after(live: Live, path: str, user: str, seconds: float) -> socket
     assert where.hostname is not None and where.port is not None
     conn = socket.create_connection((where.hostname, where.port))
     conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {where.netloc}\r\nx-remote-user: {user}\r\n"
-                 f"x-remote-roles: reader\r\naccept: text/html\r\n\r\n".encode())
+                 f"x-remote-roles: {STAFF}\r\naccept: text/html\r\n\r\n".encode())
     time.sleep(seconds)
     return conn
 
@@ -156,7 +157,7 @@ def cases(proxy_server: Live) -> tuple[str, str]:
     proxy_server.store.put_case("stall-big", _big_case("stall-big", 200), user="test")
     proxy_server.store.put_case("stall-small", _big_case("stall-small", 2), user="test")
     with httpx.Client(base_url=proxy_server.url, timeout=120) as http:  # the fork server warm
-        warm = http.get("/cases/stall-small/summary.pdf", headers=as_proxy("warm", "reader"))
+        warm = http.get("/cases/stall-small/summary.pdf", headers=as_proxy("warm", STAFF))
     assert warm.status_code == 200, warm.text[:300]
     return "stall-big", "stall-small"
 
@@ -170,8 +171,8 @@ def test_a_user_over_the_concurrent_drawing_limit_gets_429(proxy_server: Live,
     try:
         assert len(_drawing(limit)) >= limit
         with proxy_server.client() as http:
-            answer = http.get(f"/cases/{big}/summary.pdf", headers=as_proxy("ulla", "reader"))
-            other = http.get(f"/cases/{big}/export", headers=as_proxy("victor", "reader"))
+            answer = http.get(f"/cases/{big}/summary.pdf", headers=as_proxy("ulla", STAFF))
+            other = http.get(f"/cases/{big}/export", headers=as_proxy("victor", STAFF))
     finally:
         for conn in held:
             conn.close()
@@ -187,7 +188,7 @@ def test_abandoned_drawings_are_stopped_and_do_not_block_a_colleague(
     for process in _drawing(0):  # those of the test before, stopped when it hung up
         process.join(30)
     workers = proxy_server.settings.render_workers
-    # Three 200-exam PDFs (each draws for tens of seconds) by two readers, as in the finding;
+    # Three 200-exam PDFs (each draws for tens of seconds) by two users, as in the finding;
     # the third waits for a free drawing process. All three clients hang up.
     held = [_abandoned_after(proxy_server, f"/cases/{big}/summary.pdf", user, 0.3)
             for user in ("mallory", "mallory", "trudy")]
@@ -195,7 +196,7 @@ def test_abandoned_drawings_are_stopped_and_do_not_block_a_colleague(
     for conn in held:
         conn.close()
     with httpx.Client(base_url=proxy_server.url, timeout=300) as http:
-        answer = http.get(f"/cases/{small}/summary.pdf", headers=as_proxy("colleague", "reader"))
+        answer = http.get(f"/cases/{small}/summary.pdf", headers=as_proxy("colleague", STAFF))
     assert answer.status_code == 200, answer.text[:300]
     assert answer.content.startswith(b"%PDF")
     # Functional, not timed: the abandoned drawings were killed, not drawn to their end (exit
