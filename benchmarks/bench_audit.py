@@ -15,6 +15,10 @@ worker processes, Spark's JVM and Python workers):
     Python, JSON parse, FHIR mapping, indicators, rows, writing rows);
 (c) with `--spark MASTER`, the same command with `--engine spark --master MASTER`.
 
+`--smallest` (the test suite's run; figures meaningless): one cohort of 40 patients generated in a
+temporary folder; Spark only when `--spark` is given too (a Spark session costs 30-70 s on a 2-core
+machine even for 40 patients; tests/audit/test_spark_engine.py covers the engine).
+
 Target: (b) <= 2 x (a); peak of (b) at the largest size <= 1.5 x its peak at the smallest size.
 A warm-up read precedes each size, so every timing reads the files from the OS page cache.
 """
@@ -198,9 +202,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "bonemet-bench")
     parser.add_argument("--scratch", type=Path, default=None, help="where outputs are written")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "audit.json")
+    parser.add_argument("--smallest", action="store_true",
+                        help="40 patients in a temporary folder (test suite)")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    runs = {str(n): one_size(args, n) for n in sizes}
+    with contextlib.ExitStack() as stack:
+        if args.smallest:
+            args.sizes = "40"
+            args.data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bonemet-bench-")))
+        sizes = [int(s) for s in args.sizes.split(",")]
+        runs = {str(n): one_size(args, n) for n in sizes}
     small, large = runs[str(min(sizes))], runs[str(max(sizes))]
     peak_ratio = large["full_audit"]["peak_tree_rss_mb"] / small["full_audit"]["peak_tree_rss_mb"]
     result = {
@@ -212,6 +222,7 @@ def main() -> None:
             "load_average_after_largest_size": large["load_average_after"],
         },
         "command": " ".join(sys.argv),
+        "smallest": args.smallest,
         "workers": args.workers,
         "sizes": runs,
         "peak_ratio_largest_over_smallest": round(peak_ratio, 2),

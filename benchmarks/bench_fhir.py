@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_fhir.py [--rounds 300] [--out benchmarks/results/fhir.json]
 
+`--smallest`: one round of each path (the test suite's run; figures meaningless).
+
 The input is a 50-resource EHR-shaped Bundle: the shipped example `ehr-osimertinib.bundle.json`
 (13 resources: Patient, Encounter, Conditions, PET Procedure + report + lesion, labs, drugs) plus
 20 monthly tumour-marker Observations, 15 chemotherapy MedicationRequests (5 cycles x 3 drugs) and
@@ -70,7 +72,7 @@ def timed(fn: Callable[[], object], rounds: int) -> list[float]:
 
 def summary(times: list[float], n: int) -> dict[str, float]:
     med = statistics.median(times)
-    p99 = sorted(times)[int(len(times) * 0.99) - 1]
+    p99 = sorted(times)[max(0, int(len(times) * 0.99) - 1)]
     return {"median_ms": round(med * 1000, 3), "p99_ms": round(p99 * 1000, 3),
             "resources_per_s": round(n / med), "bundles_per_s": round(1 / med, 1)}
 
@@ -79,7 +81,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fhir.json")
+    parser.add_argument("--smallest", action="store_true", help="one round of each path (test suite)")
     args = parser.parse_args()
+    strict_rounds = max(20, args.rounds // 10)
+    if args.smallest:
+        args.rounds = strict_rounds = 1
     bundle = fifty_resource_bundle()
     raw = orjson.dumps(bundle)
     n = len(bundle["entry"])
@@ -89,12 +95,13 @@ def main() -> None:
         "fast_from_bytes": summary(timed(lambda: case_from_fhir(raw, context=CONTEXT), args.rounds), n),
         "fast_from_dict": summary(timed(lambda: case_from_fhir(bundle, context=CONTEXT), args.rounds), n),
         "strict": summary(timed(lambda: case_from_fhir(bundle, context=CONTEXT, strict=True),
-                                max(20, args.rounds // 10)), n),
+                                strict_rounds), n),
     }
     figures["speedup_fast_vs_strict"] = round(
         figures["strict"]["median_ms"] / figures["fast_from_bytes"]["median_ms"], 1)  # type: ignore[assignment]
     report = {"benchmark": "fhir-mapping", "bundle_resources": n, "bundle_bytes": len(raw),
-              "rounds": args.rounds, "python": sys.version.split()[0], "machine": platform.machine(),
+              "rounds": args.rounds, "smallest": args.smallest, "python": sys.version.split()[0],
+              "machine": platform.machine(),
               **figures}
     for name in ("fast_from_bytes", "fast_from_dict", "strict"):
         f = figures[name]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from bonemet.access.config import Settings
 from bonemet.api import load_case
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
+from bonemet.http.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "service" / "golden"

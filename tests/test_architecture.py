@@ -23,9 +23,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("bonemet.core", "bonemet.scores")),
     ("formats", ("bonemet.fhir", "bonemet.report")),
     ("python api", ("bonemet.api",)),
-    ("adapters", ("bonemet.service", "bonemet.audit")),
-    ("web pages", ("bonemet.web",)),
-    ("http application", ("bonemet.service.app", "bonemet.service.serve")),
+    ("stores", ("bonemet.stores",)),
+    ("access", ("bonemet.access",)),
+    ("adapters", ("bonemet.service", "bonemet.web", "bonemet.audit")),
+    ("http application", ("bonemet.http",)),
     ("command line", ("bonemet.cli", "bonemet", "bonemet.__main__")),
 ]
 SIDEWAYS = {
@@ -33,7 +34,6 @@ SIDEWAYS = {
                                         "(base/fields.py, issue 21)",
     ("bonemet.core", "bonemet.scores"): "the advisor computes the case's tumour-board scores",
     ("bonemet.__main__", "bonemet.cli"): "`python -m bonemet` runs the command line",
-    ("bonemet.service.serve", "bonemet.service.app"): "`bonemet serve` runs the application",
 }
 MAX_LINES = 600
 

@@ -44,8 +44,8 @@ def test_every_error_is_in_the_tree_drawn_in_the_docstring_and_exported() -> Non
     ("bonemet.kb", "KnowledgeBaseError"), ("bonemet.kb.performance", "PerformanceTableError"),
     ("bonemet.fhir.valuesets", "ValueSetError"), ("bonemet.report.labels", "LabelsError"),
     ("bonemet.model.scores", "ScoreInputError"), ("bonemet.core.probability", "CalculationError"),
-    ("bonemet.audit.definitions", "IndicatorDefsError"), ("bonemet.service.config", "SettingsError"),
-    ("bonemet.service.serve", "ServeError"),
+    ("bonemet.audit.definitions", "IndicatorDefsError"), ("bonemet.access.config", "SettingsError"),
+    ("bonemet.http.serve", "ServeError"),
 ])
 def test_old_import_paths_name_the_classes_of_the_tree(old: str, name: str) -> None:
     module = __import__(old, fromlist=[name])

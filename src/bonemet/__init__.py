@@ -14,6 +14,7 @@ from bonemet._version import __version__
 from bonemet.api import assess, load_case, parse_case
 from bonemet.errors import (
     AuditInputError,
+    BackupError,
     BonemetError,
     CalculationError,
     ConfigurationError,
@@ -36,6 +37,7 @@ from bonemet.model import Assessment, Case
 __all__ = [
     "Assessment",
     "AuditInputError",
+    "BackupError",
     "BonemetError",
     "CalculationError",
     "Case",

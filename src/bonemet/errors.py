@@ -14,7 +14,8 @@
     │   ├── LabelsError             the interface catalogue (bonemet/locale/*.po)
     │   └── IndicatorDefsError      kb/data/audit/indicators.yaml
     └── ConfigurationError          how bonemet is run: a BONEMET_* variable (SettingsError),
-                                    a `bonemet serve` combination (ServeError)
+                                    a `bonemet serve` combination (ServeError), a store file
+                                    `bonemet backup`/`restore` cannot use (BackupError)
 
 Each adapter maps the tree once: the command line prints `error: …` and one line per problem and
 exits 2 (`bonemet.cli.options.fail`); the HTTP service answers 422 with `{"error", "problems":
@@ -193,8 +194,14 @@ class ServeError(ConfigurationError):
     """The command line asks for something unsafe or impossible; the message says what."""
 
 
+class BackupError(ConfigurationError):
+    """A backup or a restore that cannot be done (a path, a file in use, a copy that fails its
+    check); the message names the file and says why, and nothing was replaced."""
+
+
 __all__ = [
     "AuditInputError",
+    "BackupError",
     "BonemetError",
     "CalculationError",
     "ConfigurationError",

@@ -34,8 +34,8 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from bonemet.service.app import create_app
-from bonemet.service.config import OidcSettings, ProxySettings, Settings
+from bonemet.access.config import OidcSettings, ProxySettings, Settings
+from bonemet.http.app import create_app
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 EHR = "https://ehr.example.org"
@@ -67,7 +67,7 @@ class Live:
 def start(settings: Settings, port: int) -> tuple[Live, Callable[[], None]]:
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on", server_header=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -157,6 +157,12 @@ def oidc_provider(bonemet_port: int) -> Iterator[Provider]:
         process.kill()
 
 
+# The role map of docs/deploy.md: roles come from directory groups, and only through this map.
+ROLE_MAP = {"bonemet-readers": "reader", "bonemet-editors": "editor",
+            "bonemet-admins": "administrator"}
+GROUP_OF = {role: group for group, role in ROLE_MAP.items()}
+
+
 def production(db: Path, port: int, keys: Keys, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "db_path": db, "public_base_url": f"http://127.0.0.1:{port}",
@@ -173,7 +179,7 @@ def oidc_server(tmp_path_factory: pytest.TempPathFactory, keys: Keys, oidc_provi
         tmp_path_factory.mktemp("oidc") / "store.sqlite3", bonemet_port, keys, auth_mode="oidc",
         oidc=OidcSettings(issuer=oidc_provider.issuer, client_id=CLIENT_ID,
                           client_secret=CLIENT_SECRET, scopes="openid profile roles"),
-        session_secret=SESSION_SECRET)
+        session_secret=SESSION_SECRET, role_map=ROLE_MAP)
     live, stop = start(settings, bonemet_port)
     yield live
     stop()
@@ -184,7 +190,7 @@ def proxy_server(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterat
     port = free_port()
     settings = production(tmp_path_factory.mktemp("proxy") / "store.sqlite3", port, keys,
                           auth_mode="proxy", proxy=ProxySettings(trusted=("127.0.0.1",)),
-                          role_map={"radiology-staff": "editor"},
+                          role_map={**ROLE_MAP, "radiology-staff": "editor"},
                           fhir_servers={EHR: ("http://127.0.0.1:1/fhir",)})
     live, stop = start(settings, port)
     yield live
@@ -213,7 +219,10 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def as_proxy(user: str, roles: str = "editor") -> dict[str, str]:
-    return {"x-remote-user": user, "x-remote-roles": roles}
+    """The headers the trusted proxy sets for a user holding `roles` (bonemet role names, sent as
+    the directory groups the role map turns into them; other names are sent as they are)."""
+    groups = ",".join(GROUP_OF.get(r.strip(), r.strip()) for r in roles.split(","))
+    return {"x-remote-user": user, "x-remote-roles": groups}
 
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')

@@ -1,6 +1,6 @@
 """A production server started as docs/deploy.md says (its env block, values swapped for the test
-OIDC provider) answers 401 or a redirect to sign-in on every page and API route except health,
-version and CDS Hooks discovery; and a real sign-in works through it."""
+OIDC provider) answers 401 or a redirect to sign-in on every page and API route (CDS Hooks discovery and
+`/version` included) except `/health`; and a real sign-in works through it."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_api_routes_are_401(deployed: str) -> None:
         for method, path in API:
             assert http.request(method, path, json={}).status_code == 401, (method, path)
         assert http.get("/health").json() == {"status": "ok"}
-        assert http.get("/version").status_code == 200
+        assert http.get("/version").status_code == 401  # no versions for an outsider
         assert http.get("/cds-services").status_code == 401  # the EHR's JWT, not a session
 
 

@@ -23,7 +23,7 @@ def test_unauthenticated_page_redirects_to_the_provider(oidc_server: Live) -> No
     assert target.params["code_challenge_method"] == "S256" and target.params["nonce"]
 
 
-def test_editor_signs_in_saves_and_the_audit_names_the_user_not_the_case(oidc_server: Live) -> None:
+def test_editor_signs_in_saves_and_the_audit_names_the_user_and_the_case_id(oidc_server: Live) -> None:
     with sign_in(oidc_server, "bob") as http:
         page = http.get("/new", headers=HTML)
         assert page.status_code == 200 and "Bob Editor" in page.text
@@ -36,7 +36,9 @@ def test_editor_signs_in_saves_and_the_audit_names_the_user_not_the_case(oidc_se
     assert save["user_id"] == "bob" and save["status"] == 303
     login = next(row for row in rows if row["route"] == "/auth/callback")
     assert login["user_id"] == "bob"
-    assert not any("oidc-case-1" in str(v) for row in rows for v in row.values())
+    # The case id in its own column (issue 22), never in the route or elsewhere.
+    assert save["case_id"] == "oidc-case-1"
+    assert not any("oidc-case-1" in str(v) for row in rows for k, v in row.items() if k != "case_id")
 
 
 def test_reader_reads_but_cannot_write(oidc_server: Live) -> None:

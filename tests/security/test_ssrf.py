@@ -70,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, keys: Keys,
 
 
 def _proxy() -> Any:
-    from bonemet.service.config import ProxySettings
+    from bonemet.access.config import ProxySettings
 
     return ProxySettings(trusted=("10.9.9.9",))
 

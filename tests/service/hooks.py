@@ -29,6 +29,16 @@ ORDER_CODES = {"bone_scan": "78306", "spect_ct": "78832", "fdg_pet_ct": "78815",
                "mri_thoracic_spine": "72146", "chest_ct": None}
 
 
+def card_text(detail: str) -> str:
+    """What the EHR shows of a card's Markdown detail: its text, rendered by a CommonMark renderer
+    (the detail escapes the record's words, so substrings are looked for in the rendering)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(detail)
+    return "\n".join("".join(c.content for c in t.children or [] if c.type in ("text", "code_inline"))
+                     for t in tokens if t.type == "inline")
+
+
 def case_doc(name: str, today: bool = False) -> dict[str, Any]:
     """An example case as a document; `today`: every date moved by the same number of days so
     that its decision date is today. The hooks decide on the wall-clock date, as an EHR asks, and

@@ -21,8 +21,8 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from bonemet.service.app import create_app
-from bonemet.service.config import ProxySettings, Settings
+from bonemet.access.config import ProxySettings, Settings
+from bonemet.http.app import create_app
 
 ISSUER = "https://ehr.example.org"
 JKU_ISSUER = "https://other-ehr.example.org"
@@ -50,7 +50,7 @@ def _start_uvicorn(settings: Settings, port: int | None = None) -> tuple[LiveSer
     app = create_app(settings)
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan="on", server_header=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

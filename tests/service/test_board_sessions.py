@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from service_harness import LiveServer
 
 from bonemet.model.board import AddCase, DecisionIn, SessionIn
-from bonemet.service.board_store import BoardError, BoardStore
-from bonemet.service.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
+from bonemet.stores.board_store import BoardError, BoardStore
+from bonemet.stores.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
 
 DEMO = ["demo-03-pet-mid-thigh", "demo-11-response-early", "demo-21-early-flare-likely"]
 SESSION = {"meeting_date": "2026-11-27", "site": "CHU Lyon-Sud",
@@ -47,7 +47,7 @@ def test_a_store_from_before_opens_and_gains_the_session_tables(tmp_path: Path) 
                "\"staging\"}}', '2026-01-01')")
     db.close()
     store = Store(path)
-    assert store.version() == SCHEMA_VERSION == 4
+    assert store.version() == SCHEMA_VERSION >= 4  # 5: the audit rows name their case (issue 22)
     tables = {r[0] for r in store.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"board_sessions", "session_cases", "session_case_history"} <= tables
     assert store.get_case("old-1") is not None  # the old data is still there
@@ -134,7 +134,9 @@ def test_api_session_workflow(dev_server: LiveServer) -> None:
         assert http.get("/api/sessions/999999").status_code == 404
     rows = [r for r in dev_server_audit(dev_server) if r["route"].startswith("/api/sessions")]
     assert rows and all(r["user_id"] == "developer" for r in rows)
-    assert not any(DEMO[0] in str(v) for r in rows for v in r.values())  # route templates only
+    # Route templates only; the case ids in their own column (issue 22), one row per case shown.
+    assert not any(DEMO[0] in str(v) for r in rows for k, v in r.items() if k != "case_id")
+    assert any(r["route"] == "/api/sessions/{session_id}" and r["case_id"] == DEMO[0] for r in rows)
 
 
 def dev_server_audit(server: LiveServer) -> list[dict]:  # type: ignore[type-arg]

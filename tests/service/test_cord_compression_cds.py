@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from hooks import card_text
 from service_harness import LiveServer
 
 from bonemet.service.cdshooks import PATIENT_SERVICE, PREFETCH
@@ -71,8 +72,9 @@ def test_a_no_deficit_observation_does_not_silence_it_and_the_card_says_so(dev_s
         [_condition("c-pain", LOW_BACK_PAIN, 6), _condition("c-weak", WEAK_LIMB, 2)],
         [_observation("o-para", PARAPARESIS, 1, False)]))
     (card,) = [c for c in cards if c["indicator"] == "critical"]
-    assert "contradiction" in card["detail"]
-    assert "Condition/c-weak" in card["detail"] and "Observation/o-para" in card["detail"]
+    detail = card_text(card["detail"])
+    assert "contradiction" in detail
+    assert "Condition/c-weak" in detail and "Observation/o-para" in detail
 
 
 def test_a_refuted_deficit_raises_no_urgent_card(dev_server: LiveServer) -> None:

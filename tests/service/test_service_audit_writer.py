@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bonemet.service.store import AuditEntry, Store
+from bonemet.stores.store import AuditEntry, Store
 
 
 def _entry(n: int) -> AuditEntry:

@@ -151,8 +151,9 @@ def test_stored_cases_need_a_jwt_outside_dev_mode(auth_server: LiveServer, token
 def test_public_routes_do_not_need_a_jwt(auth_server: LiveServer) -> None:
     with auth_server.client() as http:
         assert http.get("/health").status_code == 200
-        assert http.get("/version").status_code == 200
-        # Everything else needs a user (issue 12): the knowledge base too, outside dev mode.
+        # Everything else needs a user (issue 12): the knowledge base too, outside dev mode, and
+        # the versions (issue 22: they would tell an outsider which exploit to pick).
+        assert http.get("/version").status_code == 401
         assert http.get("/api/kb/rules/NM-01").status_code == 401
 
 

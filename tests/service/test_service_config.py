@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bonemet.service.config import Settings, SettingsError
-from bonemet.service.serve import ServeError, settings_for
+from bonemet.access.config import Settings, SettingsError
+from bonemet.http.serve import ServeError, settings_for
 
 
 def test_dev_mode_needs_no_keys() -> None:

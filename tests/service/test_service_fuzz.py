@@ -8,8 +8,8 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
+from bonemet.access.config import Settings
+from bonemet.http.app import create_app
 
 _TMP = tempfile.mkdtemp(prefix="bonemet-fuzz-")
 app = create_app(Settings(db_path=Path(_TMP) / "fuzz.sqlite3", dev_mode=True, extra_hosts=("testserver",)))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bonemet.service.store import MIGRATIONS, SCHEMA_VERSION, AuditEntry, Store, StoreError
+from bonemet.stores.store import MIGRATIONS, SCHEMA_VERSION, AuditEntry, Store, StoreError
 
 
 def test_new_store_is_at_the_latest_version_in_wal_mode(tmp_path: Path) -> None:

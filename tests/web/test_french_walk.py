@@ -32,12 +32,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from bonemet.access.config import Settings
 from bonemet.cli import app as cli_app
 from bonemet.demo import demo_cases
+from bonemet.http.app import create_app
 from bonemet.kb import default_kb
 from bonemet.report.labels import labels
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

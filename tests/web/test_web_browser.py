@@ -20,7 +20,7 @@ from bonemet.kb import default_kb
 from bonemet.model.probability import BinaryResult
 from bonemet.report.probability_view import pct
 from bonemet.scores.engine import compute
-from bonemet.service.store import Store
+from bonemet.stores.store import Store
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

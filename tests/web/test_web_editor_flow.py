@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from bonemet.api import load_case, parse_case
 from bonemet.demo import demo_cases
-from bonemet.service.store import Store
+from bonemet.stores.store import Store
 
 ACTION_BUDGET = 25
 

@@ -7,11 +7,11 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from bonemet.access.config import Settings
 from bonemet.api import load_case
 from bonemet.demo import demo_cases
 from bonemet.fhir import case_to_bundle
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
+from bonemet.http.app import create_app
 
 HTML = {"accept": "text/html"}
 

@@ -13,14 +13,14 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
+from bonemet.access.config import Settings
 from bonemet.api import assess, load_case
 from bonemet.core.probability import calculate
 from bonemet.demo import demo_cases
+from bonemet.http.app import create_app
 from bonemet.kb import default_kb
 from bonemet.model.probability import BinaryResult
 from bonemet.report.probability_view import pct
-from bonemet.service.app import create_app
-from bonemet.service.config import Settings
 
 URL = "/calculators/probability"
 

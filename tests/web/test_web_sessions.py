@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from bonemet.api import assess, load_case
 from bonemet.demo import demo_cases
-from bonemet.service.store import Store
+from bonemet.stores.store import Store
 
 CASES = ["demo-03-pet-mid-thigh", "demo-11-response-early", "demo-21-early-flare-likely"]
 DECISIONS = {cid: f"Decision {n}: see imaging plan" for n, cid in enumerate(CASES, start=1)}

@@ -303,6 +303,10 @@ def partition_in_child(inputs: Inputs, parts: Path, plan: Plan, spill: Path) -> 
         status, value = receive.recv()
     except EOFError:
         status, value = "error", "the reading process ended without a result"
+    except BaseException:  # interrupted (SIGTERM, Ctrl-C): the reading stops with the run
+        child.terminate()
+        child.join()
+        raise
     child.join()
     if status != "ok":
         raise RuntimeError(f"reading the input failed: {value}")

@@ -26,12 +26,27 @@ CHUNK_BYTES = 8 * 1024 * 1024
 _FORBIDDEN = {0x00: "NUL byte (0x00)", 0x1F: "control byte 0x1F (unit separator)"}
 
 
+class Stamp(NamedTuple):
+    """What says a file is still the one read: compared before and after the reading."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> Stamp:
+        st = path.stat()
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 @dataclass
 class InputFile:
     name: str  # as reported (the file name in the input directory)
     path: Path  # what the engines read: the file itself, or its sanitised copy
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     max_line: int = 0  # an upper bound of its longest line read (bytes)
+    stamp: Stamp | None = None  # the file (not its copy) before its first read
+    source: Path | None = None  # the file in the input directory
 
 
 @dataclass
@@ -205,6 +220,7 @@ def prepare(directory: Path, work: Path) -> Inputs:
             issues.append(("unreadable", p.name, None, None, None, fault))
             continue
         try:
+            stamp = Stamp.of(p)
             bad, longest = check_file(p)
             path = p
             if bad:
@@ -214,8 +230,46 @@ def prepare(directory: Path, work: Path) -> Inputs:
             issues.append(("unreadable", p.name, None, None, None, f"read error ({exc.strerror}): not read"))
             continue
         issues.extend(("malformed", p.name, n, None, None, reason) for n, reason in bad)
-        files.append(InputFile(p.name, path, bad, longest))
+        files.append(InputFile(p.name, path, bad, longest, stamp, p))
         total += path.stat().st_size
     if not files:
         raise AuditInputError([Problem("DIR", f"no readable *.ndjson file in {directory}")])
     return Inputs(files, issues, total)
+
+
+class InputChangedError(AuditInputError):
+    """Input files changed or vanished while the audit read them: the run stops, writing nothing."""
+
+    @property
+    def headline(self) -> str:
+        return ("the export changed while the audit read it: nothing was written; run the audit "
+                "again once nothing writes to it any more")
+
+
+def changed_inputs(inputs: Inputs) -> list[Problem]:
+    """The input files that changed since their first read (size, modification time, replaced) or
+    vanished: the report would describe data that is no longer the export's (issue 22, item 13).
+    Called once the engine has read everything, and when the reading fails."""
+    problems = []
+    for f in inputs.files:
+        if f.stamp is None or f.source is None:
+            continue
+        try:
+            now = Stamp.of(f.source)
+        except FileNotFoundError:
+            problems.append(Problem(str(f.source), "deleted while the audit was reading it"))
+            continue
+        except OSError as exc:
+            problems.append(Problem(str(f.source), f"cannot be read any more ({exc.strerror})"))
+            continue
+        changes = []
+        if now.inode != f.stamp.inode:
+            changes.append("replaced by another file")
+        if now.size != f.stamp.size:
+            changes.append(f"size {f.stamp.size:,} → {now.size:,} bytes")
+        if now.mtime_ns != f.stamp.mtime_ns:
+            changes.append("modification time changed")
+        if changes:
+            what = "; ".join(changes)
+            problems.append(Problem(str(f.source), f"changed while the audit was reading it ({what})"))
+    return problems

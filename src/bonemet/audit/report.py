@@ -7,7 +7,6 @@ import io
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyarrow as pa
 
 from bonemet.audit.definitions import IndicatorDefs
 from bonemet.audit.patient_audit import ISSUE_COLUMNS, MEMBERSHIP_COLUMNS, PATIENT_COLUMNS, Rows
+from bonemet.audit.scratch import make_scratch
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -154,16 +154,22 @@ def aggregate(con: duckdb.DuckDBPyConnection, defs: IndicatorDefs, organisations
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a fresh directory beside `target`; on success it replaces `target`, on any failure it is
     removed and a previous `target` stays as it was. A killed run leaves at most a hidden temporary
-    directory (`.NAME.tmp-*`), never a half-written `target`."""
+    directory (`.NAME.tmp-*`, removed by the next run: bonemet.audit.scratch), never a half-written
+    `target`."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp = make_scratch(target.parent, target.name, "tmp")
     try:
         yield tmp
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old = make_scratch(target.parent, target.name, "old")
             os.replace(target, old / "previous")
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except BaseException:  # interrupted between the two renames (SIGTERM): put it back
+                os.replace(old / "previous", target)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, target)

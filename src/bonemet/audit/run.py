@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from bonemet._version import __version__
 from bonemet.audit import engine as duck
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
 from bonemet.audit.patient_audit import ISSUE_COLUMNS, Rows
-from bonemet.audit.reader import prepare
+from bonemet.audit.reader import InputChangedError, Inputs, changed_inputs, prepare
 from bonemet.audit.report import (
     ORDER_BY,
     aggregate,
@@ -27,6 +26,7 @@ from bonemet.audit.report import (
     write_outputs,
     write_rows,
 )
+from bonemet.audit.scratch import make_scratch, remove_stale
 from bonemet.errors import AuditInputError, Problem
 from bonemet.fhir import default_valuesets
 from bonemet.kb import default_kb
@@ -126,11 +126,13 @@ def check_output(directory: Path, out: Path) -> None:
 
 @contextmanager
 def work_directory(out: Path, parent: Path | None = None) -> Iterator[Path]:
-    """Scratch space (partitions, sanitised copies, row parts, DuckDB spill files), removed at the end.
-    Beside the output by default: the same disk, and never inside the input."""
+    """Scratch space (partitions, sanitised copies, row parts, DuckDB spill files), removed at the end
+    however the run ends (bonemet.audit.scratch: a killed run's is removed by the next run). Beside
+    the output by default: the same disk, and never inside the input."""
     base = (parent or out.resolve().parent).resolve()
     base.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.work-", dir=base))
+    remove_stale(base, out.resolve().name)
+    work = make_scratch(base, out.resolve().name, "work")
     try:
         yield work
     finally:
@@ -159,8 +161,7 @@ def run_audit(
     workers = workers or duck.default_workers()
     seconds: dict[str, Any] = {}
     t0 = time.perf_counter()
-    with work_directory(out) as work:
-        inputs = prepare(directory, work)
+    with work_directory(out) as work, _stable(prepare(directory, work)) as inputs:
         seconds["check_input"] = time.perf_counter() - t0
         results = work / "results"
         write_rows(Rows(issues=inputs.issues), results, "input")
@@ -170,6 +171,7 @@ def run_audit(
             seconds["plan"] = the_plan.describe()
             t = time.perf_counter()
             scan = duck.partition_in_child(inputs, work / "parts", the_plan, spill)
+            _refuse_changed(inputs)  # everything is read: the data must still be the export's
             # The workers fork after the reading: small (no DuckDB state, no phase-1 memory).
             pool = duck.worker_pool(workers)
             try:
@@ -193,6 +195,10 @@ def run_audit(
                 with duck.progress_bar(scan.patients, "auditing", progress) as advance:
                     seconds["workers_cpu"] = duck.run_buckets(tasks, pool, advance)
                 seconds["group_and_patients"] = time.perf_counter() - t
+            except BaseException:
+                if pool is not None:  # failed or interrupted: queued buckets are not worth waiting for
+                    pool.terminate()
+                raise
             finally:
                 if pool is not None:
                     pool.close()
@@ -203,6 +209,7 @@ def run_audit(
 
             t = time.perf_counter()
             scan, rows = spark_engine.run(inputs, master=spark_master, spark=spark, conf=spark_conf)
+            _refuse_changed(inputs)  # everything is read: the data must still be the export's
             write_rows(rows, results, "spark")
             seconds["spark"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -228,6 +235,23 @@ def run_audit(
     seconds["total"] = time.perf_counter() - t0
     _round(seconds)
     return summary
+
+
+def _refuse_changed(inputs: Inputs) -> None:
+    problems = changed_inputs(inputs)
+    if problems:
+        raise InputChangedError(problems)
+
+
+@contextmanager
+def _stable(inputs: Inputs) -> Iterator[Inputs]:
+    """A failure while the inputs are read is first blamed on an input that changed (deleted,
+    truncated, rewritten): that is said plainly, not as the reader's traceback."""
+    try:
+        yield inputs
+    except Exception:
+        _refuse_changed(inputs)
+        raise
 
 
 def _round(seconds: dict[str, Any]) -> None:

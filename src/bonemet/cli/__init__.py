@@ -7,7 +7,8 @@
     report.py       timeline, report       bonemet.report.timeline, bonemet.report.summary
     fhir.py         fhir export            bonemet.fhir.case_to_bundle (and FHIR input for assess)
     audit.py        synth, audit           bonemet.audit.synth.write_cohort, bonemet.audit.run.run_audit
-    serve.py        serve                  bonemet.service.serve.serve
+    serve.py        serve                  bonemet.http.serve.serve
+    store.py        backup, restore        bonemet.stores.backup.backup, .restore
     options.py      --format/--lang, stdout, and `fail`: bonemet.errors to `error: …` and exit 2
     render.py, render_scores.py   terminal rendering (Rich) of assessments, kb items and scores
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import typer
 
-from bonemet.cli import assess, audit, fhir, kb, probability, report, score, serve
+from bonemet.cli import assess, audit, fhir, kb, probability, report, score, serve, store
 from bonemet.cli.options import file_errors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -35,6 +36,8 @@ app.command("timeline")(report.timeline_cmd)
 app.command("report")(report.report_cmd)
 app.command("schema")(assess.schema_cmd)
 app.command("serve")(serve.serve_cmd)
+app.command("backup")(store.backup_cmd)  # online backup of the store (docs/deploy.md)
+app.command("restore")(store.restore_cmd)
 
 
 def main() -> None:

@@ -108,6 +108,7 @@ def audit_cmd(
     95% CI; Parquet, CSV, JSON and HTML outputs (docs/audit.md).
     """
     from bonemet.audit.run import run_audit
+    from bonemet.audit.scratch import Terminated, terminate_as_exit
 
     if engine is EngineName.spark:
         try:
@@ -119,17 +120,24 @@ def audit_cmd(
                 )
             )
     try:
-        summary = run_audit(
-            directory,
-            out,
-            engine=engine.value,
-            workers=workers or None,
-            spark_master=master,
-            spark_conf=_spark_conf(spark_conf),
-            memory=parse_size(memory) if memory else None,
-        )
+        # SIGTERM (kill, systemd, a batch scheduler) unwinds the run like Ctrl-C: its scratch
+        # folders, as large as the input, are removed on the way out (issue 22, item 13).
+        with terminate_as_exit():
+            summary = run_audit(
+                directory,
+                out,
+                engine=engine.value,
+                workers=workers or None,
+                spark_master=master,
+                spark_conf=_spark_conf(spark_conf),
+                memory=parse_size(memory) if memory else None,
+            )
     except InputError as exc:
         fail(exc)
+    except Terminated as stop:
+        _out.print(f"error: stopped by {stop}: scratch folders removed, no half-written output in {out}",
+                   highlight=False)
+        raise typer.Exit(128 + stop.signo) from None
     p = summary["patients"]
     _out.print(
         f"{p['total']} patients ({p['in_scope']} in scope, {p['out_of_scope']} out of scope, "

@@ -1,6 +1,6 @@
 """`bonemet serve`: the HTTP API, the CDS Hooks services and the web pages in one process.
 
-In Python: `bonemet.service.serve.serve` (and `bonemet.service.app.create_app` for an ASGI app).
+In Python: `bonemet.http.serve.serve` (and `bonemet.http.app.create_app` for an ASGI app).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def serve_cmd(
                                             "store first")] = False,
 ) -> None:
     """Serve the HTTP API and the CDS Hooks services (settings: BONEMET_* variables)."""
-    from bonemet.service.serve import serve
+    from bonemet.http.serve import serve
 
     try:
         serve(host, port, dev, db, load_demo)

@@ -1,6 +1,6 @@
-"""HTTP adapter: the JSON API, the CDS Hooks 2.0 services, client authentication and the store.
+"""HTTP routers: the JSON API (`/api`), the CDS Hooks 2.0 services and the FHIR bridge.
 
-`bonemet.service.app.create_app(Settings.from_env())` builds the FastAPI application;
-`bonemet serve` runs it. Submodules are imported lazily so that the store or the settings can be
-used without importing FastAPI.
+They sit below the application (`bonemet.http.app.create_app`) and beside the web pages
+(`bonemet.web`); both use sign-in and roles from `bonemet.access` and the stores from
+`bonemet.stores`, never each other.
 """

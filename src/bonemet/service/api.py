@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,8 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bonemet._version import __version__
+from bonemet.access.security import request_user
+from bonemet.access.trail import name_case
 from bonemet.api import (
     InputError,
     Problem,
@@ -31,9 +34,8 @@ from bonemet.model.schema import json_schema
 from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
-from bonemet.service.security import request_user
-from bonemet.service.store import SCHEMA_VERSION, VersionConflict
 from bonemet.service.workload import off_loop
+from bonemet.stores.store import SCHEMA_VERSION, VersionConflict
 
 router = APIRouter()
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -167,18 +169,21 @@ async def assess_route(
     strict: Annotated[bool, Query(description="Validate a Bundle with the FHIR R4B models")] = False,
 ) -> Response:
     """Assess one case given as bonemet case JSON or as a FHIR R4 Bundle."""
-    return await off_loop(_assess_answer, await request.body(), ctx, format, strict)
+    return await off_loop(_assess_answer, request, await request.body(), ctx, format, strict)
 
 
-def _assess_answer(raw: bytes, ctx: ServiceContext, format: str, strict: bool) -> Response:
+def _assess_answer(request: Request, raw: bytes, ctx: ServiceContext, format: str,
+                   strict: bool) -> Response:
     """Decode, validate, assess and serialise (in a worker thread: see service/workload.py)."""
-    data = decode_json_object(raw, bounds=_case_bounds)
+    data = decode_json_object(raw, bounds=_case_bounds(request))
     headers: dict[str, str] = {}
     if data.get("resourceType") is not None:
         case, unmapped = _case_from_bundle(data, strict, fhir=format == "fhir")
         headers["X-Bonemet-Unmapped"] = str(len(unmapped))
     else:
+        name_case(request, data.get("case_id"))  # audited even when the case is refused
         case = parse_case(data)
+    name_case(request, case.case_id)
     _received(case)
     result = assess(case, ctx.kb)
     if format == "fhir":
@@ -195,15 +200,20 @@ def _received(case: Case) -> Case:
     return check_dates_not_future(check_case_size(case), dt.date.today())
 
 
-def _received_body(raw: bytes) -> Case:
+def _received_body(request: Request, raw: bytes) -> Case:
     """A case body decoded, validated and checked (in a worker thread)."""
-    return _received(parse_case(decode_json_object(raw, bounds=_case_bounds)))
+    data = decode_json_object(raw, bounds=_case_bounds(request))
+    return _received(parse_case(data))
 
 
-def _case_bounds(data: dict[str, Any]) -> None:
-    """A case's bounds on a decoded body (a FHIR Bundle has its own, in _case_from_bundle)."""
-    if "resourceType" not in data:
-        check_document_size(data)
+def _case_bounds(request: Request) -> Callable[[dict[str, Any]], None]:
+    """A case's bounds on a decoded body (a FHIR Bundle has its own, in _case_from_bundle); the
+    case is named for the audit first, even when it is refused."""
+    def check(data: dict[str, Any]) -> None:
+        if "resourceType" not in data:
+            name_case(request, data.get("case_id"))
+            check_document_size(data)
+    return check
 
 
 def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[Case, list[Any]]:
@@ -232,6 +242,7 @@ async def fhir_case(ctx: Ctx, request: Request,
     """Map a FHIR R4 Bundle to a bonemet case and list what could not be mapped, and why."""
     def mapped(raw: bytes) -> MappedCase:
         case, unmapped = _case_from_bundle(decode_json_object(raw), strict, fhir=False)
+        name_case(request, case.case_id)
         return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
 
     return await off_loop(mapped, await request.body())
@@ -360,7 +371,7 @@ async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
     expected = _if_match(request)
     if request.headers.get("if-none-match", "").strip() == "*":
         expected = 0
-    case = await off_loop(_received_body, await request.body())
+    case = await off_loop(_received_body, request, await request.body())
     if case.case_id != case_id:
         raise ServiceError(422, [Problem("case_id", f"{case.case_id!r} differs from the path "
                                                     f"({case_id!r})")])
@@ -386,13 +397,13 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
     """Create a case. A create is not an update: an id already stored is refused (409, with a
     link to that case), never replaced; replace with PUT and the case's ETag in If-Match."""
     client = await ctx.authenticate(request)
-    case = await off_loop(_received_body, await request.body())
+    case = await off_loop(_received_body, request, await request.body())
     if not is_case_id(case.case_id):
         raise ServiceError(422, [Problem("case_id", CASE_ID_RULE)])
     user = request_user(request)
     who = user.id if user else (f"client:{client.iss}" if client else None)
     location = f"/api/cases/{case.case_id}"
-    from bonemet.service.board_store import find_case
+    from bonemet.stores.board_store import find_case
 
     if ctx.store.get_case(case.case_id) is None and find_case(ctx.store, case.case_id) is not None:
         # A bundled demo case (shown by the web app): a stored copy would shadow it.
@@ -411,10 +422,27 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
                     headers={"ETag": f'"{version}"', "Location": location})
 
 
+AuditCase = Annotated[str | None, Query(
+    max_length=160, pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,127}|Patient/[A-Za-z0-9.-]{1,64})$",
+    description="Only the rows of this case (a case id, or Patient/<id> for a CDS Hooks patient)")]
+AuditUser = Annotated[str | None, Query(min_length=1, max_length=300,
+                                        description="Only the rows of this user (or client:<iss>)")]
+
+
 @router.get("/api/audit", tags=["store"], responses={403: {"description": "Not an administrator"}})
-async def audit_log(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-    """The latest audit rows (administrators only): who called what, never patient data."""
-    return {"rows": ctx.store.audit_rows(limit)}
+async def audit_log(ctx: Ctx, case_id: AuditCase = None, user: AuditUser = None,
+                    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """The audit rows, newest first (administrators only): who (user, or client:<iss> for an
+    EHR), when, which case, which route and method, and the answer's status; never other patient
+    data. "Who viewed patient X": `?case_id=X`. Pages: `next` repeats the query with `before`."""
+    rows = ctx.store.audit_rows(limit, case_id=case_id, user=user, before=before)
+    more = len(rows) == limit and rows[-1]["id"] > 1
+    query = {k: v for k, v in (("case_id", case_id), ("user", user)) if v is not None}
+    from urllib.parse import urlencode
+
+    nxt = f"/api/audit?{urlencode({**query, 'limit': limit, 'before': rows[-1]['id']})}" if more else None
+    return {"rows": rows, "next": nxt}
 
 
 @router.post("/api/cases/{case_id}/assessments", tags=["store"],
@@ -478,20 +506,22 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
     """Quick request check (ACR Select style): give the requested exam and a stored case id, a
     case, or the minimal context; get the rating, the reason (rule, statements, references), the
     better alternative and the effective dose where the chapter gives one."""
-    body = await off_loop(_check_body, await request.body())
+    body = await off_loop(_check_body, request, await request.body())
     stored = None
     if body.case_id is not None:
         stored = await off_loop(_stored_or_demo, ctx, body.case_id)
-    return await off_loop(_check_answer, ctx, body, stored)
+    return await off_loop(_check_answer, request, ctx, body, stored)
 
 
-def _check_body(raw: bytes) -> CheckBody:
+def _check_body(request: Request, raw_body: bytes) -> CheckBody:
     from pydantic import ValidationError
 
     from bonemet.api import problems_from
 
+    raw = decode_json_object(raw_body)
+    name_case(request, raw.get("case_id"))  # audited even when the request is refused
     try:
-        body = CheckBody.model_validate(decode_json_object(raw))
+        body = CheckBody.model_validate(raw)
     except ValidationError as exc:
         raise ServiceError(422, problems_from(exc)) from None
     given = [x for x in (body.case_id, body.case, body.context) if x is not None]
@@ -500,13 +530,15 @@ def _check_body(raw: bytes) -> CheckBody:
     return body
 
 
-def _check_answer(ctx: ServiceContext, body: CheckBody, stored: Case | None) -> Response:
+def _check_answer(request: Request, ctx: ServiceContext, body: CheckBody,
+                  stored: Case | None) -> Response:
     """Validate and assess the quick check's case (in a worker thread)."""
     from bonemet.report.quick_check import check_request, minimal_case
 
     if stored is not None:
         case = stored
     elif body.case is not None:
+        name_case(request, body.case.get("case_id"))
         case = parse_case(body.case)
     else:
         assert body.context is not None

@@ -9,9 +9,11 @@ says what is missing.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -28,9 +30,12 @@ from bonemet.model.assessment import (
     Recommendation,
 )
 from bonemet.model.case import Change
-from bonemet.model.followup import ScanReading, Timing
+from bonemet.model.followup import MissingArgument, ScanReading, Timing
 from bonemet.service.cds_models import SUMMARY_MAX, Action, Card, Coding, Link, Source, Suggestion
+from bonemet.service.markdown_text import bullets, emphasis, field_path, labelled, plain_line, strong, text
 from bonemet.service.texts import Texts
+
+log = logging.getLogger("bonemet.service")
 
 CANONICAL = "https://bonemet.invalid/fhir"
 RATING_SYSTEM = f"{CANONICAL}/CodeSystem/appropriateness"
@@ -97,8 +102,48 @@ class CardContext:
         return self.texts(f"rating_{rating.value}", self.lang)
 
 
+def own_links(cards: list[Card], base_url: str, smart_apps: tuple[str, ...] = ()) -> list[Card]:
+    """The cards with only links the EHR may follow: the service's own pages (under `base_url`)
+    or, for a `smart` link, the launch URL of a registered SMART app (`smart_apps`; none is
+    registered today). Anything else is dropped and logged: a link is built by this service, so
+    one pointing elsewhere is a defect, and the EHR must not be sent there (issue 22, item 5)."""
+    out = []
+    for card in cards:
+        links = [link for link in card.links or () if _allowed(link, base_url, smart_apps)]
+        dropped = len(card.links or ()) - len(links)
+        source = card.source
+        if source.url is not None and not _under(source.url, base_url):
+            source = source.model_copy(update={"url": None})
+            dropped += 1
+        if dropped:
+            log.warning("card %s: %d link(s) outside the service dropped", card.uuid, dropped)
+        out.append(card.model_copy(update={"links": links or None, "source": source}))
+    return out
+
+
+def _allowed(link: Link, base_url: str, smart_apps: tuple[str, ...]) -> bool:
+    if link.type == "smart":
+        return any(_under(link.url, app) for app in smart_apps)
+    return _under(link.url, base_url)
+
+
+def _under(url: str, base: str) -> bool:
+    """`url` is `base` or below it: same scheme and host, path inside base's path."""
+    try:
+        target, root = urlsplit(url), urlsplit(base)
+    except ValueError:
+        return False
+    path = root.path.rstrip("/")
+    return ((target.scheme.lower(), target.netloc.lower()) == (root.scheme.lower(), root.netloc.lower())
+            and (target.path == path or target.path.startswith(path + "/"))
+            and "\\" not in url and not any(c.isspace() for c in url))
+
+
 def fit(summary: str) -> str:
-    """Keep a summary under the spec's 140 characters, cutting at a word when it must."""
+    """Keep a summary under the spec's 140 characters, cutting at a word when it must.
+
+    The summary is plain text in CDS Hooks (not Markdown): it is kept on one line, not escaped."""
+    summary = plain_line(summary)
     if len(summary) <= SUMMARY_MAX:
         return summary
     cut = summary[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:—-")
@@ -108,17 +153,26 @@ def fit(summary: str) -> str:
 def _sources_md(cc: CardContext, rule_id: str, statements: tuple[str, ...],
                 references: tuple[int, ...]) -> str:
     refs = ", ".join(cc.kb.reference(n).short() for n in references if n in cc.kb.references)
-    line = f"**{cc.texts('detail_sources', cc.lang)}**: {rule_id}"
+    line = rule_id
     if statements:
         line += f" ({', '.join(statements)})"
     if refs:
         line += f"; {refs}"
-    return line + f"; KB {cc.kb.version}"
+    return labelled(cc.texts("detail_sources", cc.lang), line + f"; KB {cc.kb.version}")
 
 
-def _missing_md(cc: CardContext, missing: tuple[MissingData, ...]) -> str:
-    items = "\n".join(f"- {m.reason(cc.lang)} (`{m.field}`)" for m in missing)
-    return f"**{cc.texts('detail_missing', cc.lang)}**:\n\n{items}"
+# Every detail is built from the skeleton of bonemet.service.markdown_text and the text placed in
+# it goes through its `text()`: the sentences carry words from the record and the draft order
+# (issue 22, item 5), which must never become links, images or HTML in the EHR.
+
+
+def _missing_md(cc: CardContext, missing: tuple[MissingData, ...] | tuple[MissingArgument, ...]) -> str:
+    return _titled_list(cc.texts("detail_missing", cc.lang),
+                        [f"{text(m.reason(cc.lang))} ({field_path(m.field)})" for m in missing])
+
+
+def _titled_list(title: str, items: list[str]) -> str:
+    return f"{strong(title)}:\n\n{bullets(items)}"
 
 
 def _missing_phrase(cc: CardContext, missing: tuple[MissingData, ...]) -> str:
@@ -188,7 +242,7 @@ def order_guidance(order: DraftOrder, assessment: Assessment, cc: CardContext,
     if rating.rating is Rating.no_criteria_apply and rating.missing_data:
         summary = cc.texts("order_not_rated_summary", cc.lang, modality=name,
                            missing=_missing_phrase(cc, rating.missing_data))
-        detail = (f"{cc.texts('order_not_rated_detail', cc.lang)}\n\n"
+        detail = (f"{text(cc.texts('order_not_rated_detail', cc.lang))}\n\n"
                   f"{_missing_md(cc, rating.missing_data)}")
         if rating.rule_id:
             rule = cc.kb.rule(rating.rule_id)
@@ -205,18 +259,17 @@ def order_guidance(order: DraftOrder, assessment: Assessment, cc: CardContext,
     if rating.rule_id is None:
         summary = cc.texts("order_no_criteria_summary", cc.lang, modality=name)
         card = Card(uuid=cc.uid("rating", key), summary=fit(summary),
-                    detail=rating.reason(cc.lang), indicator="info", source=cc.source(None))
+                    detail=text(rating.reason(cc.lang)), indicator="info", source=cc.source(None))
         return OrderGuidance([card], updates)
 
     rule = cc.kb.rule(rating.rule_id)
     summary = cc.texts("order_rated_summary", cc.lang, modality=name,
                        rating=cc.rating(rating.rating), rule=rule.id)
-    parts = [f"**{cc.texts('detail_why', cc.lang)}**: {rating.reason(cc.lang)}"]
+    parts = [labelled(cc.texts("detail_why", cc.lang), rating.reason(cc.lang))]
     if rule.basis == "derived":
-        parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
+        parts.append(emphasis(cc.texts("detail_interpretation", cc.lang)))
     if assumptions:
-        items = "\n".join(f"- {a}" for a in assumptions)
-        parts.append(f"**{cc.texts('detail_assumed', cc.lang)}**:\n\n{items}")
+        parts.append(_titled_list(cc.texts("detail_assumed", cc.lang), [text(a) for a in assumptions]))
     parts.append(_sources_md(cc, rule.id, rating.statement_ids, rating.references))
     suggestions = None
     alternative = rating.preferred_alternative
@@ -324,16 +377,16 @@ def _flare_card(reading: ScanReading, cc: CardContext) -> Card:
     rule = cc.kb.rule("NM-07")
     verdict = cc.texts(f"classification_{reading.classification.value}", cc.lang) \
         if reading.classification else None
-    parts = [f"**{rule.title(cc.lang)}**", rule.text(cc.lang)]
+    parts = [strong(rule.title(cc.lang)), text(rule.text(cc.lang))]
     if verdict:
-        parts.append(f"**{cc.texts('detail_reading', cc.lang)}**: {verdict}")
-    parts.extend(f"- {a.explanation(cc.lang)}" for a in reading.arguments)
-    parts.extend(f"- {a.text(cc.lang)} ({a.rule_id})" for a in reading.advice)
+        parts.append(labelled(cc.texts("detail_reading", cc.lang), verdict))
+    # Each argument and advice its own list item, a blank line apart (a loose list).
+    parts.extend(bullets([text(a.explanation(cc.lang))]) for a in reading.arguments)
+    parts.extend(bullets([text(f"{a.text(cc.lang)} ({a.rule_id})")]) for a in reading.advice)
     if reading.missing_arguments:
-        items = "\n".join(f"- {m.reason(cc.lang)} (`{m.field}`)" for m in reading.missing_arguments)
-        parts.append(f"**{cc.texts('detail_missing', cc.lang)}**:\n\n{items}")
+        parts.append(_missing_md(cc, reading.missing_arguments))
     if reading.interpretation:
-        parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
+        parts.append(emphasis(cc.texts("detail_interpretation", cc.lang)))
     rule_ids = tuple(dict.fromkeys(("NM-07", "NM-08", *reading.rule_ids)))
     statements = tuple(dict.fromkeys(s for r in rule_ids for s in cc.kb.rule(r).statements))
     references = tuple(sorted({n for r in rule_ids for n in cc.kb.refs_for(r)}))
@@ -346,14 +399,13 @@ def _flare_card(reading: ScanReading, cc: CardContext) -> Card:
 
 def _recommendation_card(rec: Recommendation, summary: str, indicator: str,
                          cc: CardContext, notes: tuple[str, ...] = ()) -> Card:
-    parts = [f"**{rec.title(cc.lang)}**", rec.text(cc.lang)]
+    parts = [strong(rec.title(cc.lang)), text(rec.text(cc.lang))]
     if rec.interpretation:
-        parts.append(f"*{cc.texts('detail_interpretation', cc.lang)}*")
+        parts.append(emphasis(cc.texts("detail_interpretation", cc.lang)))
     if rec.missing_data:
         parts.append(_missing_md(cc, rec.missing_data))
     if notes:
-        items = "\n".join(f"- {n}" for n in notes)
-        parts.append(f"**{cc.texts('detail_assumed', cc.lang)}**:\n\n{items}")
+        parts.append(_titled_list(cc.texts("detail_assumed", cc.lang), [text(n) for n in notes]))
     parts.append(_sources_md(cc, rec.rule_id, rec.statement_ids, rec.references))
     return Card(uuid=cc.uid("finding", rec.rule_id, rec.action.value, rec.subject),
                 summary=fit(summary), detail="\n\n".join(parts),

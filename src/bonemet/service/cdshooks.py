@@ -21,12 +21,13 @@ from fastapi import Path as PathParam
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from bonemet.access.trail import name_patient
 from bonemet.api import InputError, Problem, problems_from
 from bonemet.core import assess
 from bonemet.kb import Lang
 from bonemet.model import Assessment
 from bonemet.service import fhir_bridge
-from bonemet.service.cards import CardContext, DraftOrder, order_guidance, patient_cards
+from bonemet.service.cards import CardContext, DraftOrder, order_guidance, own_links, patient_cards
 from bonemet.service.cds_models import (
     CdsRequest,
     CdsResponse,
@@ -130,6 +131,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
         raise ServiceError(422, [Problem("context.patientId", "not a FHIR id (letters, digits, "
                                                               "'-' and '.', at most 64)")],
                            fhir=True)
+    name_patient(request, patient_id)  # the audit row names the EHR's patient (Patient/<id>)
     _context_string(hook_request, "userId")
     _check_fhir_server(ctx, hook_request, client.iss if client else None)
     lang = ctx.lang(request)
@@ -153,6 +155,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
             answer.cards.extend(guidance.cards)
             actions.extend(guidance.system_actions)
         answer.systemActions = actions or None
+        answer.cards = own_links(answer.cards, cc.base_url)
         return _answer(request, answer)
     patient = await _patient_case(ctx, hook_request, patient_id)
     assessment = await off_loop(assess, patient.case, ctx.kb)
@@ -160,7 +163,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]
-    return _answer(request, CdsResponse(cards=cards))
+    return _answer(request, CdsResponse(cards=own_links(cards, cc.base_url)))
 
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 id; .fullmatch

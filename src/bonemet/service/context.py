@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from bonemet.access.auth import Authenticator, Client
+from bonemet.access.config import Settings
 from bonemet.base.text import Lang
 from bonemet.kb import KnowledgeBase
-from bonemet.service.auth import Authenticator, Client
-from bonemet.service.config import Settings
-from bonemet.service.store import Store
 from bonemet.service.texts import Texts, negotiate
+from bonemet.stores.store import Store
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,12 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bonemet.access.auth import AuthError
 from bonemet.api import DUPLICATE_KEY_MESSAGE, MAX_PROBLEMS
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
-from bonemet.service.auth import AuthError
 from bonemet.service.workload import decode_json
+from bonemet.stores.files import StorageFull, is_storage_full
 
 log = logging.getLogger("bonemet.service")
 
@@ -57,7 +58,8 @@ _TITLES = {400: "malformed request", 401: "authentication failed", 403: "forbidd
            404: "not found", 405: "method not allowed", 409: "edit conflict",
            412: "required data could not be obtained", 413: "request too large",
            428: "precondition required",
-           415: "unsupported media type", 422: "invalid input", 500: "internal error"}
+           415: "unsupported media type", 422: "invalid input", 500: "internal error",
+           507: "storage full"}
 
 
 # An error answer is bounded whatever the input: at most this many problems, each cut to a length
@@ -130,7 +132,7 @@ def install(app: FastAPI) -> None:
                               fhir=wants_fhir(request), code=code,
                               headers=dict(exc.headers or {}))
 
-    from bonemet.service.security import BodyTooLarge, CsrfError
+    from bonemet.access.security import BodyTooLarge, CsrfError
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:
@@ -155,11 +157,40 @@ def install(app: FastAPI) -> None:
         # The client hung up mid-body (a load generator stopping, a closed tab): nobody to answer.
         return Response(status_code=400)
 
+    @app.exception_handler(StorageFull)
+    async def _full(request: Request, exc: StorageFull) -> Response:
+        return storage_full_response(request)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_storage_full(exc):  # ENOSPC from a file written outside the store
+            return storage_full_response(request)
         _log_unexpected(request.scope, exc)
         return error_response(500, [Problem("", "internal error; the incident was logged")],
                               fhir=wants_fhir(request), code="exception")
+
+
+def storage_full_response(request: Request) -> Response:
+    """507 "storage full" in the user's language (JSON, a FHIR OperationOutcome, or a page); one
+    log line, no traceback: the cause is the disk, not the code."""
+    log.error("storage full on %s %s: the write was refused (507)", request.method,
+              getattr(request.scope.get("route"), "path_format", None) or "(unmatched route)")
+    chosen = request.cookies.get("bonemet_lang")  # the web app's language choice, if made
+    ctx = getattr(request.app.state, "bonemet", None)
+    lang = chosen if chosen in ("en", "fr") else (ctx.lang(request) if ctx is not None else "en")
+    message = StorageFull().message(lang)
+    if "text/html" in request.headers.get("accept", "") and not wants_fhir(request):
+        import html
+
+        title = "Stockage plein" if lang == "fr" else "Storage full"
+        back = "Retour aux cas" if lang == "fr" else "Back to the cases"
+        body = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title>'
+                f'<h1>{title}</h1><p>{html.escape(message)}</p><p><a href="/cases">{back}</a></p>'
+                f'</html>')
+        return Response(body, status_code=507, media_type="text/html",
+                        headers={"Content-Language": lang})
+    return error_response(507, [Problem("", message)], fhir=wants_fhir(request), code="no-store",
+                          headers={"Content-Language": lang})
 
 
 class CatchAll:

@@ -13,13 +13,14 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from bonemet.access.security import request_user
+from bonemet.access.trail import name_case
 from bonemet.api import Problem
 from bonemet.model.board import CASE_ID_PATTERN, AddCase, DecisionIn, Move, Session, SessionCase, SessionIn
 from bonemet.report.labels import labels
-from bonemet.service.board_store import BoardError, BoardStore
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import ServiceError
-from bonemet.service.security import request_user
+from bonemet.stores.board_store import BoardError, BoardStore
 
 router = APIRouter(tags=["board sessions"])
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -94,6 +95,7 @@ async def get_session(ctx: Ctx, request: Request, session_id: SessionId) -> Sess
                         409: {"description": "The case is already in this session"}})
 async def add_case(ctx: Ctx, request: Request, session_id: SessionId, body: AddCase) -> SessionCase:
     await ctx.authenticate(request)
+    name_case(request, body.case_id)
     try:
         return _board(ctx).add_case(session_id, body, _who(request))
     except BoardError as exc:

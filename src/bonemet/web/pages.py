@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from bonemet.access.trail import name_case
 from bonemet.api import InputError, Problem, check_case_size, decode, load_case, parse_case, to_json
 from bonemet.base import format_day
 from bonemet.kb import default_kb
@@ -122,8 +123,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     def e(kind: str, value: Any) -> str:
         return L.enum(kind, value, lang)
 
+    from bonemet.access.security import csrf_token, request_user
     from bonemet.report.probability_view import lr_text, pct
-    from bonemet.service.security import csrf_token, request_user
 
     html = render_in(lang, lambda: _env().get_template(template).render(
         request=request, lang=lang, t=t, e=e, e_=e, kb=kb, here=here, path=request.url.path,
@@ -397,7 +398,7 @@ _CONFLICT = {
 
 @router.post("/save")
 async def save_case(request: Request) -> Response:
-    from bonemet.service.security import check_csrf
+    from bonemet.access.security import check_csrf
 
     pairs = await _form_pairs(request)
     check_csrf(request, dict(p for p in pairs if p[0] == "_csrf").get("_csrf"))
@@ -407,12 +408,16 @@ async def save_case(request: Request) -> Response:
 
 
 def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
-    from bonemet.service.store import VersionConflict
+    from bonemet.access.security import request_user
+    from bonemet.stores.files import StorageFull
+    from bonemet.stores.store import VersionConflict
 
     controls = {k: v for k, v in pairs if k.startswith("_")}
+    doc = forms.document_from_form(pairs)
+    name_case(request, doc.get("case_id"))  # the audit row names the case (an id, whole, only)
     new = controls.get("_new") == "1"
     version = _version_of(controls.get("_version"))
-    doc, oversized = editor_errors.within_bounds(forms.document_from_form(pairs))
+    doc, oversized = editor_errors.within_bounds(doc)
     if oversized:
         return editor(request, doc, oversized, new=new, status=422, version=version)
     shape = form_rows.shape_problems(doc)
@@ -448,8 +453,6 @@ def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
     late = editor_errors.after_today(case, lang_now)  # the adapter's clock: no fact after today
     if late:
         return editor(request, doc, late, new=new, status=422, version=version)
-    from bonemet.service.security import request_user
-
     user = request_user(request)
     if new and find_case(request, case.case_id) is not None:
         # A create is not an update: a stored case or a bundled demo case already answers to this
@@ -465,6 +468,9 @@ def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
         lang = "fr" if lang_of(request) == "fr" else "en"
         message = _CONFLICT["edited"][lang].format(v=exc.current)
         return editor(request, doc, [Problem("", message)], new=new, status=409, version=version)
+    except StorageFull as exc:  # the form comes back as typed, with the reason (issue 22)
+        return editor(request, doc, [Problem("", exc.message(lang_of(request)))], new=new,
+                      status=507, version=version)
     return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
 
 
@@ -486,7 +492,7 @@ async def import_case(request: Request) -> Response:
 
 def _import(request: Request, body: bytes) -> Response:
     """Read the upload, decode and validate it, draw the editor (in a worker thread)."""
-    from bonemet.service.security import check_csrf
+    from bonemet.access.security import check_csrf
 
     try:
         filename, raw, fields = upload(request.headers.get("content-type", ""), body)
@@ -508,6 +514,7 @@ def _import(request: Request, body: bytes) -> Response:
         return editor(request, _blank(), exc.problems, new=True, status=422)
     # Validate now so the problems of the imported file show beside its fields straight away.
     _, problems = editor_errors.validate(doc, lang_of(request))
+    name_case(request, doc.get("case_id"))
     return editor(request, doc, problems, new=True, status=422 if problems else 200,
                   notice=filename)
 

@@ -92,7 +92,7 @@ def _pool(workers: int) -> _Pool:
 
 
 def _who(request: Request) -> str:
-    from bonemet.service.security import request_user
+    from bonemet.access.security import request_user
 
     user = request_user(request)
     if user is not None:

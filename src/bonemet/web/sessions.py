@@ -38,20 +38,20 @@ IMAGING_CHOICES = [NO_IMAGING, *(m.value for m in Modality)]
 
 
 def _board(request: Request) -> Any:
-    from bonemet.service.board_store import BoardStore
+    from bonemet.stores.board_store import BoardStore
 
     return BoardStore(request.app.state.bonemet.store)
 
 
 def _who(request: Request) -> str | None:
-    from bonemet.service.security import request_user
+    from bonemet.access.security import request_user
 
     user = request_user(request)
     return user.id if user else None
 
 
 def _csrf(request: Request, pairs: list[tuple[str, str]]) -> None:
-    from bonemet.service.security import check_csrf
+    from bonemet.access.security import check_csrf
 
     check_csrf(request, dict(pairs).get("_csrf"))
 
@@ -179,7 +179,7 @@ async def session_view(request: Request, session_id: str) -> Response:
 
 @router.post("/sessions/{session_id}/cases")
 async def session_add_case(request: Request, session_id: str) -> Response:
-    from bonemet.service.board_store import BoardError
+    from bonemet.stores.board_store import BoardError
 
     pairs = await _form_pairs(request)
     _csrf(request, pairs)
@@ -187,6 +187,9 @@ async def session_add_case(request: Request, session_id: str) -> Response:
     if session is None:
         return _not_found(request, str(session_id))
     form = {k: v for k, v in pairs if not k.startswith("_")}
+    from bonemet.access.trail import name_case
+
+    name_case(request, form.get("case_id", "").strip())
     try:
         data = AddCase.model_validate({"case_id": form.get("case_id", ""),
                                        "question": form.get("question", "")})
@@ -201,7 +204,7 @@ async def session_add_case(request: Request, session_id: str) -> Response:
 
 @router.post("/sessions/{session_id}/cases/{case_id}/move")
 async def session_move_case(request: Request, session_id: str, case_id: str) -> Response:
-    from bonemet.service.board_store import BoardError
+    from bonemet.stores.board_store import BoardError
 
     pairs = await _form_pairs(request)
     _csrf(request, pairs)
@@ -242,7 +245,7 @@ async def decision_form(request: Request, session_id: str, case_id: str) -> Resp
 
 @router.post("/sessions/{session_id}/cases/{case_id}/decision")
 async def decision_save(request: Request, session_id: str, case_id: str) -> Response:
-    from bonemet.service.board_store import BoardError
+    from bonemet.stores.board_store import BoardError
 
     pairs = await _form_pairs(request)
     _csrf(request, pairs)
@@ -280,7 +283,7 @@ async def decision_save(request: Request, session_id: str, case_id: str) -> Resp
 
 
 def _box(request: Request, session_id: str, case_id: str) -> tuple[Any, DecisionBox] | None:
-    from bonemet.service.board_store import find_case
+    from bonemet.stores.board_store import find_case
 
     session = _session_or_404(request, session_id)
     box = DecisionBox.of(session, case_id) if session else None
@@ -313,7 +316,7 @@ async def session_case_pdf(request: Request, session_id: str, case_id: str) -> R
 async def session_batch_pdf(request: Request, session_id: str) -> Response:
     """The whole session, in its order, read from the store now (never a cached copy: a printed
     decision must be the latest recorded)."""
-    from bonemet.service.board_store import find_case
+    from bonemet.stores.board_store import find_case
 
     session = _session_or_404(request, session_id)
     if session is None or not session.cases:

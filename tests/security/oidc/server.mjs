@@ -1,5 +1,6 @@
 // A real OpenID Connect provider for bonemet's login tests: panva/oidc-provider (OpenID certified),
-// with one confidential client and a few accounts whose `roles` claim carries bonemet roles.
+// with one confidential client and a few accounts whose `roles` claim carries directory groups
+// (mapped to bonemet roles by the server's BONEMET_ROLE_MAP, as docs/deploy.md configures it).
 // Usage: node server.mjs <port> <client_id> <client_secret> <redirect_uri>
 // Login interaction: GET /interaction/:uid shows a form; POST /interaction/:uid/login with
 // login=<account id> signs that account in (no password: the accounts are test fixtures);
@@ -10,10 +11,12 @@ const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 
 const ACCOUNTS = {
-  alice: { name: "Alice Reader", roles: ["reader"] },
-  bob: { name: "Bob Editor", roles: ["editor"] },
-  carol: { name: "Carol Admin", roles: ["administrator"] },
+  alice: { name: "Alice Reader", roles: ["bonemet-readers"] },
+  bob: { name: "Bob Editor", roles: ["bonemet-editors"] },
+  carol: { name: "Carol Admin", roles: ["bonemet-admins"] },
   mallory: { name: "Mallory Nobody", roles: [] },
+  // A group named like a bonemet role but absent from the role map: grants nothing (issue 22).
+  trudy: { name: "Trudy Groupname", roles: ["administrator", "editor", "reader"] },
 };
 
 const provider = new Provider(issuer, {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,31 +12,26 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bonemet._version import __version__
-from bonemet.kb import default_kb
-from bonemet.service import api, calculators, cdshooks, errors, login
-from bonemet.service.auth import Authenticator, AuthError
-from bonemet.service.config import Settings, SettingsError
-from bonemet.service.context import ServiceContext
-from bonemet.service.security import (
+from bonemet.access import login
+from bonemet.access.auth import Authenticator, AuthError
+from bonemet.access.config import Settings, SettingsError
+from bonemet.access.security import (
     SESSION_COOKIE,
     AccessGate,
     BodyLimit,
     HostCheck,
     SecurityHeaders,
-    User,
 )
-from bonemet.service.store import AuditEntry, Store
+from bonemet.http.audit_trail import AuditMiddleware
+from bonemet.kb import default_kb
+from bonemet.service import api, calculators, cdshooks, errors
+from bonemet.service.context import ServiceContext
 from bonemet.service.texts import default_texts
+from bonemet.stores.store import Store
 
 log = logging.getLogger("bonemet.service")
-
-# Calls that do work are audited, and so is every write (web forms, sign-in and sign-out); health,
-# version, pages read and static files are not (they carry no decision and would drown the log).
-_AUDITED_PREFIXES = ("/api/", "/cds-services", "/auth/")
-_READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 _DESCRIPTION = """Decision support for bone metastases of lung cancer, from the AURA guideline
 (nuclear-medicine chapter). **Not a medical device**: decision support only.
@@ -48,48 +42,6 @@ _DESCRIPTION = """Decision support for bone metastases of lung cancer, from the 
 * `/cds-services`: CDS Hooks 2.0 discovery, `order-select`/`order-sign` and `patient-view`
   services, feedback. Outside development mode every CDS Hooks call needs a client JWT.
 """
-
-
-class AuditMiddleware:
-    """Append one row per audited call: route template, status, duration, user, client, hook,
-    cards.
-
-    Pure ASGI (no BaseHTTPMiddleware) so that it costs microseconds; the route template, not the
-    raw path, is logged so that ids in paths (case ids) never reach the log.
-    """
-
-    def __init__(self, app: ASGIApp, store: Store) -> None:
-        self.app = app
-        self.store = store
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (not scope["path"].startswith(_AUDITED_PREFIXES)
-                                       and scope["method"] in _READ_METHODS):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            state: dict[str, Any] = scope.get("state", {})
-            route = scope.get("route")
-            template = getattr(route, "path_format", None) or "(unmatched)"
-            user = state.get("user")
-            user_id = user.id if isinstance(user, User) else state.get("login_user")
-            self.store.audit(AuditEntry(
-                method=scope["method"], route=template, status=status,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                client=state.get("audit_client"), hook=state.get("audit_hook"),
-                cards=state.get("audit_cards"), user=user_id,
-            ))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -22,7 +22,7 @@ from bonemet.model.board import (
     SessionCase,
     SessionIn,
 )
-from bonemet.service.store import Store, _now
+from bonemet.stores.store import Store, _now
 
 
 class BoardError(Exception):

@@ -73,8 +73,8 @@ class Settings:
     auth_mode: AuthMode = "none"
     oidc: OidcSettings | None = None
     proxy: ProxySettings | None = None
-    # Maps the role names the identity provider sends (groups) to bonemet roles; a bonemet role
-    # name always maps to itself.
+    # Maps the groups the identity provider or the proxy sends to bonemet roles: the only source of
+    # roles (a group named `editor` grants nothing unless listed, e.g. `editor=editor`).
     role_map: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
     session_secret: str | None = field(default=None, repr=False)
     session_max_age_s: int = 8 * 3600

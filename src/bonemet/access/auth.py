@@ -25,8 +25,8 @@ import httpx
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from bonemet.service.config import ASYMMETRIC_ALGORITHMS, Settings
-from bonemet.service.store import Store
+from bonemet.access.config import ASYMMETRIC_ALGORITHMS, Settings
+from bonemet.stores.store import Store
 
 _JKU_CACHE_S = 300.0
 _JKU_MIN_REFRESH_S = 10.0  # an unknown kid triggers at most one re-fetch per 10 s per URL

@@ -4,10 +4,12 @@ The stdlib `sqlite3` in WAL mode: readers never block the writer, and one file i
 needs to back up. The schema evolves by numbered migrations recorded in `schema_version`; a file
 written by a newer bonemet is refused rather than silently misread.
 
-The audit log records who called what and how it ended (route, status, duration, client issuer,
-hook, card count) and never patient data: no identifiers, no resource content. Rows are written by
-a background thread in batches (one transaction per batch), so that a request never waits for a
-commit or a WAL checkpoint: see `Store.audit` for what that costs in durability.
+The audit log records who called what, on which case, and how it ended (route template, status,
+duration, user or client issuer, hook, card count, case id) and no other patient data: no names, no
+bodies, no resource content. A request that touched several cases (a board session) gives one row
+per case, so that "who viewed case X" is one indexed lookup (`audit_rows(case_id=X)`). Rows are
+written by a background thread in batches (one transaction per batch), so that a request never
+waits for a commit or a WAL checkpoint: see `Store.audit` for what that costs in durability.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from bonemet.stores.files import StorageFull, create_private, is_storage_full
 
 log = logging.getLogger("bonemet.service")
 
@@ -133,6 +137,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE TRIGGER IF NOT EXISTS session_history_no_delete BEFORE DELETE ON session_case_history
             BEGIN SELECT RAISE(ABORT, 'decision history is append-only'); END;
     """),
+    # Which case each audit row is about (issue 22): "who viewed patient X" by index, and "what did
+    # user U open"; the UPDATE/DELETE/REPLACE triggers of migrations 1 and 3 still guard the table.
+    (5, """
+        ALTER TABLE audit ADD COLUMN case_id TEXT;
+        CREATE INDEX audit_case ON audit(case_id, id);
+        CREATE INDEX audit_user ON audit(user_id, id);
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -159,7 +170,16 @@ class AuditEntry:
     client: str | None = None
     hook: str | None = None
     cards: int | None = None
-    user: str | None = None  # who (an account id, never patient data)
+    user: str | None = None  # who (an account id or client:<iss>, never patient data)
+    case_ids: tuple[str, ...] = ()  # the cases the call read or wrote (ids only): one row each
+    session_id: int | None = None  # a board session shown whole: one row per case it holds
+
+
+# The columns of an audit row as the API and the administrator page give them, newest first.
+AUDIT_COLUMNS = ("id", "at", "user_id", "client", "case_id", "method", "route", "status",
+                 "duration_ms", "hook", "cards")
+# A request names at most this many cases (a board session holds at most 200).
+MAX_CASES_PER_ROW_SET = 256
 
 
 def _now() -> str:
@@ -180,12 +200,14 @@ class Store:
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._stopping = False
+        self._audit_failing: str | None = None  # why the last batch failed, said once per outage
         self.migrate()
 
     def _connect(self) -> sqlite3.Connection:
         try:
             if self._raw_path != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                create_private(self.path)  # 0600, and so its -wal/-shm (patient data)
             db = sqlite3.connect(self._raw_path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -204,14 +226,17 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, _full_refused():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLITE_FULL may already have rolled the transaction back (then ROLLBACK would
+                # fail and hide it); a failed COMMIT leaves it open.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def version(self) -> int:
         with self._lock:
@@ -253,7 +278,11 @@ class Store:
             writer.join(timeout=10)
             self._writer = None
             self._stopping = False
-        self.flush_audit()
+        try:
+            self.flush_audit()
+        except StorageFull:  # said once, not a traceback at shutdown: the disk, not the code
+            log.error("storage full at shutdown: %d audit rows could not be written",
+                      len(self._pending))
         with self._lock:
             if self._open:
                 self._db.close()
@@ -357,7 +386,7 @@ class Store:
     # audit -----------------------------------------------------------------------------------
 
     def audit(self, entry: AuditEntry) -> None:
-        """Queue one audit row; the writer thread commits it, batched with its neighbours.
+        """Queue one audited call; the writer thread commits it, batched with its neighbours.
 
         Durability choice: a row is committed within a few milliseconds (the writer wakes at once
         and writes whatever accumulated meanwhile in one transaction); `close()` (server shutdown)
@@ -367,9 +396,7 @@ class Store:
         the request instead cost a transaction (and, every ~1,000 calls, a WAL checkpoint with
         fsync) inside the event loop, on the latency of every call.
         """
-        self._pending.append((_now(), entry.method, entry.route, entry.status,
-                              round(entry.duration_ms, 3), entry.client, entry.hook, entry.cards,
-                              entry.user))
+        self._pending.append((_now(), entry))
         if self._writer is None:
             self._start_writer()
         self._wake.set()
@@ -387,42 +414,96 @@ class Store:
             self._wake.clear()
             try:
                 self.flush_audit()
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError, StorageFull) as exc:
                 # Kept queued: the next wake-up (or close) retries; the service keeps answering.
-                log.exception("audit rows could not be written; retrying with the next batch")
+                # One line per outage, not a traceback per retry (a full disk retries per call).
+                reason = "storage full" if is_storage_full(exc) else f"{type(exc).__name__}: {exc}"
+                if reason != self._audit_failing:
+                    log.error("audit rows could not be written (%s); %d rows kept, retried with "
+                              "the next call", reason, len(self._pending))
+                self._audit_failing = reason
+            else:
+                if self._audit_failing is not None:
+                    log.warning("audit rows written again (after %s)", self._audit_failing)
+                self._audit_failing = None
             if self._stopping:
                 return
 
     def flush_audit(self) -> None:
         """Commit every queued audit row now, in call order, in one transaction."""
-        with self._lock:
+        with self._lock, _full_refused():
             if not self._pending or not self._open:
                 return
-            rows = list(self._pending)
+            queued = list(self._pending)
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                rows = [row for at, entry in queued for row in self._rows_of(at, entry)]
                 self._db.executemany(
                     "INSERT INTO audit (at, method, route, status, duration_ms, client, hook, cards, "
-                    "user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    "user_id, case_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
-            for _ in rows:  # only now: a failed batch stays queued, in order
+            for _ in queued:  # only now: a failed batch stays queued, in order
                 self._pending.popleft()
 
-    def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+    def _rows_of(self, at: str, entry: AuditEntry) -> list[tuple[Any, ...]]:
+        """One row per case the call touched (one row without a case when it touched none).
+
+        A board session shown whole names the cases it held when the answer was sent (`added_at`
+        not after the row's time), read here, in the writer's transaction, not on the request path.
+        """
+        cases = list(entry.case_ids)
+        if entry.session_id is not None:
+            cases += [r[0] for r in self._db.execute(
+                "SELECT case_id FROM session_cases WHERE session_id=? AND added_at<=? "
+                "ORDER BY position", (entry.session_id, at))]
+        head = (at, entry.method, entry.route, entry.status, round(entry.duration_ms, 3),
+                entry.client, entry.hook, entry.cards, entry.user)
+        unique = list(dict.fromkeys(cases))[:MAX_CASES_PER_ROW_SET]
+        return [(*head, case_id) for case_id in unique] or [(*head, None)]
+
+    def audit_rows(self, limit: int = 100, *, case_id: str | None = None, user: str | None = None,
+                   before: int | None = None) -> list[dict[str, Any]]:
+        """The latest audit rows, newest first: all of them, or those of one case and/or one user
+        ("who viewed patient X", "what did U open"), each an indexed lookup. `before` (a row id)
+        pages back: pass the smallest id of the previous page."""
         self.flush_audit()
+        where, params = [], []
+        for column, value in (("case_id", case_id), ("user_id", user)):
+            if value is not None:
+                where.append(f"{column}=?")
+                params.append(value)
+        if before is not None:
+            where.append("id<?")
+            params.append(before)
+        # A case has few rows and a user many: with both, SQLite would walk the user's index in id
+        # order (43 ms at a million rows); the case's index answers in well under a millisecond.
+        hint = " INDEXED BY audit_case" if case_id is not None else ""
+        sql = (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit{hint}"
+               + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC LIMIT ?")
         with self._lock:
-            cur = self._db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            cur = self._db.execute(sql, (*params, limit))
+            return [dict(zip(AUDIT_COLUMNS, row, strict=True)) for row in cur.fetchall()]
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Raw access for tests and maintenance scripts (the triggers still guard the audit log)."""
         self.flush_audit()
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+
+@contextmanager
+def _full_refused() -> Iterator[None]:
+    """SQLITE_FULL or ENOSPC as StorageFull (answered 507 "storage full"), other errors as they are."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        if is_storage_full(exc):
+            raise StorageFull() from None
+        raise
 
 
 def _statements(script: str) -> list[str]:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bonemet.access.config import Settings
 from bonemet.errors import ServeError, SettingsError
-from bonemet.service.config import Settings
 
 
 def _is_loopback(host: str) -> bool:
@@ -44,7 +44,7 @@ def load_demo_cases(settings: Settings) -> int:
     """
     from bonemet.api import load_case
     from bonemet.demo import demo_cases
-    from bonemet.service.store import Store, VersionConflict
+    from bonemet.stores.store import Store, VersionConflict
 
     store = Store(settings.db_path)
     added = 0
@@ -93,8 +93,8 @@ def startup_help(db_path: Path, port: int) -> str:
 def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> None:
     import uvicorn
 
-    from bonemet.service.app import create_app
-    from bonemet.service.store import StoreError
+    from bonemet.http.app import create_app
+    from bonemet.stores.store import StoreError
 
     settings = settings_for(host, dev, db)
     try:
@@ -115,8 +115,12 @@ def serve(host: str, port: int, dev: bool, db: Path | None, load_demo: bool) -> 
     else:
         print(f"production mode: users sign in by {settings.auth_mode}; public URL "
               f"{settings.public_base_url}", file=sys.stderr)
+        if not settings.role_map:  # roles come only from the map (issue 22): nobody has one
+            print("warning: BONEMET_ROLE_MAP is empty: roles come only from it, so every signed-in "
+                  "user will be refused (403)", file=sys.stderr)
     print(f"bonemet serving on {url}/  (OpenAPI {url}/openapi.json, CDS Hooks discovery "
           f"{url}/cds-services)", file=sys.stderr, flush=True)
     print(startup_help(settings.db_path, port), file=sys.stderr, flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           server_header=False))
     server.run(sockets=[sock])

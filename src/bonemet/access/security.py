@@ -1,7 +1,8 @@
 """Who may reach what: users, roles, the access gate, CSRF, Host check, body limit, headers.
 
-Outside development mode every page and API route needs a signed-in user, except `/health`,
-`/version`, the static files and the login routes; `/cds-services` keeps its own client JWT (see
+Outside development mode every page and API route needs a signed-in user, except `/health`, the
+static files and the login routes (`/version` too needs one: exact versions help an attacker pick
+an exploit); `/cds-services` keeps its own client JWT (see
 `auth.py`). Users come from one of two sources, chosen by BONEMET_AUTH:
 
 * `oidc`: single sign-on with the hospital's OpenID Connect provider (Authlib, authorization code
@@ -12,8 +13,8 @@ Outside development mode every page and API route needs a signed-in user, except
 The JSON API also accepts a CDS client JWT (an EHR integration), checked by the gate itself.
 
 Roles: reader (read cases, run calculators and assessments), editor (also write cases),
-administrator (also read the audit log). Every middleware here is pure ASGI: they cost microseconds
-on the CDS Hooks hot path.
+administrator (also read the audit log: `/api/audit`, `/admin/audit`). Every middleware here is
+pure ASGI: they cost microseconds on the CDS Hooks hot path.
 """
 
 from __future__ import annotations
@@ -31,16 +32,16 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bonemet.service.config import ROLES, Settings
+from bonemet.access.config import ROLES, Settings
 
 SESSION_COOKIE = "bonemet_session"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Reachable without a user: liveness, version, static assets (CSS, htmx), the login itself, and
-# the CDS Hooks services (they authenticate their client with a JWT of their own).
-_PUBLIC_EXACT = frozenset({"/health", "/version", "/favicon.ico"})
+# Reachable without a user: liveness (which names no version), static assets (CSS, htmx), the
+# login itself, and the CDS Hooks services (they authenticate their client with a JWT of their own).
+_PUBLIC_EXACT = frozenset({"/health", "/favicon.ico"})
 _PUBLIC_PREFIXES = ("/static/", "/auth/", "/cds-services")
 
 
@@ -65,20 +66,23 @@ DEV_USER = User("developer", frozenset({"administrator"}), "dev", "Development m
 
 
 def map_roles(values: Iterable[str], role_map: Mapping[str, str]) -> frozenset[str]:
-    """bonemet roles from what the identity provider or the proxy says (groups or role names)."""
+    """bonemet roles from the groups the identity provider or the proxy names, by the role map only.
+
+    A group that happens to be called like a role (`administrator`) grants nothing unless the map
+    lists it: group names are the directory's, and anyone able to create or join a group with such
+    a name would otherwise become administrator (issue 22, item 7).
+    """
     out = set()
     for value in values:
-        value = value.strip()
-        if value in ROLES:
-            out.add(value)
-        elif value in role_map:
-            out.add(role_map[value])
+        role = role_map.get(value.strip())
+        if role is not None:
+            out.add(role)
     return frozenset(out)
 
 
 def required_role(method: str, path: str) -> str:
-    if path.startswith("/api/audit"):
-        return "administrator"
+    if path.startswith(("/api/audit", "/admin/")):
+        return "administrator"  # the audit log: who opened which patient's case
     if method not in _SAFE_METHODS and (path in ("/save", "/import") or path.startswith("/api/cases")):
         return "editor"
     if method not in _SAFE_METHODS and path.startswith(("/sessions", "/api/sessions")):
@@ -370,6 +374,12 @@ class AccessGate:
         if address is None or not any(address in net for net in self.networks):
             raise _Refused(401, proxy.user_header,
                            "requests must come through the authenticating reverse proxy")
+        for name in (proxy.user_header, proxy.roles_header):
+            # Twice means the proxy added its header to the client's instead of replacing it, and
+            # which one counts would depend on the order: refused, never guessed (issue 22, item 8).
+            if len(headers.getlist(name)) > 1:
+                raise _Refused(400, name, f"the {name} header arrived more than once; the "
+                                          f"proxy must replace the client's, not add its own")
         user_id = headers.get(proxy.user_header, "").strip()
         if not user_id:
             raise _Refused(401, proxy.user_header, "the proxy did not name a user")
@@ -377,7 +387,7 @@ class AccessGate:
         return User(user_id[:128], roles, "proxy")
 
     async def _jwt_user(self, scope: Scope, headers: Headers) -> User:
-        from bonemet.service.auth import AuthError
+        from bonemet.access.auth import AuthError
 
         base = self.settings.public_base_url or ""
         try:

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bonemet.service.config import Settings
-from bonemet.service.security import CSRF_FIELD, CsrfError, check_csrf, map_roles
+from bonemet.access.config import Settings
+from bonemet.access.security import CSRF_FIELD, CsrfError, check_csrf, map_roles
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 

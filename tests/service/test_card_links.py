@@ -1,0 +1,37 @@
+"""Links in CDS cards only to the service's own pages or a registered SMART app (issue 22, item 5)."""
+
+from __future__ import annotations
+
+from bonemet.service.cards import own_links
+from bonemet.service.cds_models import Card, Link, Source
+
+BASE = "https://bonemet.example.org/cds"
+
+
+def _card(*urls: str, source: str = f"{BASE}/api/kb/rules", kind: str = "absolute") -> Card:
+    return Card(summary="s", indicator="info", source=Source(label="bonemet", url=source),
+                links=[Link(label="l", url=u, type=kind) for u in urls] or None)  # type: ignore[arg-type]
+
+
+def test_own_pages_are_kept() -> None:
+    card = _card(f"{BASE}/api/kb/rules/NM-02", f"{BASE}/api/kb/rules")
+    assert own_links([card], BASE) == [card]
+
+
+def test_links_elsewhere_are_dropped() -> None:
+    foreign = ("https://evil.example/x", "https://bonemet.example.org/other", "http://bonemet.example.org/cds/x",
+               "https://bonemet.example.org.evil.example/cds/x", "https://bonemet.example.org/cdsx/y",
+               "https://user@bonemet.example.org/cds/x", f"{BASE}/ x")
+    (card,) = own_links([_card(*foreign)], BASE)
+    assert card.links is None
+
+
+def test_a_source_url_elsewhere_is_removed_not_the_card() -> None:
+    (card,) = own_links([_card(source="https://evil.example/rules")], BASE)
+    assert card.source.url is None and card.source.label == "bonemet"
+
+
+def test_smart_links_need_a_registered_app() -> None:
+    card = _card("https://app.example.org/launch", kind="smart")
+    assert own_links([card], BASE)[0].links is None
+    assert own_links([card], BASE, smart_apps=("https://app.example.org/launch",)) == [card]
