@@ -34,7 +34,7 @@ from bonemet.model.schema import json_schema
 from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
-from bonemet.service.workload import off_loop
+from bonemet.workload import off_loop
 from bonemet.stores.store import SCHEMA_VERSION, VersionConflict
 
 router = APIRouter()
@@ -174,7 +174,7 @@ async def assess_route(
 
 def _assess_answer(request: Request, raw: bytes, ctx: ServiceContext, format: str,
                    strict: bool) -> Response:
-    """Decode, validate, assess and serialise (in a worker thread: see service/workload.py)."""
+    """Decode, validate, assess and serialise (in a worker thread: see workload.py)."""
     data = decode_json_object(raw, bounds=_case_bounds(request))
     headers: dict[str, str] = {}
     if data.get("resourceType") is not None:

@@ -39,7 +39,7 @@ from bonemet.service.cds_models import (
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError
 from bonemet.service.fhir_bridge import PatientCase
-from bonemet.service.workload import decode_json, off_loop
+from bonemet.workload import decode_json, off_loop
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks"])
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -119,7 +119,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     if hooks is None:
         raise ServiceError(404, [Problem("service_id", f"no CDS service {service_id!r}; "
                                                        f"see GET /cds-services")], code="not-found")
-    # Decoding, validating, mapping and assessing run in worker threads (service/workload.py): a
+    # Decoding, validating, mapping and assessing run in worker threads (workload.py): a
     # large prefetch (3.8 MB: 1.5 s of mapping) must not hold the event loop (issue 22).
     hook_request = await off_loop(_parse, await request.body())
     if hook_request.hook not in hooks:

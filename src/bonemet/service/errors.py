@@ -27,7 +27,7 @@ from bonemet.access.auth import AuthError
 from bonemet.api import DUPLICATE_KEY_MESSAGE, MAX_PROBLEMS
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
-from bonemet.service.workload import decode_json
+from bonemet.workload import decode_json
 from bonemet.stores.files import StorageFull, is_storage_full
 
 log = logging.getLogger("bonemet.service")
