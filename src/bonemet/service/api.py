@@ -34,8 +34,8 @@ from bonemet.model.schema import json_schema
 from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
-from bonemet.workload import off_loop
 from bonemet.stores.store import SCHEMA_VERSION, VersionConflict
+from bonemet.workload import off_loop
 
 router = APIRouter()
 Ctx = Annotated[ServiceContext, Depends(service_context)]

@@ -27,8 +27,8 @@ from bonemet.access.auth import AuthError
 from bonemet.api import DUPLICATE_KEY_MESSAGE, MAX_PROBLEMS
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
-from bonemet.workload import decode_json
 from bonemet.stores.files import StorageFull, is_storage_full
+from bonemet.workload import decode_json
 
 log = logging.getLogger("bonemet.service")
 

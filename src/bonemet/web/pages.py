@@ -36,10 +36,10 @@ from bonemet.report import summary as mdt
 from bonemet.report.headline import build_headline, card_groups
 from bonemet.report.labels import install_filters, labels, line_words, render_in
 from bonemet.report.skeleton import describe, skeleton_map
-from bonemet.workload import off_loop
 from bonemet.web import editor_errors, form_rows, forms
 from bonemet.web.multipart import MultipartError, upload
 from bonemet.web.render_pool import render
+from bonemet.workload import off_loop
 
 # Drawing (matplotlib timeline, WeasyPrint summary) runs in processes of its own, never in the
 # event loop, a few per user, stopped when the client hangs up (web/render_pool.py, issue 22).
