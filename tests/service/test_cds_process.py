@@ -1,0 +1,140 @@
+"""A large CDS call is answered in a process of its own, with the answer the thread path gives.
+
+Issue 22 item 11: a 3.6 MB prefetch decodes into ~300,000 objects; in the server process every full
+garbage collection walked them holding the interpreter lock (~100 ms). From
+`workload.IN_PROCESS_FROM_BYTES` a call is decoded, mapped and assessed in a forked process and only
+the cards come back. These tests pin the contract: another process answers, and its answer (cards,
+or the error answer) is byte for byte the answer of the in-thread path for the same request.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hooks import case_doc, hook_request
+from service_harness import LiveServer
+
+from bonemet.service import cds_process, cdshooks
+from bonemet.service.cdshooks import ORDER_SERVICE, PATIENT_SERVICE
+from bonemet.workload import IN_PROCESS_FROM_BYTES
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _padded(name: str, copies: int = 1500) -> dict[str, Any]:
+    """A call (a fixture, or patient-view of an example case) whose observations prefetch carries
+    `copies` more lab results (an EHR's laboratory history): over the in-process threshold, with
+    cards to compare."""
+    if name.endswith(".json"):
+        body: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    else:
+        body = hook_request("patient-view", case_doc(name))
+    observations = body["prefetch"].get("observations") or {}
+    entries = observations.get("entry") or []
+    model = next((e for e in entries if e["resource"].get("effectiveDateTime")), None)
+    if model is None:  # no lab result to copy: a key the services do not ask for, decoded only
+        entries = body["prefetch"].setdefault("laboratoryHistory", {
+            "resourceType": "Bundle", "type": "searchset", "entry": []})["entry"]
+        model = {"resource": {"resourceType": "Observation", "status": "final",
+                              "code": {"text": "CEA"}, "valueQuantity": {"value": 4.2}}}
+    for i in range(copies):
+        resource = {**copy.deepcopy(model["resource"]), "id": f"lab-{i}",
+                    "effectiveDateTime": f"20{10 + i % 10}-0{1 + i % 9}-1{i % 10}"}
+        entries.append({**model, "fullUrl": f"Observation/lab-{i}", "resource": resource})
+    return body
+
+
+def _answers(server: LiveServer, url: str, raw: bytes, monkeypatch: pytest.MonkeyPatch
+             ) -> tuple[httpx.Response, list[int], httpx.Response]:
+    """The answer in a process (with the answering pids), then the same call in threads."""
+    pids: list[int] = []
+    monkeypatch.setattr(cds_process, "_worked_in", pids.append)
+    headers = {"Content-Type": "application/json", "Accept-Language": "fr"}
+    # The first large call may start the fork server (its warm-up draws a PDF): a long timeout.
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        in_process = http.post(url, content=raw, headers=headers)
+        monkeypatch.setattr(cdshooks, "IN_PROCESS_FROM_BYTES", len(raw) + 1)
+        in_thread = http.post(url, content=raw, headers=headers)
+    return in_process, pids, in_thread
+
+
+@pytest.mark.parametrize("name, service", [("order-select-staging.json", ORDER_SERVICE),
+                                           ("48-spinal-pain-neurological-deficit.yaml", PATIENT_SERVICE)])
+def test_a_large_call_is_answered_in_another_process_as_in_a_thread(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch, name: str, service: str) -> None:
+    raw = orjson.dumps(_padded(name))
+    assert len(raw) >= IN_PROCESS_FROM_BYTES
+    in_process, pids, in_thread = _answers(dev_server, f"/cds-services/{service}", raw, monkeypatch)
+    assert len(pids) == 1 and pids[0] != os.getpid()  # answered by another process, once
+    assert in_process.status_code == in_thread.status_code == 200, in_process.text
+    assert in_process.json()["cards"], "the comparison needs cards"
+    assert in_process.content == in_thread.content  # golden equality: the same bytes
+
+
+def test_the_server_process_does_not_hold_a_large_prefetch(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = orjson.dumps(_padded("48-spinal-pain-neurological-deficit.yaml", copies=6000))
+    decoded = len(gc.get_objects()) + 1  # objects tracked by the collector: dicts and lists
+    objects = sum(1 for _ in _containers(orjson.loads(raw)))
+    with httpx.Client(base_url=dev_server.url, timeout=120) as http:
+        http.post(f"/cds-services/{PATIENT_SERVICE}", content=raw,  # warm: fork server, caches
+                  headers={"Content-Type": "application/json"})
+        gc.collect()
+        before = len(gc.get_objects())
+        peak = [before]
+        monkeypatch.setattr(cds_process, "_worked_in",
+                            lambda pid: peak.append(len(gc.get_objects())))
+        answer = http.post(f"/cds-services/{PATIENT_SERVICE}", content=raw,
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert objects > 20_000 and decoded > 0
+    # While the answer came back the server process held a few hundred new objects, not the
+    # prefetch's tens of thousands of dicts and lists.
+    assert max(peak) - before < objects // 4, (before, peak, objects)
+
+
+def _containers(value: Any) -> Any:
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _containers(item)
+    elif isinstance(value, list):
+        yield value
+        for item in value:
+            yield from _containers(item)
+
+
+@pytest.mark.parametrize("spoil, status", [
+    (lambda body: body["context"].update(patientId="not/an id"), 422),
+    (lambda body: body["prefetch"].update(conditions=5), 422),
+    (lambda body: body["prefetch"].update(conditions={"resourceType": "OperationOutcome"}), 412),
+    (lambda body: body.update(hook="patient-view"), 422),
+])
+def test_a_large_call_refused_gets_the_error_answer_of_the_thread_path(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch, spoil: Any, status: int) -> None:
+    body = _padded("order-select-staging.json")
+    spoil(body)
+    raw = orjson.dumps(body)
+    in_process, pids, in_thread = _answers(dev_server, f"/cds-services/{ORDER_SERVICE}", raw,
+                                           monkeypatch)
+    assert pids and pids[0] != os.getpid()
+    assert in_process.status_code == in_thread.status_code == status, in_process.text
+    assert in_process.content == in_thread.content
+
+
+def test_a_large_malformed_body_gets_the_error_answer_of_the_thread_path(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = orjson.dumps(_padded("order-select-staging.json"))[:-2]  # cut: not JSON any more
+    in_process, pids, in_thread = _answers(dev_server, f"/cds-services/{ORDER_SERVICE}", raw,
+                                           monkeypatch)
+    assert pids and pids[0] != os.getpid()
+    assert in_process.status_code == in_thread.status_code == 400
+    assert in_process.content == in_thread.content
