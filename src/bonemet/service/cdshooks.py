@@ -28,7 +28,7 @@ from bonemet.api import InputError, Problem, problems_from
 from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, Lang
 from bonemet.model import Assessment
-from bonemet.service import cds_process, fhir_bridge
+from bonemet.service import case_process, fhir_bridge
 from bonemet.service.cards import CardContext, DraftOrder, order_guidance, own_links, patient_cards
 from bonemet.service.cds_models import (
     CdsRequest,
@@ -133,7 +133,7 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
             # A large prefetch is decoded, mapped and assessed in a process of its own: its
             # ~300,000 objects would make every full garbage collection of this process hold
             # the interpreter lock ~100 ms (issue 22 item 11). Only the cards come back.
-            body, cards = await cds_process.answer(request, setting, raw, trace)
+            body, cards = await case_process.cds_answer(request, setting, raw, trace)
         else:
             # Decoding, validating, mapping and assessing run in worker threads (workload.py).
             answer = await answer_call(setting, raw, ctx.kb, ctx.texts, trace, off_loop)

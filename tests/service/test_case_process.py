@@ -10,6 +10,7 @@ or the error answer) is byte for byte the answer of the in-thread path for the s
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import gc
 import json
 import os
@@ -23,7 +24,7 @@ import pytest
 from hooks import case_doc, hook_request
 from service_harness import LiveServer
 
-from bonemet.service import cds_process, cdshooks
+from bonemet.service import api, case_process, cdshooks
 from bonemet.service.cdshooks import ORDER_SERVICE, PATIENT_SERVICE
 from bonemet.workload import IN_PROCESS_FROM_BYTES
 
@@ -53,16 +54,16 @@ def _padded(name: str, copies: int = 1500) -> dict[str, Any]:
     return body
 
 
-def _answers(server: LiveServer, url: str, raw: bytes, monkeypatch: pytest.MonkeyPatch
-             ) -> tuple[httpx.Response, list[int], httpx.Response]:
+def _answers(server: LiveServer, url: str, raw: bytes, monkeypatch: pytest.MonkeyPatch,
+             module: Any = cdshooks) -> tuple[httpx.Response, list[int], httpx.Response]:
     """The answer in a process (with the answering pids), then the same call in threads."""
     pids: list[int] = []
-    monkeypatch.setattr(cds_process, "_worked_in", pids.append)
+    monkeypatch.setattr(case_process, "_worked_in", pids.append)
     headers = {"Content-Type": "application/json", "Accept-Language": "fr"}
     # The first large call may start the fork server (its warm-up draws a PDF): a long timeout.
     with httpx.Client(base_url=server.url, timeout=120) as http:
         in_process = http.post(url, content=raw, headers=headers)
-        monkeypatch.setattr(cdshooks, "IN_PROCESS_FROM_BYTES", len(raw) + 1)
+        monkeypatch.setattr(module, "IN_PROCESS_FROM_BYTES", len(raw) + 1)
         in_thread = http.post(url, content=raw, headers=headers)
     return in_process, pids, in_thread
 
@@ -85,7 +86,7 @@ def test_the_server_process_does_not_hold_a_large_prefetch(
     raw = orjson.dumps(_padded("48-spinal-pain-neurological-deficit.yaml", copies=6000))
     objects = sum(1 for _ in _containers(orjson.loads(raw)))  # dicts and lists: tracked by the GC
     pids: list[int] = []
-    monkeypatch.setattr(cds_process, "_worked_in", pids.append)
+    monkeypatch.setattr(case_process, "_worked_in", pids.append)
     with httpx.Client(base_url=dev_server.url, timeout=120) as http:
         http.post(f"/cds-services/{PATIENT_SERVICE}", content=raw,  # warm: fork server, caches
                   headers={"Content-Type": "application/json"})
@@ -149,4 +150,51 @@ def test_a_large_malformed_body_gets_the_error_answer_of_the_thread_path(
                                            monkeypatch)
     assert pids and pids[0] != os.getpid()
     assert in_process.status_code == in_thread.status_code == 400
+    assert in_process.content == in_thread.content
+
+
+def _lab_history(labs: int) -> dict[str, Any]:
+    """A staging case with `labs` CEA results (the bound is 1,000), as a FHIR Bundle."""
+    from bonemet.api import parse_case
+    from bonemet.fhir import case_to_bundle
+
+    doc = case_doc("01-staging-no-pet.yaml")
+    as_of = dt.date.fromisoformat(doc["context"]["as_of"])
+    doc["labs"] = [{"date": (as_of - dt.timedelta(days=i + 1)).isoformat(), "analyte": "cea",
+                    "value": 4.0 + (i % 100) / 100, "unit": "ng/mL"} for i in range(labs)]
+    bundle: dict[str, Any] = orjson.loads(orjson.dumps(case_to_bundle(parse_case(doc)),
+                                                       default=str))
+    return bundle
+
+
+@pytest.mark.parametrize("url", ["/api/assess", "/api/assess?format=fhir", "/api/fhir/case"])
+def test_a_large_bundle_is_assessed_in_another_process_as_in_a_thread(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    raw = orjson.dumps(_lab_history(1000))
+    assert len(raw) >= IN_PROCESS_FROM_BYTES
+    in_process, pids, in_thread = _answers(dev_server, url, raw, monkeypatch, module=api)
+    assert len(pids) == 1 and pids[0] != os.getpid()
+    assert in_process.status_code == in_thread.status_code == 200, in_process.text
+    assert in_process.headers.get("x-bonemet-unmapped") == in_thread.headers.get(
+        "x-bonemet-unmapped")
+    assert in_process.headers["content-type"] == in_thread.headers["content-type"]
+    assert in_process.content == in_thread.content
+
+
+@pytest.mark.parametrize("body", [
+    {"case_id": "too-many", "exams": [{}] * 100_000},  # over its bound: refused naming the field
+    {"case_id": "flood", "context": {"phase": "staging"},  # within the bounds, full of errors
+     "exams": [{"id": f"e{i}", "date": "2024-01-01", "modality": "bone_scan",
+                "lesions": [{"site": "x", "side": "x", "phenotype": "x", "suspicious": "x",
+                             "change_vs_previous": "x", "irradiated": "x", "level": 1,
+                             "mirels": 1, "sins": 1}] * 20}
+               for i in range(200)]},
+])
+def test_a_large_case_refused_gets_the_error_answer_of_the_thread_path(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any]) -> None:
+    raw = orjson.dumps(body)
+    assert len(raw) >= IN_PROCESS_FROM_BYTES
+    in_process, pids, in_thread = _answers(dev_server, "/api/assess", raw, monkeypatch, module=api)
+    assert pids and pids[0] != os.getpid()
+    assert in_process.status_code == in_thread.status_code == 422, in_process.text
     assert in_process.content == in_thread.content
