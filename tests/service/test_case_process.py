@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,38 @@ def test_a_large_case_refused_gets_the_error_answer_of_the_thread_path(
     assert pids and pids[0] != os.getpid()
     assert in_process.status_code == in_thread.status_code == 422, in_process.text
     assert in_process.content == in_thread.content
+
+
+def _audited(server: LiveServer, route: str) -> list[tuple[Any, Any, Any]]:
+    """(case, hook, status) of the latest audit rows of POST `route` (written after the answer)."""
+    deadline = time.monotonic() + 5
+    while True:
+        rows = [r for r in server.app.state.bonemet.store.audit_rows(1000)
+                if r["route"] == route and r["method"] == "POST"]
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return [(r["case_id"], r["hook"], r["status"]) for r in rows if r["at"] == rows[0]["at"]]
+
+
+def test_a_call_answered_in_a_process_still_names_the_patient_and_the_case(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    pids: list[int] = []
+    monkeypatch.setattr(case_process, "_worked_in", pids.append)
+    body = _padded("48-spinal-pain-neurological-deficit.yaml")
+    patient = body["context"]["patientId"]
+    refused = copy.deepcopy(body)
+    refused["prefetch"]["conditions"] = {"resourceType": "OperationOutcome"}
+    flood = {"case_id": "named-in-process", "exams": [{}] * 100_000}
+    with httpx.Client(base_url=dev_server.url, timeout=120) as http:
+        for doc, status in ((body, 200), (refused, 412)):
+            r = http.post(f"/cds-services/{PATIENT_SERVICE}", content=orjson.dumps(doc),
+                          headers={"Content-Type": "application/json"})
+            assert r.status_code == status, r.text
+            assert _audited(dev_server, "/cds-services/{service_id}") == [
+                (f"Patient/{patient}", "patient-view", status)]
+        r = http.post("/api/assess", content=orjson.dumps(flood),
+                      headers={"Content-Type": "application/json"})
+        assert r.status_code == 422
+        assert _audited(dev_server, "/api/assess") == [("named-in-process", None, 422)]
+    assert len(pids) == 3
