@@ -137,15 +137,16 @@ def _slots() -> asyncio.Semaphore:
 
 async def in_process(target: Callable[..., None], args: tuple[Any, ...],
                      is_disconnected: Callable[[], Awaitable[bool]],
-                     timeout_s: float = PROCESS_TIMEOUT_S) -> Any:
+                     timeout_s: float | None = None) -> Any:
     """What `target(conn, *args)` sends on `conn`, computed in a process of its own.
 
     At most `CASE_WORKERS` such processes at once; the others wait (a job whose client hung up
     meanwhile never starts). The process is killed when the client hangs up or the time is over
-    (ProcessBusy). `target` must send exactly one picklable message, then return.
+    (ProcessBusy); the time (`PROCESS_TIMEOUT_S` by default) counts the wait for a free process.
+    `target` must send exactly one picklable message, then return.
     """
     slots = _slots()
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + (PROCESS_TIMEOUT_S if timeout_s is None else timeout_s)
     while True:
         try:
             async with asyncio.timeout(_POLL_S):
@@ -171,10 +172,11 @@ async def _run(target: Callable[..., None], args: tuple[Any, ...],
     try:
         await anyio.to_thread.run_sync(process.start)  # the first one starts the fork server
         sender.close()  # the child holds its end: the parent's read ends when the child does
-        while not await anyio.to_thread.run_sync(receiver.poll, _POLL_S):
+        while not await anyio.to_thread.run_sync(
+                receiver.poll, max(0.0, min(_POLL_S, deadline - time.monotonic()))):
             if await is_disconnected():
                 raise ProcessBusy(gone=True)
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 raise ProcessBusy(gone=False)
         try:
             return await anyio.to_thread.run_sync(receiver.recv)

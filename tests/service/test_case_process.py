@@ -234,3 +234,25 @@ def test_a_call_answered_in_a_process_still_names_the_patient_and_the_case(
         assert r.status_code == 422
         assert _audited(dev_server, "/api/assess") == [("named-in-process", None, 422)]
     assert len(pids) == 3
+
+
+def test_a_large_call_over_its_time_is_stopped_and_answered_503(
+        dev_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bonemet import workload
+
+    monkeypatch.setattr(workload, "PROCESS_TIMEOUT_S", 0.01)
+    jobs: list[Any] = []
+    start = workload.processes().Process
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        jobs.append(start(*args, **kwargs))
+        return jobs[-1]
+
+    monkeypatch.setattr(workload.processes(), "Process", recorded)
+    raw = orjson.dumps(_padded("48-spinal-pain-neurological-deficit.yaml", copies=6000))
+    with httpx.Client(base_url=dev_server.url, timeout=120) as http:
+        r = http.post(f"/cds-services/{PATIENT_SERVICE}", content=raw,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "60", r.text
+    assert r.json()["resourceType"] == "OperationOutcome"
+    assert [job.exitcode for job in jobs] == [-9]  # killed, not left to run
