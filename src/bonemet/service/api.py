@@ -27,7 +27,7 @@ from bonemet.api import (
 )
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
-from bonemet.kb import KnowledgeBase
+from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
 from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION, RatedModality
@@ -176,17 +176,24 @@ async def assess_route(
     if len(raw) >= IN_PROCESS_FROM_BYTES:
         # A large body in a process of its own: its objects would slow every garbage collection
         # of the server process (issue 22 item 11); only the answer comes back.
-        body, media_type, headers = await case_process.assess_answer(request, raw, format, strict)
+        body, media_type, headers = await case_process.answer(
+            request, "bonemet.service.api.assess_body", (raw, format, strict), named(request))
     else:
-        body, media_type, headers = await off_loop(assess_body, raw, ctx.kb, format, strict,
-                                                   functools.partial(name_case, request))
+        body, media_type, headers = await off_loop(assess_body, raw, format, strict,
+                                                   functools.partial(name_case, request), ctx.kb)
     return Response(body, media_type=media_type, headers=headers)
 
 
-def assess_body(raw: bytes, kb: KnowledgeBase, format: str, strict: bool,
-                name: Callable[[object], None]) -> tuple[bytes, str, dict[str, str]]:
-    """Decode, validate, assess and serialise (in a worker thread or a case process): body,
-    media type, headers. `name` gets the case ids to audit, even of a case refused."""
+def named(request: Request) -> Callable[[tuple[Any, ...]], None]:
+    """Names, for the audit row, the case ids a case process named."""
+    return lambda case_ids: [name_case(request, case_id) for case_id in case_ids]
+
+
+def assess_body(raw: bytes, format: str, strict: bool, name: Callable[[object], None],
+                kb: KnowledgeBase | None = None) -> tuple[bytes, str, dict[str, str]]:
+    """Decode, validate, assess and serialise (in a worker thread, or a case process: there
+    with the default knowledge base, the app's): body, media type, headers. `name` gets the case
+    ids to audit, even of a case refused."""
     data = decode_json_object(raw, bounds=_named_bounds(name))
     headers: dict[str, str] = {}
     if data.get("resourceType") is not None:
@@ -197,7 +204,7 @@ def assess_body(raw: bytes, kb: KnowledgeBase, format: str, strict: bool,
         case = parse_case(data)
     name(case.case_id)
     _received(case)
-    result = assess(case, kb)
+    result = assess(case, kb or default_kb())
     if format == "fhir":
         from bonemet.fhir import assessment_to_guidance
 
@@ -257,7 +264,8 @@ async def fhir_case(ctx: Ctx, request: Request,
     """Map a FHIR R4 Bundle to a bonemet case and list what could not be mapped, and why."""
     raw = await request.body()
     if len(raw) >= IN_PROCESS_FROM_BYTES:  # a large Bundle in a process of its own (as assess)
-        answer: MappedCase = await case_process.mapped_case(request, raw, strict)
+        answer: MappedCase = await case_process.answer(
+            request, "bonemet.service.api.mapped_body", (raw, strict), named(request))
         return answer
     return await off_loop(mapped_body, raw, strict, functools.partial(name_case, request))
 

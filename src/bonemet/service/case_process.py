@@ -12,8 +12,8 @@ exactly as the thread path makes them: both run the same function.
 
 from __future__ import annotations
 
-import asyncio
 import gc
+import importlib
 import os
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -28,15 +28,24 @@ from bonemet.workload import ProcessBusy, in_process, preload
 preload("bonemet.service.case_preload")
 
 
-async def _answer(request: Request, target: Callable[..., None], args: tuple[Any, ...],
-                  name: Callable[[Any], None]) -> Any:
-    """What `target` computed in its process; `name` gets what it named for the audit row first.
+# The jobs, by dotted name: the routes' modules import this one, so it names them rather than
+# importing them. Each is called `job(*args, name=...)` and gives `name` what the audit row names.
+JOBS = frozenset({"bonemet.service.cdshooks.call_in_process", "bonemet.service.api.assess_body",
+                  "bonemet.service.api.mapped_body"})
+
+
+async def answer(request: Request, job: str, args: tuple[Any, ...],
+                 name: Callable[[tuple[Any, ...]], None]) -> Any:
+    """What `job(*args)` returned, computed in a process of its own; `name` gets what the job
+    named for the audit row (also when it failed), before anything is returned or raised.
 
     Raises the error the thread path would raise; 503 over the time allowed; 499 (nobody reads
     it) when the client hung up, its process killed.
     """
+    if job not in JOBS:
+        raise ValueError(f"not a case job: {job}")
     try:
-        kind, pid, named, payload = await in_process(target, args, request.is_disconnected)
+        kind, pid, named, payload = await in_process(run, (job, args), request.is_disconnected)
     except ProcessBusy as exc:
         if exc.gone:
             raise ServiceError(499, [Problem("", "the client hung up")]) from None
@@ -59,11 +68,14 @@ def _worked_in(pid: int) -> None:
     """Test hook: the id of the process that answered (tests check it is not the server's)."""
 
 
-def _reply(conn: Connection, compute: Callable[[], Any], named: Callable[[], Any]) -> None:
-    """In the job process: compute, send the outcome and what was named; the process then ends."""
+def run(conn: Connection, job: str, args: tuple[Any, ...]) -> None:
+    """In the job process: run the job, send the outcome and what it named; the process ends."""
     gc.disable()  # nothing here outlives the process: collecting cycles would only cost time
+    named: list[Any] = []
     try:
-        outcome: tuple[str, Any] = ("ok", compute())
+        module, _, function = job.rpartition(".")
+        outcome: tuple[str, Any] = (
+            "ok", getattr(importlib.import_module(module), function)(*args, name=named.append))
     except ServiceError as exc:
         outcome = ("refused", (exc.status, exc.problems, exc.fhir, exc.code, exc.headers))
     except InputError as exc:  # answered 422 by the error handlers, as from a thread
@@ -71,90 +83,9 @@ def _reply(conn: Connection, compute: Callable[[], Any], named: Callable[[], Any
     except Exception as exc:  # the type only: a message may quote patient data
         outcome = ("failed", type(exc).__name__)
     try:
-        conn.send((outcome[0], os.getpid(), named(), outcome[1]))
+        conn.send((outcome[0], os.getpid(), tuple(named), outcome[1]))
     finally:
         conn.close()
 
 
-# CDS Hooks call ------------------------------------------------------------------------------
-
-
-async def cds_answer(request: Request, setting: Any, raw: bytes, trace: Any) -> tuple[bytes, int]:
-    """The cards JSON of a CDS call and their number; fills `trace` (cdshooks.CallTrace)."""
-    def name(named: tuple[str | None, str | None]) -> None:
-        trace.hook, trace.patient_id = named
-
-    answer: tuple[bytes, int] = await _answer(request, run_cds, (setting, raw), name)
-    return answer
-
-
-def run_cds(conn: Connection, setting: Any, raw: bytes) -> None:
-    from bonemet.kb import default_kb
-    from bonemet.service.cdshooks import CallTrace, answer_call
-    from bonemet.service.texts import default_texts
-
-    trace = CallTrace()
-
-    async def in_place(work: Any, *args: Any) -> Any:
-        return work(*args)
-
-    def compute() -> tuple[bytes, int]:
-        answer = asyncio.run(answer_call(setting, raw, default_kb(), default_texts(), trace,
-                                         in_place))
-        return answer.model_dump_json(exclude_none=True).encode(), len(answer.cards)
-
-    _reply(conn, compute, lambda: (trace.hook, trace.patient_id))
-
-
-# /api/assess and /api/fhir/case ----------------------------------------------------------------
-
-
-async def assess_answer(request: Request, raw: bytes, format: str,
-                        strict: bool) -> tuple[bytes, str, dict[str, str]]:
-    """Body, media type and headers of the /api/assess answer; the cases named are named."""
-    from bonemet.access.trail import name_case
-
-    answer: tuple[bytes, str, dict[str, str]] = await _answer(
-        request, run_assess, (raw, format, strict),
-        lambda named: [name_case(request, case_id) for case_id in named])
-    return answer
-
-
-def run_assess(conn: Connection, raw: bytes, format: str, strict: bool) -> None:
-    from bonemet.kb import default_kb
-    from bonemet.service.api import assess_body
-
-    named: list[Any] = []
-    _reply(conn, lambda: assess_body(raw, default_kb(), format, strict, named.append),
-           lambda: tuple(named))
-
-
-async def mapped_case(request: Request, raw: bytes, strict: bool) -> Any:
-    """The /api/fhir/case answer (a MappedCase); the case named is named."""
-    from bonemet.access.trail import name_case
-
-    return await _answer(request, run_mapping, (raw, strict),
-                         lambda named: [name_case(request, case_id) for case_id in named])
-
-
-def run_mapping(conn: Connection, raw: bytes, strict: bool) -> None:
-    from bonemet.service.api import mapped_body
-
-    named: list[Any] = []
-    _reply(conn, lambda: mapped_body(raw, strict, named.append), lambda: tuple(named))
-
-
-def warm_up() -> None:
-    """Load what every job needs, once, in the fork server the job processes start from."""
-    from bonemet.fhir import default_valuesets
-    from bonemet.kb import default_kb
-    from bonemet.service import api, cdshooks  # noqa: F401  # the routes' modules and models
-    from bonemet.service.texts import default_texts
-
-    default_kb()
-    default_texts()
-    default_valuesets()
-
-
-__all__ = ["assess_answer", "cds_answer", "mapped_case", "run_assess", "run_cds", "run_mapping",
-           "warm_up"]
+__all__ = ["JOBS", "answer", "run"]

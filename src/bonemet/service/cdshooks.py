@@ -133,7 +133,9 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
             # A large prefetch is decoded, mapped and assessed in a process of its own: its
             # ~300,000 objects would make every full garbage collection of this process hold
             # the interpreter lock ~100 ms (issue 22 item 11). Only the cards come back.
-            body, cards = await case_process.cds_answer(request, setting, raw, trace)
+            body, cards = await case_process.answer(
+                request, "bonemet.service.cdshooks.call_in_process", (setting, raw),
+                lambda named: vars(trace).update(vars(named[0])))
         else:
             # Decoding, validating, mapping and assessing run in worker threads (workload.py).
             answer = await answer_call(setting, raw, ctx.kb, ctx.texts, trace, off_loop)
@@ -217,6 +219,22 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]
     return CdsResponse(cards=own_links(cards, cc.base_url))
+
+
+def call_in_process(setting: CallSetting, raw: bytes,
+                    name: Callable[[CallTrace], None]) -> tuple[bytes, int]:
+    """A large call's cards JSON and their number, in a case process (case_process.py)."""
+    from bonemet.kb import default_kb
+    from bonemet.service.texts import default_texts
+
+    trace = CallTrace()
+    name(trace)  # filled as the hook and the patient become known: sent back even on an error
+
+    async def in_place(work: Callable[..., Any], *args: Any) -> Any:
+        return work(*args)
+
+    answer = asyncio.run(answer_call(setting, raw, default_kb(), default_texts(), trace, in_place))
+    return answer.model_dump_json(exclude_none=True).encode(), len(answer.cards)
 
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 id; .fullmatch
