@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,16 +27,18 @@ from bonemet.api import (
 )
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
+from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
 from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION, RatedModality
 from bonemet.model.board import CASE_ID_PATTERN, CASE_ID_RULE, is_case_id
 from bonemet.model.schema import json_schema
 from bonemet.report.quick_check import RequestCheck
+from bonemet.service import case_process
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
 from bonemet.stores.store import SCHEMA_VERSION, VersionConflict
-from bonemet.workload import off_loop
+from bonemet.workload import IN_PROCESS_FROM_BYTES, off_loop
 
 router = APIRouter()
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -169,29 +172,44 @@ async def assess_route(
     strict: Annotated[bool, Query(description="Validate a Bundle with the FHIR R4B models")] = False,
 ) -> Response:
     """Assess one case given as bonemet case JSON or as a FHIR R4 Bundle."""
-    return await off_loop(_assess_answer, request, await request.body(), ctx, format, strict)
+    raw = await request.body()
+    if len(raw) >= IN_PROCESS_FROM_BYTES:
+        # A large body in a process of its own: its objects would slow every garbage collection
+        # of the server process (issue 22 item 11); only the answer comes back.
+        body, media_type, headers = await case_process.answer(
+            request, "bonemet.service.api.assess_body", (raw, format, strict), named(request))
+    else:
+        body, media_type, headers = await off_loop(assess_body, raw, format, strict,
+                                                   functools.partial(name_case, request), ctx.kb)
+    return Response(body, media_type=media_type, headers=headers)
 
 
-def _assess_answer(request: Request, raw: bytes, ctx: ServiceContext, format: str,
-                   strict: bool) -> Response:
-    """Decode, validate, assess and serialise (in a worker thread: see workload.py)."""
-    data = decode_json_object(raw, bounds=_case_bounds(request))
+def named(request: Request) -> Callable[[tuple[Any, ...]], None]:
+    """Names, for the audit row, the case ids a case process named."""
+    return lambda case_ids: [name_case(request, case_id) for case_id in case_ids]
+
+
+def assess_body(raw: bytes, format: str, strict: bool, name: Callable[[object], None],
+                kb: KnowledgeBase | None = None) -> tuple[bytes, str, dict[str, str]]:
+    """Decode, validate, assess and serialise (in a worker thread, or a case process: there
+    with the default knowledge base, the app's): body, media type, headers. `name` gets the case
+    ids to audit, even of a case refused."""
+    data = decode_json_object(raw, bounds=_named_bounds(name))
     headers: dict[str, str] = {}
     if data.get("resourceType") is not None:
         case, unmapped = _case_from_bundle(data, strict, fhir=format == "fhir")
         headers["X-Bonemet-Unmapped"] = str(len(unmapped))
     else:
-        name_case(request, data.get("case_id"))  # audited even when the case is refused
+        name(data.get("case_id"))  # audited even when the case is refused
         case = parse_case(data)
-    name_case(request, case.case_id)
+    name(case.case_id)
     _received(case)
-    result = assess(case, ctx.kb)
+    result = assess(case, kb or default_kb())
     if format == "fhir":
         from bonemet.fhir import assessment_to_guidance
 
-        return Response(orjson.dumps(assessment_to_guidance(result, case)), media_type=FHIR_JSON,
-                        headers=headers)
-    return Response(result.model_dump_json().encode(), media_type=JSON, headers=headers)
+        return orjson.dumps(assessment_to_guidance(result, case)), FHIR_JSON, headers
+    return result.model_dump_json().encode(), JSON, headers
 
 
 def _received(case: Case) -> Case:
@@ -207,11 +225,15 @@ def _received_body(request: Request, raw: bytes) -> Case:
 
 
 def _case_bounds(request: Request) -> Callable[[dict[str, Any]], None]:
+    return _named_bounds(functools.partial(name_case, request))
+
+
+def _named_bounds(name: Callable[[object], None]) -> Callable[[dict[str, Any]], None]:
     """A case's bounds on a decoded body (a FHIR Bundle has its own, in _case_from_bundle); the
     case is named for the audit first, even when it is refused."""
     def check(data: dict[str, Any]) -> None:
         if "resourceType" not in data:
-            name_case(request, data.get("case_id"))
+            name(data.get("case_id"))
             check_document_size(data)
     return check
 
@@ -240,12 +262,19 @@ def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[C
 async def fhir_case(ctx: Ctx, request: Request,
                     strict: Annotated[bool, Query()] = False) -> MappedCase:
     """Map a FHIR R4 Bundle to a bonemet case and list what could not be mapped, and why."""
-    def mapped(raw: bytes) -> MappedCase:
-        case, unmapped = _case_from_bundle(decode_json_object(raw), strict, fhir=False)
-        name_case(request, case.case_id)
-        return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
+    raw = await request.body()
+    if len(raw) >= IN_PROCESS_FROM_BYTES:  # a large Bundle in a process of its own (as assess)
+        answer: MappedCase = await case_process.answer(
+            request, "bonemet.service.api.mapped_body", (raw, strict), named(request))
+        return answer
+    return await off_loop(mapped_body, raw, strict, functools.partial(name_case, request))
 
-    return await off_loop(mapped, await request.body())
+
+def mapped_body(raw: bytes, strict: bool, name: Callable[[object], None]) -> MappedCase:
+    """The Bundle mapped (in a worker thread or a case process); `name` gets the case id."""
+    case, unmapped = _case_from_bundle(decode_json_object(raw), strict, fhir=False)
+    name(case.case_id)
+    return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
 
 
 def _plain(item: Any) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -24,9 +26,9 @@ from starlette.responses import Response
 from bonemet.access.trail import name_patient
 from bonemet.api import InputError, Problem, problems_from
 from bonemet.core import assess
-from bonemet.kb import Lang
+from bonemet.kb import KnowledgeBase, Lang
 from bonemet.model import Assessment
-from bonemet.service import fhir_bridge
+from bonemet.service import case_process, fhir_bridge
 from bonemet.service.cards import CardContext, DraftOrder, order_guidance, own_links, patient_cards
 from bonemet.service.cds_models import (
     CdsRequest,
@@ -39,7 +41,8 @@ from bonemet.service.cds_models import (
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError
 from bonemet.service.fhir_bridge import PatientCase
-from bonemet.workload import decode_json, off_loop
+from bonemet.service.texts import Texts
+from bonemet.workload import IN_PROCESS_FROM_BYTES, decode_json, off_loop
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks"])
 Ctx = Annotated[ServiceContext, Depends(service_context)]
@@ -115,36 +118,88 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
     # dependency resolution per call saved; the OpenAPI schema is the same, it has no parameters).
     ctx: ServiceContext = request.app.state.bonemet
     client = await ctx.authenticate(request)
-    hooks = HOOKS.get(service_id)
-    if hooks is None:
+    if service_id not in HOOKS:
         raise ServiceError(404, [Problem("service_id", f"no CDS service {service_id!r}; "
                                                        f"see GET /cds-services")], code="not-found")
-    # Decoding, validating, mapping and assessing run in worker threads (workload.py): a
-    # large prefetch (3.8 MB: 1.5 s of mapping) must not hold the event loop (issue 22).
-    hook_request = await off_loop(_parse, await request.body())
+    raw = await request.body()
+    setting = CallSetting(service_id=service_id, lang=ctx.lang(request),
+                          base_url=ctx.base_url(request), iss=client.iss if client else None,
+                          dev_mode=ctx.settings.dev_mode,
+                          fhir_servers=dict(ctx.settings.fhir_servers),
+                          fhir_timeout_s=ctx.settings.fhir_timeout_s)
+    trace = CallTrace()
+    try:
+        if len(raw) >= IN_PROCESS_FROM_BYTES:
+            # A large prefetch is decoded, mapped and assessed in a process of its own: its
+            # ~300,000 objects would make every full garbage collection of this process hold
+            # the interpreter lock ~100 ms (issue 22 item 11). Only the cards come back.
+            body, cards = await case_process.answer(
+                request, "bonemet.service.cdshooks.call_in_process", (setting, raw),
+                lambda named: vars(trace).update(vars(named[0])))
+        else:
+            # Decoding, validating, mapping and assessing run in worker threads (workload.py).
+            answer = await answer_call(setting, raw, ctx.kb, ctx.texts, trace, off_loop)
+            body, cards = answer.model_dump_json(exclude_none=True).encode(), len(answer.cards)
+    finally:
+        if trace.hook is not None:
+            request.state.audit_hook = trace.hook
+        name_patient(request, trace.patient_id)  # the audit row names the EHR's patient
+    request.state.audit_cards = cards
+    return Response(body, media_type="application/json")
+
+
+@dataclass(frozen=True)
+class CallSetting:
+    """What a call's answer depends on besides its body (sent to the case process as is)."""
+
+    service_id: str
+    lang: Lang
+    base_url: str
+    iss: str | None  # the calling client's issuer (None in development mode)
+    dev_mode: bool
+    fhir_servers: Mapping[str, Sequence[str]]
+    fhir_timeout_s: float
+
+
+@dataclass
+class CallTrace:
+    """What the call named before its answer or its error: the audit row shows it."""
+
+    hook: str | None = None
+    patient_id: str | None = None
+
+
+Work = Callable[..., Awaitable[Any]]  # runs `f(*args)`: off_loop, or in place in a case process
+
+
+async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts: Texts,
+                      trace: CallTrace, work: Work) -> CdsResponse:
+    """The answer to a CDS call's body; ServiceError for an error answer. `trace` is filled as
+    the hook and the patient become known, so that an error answer is audited as well."""
+    hooks = HOOKS[setting.service_id]
+    hook_request: CdsRequest = await work(_parse, raw)
     if hook_request.hook not in hooks:
-        raise ServiceError(422, [Problem("hook", f"service {service_id!r} answers "
+        raise ServiceError(422, [Problem("hook", f"service {setting.service_id!r} answers "
                                                  f"{' / '.join(hooks)}, not {hook_request.hook!r}")])
-    request.state.audit_hook = hook_request.hook
+    trace.hook = hook_request.hook
     patient_id = _context_string(hook_request, "patientId")
     if not _FHIR_ID.fullmatch(patient_id):
         raise ServiceError(422, [Problem("context.patientId", "not a FHIR id (letters, digits, "
                                                               "'-' and '.', at most 64)")],
                            fhir=True)
-    name_patient(request, patient_id)  # the audit row names the EHR's patient (Patient/<id>)
+    trace.patient_id = patient_id
     _context_string(hook_request, "userId")
-    _check_fhir_server(ctx, hook_request, client.iss if client else None)
-    lang = ctx.lang(request)
-    cc = CardContext(kb=ctx.kb, texts=ctx.texts, lang=lang, base_url=ctx.base_url(request),
+    _check_fhir_server(setting, hook_request)
+    cc = CardContext(kb=kb, texts=texts, lang=setting.lang, base_url=setting.base_url,
                      hook_instance=hook_request.hookInstance)
     if hook_request.hook in ORDER_HOOKS:
         orders = _draft_orders(hook_request)
         if not orders:  # nothing of ours in the order: stay silent, without fetching anything
-            return _answer(request, CdsResponse(cards=[]))
-        patient = await _patient_case(ctx, hook_request, patient_id)
+            return CdsResponse(cards=[])
+        patient = await _patient_case(setting, hook_request, patient_id, work)
         if not patient.in_scope:  # not a diagnosed lung cancer: the guideline says nothing here
-            return _answer(request, CdsResponse(cards=[]))
-        assessment = await off_loop(assess, patient.case, ctx.kb)
+            return CdsResponse(cards=[])
+        assessment: Assessment = await work(assess, patient.case, kb)
         answer = CdsResponse(cards=[])
         actions = []
         for order in orders:
@@ -156,38 +211,48 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
             actions.extend(guidance.system_actions)
         answer.systemActions = actions or None
         answer.cards = own_links(answer.cards, cc.base_url)
-        return _answer(request, answer)
-    patient = await _patient_case(ctx, hook_request, patient_id)
-    assessment = await off_loop(assess, patient.case, ctx.kb)
+        return answer
+    patient = await _patient_case(setting, hook_request, patient_id, work)
+    assessment = await work(assess, patient.case, kb)
     cards = patient_cards(assessment, patient.case, cc, patient.contradictions)
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]
-    return _answer(request, CdsResponse(cards=own_links(cards, cc.base_url)))
+    return CdsResponse(cards=own_links(cards, cc.base_url))
+
+
+def call_in_process(setting: CallSetting, raw: bytes,
+                    name: Callable[[CallTrace], None]) -> tuple[bytes, int]:
+    """A large call's cards JSON and their number, in a case process (case_process.py)."""
+    from bonemet.kb import default_kb
+    from bonemet.service.texts import default_texts
+
+    trace = CallTrace()
+    name(trace)  # filled as the hook and the patient become known: sent back even on an error
+
+    async def in_place(work: Callable[..., Any], *args: Any) -> Any:
+        return work(*args)
+
+    answer = asyncio.run(answer_call(setting, raw, default_kb(), default_texts(), trace, in_place))
+    return answer.model_dump_json(exclude_none=True).encode(), len(answer.cards)
 
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR R4 id; .fullmatch
 
 
-def _check_fhir_server(ctx: ServiceContext, req: CdsRequest, iss: str | None) -> None:
+def _check_fhir_server(setting: CallSetting, req: CdsRequest) -> None:
     """Only a FHIR server registered for the calling client's issuer gets the bearer token.
 
     Otherwise any holder of a valid client JWT could make bonemet call an internal address (SSRF)
     or send an EHR's token elsewhere. Development mode (no client authentication) trusts any.
     """
-    if req.fhirServer is None or ctx.settings.dev_mode:
+    if req.fhirServer is None or setting.dev_mode:
         return
     server = req.fhirServer.rstrip("/")
-    allowed = ctx.settings.fhir_servers.get((iss or "").rstrip("/"), ())
+    allowed = setting.fhir_servers.get((setting.iss or "").rstrip("/"), ())
     if not any(server == prefix or server.startswith(prefix + "/") for prefix in allowed):
         raise ServiceError(422, [Problem("fhirServer", "not a FHIR server registered for this "
                                                        "client (BONEMET_FHIR_SERVERS)")], fhir=True)
-
-
-def _answer(request: Request, answer: CdsResponse) -> Response:
-    request.state.audit_cards = len(answer.cards)
-    return Response(answer.model_dump_json(exclude_none=True).encode(),
-                    media_type="application/json")
 
 
 def _parse(raw: bytes) -> CdsRequest:
@@ -256,16 +321,19 @@ def _replacement(order: DraftOrder, assessment: Assessment) -> dict[str, Any] | 
 # data: prefetch, else the FHIR server --------------------------------------------------------
 
 
-async def _patient_case(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> PatientCase:
-    resources = await _gather(ctx, req, patient_id)
+async def _patient_case(setting: CallSetting, req: CdsRequest, patient_id: str,
+                        work: Work) -> PatientCase:
+    resources = await _gather(setting, req, patient_id)
     try:
-        return await off_loop(fhir_bridge.case_from_resources, resources, dt.date.today())
+        case: PatientCase = await work(fhir_bridge.case_from_resources, resources, dt.date.today())
+        return case
     except InputError as exc:
         raise ServiceError(422, [Problem(f"prefetch{p.field and '.' + p.field}", p.message)
                                  for p in exc.problems], fhir=True) from None
 
 
-async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list[dict[str, Any]]:
+async def _gather(setting: CallSetting, req: CdsRequest,
+                  patient_id: str) -> list[dict[str, Any]]:
     prefetch = req.prefetch or {}
     missing = [key for key in PREFETCH if key not in prefetch]
     resources: list[dict[str, Any]] = []
@@ -288,7 +356,7 @@ async def _gather(ctx: ServiceContext, req: CdsRequest, patient_id: str) -> list
             Problem(f"prefetch.{key}", "not prefetched, and no fhirServer with fhirAuthorization "
                                        "to query it") for key in missing], fhir=True, code="incomplete")
     token = req.fhirAuthorization.access_token
-    async with httpx.AsyncClient(timeout=ctx.settings.fhir_timeout_s) as http:
+    async with httpx.AsyncClient(timeout=setting.fhir_timeout_s) as http:
         outcomes = await asyncio.gather(*(
             _fetch(http, req.fhirServer,
                    PREFETCH[key].replace("{{context.patientId}}", quote(patient_id, safe="")),

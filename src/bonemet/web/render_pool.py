@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import multiprocessing
 import threading
 import time
 import weakref
@@ -28,22 +27,17 @@ from fastapi.responses import HTMLResponse, Response
 
 from bonemet.report import render_job
 from bonemet.report.labels import labels
+from bonemet.workload import preload, processes
 
 _POLL_S = 0.25  # how often a waiting or drawing job looks whether its client is still there
 
-_start_lock = threading.Lock()
-_context: Any = None
+# One fork server for the drawings and the large case bodies (workload.py): both are warm in it.
+preload("bonemet.report.render_preload")
 
 
 def _processes() -> Any:
     """The fork server's context, made once: its server imports and warms the drawing modules."""
-    global _context
-    with _start_lock:
-        if _context is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bonemet.report.render_preload"])
-            _context = context
-        return _context
+    return processes()
 
 
 def start_in_background() -> None:
