@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from golden import normalised
 from service_harness import EXAMPLES, LiveServer
 
 from bonemet import __version__
@@ -50,7 +51,7 @@ def test_golden_assess_response(dev_server: LiveServer) -> None:
     with dev_server.client() as http:
         body = http.post("/api/assess", json=_case("03-staging-pet-mid-thigh.yaml")).json()
     golden = json.loads((GOLDEN / "api-assess-03.json").read_text())
-    assert body == golden
+    assert normalised(body) == normalised(golden)  # the knowledge-base version aside (tests/golden.py)
 
 
 @pytest.mark.parametrize(("body", "status", "field"), [
