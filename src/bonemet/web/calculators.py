@@ -12,17 +12,18 @@ from typing import Any
 from bonemet.kb import default_kb
 
 
-def _tables() -> dict[str, Any]:
-    return dict(getattr(default_kb(), "scores", {}) or {})
-
-
 def available() -> list[Any]:
+    """One page per score of the registry (bonemet.scores.registry) whose table the base holds, in
+    the registry's order; the title is the table's name."""
     import sys
 
+    from bonemet.scores.registry import SCORES
     from bonemet.web.pages import Calculator
 
     module = sys.modules[__name__]
-    return [Calculator(slug=sid, title=table.name, module=module) for sid, table in _tables().items()]
+    kb = default_kb()
+    return [Calculator(slug=sid, title=entry.title(kb), module=module)
+            for sid, entry in SCORES.items() if sid in (getattr(kb, "scores", {}) or {})]
 
 
 def _number(raw: str) -> float | None:
