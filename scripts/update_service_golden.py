@@ -24,8 +24,9 @@ FIXTURES = ROOT / "tests" / "service" / "fixtures"
 sys.path.insert(0, str(ROOT / "tests" / "service"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from golden import write_if_changed  # noqa: E402
 from service_harness import PUBLIC_URL  # noqa: E402
+
+from golden import write_if_changed  # noqa: E402
 
 
 def main() -> None:

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
-from golden import normalised
 from service_harness import EXAMPLES, LiveServer
 
 from bonemet import __version__
 from bonemet.api import assess, load_case
 from bonemet.kb import default_kb
+from golden import normalised
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

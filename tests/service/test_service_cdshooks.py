@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golden import normalised
 from service_harness import FHIR_TOKEN, LiveServer, StaticServer
 
 from bonemet.kb import default_kb
 from bonemet.service.cards import PAMA_RATING_EXTENSION, PAMA_RATING_SYSTEM, RATING_SYSTEM
 from bonemet.service.cds_models import CdsResponse
 from bonemet.service.cdshooks import ORDER_SERVICE, PATIENT_SERVICE, PREFETCH
+from golden import normalised
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
