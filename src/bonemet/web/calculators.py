@@ -7,7 +7,8 @@ point, band or text is written here.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from bonemet.kb import default_kb
 
@@ -22,7 +23,8 @@ def available() -> list[Any]:
 
     module = sys.modules[__name__]
     kb = default_kb()
-    return [Calculator(slug=sid, title=entry.title(kb), module=module)
+    # Text(lang) reads as Callable[[str], str] for the pages (the lang is checked where it is read).
+    return [Calculator(slug=sid, title=cast("Callable[[str], str]", entry.title(kb)), module=module)
             for sid, entry in SCORES.items() if sid in (getattr(kb, "scores", {}) or {})]
 
 
