@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from bonemet.base.text import Text
 from bonemet.errors import IndicatorDefsError
-from bonemet.kb import strict_yaml
+from bonemet.kb import default_kb, strict_yaml, templates
 
 
 class _Frozen(BaseModel):
@@ -65,6 +65,8 @@ class IndicatorDefs(_Frozen):
 
 
 def parse_definitions(data: object, source: str = "indicators.yaml") -> IndicatorDefs:
+    # The flare window is said by placeholder, filled from the knowledge base (kb/templates.py).
+    data = templates.fill(data, templates.values_of(default_kb()))
     try:
         return IndicatorDefs.model_validate(data)
     except ValidationError as exc:
