@@ -45,8 +45,9 @@ def test_examples_fire_every_imaging_rule_and_every_rating() -> None:
         data = orjson.loads(golden.read_bytes())
         fired |= {r["rule_id"] for r in data["recommendations"]}
         ratings |= {r["rating"] for r in data["ratings"]}
-    # Every rule of the registry (one YAML entry, one @rule function) has an example that fires it.
-    assert set(RULES) <= fired
+    # Every imaging rule of the registry (one YAML entry, one @rule function: NM-xx, SAFE-xx) has an
+    # example that fires it; the list is the registry's, not typed here.
+    assert {r for r in RULES if r.split("-")[0] in {"NM", "SAFE"}} <= fired
     assert ratings == {"usually_appropriate", "may_be_appropriate", "usually_not_appropriate",
                        "no_criteria_apply"}
 
