@@ -25,7 +25,8 @@ SERVICE_GOLDEN_DIR = ROOT / "tests" / "service" / "golden"
 KB_VERSION_PLACEHOLDER = "<kb-version>"
 # The knowledge-base version as kb.yaml writes it (CalVer YYYY.MM.N). Engine ("0.1.0"), schema
 # ("1.1") and performance-table ("2026.12-perf.1") versions have other shapes or keys and stay.
-_VERSION = r"\d{4}\.\d{1,2}\.\d+"
+# In Markdown card texts the dots are escaped ("KB 2026\\.12\\.4", each backslash doubled in JSON).
+_VERSION = r"\d{4}(?:\\+)?\.\d{1,2}(?:\\+)?\.\d+"
 _IN_OUTPUT = re.compile(rf'(?P<lead>"(?:kb_)?version": "|\bKB ){_VERSION}\b(?![-.\w])')
 
 
