@@ -180,3 +180,26 @@ def test_placeholders_change_no_fingerprint_but_a_parameter_does(tmp_path: Path)
     assert fingerprint(kb_body(root)) == before
     (root / "rules.yaml").write_text(typed.replace("      months: 6\n", "      months: 7\n"))
     assert fingerprint(kb_body(root)) != before
+
+
+def test_no_loaded_text_keeps_a_parameter_placeholder() -> None:
+    """After loading, no text still says `{flare_months}` or a rule parameter's name (a typo in a
+    placeholder would show as braces to the reader, or fail when a message is filled)."""
+    from bonemet.audit.definitions import default_definitions
+    from bonemet.report.labels import labels
+    from bonemet.service.texts import default_texts
+
+    kb = default_kb()
+    names = {"flare_months"} | {k for r in kb.rules.values() for k in r.params}
+    texts: list[str] = []
+    for r in kb.rules.values():
+        texts += [t for x in (r.title, r.text, *r.messages.values()) for t in (x.en, x.fr)]
+    assert kb.flare is not None
+    texts += [t for x in kb.flare.labels.timing.values() for t in (x.en, x.fr)]
+    texts += [t for d in default_definitions().indicators for x in (d.title, d.denominator, d.numerator)
+              for t in (x.en, x.fr)]
+    texts += [default_texts()("pv_flare_summary", lang, date="x") for lang in ("en", "fr")]
+    texts += [text(lang) for text in labels().ui.values() for lang in ("en", "fr")]  # type: ignore[arg-type]
+    left = [(p, t) for t in texts for p in unfilled(t) if p.strip("{}").split("[")[0] in names]
+    assert left == []
+    assert any("6e mois" in t for t in texts) and any("month 6" in t for t in texts)
