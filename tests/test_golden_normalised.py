@@ -42,16 +42,23 @@ def _kb_copy(tmp_path: Path, edit: tuple[str, str, str] | None = None, version: 
     return root
 
 
+# Any knowledge-base version where an output echoes one (dots escaped or not): a golden keeps the
+# version it was written with until its content changes, so this does not assume the current one.
+_ECHOED = re.compile(r'(?:"(?:kb_)?version": "|\bKB )(\d{4}(?:\\+)?\.\d{1,2}(?:\\+)?\.\d+)')
+
+
 def test_every_golden_version_is_normalised_and_nothing_else() -> None:
-    version = default_kb().version
     for golden in [*GOLDEN_DIR.glob("*.json"), *SERVICE_GOLDEN_DIR.glob("*.json")]:
         text = golden.read_text()
         out = normalise_kb_version(text)
-        # the version as written, or with its dots escaped in a Markdown card text
-        written = re.compile(r"\\*\.".join(re.escape(p) for p in version.split(".")))
-        assert not written.search(out), golden.name
+        echoed = set(_ECHOED.findall(text))
+        if not echoed:  # the CDS discovery document names no version
+            assert out == text, golden.name
+            continue
+        assert not _ECHOED.search(out), golden.name
         # only the knowledge-base version moves: engine, schema and table versions stay
-        assert written.sub(KB_VERSION_PLACEHOLDER, text) == out, golden.name
+        assert re.sub("|".join(re.escape(v) for v in sorted(echoed, key=len, reverse=True)),
+                      KB_VERSION_PLACEHOLDER, text) == out, golden.name
 
 
 def test_a_version_bump_alone_keeps_every_golden(tmp_path: Path) -> None:
