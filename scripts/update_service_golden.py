@@ -1,4 +1,6 @@
-"""Regenerate tests/service/golden/ (HTTP API and CDS Hooks responses); review the diff.
+"""Regenerate tests/service/golden/ (HTTP API and CDS Hooks responses) whose clinical content
+changed; a response that differs only by the knowledge-base version is left as it is
+(tests/golden.py). Review the diff.
 
     .venv/bin/python scripts/update_service_golden.py
 """
@@ -20,8 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "service" / "golden"
 FIXTURES = ROOT / "tests" / "service" / "fixtures"
 sys.path.insert(0, str(ROOT / "tests" / "service"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from service_harness import PUBLIC_URL  # noqa: E402
+
+from golden import write_if_changed  # noqa: E402
 
 
 def main() -> None:
@@ -42,8 +47,9 @@ def main() -> None:
             }
     for name, response in outputs.items():
         response.raise_for_status()
-        (GOLDEN / name).write_text(json.dumps(response.json(), indent=2, ensure_ascii=False) + "\n")
-        print(f"wrote {(GOLDEN / name).relative_to(ROOT)}")
+        text = json.dumps(response.json(), indent=2, ensure_ascii=False) + "\n"
+        if write_if_changed(GOLDEN / name, text):
+            print(f"wrote {(GOLDEN / name).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

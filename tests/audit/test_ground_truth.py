@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from bonemet.audit.definitions import INDICATOR_IDS
+from bonemet.audit.indicators import INDICATOR_IDS
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ import sys
 
 import orjson
 
+from bonemet.scores.registry import SCORE_IDS
 from golden import ROOT
 
 BONEMET = [sys.executable, "-m", "bonemet"]
@@ -39,7 +40,7 @@ def test_french_output() -> None:
 def test_list() -> None:
     out = run("score", "--list")
     assert out.returncode == 0
-    for name in ("mirels", "sins", "tokuhashi", "tomita", "frankel", "asia", "bilsky", "harrington"):
+    for name in SCORE_IDS:
         assert name in out.stdout
     assert "Rades" in out.stdout
     doc = orjson.loads(run("score", "--list", "--format", "json").stdout)

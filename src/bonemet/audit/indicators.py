@@ -6,17 +6,24 @@ case's present clinical context. The predicates are those of the single-patient 
 properties, same knowledge-base thresholds, the same follow-up interpreter for NM-07/NM-08), so the
 audit and `bonemet assess` cannot drift apart; tests/audit/test_indicators.py checks them against
 `assess()` run at each exam's date. Pure: no I/O, no clock, no globals read.
+
+Registry (issue 23): each indicator is one entry of kb/data/audit/indicators.yaml plus one function
+registered here with `@indicator("<id>")`, taking (case, kb, its definition) and returning its
+(denominator, numerator) exams. `patient_indicators` dispatches on the definitions in their order;
+`problems` names an entry without a function or a function without an entry, and `checked` refuses
+such definitions before an audit runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bonemet.audit.definitions import IndicatorDefs
+from bonemet.audit.definitions import IndicatorDef, IndicatorDefs
 from bonemet.core.dates import add_months
 from bonemet.core.flare import INCREASE, covering_line, interpret_follow_up
+from bonemet.errors import IndicatorDefsError
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.case import (
     Case,
@@ -81,6 +88,21 @@ def staging_pets(case: Case) -> list[ImagingExam]:
         for e in case.exams
         if e.modality is Modality.fdg_pet_ct and e.purpose in _STAGING and e.result is not None
     )
+
+
+Split = tuple[list[ImagingExam], list[ImagingExam]]  # (denominator exams, numerator exams)
+IndicatorFn = Callable[[Case, KnowledgeBase, IndicatorDef], Split]
+# Filled by @indicator, in the order of the functions below (the YAML's order decides the report's).
+INDICATORS: dict[str, IndicatorFn] = {}
+
+
+def indicator(indicator_id: str) -> Callable[[IndicatorFn], IndicatorFn]:
+    def register(fn: IndicatorFn) -> IndicatorFn:
+        if indicator_id in INDICATORS:
+            raise ValueError(f"indicator {indicator_id} registered twice")
+        INDICATORS[indicator_id] = fn
+        return fn
+    return register
 
 
 def bone_scan_after_pet(case: Case) -> tuple[list[ImagingExam], list[ImagingExam]]:
@@ -203,22 +225,42 @@ def nm05_months(kb: KnowledgeBase) -> int:
     return int(str(kb.rule("NM-05").params["months"]))
 
 
+# The registry: one line per indicator, binding its definition's parameters to its function.
+indicator("bone_scan_after_pet")(lambda case, kb, d: bone_scan_after_pet(case))
+indicator("pet_femurs_not_covered")(lambda case, kb, d: pet_femurs_not_covered(case))
+indicator("routine_follow_up_scan")(lambda case, kb, d: routine_follow_up_scan(case))
+indicator("early_control_scan")(lambda case, kb, d: early_control_scan(
+    case, nm05_months(kb), kb.flare.anniversary_day_is_early.value if kb.flare else True))
+indicator("switch_after_early_increase")(lambda case, kb, d: switch_after_early_increase(
+    case, kb, d.params["switch_within_days"]))
+indicator("isolated_lesion_without_targeted_imaging")(
+    lambda case, kb, d: isolated_lesion_without_targeted_imaging(case))
+INDICATOR_IDS: tuple[str, ...] = tuple(INDICATORS)
+
+
+def problems(defs: IndicatorDefs) -> list[str]:
+    """An indicator defined without a function, or a function without a definition."""
+    ids = [d.id for d in defs.indicators]
+    return ([f"indicator {i}: defined in indicators.yaml but no function is registered "
+             "(bonemet.audit.indicators, @indicator)" for i in ids if i not in INDICATORS]
+            + [f"indicator {i}: a function is registered but indicators.yaml does not define it"
+               for i in INDICATORS if i not in ids])
+
+
+def checked(defs: IndicatorDefs) -> IndicatorDefs:
+    """The definitions, refused whole (IndicatorDefsError) when they and the registry disagree."""
+    found = problems(defs)
+    if found:
+        raise IndicatorDefsError(found)
+    return defs
+
+
 def patient_indicators(case: Case, kb: KnowledgeBase, defs: IndicatorDefs) -> PatientIndicators:
     """Every indicator for one patient; outside lung cancer the chapter does not apply (no membership)."""
     if case.cancer.scope()[0] != "in_scope":  # no confirmed lung primary: never assumed (issue 17)
         return PatientIndicators(in_scope=False, memberships=())
-    rules = {d.id: d.rule_ids for d in defs.indicators}
-    within = defs.get("switch_after_early_increase").params["switch_within_days"]
-    parts = {
-        "bone_scan_after_pet": bone_scan_after_pet(case),
-        "pet_femurs_not_covered": pet_femurs_not_covered(case),
-        "routine_follow_up_scan": routine_follow_up_scan(case),
-        "early_control_scan": early_control_scan(
-            case, nm05_months(kb), kb.flare.anniversary_day_is_early.value if kb.flare else True),
-        "switch_after_early_increase": switch_after_early_increase(case, kb, within),
-        "isolated_lesion_without_targeted_imaging": isolated_lesion_without_targeted_imaging(case),
-    }
     return PatientIndicators(
         in_scope=True,
-        memberships=tuple(_membership(d.id, rules[d.id], *parts[d.id]) for d in defs.indicators),
+        memberships=tuple(_membership(d.id, d.rule_ids, *INDICATORS[d.id](case, kb, d))
+                          for d in defs.indicators),
     )

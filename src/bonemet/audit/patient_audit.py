@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
-from bonemet.audit.indicators import patient_indicators
+from bonemet.audit.indicators import checked, patient_indicators
 from bonemet.errors import InputError
 from bonemet.fhir import MappingContext, case_from_fhir
 from bonemet.kb import default_kb
@@ -57,7 +57,7 @@ class Rows:
 
 @lru_cache(maxsize=1)
 def _knowledge() -> tuple[KnowledgeBase, IndicatorDefs]:
-    return default_kb(), default_definitions()
+    return default_kb(), checked(default_definitions())
 
 
 def warm_up() -> None:

@@ -16,6 +16,7 @@ import orjson
 from bonemet._version import __version__
 from bonemet.audit import engine as duck
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
+from bonemet.audit.indicators import checked
 from bonemet.audit.patient_audit import ISSUE_COLUMNS, Rows
 from bonemet.audit.reader import InputChangedError, Inputs, changed_inputs, prepare
 from bonemet.audit.report import (
@@ -156,7 +157,7 @@ def run_audit(
     `memory`: the budget in bytes (None: engine.default_budget()). `spark`: an existing Spark session.
     `fail_after_writing` is for the atomicity test: the run raises once the outputs are written
     into the temporary directory, as a crash before the final rename would."""
-    defs = default_definitions()
+    defs = checked(default_definitions())  # every definition has its function, and back (issue 23)
     check_output(directory, out)
     workers = workers or duck.default_workers()
     seconds: dict[str, Any] = {}

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from bonemet.audit.definitions import default_definitions
 from bonemet.audit.synth_rates import (
     _LESION_SITES,
     DRIVERS_ADENO,
@@ -492,14 +493,7 @@ def _finish(
         clinical_status=tuple(s.statuses),
     )
     if truth.in_scope:
-        for name in (
-            "bone_scan_after_pet",
-            "pet_femurs_not_covered",
-            "routine_follow_up_scan",
-            "early_control_scan",
-            "switch_after_early_increase",
-            "isolated_lesion_without_targeted_imaging",
-        ):
+        for name in default_definitions().ids:  # every indicator of the data, none typed here
             truth.indicators.setdefault(name, {"denominator": False, "numerator": False})
     truth.unknown_code = s.rng.random() < P_UNKNOWN_CODE
     return case, truth, site_id

@@ -4,12 +4,19 @@ In Python: `bonemet.scores.<score>.score(...)` with the same keyword names (e.g.
 
 Values are the option ids of the score tables. A wrong value, a missing input or a conflicting
 pair exits with code 2 and names the field and the allowed values; nothing prints a traceback.
+
+The sub-commands are the score registry (`bonemet.scores.registry.SCORES`). The scores below have a
+hand-written command (enum choices, aliases such as `--level`, `--class`); a score registered
+without one gets `generic_command`: one option per input of its function, values checked by the
+engine against its table. Adding a score is its table and its function, not an edit here.
 """
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -48,9 +55,10 @@ from bonemet.model.score_inputs import (
 )
 from bonemet.model.scores import ScoreResult
 from bonemet.scores import asia, bilsky, frankel, harrington, mirels, sins, tokuhashi, tomita
+from bonemet.scores.registry import SCORE_IDS, SCORES, ScoreEntry
 
-app = typer.Typer(help="Tumour-board scores (Mirels, SINS, Tokuhashi, Tomita, Frankel, ASIA, Bilsky, "
-                       "Harrington), with bands, guideline thresholds and citations.")
+app = typer.Typer(help=f"Tumour-board scores ({', '.join(SCORE_IDS)}), with bands, guideline "
+                       "thresholds and citations.")
 
 
 @app.callback(invoke_without_command=True)
@@ -232,3 +240,44 @@ def harrington_cmd(
     _show(lambda: harrington.score(resectable_for_cure=resectable_for_cure, medial_wall=medial_wall,
                                    lateral_wall_or_roof=lateral_wall_or_roof,
                                    classification=classification), lang, format)
+
+
+def generic_command(entry: ScoreEntry) -> Callable[..., None]:
+    """A command for a registered score without a hand-written one: `--<input>` per keyword of its
+    function (a number where the function takes a number, else the option id as text: the engine
+    names the allowed values of a wrong one), plus `--lang` and `--format`."""
+    hints = typing.get_type_hints(entry.function)
+
+    def command(**values: Any) -> None:
+        lang, format = values.pop("lang"), values.pop("format")
+        given = {k: v for k, v in values.items() if v is not None}
+        _show(lambda: entry(**given), lang, format)
+
+    def kind(name: str) -> type:
+        args = typing.get_args(hints.get(name)) or (hints.get(name),)
+        return next((t for t in (int, float) if t in args), str)
+
+    params = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[kind(name) | None, _opt(name.replace("_", " "))])
+        for name in entry.parameters()
+    ] + [
+        inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=LangOpt.en, annotation=LangOption),
+        inspect.Parameter("format", inspect.Parameter.KEYWORD_ONLY, default=Format.text,
+                          annotation=FormatOption),
+    ]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {}  # typer reads the signature above, not these hints
+    command.__doc__ = (entry.function.__doc__ or entry.id).strip().splitlines()[0]
+    return command
+
+
+def register_scores(target: typer.Typer, scores: dict[str, ScoreEntry]) -> None:
+    """Give every registered score without a command its generic command."""
+    have = {c.name for c in target.registered_commands}
+    for sid, entry in scores.items():
+        if sid not in have:
+            target.command(sid)(generic_command(entry))
+
+
+register_scores(app, SCORES)

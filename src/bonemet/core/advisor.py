@@ -52,6 +52,9 @@ _NO_CRITERIA = Text(
 # SAFE-01 (suspected cord compression) is an emergency whatever the primary. Neither rates anything
 # there: outside the scope no modality gets a rating (no card, no PAMA rating).
 _RULES_OUTSIDE_LUNG = frozenset({"NM-11", "SAFE-01"})
+# The rules of rules.yaml the advisor applies itself, over every rule, not through @rule
+# (findings.registry_problems checks every other rule of the data has its function).
+ADVISOR_CONTROLS = ("ADV-01", "ADV-02")
 # Whole-body or regional exams the generic "already done" control (ADV-01) reads; targeted CT/MRI
 # depend on the site and are left to the rules that aim them (NM-09, NM-15).
 _DONE_MODALITY = {

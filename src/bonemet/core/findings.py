@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,3 +89,17 @@ def rule(rule_id: str) -> Callable[[RuleFn], RuleFn]:
         RULES[rule_id] = fn
         return fn
     return register
+
+
+def registry_problems(kb: KnowledgeBase, controls: Iterable[str] = ()) -> list[str]:
+    """A rule of the data without a function, or a function without its rule in the data (issue 23:
+    one YAML entry plus one function). `controls`: the rules the advisor applies itself over every
+    rule (ADV-xx) rather than through @rule."""
+    declared = set(controls)
+    out = [f"rule {rid}: in rules.yaml but no function is registered (@rule) and it is no advisor "
+           "control" for rid in kb.rules if rid not in RULES and rid not in declared]
+    out += [f"rule {rid}: a function is registered (@rule) but rules.yaml has no entry"
+            for rid in RULES if rid not in kb.rules]
+    out += [f"rule {rid}: declared an advisor control but rules.yaml has no entry"
+            for rid in sorted(declared) if rid not in kb.rules]
+    return out

@@ -2,9 +2,10 @@
 
 Every output echoes the knowledge-base version so that a result can be traced to the base that
 produced it. That only holds if the version changes whenever the data does. A fingerprint is the
-sha256 of the canonical content of the files (parsed by the strict reader and written back as
-JSON: comments, quoting and layout do not count; values, keys and their order do). The fingerprint
-of each released version is recorded in `FINGERPRINTS` (written by scripts/kb_fingerprint.py
+sha256 of the canonical content of the files (parsed by the strict reader, texts filled with the
+parameters they state by placeholder, and written back as JSON: comments, quoting, layout and
+whether a parameter is typed or said by placeholder do not count; values, keys and their order do).
+The fingerprint of each released version is recorded in `FINGERPRINTS` (written by scripts/kb_fingerprint.py
 --update); `check` compares the files with that record.
 
 Two bodies of knowledge carry their own version:
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bonemet.kb import strict_yaml
+from bonemet.kb import strict_yaml, templates
 
 FINGERPRINTS = Path(__file__).resolve().parent / "fingerprints.json"
 
@@ -61,19 +62,32 @@ def bodies() -> tuple[Body, ...]:
     return kb_body(), valuesets_body()
 
 
-def canonical(path: Path) -> bytes:
-    """YAML as compact JSON in document order; any other file as its bytes."""
+def canonical(path: Path, name: str | None = None,
+              values: dict[str, object] | None = None) -> bytes:
+    """YAML as compact JSON in document order, its texts filled with the parameters they state
+    (`values`, kb/templates.py: a parameter said by placeholder or typed reads the same, so only a
+    change of what the base says changes the fingerprint); any other file as its bytes."""
     if path.suffix in (".yaml", ".yml"):
         data = strict_yaml.load_path(path)
+        if values is not None:
+            data = templates.fill_document(name or path.name, data, values)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return path.read_bytes()
 
 
+def _values(body: Body) -> dict[str, object] | None:
+    rules = body.root / "rules.yaml"
+    if body.name != "kb" or not rules.is_file():
+        return None
+    return templates.knowledge_values(templates.rule_params_of(strict_yaml.load_path(rules).get("rules")))
+
+
 def fingerprint(body: Body) -> str:
     digest = hashlib.sha256()
+    values = _values(body)
     for path in body.files:
         name = path.relative_to(body.root).as_posix().encode()
-        content = canonical(path)
+        content = canonical(path, name.decode(), values)
         # Lengths frame each part, so that moving bytes from one file to the next changes the sum.
         digest.update(b"%d:%s%d:%s" % (len(name), name, len(content), content))
     return digest.hexdigest()

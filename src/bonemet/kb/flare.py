@@ -36,7 +36,7 @@ from bonemet.base.terms import (
 )
 from bonemet.base.text import Text
 from bonemet.errors import KnowledgeBaseError
-from bonemet.kb import strict_yaml
+from bonemet.kb import strict_yaml, templates
 
 FLARE_ANALYTES = (Analyte.bone_alp, Analyte.ctx, Analyte.cea, Analyte.cyfra_21_1)
 
@@ -272,6 +272,12 @@ def load_flare_params(path: Path | None = None) -> FlareParams:
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError([str(exc)]) from None
     problems: list[str] = []
+    # Its texts state the flare window by placeholder, filled from the rules beside it (templates.py).
+    rules = path.parent / "rules.yaml"
+    if rules.is_file():
+        values = templates.knowledge_values(
+            templates.rule_params_of(strict_yaml.load_path(rules).get("rules")))
+        raw = templates.fill(raw, values)
     params = parse_flare_params(raw, problems)
     if params is None:
         raise KnowledgeBaseError(problems)

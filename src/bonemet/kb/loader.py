@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.base.text import Text
 from bonemet.errors import KnowledgeBaseError, PerformanceTableError
-from bonemet.kb import strict_yaml
+from bonemet.kb import strict_yaml, templates
 from bonemet.kb.flare import FlareParams, parse_flare_params
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.kb.performance import PerformanceTable, load_performance
@@ -99,7 +99,14 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
     statements = _validate_list(
         _read(directory / files["statements"])["statements"], Statement, "statement", "id", problems
     )
-    rules = _validate_list(_read(directory / files["rules"])["rules"], Rule, "rule", "id", problems)
+    raw_rules = _read(directory / files["rules"])["rules"]
+    # Texts state parameters as {placeholders} filled here from the data (kb/templates.py).
+    values = templates.knowledge_values(templates.rule_params_of(raw_rules), problems)
+    raw_rules = templates.fill_rules(raw_rules, values)
+    rules = _validate_list(raw_rules, Rule, "rule", "id", problems)
+    problems.extend(f"rule {r.id}: {where} keeps the placeholder {p} (no such parameter)"
+                    for r in rules for where, t in (("title", r.title), ("text", r.text))
+                    for lang in ("en", "fr") for p in templates.unfilled(getattr(t, lang)))
     references = _validate_list(
         _read(directory / files["references"])["references"], Reference, "reference", "number",
         problems,
@@ -125,7 +132,7 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
         rule_refs[rule.id] = tuple(sorted(numbers))
     flare = None
     if "flare" in files:
-        flare = parse_flare_params(_read(directory / files["flare"]), problems)
+        flare = parse_flare_params(templates.fill(_read(directory / files["flare"]), values), problems)
         problems.extend(f"flare.yaml: unknown statement {s!r}"
                         for s in sorted(flare.statement_ids() if flare else ()) if s not in st)
     scores = (load_score_tables(directory / "scores", refs, problems)

@@ -27,7 +27,8 @@ from jinja2.runtime import Context
 
 from bonemet.base import format_day, format_number, french_typography
 from bonemet.base.text import Text
-from bonemet.errors import LabelsError
+from bonemet.errors import KnowledgeBaseError, LabelsError
+from bonemet.kb import default_kb, templates
 
 LANGS = ("en", "fr")
 DOMAIN = "bonemet"
@@ -124,8 +125,15 @@ def parse_catalogues(catalogs: Mapping[str, Catalog]) -> Labels:
     en, fr = (entries(catalogs[lang]) for lang in LANGS)
     ui: dict[str, Text] = {}
     enums: dict[str, dict[str, Text]] = {}
+    # A label stating the flare window says it by placeholder, filled from the knowledge base (a
+    # base that does not load leaves the placeholder: its error must still be worded).
+    try:
+        values = templates.values_of(default_kb())
+    except KnowledgeBaseError:
+        values = {}
     for (context, msgid), (string, _) in en.items():
-        text = Text(en=string, fr=fr[(context, msgid)][0])
+        text = Text(en=templates.fill_text(string, values),
+                    fr=templates.fill_text(fr[(context, msgid)][0], values))
         if context is None:
             ui[msgid] = text
         elif context.startswith(ENUM_CONTEXT):

@@ -1,11 +1,11 @@
 """The patient timeline: treatment lines, their flare windows, bone scans and their readings, markers.
 
 Top panel: one lane per treatment (systemic lines dark, bone-targeted agents and radiotherapy light),
-the first 6 months of each systemic line shaded as the flare window with its anniversary as a dashed
-boundary, bone scans as markers with their hot-spot count and the interpreter's reading, radiograph
-and MRI findings as annotations. Bottom panel: tumour and bone markers, each as a percentage of its
-first value (units differ, the shape of the curve is what the reader weighs), with the last value and
-unit written at the end of each curve.
+the first months of each systemic line (NM-05..NM-07 `params.months`) shaded as the flare window
+with its anniversary as a dashed boundary, bone scans as markers with their hot-spot count and the
+interpreter's reading, radiograph and MRI findings as annotations. Bottom panel: tumour and bone
+markers, each as a percentage of its first value (units differ, the shape of the curve is what the
+reader weighs), with the last value and unit written at the end of each curve.
 
 Deterministic SVG (fixed hash salt, no date in the metadata), so the figure can be diffed and cached.
 Uses matplotlib's object API (no pyplot state), so it is safe to call from a web worker.
@@ -27,7 +27,7 @@ from matplotlib.text import Annotation, Text
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
-from bonemet.kb import Lang, default_kb
+from bonemet.kb import Lang, default_kb, templates
 from bonemet.model.assessment import Assessment
 from bonemet.model.case import Analyte, Case, Modality, Treatment, TreatmentType
 from bonemet.model.followup import Classification, ScanReading
@@ -39,12 +39,13 @@ Format = Literal["svg", "png"]
 _WORDS: dict[str, dict[str, str]] = {
     "en": {"title": "Timeline", "treatments": "Treatments", "scans": "Bone scans",
            "imaging": "X-ray / MRI", "markers": "Markers (% of first value)",
-           "window": "flare window (first 6 months)", "month6": "month 6", "none": "no dated events",
+           "window": "flare window (first {months} months)", "month6": "month {months}",
+           "none": "no dated events",
            "clinical": "Clinical", "not_read": "not compared", "as_of": "decision date",
            "no_markers": "no tumour or bone marker recorded"},
     "fr": {"title": "Chronologie", "treatments": "Traitements", "scans": "Scintigraphies",
            "imaging": "Radio / IRM", "markers": "Marqueurs (% de la 1re valeur)",
-           "window": "fenêtre du flare (6 premiers mois)", "month6": "6e mois",
+           "window": "fenêtre du flare ({months} premiers mois)", "month6": "{months}e mois",
            "none": "aucun événement daté",
            "clinical": "Clinique", "not_read": "non comparée", "as_of": "date de décision",
            "no_markers": "aucun marqueur tumoral ou osseux renseigné"},
@@ -120,7 +121,8 @@ def _draw_treatments(ax: Axes, case: Case, end: dt.date, lang: Lang, months: int
     from bonemet.core.dates import add_months
     from bonemet.core.flare_timeline import rows_starting_a_line
 
-    w = _WORDS[lang]
+    # The window's length is the data's (NM-05..NM-07 params.months), said where it is drawn.
+    w = {k: templates.fill_text(v, {"months": months}) for k, v in _WORDS[lang].items()}
     starts = rows_starting_a_line(case)  # maintenance continues its line: no new window (issue 21)
     lanes: list[str] = []
     dated = sorted((t for t in case.treatments if t.start),
@@ -170,7 +172,8 @@ def _scan_text(reading: ScanReading | None, count: int | None, lang: Lang) -> tu
 def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang = "en") -> Figure:
     """Build the figure (no file written). `assessment` adds the readings of follow-up scans."""
     w = _WORDS[lang]
-    months = assessment.follow_up.months if assessment and assessment.follow_up else 6
+    months = (assessment.follow_up.months if assessment and assessment.follow_up
+              else int(str(templates.values_of(default_kb())["flare_months"])))
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(9.0, 5.6), dpi=100, layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])

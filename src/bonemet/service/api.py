@@ -300,7 +300,9 @@ async def kb_rules(ctx: Ctx) -> RuleList:
     ])
 
 
-RuleId = Annotated[str, PathParam(pattern=r"^[A-Za-z]{2}-\d{2}$", examples=["NM-03"])]
+# Any rule id of the knowledge base (NM-xx, ADV-xx, SAFE-xx, the plan's SX-/SP-/RT-/CC-...), in
+# any case; tests/core/test_rule_registry.py serves every rule of the data through it.
+RuleId = Annotated[str, PathParam(pattern=r"^[A-Za-z]{2,4}-\d{2}$", examples=["NM-03"])]
 
 
 @router.get("/api/kb/rules/{rule_id}", response_model=RuleView, tags=["knowledge base"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bonemet.kb import KnowledgeBaseError, Lang, Text, strict_yaml
+from bonemet.kb import KnowledgeBaseError, Lang, Text, default_kb, strict_yaml, templates
 
 REQUIRED = (
     "source_label", "order_rated_summary", "order_no_criteria_summary", "order_not_rated_summary",
@@ -45,7 +45,9 @@ def load_texts(path: Path | None = None) -> Texts:
     """Read and check the file; a missing key or language is refused at start-up, not mid-call."""
     path = path or Path(str(resources.files("bonemet.kb") / "data" / "cds_texts.yaml"))
     try:
-        parsed = _Texts.model_validate(strict_yaml.load_path(path))
+        # The flare window is said by placeholder, filled from the knowledge base (kb/templates.py).
+        raw = templates.fill(strict_yaml.load_path(path), templates.values_of(default_kb()))
+        parsed = _Texts.model_validate(raw)
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError([f"{path.name}: {exc}"]) from None
     except ValidationError as exc:

@@ -7,22 +7,25 @@ point, band or text is written here.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from bonemet.kb import default_kb
 
 
-def _tables() -> dict[str, Any]:
-    return dict(getattr(default_kb(), "scores", {}) or {})
-
-
 def available() -> list[Any]:
+    """One page per score of the registry (bonemet.scores.registry) whose table the base holds, in
+    the registry's order; the title is the table's name."""
     import sys
 
+    from bonemet.scores.registry import SCORES
     from bonemet.web.pages import Calculator
 
     module = sys.modules[__name__]
-    return [Calculator(slug=sid, title=table.name, module=module) for sid, table in _tables().items()]
+    kb = default_kb()
+    # Text(lang) reads as Callable[[str], str] for the pages (the lang is checked where it is read).
+    return [Calculator(slug=sid, title=cast("Callable[[str], str]", entry.title(kb)), module=module)
+            for sid, entry in SCORES.items() if sid in (getattr(kb, "scores", {}) or {})]
 
 
 def _number(raw: str) -> float | None:
