@@ -1,0 +1,110 @@
+"""build_plan(): the bone plan section of the assessment (issue 23). Pure and deterministic.
+
+Runs the plan rules (core/plan_surgery.py SX-, plan_spine.py SP-, plan_radiotherapy.py RT-,
+plan_cord.py CC-) over the plan's reading of the case (core/plan_lesions.py), then applies three
+structural controls that no rule can bypass:
+
+1. life expectancy under the short band (SX-04's param): every surgical proposal is withdrawn,
+   whichever rule made it (the lesions concerned are named by SX-04's "no surgery" proposal);
+2. every radiotherapy or SBRT proposal carries first the check RT-08: fracture risk on a long or
+   weight-bearing bone, stability on the spine (PL-11: rule out the risk before radiotherapy);
+3. order: urgent first, the cord-compression pathway first of all, then by kind.
+"""
+
+from __future__ import annotations
+
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.model.plan import BonePlan, PlanCheck, PlanLesion, Proposal
+from bonemet.model.scores import CaseScores
+from bonemet.model.trace import MissingData
+
+from . import plan_cord as _cord  # noqa: F401  (registers CC-01, CC-02)
+from . import plan_radiotherapy as _rt  # noqa: F401  (registers RT-01, RT-03..RT-07)
+from . import plan_spine as _spine  # noqa: F401  (registers SP-01..SP-05)
+from . import plan_surgery as _surgery  # noqa: F401  (registers SX-01..SX-06)
+from .context import CaseView
+from .patient import SPINE
+from .plan_cord import cord_pathway
+from .plan_lesions import LesionRecord, read_plan
+from .plan_registry import PLAN_RULES, PlanContext, PlanOutput
+
+# Catalogue ids that have no function of their own: emitted by another rule or by this module.
+EMITTED_BY = {"RT-02": "RT-01", "RT-08": "core/plan.py (checks)"}
+# Rules that run outside the référentiel's scope (any cancer): the cord-compression pathway.
+_ANY_CANCER = frozenset({"CC-01", "CC-02"})
+_RT_KINDS = frozenset({"radiotherapy", "sbrt"})
+_KIND_ORDER = {k: i for i, k in enumerate((
+    "cord_compression", "surgery", "spine", "vertebroplasty", "radiotherapy", "sbrt",
+    "drug_interaction", "prognosis", "bone_targeted_agent", "vitamin_d", "dental"))}
+
+
+def _check(out: PlanOutput, r: LesionRecord) -> PlanCheck | None:
+    """RT-08 for one lesion: fracture risk (long or weight-bearing bone) or stability (spine)."""
+    x = r.out
+    if x.site in SPINE:
+        s = r.sins
+        if s is None or s.total is None:
+            return out.check("RT-08", "spinal_stability", "to_check", "stability_to_check")
+        ev = (x.fracture.evidence)
+        if s.band.id == "stable":
+            return out.check("RT-08", "spinal_stability", "reassuring", "stability_low", ev, total=s.total)
+        return out.check("RT-08", "spinal_stability", "at_risk", "stability_at_risk", ev, total=s.total)
+    if not (x.long_bone or x.weight_bearing):
+        return None
+    if "pathological_fracture" in x.complications:
+        return out.check("RT-08", "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
+                         reason=x.fracture.summary)
+    m = r.mirels
+    if m is None or m.total is None:
+        return out.check("RT-08", "fracture_risk", "to_check", "fracture_to_check")
+    if m.band.id == "low":
+        return out.check("RT-08", "fracture_risk", "reassuring", "fracture_low", x.fracture.evidence,
+                         total=m.total)
+    return out.check("RT-08", "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
+                     reason=x.fracture.summary)
+
+
+def _with_checks(out: PlanOutput, records: dict[str, LesionRecord], p: Proposal) -> Proposal:
+    if p.kind not in _RT_KINDS:
+        return p
+    checks = [c for lesion in p.lesions if lesion in records
+              if (c := _check(out, records[lesion])) is not None]
+    return p.model_copy(update={"checks": (*checks, *p.checks)}) if checks else p
+
+
+def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
+    seen: dict[tuple[str, str | None], MissingData] = {}
+    for item in items:
+        seen.setdefault((item.field, item.rule_id), item)
+    return tuple(seen.values())
+
+
+def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> BonePlan | None:
+    """The bone plan, or None when the case holds nothing it is about (no bone lesion, no plan
+    input, no cord-compression picture): older cases keep their assessment unchanged."""
+    knowledge = kb.plan
+    if knowledge is None:
+        return None
+    view = read_plan(v, scores)
+    c = PlanContext(v=v, kb=kb, plan=knowledge, view=view, in_scope=v.is_lung)
+    if not view.lesions and v.case.plan_inputs is None and not cord_pathway(c):
+        return None
+    out = PlanOutput(plan=knowledge)
+    for rule_id, fn in PLAN_RULES.items():
+        if c.in_scope or rule_id in _ANY_CANCER:
+            fn(c, out)
+    proposals = out.proposals
+    band = view.picture.life_expectancy
+    if band is not None and band.value in knowledge.rule("SX-04").param("short_life_expectancy"):
+        proposals = [p for p in proposals if not p.surgical]
+    records = {r.out.id: r for r in view.lesions}
+    proposals = [_with_checks(out, records, p) for p in proposals]
+    proposals.sort(key=lambda p: (p.priority != "urgent", p.kind != "cord_compression",
+                                  _KIND_ORDER[p.kind]))
+    lesions: tuple[PlanLesion, ...] = tuple(r.out for r in view.lesions)
+    missing = [*view.picture.missing,
+               *(m for x in lesions for axis in (x.pain, x.neurological, x.fracture)
+                 for m in axis.missing),
+               *(m for p in proposals for m in p.missing_data)]
+    return BonePlan(plan_version=knowledge.version, kb_version=kb.version, patient=view.picture,
+                    lesions=lesions, proposals=tuple(proposals), missing_data=_dedupe(missing))
