@@ -160,14 +160,14 @@ def reirradiation(c: PlanContext, out: PlanOutput) -> None:
         if given:
             t = given[-1]
             frac = f"/{t.fractions}" if t.fractions else ""
-            dose = Text(en=f" ({t.dose_gy:g} Gy{frac})", fr=f" ({t.dose_gy:g} Gy{frac})")
-            missing = ()
-        else:
-            dose = Text(en="", fr="")
-            missing = (need("RT-06", f"{r.radiotherapy_paths[-1] if r.radiotherapy_paths else 'treatments'}"
-                            ".dose_gy", "Dose and fractions already given to this site.",
-                            "Dose et fractions déjà reçues par ce site."),)
-        out.propose("RT-06", "reirradiation", lesions=(r.out.id,), dose=dose, missing=missing)
+            dose = f"{t.dose_gy:g} Gy{frac}"
+            out.propose("RT-06", "reirradiation", lesions=(r.out.id,), dose=dose,
+                        facts=(Fact(path=f"{r.radiotherapy_paths[-1]}.dose_gy", value=t.dose_gy),))
+            continue
+        where = r.radiotherapy_paths[-1] if r.radiotherapy_paths else r.out.paths[-1]
+        out.propose("RT-06", "reirradiation_undosed", lesions=(r.out.id,), missing=(need(
+            "RT-06", f"{where}.dose_gy", "Dose and fractions already given to this site.",
+            "Dose et fractions déjà reçues par ce site."),))
 
 
 @plan_rule("RT-07")
