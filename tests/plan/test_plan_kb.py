@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from bonemet.errors import KnowledgeBaseError
-from bonemet.kb import default_kb
-from bonemet.kb import strict_yaml
+from bonemet.kb import default_kb, strict_yaml
 from bonemet.kb.plan import parse_plan
 
 PLAN = Path(__file__).resolve().parents[2] / "src/bonemet/kb/data/plan.yaml"

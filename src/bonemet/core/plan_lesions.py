@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from bonemet.base.text import Text
 from bonemet.model import labels
-from bonemet.model.case import Case, Lesion, SkeletalSite, TreatmentType
-from bonemet.model.plan import AxisReading, PatientPicture, PlanLesion
+from bonemet.model.case import Lesion, SkeletalSite, TreatmentType
+from bonemet.model.plan import AxisLevel, AxisReading, PatientPicture, PlanLesion
 from bonemet.model.plan_inputs import LesionComplications, LifeExpectancyBand
 from bonemet.model.score_inputs import BilskyGrade, SinsPain
 from bonemet.model.scores import CaseScores, ScoreResult
@@ -230,6 +230,11 @@ def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_p
                                                    fr="risque neurologique non évaluable"))
 
 
+# Mirels and SINS bands as a level of the fracture/instability axis (any other band: high).
+_FRACTURE_LEVEL: dict[str, AxisLevel] = {"low": "low", "stable": "low", "borderline": "intermediate",
+                                         "indeterminate": "intermediate"}
+
+
 def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult | None,
               harrington: ScoreResult | None, present: tuple[str, ...], path0: str) -> AxisReading:
     if "pathological_fracture" in present:
@@ -239,9 +244,8 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
                            summary=Text(en="pathological fracture", fr="fracture pathologique"))
     for result, name in ((mirels, "Mirels"), (sins, "SINS")):
         if result is not None:
-            band = {"low": "low", "stable": "low", "borderline": "intermediate",
-                    "indeterminate": "intermediate"}.get(result.band.id, "high")
-            return AxisReading(axis="fracture", level=band,  # type: ignore[arg-type]
+            band = _FRACTURE_LEVEL.get(result.band.id, "high")
+            return AxisReading(axis="fracture", level=band,
                                evidence=(Fact(path=f"{result.subject}", value=f"{name} {result.total}"),),
                                summary=Text(en=f"{name} {result.total}: {result.band.label.en}",
                                             fr=f"{name} {result.total} : {result.band.label.fr}"))
@@ -263,7 +267,8 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
         return AxisReading(axis="fracture", level="unknown",
                            summary=Text(en="no score applies; judged on imaging",
                                         fr="aucun score ne s'applique ; jugé sur l'imagerie"))
-    return AxisReading(axis="fracture", level="unknown", missing=(_need(f"{path0}.{need[0]}", need[1], need[2]),),
+    return AxisReading(axis="fracture", level="unknown",
+                       missing=(_need(f"{path0}.{need[0]}", need[1], need[2]),),
                        summary=Text(en="fracture risk not assessable", fr="risque fracturaire non évaluable"))
 
 

@@ -47,6 +47,7 @@ from bonemet.base.terms import (
 from bonemet.base.terms import (
     TreatmentType as TreatmentType,
 )
+from bonemet.model.plan_inputs import LesionComplications, PlanInputs
 from bonemet.model.score_inputs import (
     BilskyGrade,
     HarringtonInputs,
@@ -55,7 +56,6 @@ from bonemet.model.score_inputs import (
     SinsInputs,
     score_site_problems,
 )
-from bonemet.model.plan_inputs import LesionComplications, PlanInputs
 
 CASE_SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
