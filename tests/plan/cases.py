@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import assess_doc, case_doc
+
 from bonemet.model import Assessment
 from bonemet.model.plan import BonePlan
-from tests.factories import assess_doc, case_doc
 
 
 def lesion(site: str, **fields: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ radiotherapy/systemic page (PL-08..PL-13); cord compression: NICE NG234/QS56 (PL
 from __future__ import annotations
 
 import pytest
+from tests.plan.cases import NO_COMPLICATION, femur, lesion, plan_case, plan_of, rules
 
 from bonemet.model.plan import headline
-from tests.plan.cases import NO_COMPLICATION, femur, lesion, plan_case, plan_of, rules
 
 
 # --- long bones: Mirels (PL-03, PL-04) -----------------------------------------------------------

@@ -44,23 +44,23 @@ def _check(out: PlanOutput, r: LesionRecord) -> PlanCheck | None:
     if x.site in SPINE:
         s = r.sins
         if s is None or s.total is None:
-            return out.check("RT-08", "spinal_stability", "to_check", "stability_to_check")
+            return out.check("RT-08", x.id, "spinal_stability", "to_check", "stability_to_check")
         ev = (x.fracture.evidence)
         if s.band.id == "stable":
-            return out.check("RT-08", "spinal_stability", "reassuring", "stability_low", ev, total=s.total)
-        return out.check("RT-08", "spinal_stability", "at_risk", "stability_at_risk", ev, total=s.total)
+            return out.check("RT-08", x.id, "spinal_stability", "reassuring", "stability_low", ev, total=s.total)
+        return out.check("RT-08", x.id, "spinal_stability", "at_risk", "stability_at_risk", ev, total=s.total)
     if not (x.long_bone or x.weight_bearing):
         return None
     if "pathological_fracture" in x.complications:
-        return out.check("RT-08", "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
+        return out.check("RT-08", x.id, "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
                          reason=x.fracture.summary)
     m = r.mirels
     if m is None or m.total is None:
-        return out.check("RT-08", "fracture_risk", "to_check", "fracture_to_check")
+        return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_to_check")
     if m.band.id == "low":
-        return out.check("RT-08", "fracture_risk", "reassuring", "fracture_low", x.fracture.evidence,
+        return out.check("RT-08", x.id, "fracture_risk", "reassuring", "fracture_low", x.fracture.evidence,
                          total=m.total)
-    return out.check("RT-08", "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
+    return out.check("RT-08", x.id, "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
                      reason=x.fracture.summary)
 
 

@@ -65,10 +65,10 @@ class PlanOutput:
         self.proposals.append(proposal)
         return proposal
 
-    def check(self, rule_id: str, kind: Literal["fracture_risk", "spinal_stability"],
+    def check(self, rule_id: str, lesion: str, kind: Literal["fracture_risk", "spinal_stability"],
               status: Literal["to_check", "reassuring", "at_risk"], message: str,
               evidence: tuple[Fact, ...] = (), **values: Any) -> PlanCheck:
-        return PlanCheck(rule_id=rule_id, kind=kind, status=status,
+        return PlanCheck(rule_id=rule_id, lesion=lesion, kind=kind, status=status,
                          text=self.plan.rule(rule_id).message(message, **values), evidence=evidence)
 
 

@@ -75,6 +75,7 @@ class PlanCheck(_Frozen):
     """What must be settled before a proposal (e.g. fracture risk before radiotherapy)."""
 
     rule_id: str
+    lesion: str  # the PlanLesion id it is about
     kind: Literal["fracture_risk", "spinal_stability"]
     status: Literal["to_check", "reassuring", "at_risk"]
     text: Text
