@@ -45,10 +45,12 @@ def _check(out: PlanOutput, r: LesionRecord) -> PlanCheck | None:
         s = r.sins
         if s is None or s.total is None:
             return out.check("RT-08", x.id, "spinal_stability", "to_check", "stability_to_check")
-        ev = (x.fracture.evidence)
+        ev = x.fracture.evidence
         if s.band.id == "stable":
-            return out.check("RT-08", x.id, "spinal_stability", "reassuring", "stability_low", ev, total=s.total)
-        return out.check("RT-08", x.id, "spinal_stability", "at_risk", "stability_at_risk", ev, total=s.total)
+            return out.check("RT-08", x.id, "spinal_stability", "reassuring", "stability_low", ev,
+                             total=s.total)
+        return out.check("RT-08", x.id, "spinal_stability", "at_risk", "stability_at_risk", ev,
+                         total=s.total)
     if not (x.long_bone or x.weight_bearing):
         return None
     if "pathological_fracture" in x.complications:
