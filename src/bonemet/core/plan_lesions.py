@@ -10,6 +10,7 @@ they disagree both are shown and the less reassuring (higher) one is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bonemet.base.text import Text
 from bonemet.model import labels
@@ -34,13 +35,13 @@ WEIGHT_BEARING = frozenset({SkeletalSite.femur_proximal, SkeletalSite.femur_shaf
 LOW_GRADE_EPIDURAL = frozenset({BilskyGrade.g1a, BilskyGrade.g1b, BilskyGrade.g1c})
 LIFE_EXPECTANCY = {
     LifeExpectancyBand.under_6_weeks: Text(en="life expectancy under 6 weeks",
-                                           fr="espérance de vie de moins de 6 semaines"),
+        fr="espérance de vie de moins de 6 semaines"),
     LifeExpectancyBand.six_weeks_to_3_months: Text(en="life expectancy 6 weeks to 3 months",
-                                                   fr="espérance de vie de 6 semaines à 3 mois"),
+        fr="espérance de vie de 6 semaines à 3 mois"),
     LifeExpectancyBand.three_to_12_months: Text(en="life expectancy 3 to 12 months",
-                                                fr="espérance de vie de 3 à 12 mois"),
+        fr="espérance de vie de 3 à 12 mois"),
     LifeExpectancyBand.over_12_months: Text(en="life expectancy over 12 months",
-                                            fr="espérance de vie de plus de 12 mois"),
+        fr="espérance de vie de plus de 12 mois"),
 }
 
 
@@ -69,8 +70,15 @@ class PlanView:
     missing: tuple[MissingData, ...] = field(default=())
 
 
+# Fixed sentences are built once (a Text runs French typography when built: the plan's hot path).
+@lru_cache(maxsize=512)
 def _need(path: str, en: str, fr: str, rule_id: str | None = None) -> MissingData:
-    return MissingData(field=path, reason=Text(en=en, fr=fr), rule_id=rule_id)
+    return MissingData(field=path, reason=_t(en, fr), rule_id=rule_id)
+
+
+@lru_cache(maxsize=512)
+def _t(en: str, fr: str) -> Text:
+    return Text(en=en, fr=fr)
 
 
 def patient_picture(v: CaseView) -> PatientPicture:
@@ -132,7 +140,9 @@ def _key(lesion: Lesion) -> str:
 
 def _label(lesion: Lesion) -> Text:
     base = labels.side_of(lesion.site, lesion.side) if lesion.side else labels.SITE[lesion.site]
-    return base if not lesion.level else Text(en=f"{base.en} {lesion.level}", fr=f"{base.fr} {lesion.level}")
+    if not lesion.level:
+        return base
+    return Text(en=f"{base.en} {lesion.level}", fr=f"{base.fr} {lesion.level}")
 
 
 def _counts(lesion: Lesion) -> bool:
@@ -184,12 +194,12 @@ def _pain(record: list[tuple[str, Lesion]], v: CaseView, present: tuple[str, ...
         painful.append(Fact(path=f"{path0}.complications.neuropathic_pain", value=True))
     if painful:
         return AxisReading(axis="pain", level="high", evidence=tuple(evidence) or tuple(painful),
-                           summary=Text(en="painful", fr="douloureuse"))
+                           summary=_t("painful", "douloureuse"))
     if evidence:
         return AxisReading(axis="pain", level="low", evidence=tuple(evidence),
-                           summary=Text(en="not painful as recorded", fr="non douloureuse selon le cas"))
-    return AxisReading(axis="pain", level="unknown", summary=Text(en="pain not recorded",
-                                                                  fr="douleur non notée"),
+                           summary=_t("not painful as recorded", "non douloureuse selon le cas"))
+    return AxisReading(axis="pain", level="unknown",
+                       summary=_t("pain not recorded", "douleur non notée"),
                        missing=(_need("context.pain_sites",
                                       "Whether this lesion hurts is not recorded.",
                                       "Le caractère douloureux de cette lésion n'est pas noté."),))
@@ -207,13 +217,13 @@ def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_p
     high = (bilsky in (BilskyGrade.g2, BilskyGrade.g3)) or (spinal and deficit.value is True)
     if high:
         return AxisReading(axis="neurological", level="high", evidence=tuple(evidence),
-                           summary=Text(en="cord at risk or deficit", fr="moelle menacée ou déficit"))
+                           summary=_t("cord at risk or deficit", "moelle menacée ou déficit"))
     if bilsky in LOW_GRADE_EPIDURAL or "epidural_extension" in present:
         return AxisReading(axis="neurological", level="intermediate", evidence=tuple(evidence),
-                           summary=Text(en="low-grade epidural disease", fr="épidurite de bas grade"))
+                           summary=_t("low-grade epidural disease", "épidurite de bas grade"))
     if not spinal:
         return AxisReading(axis="neurological", level="low", evidence=tuple(evidence),
-                           summary=Text(en="not a spinal lesion", fr="lésion non rachidienne"))
+                           summary=_t("not a spinal lesion", "lésion non rachidienne"))
     missing = []
     if bilsky is None:
         missing.append(_need(f"{path0}.bilsky", "Epidural extension (Bilsky grade on MRI) is not "
@@ -225,9 +235,9 @@ def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_p
     level = "low" if not missing else "unknown"
     return AxisReading(axis="neurological", level=level, evidence=tuple(evidence),
                        missing=tuple(missing),
-                       summary=Text(en="no epidural disease, no deficit", fr="ni épidurite ni déficit")
-                       if level == "low" else Text(en="neurological risk not assessable",
-                                                   fr="risque neurologique non évaluable"))
+                       summary=_t("no epidural disease, no deficit", "ni épidurite ni déficit")
+                       if level == "low" else _t("neurological risk not assessable",
+                                                 "risque neurologique non évaluable"))
 
 
 # Mirels and SINS bands as a level of the fracture/instability axis (any other band: high).
@@ -241,7 +251,7 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
         return AxisReading(axis="fracture", level="high",
                            evidence=(Fact(path=f"{path0}.complications.pathological_fracture",
                                           value=True),),
-                           summary=Text(en="pathological fracture", fr="fracture pathologique"))
+                           summary=_t("pathological fracture", "fracture pathologique"))
     for result, name in ((mirels, "Mirels"), (sins, "SINS")):
         if result is not None:
             band = _FRACTURE_LEVEL.get(result.band.id, "high")
@@ -265,11 +275,11 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
                 "La classe de Harrington de cette lésion cotyloïdienne n'est pas notée.")
     else:
         return AxisReading(axis="fracture", level="unknown",
-                           summary=Text(en="no score applies; judged on imaging",
-                                        fr="aucun score ne s'applique ; jugé sur l'imagerie"))
+                           summary=_t("no score applies; judged on imaging",
+                                      "aucun score ne s'applique ; jugé sur l'imagerie"))
     return AxisReading(axis="fracture", level="unknown",
                        missing=(_need(f"{path0}.{need[0]}", need[1], need[2]),),
-                       summary=Text(en="fracture risk not assessable", fr="risque fracturaire non évaluable"))
+                       summary=_t("fracture risk not assessable", "risque fracturaire non évaluable"))
 
 
 def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from bonemet.base.text import Text
@@ -48,22 +49,32 @@ class PlanOutput:
                 **values: Any) -> Proposal:
         rule = self.plan.rule(rule_id)
         text = message if isinstance(message, Text) else rule.message(message, **values)
-        statements = tuple(self.plan.statements[s] for s in rule.statements)
         kind_ = kind or rule.kind
         assert kind_ != "check", f"{rule_id} is a check, not a proposal"
         proposal = Proposal(
             rule_id=rule_id, kind=kind_, basis=rule.basis, lesions=lesions,
             priority=priority, surgical=surgical, title=rule.title, text=text, checks=checks,
-            facts=facts, statement_ids=rule.statements, references=self.plan.refs_for(rule_id),
-            sources=tuple(PlanSourceRef(label=s.label, url=s.url,
-                                        outside_referentiel=s.outside_referentiel)
-                          for s in self.plan.sources_for(rule_id)),
-            outside_referentiel=self.plan.outside_referentiel(rule_id),
-            caveats=tuple(s.caveat for s in statements if s.caveat is not None),
-            missing_data=missing,
+            facts=facts, statement_ids=rule.statements, missing_data=missing,
+            **self._traced(rule_id),
         )
         self.proposals.append(proposal)
         return proposal
+
+    def _traced(self, rule_id: str) -> dict[str, Any]:
+        """References, sources, flag and caveats of a rule: derived from plan.yaml once."""
+        key = f"traced:{rule_id}"
+        if key not in self.plan.memo:
+            statements = [self.plan.statements[s] for s in self.plan.rule(rule_id).statements]
+            self.plan.memo[key] = {
+                "references": self.plan.refs_for(rule_id),
+                "sources": tuple(PlanSourceRef(label=s.label, url=s.url,
+                                               outside_referentiel=s.outside_referentiel)
+                                 for s in self.plan.sources_for(rule_id)),
+                "outside_referentiel": self.plan.outside_referentiel(rule_id),
+                "caveats": tuple(s.caveat for s in statements if s.caveat is not None),
+            }
+        traced: dict[str, Any] = self.plan.memo[key]
+        return traced
 
     def check(self, rule_id: str, lesion: str, kind: Literal["fracture_risk", "spinal_stability"],
               status: Literal["to_check", "reassuring", "at_risk"], message: str,
@@ -87,7 +98,9 @@ def plan_rule(rule_id: str) -> Callable[[PlanRuleFn], PlanRuleFn]:
     return register
 
 
+@lru_cache(maxsize=512)
 def need(rule_id: str, path: str, en: str, fr: str) -> MissingData:
+    """A missing input of a rule (cached: the same sentence is built once per process)."""
     return MissingData(field=path, reason=Text(en=en, fr=fr), rule_id=rule_id)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,6 +100,8 @@ class PlanKnowledge:
     sources: dict[str, PlanSource]
     statements: dict[str, PlanStatement]
     rules: dict[str, PlanRule]
+    # What the core derives once per rule (sources, references, caveats as output records).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rule(self, rule_id: str) -> PlanRule:
         try:
