@@ -139,10 +139,15 @@ def _key(lesion: Lesion) -> str:
 
 
 def _label(lesion: Lesion) -> Text:
-    base = labels.side_of(lesion.site, lesion.side) if lesion.side else labels.SITE[lesion.site]
-    if not lesion.level:
-        return base
-    return Text(en=f"{base.en} {lesion.level}", fr=f"{base.fr} {lesion.level}")
+    """'left femoral shaft' / 'diaphyse fémorale gauche', with the level when recorded."""
+    site = labels.SITE[lesion.site]
+    en, fr = site.en, site.fr
+    if lesion.side:
+        side = labels.side_of(lesion.site, lesion.side)
+        en, fr = f"{side.en} {en}", f"{fr} {side.fr}"
+    if lesion.level:
+        en, fr = f"{en} {lesion.level}", f"{fr} {lesion.level}"
+    return Text(en=en, fr=fr)
 
 
 def _counts(lesion: Lesion) -> bool:

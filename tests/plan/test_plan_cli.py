@@ -1,0 +1,42 @@
+"""`bonemet plan`: a thin mirror of bonemet.api.bone_plan, text and JSON, English and French."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bonemet.api import bone_plan, load_case
+from bonemet.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SPINE = str(ROOT / "examples/30-scores-spine-tumour-board.yaml")
+
+
+def test_json_is_the_api_plan() -> None:
+    result = CliRunner().invoke(app, ["plan", SPINE, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    plan = bone_plan(load_case(SPINE))
+    assert plan is not None
+    assert json.loads(result.stdout) == plan.model_dump(mode="json")
+
+
+def test_text_table_in_both_languages() -> None:
+    en = CliRunner().invoke(app, ["plan", SPINE])
+    fr = CliRunner().invoke(app, ["plan", SPINE, "--lang", "fr"])
+    assert en.exit_code == 0 and "CC-01" in en.stdout and "Cord compression" in en.stdout
+    assert fr.exit_code == 0 and "compression médullaire" in fr.stdout and "élevé" in fr.stdout
+
+
+def test_case_without_plan_says_so_and_bad_file_exits_2() -> None:
+    none = CliRunner().invoke(app, ["plan", str(ROOT / "examples/01-staging-no-pet.yaml")])
+    assert none.exit_code == 0 and "No bone plan" in none.stdout
+    bad = CliRunner().invoke(app, ["plan", "/nonexistent.yaml"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_assess_json_carries_the_plan_section() -> None:
+    result = CliRunner().invoke(app, ["assess", SPINE, "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == "1.2" and data["plan"]["proposals"][0]["rule_id"] == "CC-01"
