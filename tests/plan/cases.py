@@ -37,8 +37,10 @@ def rules(plan: BonePlan) -> list[str]:
 
 
 def femur(total_site: str = "lower-limb", pain: str = "functional", kind: str = "lytic",
-          size: str = "lt-1/3", **lysis: float) -> dict[str, Any]:
-    return lesion("femur_shaft", side="left",
+          size: str = "lt-1/3", complications: dict[str, bool] | None = None,
+          **lysis: float) -> dict[str, Any]:
+    extra = {"complications": complications} if complications else {}
+    return lesion("femur_shaft", side="left", **extra,
                   mirels={"site": total_site, "pain": pain, "lesion": kind, "size": size, **lysis})
 
 

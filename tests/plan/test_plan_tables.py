@@ -178,8 +178,12 @@ def test_post_operative_radiotherapy_window_15_days_to_3_weeks() -> None:
     assert rt4.checks and rt4.checks[0].kind == "fracture_risk"
 
 
+KNOWN = {"primary_site": "lung", "histology": "adenocarcinoma", "bone_metastases_known": True}
+
+
 def test_oligometastatic_sbrt_at_the_bone_board_with_what_is_missing() -> None:
-    plan = plan_of(plan_case(lesion("ribs", side="left"), lesion("humerus", side="right")))
+    plan = plan_of(plan_case(lesion("ribs", side="left"), lesion("humerus", side="right"),
+                             cancer=KNOWN))
     rt5 = next(p for p in plan.proposals if p.rule_id == "RT-05")
     assert rt5.kind == "sbrt" and "RCP-OOS" in rt5.text.en
     assert {m.field for m in rt5.missing_data} >= {"cancer.primary_controlled", "lesions[].size_cm"}
@@ -187,7 +191,18 @@ def test_oligometastatic_sbrt_at_the_bone_board_with_what_is_missing() -> None:
 
 def test_six_bone_lesions_are_not_oligometastatic() -> None:
     many = [lesion("thoracic_spine", level=f"T{n}") for n in range(1, 7)]
-    assert "RT-05" not in rules(plan_of(plan_case(*many)))
+    assert "RT-05" not in rules(plan_of(plan_case(*many, cancer=KNOWN)))
+
+
+def test_a_lesion_still_to_characterise_gets_no_ablative_proposal() -> None:
+    assert "RT-05" not in rules(plan_of(plan_case(lesion("ribs", side="left"))))
+
+
+def test_high_fracture_risk_long_bone_never_gets_a_single_fraction() -> None:
+    doc = plan_case(femur(axial_lysis_percent=40, circumferential_lysis_percent=60,
+                          complications=NO_COMPLICATION))
+    plan = plan_of(doc)
+    assert "RT-01" not in rules(plan) and "RT-02" in rules(plan)
 
 
 def test_reirradiation_with_the_dose_already_given() -> None:

@@ -14,6 +14,7 @@ from bonemet.model.case import TreatmentType
 from bonemet.model.labels import day as _day
 from bonemet.model.trace import Fact
 
+from .context import bone_metastases_known
 from .patient import SPINE
 from .plan_lesions import LesionRecord
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
@@ -31,6 +32,10 @@ def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | N
     """The reasons a lesion is complicated (PL-31) and whether it is: True, False or None (unknown)."""
     over = int(c.plan.rule("RT-02").param("vertebrae_over"))
     reasons = [_COMPLICATION[k] for k in r.out.complications]
+    if r.out.long_bone and r.out.fracture.level == "high" and "pathological_fracture" not in \
+            r.out.complications:
+        reasons.append(Text(en=f"high fracture risk ({r.out.fracture.summary.en})",
+                            fr=f"risque fracturaire élevé ({r.out.fracture.summary.fr})"))
     if r.out.site in SPINE and c.view.spinal_levels > over:
         reasons.append(Text(en=f"{c.view.spinal_levels} spinal lesions (more than {over})",
                             fr=f"{c.view.spinal_levels} lésions rachidiennes (plus de {over})"))
@@ -131,6 +136,8 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
     What the case cannot say (sizes, primary controlled, other organs) is named as missing."""
     rule = out.rule("RT-05")
     lesions = c.view.lesions
+    if not bone_metastases_known(c.v.case, c.v.exams, c.v.as_of):
+        return  # ablative intent is for established metastases, not a lesion still to characterise
     sites = {r.out.site for r in lesions}
     if not lesions or len(lesions) > int(rule.param("max_metastases")) or \
             len(sites) > int(rule.param("max_sites")):

@@ -39,7 +39,7 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
         state = _lysis_state(axial, circ, a_min, c_min)
         if state is _MET:
             out.propose("SX-01", "criteria_met", lesions=(r.out.id,), surgical=True, facts=facts,
-                        axial=axial, circumferential=circ, **values)
+                        axial=f"{axial:g}", circumferential=f"{circ:g}", **values)
             continue
         missing = () if state is not _NOT_MEASURED else (need(
             "SX-01", f"{m.subject}.mirels.axial_lysis_percent",
