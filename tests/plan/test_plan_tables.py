@@ -275,3 +275,12 @@ def test_every_catalogue_rule_is_reachable() -> None:
     plan = default_kb().plan
     assert plan is not None
     assert set(plan.rules) == set(PLAN_RULES) | set(EMITTED_BY)
+
+
+def test_outside_a_lung_primary_only_the_cord_pathway_is_proposed() -> None:
+    doc = plan_case(femur(axial_lysis_percent=40, circumferential_lysis_percent=60),
+                    lesion("thoracic_spine", level="T8", bilsky="2"),
+                    cancer={"primary_site": "breast"})
+    plan = plan_of(doc)
+    assert not plan.in_scope and {p.rule_id[:2] for p in plan.proposals} == {"CC"}
+    assert [x.id for x in plan.lesions] == ["femur_shaft:left", "thoracic_spine:T8"]

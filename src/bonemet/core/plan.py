@@ -108,5 +108,6 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
                *(m for x in lesions for axis in (x.pain, x.neurological, x.fracture)
                  for m in axis.missing),
                *(m for p in proposals for m in p.missing_data)]
-    return BonePlan(plan_version=knowledge.version, kb_version=kb.version, patient=view.picture,
+    return BonePlan(plan_version=knowledge.version, kb_version=kb.version, in_scope=c.in_scope,
+                    patient=view.picture,
                     lesions=lesions, proposals=tuple(proposals), missing_data=_dedupe(missing))

@@ -120,6 +120,9 @@ class PatientPicture(_Frozen):
 class BonePlan(_Frozen):
     plan_version: int  # version of kb/data/plan.yaml (the base's version is on the assessment)
     kb_version: str
+    # False outside a confirmed lung primary: only the cord-compression pathway (CC-) is proposed,
+    # the lesions and their axes are still shown.
+    in_scope: bool = True
     patient: PatientPicture
     lesions: tuple[PlanLesion, ...] = ()
     proposals: tuple[Proposal, ...] = ()
