@@ -184,7 +184,8 @@ def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("RT-07")
     _, line = c.v.current_line
     agents = [a.strip().lower() for a in line.agents]
-    facts = tuple(Fact(path="treatments.agents", value=a) for a in agents)
+    index = c.v.case.treatments.index(line)
+    facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a) for k, a in enumerate(agents))
     pause = [a for a in agents if a in rule.param("pause")]
     allowed = [a for a in agents if a in rule.param("allowed")]
     if pause:
