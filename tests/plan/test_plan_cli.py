@@ -40,3 +40,21 @@ def test_assess_json_carries_the_plan_section() -> None:
     result = CliRunner().invoke(app, ["assess", SPINE, "--format", "json"])
     data = json.loads(result.stdout)
     assert data["schema_version"] == "1.2" and data["plan"]["proposals"][0]["rule_id"] == "CC-01"
+
+
+def test_api_assess_returns_the_plan_and_refuses_a_bad_band(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bonemet.access.config import Settings
+    from bonemet.api import read_document
+    from bonemet.http.app import create_app
+
+    app = create_app(Settings(db_path=tmp_path / "s.sqlite3", dev_mode=True))
+    doc = read_document(Path(SPINE))
+    with TestClient(app, base_url="http://localhost") as http:
+        r = http.post("/api/assess", json=doc)
+        assert r.status_code == 200, r.text
+        assert r.json()["plan"]["proposals"][0]["rule_id"] == "CC-01"
+        bad = http.post("/api/assess", json={**doc, "plan_inputs": {"life_expectancy": "soon"}})
+        assert bad.status_code == 422
+        assert any(p["field"] == "plan_inputs.life_expectancy" for p in bad.json()["problems"])
