@@ -284,3 +284,31 @@ def test_outside_a_lung_primary_only_the_cord_pathway_is_proposed() -> None:
     plan = plan_of(doc)
     assert not plan.in_scope and {p.rule_id[:2] for p in plan.proposals} == {"CC"}
     assert [x.id for x in plan.lesions] == ["femur_shaft:left", "thoracic_spine:T8"]
+
+
+# --- spine: NOMS-style reading (PL-22; clinical-reference §7) ------------------------------------
+@pytest.mark.parametrize(("bilsky", "sins", "band", "message", "surgical"), [
+    ("1b", SINS_S3, None, "rt_alone", False),  # low grade, not unstable: radiotherapy
+    ("2", SINS_S3, None, "surgery_then_rt", True),  # high grade: surgery then radiotherapy
+    ("1a", SINS_S6, None, "surgery_then_rt", True),  # instability (SINS 13): surgery then RT
+    ("3", SINS_S3, "under_6_weeks", "systemic_precludes", False),  # S precludes surgery
+])
+def test_noms_reading(bilsky: str, sins: dict, band: str | None, message: str, surgical: bool) -> None:
+    from bonemet.kb import default_kb
+    doc = plan_case(lesion("cervical_spine", level="C7", sins=sins, bilsky=bilsky),
+                    plan_inputs={"life_expectancy": band} if band else None)
+    sp4 = next(p for p in plan_of(doc).proposals if p.rule_id == "SP-04")
+    catalogue = default_kb().plan
+    assert catalogue is not None
+    expected = catalogue.rule("SP-04").messages[message].en.split("{")[-1].split("}")[-1][:20]
+    assert expected in sp4.text.en and sp4.surgical is surgical
+    if not surgical:
+        assert sp4.checks and sp4.checks[0].kind == "spinal_stability"
+
+
+def test_neurological_contradiction_between_sections_is_shown_and_the_deficit_kept() -> None:
+    doc = plan_case(lesion("thoracic_spine", level="T8"), context={"neurological_deficit": False},
+                    score_inputs={"frankel": "C"})
+    plan = plan_of(doc)
+    assert plan.patient.neurological_deficit is True and plan.patient.contradictions
+    assert plan.proposals[0].rule_id == "CC-01"
