@@ -54,6 +54,9 @@ def lesions(draw: st.DrawFn) -> dict[str, Any]:
     elif site == "acetabulum" and draw(st.booleans()):
         out["harrington"] = {"classification": draw(st.sampled_from(["I", "II", "III", "IV"]))}
     out["side"] = draw(st.sampled_from(["left", "right"]))
+    size = draw(st.sampled_from([None, 2.0, 4.9, 5.0, 7.0]))
+    if size is not None:
+        out["complications"] = {**(out["complications"] or {}), "largest_size_cm": size}
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -69,7 +72,12 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     doc["context"].update({k: v for k, v in ctx.items() if v is not None})
     doc["plan_inputs"] = {"life_expectancy": draw(st.sampled_from(
         [None, "under_6_weeks", "6_weeks_to_3_months", "3_to_12_months", "over_12_months"])),
-        "ecog": draw(st.sampled_from([None, 0, 1, 2, 3, 4]))}
+        "ecog": draw(st.sampled_from([None, 0, 1, 2, 3, 4])),
+        "primary_controlled": draw(maybe_bool),
+        "extra_osseous_sites": draw(st.sampled_from([None, 0, 1, 3])),
+        "extra_osseous_metastases": draw(st.sampled_from([None, 0, 2]))}
+    if draw(st.booleans()):
+        doc["cancer"]["bone_metastases_known"] = True
     scores: dict[str, Any] = {}
     frankel = draw(st.sampled_from([None, "A", "C", "D", "E"]))
     if frankel:
@@ -145,6 +153,47 @@ def test_safety_properties_of_the_plan(doc: dict[str, Any]) -> None:
     # urgent proposals first
     flags = [p.priority == "urgent" for p in plan.proposals]
     assert flags == sorted(flags, reverse=True)
+    _review23_properties(doc, plan, found, deficit)
+
+
+_SCHEDULES = {"RT-01", "RT-02", "RT-03", "RT-09"}
+
+
+def _review23_properties(doc: dict[str, Any], plan: Any, found: list[dict[str, Any]],
+                         deficit: bool) -> None:
+    """Safety properties from the clinical review of issue 23 (F1-F6)."""
+    inputs = doc["plan_inputs"]
+    short = inputs["life_expectancy"] in ("under_6_weeks", "6_weeks_to_3_months")
+    frail = short or (inputs["ecog"] is not None and inputs["ecog"] >= 3)
+    cord = any(p.kind == "cord_compression" for p in plan.proposals)
+    ids = {x.id: x for x in plan.lesions}
+    # F1: ablative SBRT only when the whole definition is recorded as met and nothing excludes it
+    if "RT-05" in [p.rule_id for p in plan.proposals]:
+        assert inputs["primary_controlled"] is True and not frail and not deficit and not cord
+        assert inputs["extra_osseous_sites"] is not None
+        assert inputs["extra_osseous_metastases"] is not None
+        assert all((x.get("complications") or {}).get("largest_size_cm", 99) < 5 for x in found)
+        assert not any(x.operated for x in plan.lesions)
+        assert len(plan.lesions) + inputs["extra_osseous_metastases"] <= 5
+    # F2: one schedule per lesion; a frail patient never reads 30 Gy/10 as the line
+    per_lesion = [x for p in plan.proposals if p.rule_id in _SCHEDULES for x in p.lesions]
+    assert len(per_lesion) == len(set(per_lesion)), per_lesion
+    if frail:
+        assert "RT-02" not in [p.rule_id for p in plan.proposals]
+    # F3: surgery withdrawn: no check sends the board to a surgeon first
+    if inputs["life_expectancy"] == "under_6_weeks":
+        for p in plan.proposals:
+            assert not any("comes before radiotherapy" in c.text.en for c in p.checks), p
+    for p in plan.proposals:
+        if p.rule_id in ("SX-01", "SX-02"):
+            assert not any(ids[x].operated for x in p.lesions)
+    # F4: on the cord-compression pathway, no routine schedule for a spinal lesion
+    # F6: never a single 8 Gy fraction as the default line on the spine
+    for p in plan.proposals:
+        spinal = [x for x in p.lesions if ids[x].site.value in SPINE]
+        if p.rule_id in _SCHEDULES and spinal:
+            assert not cord, p
+            assert "8 Gy in 1 fraction" not in p.text.en, p
 
 
 @settings(max_examples=30, deadline=None)

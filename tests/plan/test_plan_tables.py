@@ -162,11 +162,19 @@ def test_complications_not_recorded_no_schedule_and_named() -> None:
 
 @pytest.mark.parametrize("inputs", [{"ecog": 3}, {"life_expectancy": "6_weeks_to_3_months"}])
 def test_frail_or_short_life_expectancy_20_gy_in_5(inputs: dict) -> None:
-    plan = plan_of(plan_case(lesion("ribs", side="left", complications=NO_COMPLICATION),
+    """PL-10: 20 Gy/5 is THE line for a complicated lesion of a frail patient, never beside
+    30 Gy/10; an uncomplicated flat bone keeps the single 8 Gy fraction (shorter still)."""
+    complicated = {**NO_COMPLICATION, "soft_tissue_extension": True}
+    plan = plan_of(plan_case(lesion("ribs", side="left", complications=complicated),
                              context={"pain_sites": ["ribs"], "new_bone_pain": True},
                              plan_inputs=inputs))
     rt3 = next(p for p in plan.proposals if p.rule_id == "RT-03")
-    assert "20 Gy in 5 fractions" in rt3.text.en
+    assert "20 Gy in 5 fractions" in rt3.text.en and "rather than 30 Gy" in rt3.text.en
+    assert "RT-02" not in rules(plan)
+    plain = plan_of(plan_case(lesion("ribs", side="left", complications=NO_COMPLICATION),
+                              context={"pain_sites": ["ribs"], "new_bone_pain": True},
+                              plan_inputs=inputs))
+    assert [p.rule_id for p in plain.proposals if p.kind == "radiotherapy"] == ["RT-01"]
 
 
 def test_post_operative_radiotherapy_window_15_days_to_3_weeks() -> None:
@@ -181,12 +189,13 @@ def test_post_operative_radiotherapy_window_15_days_to_3_weeks() -> None:
 KNOWN = {"primary_site": "lung", "histology": "adenocarcinoma", "bone_metastases_known": True}
 
 
-def test_oligometastatic_sbrt_at_the_bone_board_with_what_is_missing() -> None:
+def test_oligometastatic_count_alone_is_a_question_not_a_proposal() -> None:
     plan = plan_of(plan_case(lesion("ribs", side="left"), lesion("humerus", side="right"),
                              cancer=KNOWN))
-    rt5 = next(p for p in plan.proposals if p.rule_id == "RT-05")
-    assert rt5.kind == "sbrt" and "RCP-OOS" in rt5.text.en
-    assert {m.field for m in rt5.missing_data} >= {"cancer.primary_controlled", "lesions[].size_cm"}
+    assert "RT-05" not in rules(plan)
+    asked = {m.field for m in plan.missing_data if m.rule_id == "RT-05"}
+    assert {"plan_inputs.primary_controlled", "plan_inputs.extra_osseous_sites"} <= asked
+    assert any(f.endswith("complications.largest_size_cm") for f in asked)
 
 
 def test_six_bone_lesions_are_not_oligometastatic() -> None:

@@ -29,7 +29,7 @@ from .plan_lesions import LesionRecord, read_plan
 from .plan_registry import PLAN_RULES, PlanContext, PlanOutput
 
 # Catalogue ids that have no function of their own: emitted by another rule or by this module.
-EMITTED_BY = {"RT-02": "RT-01", "RT-08": "core/plan.py (checks)"}
+EMITTED_BY = {"RT-02": "RT-01", "RT-03": "RT-01", "RT-09": "RT-01", "RT-08": "core/plan.py (checks)"}
 # Rules that run outside the référentiel's scope (any cancer): the cord-compression pathway.
 _ANY_CANCER = frozenset({"CC-01", "CC-02"})
 _RT_KINDS = frozenset({"radiotherapy", "sbrt"})
@@ -38,9 +38,15 @@ _KIND_ORDER = {k: i for i, k in enumerate((
     "drug_interaction", "prognosis", "bone_targeted_agent", "vitamin_d", "dental"))}
 
 
-def _check(out: PlanOutput, r: LesionRecord) -> PlanCheck | None:
-    """RT-08 for one lesion: fracture risk (long or weight-bearing bone) or stability (spine)."""
+def _check(out: PlanOutput, r: LesionRecord, no_surgery: bool) -> PlanCheck | None:
+    """RT-08 for one lesion: fracture risk (long or weight-bearing bone) or stability (spine).
+    An operated site is fixed already; when surgery was withdrawn (short life expectancy), an
+    at-risk reading never sends the board back to a surgeon."""
     x = r.out
+    if x.operated:
+        return out.check("RT-08", x.id, "spinal_stability" if x.site in SPINE else "fracture_risk",
+                         "reassuring", "operated")
+    at_risk_fracture = "fracture_at_risk_no_surgery" if no_surgery else "fracture_at_risk"
     if x.site in SPINE:
         s = r.sins
         if s is None or s.total is None:
@@ -49,28 +55,39 @@ def _check(out: PlanOutput, r: LesionRecord) -> PlanCheck | None:
         if s.band.id == "stable":
             return out.check("RT-08", x.id, "spinal_stability", "reassuring", "stability_low", ev,
                              total=s.total)
-        return out.check("RT-08", x.id, "spinal_stability", "at_risk", "stability_at_risk", ev,
+        return out.check("RT-08", x.id, "spinal_stability", "at_risk",
+                         "stability_at_risk_no_surgery" if no_surgery else "stability_at_risk", ev,
                          total=s.total)
     if not (x.long_bone or x.weight_bearing):
         return None
     if "pathological_fracture" in x.complications:
-        return out.check("RT-08", x.id, "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
-                         reason=x.fracture.summary)
+        return out.check("RT-08", x.id, "fracture_risk", "at_risk", at_risk_fracture,
+                         x.fracture.evidence, reason=x.fracture.summary)
+    h = r.harrington
+    if h is not None and h.grade is not None:  # acetabulum: Harrington, never Mirels
+        if x.fracture.level == "high":
+            return out.check("RT-08", x.id, "fracture_risk", "at_risk", at_risk_fracture,
+                             x.fracture.evidence, reason=x.fracture.summary)
+        return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_harrington",
+                         x.fracture.evidence, reason=x.fracture.summary)
+    if not x.long_bone:
+        return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_to_check_flat")
     m = r.mirels
     if m is None or m.total is None:
         return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_to_check")
     if m.band.id == "low":
         return out.check("RT-08", x.id, "fracture_risk", "reassuring", "fracture_low", x.fracture.evidence,
                          total=m.total)
-    return out.check("RT-08", x.id, "fracture_risk", "at_risk", "fracture_at_risk", x.fracture.evidence,
-                     reason=x.fracture.summary)
+    return out.check("RT-08", x.id, "fracture_risk", "at_risk", at_risk_fracture,
+                     x.fracture.evidence, reason=x.fracture.summary)
 
 
-def _with_checks(out: PlanOutput, records: dict[str, LesionRecord], p: Proposal) -> Proposal:
+def _with_checks(out: PlanOutput, records: dict[str, LesionRecord], p: Proposal,
+                 no_surgery: bool) -> Proposal:
     if p.kind not in _RT_KINDS:
         return p
     checks = [c for lesion in p.lesions if lesion in records
-              if (c := _check(out, records[lesion])) is not None]
+              if (c := _check(out, records[lesion], no_surgery)) is not None]
     return p.model_copy(update={"checks": (*checks, *p.checks)}) if checks else p
 
 
@@ -97,17 +114,19 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
             fn(c, out)
     proposals = out.proposals
     band = view.picture.life_expectancy
-    if band is not None and band.value in knowledge.rule("SX-04").param("short_life_expectancy"):
+    no_surgery = band is not None and band.value in knowledge.rule("SX-04").param(
+        "short_life_expectancy")
+    if no_surgery:
         proposals = [p for p in proposals if not p.surgical]
     records = {r.out.id: r for r in view.lesions}
-    proposals = [_with_checks(out, records, p) for p in proposals]
+    proposals = [_with_checks(out, records, p, no_surgery) for p in proposals]
     proposals.sort(key=lambda p: (p.priority != "urgent", p.kind != "cord_compression",
                                   _KIND_ORDER[p.kind]))
     lesions: tuple[PlanLesion, ...] = tuple(r.out for r in view.lesions)
     missing = [*view.picture.missing,
                *(m for x in lesions for axis in (x.pain, x.neurological, x.fracture)
                  for m in axis.missing),
-               *(m for p in proposals for m in p.missing_data)]
+               *(m for p in proposals for m in p.missing_data), *out.missing]
     return BonePlan(plan_version=knowledge.version, kb_version=kb.version, in_scope=c.in_scope,
                     patient=view.picture,
                     lesions=lesions, proposals=tuple(proposals), missing_data=_dedupe(missing))

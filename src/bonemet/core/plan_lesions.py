@@ -58,6 +58,7 @@ class LesionRecord:
     bilsky_path: str | None = None
     surgery_paths: tuple[str, ...] = ()
     radiotherapy_paths: tuple[str, ...] = ()
+    size_cm: float | None = None  # largest recorded size over the records (the safe reading)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +166,13 @@ def _merge(items: list[tuple[str, Lesion]]) -> tuple[tuple[str, ...], tuple[Fact
         c = lesion.complications
         if c is None:
             continue
-        for name, value in c.model_dump().items():
+        for name, value in c.flags().items():
             if value is not None:
                 facts.append(Fact(path=f"{path}.complications.{name}", value=value))
                 values[name] = values.get(name, False) or value
     present = tuple(n for n, val in values.items() if val)
     recorded = set(values)
-    complete = recorded >= set(LesionComplications.model_fields)
+    complete = recorded >= set(LesionComplications().flags())
     return present, tuple(facts), (True if present else (False if complete else None))
 
 
@@ -265,7 +266,9 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
                                summary=Text(en=f"{name} {result.total}: {result.band.label.en}",
                                             fr=f"{name} {result.total} : {result.band.label.fr}"))
     if harrington is not None and harrington.grade is not None:
-        return AxisReading(axis="fracture", level="high",
+        # Classes III-IV (lateral/superior deficiency, resection): high; I-II: intermediate.
+        level: AxisLevel = "high" if harrington.grade.id.upper() in ("III", "IV") else "intermediate"
+        return AxisReading(axis="fracture", level=level,
                            evidence=(Fact(path=f"{harrington.subject}", value=harrington.grade.id),),
                            summary=Text(en=f"Harrington class {harrington.grade.id}",
                                         fr=f"Harrington classe {harrington.grade.id}"))
@@ -329,7 +332,12 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
         )
         records.append(LesionRecord(out=out, latest=latest, mirels=mirels, sins=sins,
                                     harrington=harrington, bilsky=bilsky, bilsky_path=bilsky_path,
-                                    surgery_paths=surgery, radiotherapy_paths=rt))
+                                    surgery_paths=surgery, radiotherapy_paths=rt,
+                                    size_cm=max(sizes) if (sizes := [
+                                        lesion.complications.largest_size_cm for _, lesion in items
+                                        if lesion.complications is not None
+                                        and lesion.complications.largest_size_cm is not None])
+                                    else None))
     levels = {r.out.id for r in records if r.out.site in SPINE}
     return PlanView(picture=patient_picture(v), lesions=tuple(records),
                     tokuhashi=_score(scores, "tokuhashi", ("patient",)),

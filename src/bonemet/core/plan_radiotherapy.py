@@ -12,10 +12,11 @@ from bonemet.base.text import Text
 from bonemet.model import labels
 from bonemet.model.case import TreatmentType
 from bonemet.model.labels import day as _day
-from bonemet.model.trace import Fact
+from bonemet.model.trace import Fact, MissingData
 
 from .context import bone_metastases_known
 from .patient import SPINE
+from .plan_cord import cord_pathway
 from .plan_lesions import LesionRecord
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 
@@ -32,8 +33,8 @@ def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | N
     """The reasons a lesion is complicated (PL-31) and whether it is: True, False or None (unknown)."""
     over = int(c.plan.rule("RT-02").param("vertebrae_over"))
     reasons = [_COMPLICATION[k] for k in r.out.complications]
-    if r.out.long_bone and r.out.fracture.level == "high" and "pathological_fracture" not in \
-            r.out.complications:
+    if (r.out.long_bone or r.out.weight_bearing) and r.out.fracture.level == "high" and \
+            "pathological_fracture" not in r.out.complications:
         reasons.append(Text(en=f"high fracture risk ({r.out.fracture.summary.en})",
                             fr=f"risque fracturaire élevé ({r.out.fracture.summary.fr})"))
     if r.out.site in SPINE and c.view.spinal_levels > over:
@@ -44,39 +45,8 @@ def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | N
     return reasons, r.out.complicated
 
 
-# RT-02 is emitted here too: one schedule decision per lesion (core/plan.py EMITTED_BY).
-@plan_rule("RT-01")
-def painful(c: PlanContext, out: PlanOutput) -> None:
-    """RT-01 (uncomplicated: 8 Gy x 1) or RT-02 (complicated: 30 Gy / 10) for each painful lesion."""
-    r1, r2 = out.rule("RT-01"), out.rule("RT-02")
-    for r in c.view.lesions:
-        if r.out.pain.level != "high" or r.out.operated:
-            continue  # an operated site gets RT-04 (post-operative)
-        reasons, complicated = complications(c, r)
-        facts = r.out.pain.evidence
-        if complicated:
-            out.propose("RT-02", "complicated", lesions=(r.out.id,), facts=facts,
-                        reasons=joined(reasons), dose_gy=r2.param("dose_gy"),
-                        fractions=r2.param("fractions"))
-        elif complicated is False:
-            low, high = r1.param("steroid_hours")
-            out.propose("RT-01", "single", lesions=(r.out.id,), facts=facts,
-                        dose_gy=r1.param("dose_gy"), fractions=r1.param("fractions"),
-                        steroid_low=low, steroid_high=high)
-        else:
-            unknown = r.latest.complications.not_recorded() if r.latest.complications else (
-                "pathological_fracture", "epidural_extension", "soft_tissue_extension",
-                "neuropathic_pain")
-            out.propose("RT-01", "complications_unknown", lesions=(r.out.id,), facts=facts,
-                        missing=tuple(need("RT-01", f"{r.out.paths[-1]}.complications.{name}",
-                                           f"Whether the lesion has {_COMPLICATION[name].en} is "
-                                           "not recorded (it decides the schedule).",
-                                           f"La présence d'une {_COMPLICATION[name].fr} n'est pas "
-                                           "notée (elle décide du schéma).")
-                                      for name in unknown))
-
-
-def _short_reasons(c: PlanContext) -> list[Text]:
+def short_reasons(c: PlanContext) -> list[Text]:
+    """Frail patient (ECOG at or above RT-03's bound) or life expectancy in RT-03's short bands."""
     rule = c.plan.rule("RT-03")
     p = c.view.picture
     reasons: list[Text] = []
@@ -87,24 +57,72 @@ def _short_reasons(c: PlanContext) -> list[Text]:
     return reasons
 
 
-@plan_rule("RT-03")
-def frail(c: PlanContext, out: PlanOutput) -> None:
-    rule = out.rule("RT-03")
-    lesions = tuple(dict.fromkeys(x for p in out.proposals if p.kind == "radiotherapy"
-                                  for x in p.lesions))
-    reasons = _short_reasons(c)
-    if not lesions or not reasons:
-        return
-    text = joined(reasons, "; ", " ; ")
-    out.propose("RT-03", "short", lesions=lesions, reasons=text, dose_gy=rule.param("dose_gy"),
-                fractions=rule.param("fractions"),
-                facts=tuple(f for f in c.view.picture.evidence
-                            if f.path.endswith(("ecog", "life_expectancy"))))
+def _unknown(r: LesionRecord) -> tuple[MissingData, ...]:
+    names = r.latest.complications.not_recorded() if r.latest.complications else tuple(
+        k for k in _COMPLICATION if k != "operated")
+    return tuple(need("RT-01", f"{r.out.paths[-1]}.complications.{name}",
+                      f"Whether the lesion has {_COMPLICATION[name].en} is not recorded (it decides "
+                      "the schedule).",
+                      f"La présence d'une {_COMPLICATION[name].fr} n'est pas notée (elle décide du "
+                      "schéma).") for name in names)
+
+
+# RT-02, RT-03 and RT-09 are emitted here too: ONE schedule per painful lesion, with its reason
+# (core/plan.py EMITTED_BY), so a frail patient never reads "30 Gy preferred" beside "20 Gy".
+@plan_rule("RT-01")
+def painful(c: PlanContext, out: PlanOutput) -> None:
+    """One radiotherapy line per painful lesion: the cord-compression pathway's (none here) on the
+    spine when it is open; else frail/short life expectancy (RT-03, or RT-01 8 Gy on an
+    uncomplicated long/flat bone); else complicated (RT-02), uncomplicated spine (RT-09, 2021
+    table), uncomplicated long/flat bone (RT-01 8 Gy), or complications unknown (RT-01, no dose)."""
+    r1, r2, r3, r9 = (out.rule(x) for x in ("RT-01", "RT-02", "RT-03", "RT-09"))
+    cord = cord_pathway(c)
+    short = short_reasons(c)
+    for r in c.view.lesions:
+        if r.out.pain.level != "high" or r.out.operated or r.out.irradiated:
+            continue  # an operated site gets RT-04 (post-operative), an irradiated one RT-06
+        spine = r.out.site in SPINE
+        if spine and cord:
+            continue  # the cord-compression pathway (CC-02) carries the radiotherapy of the spine
+        reasons, complicated = complications(c, r)
+        facts = r.out.pain.evidence
+        ids = (r.out.id,)
+        if complicated is False and not spine:
+            low, high = r1.param("steroid_hours")
+            out.propose("RT-01", "single", lesions=ids, facts=facts,
+                        dose_gy=r1.param("dose_gy"), fractions=r1.param("fractions"),
+                        steroid_low=low, steroid_high=high)
+        elif short:
+            why = joined(short, "; ", " ; ")
+            if complicated:
+                why = Text(en=f"{why.en}; complicated lesion ({joined(reasons).en})",
+                           fr=f"{why.fr} ; lésion compliquée ({joined(reasons).fr})")
+            out.propose("RT-03", "short", lesions=ids, reasons=why, dose_gy=r3.param("dose_gy"),
+                        fractions=r3.param("fractions"), long_dose=r2.param("dose_gy"),
+                        long_fractions=r2.param("fractions"),
+                        facts=(*facts, *(f for f in c.view.picture.evidence
+                                         if f.path.endswith(("ecog", "life_expectancy")))),
+                        missing=_unknown(r) if complicated is None else ())
+        elif complicated:
+            out.propose("RT-02", "complicated", lesions=ids, facts=facts,
+                        reasons=joined(reasons), dose_gy=r2.param("dose_gy"),
+                        fractions=r2.param("fractions"))
+        elif complicated is False:
+            dose, frac = r9.param("dose_gy"), r9.param("fractions")
+            out.propose("RT-09", "spine", lesions=ids, facts=facts, dose_low=dose[0],
+                        dose_high=dose[1], fractions_low=frac[0], fractions_high=frac[1],
+                        single=r9.param("exceptional_single_gy"))
+        else:
+            out.propose("RT-01", "complications_unknown", lesions=ids, facts=facts,
+                        missing=_unknown(r))
 
 
 @plan_rule("RT-04")
 def postoperative(c: PlanContext, out: PlanOutput) -> None:
-    low, high = out.rule("RT-04").param("days_after_surgery")
+    rule = out.rule("RT-04")
+    low, high = rule.param("days_after_surgery")
+    schedule = {"dose_a": rule.param("dose_gy")[0], "fractions_a": rule.param("fractions")[0],
+                "dose_b": rule.param("dose_gy")[1], "fractions_b": rule.param("fractions")[1]}
     treatments = c.v.case.treatments
     for i, t in enumerate(treatments):
         if t.type is not TreatmentType.surgery or t.site is None:
@@ -117,7 +135,7 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
                  Fact(path=f"treatments[{i}].start", value=t.start.isoformat() if t.start else None))
         if t.start is None:
             out.propose("RT-04", "postop_undated", lesions=lesions, facts=facts, site=site, low=low,
-                        high=high, missing=(need("RT-04", f"treatments[{i}].start",
+                        high=high, **schedule, missing=(need("RT-04", f"treatments[{i}].start",
                                                  "Date of the operation.", "Date de l'intervention."),))
             continue
         start = t.start
@@ -126,33 +144,83 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
         if done:
             continue  # radiotherapy of the operated site is recorded since: nothing to propose
         out.propose("RT-04", "postop", lesions=lesions, facts=facts, site=site, low=low, high=high,
+                    **schedule,
                     date=_day(start), start=_day(start + dt.timedelta(days=low)),
                     end=_day(start + dt.timedelta(days=high)))
 
 
+def _oligo_excluded(c: PlanContext) -> bool:
+    """What rules ablative intent out, whatever the count (PL-28 good performance status, no
+    surgical indication, no neurological sign; PL-07 controlled disease): a frail ECOG or a short
+    life expectancy (RT-03's bounds), the cord-compression pathway or neurological signs, an
+    unstable spine, an operated site or one with a high fracture risk awaiting consolidation,
+    untreatable visceral metastases (Tokuhashi / Tomita inputs)."""
+    if short_reasons(c) or cord_pathway(c):
+        return True
+    for r in c.view.lesions:
+        if r.out.neurological.level == "high" or r.out.operated or r.out.fracture.level == "high":
+            return True
+        if r.sins is not None and r.sins.band.id == "unstable":
+            return True
+    s = c.v.case.score_inputs
+    if s is not None:
+        if s.tokuhashi is not None and s.tokuhashi.internal_organ_metastases is not None and \
+                s.tokuhashi.internal_organ_metastases.value == "unremovable":
+            return True
+        if s.tomita is not None and s.tomita.visceral_metastases is not None and \
+                s.tomita.visceral_metastases.value == "untreatable":
+            return True
+    return False
+
+
 @plan_rule("RT-05")
 def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
-    """Bone lesions within the chapter's oligometastatic counts: SBRT to be validated at the board.
-    What the case cannot say (sizes, primary controlled, other organs) is named as missing."""
+    """Ablative SBRT only when the chapter's definition is MET (1-3 sites, 1-5 metastases each
+    under the size bound, controlled primary) and nothing excludes it. When the count fits but
+    size / primary control / extra-osseous disease are not recorded, no proposal: the question
+    is named as missing data (a count alone is never an indication)."""
     rule = out.rule("RT-05")
     lesions = c.view.lesions
-    if not bone_metastases_known(c.v.case, c.v.exams, c.v.as_of):
+    if not lesions or not bone_metastases_known(c.v.case, c.v.exams, c.v.as_of):
         return  # ablative intent is for established metastases, not a lesion still to characterise
-    sites = {r.out.site for r in lesions}
-    if not lesions or len(lesions) > int(rule.param("max_metastases")) or \
-            len(sites) > int(rule.param("max_sites")):
+    max_sites, max_mets = int(rule.param("max_sites")), int(rule.param("max_metastases"))
+    max_size = float(rule.param("max_size_cm"))
+    sites = len({r.out.site for r in lesions})
+    if len(lesions) > max_mets or sites > max_sites or _oligo_excluded(c):
         return
-    if any(r.out.neurological.level == "high" for r in lesions):
-        return  # neurological signs: not the stereotactic setting (PL-28); CC- rules lead
-    missing = tuple(need("RT-05", path, en, fr) for path, en, fr in (
-        ("lesions[].size_cm", f"Size of each metastasis (each under {rule.param('max_size_cm')} cm).",
-         f"Taille de chaque métastase (moins de {rule.param('max_size_cm')} cm chacune)."),
-        ("cancer.primary_controlled", "Whether the primary is controlled.",
-         "Si le primitif est contrôlé."),
-        ("response_outside_bone", "Metastatic sites outside bone (1 to 3 sites in all).",
-         "Sites métastatiques hors de l'os (1 à 3 sites en tout)."),
-    ))
-    out.propose("RT-05", "oligo", lesions=tuple(r.out.id for r in lesions), missing=missing,
+    inputs = c.v.case.plan_inputs
+    controlled = inputs.primary_controlled if inputs else None
+    extra_sites = inputs.extra_osseous_sites if inputs else None
+    extra_mets = inputs.extra_osseous_metastases if inputs else None
+    sizes = [r.size_cm for r in lesions]
+    if controlled is False or any(x is not None and x >= max_size for x in sizes) or \
+            (extra_sites is not None and sites + extra_sites > max_sites) or \
+            (extra_mets is not None and len(lesions) + extra_mets > max_mets):
+        return  # the definition is not met: no ablative proposal
+    missing: list[MissingData] = []
+    ask = (f"Oligometastatic? ({len(lesions)} bone lesion(s)) ",
+           f"Oligométastatique ? ({len(lesions)} lésion(s) osseuse(s)) ")
+    for r, size in zip(lesions, sizes, strict=True):
+        if size is None:
+            missing.append(need("RT-05", f"{r.out.paths[-1]}.complications.largest_size_cm",
+                                ask[0] + f"record the largest size of {r.out.label.en} (each under "
+                                f"{max_size:g} cm).", ask[1] + f"noter la plus grande taille de "
+                                f"{r.out.label.fr} (moins de {max_size:g} cm chacune)."))
+    for path, en, fr, value in (
+            ("plan_inputs.primary_controlled", "record whether the primary is controlled.",
+             "noter si le primitif est contrôlé.", controlled),
+            ("plan_inputs.extra_osseous_sites", "record the metastatic sites outside bone "
+             f"(1 to {max_sites} sites in all).", "noter les sites métastatiques hors de l'os "
+             f"(1 à {max_sites} sites en tout).", extra_sites),
+            ("plan_inputs.extra_osseous_metastases", "record the metastases outside bone "
+             f"(1 to {max_mets} in all).", "noter les métastases hors de l'os "
+             f"(1 à {max_mets} en tout).", extra_mets)):
+        if value is None:
+            missing.append(need("RT-05", path, ask[0] + en, ask[1] + fr))
+    if missing:
+        out.missing.extend(missing)
+        return
+    out.propose("RT-05", "oligo", lesions=tuple(r.out.id for r in lesions),
                 count=len(lesions), max_sites=rule.param("max_sites"),
                 max_metastases=rule.param("max_metastases"), max_size_cm=rule.param("max_size_cm"))
 

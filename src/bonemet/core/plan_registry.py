@@ -38,6 +38,8 @@ class PlanContext:
 class PlanOutput:
     plan: PlanKnowledge
     proposals: list[Proposal] = field(default_factory=list)
+    # A question a rule asks without proposing anything (e.g. RT-05 "oligometastatic?").
+    missing: list[MissingData] = field(default_factory=list)
 
     def rule(self, rule_id: str) -> PlanRule:
         return self.plan.rule(rule_id)

@@ -27,8 +27,8 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
     c_min = float(rule.param("circumferential_lysis_percent"))
     for r in c.view.lesions:
         m = r.mirels
-        if m is None or m.total is None or m.total < high:
-            continue
+        if m is None or m.total is None or m.total < high or r.out.operated:
+            continue  # an operated bone is fixed already: RT-04 (post-operative) follows
         axial = m.measures.get("axial_lysis_percent")
         circ = m.measures.get("circumferential_lysis_percent")
         facts = (Fact(path=f"{m.subject}.mirels", value=m.total),
@@ -54,7 +54,7 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
 def borderline(c: PlanContext, out: PlanOutput) -> None:
     value = int(out.rule("SX-02").param("mirels_borderline"))
     for r in c.view.lesions:
-        if r.mirels is not None and r.mirels.total == value:
+        if r.mirels is not None and r.mirels.total == value and not r.out.operated:
             out.propose("SX-02", "borderline", lesions=(r.out.id,), surgical=True,
                         facts=(Fact(path=f"{r.mirels.subject}.mirels", value=r.mirels.total),),
                         total=r.mirels.total, mirels_borderline=value)
@@ -65,7 +65,7 @@ def low_risk(c: PlanContext, out: PlanOutput) -> None:
     top = int(out.rule("SX-03").param("mirels_low_max"))
     for r in c.view.lesions:
         m = r.mirels
-        if m is not None and m.total is not None and m.total <= top and \
+        if m is not None and m.total is not None and m.total <= top and not r.out.operated and \
                 "pathological_fracture" not in r.out.complications:
             out.propose("SX-03", "low", lesions=(r.out.id,),
                         facts=(Fact(path=f"{m.subject}.mirels", value=m.total),),

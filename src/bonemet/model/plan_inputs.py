@@ -37,18 +37,32 @@ class PlanInputs(_Frozen):
     life_expectancy_date: CaseDate | None = Field(None, description="When the estimate was made")
     ecog: int | None = Field(None, ge=0, le=4, description="Performance status (ECOG 0-4)")
     ecog_date: CaseDate | None = Field(None, description="When the performance status was assessed")
+    # What the chapter's oligometastatic definition needs besides the bone lesions (RT-05).
+    primary_controlled: bool | None = Field(
+        None, description="Whether the primary tumour is controlled (oligometastatic definition)")
+    extra_osseous_sites: int | None = Field(
+        None, ge=0, description="Number of metastatic sites (organs) outside bone; 0 if none")
+    extra_osseous_metastases: int | None = Field(
+        None, ge=0, description="Number of metastases outside bone; 0 if none")
 
 
 class LesionComplications(_Frozen):
-    """None: not recorded (named as missing); False: recorded absent."""
+    """None: not recorded (named as missing); False: recorded absent. `largest_size_cm` is the
+    lesion's largest dimension, which the oligometastatic definition needs (RT-05); it lives
+    here, with the lesion's other plan inputs, so the Lesion model keeps one plan field."""
 
     pathological_fracture: bool | None = None
     epidural_extension: bool | None = Field(None, description="Epiduritis / epidural extension")
     soft_tissue_extension: bool | None = None
     neuropathic_pain: bool | None = None
+    largest_size_cm: float | None = Field(
+        None, gt=0, le=100, description="Largest dimension of the lesion, in cm (RT-05)")
+
+    def flags(self) -> dict[str, bool | None]:
+        return {k: v for k, v in self.model_dump().items() if k != "largest_size_cm"}
 
     def present(self) -> tuple[str, ...]:
-        return tuple(name for name, value in self.model_dump().items() if value is True)
+        return tuple(name for name, value in self.flags().items() if value is True)
 
     def not_recorded(self) -> tuple[str, ...]:
-        return tuple(name for name, value in self.model_dump().items() if value is None)
+        return tuple(name for name, value in self.flags().items() if value is None)
