@@ -58,3 +58,31 @@ def test_api_assess_returns_the_plan_and_refuses_a_bad_band(tmp_path: Path) -> N
         bad = http.post("/api/assess", json={**doc, "plan_inputs": {"life_expectancy": "soon"}})
         assert bad.status_code == 422
         assert any(p["field"] == "plan_inputs.life_expectancy" for p in bad.json()["problems"])
+
+
+REVIEW = Path(__file__).parent / "review_cases"
+
+
+def _flat(text: str) -> str:
+    """The table wraps words over lines and borders: compare on the words alone."""
+    return " ".join("".join(c for c in text if c not in "│┃─┼┤├╇╈┏┓┗┛┡┩└┘┌┐╭╮╰╯━").split())
+
+
+def test_text_shows_caveats_and_mixed_bases_review23_f7() -> None:
+    """F7: each proposal's caveat and "partly outside the référentiel" are visible in the text."""
+    case = str(REVIEW / "C07-T7-SINS8.yaml")
+    en = CliRunner().invoke(app, ["plan", case], env={"COLUMNS": "300"})
+    fr = CliRunner().invoke(app, ["plan", case, "--lang", "fr"], env={"COLUMNS": "300"})
+    assert en.exit_code == 0 and fr.exit_code == 0
+    assert "Caveat: Read from a flattened PDF table" in _flat(en.stdout)
+    assert "Réserve : Lu dans un tableau PDF aplati" in _flat(fr.stdout)
+    c01 = CliRunner().invoke(app, ["plan", str(REVIEW / "C01-femur-mirels10-lysis.yaml")],
+                             env={"COLUMNS": "300"})
+    assert "référentiel, partly outside it" in _flat(c01.stdout)
+
+
+def test_text_footer_names_the_lesion_not_the_raw_path_review23_f17() -> None:
+    out = CliRunner().invoke(app, ["plan", str(REVIEW / "C22-rib-no-complications-recorded.yaml"),
+                                   "--lang", "fr"], env={"COLUMNS": "300"})
+    assert "exams[0]" not in out.stdout and "côtes gauches :" in _flat(out.stdout)
+    assert "non urgent" in _flat(out.stdout) and "habituel" not in out.stdout

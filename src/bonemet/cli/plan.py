@@ -34,16 +34,27 @@ _HEAD = {"en": ("Priority", "Rule", "Lesions", "Proposal (for the board to discu
 _AXES = {"en": ("Lesion", "Pain", "Neurological risk", "Fracture / instability"),
          "fr": ("Lésion", "Douleur", "Risque neurologique", "Fracture / instabilité")}
 _OUTSIDE = {"en": "outside the référentiel", "fr": "hors référentiel"}
+_PARTLY = {"en": "référentiel, partly outside it", "fr": "référentiel, en partie hors référentiel"}
+_CAVEAT = {"en": "Caveat", "fr": "Réserve"}
 _REFERENTIEL = {"en": "référentiel", "fr": "référentiel"}
 _WORDS = {"en": {"high": "high", "intermediate": "intermediate", "low": "low", "unknown": "unknown",
                  "urgent": "urgent", "routine": "routine"},
           "fr": {"high": "élevé", "intermediate": "intermédiaire", "low": "faible",
-                 "unknown": "inconnu", "urgent": "urgent", "routine": "habituel"}}
+                 "unknown": "inconnu", "urgent": "urgent", "routine": "non urgent"}}
 
 
 class PlanFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+def _where(plan: BonePlan, field: str, lang: Lang) -> str:
+    """The lesion a missing field belongs to, in words (the raw path stays in the JSON)."""
+    sep = " : " if lang == "fr" else ": "
+    for x in plan.lesions:
+        if any(field == p or field.startswith(f"{p}.") for p in x.paths):
+            return f"{x.label(lang)}{sep}"
+    return ""
 
 
 def plan_table(plan: BonePlan, lang: Lang) -> Group:
@@ -60,8 +71,12 @@ def plan_table(plan: BonePlan, lang: Lang) -> Group:
         for c in p.checks:
             body.append(f"\n→ {c.text(lang)}", style="yellow")
         body.append(f"\n{p.text(lang)}")
+        sep = " : " if lang == "fr" else ": "
+        for caveat in p.caveats:  # what the sources leave uncertain, shown to the board (F7)
+            body.append(f"\n{_CAVEAT[lang]}{sep}{caveat(lang)}", style="italic")
         refs = f" [{', '.join(str(n) for n in p.references)}]" if p.references else ""
-        source = (_OUTSIDE if p.outside_referentiel else _REFERENTIEL)[lang] + refs
+        mixed = not p.outside_referentiel and any(s.outside_referentiel for s in p.sources)
+        source = (_OUTSIDE if p.outside_referentiel else _PARTLY if mixed else _REFERENTIEL)[lang] + refs
         table.add_row(_WORDS[lang][p.priority], p.rule_id, ", ".join(labels.get(i, i) for i in p.lesions),
                       body, source)
     first = headline(plan)
@@ -70,7 +85,8 @@ def plan_table(plan: BonePlan, lang: Lang) -> Group:
     if plan.patient.contradictions:
         parts += [RichText("\n".join(t(lang) for t in plan.patient.contradictions), style="red")]
     if plan.missing_data:
-        parts += [RichText("\n".join(f"- {m.field}: {m.reason(lang)}" for m in plan.missing_data))]
+        parts += [RichText("\n".join(f"- {_where(plan, m.field, lang)}{m.reason(lang)}"
+                                     for m in plan.missing_data))]
     return Group(*parts)  # type: ignore[arg-type]
 
 
