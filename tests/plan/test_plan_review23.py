@@ -156,3 +156,32 @@ def test_f15_unrecorded_complications_title_does_not_say_uncomplicated() -> None
     plan = review("C22-rib-no-complications-recorded")
     rt1 = next(p for p in plan.proposals if p.rule_id == "RT-01")
     assert "uncomplicated" not in rt1.title.en.lower() and "Gy" not in rt1.text.en
+
+
+# --- minors: F9, F10, F11, F14 ----------------------------------------------------------------
+def test_f9_vertebroplasty_wording_follows_sins_and_not_with_epidural_extension() -> None:
+    sp5 = next(p for p in review("C07-T7-SINS8").proposals if p.rule_id == "SP-05")
+    assert "potentially unstable (SINS 8)" in sp5.text.en and "not unstable" not in sp5.text.en
+    assert "ni instabilité" not in sp5.text.fr
+    assert "SP-05" not in rules(review("C14-epidural-no-deficit"))
+
+
+def test_f10_cord_pathway_radiotherapy_gives_both_schedules() -> None:
+    cc2 = next(p for p in review("C11-bilsky2-frankelD").proposals if p.rule_id == "CC-02")
+    assert "30 Gy in 10 fractions or 20 Gy in 5" in cc2.text.en and cc2.caveats
+
+
+def test_f11_one_priority_per_pathway_and_no_internal_id_shown() -> None:
+    plan = review("C11-bilsky2-frankelD")
+    for p in plan.proposals:
+        assert "SAFE-01" not in p.title.en and "SAFE-01" not in p.title.fr
+        if p.kind in ("spine", "vertebroplasty"):
+            assert p.priority == "urgent", p.rule_id
+
+
+def test_f14_several_vertebrae_one_proposal_naming_the_levels() -> None:
+    plan = review("C15-gt3-vertebrae")
+    assert rules(plan).count("RT-02") == 1 and rules(plan).count("SP-05") == 1
+    rt2 = next(p for p in plan.proposals if p.rule_id == "RT-02")
+    assert {x.split(":")[-1] for x in rt2.lesions} == {"T4", "T5", "T6", "T7", "T8"}
+    assert {c.lesion for c in rt2.checks} == set(rt2.lesions)

@@ -91,6 +91,38 @@ def _with_checks(out: PlanOutput, records: dict[str, LesionRecord], p: Proposal,
     return p.model_copy(update={"checks": (*checks, *p.checks)}) if checks else p
 
 
+def _grouped(proposals: list[Proposal], records: dict[str, LesionRecord]) -> list[Proposal]:
+    """One proposal for several vertebrae when a rule says the same thing of each (review 23 F14):
+    same rule, kind, priority and text; its lesions name the levels."""
+    merged: dict[tuple[object, ...], Proposal] = {}
+    out: list[Proposal] = []
+    for p in proposals:
+        spinal = p.lesions and all(x in records and records[x].out.site in SPINE for x in p.lesions)
+        key = (p.rule_id, p.kind, p.priority, p.surgical, p.text.en, p.text.fr)
+        if not spinal or p.checks or key not in merged:
+            if spinal and not p.checks:
+                merged[key] = p
+            out.append(p)
+            continue
+        first = merged[key]
+        joined = first.model_copy(update={
+            "lesions": tuple(dict.fromkeys((*first.lesions, *p.lesions))),
+            "facts": (*first.facts, *p.facts),
+            "missing_data": tuple(dict.fromkeys((*first.missing_data, *p.missing_data)))})
+        out[out.index(first)] = joined
+        merged[key] = joined
+    return out
+
+
+def _one_priority(proposals: list[Proposal]) -> list[Proposal]:
+    """On the cord-compression pathway, the spine proposals of its lesions share its urgency
+    (review 23 F11): the board does not read 'routine' inside an emergency."""
+    urgent = {x for p in proposals if p.kind == "cord_compression" for x in p.lesions}
+    return [p.model_copy(update={"priority": "urgent"})
+            if p.kind in ("spine", "vertebroplasty") and set(p.lesions) & urgent else p
+            for p in proposals]
+
+
 def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
     seen: dict[tuple[str, str | None], MissingData] = {}
     for item in items:
@@ -119,6 +151,7 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
     if no_surgery:
         proposals = [p for p in proposals if not p.surgical]
     records = {r.out.id: r for r in view.lesions}
+    proposals = _one_priority(_grouped(proposals, records))
     proposals = [_with_checks(out, records, p, no_surgery) for p in proposals]
     proposals.sort(key=lambda p: (p.priority != "urgent", p.kind != "cord_compression",
                                   _KIND_ORDER[p.kind]))

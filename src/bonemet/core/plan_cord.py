@@ -82,11 +82,14 @@ def surgery_or_rt(c: PlanContext, out: PlanOutput) -> None:
     if not cord_pathway(c):
         return
     short = out.rule("SX-04").param("short_life_expectancy")
+    rule = out.rule("CC-02")
+    schedule = {"dose_a": rule.param("dose_gy")[0], "fractions_a": rule.param("fractions")[0],
+                "dose_b": rule.param("dose_gy")[1], "fractions_b": rule.param("fractions")[1]}
     band = c.view.picture.life_expectancy
     if band is not None and band.value in short:
         out.propose("CC-02", "no_surgery", lesions=_spinal_ids(c), priority="urgent",
-                    kind="cord_compression", neuro=_neuro(c),
+                    kind="cord_compression", neuro=_neuro(c), **schedule,
                     short_weeks=out.rule("SX-04").param("short_weeks"))
         return
     out.propose("CC-02", "choose", lesions=_spinal_ids(c), priority="urgent", surgical=True,
-                neuro=_neuro(c), mechanics=_mechanics(c), systemic=_systemic(c))
+                neuro=_neuro(c), mechanics=_mechanics(c), systemic=_systemic(c), **schedule)

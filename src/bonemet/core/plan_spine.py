@@ -101,11 +101,13 @@ def vertebroplasty(c: PlanContext, out: PlanOutput) -> None:
     for r in _spinal(c):
         if r.out.pain.level != "high" or r.sins is None or _sins_band(r) == "unstable":
             continue
-        if r.bilsky in _HIGH_BILSKY or c.view.picture.neurological_deficit:
-            continue
+        if r.bilsky in _HIGH_BILSKY or c.view.picture.neurological_deficit or \
+                "epidural_extension" in r.out.complications:
+            continue  # epidural disease: not the vertebroplasty setting (review 23, F9)
         missing = () if r.bilsky is not None else (need(
             "SP-05", f"{r.out.paths[-1]}.bilsky",
             "Cord compression is not excluded on MRI (no Bilsky grade recorded).",
             "La compression médullaire n'est pas exclue à l'IRM (pas de grade de Bilsky noté)."),)
-        out.propose("SP-05", "painful_stable", lesions=(r.out.id,), missing=missing,
+        message = "painful_stable" if _sins_band(r) == "stable" else "painful_indeterminate"
+        out.propose("SP-05", message, lesions=(r.out.id,), missing=missing, total=r.sins.total,
                     facts=(Fact(path=f"{r.sins.subject}.sins", value=r.sins.total),))
