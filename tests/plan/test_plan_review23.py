@@ -185,3 +185,11 @@ def test_f14_several_vertebrae_one_proposal_naming_the_levels() -> None:
     rt2 = next(p for p in plan.proposals if p.rule_id == "RT-02")
     assert {x.split(":")[-1] for x in rt2.lesions} == {"T4", "T5", "T6", "T7", "T8"}
     assert {c.lesion for c in rt2.checks} == set(rt2.lesions)
+
+
+def test_f17_french_drug_names_and_lower_case_band() -> None:
+    plan = with_sizes("C18-oligo-sbrt", 2.0, **OLIGO)
+    allowed = next(p for p in plan.proposals if p.rule_id == "RT-07" and "carbo" in p.text.en)
+    assert "carboplatine, pémétrexed" in allowed.text.fr and "carboplatin, pemetrexed" in allowed.text.en
+    femur = review("C04-LE-under6w-mirels11").lesions[0]
+    assert ": risque élevé" in femur.fracture.summary.fr

@@ -246,6 +246,11 @@ def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_p
                                                  "risque neurologique non évaluable"))
 
 
+def _lower(label: str) -> str:
+    """A band label inside a sentence: lower-case first letter ("Mirels 11 : risque élevé")."""
+    return label[:1].lower() + label[1:]
+
+
 # Mirels and SINS bands as a level of the fracture/instability axis (any other band: high).
 _FRACTURE_LEVEL: dict[str, AxisLevel] = {"low": "low", "stable": "low", "borderline": "intermediate",
                                          "indeterminate": "intermediate"}
@@ -263,8 +268,8 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
             band = _FRACTURE_LEVEL.get(result.band.id, "high")
             return AxisReading(axis="fracture", level=band,
                                evidence=(Fact(path=f"{result.subject}", value=f"{name} {result.total}"),),
-                               summary=Text(en=f"{name} {result.total}: {result.band.label.en}",
-                                            fr=f"{name} {result.total} : {result.band.label.fr}"))
+                               summary=Text(en=f"{name} {result.total}: {_lower(result.band.label.en)}",
+                                            fr=f"{name} {result.total} : {_lower(result.band.label.fr)}"))
     if harrington is not None and harrington.grade is not None:
         # Classes III-IV (lateral/superior deficiency, resection): high; I-II: intermediate.
         level: AxisLevel = "high" if harrington.grade.id.upper() in ("III", "IV") else "intermediate"

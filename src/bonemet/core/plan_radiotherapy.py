@@ -256,10 +256,15 @@ def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
     facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a) for k, a in enumerate(agents))
     pause = [a for a in agents if a in rule.param("pause")]
     allowed = [a for a in agents if a in rule.param("allowed")]
+    fr = rule.param("names_fr")
+
+    def names(found: list[str]) -> Text:  # French drug names in the French text (review 23 F17)
+        return Text(en=", ".join(found), fr=", ".join(fr.get(a, a) for a in found))
+
     if pause:
-        out.propose("RT-07", "pause", agents=", ".join(pause), facts=facts)
+        out.propose("RT-07", "pause", agents=names(pause), facts=facts)
     if allowed:
-        out.propose("RT-07", "allowed", agents=", ".join(allowed), facts=facts)
+        out.propose("RT-07", "allowed", agents=names(allowed), facts=facts)
     if line.type.value in rule.param("little_data_types"):
         out.propose("RT-07", "little_data", line=labels.treatment(line), facts=facts)
     elif not pause and not allowed:
