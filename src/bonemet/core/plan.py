@@ -9,6 +9,8 @@ structural controls that no rule can bypass:
 2. every radiotherapy or SBRT proposal carries first the check RT-08: fracture risk on a long or
    weight-bearing bone, stability on the spine (PL-11: rule out the risk before radiotherapy);
 3. order: urgent first, the cord-compression pathway first of all, then by kind.
+Before the checks, proposals that say the same thing of several vertebrae are grouped into one
+(naming the levels), and spine proposals of the cord-compression lesions share its urgency.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 - `PlanInputs` (case.plan_inputs): the clinician's estimate of life expectancy as a band (never
   computed by bonemet) and the performance status (ECOG) with its date; `clinical_status[].ecog`
   is read too (core/plan_patient.py), and two values that disagree are shown, never resolved
-  toward the reassuring one.
+  toward the reassuring one. It also carries what the oligometastatic definition needs besides
+  the bone lesions (primary controlled, metastatic sites and metastases outside bone: RT-05).
 - `LesionComplications` (lesion.complications): what makes a lesion "complicated" for
-  radiotherapy (pathological fracture, epidural extension, soft-tissue extension, neuropathic pain).
+  radiotherapy (pathological fracture, epidural extension, soft-tissue extension, neuropathic pain),
+  and the lesion's largest size in cm (RT-05).
 - `RadiotherapyDose` fields live on `Treatment` (dose_gy, fractions) for a radiotherapy course.
 Surgery done is a `Treatment` of type surgery with its site and start date.
 The FHIR mapping of these inputs is not written yet (issue 23 step 2: said in docs/plan.md).
