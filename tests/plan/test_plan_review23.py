@@ -193,3 +193,15 @@ def test_f17_french_drug_names_and_lower_case_band() -> None:
     assert "carboplatine, pémétrexed" in allowed.text.fr and "carboplatin, pemetrexed" in allowed.text.en
     femur = review("C04-LE-under6w-mirels11").lesions[0]
     assert ": risque élevé" in femur.fracture.summary.fr
+
+
+def test_f13_consolidation_names_the_missing_life_expectancy() -> None:
+    sx1 = next(p for p in review("C21-missing-LE").proposals if p.rule_id == "SX-01")
+    assert [m.field for m in sx1.missing_data] == ["plan_inputs.life_expectancy"]
+    sx1 = next(p for p in review("C01-femur-mirels10-lysis").proposals if p.rule_id == "SX-01")
+    assert not sx1.missing_data
+
+
+def test_f12_tokuhashi_above_nine_carries_the_lung_caveat() -> None:
+    sp2 = next(p for p in review("C09-tokuhashi10").proposals if p.rule_id == "SP-02")
+    assert "lung primary scores 0" in sp2.text.en and "pulmonaire compte 0" in sp2.text.fr

@@ -37,8 +37,14 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
             "axial_lysis_percent"), "circumferential_lysis_percent": rule.param(
             "circumferential_lysis_percent")}
         state = _lysis_state(axial, circ, a_min, c_min)
+        # The surgical decision weighs life expectancy (PL-15, PL-16): named when not recorded.
+        life = () if c.view.picture.life_expectancy is not None else (need(
+            "SX-01", "plan_inputs.life_expectancy",
+            "Life expectancy is not recorded: the surgical decision depends on it.",
+            "L'espérance de vie n'est pas notée : la décision chirurgicale en dépend."),)
         if state is _MET:
             out.propose("SX-01", "criteria_met", lesions=(r.out.id,), surgical=True, facts=facts,
+                        missing=life,
                         axial=f"{axial:g}", circumferential=f"{circ:g}", **values)
             continue
         missing = () if state is not _NOT_MEASURED else (need(
@@ -47,7 +53,7 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
             "Les lyses corticales axiale et circonférentielle au scanner ne sont pas notées (critères "
             "du chapitre)."),)
         out.propose("SX-01", "criteria_partial", lesions=(r.out.id,), surgical=True, facts=facts,
-                    missing=missing, lysis=state, **values)
+                    missing=(*missing, *life), lysis=state, **values)
 
 
 @plan_rule("SX-02")
