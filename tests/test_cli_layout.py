@@ -11,7 +11,7 @@ import typer.main
 
 from bonemet.cli import app
 
-GROUPS = ["assess", "kb", "score", "probability", "report", "fhir", "audit", "serve", "store"]
+GROUPS = ["assess", "plan", "kb", "score", "probability", "report", "fhir", "audit", "serve", "store"]
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -33,7 +33,7 @@ def test_each_command_module_names_the_python_functions_it_mirrors(group: str) -
 def test_every_command_is_registered_and_has_help() -> None:
     group = typer.main.get_command(app)
     names = set(group.commands)  # type: ignore[attr-defined]
-    assert names == {"kb", "score", "probability", "fhir", "synth", "audit", "assess", "demo", "timeline",
-                     "report", "schema", "serve", "backup", "restore"}
+    assert names == {"kb", "score", "probability", "fhir", "synth", "audit", "assess", "plan", "demo",
+                     "timeline", "report", "schema", "serve", "backup", "restore"}
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         assert command.help, f"bonemet {name} has no help"

@@ -19,6 +19,7 @@ from bonemet.errors import InputError, Problem, problems_from
 from bonemet.kb import KnowledgeBase, default_kb, strict_yaml
 from bonemet.model import Assessment, Case
 from bonemet.model.case import booking_hint
+from bonemet.model.plan import BonePlan
 
 
 def parse_case(data: Any, source: str = "") -> Case:
@@ -226,6 +227,12 @@ def assess(case: Case, kb: KnowledgeBase | None = None) -> Assessment:
     return _core_assess(case, kb or default_kb())
 
 
+def bone_plan(case: Case, kb: KnowledgeBase | None = None) -> BonePlan | None:
+    """The bone plan of a case (issue 23): `Assessment.plan`, None when the case holds nothing it
+    is about (no bone lesion, no plan input, no cord-compression picture). docs/plan.md."""
+    return assess(case, kb).plan
+
+
 def to_json(model: Assessment | Case, indent: bool = True) -> bytes:
     option = orjson.OPT_INDENT_2 if indent else 0
     return orjson.dumps(model.model_dump(mode="json"), option=option)
@@ -240,6 +247,7 @@ __all__ = [
     "InputError",
     "Problem",
     "assess",
+    "bone_plan",
     "check_case_size",
     "check_dates_not_future",
     "check_document_size",

@@ -17,7 +17,7 @@ def mri(*lesions: dict[str, Any]) -> dict[str, Any]:
 def test_case_without_score_inputs_has_no_scores_section() -> None:
     a = assess_doc(case_doc(exams=[mri({"site": "thoracic_spine", "level": "T8", "phenotype": "lytic"})]))
     assert a.scores is None
-    assert a.schema_version == "1.1"
+    assert a.schema_version == "1.2"
 
 
 def test_spinal_lesion_gets_sins_and_bilsky_with_derived_location_and_lesion() -> None:

@@ -1,6 +1,7 @@
 """Command line: `bonemet …`, one module per command group, each a thin mirror of the Python API.
 
     assess.py       assess, demo, schema   bonemet.api.assess, bonemet.model.schema
+    plan.py         plan                   bonemet.api.bone_plan (the bone plan, docs/plan.md)
     kb.py           kb list|rule|statement|ref   bonemet.kb
     score.py        score …                bonemet.scores.<score>.score
     probability.py  probability            bonemet.core.probability.calculate
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import typer
 
-from bonemet.cli import assess, audit, fhir, kb, probability, report, score, serve, store
+from bonemet.cli import assess, audit, fhir, kb, plan, probability, report, score, serve, store
 from bonemet.cli.options import file_errors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -32,6 +33,7 @@ app.command("synth")(file_errors(audit.synth_cmd))  # synthetic FHIR bulk cohort
 app.command("audit")(audit.audit_cmd)  # cohort audit, DuckDB or Spark (docs/audit.md)
 app.command("assess")(assess.assess_cmd)
 app.command("demo")(assess.demo_cmd)
+app.command("plan")(plan.plan_cmd)  # the bone plan for the board (docs/plan.md)
 app.command("timeline")(report.timeline_cmd)
 app.command("report")(report.report_cmd)
 app.command("schema")(assess.schema_cmd)

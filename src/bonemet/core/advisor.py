@@ -33,6 +33,7 @@ from . import safety as _safety  # noqa: F401  (registers SAFE-01)
 from .context import CaseView, IndexedExam, view
 from .findings import RULES, Proposal, RuleOutput
 from .flare_rules import follow_up  # also registers NM-06..NM-08 (follow-up scans)
+from .plan import build_plan
 from .residual import residual_probability
 from .validity import answers as still_answers
 
@@ -246,6 +247,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         ratings = tuple(_out_of_scope_rating(m, scope) for m in _MODALITIES)
     ratings = _no_rejected_alternative(ratings)
     rejected = frozenset(r.modality for r in ratings if r.rating is Rating.usually_not_appropriate)
+    scores = case_scores(case, kb)
     recommendations: tuple[Recommendation, ...] = tuple(
         # Urgent alerts first (HZ-AD-09), then by rule; stable: keeps emission order.
         sorted(out.recommendations, key=lambda r: (r.priority != "urgent", r.rule_id))
@@ -264,7 +266,8 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         missing_data=_dedupe([*scope.missing_data, *out.missing]),
         disclaimer=kb.disclaimer,
         follow_up=follow_up(v, out).section if v.is_lung else None,
-        scores=case_scores(case, kb),  # tumour-board scores (bonemet.scores), lung or not
+        scores=scores,  # tumour-board scores (bonemet.scores), lung or not
         # staging or NM-11: residual probability; its further-exams table skips rejected exams
         probability=residual_probability(v, out, rejected),
+        plan=build_plan(v, kb, scores),  # the bone plan for the board (core/plan.py, issue 23)
     )

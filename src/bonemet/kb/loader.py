@@ -22,6 +22,7 @@ from bonemet.kb import strict_yaml, templates
 from bonemet.kb.flare import FlareParams, parse_flare_params
 from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.kb.performance import PerformanceTable, load_performance
+from bonemet.kb.plan import PlanKnowledge, parse_plan
 from bonemet.kb.score_tables import ScoreTable, load_score_tables
 
 
@@ -37,6 +38,7 @@ class KnowledgeBase:
     flare: FlareParams | None = None  # follow-up scan interpreter (flare.yaml), when listed
     performance: PerformanceTable | None = None  # test-performance table (performance.yaml), when listed
     scores: dict[str, ScoreTable] = field(default_factory=dict)  # tumour-board scores (scores/*.yaml)
+    plan: PlanKnowledge | None = None  # the bone plan (plan.yaml, issue 23), when listed
 
     @property
     def version(self) -> str:
@@ -137,6 +139,8 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
                         for s in sorted(flare.statement_ids() if flare else ()) if s not in st)
     scores = (load_score_tables(directory / "scores", refs, problems)
               if (directory / "scores").is_dir() else {})
+    plan = (parse_plan(_read(directory / files["plan"]), refs.keys(), problems)
+            if "plan" in files else None)
     performance = None
     if "performance" in files:
         try:
@@ -154,7 +158,7 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
     return KnowledgeBase(
         info=info, title=title, disclaimer=disclaimer, statements=st,
         rules={r.id: r for r in rules}, references=refs, rule_refs=rule_refs, flare=flare,
-        scores=scores, performance=performance,
+        scores=scores, performance=performance, plan=plan,
     )
 
 

@@ -11,11 +11,15 @@ from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.base.text import Text
 from bonemet.model.case import Question
 from bonemet.model.followup import FollowUpSection
+from bonemet.model.plan import BonePlan
 from bonemet.model.probability import ResidualProbability
 from bonemet.model.scores import CaseScores
+from bonemet.model.trace import Fact as Fact  # re-exported: the vocabulary of every section
+from bonemet.model.trace import MissingData as MissingData
 
 # 1.1: optional `follow_up` section (follow-up bone scans, flare vs progression; docs/flare.md).
-ASSESSMENT_SCHEMA_VERSION: Literal["1.1"] = "1.1"
+# 1.2: optional `plan` section (the bone plan for the tumour board; docs/plan.md).
+ASSESSMENT_SCHEMA_VERSION: Literal["1.2"] = "1.2"
 
 
 
@@ -61,19 +65,6 @@ class Action(StrEnum):
     booked = "booked"  # an exam recorded as planned: shown, never read as done (issue 21)
 
 
-class Fact(_Frozen):
-    """A fact of the case that a rule used: a path into the case and the value found there."""
-
-    path: str
-    value: str | int | float | bool | None
-
-
-class MissingData(_Frozen):
-    field: str
-    reason: Text
-    rule_id: str | None = None
-
-
 class Recommendation(_Frozen):
     rule_id: str
     basis: Literal["explicit", "derived"]
@@ -116,7 +107,7 @@ class Scope(_Frozen):
 
 
 class Assessment(_Frozen):
-    schema_version: Literal["1.1"] = ASSESSMENT_SCHEMA_VERSION
+    schema_version: Literal["1.2"] = ASSESSMENT_SCHEMA_VERSION
     case_id: str
     as_of: dt.date | None
     question: Question
@@ -133,6 +124,7 @@ class Assessment(_Frozen):
     follow_up: FollowUpSection | None = None  # schema 1.1
     scores: CaseScores | None = None  # schema 1.1: tumour-board scores the case asks for (docs/scores.md)
     probability: ResidualProbability | None = None  # schema 1.1: residual probability (docs/probability.md)
+    plan: BonePlan | None = None  # schema 1.2: the bone plan for the board (docs/plan.md)
 
     def rating_of(self, modality: RatedModality | str) -> ModalityRating:
         """The rating of one exam, given as the enum or its value (`"bone_scan"`, as in the JSON).

@@ -1,8 +1,7 @@
 """What a clinician knows about one patient: the input of every bonemet capability.
 
-Frozen pydantic models with closed vocabularies (enums), ISO dates and explicit units, so that a
-validation error can name the field and the reason. `CASE_SCHEMA_VERSION` is bumped whenever the
-meaning of a field changes; additions with defaults keep the major number.
+Frozen pydantic models with closed vocabularies, ISO dates and explicit units: an error names the
+field and the reason. `CASE_SCHEMA_VERSION` changes with a field's meaning, not with an addition.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from bonemet.base.terms import (
 from bonemet.base.terms import (
     TreatmentType as TreatmentType,
 )
+from bonemet.model.plan_inputs import LesionComplications, PlanInputs
 from bonemet.model.score_inputs import (
     BilskyGrade,
     HarringtonInputs,
@@ -58,8 +58,6 @@ from bonemet.model.score_inputs import (
 )
 
 CASE_SCHEMA_VERSION: Literal["1.0"] = "1.0"
-
-
 
 
 class PrimarySite(StrEnum):
@@ -295,6 +293,7 @@ class Lesion(_Frozen):
     bilsky: BilskyGrade | None = Field(None, description="Spinal lesion: Bilsky ESCC grade")
     harrington: HarringtonInputs | None = Field(None, description="Acetabular lesion: Harrington")
     biopsy: Biopsy | None = Field(None, description="Bone biopsy of this lesion and its result")
+    complications: LesionComplications | None = Field(None, description="Bone plan (docs/plan.md)")
 
     @model_validator(mode="after")
     def _scores_fit_site(self) -> Lesion:
@@ -454,11 +453,15 @@ class Treatment(_Frozen):
     driver: Gene | None = Field(
         None, description="Targeted therapy: the driver alteration it targets (e.g. EGFR)"
     )
+    dose_gy: float | None = Field(None, gt=0, le=100, description="Radiotherapy: total dose (Gy)")
+    fractions: int | None = Field(None, ge=1, le=50, description="Radiotherapy: number of fractions")
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Treatment:
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if (self.dose_gy or self.fractions) and self.type is not TreatmentType.radiotherapy:
+            raise ValueError("dose_gy/fractions apply to radiotherapy only")
         return self
 
     @property
@@ -543,6 +546,7 @@ class Case(_Frozen):
     score_inputs: PatientScoreInputs | None = Field(
         None, description="Patient-level inputs of Tokuhashi, Tomita, Frankel/ASIA (asks for these scores)"
     )
+    plan_inputs: PlanInputs | None = Field(None, description="Bone plan: life expectancy, ECOG")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Case:

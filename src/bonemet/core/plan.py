@@ -1,0 +1,167 @@
+"""build_plan(): the bone plan section of the assessment (issue 23). Pure and deterministic.
+
+Runs the plan rules (core/plan_surgery.py SX-, plan_spine.py SP-, plan_radiotherapy.py RT-,
+plan_cord.py CC-) over the plan's reading of the case (core/plan_lesions.py), then applies three
+structural controls that no rule can bypass:
+
+1. life expectancy under the short band (SX-04's param): every surgical proposal is withdrawn,
+   whichever rule made it (the lesions concerned are named by SX-04's "no surgery" proposal);
+2. every radiotherapy or SBRT proposal carries first the check RT-08: fracture risk on a long or
+   weight-bearing bone, stability on the spine (PL-11: rule out the risk before radiotherapy);
+3. order: urgent first, the cord-compression pathway first of all, then by kind.
+Before the checks, proposals that say the same thing of several vertebrae are grouped into one
+(naming the levels), and spine proposals of the cord-compression lesions share its urgency.
+"""
+
+from __future__ import annotations
+
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.model.plan import BonePlan, PlanCheck, PlanLesion, Proposal
+from bonemet.model.scores import CaseScores
+from bonemet.model.trace import MissingData
+
+from . import plan_cord as _cord  # noqa: F401  (registers CC-01, CC-02)
+from . import plan_radiotherapy as _rt  # noqa: F401  (registers RT-01, RT-03..RT-07)
+from . import plan_spine as _spine  # noqa: F401  (registers SP-01..SP-05)
+from . import plan_surgery as _surgery  # noqa: F401  (registers SX-01..SX-06)
+from .context import CaseView
+from .patient import SPINE
+from .plan_cord import cord_pathway
+from .plan_lesions import LesionRecord, read_plan
+from .plan_registry import PLAN_RULES, PlanContext, PlanOutput
+
+# Catalogue ids that have no function of their own: emitted by another rule or by this module.
+EMITTED_BY = {"RT-02": "RT-01", "RT-03": "RT-01", "RT-09": "RT-01", "RT-08": "core/plan.py (checks)"}
+# Rules that run outside the référentiel's scope (any cancer): the cord-compression pathway.
+_ANY_CANCER = frozenset({"CC-01", "CC-02"})
+_RT_KINDS = frozenset({"radiotherapy", "sbrt"})
+_KIND_ORDER = {k: i for i, k in enumerate((
+    "cord_compression", "surgery", "spine", "vertebroplasty", "radiotherapy", "sbrt",
+    "drug_interaction", "prognosis", "bone_targeted_agent", "vitamin_d", "dental"))}
+
+
+def _check(out: PlanOutput, r: LesionRecord, no_surgery: bool) -> PlanCheck | None:
+    """RT-08 for one lesion: fracture risk (long or weight-bearing bone) or stability (spine).
+    An operated site is fixed already; when surgery was withdrawn (short life expectancy), an
+    at-risk reading never sends the board back to a surgeon."""
+    x = r.out
+    if x.operated:
+        return out.check("RT-08", x.id, "spinal_stability" if x.site in SPINE else "fracture_risk",
+                         "reassuring", "operated")
+    at_risk_fracture = "fracture_at_risk_no_surgery" if no_surgery else "fracture_at_risk"
+    if x.site in SPINE:
+        s = r.sins
+        if s is None or s.total is None:
+            return out.check("RT-08", x.id, "spinal_stability", "to_check", "stability_to_check")
+        ev = x.fracture.evidence
+        if s.band.id == "stable":
+            return out.check("RT-08", x.id, "spinal_stability", "reassuring", "stability_low", ev,
+                             total=s.total)
+        return out.check("RT-08", x.id, "spinal_stability", "at_risk",
+                         "stability_at_risk_no_surgery" if no_surgery else "stability_at_risk", ev,
+                         total=s.total)
+    if not (x.long_bone or x.weight_bearing):
+        return None
+    if "pathological_fracture" in x.complications:
+        return out.check("RT-08", x.id, "fracture_risk", "at_risk", at_risk_fracture,
+                         x.fracture.evidence, reason=x.fracture.summary)
+    h = r.harrington
+    if h is not None and h.grade is not None:  # acetabulum: Harrington, never Mirels
+        if x.fracture.level == "high":
+            return out.check("RT-08", x.id, "fracture_risk", "at_risk", at_risk_fracture,
+                             x.fracture.evidence, reason=x.fracture.summary)
+        return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_harrington",
+                         x.fracture.evidence, reason=x.fracture.summary)
+    if not x.long_bone:
+        return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_to_check_flat")
+    m = r.mirels
+    if m is None or m.total is None:
+        return out.check("RT-08", x.id, "fracture_risk", "to_check", "fracture_to_check")
+    if m.band.id == "low":
+        return out.check("RT-08", x.id, "fracture_risk", "reassuring", "fracture_low", x.fracture.evidence,
+                         total=m.total)
+    return out.check("RT-08", x.id, "fracture_risk", "at_risk", at_risk_fracture,
+                     x.fracture.evidence, reason=x.fracture.summary)
+
+
+def _with_checks(out: PlanOutput, records: dict[str, LesionRecord], p: Proposal,
+                 no_surgery: bool) -> Proposal:
+    if p.kind not in _RT_KINDS:
+        return p
+    checks = [c for lesion in p.lesions if lesion in records
+              if (c := _check(out, records[lesion], no_surgery)) is not None]
+    return p.model_copy(update={"checks": (*checks, *p.checks)}) if checks else p
+
+
+def _grouped(proposals: list[Proposal], records: dict[str, LesionRecord]) -> list[Proposal]:
+    """One proposal for several vertebrae when a rule says the same thing of each (review 23 F14):
+    same rule, kind, priority and text; its lesions name the levels."""
+    merged: dict[tuple[object, ...], Proposal] = {}
+    out: list[Proposal] = []
+    for p in proposals:
+        spinal = p.lesions and all(x in records and records[x].out.site in SPINE for x in p.lesions)
+        key = (p.rule_id, p.kind, p.priority, p.surgical, p.text.en, p.text.fr)
+        if not spinal or p.checks or key not in merged:
+            if spinal and not p.checks:
+                merged[key] = p
+            out.append(p)
+            continue
+        first = merged[key]
+        joined = first.model_copy(update={
+            "lesions": tuple(dict.fromkeys((*first.lesions, *p.lesions))),
+            "facts": (*first.facts, *p.facts),
+            "missing_data": tuple(dict.fromkeys((*first.missing_data, *p.missing_data)))})
+        out[out.index(first)] = joined
+        merged[key] = joined
+    return out
+
+
+def _one_priority(proposals: list[Proposal]) -> list[Proposal]:
+    """On the cord-compression pathway, the spine proposals of its lesions share its urgency
+    (review 23 F11): the board does not read 'routine' inside an emergency."""
+    urgent = {x for p in proposals if p.kind == "cord_compression" for x in p.lesions}
+    return [p.model_copy(update={"priority": "urgent"})
+            if p.kind in ("spine", "vertebroplasty") and set(p.lesions) & urgent else p
+            for p in proposals]
+
+
+def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
+    seen: dict[tuple[str, str | None], MissingData] = {}
+    for item in items:
+        seen.setdefault((item.field, item.rule_id), item)
+    return tuple(seen.values())
+
+
+def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> BonePlan | None:
+    """The bone plan, or None when the case holds nothing it is about (no bone lesion, no plan
+    input, no cord-compression picture): older cases keep their assessment unchanged."""
+    knowledge = kb.plan
+    if knowledge is None:
+        return None
+    view = read_plan(v, scores)
+    c = PlanContext(v=v, kb=kb, plan=knowledge, view=view, in_scope=v.is_lung)
+    if not view.lesions and v.case.plan_inputs is None and not cord_pathway(c):
+        return None
+    out = PlanOutput(plan=knowledge)
+    for rule_id, fn in PLAN_RULES.items():
+        if c.in_scope or rule_id in _ANY_CANCER:
+            fn(c, out)
+    proposals = out.proposals
+    band = view.picture.life_expectancy
+    no_surgery = band is not None and band.value in knowledge.rule("SX-04").param(
+        "short_life_expectancy")
+    if no_surgery:
+        proposals = [p for p in proposals if not p.surgical]
+    records = {r.out.id: r for r in view.lesions}
+    proposals = _one_priority(_grouped(proposals, records))
+    proposals = [_with_checks(out, records, p, no_surgery) for p in proposals]
+    proposals.sort(key=lambda p: (p.priority != "urgent", p.kind != "cord_compression",
+                                  _KIND_ORDER[p.kind]))
+    lesions: tuple[PlanLesion, ...] = tuple(r.out for r in view.lesions)
+    missing = [*view.picture.missing,
+               *(m for x in lesions for axis in (x.pain, x.neurological, x.fracture)
+                 for m in axis.missing),
+               *(m for p in proposals for m in p.missing_data), *out.missing]
+    return BonePlan(plan_version=knowledge.version, kb_version=kb.version, in_scope=c.in_scope,
+                    patient=view.picture,
+                    lesions=lesions, proposals=tuple(proposals), missing_data=_dedupe(missing))

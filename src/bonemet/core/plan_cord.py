@@ -1,0 +1,95 @@
+"""CC- rules: the cord-compression pathway after SAFE-01 (NICE NG234/QS56, ASTRO 2024, AURA).
+
+Triggered by a neurological deficit recorded in ANY section (context, Frankel, ASIA, Tokuhashi
+palsy) or a high-grade Bilsky grade on imaging (core/patient.py), so the pathway does not depend
+on where the fact was typed. Labelled outside the chapter; always first in the plan (core/plan.py).
+"""
+
+from __future__ import annotations
+
+from bonemet.base.text import Text
+from bonemet.model.case import DiagnosisStatus
+from bonemet.model.trace import Fact
+
+from .patient import SPINE
+from .plan_lesions import LIFE_EXPECTANCY
+from .plan_registry import PlanContext, PlanOutput, joined, plan_rule
+from .safety import source_label
+
+
+def cord_pathway(c: PlanContext) -> bool:
+    """A deficit recorded anywhere, or a high-grade compression on imaging, in a cancer patient."""
+    if c.v.case.cancer.diagnosis is DiagnosisStatus.none:
+        return False
+    p = c.v.patient
+    return bool(p.compressions) or p.neurological_deficit.value is True
+
+
+def _neuro(c: PlanContext) -> Text:
+    parts: list[Text] = []
+    deficit = c.v.patient.neurological_deficit
+    if deficit.value:
+        shown = joined([source_label(c.kb, e) for e in deficit.positive], "; ", " ; ")
+        parts.append(Text(en=f"neurological deficit recorded ({shown.en})",
+                          fr=f"déficit neurologique noté ({shown.fr})"))
+    for comp in c.v.patient.compressions:
+        where = comp.level or comp.site.value
+        parts.append(Text(en=f"Bilsky {comp.grade.value} at {where}",
+                          fr=f"Bilsky {comp.grade.value} en {where}"))
+    return joined(parts, "; ", " ; ") if parts else Text(en="not recorded", fr="non noté")
+
+
+def _mechanics(c: PlanContext) -> Text:
+    found = [r.sins for r in c.view.lesions if r.out.site in SPINE and r.sins is not None]
+    if not found:
+        return Text(en="SINS not computed", fr="SINS non calculé")
+    return joined([Text(en=f"SINS {s.total}", fr=f"SINS {s.total}") for s in found if s])
+
+
+def _systemic(c: PlanContext) -> Text:
+    p = c.view.picture
+    parts: list[Text] = []
+    if p.ecog is not None:
+        parts.append(Text(en=f"ECOG {p.ecog}", fr=f"ECOG {p.ecog}"))
+    if p.life_expectancy is not None:
+        parts.append(LIFE_EXPECTANCY[p.life_expectancy])
+    t = c.view.tokuhashi
+    if t is not None:
+        parts.append(Text(en=f"Tokuhashi {t.total}", fr=f"Tokuhashi {t.total}"))
+    return joined(parts) if parts else Text(en="not recorded", fr="non noté")
+
+
+def _spinal_ids(c: PlanContext) -> tuple[str, ...]:
+    return tuple(r.out.id for r in c.view.lesions if r.out.site in SPINE)
+
+
+@plan_rule("CC-01")
+def pathway(c: PlanContext, out: PlanOutput) -> None:
+    if not cord_pathway(c):
+        return
+    rule = out.rule("CC-01")
+    neuro = _neuro(c)
+    trigger = Text(en=neuro.en[0].upper() + neuro.en[1:], fr=neuro.fr[0].upper() + neuro.fr[1:])
+    facts = tuple(Fact(path=e.path, value=e.value) for e in c.v.patient.neurological_deficit.evidence)
+    facts += tuple(Fact(path=f"{x.path}.bilsky", value=x.grade.value) for x in c.v.patient.compressions)
+    out.propose("CC-01", "pathway", lesions=_spinal_ids(c), priority="urgent", facts=facts,
+                trigger=trigger, dexamethasone_mg=rule.param("dexamethasone_mg"),
+                hours=rule.param("hours"))
+
+
+@plan_rule("CC-02")
+def surgery_or_rt(c: PlanContext, out: PlanOutput) -> None:
+    if not cord_pathway(c):
+        return
+    short = out.rule("SX-04").param("short_life_expectancy")
+    rule = out.rule("CC-02")
+    schedule = {"dose_a": rule.param("dose_gy")[0], "fractions_a": rule.param("fractions")[0],
+                "dose_b": rule.param("dose_gy")[1], "fractions_b": rule.param("fractions")[1]}
+    band = c.view.picture.life_expectancy
+    if band is not None and band.value in short:
+        out.propose("CC-02", "no_surgery", lesions=_spinal_ids(c), priority="urgent",
+                    kind="cord_compression", neuro=_neuro(c), **schedule,
+                    short_weeks=out.rule("SX-04").param("short_weeks"))
+        return
+    out.propose("CC-02", "choose", lesions=_spinal_ids(c), priority="urgent", surgical=True,
+                neuro=_neuro(c), mechanics=_mechanics(c), systemic=_systemic(c), **schedule)

@@ -1,0 +1,349 @@
+"""The bone plan's reading of the case: the patient picture and, per lesion, the three axes.
+
+One view of the patient (issue 21's rule, core/patient.py): each fact is read from every section
+that can hold it. A lesion recorded on several exams (same site, level and side) is one lesion;
+its latest grading of each item counts, and a complication recorded on any exam counts. The
+performance status is read from `plan_inputs.ecog` and the latest `clinical_status[].ecog`; when
+they disagree both are shown and the less reassuring (higher) one is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bonemet.base.text import Text
+from bonemet.model import labels
+from bonemet.model.case import Lesion, SkeletalSite, TreatmentType
+from bonemet.model.plan import AxisLevel, AxisReading, PatientPicture, PlanLesion
+from bonemet.model.plan_inputs import LesionComplications, LifeExpectancyBand
+from bonemet.model.score_inputs import BilskyGrade, SinsPain
+from bonemet.model.scores import CaseScores, ScoreResult
+from bonemet.model.trace import Fact, MissingData
+
+from .context import CaseView
+from .patient import SPINE
+
+LONG_BONES = frozenset({SkeletalSite.humerus, SkeletalSite.forearm, SkeletalSite.femur_proximal,
+                        SkeletalSite.femur_shaft, SkeletalSite.femur_distal,
+                        SkeletalSite.tibia_fibula})
+# Bones that carry the body's weight: radiotherapy there waits until the fracture risk is ruled
+# out (PL-11). The spine carries weight too; its check is stability (SINS).
+WEIGHT_BEARING = frozenset({SkeletalSite.femur_proximal, SkeletalSite.femur_shaft,
+                            SkeletalSite.femur_distal, SkeletalSite.tibia_fibula,
+                            SkeletalSite.acetabulum, SkeletalSite.pelvis, SkeletalSite.sacrum})
+LOW_GRADE_EPIDURAL = frozenset({BilskyGrade.g1a, BilskyGrade.g1b, BilskyGrade.g1c})
+LIFE_EXPECTANCY = {
+    LifeExpectancyBand.under_6_weeks: Text(en="life expectancy under 6 weeks",
+        fr="espérance de vie de moins de 6 semaines"),
+    LifeExpectancyBand.six_weeks_to_3_months: Text(en="life expectancy 6 weeks to 3 months",
+        fr="espérance de vie de 6 semaines à 3 mois"),
+    LifeExpectancyBand.three_to_12_months: Text(en="life expectancy 3 to 12 months",
+        fr="espérance de vie de 3 à 12 mois"),
+    LifeExpectancyBand.over_12_months: Text(en="life expectancy over 12 months",
+        fr="espérance de vie de plus de 12 mois"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LesionRecord:
+    """A lesion with everything the rules read about it (the model's PlanLesion is its output)."""
+
+    out: PlanLesion
+    latest: Lesion  # the most recent record, for fields that are graded again over time
+    mirels: ScoreResult | None = None
+    sins: ScoreResult | None = None
+    harrington: ScoreResult | None = None
+    bilsky: BilskyGrade | None = None
+    bilsky_path: str | None = None
+    surgery_paths: tuple[str, ...] = ()
+    radiotherapy_paths: tuple[str, ...] = ()
+    size_cm: float | None = None  # largest recorded size over the records (the safe reading)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    picture: PatientPicture
+    lesions: tuple[LesionRecord, ...]
+    tokuhashi: ScoreResult | None = None
+    tomita: ScoreResult | None = None
+    spinal_levels: int = 0
+    missing: tuple[MissingData, ...] = field(default=())
+
+
+# Fixed sentences are built once (a Text runs French typography when built: the plan's hot path).
+@lru_cache(maxsize=512)
+def _need(path: str, en: str, fr: str, rule_id: str | None = None) -> MissingData:
+    return MissingData(field=path, reason=_t(en, fr), rule_id=rule_id)
+
+
+@lru_cache(maxsize=512)
+def _t(en: str, fr: str) -> Text:
+    return Text(en=en, fr=fr)
+
+
+def patient_picture(v: CaseView) -> PatientPicture:
+    case = v.case
+    p = case.plan_inputs
+    evidence: list[Fact] = []
+    contradictions: list[Text] = []
+    missing: list[MissingData] = []
+    band = p.life_expectancy if p else None
+    if band is not None:
+        evidence.append(Fact(path="plan_inputs.life_expectancy", value=band.value))
+    else:
+        missing.append(_need("plan_inputs.life_expectancy",
+                             "The clinician's estimate of life expectancy (a band) is not recorded: "
+                             "surgery and short schedules depend on it; bonemet never computes it.",
+                             "L'estimation clinique de l'espérance de vie (une classe) n'est pas "
+                             "notée : la chirurgie et les schémas courts en dépendent ; bonemet ne "
+                             "la calcule jamais."))
+    ecogs: list[tuple[str, int]] = []
+    if p is not None and p.ecog is not None:
+        ecogs.append(("plan_inputs.ecog", p.ecog))
+    statuses = [(i, s) for i, s in enumerate(case.clinical_status)
+                if s.ecog is not None and (v.as_of is None or s.date <= v.as_of)]
+    if statuses:
+        i, s = max(statuses, key=lambda r: r[1].date)
+        assert s.ecog is not None
+        ecogs.append((f"clinical_status[{i}].ecog", s.ecog))
+    evidence += [Fact(path=path, value=value) for path, value in ecogs]
+    ecog = max((value for _, value in ecogs), default=None)
+    if len({value for _, value in ecogs}) > 1:
+        shown = ", ".join(f"{path} = {value}" for path, value in ecogs)
+        contradictions.append(Text(
+            en=f"Performance status differs between sections ({shown}): the higher, ECOG {ecog}, "
+               "is used; check it.",
+            fr=f"L'état général diffère selon les sections ({shown}) : le plus élevé, ECOG {ecog}, "
+               "est retenu ; à vérifier."))
+    if ecog is None:
+        missing.append(_need("plan_inputs.ecog", "Performance status (ECOG) is not recorded.",
+                             "L'état général (ECOG) n'est pas noté."))
+    deficit = v.patient.neurological_deficit
+    evidence += [Fact(path=e.path, value=e.value) for e in deficit.evidence]
+    if deficit.contradicted:
+        contradictions.append(Text(
+            en="The neurological status differs between sections: a deficit is kept.",
+            fr="L'état neurologique diffère selon les sections : le déficit est retenu."))
+    return PatientPicture(life_expectancy=band, ecog=ecog, neurological_deficit=deficit.value,
+                          evidence=tuple(evidence), contradictions=tuple(contradictions),
+                          missing=tuple(missing))
+
+
+def _key(lesion: Lesion) -> str:
+    parts = [lesion.site.value]
+    if lesion.level:
+        parts.append(lesion.level.strip().upper())
+    if lesion.side:
+        parts.append(lesion.side.value)
+    return ":".join(parts)
+
+
+def _label(lesion: Lesion) -> Text:
+    """'left femoral shaft' / 'diaphyse fémorale gauche', with the level when recorded."""
+    site = labels.SITE[lesion.site]
+    en, fr = site.en, site.fr
+    if lesion.side:
+        side = labels.side_of(lesion.site, lesion.side)
+        en, fr = f"{side.en} {en}", f"{fr} {side.fr}"
+    if lesion.level:
+        en, fr = f"{en} {lesion.level}", f"{fr} {lesion.level}"
+    return Text(en=en, fr=fr)
+
+
+def _counts(lesion: Lesion) -> bool:
+    """A lesion the plan is about: not read as benign, not marked not suspicious."""
+    if lesion.suspicious is False:
+        return False
+    return not (lesion.biopsy is not None and lesion.biopsy.benign)
+
+
+def _merge(items: list[tuple[str, Lesion]]) -> tuple[tuple[str, ...], tuple[Fact, ...], bool | None]:
+    """Complications recorded on any record: present anywhere wins (the safe reading)."""
+    facts: list[Fact] = []
+    values: dict[str, bool] = {}
+    for path, lesion in items:
+        c = lesion.complications
+        if c is None:
+            continue
+        for name, value in c.flags().items():
+            if value is not None:
+                facts.append(Fact(path=f"{path}.complications.{name}", value=value))
+                values[name] = values.get(name, False) or value
+    present = tuple(n for n, val in values.items() if val)
+    recorded = set(values)
+    complete = recorded >= set(LesionComplications().flags())
+    return present, tuple(facts), (True if present else (False if complete else None))
+
+
+def _score(scores: CaseScores | None, name: str, paths: tuple[str, ...]) -> ScoreResult | None:
+    if scores is None:
+        return None
+    found = [r for r in scores.computed if r.score == name and r.subject in paths]
+    return max(found, key=lambda r: paths.index(r.subject or "")) if found else None
+
+
+def _pain(record: list[tuple[str, Lesion]], v: CaseView, present: tuple[str, ...],
+          path0: str) -> AxisReading:
+    site = record[-1][1].site
+    evidence: list[Fact] = []
+    if site in v.case.context.pain_sites or (site in SPINE and any(
+            s in SPINE for s in v.case.context.pain_sites)):
+        evidence.append(Fact(path="context.pain_sites", value=site.value))
+    for path, lesion in record:
+        if lesion.mirels is not None and lesion.mirels.pain is not None:
+            evidence.append(Fact(path=f"{path}.mirels.pain", value=lesion.mirels.pain.value))
+        if lesion.sins is not None and lesion.sins.pain is not None:
+            evidence.append(Fact(path=f"{path}.sins.pain", value=lesion.sins.pain.value))
+    painful = [f for f in evidence if f.value not in (SinsPain.none.value,)]
+    if "neuropathic_pain" in present:
+        painful.append(Fact(path=f"{path0}.complications.neuropathic_pain", value=True))
+    if painful:
+        return AxisReading(axis="pain", level="high", evidence=tuple(evidence) or tuple(painful),
+                           summary=_t("painful", "douloureuse"))
+    if evidence:
+        return AxisReading(axis="pain", level="low", evidence=tuple(evidence),
+                           summary=_t("not painful as recorded", "non douloureuse selon le cas"))
+    return AxisReading(axis="pain", level="unknown",
+                       summary=_t("pain not recorded", "douleur non notée"),
+                       missing=(_need("context.pain_sites",
+                                      "Whether this lesion hurts is not recorded.",
+                                      "Le caractère douloureux de cette lésion n'est pas noté."),))
+
+
+def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_path: str | None,
+           present: tuple[str, ...], path0: str) -> AxisReading:
+    evidence: list[Fact] = []
+    if bilsky is not None and bilsky_path is not None:
+        evidence.append(Fact(path=f"{bilsky_path}.bilsky", value=bilsky.value))
+    deficit = v.patient.neurological_deficit
+    spinal = site in SPINE
+    if spinal:
+        evidence += [Fact(path=e.path, value=e.value) for e in deficit.evidence]
+    high = (bilsky in (BilskyGrade.g2, BilskyGrade.g3)) or (spinal and deficit.value is True)
+    if high:
+        return AxisReading(axis="neurological", level="high", evidence=tuple(evidence),
+                           summary=_t("cord at risk or deficit", "moelle menacée ou déficit"))
+    if bilsky in LOW_GRADE_EPIDURAL or "epidural_extension" in present:
+        return AxisReading(axis="neurological", level="intermediate", evidence=tuple(evidence),
+                           summary=_t("low-grade epidural disease", "épidurite de bas grade"))
+    if not spinal:
+        return AxisReading(axis="neurological", level="low", evidence=tuple(evidence),
+                           summary=_t("not a spinal lesion", "lésion non rachidienne"))
+    missing = []
+    if bilsky is None:
+        missing.append(_need(f"{path0}.bilsky", "Epidural extension (Bilsky grade on MRI) is not "
+                             "recorded for this spinal lesion.", "L'extension épidurale (grade de "
+                             "Bilsky à l'IRM) n'est pas notée pour cette lésion rachidienne."))
+    if deficit.value is None:
+        missing.append(_need("context.neurological_deficit", "The neurological status is not "
+                             "recorded.", "L'état neurologique n'est pas noté."))
+    level = "low" if not missing else "unknown"
+    return AxisReading(axis="neurological", level=level, evidence=tuple(evidence),
+                       missing=tuple(missing),
+                       summary=_t("no epidural disease, no deficit", "ni épidurite ni déficit")
+                       if level == "low" else _t("neurological risk not assessable",
+                                                 "risque neurologique non évaluable"))
+
+
+def _lower(label: str) -> str:
+    """A band label inside a sentence: lower-case first letter ("Mirels 11 : risque élevé")."""
+    return label[:1].lower() + label[1:]
+
+
+# Mirels and SINS bands as a level of the fracture/instability axis (any other band: high).
+_FRACTURE_LEVEL: dict[str, AxisLevel] = {"low": "low", "stable": "low", "borderline": "intermediate",
+                                         "indeterminate": "intermediate"}
+
+
+def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult | None,
+              harrington: ScoreResult | None, present: tuple[str, ...], path0: str) -> AxisReading:
+    if "pathological_fracture" in present:
+        return AxisReading(axis="fracture", level="high",
+                           evidence=(Fact(path=f"{path0}.complications.pathological_fracture",
+                                          value=True),),
+                           summary=_t("pathological fracture", "fracture pathologique"))
+    for result, name in ((mirels, "Mirels"), (sins, "SINS")):
+        if result is not None:
+            band = _FRACTURE_LEVEL.get(result.band.id, "high")
+            return AxisReading(axis="fracture", level=band,
+                               evidence=(Fact(path=f"{result.subject}", value=f"{name} {result.total}"),),
+                               summary=Text(en=f"{name} {result.total}: {_lower(result.band.label.en)}",
+                                            fr=f"{name} {result.total} : {_lower(result.band.label.fr)}"))
+    if harrington is not None and harrington.grade is not None:
+        # Classes III-IV (lateral/superior deficiency, resection): high; I-II: intermediate.
+        level: AxisLevel = "high" if harrington.grade.id.upper() in ("III", "IV") else "intermediate"
+        return AxisReading(axis="fracture", level=level,
+                           evidence=(Fact(path=f"{harrington.subject}", value=harrington.grade.id),),
+                           summary=Text(en=f"Harrington class {harrington.grade.id}",
+                                        fr=f"Harrington classe {harrington.grade.id}"))
+    if site in LONG_BONES:
+        need = ("mirels", "The Mirels score of this long-bone lesion cannot be computed yet.",
+                "Le score de Mirels de cette lésion d'os long n'est pas encore calculable.")
+    elif site in SPINE:
+        need = ("sins", "The SINS of this spinal lesion cannot be computed yet.",
+                "Le SINS de cette lésion rachidienne n'est pas encore calculable.")
+    elif site is SkeletalSite.acetabulum:
+        need = ("harrington", "The Harrington class of this acetabular lesion is not recorded.",
+                "La classe de Harrington de cette lésion cotyloïdienne n'est pas notée.")
+    else:
+        return AxisReading(axis="fracture", level="unknown",
+                           summary=_t("no score applies; judged on imaging",
+                                      "aucun score ne s'applique ; jugé sur l'imagerie"))
+    return AxisReading(axis="fracture", level="unknown",
+                       missing=(_need(f"{path0}.{need[0]}", need[1], need[2]),),
+                       summary=_t("fracture risk not assessable", "risque fracturaire non évaluable"))
+
+
+def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
+    """Group the lesions of the performed exams and read the three axes of each."""
+    groups: dict[str, list[tuple[str, Lesion]]] = {}
+    for x in v.exams:
+        for j, lesion in enumerate(x.exam.lesions):
+            groups.setdefault(_key(lesion), []).append((f"{x.path}.lesions[{j}]", lesion))
+    treatments = [(i, t) for i, t in enumerate(v.case.treatments)
+                  if v.as_of is None or t.start is None or t.start <= v.as_of]
+    records: list[LesionRecord] = []
+    for key, items in groups.items():
+        latest = items[-1][1]
+        if not _counts(latest):
+            continue
+        paths = tuple(p for p, _ in items)
+        present, _, complicated = _merge(items)
+        surgery = tuple(f"treatments[{i}]" for i, t in treatments
+                        if t.type is TreatmentType.surgery and t.site is latest.site)
+        rt = tuple(f"treatments[{i}]" for i, t in treatments
+                   if t.type is TreatmentType.radiotherapy and t.site is latest.site)
+        irradiated = bool(rt) or any(lesion.irradiated for _, lesion in items)
+        if surgery:
+            present = (*present, "operated")
+            complicated = True
+        graded = [(p, lesion.bilsky) for p, lesion in items if lesion.bilsky is not None]
+        bilsky_path, bilsky = graded[-1] if graded else (None, None)
+        if bilsky is not None and bilsky is not BilskyGrade.g0 and "epidural_extension" not in present:
+            present = (*present, "epidural_extension")
+            complicated = True
+        mirels, sins = _score(scores, "mirels", paths), _score(scores, "sins", paths)
+        harrington = _score(scores, "harrington", paths)
+        out = PlanLesion(
+            id=key, label=_label(latest), site=latest.site,
+            side=latest.side.value if latest.side else None, level=latest.level, paths=paths,
+            weight_bearing=latest.site in WEIGHT_BEARING, long_bone=latest.site in LONG_BONES,
+            operated=bool(surgery), irradiated=irradiated, complicated=complicated,
+            complications=present,
+            pain=_pain(items, v, present, paths[-1]),
+            neurological=_neuro(v, latest.site, bilsky, bilsky_path, present, paths[-1]),
+            fracture=_fracture(latest.site, mirels, sins, harrington, present, paths[-1]),
+        )
+        records.append(LesionRecord(out=out, latest=latest, mirels=mirels, sins=sins,
+                                    harrington=harrington, bilsky=bilsky, bilsky_path=bilsky_path,
+                                    surgery_paths=surgery, radiotherapy_paths=rt,
+                                    size_cm=max(sizes) if (sizes := [
+                                        lesion.complications.largest_size_cm for _, lesion in items
+                                        if lesion.complications is not None
+                                        and lesion.complications.largest_size_cm is not None])
+                                    else None))
+    levels = {r.out.id for r in records if r.out.site in SPINE}
+    return PlanView(picture=patient_picture(v), lesions=tuple(records),
+                    tokuhashi=_score(scores, "tokuhashi", ("patient",)),
+                    tomita=_score(scores, "tomita", ("patient",)), spinal_levels=len(levels))

@@ -1,0 +1,271 @@
+"""RT- rules: radiotherapy (schedules by complication, post-operative, SBRT, re-irradiation, drugs).
+
+The fracture-risk / stability check that must precede radiotherapy (RT-08) is attached by
+core/plan.py to every radiotherapy proposal, whichever rule made it, so that it cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bonemet.base.text import Text
+from bonemet.model import labels
+from bonemet.model.case import TreatmentType
+from bonemet.model.labels import day as _day
+from bonemet.model.trace import Fact, MissingData
+
+from .context import bone_metastases_known
+from .patient import SPINE
+from .plan_cord import cord_pathway
+from .plan_lesions import LesionRecord
+from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
+
+_COMPLICATION = {
+    "pathological_fracture": Text(en="pathological fracture", fr="fracture pathologique"),
+    "epidural_extension": Text(en="epidural extension", fr="épidurite"),
+    "soft_tissue_extension": Text(en="soft-tissue extension", fr="extension aux parties molles"),
+    "neuropathic_pain": Text(en="neuropathic pain", fr="douleur neuropathique"),
+    "operated": Text(en="operated site", fr="site opéré"),
+}
+
+
+def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | None]:
+    """The reasons a lesion is complicated (PL-31) and whether it is: True, False or None (unknown)."""
+    over = int(c.plan.rule("RT-02").param("vertebrae_over"))
+    reasons = [_COMPLICATION[k] for k in r.out.complications]
+    if (r.out.long_bone or r.out.weight_bearing) and r.out.fracture.level == "high" and \
+            "pathological_fracture" not in r.out.complications:
+        reasons.append(Text(en=f"high fracture risk ({r.out.fracture.summary.en})",
+                            fr=f"risque fracturaire élevé ({r.out.fracture.summary.fr})"))
+    if r.out.site in SPINE and c.view.spinal_levels > over:
+        reasons.append(Text(en=f"{c.view.spinal_levels} spinal lesions (more than {over})",
+                            fr=f"{c.view.spinal_levels} lésions rachidiennes (plus de {over})"))
+    if reasons:
+        return reasons, True
+    return reasons, r.out.complicated
+
+
+def short_reasons(c: PlanContext) -> list[Text]:
+    """Frail patient (ECOG at or above RT-03's bound) or life expectancy in RT-03's short bands."""
+    rule = c.plan.rule("RT-03")
+    p = c.view.picture
+    reasons: list[Text] = []
+    if p.ecog is not None and p.ecog >= int(rule.param("frail_ecog_min")):
+        reasons.append(Text(en=f"Performance status ECOG {p.ecog}", fr=f"État général ECOG {p.ecog}"))
+    if p.life_expectancy is not None and p.life_expectancy.value in rule.param("short_life_expectancy"):
+        reasons.append(Text(en="short life expectancy as estimated", fr="espérance de vie estimée courte"))
+    return reasons
+
+
+def _unknown(r: LesionRecord) -> tuple[MissingData, ...]:
+    names = r.latest.complications.not_recorded() if r.latest.complications else tuple(
+        k for k in _COMPLICATION if k != "operated")
+    return tuple(need("RT-01", f"{r.out.paths[-1]}.complications.{name}",
+                      f"Whether the lesion has {_COMPLICATION[name].en} is not recorded (it decides "
+                      "the schedule).",
+                      f"La présence d'une {_COMPLICATION[name].fr} n'est pas notée (elle décide du "
+                      "schéma).") for name in names)
+
+
+# RT-02, RT-03 and RT-09 are emitted here too: ONE schedule per painful lesion, with its reason
+# (core/plan.py EMITTED_BY), so a frail patient never reads "30 Gy preferred" beside "20 Gy".
+@plan_rule("RT-01")
+def painful(c: PlanContext, out: PlanOutput) -> None:
+    """One radiotherapy line per painful lesion: the cord-compression pathway's (none here) on the
+    spine when it is open; else frail/short life expectancy (RT-03, or RT-01 8 Gy on an
+    uncomplicated long/flat bone); else complicated (RT-02), uncomplicated spine (RT-09, 2021
+    table), uncomplicated long/flat bone (RT-01 8 Gy), or complications unknown (RT-01, no dose)."""
+    r1, r2, r3, r9 = (out.rule(x) for x in ("RT-01", "RT-02", "RT-03", "RT-09"))
+    cord = cord_pathway(c)
+    short = short_reasons(c)
+    for r in c.view.lesions:
+        if r.out.pain.level != "high" or r.out.operated or r.out.irradiated:
+            continue  # an operated site gets RT-04 (post-operative), an irradiated one RT-06
+        spine = r.out.site in SPINE
+        if spine and cord:
+            continue  # the cord-compression pathway (CC-02) carries the radiotherapy of the spine
+        reasons, complicated = complications(c, r)
+        facts = r.out.pain.evidence
+        ids = (r.out.id,)
+        if complicated is False and not spine:
+            low, high = r1.param("steroid_hours")
+            out.propose("RT-01", "single", lesions=ids, facts=facts,
+                        dose_gy=r1.param("dose_gy"), fractions=r1.param("fractions"),
+                        steroid_low=low, steroid_high=high)
+        elif short:
+            why = joined(short, "; ", " ; ")
+            if complicated:
+                why = Text(en=f"{why.en}; complicated lesion ({joined(reasons).en})",
+                           fr=f"{why.fr} ; lésion compliquée ({joined(reasons).fr})")
+            out.propose("RT-03", "short", lesions=ids, reasons=why, dose_gy=r3.param("dose_gy"),
+                        fractions=r3.param("fractions"), long_dose=r2.param("dose_gy"),
+                        long_fractions=r2.param("fractions"),
+                        facts=(*facts, *(f for f in c.view.picture.evidence
+                                         if f.path.endswith(("ecog", "life_expectancy")))),
+                        missing=_unknown(r) if complicated is None else ())
+        elif complicated:
+            out.propose("RT-02", "complicated", lesions=ids, facts=facts,
+                        reasons=joined(reasons), dose_gy=r2.param("dose_gy"),
+                        fractions=r2.param("fractions"))
+        elif complicated is False:
+            dose, frac = r9.param("dose_gy"), r9.param("fractions")
+            out.propose("RT-09", "spine", lesions=ids, facts=facts, dose_low=dose[0],
+                        dose_high=dose[1], fractions_low=frac[0], fractions_high=frac[1],
+                        single=r9.param("exceptional_single_gy"))
+        else:
+            out.propose("RT-01", "complications_unknown", lesions=ids, facts=facts,
+                        missing=_unknown(r))
+
+
+@plan_rule("RT-04")
+def postoperative(c: PlanContext, out: PlanOutput) -> None:
+    rule = out.rule("RT-04")
+    low, high = rule.param("days_after_surgery")
+    schedule = {"dose_a": rule.param("dose_gy")[0], "fractions_a": rule.param("fractions")[0],
+                "dose_b": rule.param("dose_gy")[1], "fractions_b": rule.param("fractions")[1]}
+    treatments = c.v.case.treatments
+    for i, t in enumerate(treatments):
+        if t.type is not TreatmentType.surgery or t.site is None:
+            continue
+        if c.v.as_of is not None and t.start is not None and t.start > c.v.as_of:
+            continue
+        lesions = tuple(r.out.id for r in c.view.lesions if r.out.site is t.site)
+        site = labels.SITE[t.site]
+        facts = (Fact(path=f"treatments[{i}].site", value=t.site.value),
+                 Fact(path=f"treatments[{i}].start", value=t.start.isoformat() if t.start else None))
+        if t.start is None:
+            out.propose("RT-04", "postop_undated", lesions=lesions, facts=facts, site=site, low=low,
+                        high=high, **schedule, missing=(need("RT-04", f"treatments[{i}].start",
+                                                 "Date of the operation.", "Date de l'intervention."),))
+            continue
+        start = t.start
+        done = any(x.type is TreatmentType.radiotherapy and x.site is t.site and x.start is not None
+                   and x.start >= start for x in treatments)
+        if done:
+            continue  # radiotherapy of the operated site is recorded since: nothing to propose
+        out.propose("RT-04", "postop", lesions=lesions, facts=facts, site=site, low=low, high=high,
+                    **schedule,
+                    date=_day(start), start=_day(start + dt.timedelta(days=low)),
+                    end=_day(start + dt.timedelta(days=high)))
+
+
+def _oligo_excluded(c: PlanContext) -> bool:
+    """What rules ablative intent out, whatever the count (PL-28 good performance status, no
+    surgical indication, no neurological sign; PL-07 controlled disease): a frail ECOG or a short
+    life expectancy (RT-03's bounds), the cord-compression pathway or neurological signs, an
+    unstable spine, an operated site or one with a high fracture risk awaiting consolidation,
+    untreatable visceral metastases (Tokuhashi / Tomita inputs)."""
+    if short_reasons(c) or cord_pathway(c):
+        return True
+    for r in c.view.lesions:
+        if r.out.neurological.level == "high" or r.out.operated or r.out.fracture.level == "high":
+            return True
+        if r.sins is not None and r.sins.band.id == "unstable":
+            return True
+    s = c.v.case.score_inputs
+    if s is not None:
+        if s.tokuhashi is not None and s.tokuhashi.internal_organ_metastases is not None and \
+                s.tokuhashi.internal_organ_metastases.value == "unremovable":
+            return True
+        if s.tomita is not None and s.tomita.visceral_metastases is not None and \
+                s.tomita.visceral_metastases.value == "untreatable":
+            return True
+    return False
+
+
+@plan_rule("RT-05")
+def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
+    """Ablative SBRT only when the chapter's definition is MET (1-3 sites, 1-5 metastases each
+    under the size bound, controlled primary) and nothing excludes it. When the count fits but
+    size / primary control / extra-osseous disease are not recorded, no proposal: the question
+    is named as missing data (a count alone is never an indication)."""
+    rule = out.rule("RT-05")
+    lesions = c.view.lesions
+    if not lesions or not bone_metastases_known(c.v.case, c.v.exams, c.v.as_of):
+        return  # ablative intent is for established metastases, not a lesion still to characterise
+    max_sites, max_mets = int(rule.param("max_sites")), int(rule.param("max_metastases"))
+    max_size = float(rule.param("max_size_cm"))
+    sites = len({r.out.site for r in lesions})
+    if len(lesions) > max_mets or sites > max_sites or _oligo_excluded(c):
+        return
+    inputs = c.v.case.plan_inputs
+    controlled = inputs.primary_controlled if inputs else None
+    extra_sites = inputs.extra_osseous_sites if inputs else None
+    extra_mets = inputs.extra_osseous_metastases if inputs else None
+    sizes = [r.size_cm for r in lesions]
+    if controlled is False or any(x is not None and x >= max_size for x in sizes) or \
+            (extra_sites is not None and sites + extra_sites > max_sites) or \
+            (extra_mets is not None and len(lesions) + extra_mets > max_mets):
+        return  # the definition is not met: no ablative proposal
+    missing: list[MissingData] = []
+    ask = (f"Oligometastatic? ({len(lesions)} bone lesion(s)) ",
+           f"Oligométastatique ? ({len(lesions)} lésion(s) osseuse(s)) ")
+    for r, size in zip(lesions, sizes, strict=True):
+        if size is None:
+            missing.append(need("RT-05", f"{r.out.paths[-1]}.complications.largest_size_cm",
+                                ask[0] + f"record the largest size of {r.out.label.en} (each under "
+                                f"{max_size:g} cm).", ask[1] + f"noter la plus grande taille de "
+                                f"{r.out.label.fr} (moins de {max_size:g} cm chacune)."))
+    for path, en, fr, value in (
+            ("plan_inputs.primary_controlled", "record whether the primary is controlled.",
+             "noter si le primitif est contrôlé.", controlled),
+            ("plan_inputs.extra_osseous_sites", "record the metastatic sites outside bone "
+             f"(1 to {max_sites} sites in all).", "noter les sites métastatiques hors de l'os "
+             f"(1 à {max_sites} sites en tout).", extra_sites),
+            ("plan_inputs.extra_osseous_metastases", "record the metastases outside bone "
+             f"(1 to {max_mets} in all).", "noter les métastases hors de l'os "
+             f"(1 à {max_mets} en tout).", extra_mets)):
+        if value is None:
+            missing.append(need("RT-05", path, ask[0] + en, ask[1] + fr))
+    if missing:
+        out.missing.extend(missing)
+        return
+    out.propose("RT-05", "oligo", lesions=tuple(r.out.id for r in lesions),
+                count=len(lesions), max_sites=rule.param("max_sites"),
+                max_metastases=rule.param("max_metastases"), max_size_cm=rule.param("max_size_cm"))
+
+
+@plan_rule("RT-06")
+def reirradiation(c: PlanContext, out: PlanOutput) -> None:
+    for r in c.view.lesions:
+        if not r.out.irradiated or r.out.pain.level != "high":
+            continue
+        doses = [c.v.case.treatments[int(p[11:-1])] for p in r.radiotherapy_paths]
+        given = [t for t in doses if t.dose_gy is not None]
+        if given:
+            t = given[-1]
+            frac = f"/{t.fractions}" if t.fractions else ""
+            dose = f"{t.dose_gy:g} Gy{frac}"
+            out.propose("RT-06", "reirradiation", lesions=(r.out.id,), dose=dose,
+                        facts=(Fact(path=f"{r.radiotherapy_paths[-1]}.dose_gy", value=t.dose_gy),))
+            continue
+        where = r.radiotherapy_paths[-1] if r.radiotherapy_paths else r.out.paths[-1]
+        out.propose("RT-06", "reirradiation_undosed", lesions=(r.out.id,), missing=(need(
+            "RT-06", f"{where}.dose_gy", "Dose and fractions already given to this site.",
+            "Dose et fractions déjà reçues par ce site."),))
+
+
+@plan_rule("RT-07")
+def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
+    if not any(p.kind in ("radiotherapy", "sbrt") for p in out.proposals) or c.v.current_line is None:
+        return
+    rule = out.rule("RT-07")
+    _, line = c.v.current_line
+    agents = [a.strip().lower() for a in line.agents]
+    index = c.v.case.treatments.index(line)
+    facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a) for k, a in enumerate(agents))
+    pause = [a for a in agents if a in rule.param("pause")]
+    allowed = [a for a in agents if a in rule.param("allowed")]
+    fr = rule.param("names_fr")
+
+    def names(found: list[str]) -> Text:  # French drug names in the French text (review 23 F17)
+        return Text(en=", ".join(found), fr=", ".join(fr.get(a, a) for a in found))
+
+    if pause:
+        out.propose("RT-07", "pause", agents=names(pause), facts=facts)
+    if allowed:
+        out.propose("RT-07", "allowed", agents=names(allowed), facts=facts)
+    if line.type.value in rule.param("little_data_types"):
+        out.propose("RT-07", "little_data", line=labels.treatment(line), facts=facts)
+    elif not pause and not allowed:
+        out.propose("RT-07", "unlisted", line=labels.treatment(line), facts=facts)

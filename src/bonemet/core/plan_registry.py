@@ -1,0 +1,110 @@
+"""The bone plan's rule registry: one small pure function per rule, registered by its id.
+
+Parallel to core/findings.py's `@rule` (the imaging rules): a plan rule reads the `PlanContext`
+(the case view, the plan's reading of the patient and lesions, the plan knowledge) and adds
+proposals through `PlanOutput.propose`, which fills the rule's title, statements, seed reference
+numbers, sources, caveats and the outside-the-référentiel flag from plan.yaml, so a rule function
+only chooses the message and its values. Adding a rule: its entry in plan.yaml, one function here
+decorated `@plan_rule("XX-nn")`, its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
+from bonemet.kb.plan import PlanKnowledge, PlanRule
+from bonemet.model.plan import PlanCheck, PlanSourceRef, Proposal, ProposalKind
+from bonemet.model.trace import Fact, MissingData
+
+from .context import CaseView
+from .plan_lesions import PlanView
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    v: CaseView
+    kb: KnowledgeBase
+    plan: PlanKnowledge
+    view: PlanView
+    in_scope: bool  # a confirmed lung primary: only the CC- rules run outside it
+
+
+@dataclass(slots=True)
+class PlanOutput:
+    plan: PlanKnowledge
+    proposals: list[Proposal] = field(default_factory=list)
+    # A question a rule asks without proposing anything (e.g. RT-05 "oligometastatic?").
+    missing: list[MissingData] = field(default_factory=list)
+
+    def rule(self, rule_id: str) -> PlanRule:
+        return self.plan.rule(rule_id)
+
+    def propose(self, rule_id: str, message: str | Text, *, lesions: tuple[str, ...] = (),
+                priority: Literal["urgent", "routine"] = "routine", surgical: bool = False,
+                kind: ProposalKind | None = None, checks: tuple[PlanCheck, ...] = (),
+                facts: tuple[Fact, ...] = (), missing: tuple[MissingData, ...] = (),
+                **values: Any) -> Proposal:
+        rule = self.plan.rule(rule_id)
+        text = message if isinstance(message, Text) else rule.message(message, **values)
+        kind_ = kind or rule.kind
+        assert kind_ != "check", f"{rule_id} is a check, not a proposal"
+        proposal = Proposal(
+            rule_id=rule_id, kind=kind_, basis=rule.basis, lesions=lesions,
+            priority=priority, surgical=surgical, title=rule.title, text=text, checks=checks,
+            facts=facts, statement_ids=rule.statements, missing_data=missing,
+            **self._traced(rule_id),
+        )
+        self.proposals.append(proposal)
+        return proposal
+
+    def _traced(self, rule_id: str) -> dict[str, Any]:
+        """References, sources, flag and caveats of a rule: derived from plan.yaml once."""
+        key = f"traced:{rule_id}"
+        if key not in self.plan.memo:
+            statements = [self.plan.statements[s] for s in self.plan.rule(rule_id).statements]
+            self.plan.memo[key] = {
+                "references": self.plan.refs_for(rule_id),
+                "sources": tuple(PlanSourceRef(label=s.label, url=s.url,
+                                               outside_referentiel=s.outside_referentiel)
+                                 for s in self.plan.sources_for(rule_id)),
+                "outside_referentiel": self.plan.outside_referentiel(rule_id),
+                "caveats": tuple(s.caveat for s in statements if s.caveat is not None),
+            }
+        traced: dict[str, Any] = self.plan.memo[key]
+        return traced
+
+    def check(self, rule_id: str, lesion: str, kind: Literal["fracture_risk", "spinal_stability"],
+              status: Literal["to_check", "reassuring", "at_risk"], message: str,
+              evidence: tuple[Fact, ...] = (), **values: Any) -> PlanCheck:
+        return PlanCheck(rule_id=rule_id, lesion=lesion, kind=kind, status=status,
+                         text=self.plan.rule(rule_id).message(message, **values), evidence=evidence)
+
+
+PlanRuleFn = Callable[[PlanContext, PlanOutput], None]
+
+# Filled by @plan_rule, in registration order (the order of the core/plan_*.py imports).
+PLAN_RULES: dict[str, PlanRuleFn] = {}
+
+
+def plan_rule(rule_id: str) -> Callable[[PlanRuleFn], PlanRuleFn]:
+    def register(fn: PlanRuleFn) -> PlanRuleFn:
+        if rule_id in PLAN_RULES:
+            raise ValueError(f"plan rule {rule_id} registered twice")
+        PLAN_RULES[rule_id] = fn
+        return fn
+    return register
+
+
+@lru_cache(maxsize=512)
+def need(rule_id: str, path: str, en: str, fr: str) -> MissingData:
+    """A missing input of a rule (cached: the same sentence is built once per process)."""
+    return MissingData(field=path, reason=Text(en=en, fr=fr), rule_id=rule_id)
+
+
+def joined(items: list[Text], sep_en: str = ", ", sep_fr: str = ", ") -> Text:
+    return Text(en=sep_en.join(t.en for t in items), fr=sep_fr.join(t.fr for t in items))

@@ -1,0 +1,113 @@
+"""SP- rules: the spine (stability, Tokuhashi/Tomita context, NOMS-style reading, vertebroplasty)."""
+
+from __future__ import annotations
+
+from bonemet.base.text import Text
+from bonemet.model.score_inputs import BilskyGrade
+from bonemet.model.trace import Fact
+
+from .patient import SPINE
+from .plan_lesions import LesionRecord
+from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
+
+_HIGH_BILSKY = (BilskyGrade.g2, BilskyGrade.g3)
+
+
+def _spinal(c: PlanContext) -> list[LesionRecord]:
+    return [r for r in c.view.lesions if r.out.site in SPINE]
+
+
+def _sins_band(r: LesionRecord) -> str | None:
+    return r.sins.band.id if r.sins is not None else None
+
+
+@plan_rule("SP-01")
+def stability(c: PlanContext, out: PlanOutput) -> None:
+    rule = out.rule("SP-01")
+    for r in _spinal(c):
+        s = r.sins
+        if s is None or s.total is None:
+            continue
+        for key in ("indeterminate", "unstable"):
+            low, high = rule.param(f"sins_{key}")
+            if low <= s.total <= high:
+                out.propose("SP-01", key, lesions=(r.out.id,), surgical=True,
+                            facts=(Fact(path=f"{s.subject}.sins", value=s.total),),
+                            total=s.total, low=low, high=high)
+
+
+@plan_rule("SP-02")
+def tokuhashi(c: PlanContext, out: PlanOutput) -> None:
+    t = c.view.tokuhashi
+    if t is None or t.total is None or not _spinal(c):
+        return
+    rule = out.rule("SP-02")
+    above, below = int(rule.param("tokuhashi_surgery_above")), int(rule.param("tokuhashi_unlikely_below"))
+    key = "surgery" if t.total > above else "unlikely" if t.total < below else "between"
+    out.propose("SP-02", key, lesions=tuple(r.out.id for r in _spinal(c)),
+                facts=(Fact(path="score_inputs.tokuhashi", value=t.total),), total=t.total,
+                tokuhashi_surgery_above=above, tokuhashi_unlikely_below=below)
+
+
+@plan_rule("SP-03")
+def tomita(c: PlanContext, out: PlanOutput) -> None:
+    t = c.view.tomita
+    if t is None or t.total is None or not _spinal(c):
+        return
+    out.propose("SP-03", "context", lesions=tuple(r.out.id for r in _spinal(c)),
+                facts=(Fact(path="score_inputs.tomita", value=t.total),), total=t.total,
+                band=t.band.label)
+
+
+def _noms_reasons(c: PlanContext, r: LesionRecord) -> list[Text]:
+    reasons: list[Text] = []
+    if r.bilsky in _HIGH_BILSKY:
+        assert r.bilsky is not None
+        reasons.append(Text(en=f"high-grade epidural compression (Bilsky {r.bilsky.value})",
+                            fr=f"compression épidurale de haut grade (Bilsky {r.bilsky.value})"))
+    if _sins_band(r) == "unstable":
+        assert r.sins is not None
+        reasons.append(Text(en=f"mechanical instability (SINS {r.sins.total})",
+                            fr=f"instabilité mécanique (SINS {r.sins.total})"))
+    if c.view.picture.neurological_deficit:
+        reasons.append(Text(en="a neurological deficit", fr="un déficit neurologique"))
+    return reasons
+
+
+@plan_rule("SP-04")
+def noms(c: PlanContext, out: PlanOutput) -> None:
+    short = out.rule("SX-04").param("short_life_expectancy")
+    band = c.view.picture.life_expectancy
+    for r in _spinal(c):
+        reasons = _noms_reasons(c, r)
+        facts = tuple(e for axis in (r.out.neurological, r.out.fracture) for e in axis.evidence)
+        if reasons:
+            text = joined(reasons, " and ", " et ")
+            text = Text(en=text.en[0].upper() + text.en[1:], fr=text.fr[0].upper() + text.fr[1:])
+            if band is not None and band.value in short:
+                out.propose("SP-04", "systemic_precludes", lesions=(r.out.id,), facts=facts,
+                            kind="radiotherapy", reasons=text)
+            else:
+                out.propose("SP-04", "surgery_then_rt", lesions=(r.out.id,), surgical=True,
+                            facts=facts, reasons=text)
+        elif r.bilsky is not None and r.bilsky is not BilskyGrade.g0 and _sins_band(r) != "unstable":
+            out.propose("SP-04", "rt_alone", lesions=(r.out.id,), kind="radiotherapy", facts=facts,
+                        grade=r.bilsky.value)
+
+
+@plan_rule("SP-05")
+def vertebroplasty(c: PlanContext, out: PlanOutput) -> None:
+    """NICE: painful vertebral lesion without cord compression or instability (outside the référentiel)."""
+    for r in _spinal(c):
+        if r.out.pain.level != "high" or r.sins is None or _sins_band(r) == "unstable":
+            continue
+        if r.bilsky in _HIGH_BILSKY or c.view.picture.neurological_deficit or \
+                "epidural_extension" in r.out.complications:
+            continue  # epidural disease: not the vertebroplasty setting (review 23, F9)
+        missing = () if r.bilsky is not None else (need(
+            "SP-05", f"{r.out.paths[-1]}.bilsky",
+            "Cord compression is not excluded on MRI (no Bilsky grade recorded).",
+            "La compression médullaire n'est pas exclue à l'IRM (pas de grade de Bilsky noté)."),)
+        message = "painful_stable" if _sins_band(r) == "stable" else "painful_indeterminate"
+        out.propose("SP-05", message, lesions=(r.out.id,), missing=missing, total=r.sins.total,
+                    facts=(Fact(path=f"{r.sins.subject}.sins", value=r.sins.total),))
