@@ -106,10 +106,14 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "audit-log.json")
+    parser.add_argument("--smallest", action="store_true",
+                        help="every step once at a tiny size (benchmarks/README.md); figures mean nothing")
     args = parser.parse_args()
+    if args.smallest:
+        args.rows, args.cases, args.queries = 2_000, 100, 50
     if args.rows < 1 or args.cases < 1 or args.queries < 1:
         parser.error("--rows, --cases and --queries must be at least 1")
-    result = run(args.rows, args.cases, args.queries)
+    result = {**run(args.rows, args.cases, args.queries), "smallest": args.smallest}
     print(f"audit rows written: {result['write_rows_per_s']:,}/s ({args.rows:,} rows, "
           f"{result['file_mb']} MB)")
     print(f"session PDF calls ({result['session_cases']} cases each): "

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("knowledge and models", ("bonemet.kb", "bonemet.model")),
     ("core", ("bonemet.core", "bonemet.scores")),
     ("formats", ("bonemet.fhir", "bonemet.report")),
-    ("python api", ("bonemet.api",)),
+    ("python api", ("bonemet.api", "bonemet.workload")),
     ("stores", ("bonemet.stores",)),
     ("access", ("bonemet.access",)),
     ("adapters", ("bonemet.service", "bonemet.web", "bonemet.audit")),

@@ -11,8 +11,9 @@ from typing import Any
 
 import orjson
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from bonemet.base.fields import join_path
 from bonemet.core import assess as _core_assess
 from bonemet.errors import InputError, Problem, problems_from
 from bonemet.kb import KnowledgeBase, default_kb, strict_yaml
@@ -22,13 +23,65 @@ from bonemet.model.plan import BonePlan
 
 
 def parse_case(data: Any, source: str = "") -> Case:
-    """Validate a decoded JSON/YAML document as a case."""
+    """Validate a decoded JSON/YAML document as a case.
+
+    The document's lists are bounded first (`check_document_size`), so that no work is spent on a
+    list no case may hold; then each item of the case's lists is validated on its own and at most
+    `MAX_PROBLEMS` problems are collected. A server validates in a worker thread: one pydantic call
+    holds the interpreter lock for its whole length (100,000 empty exams: 2 s of the event loop
+    lost), one item at a time lets the server's other requests in between, and a flood of errors
+    stops early instead of being built in full.
+    """
     if not isinstance(data, dict):
         raise InputError([Problem("", "a case must be a mapping (JSON object)")], source)
+    check_document_size(data, source)
+    problems: list[Problem] = []
+    staged = dict(data)
+    for name, model in _ITEM_MODELS.items():
+        items = data.get(name)
+        if not isinstance(items, list):
+            continue  # not a list: the case's own validation names it
+        checked: list[Any] = []
+        for index, item in enumerate(items):
+            try:
+                checked.append(model.model_validate(item))
+            except ValidationError as exc:
+                problems += [Problem(join_path(f"{name}[{index}]", p.field), p.message)
+                             for p in problems_from(exc)]
+                if len(problems) >= MAX_PROBLEMS:
+                    raise InputError(_stopped(problems), source) from None
+        # An invalid list is left out of the case's own checks (its problems are listed already).
+        staged[name] = checked if len(checked) == len(items) else []
     try:
-        return Case.model_validate(data)
+        case = Case.model_validate(staged)
     except ValidationError as exc:
-        raise InputError(problems_from(exc), source) from None
+        problems += problems_from(exc)
+    if problems:
+        raise InputError(_stopped(sorted(problems, key=_field_rank)), source)
+    return case
+
+
+# The case's lists whose items are validated one by one (see parse_case), with their item model.
+_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    name: Case.model_fields[name].annotation.__args__[0]  # type: ignore[union-attr]
+    for name in ("exams", "treatments", "labs", "clinical_status", "response_outside_bone")}
+_FIELD_ORDER = {name: rank for rank, name in enumerate(Case.model_fields)}
+
+# Enough to show what is wrong with any real document; a hostile one gets these and a note.
+MAX_PROBLEMS = 100
+
+
+def _field_rank(problem: Problem) -> int:
+    """pydantic's order (the case's fields in declaration order) for problems found in stages."""
+    head = problem.field.split(".", 1)[0].split("[", 1)[0]
+    return _FIELD_ORDER.get(head, len(_FIELD_ORDER))
+
+
+def _stopped(problems: list[Problem]) -> list[Problem]:
+    if len(problems) < MAX_PROBLEMS:
+        return problems
+    return [*problems[:MAX_PROBLEMS], Problem("", f"validation stopped after {MAX_PROBLEMS} "
+                                                  "problems: correct these and submit again")]
 
 
 # A case is a few levels deep (case > exams > lesions > score inputs); 64 leaves room for any real
@@ -86,8 +139,13 @@ def _depth(data: Any) -> int:
 
 # Work per case is bounded where cases arrive from outside (HTTP, web forms): a patient's real
 # history has tens of exams, not thousands, and each item costs time in rendering (PDF, timeline).
-CASE_LIMITS = {"exams": 200, "treatments": 100, "labs": 1000, "clinical_status": 500}
+CASE_LIMITS = {"exams": 200, "treatments": 100, "labs": 1000, "clinical_status": 500,
+               "response_outside_bone": 200}
 MAX_LESIONS_PER_EXAM = 200
+# The short lists inside a case: a handful in any real case (there are 10 driver genes and 20-odd
+# skeletal sites).
+NESTED_LIMITS = {"cancer.driver_alterations": 20, "context.pain_sites": 50,
+                 "treatments[].agents": 20, "exams[].lesions": MAX_LESIONS_PER_EXAM}
 
 
 def check_case_size(case: Case) -> Case:
@@ -100,6 +158,29 @@ def check_case_size(case: Case) -> Case:
     if problems:
         raise InputError(problems)
     return case
+
+
+def check_document_size(data: dict[str, Any], source: str = "") -> dict[str, Any]:
+    """The same bounds as `check_case_size`, and those of the short lists, on the decoded document,
+    before any validation: a list over its bound is refused by its length alone (its items are
+    never looked at), naming the field and the bound."""
+    problems = [Problem(name, f"{len(data[name])} items; at most {limit} per case")
+                for name, limit in CASE_LIMITS.items()
+                if isinstance(data.get(name), list) and len(data[name]) > limit]
+    for path, limit in NESTED_LIMITS.items():
+        head, _, tail = path.partition(".")
+        owner = data.get(head.removesuffix("[]"))
+        rows = owner if head.endswith("[]") and isinstance(owner, list) else [owner]
+        for index, row in enumerate(rows[:CASE_LIMITS.get(head.removesuffix("[]"), 1)]):
+            found = row.get(tail) if isinstance(row, dict) else None
+            if isinstance(found, list) and len(found) > limit:
+                where = path.replace("[]", f"[{index}]")
+                problems.append(Problem(where, f"{len(found)} items; at most {limit}"))
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+    if problems:
+        raise InputError(_stopped(problems), source)
+    return data
 
 
 def check_dates_not_future(case: Case, today: dt.date, source: str = "") -> Case:
@@ -161,12 +242,15 @@ __all__ = [
     "CASE_LIMITS",
     "MAX_DEPTH",
     "MAX_LESIONS_PER_EXAM",
+    "MAX_PROBLEMS",
+    "NESTED_LIMITS",
     "InputError",
     "Problem",
     "assess",
     "bone_plan",
     "check_case_size",
     "check_dates_not_future",
+    "check_document_size",
     "decode",
     "load_case",
     "parse_case",

@@ -84,6 +84,11 @@ class Settings:
     fhir_servers: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False,
                                                         compare=False)
     max_body_bytes: int = 5 * 1024 * 1024
+    # Drawing (MDT summary HTML/PDF, timeline): processes at a time, drawings in flight per user
+    # (one more is answered 429), and the time one drawing may take before it is stopped (503).
+    render_workers: int = 2
+    renders_per_user: int = 2
+    render_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         bad = [a for a in self.jwt_algorithms if a not in ASYMMETRIC_ALGORITHMS]
@@ -153,6 +158,13 @@ class Settings:
         if "BONEMET_MAX_BODY_MB" in env:
             values["max_body_bytes"] = int(_positive("BONEMET_MAX_BODY_MB",
                                                      env["BONEMET_MAX_BODY_MB"]) * 1024 * 1024)
+        for name, key in (("BONEMET_RENDER_WORKERS", "render_workers"),
+                          ("BONEMET_RENDERS_PER_USER", "renders_per_user")):
+            if name in env:
+                values[key] = max(1, int(_positive(name, env[name])))
+        if "BONEMET_RENDER_TIMEOUT" in env:
+            values["render_timeout_s"] = _positive("BONEMET_RENDER_TIMEOUT",
+                                                   env["BONEMET_RENDER_TIMEOUT"])
         if "BONEMET_FHIR_TIMEOUT" in env:
             values["fhir_timeout_s"] = _positive("BONEMET_FHIR_TIMEOUT", env["BONEMET_FHIR_TIMEOUT"])
         values.update(overrides)

@@ -138,14 +138,17 @@ class _Repeated(dict[str, Any]):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
+    out = dict(pairs)
+    if len(out) == len(pairs):  # no key repeated: the common case, in C
+        return out
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             marked = _Repeated(pairs)
             marked.key = key
             return marked
-        out[key] = value
-    return out
+        seen.add(key)
+    return out  # pragma: no cover - lengths differ only when a key repeats
 
 
 def json_duplicate_key(raw: str | bytes) -> tuple[str, str] | None:
@@ -155,7 +158,18 @@ def json_duplicate_key(raw: str | bytes) -> tuple[str, str] | None:
     case documents arriving as JSON get the same refusal as YAML ones. Call it on text that
     already parsed (the caller reports syntax errors with its own parser).
     """
-    stack: list[tuple[Any, str]] = [(json.loads(raw, object_pairs_hook=_pairs), "")]
+    repeated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        out = _pairs(items)
+        repeated = repeated or isinstance(out, _Repeated)
+        return out
+
+    tree = json.loads(raw, object_pairs_hook=pairs)
+    if not repeated:  # the walk that names the path only when there is one to name
+        return None
+    stack: list[tuple[Any, str]] = [(tree, "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, _Repeated):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,14 @@ from starlette.responses import Response
 from bonemet._version import __version__
 from bonemet.access.security import request_user
 from bonemet.access.trail import name_case
-from bonemet.api import InputError, Problem, check_case_size, check_dates_not_future, parse_case
+from bonemet.api import (
+    InputError,
+    Problem,
+    check_case_size,
+    check_dates_not_future,
+    check_document_size,
+    parse_case,
+)
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
 from bonemet.kb.models import Reference, Rule, Statement
@@ -27,10 +35,14 @@ from bonemet.report.quick_check import RequestCheck
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError, decode_json_object
 from bonemet.stores.store import SCHEMA_VERSION, VersionConflict
+from bonemet.workload import off_loop
 
 router = APIRouter()
 Ctx = Annotated[ServiceContext, Depends(service_context)]
 JSON = "application/json"
+
+# A FHIR Bundle of one patient's record: thousands of resources at most (observations included).
+MAX_BUNDLE_ENTRIES = 5000
 
 _EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "demo" / "cases"
 
@@ -157,7 +169,13 @@ async def assess_route(
     strict: Annotated[bool, Query(description="Validate a Bundle with the FHIR R4B models")] = False,
 ) -> Response:
     """Assess one case given as bonemet case JSON or as a FHIR R4 Bundle."""
-    data = decode_json_object(await request.body())
+    return await off_loop(_assess_answer, request, await request.body(), ctx, format, strict)
+
+
+def _assess_answer(request: Request, raw: bytes, ctx: ServiceContext, format: str,
+                   strict: bool) -> Response:
+    """Decode, validate, assess and serialise (in a worker thread: see workload.py)."""
+    data = decode_json_object(raw, bounds=_case_bounds(request))
     headers: dict[str, str] = {}
     if data.get("resourceType") is not None:
         case, unmapped = _case_from_bundle(data, strict, fhir=format == "fhir")
@@ -182,6 +200,22 @@ def _received(case: Case) -> Case:
     return check_dates_not_future(check_case_size(case), dt.date.today())
 
 
+def _received_body(request: Request, raw: bytes) -> Case:
+    """A case body decoded, validated and checked (in a worker thread)."""
+    data = decode_json_object(raw, bounds=_case_bounds(request))
+    return _received(parse_case(data))
+
+
+def _case_bounds(request: Request) -> Callable[[dict[str, Any]], None]:
+    """A case's bounds on a decoded body (a FHIR Bundle has its own, in _case_from_bundle); the
+    case is named for the audit first, even when it is refused."""
+    def check(data: dict[str, Any]) -> None:
+        if "resourceType" not in data:
+            name_case(request, data.get("case_id"))
+            check_document_size(data)
+    return check
+
+
 def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[Case, list[Any]]:
     if data.get("resourceType") != "Bundle":
         raise ServiceError(422, [Problem("resourceType", f"expected 'Bundle' or a bonemet case, "
@@ -189,6 +223,11 @@ def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[C
                            fhir=fhir)
     from bonemet.fhir import case_from_fhir
 
+    entries = data.get("entry")
+    if isinstance(entries, list) and len(entries) > MAX_BUNDLE_ENTRIES:
+        # Bounded before the mapping reads one of them (the case's own bounds come after it).
+        raise ServiceError(422, [Problem("entry", f"{len(entries)} entries; at most "
+                                                  f"{MAX_BUNDLE_ENTRIES} per Bundle")], fhir=fhir)
     try:
         result = case_from_fhir(data, strict=strict)
     except InputError as exc:
@@ -201,10 +240,12 @@ def _case_from_bundle(data: dict[str, Any], strict: bool, fhir: bool) -> tuple[C
 async def fhir_case(ctx: Ctx, request: Request,
                     strict: Annotated[bool, Query()] = False) -> MappedCase:
     """Map a FHIR R4 Bundle to a bonemet case and list what could not be mapped, and why."""
-    data = decode_json_object(await request.body())
-    case, unmapped = _case_from_bundle(data, strict, fhir=False)
-    name_case(request, case.case_id)
-    return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
+    def mapped(raw: bytes) -> MappedCase:
+        case, unmapped = _case_from_bundle(decode_json_object(raw), strict, fhir=False)
+        name_case(request, case.case_id)
+        return MappedCase(case=case, unmapped=[_plain(u) for u in unmapped])
+
+    return await off_loop(mapped, await request.body())
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -330,8 +371,7 @@ async def put_case(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
     expected = _if_match(request)
     if request.headers.get("if-none-match", "").strip() == "*":
         expected = 0
-    data = decode_json_object(await request.body())
-    case = _received(parse_case(data))
+    case = await off_loop(_received_body, request, await request.body())
     if case.case_id != case_id:
         raise ServiceError(422, [Problem("case_id", f"{case.case_id!r} differs from the path "
                                                     f"({case_id!r})")])
@@ -357,9 +397,7 @@ async def create_case(ctx: Ctx, request: Request) -> Response:
     """Create a case. A create is not an update: an id already stored is refused (409, with a
     link to that case), never replaced; replace with PUT and the case's ETag in If-Match."""
     client = await ctx.authenticate(request)
-    data = decode_json_object(await request.body())
-    name_case(request, data.get("case_id"))
-    case = _received(parse_case(data))
+    case = await off_loop(_received_body, request, await request.body())
     if not is_case_id(case.case_id):
         raise ServiceError(422, [Problem("case_id", CASE_ID_RULE)])
     user = request_user(request)
@@ -412,18 +450,22 @@ async def audit_log(ctx: Ctx, case_id: AuditCase = None, user: AuditUser = None,
 async def assess_stored(ctx: Ctx, request: Request, case_id: CaseId) -> Response:
     """Assess a stored case with the current knowledge base and keep the assessment."""
     await ctx.authenticate(request)
-    case = _stored_case(ctx, case_id)
-    body = assess(case, ctx.kb).model_dump_json().encode()
-    ctx.store.add_assessment(case.case_id, ctx.kb.version, __version__, body)
+    doc = _stored_doc(ctx, case_id)
+    body = await off_loop(lambda: assess(parse_case(doc), ctx.kb).model_dump_json().encode())
+    ctx.store.add_assessment(case_id, ctx.kb.version, __version__, body)
     return Response(body, media_type=JSON)
 
 
-def _stored_case(ctx: ServiceContext, case_id: str) -> Case:
+def _stored_doc(ctx: ServiceContext, case_id: str) -> dict[str, Any]:
     doc = ctx.store.get_case(case_id)
     if doc is None:
         raise ServiceError(404, [Problem("case_id", f"no case {case_id!r} in the store")],
                            code="not-found")
-    return parse_case(doc)
+    return dict(doc)
+
+
+def _stored_case(ctx: ServiceContext, case_id: str) -> Case:
+    return parse_case(_stored_doc(ctx, case_id))
 
 
 def fill_examples(openapi: dict[str, Any]) -> None:
@@ -464,12 +506,19 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
     """Quick request check (ACR Select style): give the requested exam and a stored case id, a
     case, or the minimal context; get the rating, the reason (rule, statements, references), the
     better alternative and the effective dose where the chapter gives one."""
+    body = await off_loop(_check_body, request, await request.body())
+    stored = None
+    if body.case_id is not None:
+        stored = await off_loop(_stored_or_demo, ctx, body.case_id)
+    return await off_loop(_check_answer, request, ctx, body, stored)
+
+
+def _check_body(request: Request, raw_body: bytes) -> CheckBody:
     from pydantic import ValidationError
 
     from bonemet.api import problems_from
-    from bonemet.report.quick_check import check_request, minimal_case
 
-    raw = decode_json_object(await request.body())
+    raw = decode_json_object(raw_body)
     name_case(request, raw.get("case_id"))  # audited even when the request is refused
     try:
         body = CheckBody.model_validate(raw)
@@ -478,8 +527,16 @@ async def check_route(ctx: Ctx, request: Request) -> Response:
     given = [x for x in (body.case_id, body.case, body.context) if x is not None]
     if len(given) != 1:
         raise ServiceError(422, [Problem("case_id", "give exactly one of case_id, case or context")])
-    if body.case_id is not None:
-        case = _stored_or_demo(ctx, body.case_id)
+    return body
+
+
+def _check_answer(request: Request, ctx: ServiceContext, body: CheckBody,
+                  stored: Case | None) -> Response:
+    """Validate and assess the quick check's case (in a worker thread)."""
+    from bonemet.report.quick_check import check_request, minimal_case
+
+    if stored is not None:
+        case = stored
     elif body.case is not None:
         name_case(request, body.case.get("case_id"))
         case = parse_case(body.case)

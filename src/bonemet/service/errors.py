@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,10 +24,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bonemet.access.auth import AuthError
-from bonemet.api import DUPLICATE_KEY_MESSAGE
+from bonemet.api import DUPLICATE_KEY_MESSAGE, MAX_PROBLEMS
 from bonemet.errors import BonemetError, InputError, Problem, problems_from
 from bonemet.kb.strict_yaml import json_duplicate_key
 from bonemet.stores.files import StorageFull, is_storage_full
+from bonemet.workload import decode_json
 
 log = logging.getLogger("bonemet.service")
 
@@ -60,8 +62,27 @@ _TITLES = {400: "malformed request", 401: "authentication failed", 403: "forbidd
            507: "storage full"}
 
 
+# An error answer is bounded whatever the input: at most this many problems, each cut to a length
+# (a message may quote the value it refuses). 100,000 empty exams gave a 17 MB answer (issue 22).
+MAX_LISTED_PROBLEMS = MAX_PROBLEMS + 1  # parse_case's first problems and its note
+MAX_PROBLEM_TEXT = 500
+
+
+def bounded_problems(problems: list[Problem]) -> list[Problem]:
+    """The first problems, each cut to a length, and a last one saying how many were left out."""
+    def cut(text: str) -> str:
+        return text if len(text) <= MAX_PROBLEM_TEXT else text[:MAX_PROBLEM_TEXT] + "…"
+
+    shown = [Problem(cut(p.field), cut(p.message)) for p in problems[:MAX_LISTED_PROBLEMS]]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        shown.append(Problem("", f"… and {len(problems) - MAX_LISTED_PROBLEMS} more problems "
+                                 "not listed"))
+    return shown
+
+
 def error_response(status: int, problems: list[Problem], *, fhir: bool, code: str = "invalid",
                    headers: dict[str, str] | None = None) -> Response:
+    problems = bounded_problems(problems)
     if fhir:
         from bonemet.fhir import operation_outcome
 
@@ -215,22 +236,30 @@ def _log_unexpected(scope: Scope, exc: BaseException) -> None:
               "".join(traceback.format_tb(exc.__traceback__)))
 
 
-def decode_json_object(raw: bytes, *, what: str = "request body") -> dict[str, Any]:
-    """Decode a JSON object body, raising 400 with the parser's reason when it is not one."""
+def decode_json_object(raw: bytes, *, what: str = "request body",
+                       bounds: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
+    """Decode a JSON object body, raising 400 with the parser's reason when it is not one.
+
+    `bounds` (a case's `check_document_size`) runs on the decoded object before the scan for
+    repeated keys, which costs ten times the decoding: a body over its bounds is refused first.
+    """
     if not raw:
         raise ServiceError(400, [Problem("", f"empty {what}: a JSON object is expected")])
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        data = decode_json(raw)
+    except ValueError as exc:
         raise ServiceError(400, [Problem("", f"malformed JSON in the {what}: {exc}")]) from None
     if not isinstance(data, dict):
         raise ServiceError(400, [Problem("", f"the {what} must be a JSON object, "
                                              f"got {type(data).__name__}")])
+    if bounds is not None:
+        bounds(data)
     repeated = json_duplicate_key(raw)
     if repeated:  # well-formed JSON, but a field given twice would silently lose its first value
         raise ServiceError(422, [Problem(repeated[0], DUPLICATE_KEY_MESSAGE.format(key=repeated[1]))])
     return data
 
 
-__all__ = ["ServiceError", "decode_json_object", "error_response", "install", "problems_from",
+__all__ = ["MAX_LISTED_PROBLEMS", "ServiceError", "bounded_problems", "decode_json_object",
+           "error_response", "install", "problems_from",
            "wants_fhir"]

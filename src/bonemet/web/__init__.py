@@ -40,8 +40,17 @@ def mount_web(app: FastAPI) -> None:
 
     app.include_router(sessions_router)
     app.include_router(check_router)
+    from bonemet.web.kb_pages import router as kb_router
+
+    app.include_router(kb_router)
     from bonemet.web.audit_log import router as audit_router  # administrators (issue 22)
 
     app.include_router(audit_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    from bonemet.web.render_pool import ClientGone, RenderRefused, answer_refused, start_in_background
+
+    start_in_background()
+
+    app.add_exception_handler(RenderRefused, answer_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientGone, answer_refused)  # type: ignore[arg-type]
     app.add_middleware(BrowserHome)

@@ -13,7 +13,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bonemet.api import InputError, Problem, check_dates_not_future
+from bonemet.api import (
+    CASE_LIMITS,
+    MAX_PROBLEMS,
+    NESTED_LIMITS,
+    InputError,
+    Problem,
+    check_dates_not_future,
+    check_document_size,
+    parse_case,
+)
 from bonemet.base import format_day
 from bonemet.base.fields import FieldErrors, FieldProblem, join_path
 from bonemet.model import Case
@@ -112,10 +121,51 @@ def _path(loc: tuple[Any, ...]) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
 
+def within_bounds(doc: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The document cut to the per-case bounds, and a problem naming each list that was over.
+
+    A forged form or an imported file with 100,000 exams is answered with its bounds, and the
+    editor draws no more rows than a case may hold (drawing them all took longer than the check).
+    """
+    try:
+        check_document_size(doc)
+    except InputError as exc:
+        return _trimmed(doc), exc.problems
+    return doc, []
+
+
+def _trimmed(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v[:CASE_LIMITS[k]] if k in CASE_LIMITS and isinstance(v, list) else v
+           for k, v in doc.items()}
+    for path, limit in NESTED_LIMITS.items():
+        head, _, tail = path.partition(".")
+        name = head.removesuffix("[]")
+        owner = out.get(name)
+        if head.endswith("[]") and isinstance(owner, list):
+            out[name] = [{**row, tail: row[tail][:limit]}
+                         if isinstance(row, dict) and isinstance(row.get(tail), list) else row
+                         for row in owner]
+        elif isinstance(owner, dict) and isinstance(owner.get(tail), list):
+            out[name] = {**owner, tail: owner[tail][:limit]}
+    return out
+
+
 def validate(doc: dict[str, Any], lang: str) -> tuple[Case | None, list[Problem]]:
     """The case of the form's document, or the problems in the user's words (field paths kept)."""
+    checked = forms.for_validation(doc)
+    oversized = within_bounds(checked)[1]
+    if oversized:
+        return None, oversized
     try:
-        return Case.model_validate(forms.for_validation(doc)), []
+        # Bounded and item by item first (bonemet.api.parse_case): a form with thousands of
+        # wrong fields is answered with the first MAX_PROBLEMS, in the model's words, without
+        # building every error; otherwise there are few problems, reworded below.
+        return parse_case(checked), []
+    except InputError as exc:
+        if len(exc.problems) > MAX_PROBLEMS:
+            return None, exc.problems
+    try:
+        return Case.model_validate(checked), []
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

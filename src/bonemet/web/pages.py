@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,11 +38,11 @@ from bonemet.report.labels import install_filters, labels, line_words, render_in
 from bonemet.report.skeleton import describe, skeleton_map
 from bonemet.web import editor_errors, form_rows, forms
 from bonemet.web.multipart import MultipartError, upload
+from bonemet.web.render_pool import render
+from bonemet.workload import off_loop
 
-# Drawing (matplotlib timeline, WeasyPrint PDF) runs in worker threads, never in the event loop,
-# so that a heavy case cannot stall /health or the CDS Hooks services; one drawing at a time
-# because matplotlib's font and text caches are not thread-safe.
-_DRAWING = threading.Lock()
+# Drawing (matplotlib timeline, WeasyPrint summary) runs in processes of its own, never in the
+# event loop, a few per user, stopped when the client hangs up (web/render_pool.py, issue 22).
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "bonemet_lang"
@@ -226,11 +226,9 @@ async def case_view(request: Request, case_id: str) -> Response:
                 saved=request.query_params.get("saved") == "1", **sections)
 
 
-@lru_cache(maxsize=128)
-def _timeline(case_json: str, lang: str) -> bytes:
-    case = parse_case(orjson.loads(case_json))
-    svg = _locked(mdt.timeline_svg, case, mdt.assess_case(case), lang)
-    return (svg or "").encode("utf-8")
+# Timelines drawn lately, by case (as JSON) and language: a page reloaded does not draw again.
+_TIMELINES: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_TIMELINES_KEPT = 128
 
 
 @router.get("/cases/{case_id}/timeline.svg")
@@ -239,7 +237,13 @@ async def timeline_figure(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None or not mdt.has_timeline(entry.case):
         return Response(status_code=404)
-    body = await run_in_threadpool(_timeline, entry.case.model_dump_json(), lang_of(request))
+    key = (entry.case.model_dump_json(), lang_of(request))
+    body = _TIMELINES.get(key)
+    if body is None:
+        body = await render(request, "timeline_svg", entry.case, key[1])
+        _TIMELINES[key] = body
+        while len(_TIMELINES) > _TIMELINES_KEPT:
+            _TIMELINES.popitem(last=False)
     return Response(body, media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"})
 
@@ -269,18 +273,9 @@ async def summary_html(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None:
         return _not_found(request, case_id)
-    html = await run_in_threadpool(_locked, mdt.summary_html, entry.case, lang_of(request),
-                                   dt.date.today(), web=True)
+    html = await render(request, "summary_html", entry.case, lang_of(request), dt.date.today(),
+                        web=True)
     return HTMLResponse(html)
-
-
-def _locked(draw: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Draw in this worker thread, one drawing at a time, with matplotlib's math text off: a '$'
-    in a treatment name is text typed by a clinician, not TeX to parse (it raised ValueError)."""
-    import matplotlib
-
-    with _DRAWING, matplotlib.rc_context({"text.parse_math": False}):
-        return draw(*args, **kwargs)
 
 
 @router.get("/cases/{case_id}/summary.pdf")
@@ -288,8 +283,7 @@ async def summary_pdf(request: Request, case_id: str) -> Response:
     entry = find_case(request, case_id)
     if entry is None:
         return _not_found(request, case_id)
-    pdf = await run_in_threadpool(_locked, mdt.summary_pdf, entry.case, lang_of(request),
-                                  dt.date.today())
+    pdf = await render(request, "summary_pdf", entry.case, lang_of(request), dt.date.today())
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(case_id)}-mdt.pdf"'})
 
@@ -404,17 +398,28 @@ _CONFLICT = {
 
 @router.post("/save")
 async def save_case(request: Request) -> Response:
-    from bonemet.access.security import check_csrf, request_user
+    from bonemet.access.security import check_csrf
+
+    pairs = await _form_pairs(request)
+    check_csrf(request, dict(p for p in pairs if p[0] == "_csrf").get("_csrf"))
+    # Reading the form, validating the case and drawing the editor run in a worker thread: a form
+    # of thousands of rows must not hold the event loop (issue 22).
+    return await off_loop(_save, request, pairs)
+
+
+def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
+    from bonemet.access.security import request_user
     from bonemet.stores.files import StorageFull
     from bonemet.stores.store import VersionConflict
 
-    pairs = await _form_pairs(request)
     controls = {k: v for k, v in pairs if k.startswith("_")}
-    check_csrf(request, controls.get("_csrf"))
     doc = forms.document_from_form(pairs)
     name_case(request, doc.get("case_id"))  # the audit row names the case (an id, whole, only)
     new = controls.get("_new") == "1"
     version = _version_of(controls.get("_version"))
+    doc, oversized = editor_errors.within_bounds(doc)
+    if oversized:
+        return editor(request, doc, oversized, new=new, status=422, version=version)
     shape = form_rows.shape_problems(doc)
     if shape:
         return editor(request, doc, shape, new=new, status=422, version=version)
@@ -482,10 +487,15 @@ def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int,
 @router.post("/import")
 async def import_case(request: Request) -> Response:
     """A case file (YAML/JSON) or a FHIR Bundle into the editor, to review before saving."""
+    return await off_loop(_import, request, await request.body())
+
+
+def _import(request: Request, body: bytes) -> Response:
+    """Read the upload, decode and validate it, draw the editor (in a worker thread)."""
     from bonemet.access.security import check_csrf
 
     try:
-        filename, raw, fields = upload(request.headers.get("content-type", ""), await request.body())
+        filename, raw, fields = upload(request.headers.get("content-type", ""), body)
         check_csrf(request, fields.get("_csrf"))
         fmt = "json" if filename.lower().endswith(".json") or raw.lstrip()[:1] == b"{" else "yaml"
         data = decode(raw, fmt)
@@ -495,6 +505,9 @@ async def import_case(request: Request) -> Response:
             if not isinstance(data, dict):
                 raise InputError([Problem("", "a case must be a mapping (JSON object)")])
             doc = data
+        doc, oversized = editor_errors.within_bounds(doc)
+        if oversized:
+            raise InputError(oversized)
     except MultipartError as exc:
         return editor(request, _blank(), [Problem("file", str(exc))], new=True, status=400)
     except InputError as exc:
@@ -515,46 +528,6 @@ def _from_fhir(bundle: dict[str, Any]) -> dict[str, Any]:
         raise InputError([Problem("resourceType", f"expected 'Bundle' or a bonemet case, got {found!r}")])
     result = fhir.case_from_fhir(bundle)
     return dict(check_case_size(result.case).model_dump(mode="json", exclude_none=True))
-
-
-# ---- knowledge base ------------------------------------------------------------------------
-
-
-@router.get("/kb")
-async def kb_index(request: Request, q: str = "") -> Response:
-    kb = default_kb()
-    lang = lang_of(request)
-    needle = q.strip().lower()
-
-    def hit(*texts: str) -> bool:
-        return not needle or any(needle in s.lower() for s in texts)
-
-    rules = [r for r in kb.rules.values() if hit(r.id, r.title(lang), r.text(lang))]  # type: ignore[arg-type]
-    statements = [s for s in kb.statements.values() if hit(s.id, s.text(lang), s.topic)]  # type: ignore[arg-type]
-    references = [r for r in kb.references.values() if hit(str(r.number), r.citation)]
-    return page(request, "kb.html", rules=rules, statements=statements, references=references, q=q)
-
-
-@router.get("/kb/rules/{rule_id}")
-async def kb_rule(request: Request, rule_id: str) -> Response:
-    kb = default_kb()
-    rule = kb.rules.get(rule_id.upper())
-    if rule is None:
-        return _not_found(request, rule_id)
-    refs = [kb.references[n] for n in kb.refs_for(rule.id)]
-    statements = [kb.statements[s] for s in rule.statements]
-    return page(request, "kb_rule.html", rule=rule, refs=refs, statements=statements)
-
-
-@router.get("/kb/statements/{statement_id}")
-async def kb_statement(request: Request, statement_id: str) -> Response:
-    kb = default_kb()
-    st = kb.statements.get(statement_id.upper())
-    if st is None:
-        return _not_found(request, statement_id)
-    rules = [r for r in kb.rules.values() if st.id in r.statements]
-    return page(request, "kb_statement.html", st=st, refs=[kb.references[n] for n in st.refs],
-                rules=rules)
 
 
 # ---- calculators ---------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from bonemet.model.board import (
     MAX_ATTENDEES,
@@ -30,7 +29,8 @@ from bonemet.model.board import (
 from bonemet.model.case import Modality
 from bonemet.report import summary as mdt
 from bonemet.report.labels import labels
-from bonemet.web.pages import _filename, _form_pairs, _locked, _not_found, all_cases, lang_of, page
+from bonemet.web.pages import _filename, _form_pairs, _not_found, all_cases, lang_of, page
+from bonemet.web.render_pool import render
 
 router = APIRouter(include_in_schema=False)
 _FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
@@ -296,8 +296,8 @@ async def session_case_summary(request: Request, session_id: str, case_id: str) 
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
-    html = await run_in_threadpool(_locked, mdt.summary_html, found[0], lang_of(request),
-                                   dt.date.today(), web=True, board=found[1])
+    html = await render(request, "summary_html", found[0], lang_of(request), dt.date.today(),
+                        web=True, board=found[1])
     return HTMLResponse(html)
 
 
@@ -306,8 +306,7 @@ async def session_case_pdf(request: Request, session_id: str, case_id: str) -> R
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
-    pdf = await run_in_threadpool(_locked, mdt.session_pdf, [found], lang_of(request),
-                                  dt.date.today())
+    pdf = await render(request, "session_pdf", [found], lang_of(request), dt.date.today())
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(case_id)}-rcp.pdf"',
         "Cache-Control": "no-store"})
@@ -329,8 +328,7 @@ async def session_batch_pdf(request: Request, session_id: str) -> Response:
         box = DecisionBox.of(session, item.case_id)
         if case is not None and box is not None:
             items.append((case, box))
-    pdf = await run_in_threadpool(_locked, mdt.session_pdf, items, lang_of(request),
-                                  dt.date.today())
+    pdf = await render(request, "session_pdf", items, lang_of(request), dt.date.today())
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rcp-{session.meeting_date.isoformat()}-'
                                f'{session.id}.pdf"', "Cache-Control": "no-store"})
