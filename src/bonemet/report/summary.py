@@ -25,6 +25,7 @@ from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.model.board import DecisionBox
+from bonemet.model.plan import headline as plan_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
@@ -126,7 +127,7 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         t=lambda key: L(key, lang), e=lambda kind, value: L.enum(kind, value, lang),
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
-        board=board, fmt_date=lambda d: fmt_date(d, lang),
+        board=board, fmt_date=lambda d: fmt_date(d, lang), plan_line=plan_headline(a.plan),
         fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))
