@@ -40,8 +40,9 @@ def test_summary_carries_the_plan_first_line_and_every_proposal(lang: str) -> No
     assert line and line.group(1) == "CC-01" and first(lang) in line.group(2)
     # The first line comes before the identity block and the plan section (page 1).
     assert html.index("plan-first-line") < html.index('id="plan"')
-    blocks = re.findall(r'<div class="rec plan-proposal" data-rule="([\w-]+)" data-priority="(\w+)">(.*?)\n</div>',
-                        html, re.S)
+    blocks = re.findall(
+        r'<div class="rec plan-proposal" data-rule="([\w-]+)" data-priority="(\w+)">(.*?)\n</div>',
+        html, re.S)
     assert [b[0] for b in blocks] == [p.rule_id for p in plan.proposals]
     assert blocks[0][1] == "urgent"
     strength = "À discuter en RCP" if lang == "fr" else "For the board to discuss"

@@ -39,6 +39,7 @@ from bonemet.service.cds_models import (
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError
 from bonemet.service.fhir_bridge import PatientCase
+from bonemet.service.plan_card import with_plan_card
 from bonemet.workload import decode_json, off_loop
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks"])
@@ -159,7 +160,8 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
         return _answer(request, answer)
     patient = await _patient_case(ctx, hook_request, patient_id)
     assessment = await off_loop(assess, patient.case, ctx.kb)
-    cards = patient_cards(assessment, patient.case, cc, patient.contradictions)
+    cards = with_plan_card(patient_cards(assessment, patient.case, cc, patient.contradictions),
+                           assessment, cc)
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]
