@@ -34,7 +34,7 @@ def _given(inputs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in inputs.items() if v not in (None, "")}
 
 
-def _lesion(score: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
+def _lesion(score: str, inputs: dict[str, Any], grade: str | None) -> dict[str, Any] | None:
     if score == "mirels":
         bone = _MIRELS_BONE.get(str(inputs.get("site") or "lower-limb"), "femur_shaft")
         side = {} if bone == "humerus" else {"side": "left"}
@@ -43,19 +43,23 @@ def _lesion(score: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
         site, level = _SINS_LEVEL.get(str(inputs.get("location") or "mobile"), ("lumbar_spine", "L3"))
         return {"site": site, **({"level": level} if level else {}), "sins": inputs}
     if score == "harrington":
-        return {"site": "acetabulum", "side": "right", "harrington": inputs}
+        return {"site": "acetabulum", "side": "right",
+                "harrington": {"classification": grade} if grade else inputs}
     if score == "bilsky":
-        return {"site": "thoracic_spine", "level": "T8", "bilsky": inputs.get("grade")}
+        return {"site": "thoracic_spine", "level": "T8", "bilsky": grade}
     if score in ("tokuhashi", "frankel", "asia"):
         return {"site": "thoracic_spine", "level": "T8"}
     return None
 
 
-def minimal_case(score: str, inputs: dict[str, Any], as_of: dt.date) -> Case | None:
+def minimal_case(score: str, inputs: dict[str, Any], as_of: dt.date,
+                 grade: str | None = None) -> Case | None:
     """The smallest case that carries one calculator's inputs (None for a score the plan does not
-    read); raises pydantic's ValidationError on inputs the case model refuses."""
+    read). `grade`: the grade the calculator found (Bilsky, Frankel, ASIA, Harrington class), so
+    that a grade computed from findings reaches the plan as the calculator shows it. Raises
+    pydantic's ValidationError on inputs the case model refuses."""
     inputs = _given(inputs)
-    lesion = _lesion(score, inputs)
+    lesion = _lesion(score, inputs, grade)
     if lesion is None:
         return None
     doc: dict[str, Any] = {
@@ -69,15 +73,15 @@ def minimal_case(score: str, inputs: dict[str, Any], as_of: dt.date) -> Case | N
     if score == "tokuhashi":
         frankel = inputs.pop("frankel", None)
         doc["score_inputs"] = {"tokuhashi": inputs, **({"frankel": frankel} if frankel else {})}
-    elif score in ("frankel", "asia") and inputs.get("grade"):
-        doc["score_inputs"] = {score: inputs["grade"]}
+    elif score in ("frankel", "asia") and grade:
+        doc["score_inputs"] = {score: grade}
     return Case.model_validate(doc)
 
 
-def next_steps(score: str, inputs: dict[str, Any], kb: KnowledgeBase,
-               as_of: dt.date) -> tuple[BonePlan | None, tuple[Proposal, ...]]:
+def next_steps(score: str, inputs: dict[str, Any], kb: KnowledgeBase, as_of: dt.date,
+               grade: str | None = None) -> tuple[BonePlan | None, tuple[Proposal, ...]]:
     """The plan of the minimal case and its proposals of the score's family, in the plan's order."""
-    case = minimal_case(score, inputs, as_of)
+    case = minimal_case(score, inputs, as_of, grade)
     if case is None or kb.plan is None:
         return None, ()
     plan = assess(case, kb).plan
