@@ -52,7 +52,7 @@ def test_summary_carries_the_plan_first_line_and_every_proposal(lang: str) -> No
         assert (f'<span class="badge interp">{outside}' in body) is p.outside_referentiel
         for src in p.sources:  # each outside source labelled, even under a référentiel rule
             # (French typography puts a non-breaking space before ";" in a label: compare unspaced)
-            assert (_bare(f"{src.label} ({outside})") in _bare(body)) is src.outside_referentiel
+            assert (_bare(f"{src.label}</span> ({outside})") in _bare(body)) is src.outside_referentiel
     rt = next(body for rule, _, body in blocks if rule.startswith("RT-"))
     assert rt.index("plan-checks") < rt.index("plan-text")  # the check before the proposal
     assert 'href="http' not in html  # nothing to fetch, even with sources
