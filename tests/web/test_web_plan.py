@@ -125,3 +125,37 @@ def test_kb_page_labels_outside_the_referentiel_and_caveats(client: TestClient) 
     assert "Caveat" in html and "referentiels-aristot.com" in html
     index = _get(client, "/kb?q=SX-0")
     assert 'href="/kb/rules/SX-01"' in index
+
+
+def _csrf(client: TestClient) -> None:
+    token = re.search(r'name="_csrf" value="([^"]+)"', client.get("/new").text)
+    assert token is not None
+    client.headers["x-csrf-token"] = token.group(1)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Next steps (bone plan)", "For the board to discuss", "Orthopaedic opinion")),
+    ("fr", ("Étapes suivantes (plan osseux)", "À discuter en RCP", "Avis orthopédique")),
+])
+def test_calculator_page_shows_the_next_steps_after_the_result(client: TestClient, lang: str,
+                                                                words: tuple[str, ...]) -> None:
+    _csrf(client)
+    client.cookies.set("bonemet_lang", lang)
+    r = client.post("/calculators/mirels", headers=HTML, data={
+        "site": "lower-limb", "pain": "functional", "lesion": "lytic", "size": "lt-1/3"})
+    assert r.status_code == 200
+    box = re.search(r'<div class="result-box" id="score-result">.*?</section>', r.text, re.S)
+    assert box, "no result"
+    found = box.group(0)
+    for w in words:
+        assert w in found, w
+    assert found.index('class="big"') < found.index('id="next-steps"')  # after the result
+    assert 'href="/kb/rules/SX-01"' in found and 'href="/kb/statements/PL-03"' in found
+
+
+def test_calculator_without_plan_rules_shows_no_next_steps(client: TestClient) -> None:
+    _csrf(client)
+    client.cookies.set("bonemet_lang", "en")
+    r = client.post("/calculators/tomita", headers=HTML, data={
+        "primary_growth": "slow", "visceral_metastases": "none", "bone_metastases": "solitary"})
+    assert r.status_code == 200 and 'id="score-result"' in r.text and "next-steps" not in r.text
