@@ -45,11 +45,15 @@ def test_cord_compression_from_the_ehr_gets_one_urgent_plan_card(dev_server: Liv
     cards = _cards(dev_server, _request([_condition("c-pain", LOW_BACK_PAIN, 6)],
                                         [_observation("o-para", PARAPARESIS, 1, True)]))
     (card,) = _plan_cards(cards)
-    assert card["indicator"] == "critical" and card["source"]["topic"]["code"] == "CC-01"
+    # SAFE-01 already raised the alarm: the plan's card says what comes next, as a warning (one
+    # event, one alarm), right after it and before any routine card.
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "CC-01"
+    assert [c["source"]["topic"]["code"] for c in cards if c["indicator"] == "critical"] == ["SAFE-01"]
     # SAFE-01 ("suspect it") first, then the plan's pathway, before any routine card.
     order = [c["source"].get("topic", {}).get("code") for c in cards]
     assert order.index("SAFE-01") < order.index("CC-01")
     assert all(c["indicator"] == "critical" for c in cards[: order.index("CC-01")])
+    assert order.index("CC-01") == order.index("SAFE-01") + 1
     detail = card_text(card["detail"])
     assert "For the board to discuss" in detail and "outside the référentiel" in detail
     assert "dexamethasone" in detail.lower() and "24" in detail
@@ -100,3 +104,12 @@ def test_the_detail_is_inert_markdown(stem: str) -> None:
         assert token.type not in ("html_block", "fence", "code_block", "heading_open")
         for child in token.children or []:
             assert child.type in _INERT, child.type
+
+
+def test_an_urgent_plan_finding_without_another_alarm_is_critical() -> None:
+    a = _assessment("48")
+    card = plan_card(a, _cc())
+    assert card is not None and card.indicator == "critical"
+    assert plan_card(a, _cc(), alarm_raised=True).indicator == "warning"  # type: ignore[union-attr]
+    (only,) = with_plan_card([], a, _cc())
+    assert only.indicator == "critical"

@@ -26,7 +26,10 @@ def high_risk(plan: BonePlan) -> tuple[Proposal, ...]:
                  if p.priority == "urgent" or fragile.intersection(p.lesions))
 
 
-def plan_card(assessment: Assessment, cc: CardContext) -> Card | None:
+def plan_card(assessment: Assessment, cc: CardContext, alarm_raised: bool = False) -> Card | None:
+    """The plan's card, or None. `alarm_raised`: another card of the call is already critical
+    (SAFE-01 for the same deficit); the plan's card then says what comes next as a warning, so
+    that one event never makes two alarms."""
     plan = assessment.plan
     if plan is None:
         return None
@@ -54,7 +57,7 @@ def plan_card(assessment: Assessment, cc: CardContext) -> Card | None:
     summary = cc.texts("pv_plan_summary", lang, line=title)
     return Card(
         uuid=cc.uid("plan", *rule_ids), summary=fit(summary), detail="\n\n".join(parts),
-        indicator="critical" if urgent else "warning",
+        indicator="critical" if urgent and not alarm_raised else "warning",
         source=Source(label=cc.texts("source_label", lang, kb_version=cc.kb.version),
                       url=f"{cc.base_url}/kb/rules/{rule_ids[0]}",
                       topic=Coding(system=PLAN_RULE_SYSTEM, code=rule_ids[0],
@@ -67,10 +70,11 @@ def plan_card(assessment: Assessment, cc: CardContext) -> Card | None:
 def with_plan_card(cards: list[Card], assessment: Assessment, cc: CardContext) -> list[Card]:
     """The patient-view cards with the plan's card: an urgent one right after the other critical
     cards (SAFE-01 says "suspect", the plan says what the board does next), any other at the end."""
-    card = plan_card(assessment, cc)
+    critical = [i for i, c in enumerate(cards) if c.indicator == "critical"]
+    card = plan_card(assessment, cc, alarm_raised=bool(critical))
     if card is None:
         return cards
-    if card.indicator != "critical":
+    if not any(p.priority == "urgent" for p in high_risk(assessment.plan)):  # type: ignore[arg-type]
         return [*cards, card]
-    at = max((i + 1 for i, c in enumerate(cards) if c.indicator == "critical"), default=0)
+    at = critical[-1] + 1 if critical else 0
     return [*cards[:at], card, *cards[at:]]
