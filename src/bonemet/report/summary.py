@@ -76,6 +76,8 @@ def extras(case: Case, a: Assessment, lang: str, *, inline_timeline: bool = True
 def references_of(a: Assessment, kb: KnowledgeBase) -> dict[int, Any]:
     numbers = {n for r in a.recommendations for n in r.references}
     numbers |= {n for r in a.ratings if r.rule_id for n in r.references}
+    if a.plan is not None:  # the bone plan's proposals cite the seed's numbers too (issue 23)
+        numbers |= {n for p in a.plan.proposals for n in p.references}
     return {n: kb.references[n] for n in sorted(numbers) if n in kb.references}
 
 
