@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup, escape
 
 from bonemet.kb import default_kb
 from bonemet.web.pages import _not_found, lang_of, page
@@ -58,6 +61,15 @@ async def kb_statement(request: Request, statement_id: str) -> Response:
 # id the case page, the summary or a CDS card shows is a working link.
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def placeholders(template: str) -> Markup:
+    """A rule's message as written, its {placeholders} marked as code: they are filled from the
+    case or from the rule's params, never read as words."""
+    return Markup(_PLACEHOLDER.sub(r"<code>{\1}</code>", str(escape(template))))
+
+
 def _plan_rule(request: Request, rule_id: str) -> Response:
     kb = default_kb()
     plan = kb.plan
@@ -67,7 +79,8 @@ def _plan_rule(request: Request, rule_id: str) -> Response:
     statements = [plan.statements[s] for s in rule.statements]
     refs = [kb.references[n] for n in plan.refs_for(rule.id) if n in kb.references]
     return page(request, "kb_plan_rule.html", rule=rule, statements=statements, refs=refs,
-                sources=plan.sources, outside=plan.outside_referentiel(rule.id))
+                sources=plan.sources, outside=plan.outside_referentiel(rule.id),
+                placeholders=placeholders)
 
 
 def _plan_statement(request: Request, statement_id: str) -> Response:
