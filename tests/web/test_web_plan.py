@@ -159,3 +159,23 @@ def test_calculator_without_plan_rules_shows_no_next_steps(client: TestClient) -
     r = client.post("/calculators/tomita", headers=HTML, data={
         "primary_growth": "slow", "visceral_metastases": "none", "bone_metastases": "solitary"})
     assert r.status_code == 200 and 'id="score-result"' in r.text and "next-steps" not in r.text
+
+
+def test_plan_in_chromium_headline_line_and_phone_width(live_server, browser_context):  # type: ignore[no-untyped-def]
+    """Real Chromium: the plan's line sits in the headline under the urgent line, its link scrolls
+    to the section, and the section fits a phone (its axes table scrolls inside itself)."""
+    from playwright.sync_api import expect
+
+    page = browser_context.new_page()
+    page.goto(live_server.url + "/cases/demo-48-suspected-cord-compression")
+    line = page.locator("#headline .hl-plan")
+    expect(line).to_be_visible()
+    expect(line).to_have_attribute("data-rule", "CC-01")
+    alert_y = page.locator("#headline .hl-alert").first.bounding_box()["y"]
+    assert alert_y < line.bounding_box()["y"]
+    expect(page.locator("#plan article.plan-proposal").first).to_have_attribute("data-priority", "urgent")
+    page.set_viewport_size({"width": 390, "height": 844})
+    widest = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '#plan article.plan-proposal, #plan h2, #plan > p')].map(e => e.getBoundingClientRect().right))""")
+    assert widest <= 390
+    page.close()
