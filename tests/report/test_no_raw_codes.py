@@ -80,6 +80,8 @@ def _texts(node: Any) -> Iterator[str]:
 def _visible(page: str) -> str:
     # The bibliography is quoted as published (English titles such as "...of lung cancer").
     page = page.split(f"<h2>{labels()('references', 'fr')}</h2>", 1)[0]
+    # So are the bone plan's sources (issue 23), marked as English citations where they appear.
+    page = re.sub(r'<span class="citation" lang="en" translate="no">.*?</span>', " ", page, flags=re.S)
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     page = re.sub(r"<[^>]+>", " ", page)
     return html.unescape(page)

@@ -89,6 +89,7 @@ def test_session_pdf_one_case_per_page_run_with_its_box_and_numbers(lang: str) -
         assert case.case_id in text and f"Decision for case {i}" in text
         assert all(rule_id in text for rule_id in a.rule_ids())
         cited = {int(n) for g in CITED.findall(text) for n in re.findall(r"\d+", g)}
-        assert cited == {n for r in a.recommendations for n in r.references}
+        plan_refs = {n for p in a.plan.proposals for n in p.references} if a.plan else set()
+        assert cited == {n for r in a.recommendations for n in r.references} | plan_refs
         listed = {int(n) for n in ENTRY.findall(text[text.rfind(heading):])}
         assert cited <= listed, (case.case_id, sorted(cited - listed))

@@ -16,7 +16,28 @@ def test_mirels_over_http_equals_the_python_function(dev_server: LiveServer) -> 
     with dev_server.client() as http:
         r = http.post("/api/scores/mirels", json=inputs)
     assert r.status_code == 200, r.text
-    assert r.json() == mirels.score(**inputs).model_dump(mode="json")
+    answer = r.json()
+    # The score as the Python function gives it, plus the bone plan's next steps (issue 23).
+    steps = answer.pop("next_steps")
+    assert answer == mirels.score(**inputs).model_dump(mode="json")
+    assert [s["rule_id"] for s in steps] == ["SX-01"]  # Mirels 12: orthopaedic opinion (PL-03)
+
+
+@pytest.mark.parametrize(("name", "body", "first"), [
+    ("bilsky", {"grade": "3"}, "CC-01"), ("sins", {
+        "location": "junctional", "pain": "mechanical", "lesion": "lytic", "alignment": "normal",
+        "collapse": "lt-50", "posterolateral": "bilateral"}, "SP-01"),
+    ("harrington", {"classification": "III"}, "SX-05"), ("frankel", {"grade": "E"}, None),
+])
+def test_score_answers_carry_the_plan_next_steps(dev_server: LiveServer, name: str,
+                                                  body: dict[str, object], first: str | None) -> None:
+    with dev_server.client() as http:
+        r = http.post(f"/api/scores/{name}", json=body)
+    assert r.status_code == 200, r.text
+    steps = r.json()["next_steps"]
+    assert (steps[0]["rule_id"] if steps else None) == first
+    for s in steps:
+        assert s["strength"]["en"] == "For the board to discuss" and s["statement_ids"] and s["sources"]
 
 
 @pytest.mark.parametrize(("name", "body", "field"), [

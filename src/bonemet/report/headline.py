@@ -26,6 +26,7 @@ from bonemet.model.assessment import (
     Recommendation,
 )
 from bonemet.model.followup import Classification, Direction, ScanReading
+from bonemet.model.plan import headline as plan_headline
 
 # Best first; no_criteria_apply and usually_not_appropriate never make an exam "to do now".
 _PROPOSABLE = (Rating.usually_appropriate, Rating.may_be_appropriate)
@@ -125,6 +126,9 @@ class Headline(Frozen):
     # Advice that qualifies the answer without being a rated exam (NM-03: the staging PET left the
     # femurs out: targeted imaging now, a sweep to the knees next time).
     notes: tuple[NoteLine, ...] = ()
+    # The bone plan's first line (issue 23), shown after the urgent and contradiction lines.
+    plan_line: Text | None = None
+    plan_rule: str | None = None
     kb_version: str
 
 
@@ -296,7 +300,9 @@ def _flare(a: Assessment, kb: KnowledgeBase) -> FlareLine | None:
 def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
     """The headline of one assessment (see the module docstring for what it guarantees)."""
     common = {"case_id": a.case_id, "kb_version": a.knowledge_base.version,
-              "alerts": _alerts(a, kb), "missing_data": a.missing_data}
+              "alerts": _alerts(a, kb), "missing_data": a.missing_data,
+              "plan_line": plan_headline(a.plan),
+              "plan_rule": a.plan.proposals[0].rule_id if a.plan and a.plan.proposals else None}
     if not a.scope.in_scope:
         kind = HeadlineKind.out_of_scope if a.scope.status == "out_of_scope" \
             else HeadlineKind.scope_unknown

@@ -25,6 +25,7 @@ from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.model.board import DecisionBox
+from bonemet.model.plan import headline as plan_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
@@ -75,6 +76,8 @@ def extras(case: Case, a: Assessment, lang: str, *, inline_timeline: bool = True
 def references_of(a: Assessment, kb: KnowledgeBase) -> dict[int, Any]:
     numbers = {n for r in a.recommendations for n in r.references}
     numbers |= {n for r in a.ratings if r.rule_id for n in r.references}
+    if a.plan is not None:  # the bone plan's proposals cite the seed's numbers too (issue 23)
+        numbers |= {n for p in a.plan.proposals for n in p.references}
     return {n: kb.references[n] for n in sorted(numbers) if n in kb.references}
 
 
@@ -126,7 +129,7 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         t=lambda key: L(key, lang), e=lambda kind, value: L.enum(kind, value, lang),
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
-        board=board, fmt_date=lambda d: fmt_date(d, lang),
+        board=board, fmt_date=lambda d: fmt_date(d, lang), plan_line=plan_headline(a.plan),
         fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bonemet.api import Problem
+from bonemet.core.plan_next_steps import FAMILIES, next_steps
 from bonemet.core.probability import CalculationError, calculate
+from bonemet.model.plan import Proposal
 from bonemet.model.probability import BinaryResult, Calculation
 from bonemet.model.scores import ScoreInputError, ScoreResult
 from bonemet.scores.registry import SCORE_IDS, SCORES
@@ -36,9 +39,28 @@ _SCORE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"ap
 }}}}
 
 
-@router.post("/api/scores/{name}", response_model=ScoreResult, openapi_extra=_SCORE_BODY,
+class ScoreAnswer(ScoreResult):
+    """The score, and the bone plan's next steps for it (issue 23): what the plan's rules propose
+    for one lesion holding only these inputs, for the board to discuss (empty for Tomita, which the
+    plan does not read, or when nothing is proposed)."""
+
+    next_steps: tuple[Proposal, ...] = ()
+
+
+def _next_steps(name: str, body: dict[str, Any], result: ScoreResult,
+                ctx: ServiceContext) -> tuple[Proposal, ...]:
+    if name not in FAMILIES:
+        return ()
+    grade = result.grade.id if result.grade is not None else None
+    try:
+        return next_steps(name, body, ctx.kb, dt.date.today(), grade)[1]
+    except ValueError:  # inputs the case model refuses (pydantic's ValidationError): none
+        return ()
+
+
+@router.post("/api/scores/{name}", response_model=ScoreAnswer, openapi_extra=_SCORE_BODY,
              responses={422: {"description": "Unknown or invalid inputs, each one named"}})
-async def score(ctx: Ctx, request: Request, name: ScoreName) -> ScoreResult:
+async def score(ctx: Ctx, request: Request, name: ScoreName) -> ScoreAnswer:
     """One tumour-board score (Mirels, SINS, revised Tokuhashi, Tomita, Frankel, ASIA, Bilsky,
     Harrington) from its inputs, with bands, thresholds and sources."""
     entry = SCORES[name]
@@ -54,7 +76,8 @@ async def score(ctx: Ctx, request: Request, name: ScoreName) -> ScoreResult:
         raise ServiceError(422, [_score_problem(str(p)) for p in exc.problems]) from None
     except (TypeError, ValueError) as exc:
         raise ServiceError(422, [Problem("", f"{name}: {exc}")]) from None
-    return result
+    steps = _next_steps(name, body, result, ctx)
+    return ScoreAnswer.model_validate({**dict(result), "next_steps": steps})
 
 
 def _score_problem(text: str) -> Problem:

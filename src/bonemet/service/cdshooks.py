@@ -41,6 +41,7 @@ from bonemet.service.cds_models import (
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError
 from bonemet.service.fhir_bridge import PatientCase
+from bonemet.service.plan_card import with_plan_card
 from bonemet.service.texts import Texts
 from bonemet.workload import IN_PROCESS_FROM_BYTES, decode_json, off_loop
 
@@ -214,7 +215,8 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
         return answer
     patient = await _patient_case(setting, hook_request, patient_id, work)
     assessment = await work(assess, patient.case, kb)
-    cards = patient_cards(assessment, patient.case, cc, patient.contradictions)
+    cards = with_plan_card(patient_cards(assessment, patient.case, cc, patient.contradictions),
+                           assessment, cc)
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]

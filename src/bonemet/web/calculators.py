@@ -44,7 +44,7 @@ def view(slug: str, values: dict[str, str] | None, lang: str) -> dict[str, Any]:
     table = kb.scores[slug]
     measures = [m for t in table.thresholds for m in t.measures]
     out: dict[str, Any] = {"table": table, "measures": measures, "result": None, "problems": [],
-                           "missing": set()}
+                           "missing": set(), "plan": None, "next_steps": ()}
     if values is None:
         return out
     inputs = {it.id: (values.get(it.id) or None) for it in table.items}
@@ -66,4 +66,21 @@ def view(slug: str, values: dict[str, str] | None, lang: str) -> dict[str, Any]:
                            for m in exc.missing]
     except ScoreInputError as exc:
         out["problems"] = list(exc.problems)
+    if out["result"] is not None:
+        out["plan"], out["next_steps"] = plan_next_steps(slug, {**inputs, **parsed}, out["result"])
     return out
+
+
+def plan_next_steps(slug: str, inputs: dict[str, Any], result: Any) -> tuple[Any, tuple[Any, ...]]:
+    """The bone plan's next steps for this result: the same rules as a case (core.plan_next_steps)."""
+    import datetime as dt
+
+    from bonemet.core.plan_next_steps import FAMILIES, next_steps
+
+    if slug not in FAMILIES:
+        return None, ()
+    grade = result.grade.id if result.grade is not None else None
+    try:
+        return next_steps(slug, inputs, default_kb(), dt.date.today(), grade)
+    except ValueError:  # inputs the case model refuses (pydantic's ValidationError): no next steps
+        return None, ()
