@@ -241,12 +241,27 @@ def test_drugs_during_radiotherapy(agents: list[str], type_: str, message: str) 
 # --- cord compression (PL-24, PL-25, after SAFE-01) ----------------------------------------------
 def test_cord_compression_pathway_first_with_dexamethasone_and_24_hours() -> None:
     doc = plan_case(lesion("thoracic_spine", level="T8", bilsky="3"),
-                    femur(axial_lysis_percent=40, circumferential_lysis_percent=60))
+                    femur(axial_lysis_percent=40, circumferential_lysis_percent=60),
+                    context={"neurological_deficit": True, "pain_sites": ["thoracic_spine"]})
     plan = plan_of(doc)
     first = plan.proposals[0]
     assert first.rule_id == "CC-01" and first.priority == "urgent" and first.outside_referentiel
     assert "16 mg" in first.text.en and "24 hours" in first.text.en
     assert headline(plan) is not None and headline(plan).en.startswith("Urgent: Cord compression")
+
+
+@pytest.mark.parametrize("grade", ["2", "3"])
+def test_compression_on_imaging_without_signs_is_urgent_but_gives_no_dexamethasone(grade: str) -> None:
+    # Second clinical review, case B09: Bilsky 2 on an MRI, Frankel E, no deficit anywhere.
+    # NICE NG234 gives dexamethasone for neurological signs, not routinely without them.
+    doc = plan_case(lesion("thoracic_spine", level="T8", bilsky=grade),
+                    context={"neurological_deficit": False})
+    first = plan_of(doc).proposals[0]
+    assert first.rule_id == "CC-01" and first.priority == "urgent"
+    assert "16 mg" not in first.text.en and "16 mg" not in first.text.fr
+    assert "not routine without neurological signs" in first.text.en
+    assert "pas systématique sans signe neurologique" in first.text.fr
+    assert "24 hours" in first.text.en
 
 
 def test_cord_compression_with_short_life_expectancy_radiotherapy_alone() -> None:

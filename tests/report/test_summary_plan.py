@@ -53,9 +53,20 @@ def test_summary_carries_the_plan_first_line_and_every_proposal(lang: str) -> No
         for src in p.sources:  # each outside source labelled, even under a référentiel rule
             # (French typography puts a non-breaking space before ";" in a label: compare unspaced)
             assert (_bare(f"{src.label}</span> ({outside})") in _bare(body)) is src.outside_referentiel
+    # On the cord-compression pathway the radiotherapy is the pathway's (CC-02), no routine RT line
+    # (clinical review of issue 23, F4).
+    assert not any(rule.startswith("RT-") for rule, _, _ in blocks)
+    assert 'href="http' not in html  # nothing to fetch, even with sources
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_summary_shows_the_fracture_check_before_the_radiotherapy_proposal(lang: str) -> None:
+    html = unescape(summary_html(_case("31"), lang, DAY))
+    blocks = re.findall(
+        r'<div class="rec plan-proposal" data-rule="([\w-]+)" data-priority="(\w+)">(.*?)\n</div>',
+        html, re.S)
     rt = next(body for rule, _, body in blocks if rule.startswith("RT-"))
     assert rt.index("plan-checks") < rt.index("plan-text")  # the check before the proposal
-    assert 'href="http' not in html  # nothing to fetch, even with sources
 
 
 def test_summary_without_plan_has_no_plan_words() -> None:

@@ -72,6 +72,12 @@ def pathway(c: PlanContext, out: PlanOutput) -> None:
     trigger = Text(en=neuro.en[0].upper() + neuro.en[1:], fr=neuro.fr[0].upper() + neuro.fr[1:])
     facts = tuple(Fact(path=e.path, value=e.value) for e in c.v.patient.neurological_deficit.evidence)
     facts += tuple(Fact(path=f"{x.path}.bilsky", value=x.grade.value) for x in c.v.patient.compressions)
+    if c.v.patient.neurological_deficit.value is not True:
+        # Compression on imaging alone: NG234 §1.8 gives dexamethasone for neurological signs, not
+        # routinely without them (second clinical review of issue 23, case B09).
+        out.propose("CC-01", "pathway_no_signs", lesions=_spinal_ids(c), priority="urgent",
+                    facts=facts, trigger=trigger, hours=rule.param("hours"))
+        return
     out.propose("CC-01", "pathway", lesions=_spinal_ids(c), priority="urgent", facts=facts,
                 trigger=trigger, dexamethasone_mg=rule.param("dexamethasone_mg"),
                 hours=rule.param("hours"))
