@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bonemet.api import bone_plan, load_case
+from bonemet.api import assess, bone_plan, load_case
 
 CASES = sorted((Path(__file__).parent / "review_cases_round2").glob("*.yaml"))
 
@@ -30,13 +30,21 @@ def test_every_round_two_case_is_read_and_planned(path: Path) -> None:
 
 
 @pytest.mark.parametrize("stem", ["B09-operated-vertebra-3w", "B09b-operated-vertebra-6w"])
-def test_b09_no_dexamethasone_without_a_neurological_sign(stem: str) -> None:
-    plan = bone_plan(load_case(Path(__file__).parent / "review_cases_round2" / f"{stem}.yaml"))
+def test_b09_an_operated_level_leaves_the_emergency_pathway(stem: str) -> None:
+    """Blocker N1: the pre-operative Bilsky 2 at T8 no longer drives the cord-compression pathway
+    (no dexamethasone, no surgical opinion before RT, no SAFE-01 alert); post-operative RT stays,
+    and the pre-operative grade is said, not dropped."""
+    a = assess(load_case(Path(__file__).parent / "review_cases_round2" / f"{stem}.yaml"))
+    plan = a.plan
     assert plan is not None
-    cc1 = next(p for p in plan.proposals if p.rule_id == "CC-01")
-    assert "16 mg" not in cc1.text.en and "16 mg" not in cc1.text.fr
-    # The post-operative radiotherapy line stays (the reviewers agreed with it).
-    assert any(p.rule_id == "RT-04" for p in plan.proposals)
+    ids = [p.rule_id for p in plan.proposals]
+    assert not {"CC-01", "CC-02", "SP-01", "SP-04"} & set(ids), ids
+    assert all(p.priority != "urgent" for p in plan.proposals)
+    assert "RT-04" in ids
+    assert any("Bilsky 2" in n.en and "T8" in n.en for n in plan.patient.notes)
+    safe = [r for r in a.recommendations if r.rule_id == "SAFE-01"]
+    assert [r.action.value for r in safe] == ["note"]
+    assert "16 mg" not in " ".join(r.text.en for r in safe)
 
 
 def test_b07_sbrt_only_when_every_oligometastatic_criterion_is_met() -> None:

@@ -84,6 +84,8 @@ def plan_table(plan: BonePlan, lang: Lang) -> Group:
     parts += [axes, table]
     if plan.patient.contradictions:
         parts += [RichText("\n".join(t(lang) for t in plan.patient.contradictions), style="red")]
+    if plan.patient.notes:
+        parts += [RichText("\n".join(t(lang) for t in plan.patient.notes), style="yellow")]
     if plan.missing_data:
         parts += [RichText("\n".join(f"- {_where(plan, m.field, lang)}{m.reason(lang)}"
                                      for m in plan.missing_data))]

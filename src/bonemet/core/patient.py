@@ -15,7 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from bonemet.model.case import Case, ImagingExam, SkeletalSite
+from bonemet.model.case import Case, ImagingExam, Lesion, Side, SkeletalSite, Treatment, TreatmentType
+from bonemet.model.levels import spinal_levels
 from bonemet.model.score_inputs import (
     AsiaGrade,
     BilskyGrade,
@@ -85,12 +86,36 @@ class Compression:
 
 
 @dataclass(frozen=True, slots=True)
+class Superseded:
+    """A high-grade compression graded before a surgery of its level: the grade describes the cord
+    before the operation, so it no longer drives the emergency pathway (review 23, N1). `assumed`:
+    the surgery's level was not recorded and the site holds this lesion only."""
+
+    compression: Compression
+    surgery_path: str  # treatments[i]
+    surgery: Treatment
+    assumed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    """A surgery after the grading on the compression's site whose lesion cannot be told (several
+    lesions there and no level or side recorded, or no date): the compression stays current."""
+
+    compression: Compression
+    surgery_path: str
+    field: str  # the treatment field that would settle it: treatments[i].level / .side / .start
+
+
+@dataclass(frozen=True, slots=True)
 class PatientView:
     neurological_deficit: DerivedFact
     spinal_pain: DerivedFact
     pain: PainState
     compressions: tuple[Compression, ...]
     bone_pain: DerivedFact
+    superseded: tuple[Superseded, ...] = ()
+    unmatched: tuple[Unmatched, ...] = ()
 
     @property
     def contradictions(self) -> tuple[DerivedFact, ...]:
@@ -167,9 +192,54 @@ def _pain_state(case: Case, spinal: DerivedFact, bone: DerivedFact) -> PainState
     return "not_recorded"
 
 
-def _compressions(exams: list[tuple[int, ImagingExam]]) -> tuple[Compression, ...]:
+Match = Literal["yes", "assumed", "no", "unclear"]
+
+
+def lesion_key(lesion: Lesion) -> tuple[SkeletalSite, str | None, Side | None]:
+    """One lesion across exams: its site, level and side (the plan groups records by it too)."""
+    return (lesion.site, lesion.level.strip().upper() if lesion.level else None, lesion.side)
+
+
+def lesions_per_site(lesions: list[Lesion]) -> dict[SkeletalSite, int]:
+    keys = {lesion_key(x) for x in lesions}
+    counts: dict[SkeletalSite, int] = {}
+    for site, _, _ in keys:
+        counts[site] = counts.get(site, 0) + 1
+    return counts
+
+
+def treats(t: Treatment, site: SkeletalSite, level: str | None, side: Side | None,
+           on_site: int) -> Match:
+    """Whether a surgery or radiotherapy course concerns this lesion. Levels (spine) and sides are
+    compared when both are recorded; without them the lesion is known only when it is the one
+    recorded on that site ("assumed", and said); otherwise it is "unclear", never guessed."""
+    if t.site is not site:
+        return "no"
+    checked = False
+    if site in SPINE:
+        treated, own = spinal_levels(t.level), spinal_levels(level)
+        if treated is not None and own is not None:
+            if not treated & own:
+                return "no"
+            checked = True
+    if t.side is not None and side is not None:
+        if t.side is not side:
+            return "no"
+        checked = True
+    if checked:
+        return "yes"
+    return "assumed" if on_site <= 1 else "unclear"
+
+
+def unclear_field(site: SkeletalSite) -> str:
+    """The treatment field that would tell its lesion."""
+    return "level" if site in SPINE else "side"
+
+
+def _compressions(case: Case, exams: list[tuple[int, ImagingExam]], as_of: dt.date | None
+                  ) -> tuple[tuple[Compression, ...], tuple[Superseded, ...], tuple[Unmatched, ...]]:
     """High-grade Bilsky grades whose level has not been graded lower since (a later MRI after
-    decompression or radiotherapy supersedes an older grade of the same level)."""
+    decompression or radiotherapy supersedes an older grade of the same level), nor operated since."""
     latest: dict[tuple[SkeletalSite, str | None], Compression] = {}
     for i, e in exams:  # by date: a later grading of the same level replaces the earlier one
         for j, lesion in enumerate(e.lesions):
@@ -178,7 +248,42 @@ def _compressions(exams: list[tuple[int, ImagingExam]]) -> tuple[Compression, ..
             key = (lesion.site, lesion.level.strip().upper() if lesion.level else None)
             latest[key] = Compression(f"exams[{i}].lesions[{j}]", e, lesion.bilsky,
                                       lesion.site, lesion.level)
-    return tuple(c for c in latest.values() if c.grade in HIGH_GRADE_BILSKY)
+    high = [c for c in latest.values() if c.grade in HIGH_GRADE_BILSKY]
+    surgeries = [(i, t) for i, t in enumerate(case.treatments) if t.type is TreatmentType.surgery
+                 and (as_of is None or t.start is None or t.start <= as_of)]
+    if not high or not surgeries:
+        return tuple(high), (), ()
+    on_site = lesions_per_site([x for _, e in exams for x in e.lesions])
+    current: list[Compression] = []
+    superseded: list[Superseded] = []
+    unmatched: list[Unmatched] = []
+    for c in high:
+        side = _lesion_at(c).side
+        done: Superseded | None = None
+        open_: list[Unmatched] = []
+        for i, t in surgeries:
+            match = treats(t, c.site, c.level, side, on_site.get(c.site, 0))
+            if match == "no":
+                continue
+            path = f"treatments[{i}]"
+            if t.start is None:
+                open_.append(Unmatched(c, path, f"{path}.start"))
+            elif t.start <= c.exam.date:
+                continue  # operated before this grading: the grade is the post-operative one
+            elif match == "unclear":
+                open_.append(Unmatched(c, path, f"{path}.{unclear_field(c.site)}"))
+            elif done is None:
+                done = Superseded(c, path, t, assumed=match == "assumed")
+        if done is not None:
+            superseded.append(done)
+        else:
+            current.append(c)
+            unmatched += open_
+    return tuple(current), tuple(superseded), tuple(unmatched)
+
+
+def _lesion_at(c: Compression) -> Lesion:
+    return c.exam.lesions[int(c.path.rsplit("[", 1)[1].rstrip("]"))]
 
 
 def read_patient(case: Case, as_of: dt.date | None) -> PatientView:
@@ -186,10 +291,13 @@ def read_patient(case: Case, as_of: dt.date | None) -> PatientView:
     exams = _done(case, as_of)
     spinal = _spinal_pain(case, exams)
     bone = _bone_pain(case)
+    compressions, superseded, unmatched = _compressions(case, exams, as_of)
     return PatientView(
         neurological_deficit=_neurological_deficit(case),
         spinal_pain=spinal,
         pain=_pain_state(case, spinal, bone),
-        compressions=_compressions(exams),
+        compressions=compressions,
         bone_pain=bone,
+        superseded=superseded,
+        unmatched=unmatched,
     )

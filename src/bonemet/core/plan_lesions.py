@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from bonemet.base.text import Text
 from bonemet.model import labels
-from bonemet.model.case import Lesion, SkeletalSite, TreatmentType
+from bonemet.model.case import Lesion, SkeletalSite, Treatment, TreatmentType
 from bonemet.model.plan import AxisLevel, AxisReading, PatientPicture, PlanLesion
 from bonemet.model.plan_inputs import LesionComplications, LifeExpectancyBand
 from bonemet.model.score_inputs import BilskyGrade, SinsPain
@@ -22,7 +22,7 @@ from bonemet.model.scores import CaseScores, ScoreResult
 from bonemet.model.trace import Fact, MissingData
 
 from .context import CaseView
-from .patient import SPINE
+from .patient import SPINE, lesions_per_site, treats, unclear_field
 
 LONG_BONES = frozenset({SkeletalSite.humerus, SkeletalSite.forearm, SkeletalSite.femur_proximal,
                         SkeletalSite.femur_shaft, SkeletalSite.femur_distal,
@@ -82,12 +82,47 @@ def _t(en: str, fr: str) -> Text:
     return Text(en=en, fr=fr)
 
 
-def patient_picture(v: CaseView) -> PatientPicture:
+def _operated_since(v: CaseView) -> tuple[list[Fact], list[Text], list[MissingData]]:
+    """Compressions graded before a surgery of their level (core/patient.py): said, with the
+    grade, level and dates, never dropped in silence; a surgery whose level is unknown is named."""
+    facts: list[Fact] = []
+    notes: list[Text] = []
+    for s in v.patient.superseded:
+        c = s.compression
+        assert s.surgery.start is not None
+        where = c.level or labels.SITE[c.site].en
+        where_fr = c.level or labels.SITE[c.site].fr
+        exam, on, done = labels.THE[c.exam.modality], labels.day(c.exam.date), labels.day(s.surgery.start)
+        facts += [Fact(path=f"{c.path}.bilsky", value=c.grade.value),
+                  Fact(path=f"{s.surgery_path}.start", value=s.surgery.start.isoformat())]
+        en = (f"Bilsky {c.grade.value} at {where} on {exam.en} of {on.en} was graded before the "
+              f"surgery of {done.en}: it is not read as a current cord compression; a new grade "
+              "needs imaging after the operation.")
+        fr = (f"Le Bilsky {c.grade.value} en {where_fr} sur {exam.fr} du {on.fr} précède la "
+              f"chirurgie du {done.fr} : il n'est pas lu comme une compression actuelle ; un "
+              "nouveau grade demande une imagerie après l'intervention.")
+        if s.assumed:
+            en += (f" The level operated is not recorded: taken as {where}, the only lesion "
+                   "recorded on that site; record it to confirm.")
+            fr += (f" Niveau opéré non noté : pris pour {where_fr}, seule lésion notée sur ce "
+                   "site ; à noter pour confirmer.")
+        notes.append(Text(en=en, fr=fr))
+    missing = [_need(u.field,
+                     "A surgery on the site of a cord compression, after its grading, cannot be "
+                     "tied to its level: the compression is kept as current until this is recorded.",
+                     "Une chirurgie sur le site d'une compression médullaire, après son grade, ne "
+                     "peut pas être rattachée à son niveau : la compression reste retenue tant que "
+                     "ce n'est pas noté.")
+               for u in v.patient.unmatched]
+    return facts, notes, missing
+
+
+def patient_picture(v: CaseView, unclear: list[MissingData] | None = None) -> PatientPicture:
     case = v.case
     p = case.plan_inputs
-    evidence: list[Fact] = []
+    evidence, notes, missing = _operated_since(v)
+    missing += unclear or []
     contradictions: list[Text] = []
-    missing: list[MissingData] = []
     band = p.life_expectancy if p else None
     if band is not None:
         evidence.append(Fact(path="plan_inputs.life_expectancy", value=band.value))
@@ -127,7 +162,7 @@ def patient_picture(v: CaseView) -> PatientPicture:
             fr="L'état neurologique diffère selon les sections : le déficit est retenu."))
     return PatientPicture(life_expectancy=band, ecog=ecog, neurological_deficit=deficit.value,
                           evidence=tuple(evidence), contradictions=tuple(contradictions),
-                          missing=tuple(missing))
+                          notes=tuple(notes), missing=tuple(dict.fromkeys(missing)))
 
 
 def _key(lesion: Lesion) -> str:
@@ -246,6 +281,23 @@ def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_p
                                                  "risque neurologique non évaluable"))
 
 
+def _graded_before_surgery(v: CaseView, bilsky_path: str | None) -> AxisReading:
+    """A spinal lesion operated after its Bilsky grading: the grade is shown as pre-operative;
+    a deficit recorded anywhere still makes the axis high."""
+    s = next(x for x in v.patient.superseded if x.compression.path == bilsky_path)
+    deficit = v.patient.neurological_deficit
+    evidence = (Fact(path=f"{s.compression.path}.bilsky", value=s.compression.grade.value),
+                Fact(path=f"{s.surgery_path}.start", value=str(s.surgery.start)),
+                *(Fact(path=e.path, value=e.value) for e in deficit.evidence))
+    if deficit.value is True:
+        return AxisReading(axis="neurological", level="high", evidence=evidence,
+                           summary=_t("neurological deficit", "déficit neurologique"))
+    grade = s.compression.grade.value
+    return AxisReading(axis="neurological", level="unknown", evidence=evidence, summary=Text(
+        en=f"operated since its grading (Bilsky {grade} before surgery)",
+        fr=f"opérée depuis son grade (Bilsky {grade} avant la chirurgie)"))
+
+
 def _lower(label: str) -> str:
     """A band label inside a sentence: lower-case first letter ("Mirels 11 : risque élevé")."""
     return label[:1].lower() + label[1:]
@@ -295,6 +347,35 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
                        summary=_t("fracture risk not assessable", "risque fracturaire non évaluable"))
 
 
+def _treated(lesion: Lesion, treatments: list[tuple[int, Treatment]], on_site: int,
+             unclear: list[MissingData]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The surgeries and radiotherapy courses of this lesion (core/patient.py `treats`: level and
+    side compared when recorded). A treatment whose lesion cannot be told is named as missing;
+    the safe reading is kept meanwhile: not operated (the fracture-risk prompts stay), but
+    irradiated (a second course is never planned as a first)."""
+    surgery: list[str] = []
+    rt: list[str] = []
+    for i, t in treatments:
+        if t.type not in (TreatmentType.surgery, TreatmentType.radiotherapy):
+            continue
+        match = treats(t, lesion.site, lesion.level, lesion.side, on_site)
+        if match == "no":
+            continue
+        path = f"treatments[{i}]"
+        if match == "unclear":
+            what = "level" if unclear_field(lesion.site) == "level" else "side"
+            unclear.append(_need(
+                f"{path}.{what}",
+                f"The {what} treated is not recorded and the site holds several lesions: which "
+                "one it concerns is not known.",
+                f"{'Le niveau traité' if what == 'level' else 'Le côté traité'} n'est pas noté et "
+                "le site porte plusieurs lésions : celle qu'il concerne n'est pas connue."))
+            if t.type is TreatmentType.surgery:
+                continue
+        (surgery if t.type is TreatmentType.surgery else rt).append(path)
+    return tuple(surgery), tuple(rt)
+
+
 def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
     """Group the lesions of the performed exams and read the three axes of each."""
     groups: dict[str, list[tuple[str, Lesion]]] = {}
@@ -304,16 +385,16 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
     treatments = [(i, t) for i, t in enumerate(v.case.treatments)
                   if v.as_of is None or t.start is None or t.start <= v.as_of]
     records: list[LesionRecord] = []
+    on_site = lesions_per_site([items[-1][1] for items in groups.values()])
+    unclear: list[MissingData] = []
+    pre_operative = {s.compression.path: s for s in v.patient.superseded}
     for key, items in groups.items():
         latest = items[-1][1]
         if not _counts(latest):
             continue
         paths = tuple(p for p, _ in items)
         present, _, complicated = _merge(items)
-        surgery = tuple(f"treatments[{i}]" for i, t in treatments
-                        if t.type is TreatmentType.surgery and t.site is latest.site)
-        rt = tuple(f"treatments[{i}]" for i, t in treatments
-                   if t.type is TreatmentType.radiotherapy and t.site is latest.site)
+        surgery, rt = _treated(latest, treatments, on_site.get(latest.site, 0), unclear)
         irradiated = bool(rt) or any(lesion.irradiated for _, lesion in items)
         if surgery:
             present = (*present, "operated")
@@ -325,6 +406,9 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
             complicated = True
         mirels, sins = _score(scores, "mirels", paths), _score(scores, "sins", paths)
         harrington = _score(scores, "harrington", paths)
+        pre_op = bilsky_path in pre_operative
+        if pre_op:  # graded before a surgery of this level (core/patient.py): not the cord now
+            bilsky = None
         out = PlanLesion(
             id=key, label=_label(latest), site=latest.site,
             side=latest.side.value if latest.side else None, level=latest.level, paths=paths,
@@ -332,7 +416,8 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
             operated=bool(surgery), irradiated=irradiated, complicated=complicated,
             complications=present,
             pain=_pain(items, v, present, paths[-1]),
-            neurological=_neuro(v, latest.site, bilsky, bilsky_path, present, paths[-1]),
+            neurological=_neuro(v, latest.site, bilsky, bilsky_path, present, paths[-1])
+            if not pre_op else _graded_before_surgery(v, bilsky_path),
             fracture=_fracture(latest.site, mirels, sins, harrington, present, paths[-1]),
         )
         records.append(LesionRecord(out=out, latest=latest, mirels=mirels, sins=sins,
@@ -344,6 +429,6 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
                                         and lesion.complications.largest_size_cm is not None])
                                     else None))
     levels = {r.out.id for r in records if r.out.site in SPINE}
-    return PlanView(picture=patient_picture(v), lesions=tuple(records),
+    return PlanView(picture=patient_picture(v, unclear), lesions=tuple(records),
                     tokuhashi=_score(scores, "tokuhashi", ("patient",)),
                     tomita=_score(scores, "tomita", ("patient",)), spinal_levels=len(levels))

@@ -26,8 +26,8 @@ def stability(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("SP-01")
     for r in _spinal(c):
         s = r.sins
-        if s is None or s.total is None:
-            continue
+        if s is None or s.total is None or r.out.operated:
+            continue  # operated: its stability was the surgeon's call; RT-04 follows
         for key in ("indeterminate", "unstable"):
             low, high = rule.param(f"sins_{key}")
             if low <= s.total <= high:
@@ -79,6 +79,8 @@ def noms(c: PlanContext, out: PlanOutput) -> None:
     short = out.rule("SX-04").param("short_life_expectancy")
     band = c.view.picture.life_expectancy
     for r in _spinal(c):
+        if r.out.operated and not c.view.picture.neurological_deficit:
+            continue  # operated already: post-operative radiotherapy (RT-04) is the next step
         reasons = _noms_reasons(c, r)
         facts = tuple(e for axis in (r.out.neurological, r.out.fracture) for e in axis.evidence)
         if reasons:
@@ -99,7 +101,8 @@ def noms(c: PlanContext, out: PlanOutput) -> None:
 def vertebroplasty(c: PlanContext, out: PlanOutput) -> None:
     """NICE: painful vertebral lesion without cord compression or instability (outside the référentiel)."""
     for r in _spinal(c):
-        if r.out.pain.level != "high" or r.sins is None or _sins_band(r) == "unstable":
+        if r.out.pain.level != "high" or r.sins is None or _sins_band(r) == "unstable" or \
+                r.out.operated:
             continue
         if r.bilsky in _HIGH_BILSKY or c.view.picture.neurological_deficit or \
                 "epidural_extension" in r.out.complications:

@@ -12,7 +12,7 @@ from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model import labels
 from bonemet.model.assessment import Action, Fact, RatedModality, Rating
-from bonemet.model.case import DiagnosisStatus
+from bonemet.model.case import DiagnosisStatus, SkeletalSite
 from bonemet.model.labels import day as _day
 
 from .context import CaseView
@@ -68,6 +68,25 @@ def _pain_contradiction(v: CaseView, out: RuleOutput) -> None:
                   facts=_facts(pain), priority="urgent", present=present, absent=absent)
 
 
+def _where(site: SkeletalSite, level: str | None) -> Text:
+    where = labels.SITE[site]
+    return Text(en=f"{level} ({where.en})", fr=f"{level} ({where.fr})") if level else where
+
+
+def _operated_since(v: CaseView, out: RuleOutput, facts: tuple[Fact, ...]) -> None:
+    """A compression graded before a surgery of its level (core/patient.py): said, not alarmed on
+    (second clinical review of issue 23, N1)."""
+    for s in v.patient.superseded:
+        c = s.compression
+        assert s.surgery.start is not None
+        out.recommend("SAFE-01", Action.note, "operated_since", "operated_since",
+                      facts=(*facts, Fact(path=f"{c.path}.bilsky", value=c.grade.value),
+                             Fact(path=f"{s.surgery_path}.start", value=s.surgery.start.isoformat())),
+                      grade=c.grade.value, where=_where(c.site, c.level),
+                      exam=labels.THE[c.exam.modality], date=_day(c.exam.date),
+                      surgery_date=_day(s.surgery.start))
+
+
 @rule("SAFE-01")
 def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
     if v.case.cancer.diagnosis is DiagnosisStatus.none:
@@ -86,6 +105,7 @@ def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
         out.recommend("SAFE-01", Action.contradiction, "neurological_deficit", "contradiction",
                       facts=_facts(deficit), priority="urgent", present=present, absent=absent)
     _pain_contradiction(v, out)
+    _operated_since(v, out, facts)
     if not cord_compression_suspected(v):
         if deficit.value is None and p.pain in ("spinal", "unlocated"):
             need = out.need("SAFE-01", "context.neurological_deficit",
@@ -100,9 +120,7 @@ def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
         return
     if p.compressions:
         c = p.compressions[-1]
-        where = labels.SITE[c.site]
-        if c.level:
-            where = Text(en=f"{c.level} ({where.en})", fr=f"{c.level} ({where.fr})")
+        where = _where(c.site, c.level)
         text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
                              "urgent_compression", rating=Rating.usually_appropriate, facts=facts,
                              priority="urgent", grade=c.grade.value, where=where,

@@ -449,6 +449,11 @@ class Treatment(_Frozen):
     end: CaseDate | None = None
     line_number: int | None = Field(None, ge=1)
     site: SkeletalSite | None = Field(None, description="Target site (radiotherapy, surgery)")
+    # Which lesion of the site it treated (issue 23, review N1): without them, a site with several
+    # lesions leaves the lesion unknown and bonemet says so rather than guessing.
+    level: str | None = Field(None, max_length=40, description=(
+        "Vertebral level(s) treated (radiotherapy, surgery), e.g. 'T8' or 'T7-T9'"))
+    side: Side | None = Field(None, description="Side treated (radiotherapy, surgery)")
     stop_reason: StopReason | None = Field(None, description="Why the line ended (with `end`)")
     driver: Gene | None = Field(
         None, description="Targeted therapy: the driver alteration it targets (e.g. EGFR)"
@@ -462,6 +467,9 @@ class Treatment(_Frozen):
             raise ValueError(f"end {self.end} is before start {self.start}")
         if (self.dose_gy or self.fractions) and self.type is not TreatmentType.radiotherapy:
             raise ValueError("dose_gy/fractions apply to radiotherapy only")
+        if (self.level or self.side) and self.type not in (TreatmentType.radiotherapy,
+                                                           TreatmentType.surgery):
+            raise ValueError("level/side apply to radiotherapy and surgery only")
         return self
 
     @property

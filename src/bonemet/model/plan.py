@@ -114,6 +114,8 @@ class PatientPicture(_Frozen):
     neurological_deficit: bool | None = None
     evidence: tuple[Fact, ...] = ()
     contradictions: tuple[Text, ...] = ()
+    # Facts the board should know that change the reading (a compression graded before surgery).
+    notes: tuple[Text, ...] = ()
     missing: tuple[MissingData, ...] = ()
 
 
