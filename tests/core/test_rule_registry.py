@@ -49,8 +49,16 @@ def test_the_api_serves_every_rule_of_the_data(tmp_path: Path) -> None:
     app = create_app(Settings(db_path=tmp_path / "s.sqlite3", dev_mode=True,
                               extra_hosts=("testserver",)))
     with TestClient(app) as http:
-        for rid in default_kb().rules:
+        kb = default_kb()
+        assert kb.plan is not None
+        for rid in [*kb.rules, *kb.plan.rules]:
             for asked in (rid, rid.lower()):
                 r = http.get(f"/api/kb/rules/{asked}")
                 assert r.status_code == 200, (asked, r.text)
                 assert r.json()["id"] == rid
+        # A plan rule comes with its statements, sources and the seed's reference numbers.
+        sx = http.get("/api/kb/rules/SX-01").json()
+        assert sx["catalogue"] == "plan" and sx["statement_texts"][0]["id"] == sx["statements"][0]
+        assert sx["references"] == list(kb.plan.refs_for("SX-01")) and sx["sources"]
+        listed = http.get("/api/kb/rules").json()["rules"]
+        assert {r["id"] for r in listed} == {*kb.rules, *kb.plan.rules}

@@ -26,7 +26,7 @@ from bonemet.access.security import (
 )
 from bonemet.http.audit_trail import AuditMiddleware
 from bonemet.kb import default_kb
-from bonemet.service import api, calculators, cdshooks, errors
+from bonemet.service import api, calculators, cdshooks, errors, kb_api
 from bonemet.service.context import ServiceContext
 from bonemet.service.texts import default_texts
 from bonemet.stores.store import Store
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oidc = login.oauth_client(settings) if settings.auth_mode == "oidc" else None
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(kb_api.router)
     app.include_router(cdshooks.router)
     app.include_router(calculators.router)
     app.include_router(login.router)

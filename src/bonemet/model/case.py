@@ -47,6 +47,11 @@ from bonemet.base.terms import (
 from bonemet.base.terms import (
     TreatmentType as TreatmentType,
 )
+from bonemet.model.follow_up import LAB_CATALOGUE as LAB_CATALOGUE
+from bonemet.model.follow_up import ClinicalStatus as ClinicalStatus
+from bonemet.model.follow_up import LabResult as LabResult
+from bonemet.model.follow_up import OutsideBoneResponse as OutsideBoneResponse
+from bonemet.model.follow_up import Patient as Patient
 from bonemet.model.plan_inputs import LesionComplications, PlanInputs
 from bonemet.model.score_inputs import (
     BilskyGrade,
@@ -479,64 +484,6 @@ class Treatment(_Frozen):
     def label(self) -> str:
         name = "+".join(self.agents) if self.agents else self.type.value
         return f"{name} (L{self.line_number})" if self.line_number else name
-
-
-# LOINC code and accepted units per analyte. Confidence as in docs/interop: V verified in a
-# public implementation guide, P plausible (one public table), None: no code asserted.
-LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
-    Analyte.bone_alp: ("1777-2", "P", ("U/L", "µg/L", "ug/L")),
-    Analyte.ctx: ("41171-0", "P", ("ng/L", "pg/mL", "ng/mL")),
-    Analyte.cea: ("2039-6", "V", ("ng/mL", "µg/L", "ug/L")),
-    Analyte.cyfra_21_1: ("25390-6", "V", ("ng/mL", "µg/L", "ug/L")),
-    Analyte.calcium: ("49765-1", "V", ("mmol/L", "mg/dL")),
-    Analyte.creatinine: (None, "-", ("µmol/L", "umol/L", "mg/dL")),
-    Analyte.vitamin_d_25oh: (None, "-", ("ng/mL", "nmol/L")),
-}
-
-
-class LabResult(_Frozen):
-    date: CaseDate
-    analyte: Analyte
-    value: float = Field(ge=0)
-    unit: str
-
-    @model_validator(mode="after")
-    def _unit_known(self) -> LabResult:
-        allowed = LAB_CATALOGUE[self.analyte][2]
-        if self.unit not in allowed:
-            raise ValueError(
-                f"unit {self.unit!r} is not accepted for {self.analyte.value}; "
-                f"use one of {', '.join(allowed)}"
-            )
-        return self
-
-    @property
-    def loinc(self) -> str | None:
-        return LAB_CATALOGUE[self.analyte][0]
-
-
-class ClinicalStatus(_Frozen):
-    date: CaseDate
-    state: ClinicalState
-    ecog: int | None = Field(None, ge=0, le=4)
-    note: str | None = None
-
-
-class OutsideBoneResponse(_Frozen):
-    """Response of the disease outside bone (chest CT, other sites): context of a flare reading."""
-
-    date: dt.date
-    modality: Modality = Field(description="Exam the response was read on (usually ct)")
-    status: OutsideBoneStatus
-    site: str | None = Field(None, description="e.g. 'primary', 'liver', 'nodes'")
-
-
-class Patient(_Frozen):
-    """Identity as entered by the user; bonemet never needs more than a label."""
-
-    label: str | None = None
-    sex: Literal["female", "male", "other", "unknown"] | None = None
-    birth_year: int | None = Field(None, ge=1900, le=2100)
 
 
 class Case(_Frozen):

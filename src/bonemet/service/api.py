@@ -28,7 +28,6 @@ from bonemet.api import (
 from bonemet.base.provenance import KnowledgeBaseInfo
 from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
-from bonemet.kb.models import Reference, Rule, Statement
 from bonemet.model import CASE_SCHEMA_VERSION, Assessment, Case
 from bonemet.model.assessment import ASSESSMENT_SCHEMA_VERSION, RatedModality
 from bonemet.model.board import CASE_ID_PATTERN, CASE_ID_RULE, is_case_id
@@ -75,30 +74,6 @@ class Version(BaseModel):
     case_schema: str
     assessment_schema: str
     store_schema: int
-
-
-class RuleView(Rule):
-    references: tuple[int, ...]
-    kb_version: str
-
-
-class StatementView(Statement):
-    kb_version: str
-
-
-class ReferenceView(Reference):
-    kb_version: str
-
-
-class RuleSummary(BaseModel):
-    id: str
-    basis: Literal["explicit", "derived"]
-    title: dict[str, str]
-
-
-class RuleList(BaseModel):
-    knowledge_base: KnowledgeBaseInfo
-    rules: list[RuleSummary]
 
 
 class MappedCase(BaseModel):
@@ -287,57 +262,6 @@ def _plain(item: Any) -> dict[str, Any]:
 
         return asdict(item)
     return {"item": str(item)}
-
-
-# knowledge base ----------------------------------------------------------------------------
-
-
-@router.get("/api/kb/rules", response_model=RuleList, tags=["knowledge base"])
-async def kb_rules(ctx: Ctx) -> RuleList:
-    return RuleList(knowledge_base=ctx.kb.info, rules=[
-        RuleSummary(id=r.id, basis=r.basis, title=r.title.model_dump())
-        for r in ctx.kb.rules.values()
-    ])
-
-
-# Any rule id of the knowledge base (NM-xx, ADV-xx, SAFE-xx, the plan's SX-/SP-/RT-/CC-...), in
-# any case; tests/core/test_rule_registry.py serves every rule of the data through it.
-RuleId = Annotated[str, PathParam(pattern=r"^[A-Za-z]{2,4}-\d{2}$", examples=["NM-03"])]
-
-
-@router.get("/api/kb/rules/{rule_id}", response_model=RuleView, tags=["knowledge base"],
-            responses={404: {"description": "Unknown rule"}})
-async def kb_rule(ctx: Ctx, rule_id: RuleId) -> RuleView:
-    try:
-        rule = ctx.kb.rule(rule_id.upper())
-    except KeyError as exc:
-        raise ServiceError(404, [Problem("rule_id", str(exc.args[0]))], code="not-found") from None
-    return RuleView(**rule.model_dump(), references=ctx.kb.refs_for(rule.id),
-                    kb_version=ctx.kb.version)
-
-
-StatementId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,32}$", examples=["REC3"])]
-
-
-@router.get("/api/kb/statements/{statement_id}", response_model=StatementView,
-            tags=["knowledge base"], responses={404: {"description": "Unknown statement"}})
-async def kb_statement(ctx: Ctx, statement_id: StatementId) -> StatementView:
-    try:
-        statement = ctx.kb.statement(statement_id.upper())
-    except KeyError as exc:
-        raise ServiceError(404, [Problem("statement_id", str(exc.args[0]))],
-                           code="not-found") from None
-    return StatementView(**statement.model_dump(), kb_version=ctx.kb.version)
-
-
-@router.get("/api/kb/references/{number}", response_model=ReferenceView, tags=["knowledge base"],
-            responses={404: {"description": "Unknown reference"}})
-async def kb_reference(ctx: Ctx, number: Annotated[int, PathParam(ge=1, le=100000)]) -> ReferenceView:
-    try:
-        reference = ctx.kb.reference(number)
-    except KeyError as exc:
-        raise ServiceError(404, [Problem("number", str(exc.args[0]))], code="not-found") from None
-    return ReferenceView(**reference.model_dump(), kb_version=ctx.kb.version)
 
 
 @router.get("/api/schema/{name}", tags=["meta"])

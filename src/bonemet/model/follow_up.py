@@ -1,0 +1,71 @@
+"""What the record says besides exams and treatments: laboratory results (with their LOINC codes
+and accepted units), clinical status, the response outside bone, and the patient's label.
+Re-exported by `bonemet.model.case`, the case's vocabulary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from bonemet.base import CaseDate
+from bonemet.base import Frozen as _Frozen
+from bonemet.base.terms import Analyte, ClinicalState, Modality, OutsideBoneStatus
+
+# LOINC code and accepted units per analyte. Confidence as in docs/interop: V verified in a
+# public implementation guide, P plausible (one public table), None: no code asserted.
+LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
+    Analyte.bone_alp: ("1777-2", "P", ("U/L", "µg/L", "ug/L")),
+    Analyte.ctx: ("41171-0", "P", ("ng/L", "pg/mL", "ng/mL")),
+    Analyte.cea: ("2039-6", "V", ("ng/mL", "µg/L", "ug/L")),
+    Analyte.cyfra_21_1: ("25390-6", "V", ("ng/mL", "µg/L", "ug/L")),
+    Analyte.calcium: ("49765-1", "V", ("mmol/L", "mg/dL")),
+    Analyte.creatinine: (None, "-", ("µmol/L", "umol/L", "mg/dL")),
+    Analyte.vitamin_d_25oh: (None, "-", ("ng/mL", "nmol/L")),
+}
+
+
+class LabResult(_Frozen):
+    date: CaseDate
+    analyte: Analyte
+    value: float = Field(ge=0)
+    unit: str
+
+    @model_validator(mode="after")
+    def _unit_known(self) -> LabResult:
+        allowed = LAB_CATALOGUE[self.analyte][2]
+        if self.unit not in allowed:
+            raise ValueError(
+                f"unit {self.unit!r} is not accepted for {self.analyte.value}; "
+                f"use one of {', '.join(allowed)}"
+            )
+        return self
+
+    @property
+    def loinc(self) -> str | None:
+        return LAB_CATALOGUE[self.analyte][0]
+
+
+class ClinicalStatus(_Frozen):
+    date: CaseDate
+    state: ClinicalState
+    ecog: int | None = Field(None, ge=0, le=4)
+    note: str | None = None
+
+
+class OutsideBoneResponse(_Frozen):
+    """Response of the disease outside bone (chest CT, other sites): context of a flare reading."""
+
+    date: dt.date
+    modality: Modality = Field(description="Exam the response was read on (usually ct)")
+    status: OutsideBoneStatus
+    site: str | None = Field(None, description="e.g. 'primary', 'liver', 'nodes'")
+
+
+class Patient(_Frozen):
+    """Identity as entered by the user; bonemet never needs more than a label."""
+
+    label: str | None = None
+    sex: Literal["female", "male", "other", "unknown"] | None = None
+    birth_year: int | None = Field(None, ge=1900, le=2100)
