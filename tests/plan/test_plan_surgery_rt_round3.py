@@ -118,6 +118,30 @@ def test_n2_a_fracture_operated_on_another_bone_keeps_sx06() -> None:
     assert of(plan, "SX-06") and not of(plan, "RT-04")
 
 
+@pytest.mark.parametrize("operated", [False, True])
+def test_n2_same_class_acetabulum_reconstruction_not_reproposed_once_operated(operated: bool) -> None:
+    """Not in the review: SX-05 (reconstruction by Harrington class) on an acetabulum already
+    operated is the same contradiction with RT-04 as SX-06 on B15."""
+    data: dict[str, Any] = {
+        "schema_version": "1.0", "case_id": "own-acetabulum",
+        "cancer": {"primary_site": "lung", "histology": "adenocarcinoma",
+                   "diagnosis_date": "2026-06-01", "bone_metastases_known": True},
+        "context": {"phase": "follow_up", "as_of": AS_OF.isoformat(), "new_bone_pain": True,
+                    "pain_sites": ["acetabulum"], "neurological_deficit": False},
+        "exams": [{"id": "ct1", "date": "2026-11-01", "modality": "ct", "purpose": "follow_up",
+                   "result": "positive", "lesions": [{
+                       "site": "acetabulum", "side": "left", "phenotype": "lytic",
+                       "harrington": {"classification": "III"}}]}],
+        "plan_inputs": {"life_expectancy": "3_to_12_months", "ecog": 1},
+        "treatments": [{"id": "sx1", "type": "surgery", "site": "acetabulum",
+                        "start": "2026-11-15", "end": "2026-11-15"}] if operated else [],
+    }
+    plan = bone_plan(parse_case(data))
+    assert plan is not None
+    assert bool(of(plan, "SX-05")) is not operated
+    assert bool(of(plan, "RT-04")) is operated
+
+
 # --- N13: SX-06 rests on the référentiel (AURA: fracture risk ruled out first; post-op RT) -------
 
 def test_n13_sx06_basis_is_the_referentiel_with_its_outside_part_labelled() -> None:
@@ -209,7 +233,7 @@ def test_n8_b12_one_proposal_naming_pembrolizumab_and_the_pd_l1_wording() -> Non
 
 
 @pytest.mark.parametrize(("agents", "line_type", "fr_in", "fr_out"), [
-    (("osimertinib",), "egfr_tki", ["osimertinib", "peu ou pas de données"], []),
+    (("osimertinib",), "egfr_tki", ["osimertinib (thérapie ciblée)", "peu ou pas de données"], []),
     (("carboplatin", "gemcitabine"), "chemotherapy", ["carboplatine", "gemcitabine", "suspendre"],
      ["peu ou pas"]),
     (("carboplatin", "paclitaxel", "atezolizumab"), "chemo_immunotherapy",

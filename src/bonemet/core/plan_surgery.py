@@ -96,8 +96,8 @@ def low_risk(c: PlanContext, out: PlanOutput) -> None:
 def acetabulum(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("SX-05")
     for r in c.view.lesions:
-        if r.out.site.value != "acetabulum":
-            continue
+        if r.out.site.value != "acetabulum" or r.out.operated:
+            continue  # operated: reconstructed already, RT-04 (post-operative) follows
         h = r.harrington
         if h is None or h.grade is None:
             out.propose("SX-05", "class_missing", lesions=(r.out.id,), missing=(need(
