@@ -224,7 +224,7 @@ def test_reirradiation_with_the_dose_already_given() -> None:
 
 
 @pytest.mark.parametrize(("agents", "type_", "message"), [
-    (["carboplatin", "gemcitabine"], "chemotherapy", "gemcitabine: to be paused"),
+    (["carboplatin", "gemcitabine"], "chemotherapy", "gemcitabine to be paused"),
     (["cisplatin", "pemetrexed"], "chemotherapy", "may continue"),
     (["osimertinib"], "egfr_tki", "little or no data"),
     (["pembrolizumab"], "immunotherapy", "little or no data"),

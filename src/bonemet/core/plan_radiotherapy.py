@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bonemet.base.text import Text
+from bonemet.kb.plan import PlanRule
 from bonemet.model import labels
 from bonemet.model.case import TreatmentType
 from bonemet.model.labels import day as _day
@@ -35,8 +36,11 @@ def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | N
     reasons = [_COMPLICATION[k] for k in r.out.complications]
     if (r.out.long_bone or r.out.weight_bearing) and r.out.fracture.level == "high" and \
             "pathological_fracture" not in r.out.complications:
-        reasons.append(Text(en=f"high fracture risk ({r.out.fracture.summary.en})",
-                            fr=f"risque fracturaire élevé ({r.out.fracture.summary.fr})"))
+        s = r.out.fracture.summary
+        # A Mirels/SINS summary names its band ("Mirels 12: high risk"): said once, without a
+        # second pair of parentheses (review 23b: "risque fracturaire élevé (Mirels 12 : ...)").
+        reasons.append(s if r.mirels is not None or r.sins is not None else Text(
+            en=f"high fracture risk, {s.en}", fr=f"risque fracturaire élevé, {s.fr}"))
     if r.out.site in SPINE and c.view.spinal_levels > over:
         reasons.append(Text(en=f"{c.view.spinal_levels} spinal lesions (more than {over})",
                             fr=f"{c.view.spinal_levels} lésions rachidiennes (plus de {over})"))
@@ -143,10 +147,31 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
                    and x.start >= start for x in treatments)
         if done:
             continue  # radiotherapy of the operated site is recorded since: nothing to propose
-        out.propose("RT-04", "postop", lesions=lesions, facts=facts, site=site, low=low, high=high,
-                    **schedule,
-                    date=_day(start), start=_day(start + dt.timedelta(days=low)),
-                    end=_day(start + dt.timedelta(days=high)))
+        text = rule.message("postop", site=site, low=low, high=high, **schedule, date=_day(start),
+                            start=_day(start + dt.timedelta(days=low)),
+                            end=_day(start + dt.timedelta(days=high)))
+        if c.v.as_of is not None:
+            text = _joined_text(text, _window(rule, start, c.v.as_of, low, high))
+        out.propose("RT-04", text, lesions=lesions, facts=facts)
+
+
+def _window(rule: PlanRule, operated: dt.date, today: dt.date, low: int, high: int) -> Text:
+    """Where the decision date stands in the post-operative window (review 23b N6): before it, in
+    it (days left, or its last day), or past it (no new window is invented: as soon as the skin
+    has healed)."""
+    day = (today - operated).days
+    when = _day(today)
+    if day < low:
+        return rule.message("window_ahead", today=when, days=low - day)
+    if day > high:
+        return rule.message("window_passed", today=when)
+    left = high - day
+    key = "window_last" if left == 0 else "window_one" if left == 1 else "window_open"
+    return rule.message(key, today=when, days=left)
+
+
+def _joined_text(a: Text, b: Text) -> Text:
+    return Text(en=a.en + b.en, fr=a.fr + b.fr)
 
 
 def _oligo_excluded(c: PlanContext) -> bool:
@@ -198,8 +223,11 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
             (extra_mets is not None and len(lesions) + extra_mets > max_mets):
         return  # the definition is not met: no ablative proposal
     missing: list[MissingData] = []
-    ask = (f"Oligometastatic? ({len(lesions)} bone lesion(s)) ",
-           f"Oligométastatique ? ({len(lesions)} lésion(s) osseuse(s)) ")
+    one = len(lesions) == 1
+    noun = Text(en="bone lesion" if one else "bone lesions",
+                fr="lésion osseuse" if one else "lésions osseuses")
+    ask = (f"Oligometastatic? ({len(lesions)} {noun.en}) ",
+           f"Oligométastatique ? ({len(lesions)} {noun.fr}) ")
     for r, size in zip(lesions, sizes, strict=True):
         if size is None:
             missing.append(need("RT-05", f"{r.out.paths[-1]}.complications.largest_size_cm",
@@ -221,7 +249,7 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
         out.missing.extend(missing)
         return
     out.propose("RT-05", "oligo", lesions=tuple(r.out.id for r in lesions),
-                count=len(lesions), max_sites=rule.param("max_sites"),
+                count=len(lesions), noun=noun, max_sites=rule.param("max_sites"),
                 max_metastases=rule.param("max_metastases"), max_size_cm=rule.param("max_size_cm"))
 
 
@@ -247,6 +275,9 @@ def reirradiation(c: PlanContext, out: PlanOutput) -> None:
 
 @plan_rule("RT-07")
 def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
+    """ONE proposal for the current line (review 23b N8), one part per group of its agents: to
+    pause, may continue (PL-12), an immunotherapy named with its target against the chapter's
+    anti-PD-L1 wording, a targeted therapy, or an agent the chapter does not list (PL-13)."""
     if not any(p.kind in ("radiotherapy", "sbrt") for p in out.proposals) or c.v.current_line is None:
         return
     rule = out.rule("RT-07")
@@ -254,18 +285,40 @@ def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
     agents = [a.strip().lower() for a in line.agents]
     index = c.v.case.treatments.index(line)
     facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a) for k, a in enumerate(agents))
-    pause = [a for a in agents if a in rule.param("pause")]
-    allowed = [a for a in agents if a in rule.param("allowed")]
     fr = rule.param("names_fr")
+    targets = rule.param("immunotherapy_targets")
+    targeted = rule.param("targeted")
 
     def names(found: list[str]) -> Text:  # French drug names in the French text (review 23 F17)
         return Text(en=", ".join(found), fr=", ".join(fr.get(a, a) for a in found))
 
+    little = line.type.value in rule.param("little_data_types")
+    pause = [a for a in agents if a in rule.param("pause")]
+    allowed = [a for a in agents if a in rule.param("allowed")]
+    immuno = [a for a in agents if a in targets]
+    tki = [a for a in agents if a in targeted]
+    other = [a for a in agents if a not in (*pause, *allowed, *immuno, *tki)]
+    parts: list[Text] = []
     if pause:
-        out.propose("RT-07", "pause", agents=names(pause), facts=facts)
+        parts.append(rule.message("pause", agents=names(pause)))
     if allowed:
-        out.propose("RT-07", "allowed", agents=names(allowed), facts=facts)
-    if line.type.value in rule.param("little_data_types"):
-        out.propose("RT-07", "little_data", line=labels.treatment(line), facts=facts)
-    elif not pause and not allowed:
-        out.propose("RT-07", "unlisted", line=labels.treatment(line), facts=facts)
+        parts.append(rule.message("allowed" if len(allowed) == 1 else "allowed_many",
+                                  agents=names(allowed)))
+    for a in immuno:
+        key = "immunotherapy_named" if targets[a] == "anti-PD-L1" else "immunotherapy_other"
+        parts.append(rule.message(key, agent=names([a]), target=targets[a]))
+    if tki:
+        parts.append(rule.message("targeted", agents=names(tki)))
+    if other:
+        parts.append(rule.message("little_data_line" if little else "unlisted", agents=names(other),
+                                  kind=labels.TREATMENT_TYPE[line.type]))
+    if not agents:  # a line recorded by its type only
+        parts.append(rule.message("little_data_line" if little else "unlisted",
+                                  agents=labels.TREATMENT_TYPE[line.type],
+                                  kind=labels.TREATMENT_TYPE[line.type]))
+    if immuno or tki or (little and (other or not agents)):
+        parts.append(rule.message("decide"))
+    suffix = f" (L{line.line_number})" if line.line_number else ""
+    name = Text(en="+".join(agents) + suffix, fr="+".join(fr.get(a, a) for a in agents) + suffix) \
+        if agents else labels.treatment(line)
+    out.propose("RT-07", "line", facts=facts, line=name, parts=joined(parts, "; ", " ; "))

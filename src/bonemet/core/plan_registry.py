@@ -50,7 +50,7 @@ class PlanOutput:
                 facts: tuple[Fact, ...] = (), missing: tuple[MissingData, ...] = (),
                 **values: Any) -> Proposal:
         rule = self.plan.rule(rule_id)
-        text = message if isinstance(message, Text) else rule.message(message, **values)
+        text = _capitalised(message if isinstance(message, Text) else rule.message(message, **values))
         kind_ = kind or rule.kind
         assert kind_ != "check", f"{rule_id} is a check, not a proposal"
         proposal = Proposal(
@@ -73,7 +73,7 @@ class PlanOutput:
                                                outside_referentiel=s.outside_referentiel)
                                  for s in self.plan.sources_for(rule_id)),
                 "outside_referentiel": self.plan.outside_referentiel(rule_id),
-                "caveats": tuple(s.caveat for s in statements if s.caveat is not None),
+                "caveats": tuple(dict.fromkeys(c for s in statements for c in s.caveats)),
             }
         traced: dict[str, Any] = self.plan.memo[key]
         return traced
@@ -83,6 +83,14 @@ class PlanOutput:
               evidence: tuple[Fact, ...] = (), **values: Any) -> PlanCheck:
         return PlanCheck(rule_id=rule_id, lesion=lesion, kind=kind, status=status,
                          text=self.plan.rule(rule_id).message(message, **values), evidence=evidence)
+
+
+def _capitalised(text: Text) -> Text:
+    """A proposal is a sentence: it starts with a capital even when its message opens on a filled
+    value ("{reasons}: ...", review 23b: RT-03 began "espérance de vie ...")."""
+    def cap(s: str) -> str:
+        return s[:1].upper() + s[1:] if s[:1].islower() else s
+    return Text(en=cap(text.en), fr=cap(text.fr))
 
 
 PlanRuleFn = Callable[[PlanContext, PlanOutput], None]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bonemet.base.text import Text
 from bonemet.model.trace import Fact
 
+from .plan_lesions import LIFE_EXPECTANCY, LesionRecord
 from .plan_registry import PlanContext, PlanOutput, need, plan_rule
 
-_MET = Text(en="met", fr="remplis")
-_NOT_MET = Text(en="not met", fr="non remplis")
-_NOT_MEASURED = Text(en="not measured on CT", fr="non mesurés au scanner")
+_MET = Text(en="are met", fr="sont remplis")
+_NOT_MET = Text(en="are not met", fr="ne sont pas remplis")
+_NOT_MEASURED = Text(en="are not measured on CT", fr="ne sont pas mesurés au scanner")
+
+
+def _fractured(r: LesionRecord) -> bool:
+    """An established pathological fracture (on any record of the lesion): the impending-fracture
+    rules (Mirels, CT lysis, prophylactic fixation) no longer apply; SX-06 covers it (review 23b N3)."""
+    return "pathological_fracture" in r.out.complications
 
 
 def _lysis_state(axial: float | None, circ: float | None, a_min: float, c_min: float) -> Text:
@@ -27,18 +36,22 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
     c_min = float(rule.param("circumferential_lysis_percent"))
     for r in c.view.lesions:
         m = r.mirels
-        if m is None or m.total is None or m.total < high or r.out.operated:
-            continue  # an operated bone is fixed already: RT-04 (post-operative) follows
+        if m is None or m.total is None or m.total < high or r.out.operated or _fractured(r):
+            continue  # operated: RT-04 (post-operative) follows; fractured: SX-06
         axial = m.measures.get("axial_lysis_percent")
         circ = m.measures.get("circumferential_lysis_percent")
         facts = (Fact(path=f"{m.subject}.mirels", value=m.total),
                  *(Fact(path=f"{m.subject}.mirels.{k}", value=val) for k, val in m.measures.items()))
-        values = {"total": m.total, "mirels_high": high, "axial_lysis_percent": rule.param(
+        values: dict[str, Any] = {"total": m.total, "mirels_high": high, "axial_lysis_percent": rule.param(
             "axial_lysis_percent"), "circumferential_lysis_percent": rule.param(
             "circumferential_lysis_percent")}
         state = _lysis_state(axial, circ, a_min, c_min)
-        # The surgical decision weighs life expectancy (PL-15, PL-16): named when not recorded.
-        life = () if c.view.picture.life_expectancy is not None else (need(
+        # The surgical decision weighs life expectancy (PL-15, PL-16): the recorded band is named
+        # (review 23b N12), a missing one asked for.
+        band = c.view.picture.life_expectancy
+        said: Text | str = rule.message("life", band=LIFE_EXPECTANCY[band]) if band is not None else ""
+        values["life"] = said
+        life = () if band is not None else (need(
             "SX-01", "plan_inputs.life_expectancy",
             "Life expectancy is not recorded: the surgical decision depends on it.",
             "L'espérance de vie n'est pas notée : la décision chirurgicale en dépend."),)
@@ -60,7 +73,8 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
 def borderline(c: PlanContext, out: PlanOutput) -> None:
     value = int(out.rule("SX-02").param("mirels_borderline"))
     for r in c.view.lesions:
-        if r.mirels is not None and r.mirels.total == value and not r.out.operated:
+        if r.mirels is not None and r.mirels.total == value and not r.out.operated and \
+                not _fractured(r):
             out.propose("SX-02", "borderline", lesions=(r.out.id,), surgical=True,
                         facts=(Fact(path=f"{r.mirels.subject}.mirels", value=r.mirels.total),),
                         total=r.mirels.total, mirels_borderline=value)
@@ -82,8 +96,8 @@ def low_risk(c: PlanContext, out: PlanOutput) -> None:
 def acetabulum(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("SX-05")
     for r in c.view.lesions:
-        if r.out.site.value != "acetabulum":
-            continue
+        if r.out.site.value != "acetabulum" or r.out.operated:
+            continue  # operated: reconstructed already, RT-04 (post-operative) follows
         h = r.harrington
         if h is None or h.grade is None:
             out.propose("SX-05", "class_missing", lesions=(r.out.id,), missing=(need(
@@ -98,7 +112,9 @@ def acetabulum(c: PlanContext, out: PlanOutput) -> None:
 @plan_rule("SX-06")
 def fracture(c: PlanContext, out: PlanOutput) -> None:
     for r in c.view.lesions:
-        if "pathological_fracture" in r.out.complications and r.out.site.value not in (
+        # Once the bone is operated, RT-04 (post-operative radiotherapy) takes over: an "opinion
+        # before radiotherapy" would contradict it (review 23b N2, case B15).
+        if _fractured(r) and not r.out.operated and r.out.site.value not in (
                 "cervical_spine", "thoracic_spine", "lumbar_spine", "sacrum"):
             out.propose("SX-06", "fracture", lesions=(r.out.id,), surgical=True,
                         facts=r.out.fracture.evidence)

@@ -139,7 +139,7 @@ def load_kb(directory: Path | None = None) -> KnowledgeBase:
                         for s in sorted(flare.statement_ids() if flare else ()) if s not in st)
     scores = (load_score_tables(directory / "scores", refs, problems)
               if (directory / "scores").is_dir() else {})
-    plan = (parse_plan(_read(directory / files["plan"]), refs.keys(), problems)
+    plan = (parse_plan(_read(directory / files["plan"]), refs.keys(), problems, scores)
             if "plan" in files else None)
     performance = None
     if "performance" in files:

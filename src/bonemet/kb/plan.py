@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from bonemet.base import Frozen as _Frozen
 from bonemet.base.text import Text
+from bonemet.kb.score_tables import ScoreTable
 
 Basis = Literal["referentiel", "external", "derived"]
 RuleKind = Literal["surgery", "spine", "radiotherapy", "sbrt", "vertebroplasty", "cord_compression",
@@ -48,6 +49,14 @@ class PlanStatement(_Frozen):
     refs: tuple[int, ...] = ()  # the seed's reference numbers
     text: Text
     caveat: Text | None = None  # what the notes mark verify / truncated / [M]
+    # Caveats a score calculator already states ("<score>:<note id>"): cited, never copied, so the
+    # plan and the calculator cannot drift apart (review 23b N7). Resolved at load time.
+    score_notes: tuple[str, ...] = ()
+    linked_caveats: tuple[Text, ...] = ()  # filled by parse_plan from score_notes
+
+    @property
+    def caveats(self) -> tuple[Text, ...]:
+        return ((self.caveat,) if self.caveat is not None else ()) + self.linked_caveats
 
 
 class PlanRule(_Frozen):
@@ -153,8 +162,17 @@ def typed_param_numbers(rule: PlanRule) -> list[str]:
     return out
 
 
-def parse_plan(raw: Any, known_refs: Iterable[int], problems: list[str]) -> PlanKnowledge | None:
-    """Validate plan.yaml; every problem is appended to `problems` (the base is refused whole)."""
+def _score_note(ref: str, scores: Mapping[str, ScoreTable]) -> Text | None:
+    score, _, note = ref.partition(":")
+    table = scores.get(score)
+    found = [n.text for n in table.notes if n.id == note] if table is not None else []
+    return found[0] if found else None
+
+
+def parse_plan(raw: Any, known_refs: Iterable[int], problems: list[str],
+               scores: Mapping[str, ScoreTable] | None = None) -> PlanKnowledge | None:
+    """Validate plan.yaml; every problem is appended to `problems` (the base is refused whole).
+    `scores` (the score tables) resolve the statements' `score_notes`."""
     try:
         data = PlanFile.model_validate(raw)
     except ValidationError as exc:
@@ -163,7 +181,13 @@ def parse_plan(raw: Any, known_refs: Iterable[int], problems: list[str]) -> Plan
         return None
     refs = set(known_refs)
     sources = {s.id: s for s in data.sources}
-    statements = {s.id: s for s in data.statements}
+    statements: dict[str, PlanStatement] = {}
+    for s in data.statements:
+        linked = [(ref, _score_note(ref, scores or {})) for ref in s.score_notes]
+        problems.extend(f"plan.yaml: statement {s.id}: unknown score note {ref!r}"
+                        for ref, text in linked if text is None)
+        statements[s.id] = s.model_copy(update={"linked_caveats": tuple(
+            text for _, text in linked if text is not None)})
     for s in data.statements:
         if s.source not in sources:
             problems.append(f"plan.yaml: statement {s.id}: unknown source {s.source!r}")
@@ -184,9 +208,11 @@ def load_plan(path: Path, known_refs: Iterable[int]) -> PlanKnowledge:
     """Read plan.yaml alone (tools and tests); refuses it with every problem listed."""
     from bonemet.errors import KnowledgeBaseError
     from bonemet.kb import strict_yaml
+    from bonemet.kb.score_tables import load_score_tables
 
     problems: list[str] = []
-    plan = parse_plan(strict_yaml.load_path(path), known_refs, problems)
+    scores = load_score_tables(path.parent / "scores", None, problems)
+    plan = parse_plan(strict_yaml.load_path(path), known_refs, problems, scores)
     if problems or plan is None:
         raise KnowledgeBaseError(problems)
     return plan

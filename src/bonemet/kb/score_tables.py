@@ -75,6 +75,9 @@ class Threshold(_Frozen):
 
 
 class Note(_Frozen):
+    # An id lets another part of the base cite the note instead of copying it (plan.yaml
+    # `score_notes`: the plan shows the calculator's own caveat, review 23b N7).
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
     kind: Literal["conflict", "caveat", "convention", "interpretation"]
     text: Text
     when: dict[str, str] = Field(default_factory=dict)
