@@ -137,15 +137,14 @@ def _cord_missing(c: PlanContext, records: dict[str, LesionRecord],
             where = r.out.paths[-1]
             if r.bilsky is None:
                 missing.append(need(p.rule_id, f"{where}.bilsky",
-                                    f"The Bilsky grade of {r.out.label.en} on MRI is not recorded.",
-                                    f"Le grade de Bilsky de {r.out.label.fr} à l'IRM n'est pas noté."))
+                                    f"{r.out.label.en}: the Bilsky grade on MRI is not recorded.",
+                                    f"{r.out.label.fr} : le grade de Bilsky à l'IRM n'est pas noté."))
             flags = r.latest.complications.flags() if r.latest.complications else {}
             if "epidural_extension" not in r.out.complications and \
                     flags.get("epidural_extension") is None:
                 missing.append(need(p.rule_id, f"{where}.complications.epidural_extension",
-                                    f"Whether {r.out.label.en} extends into the epidural space is "
-                                    "not recorded.",
-                                    f"L'extension épidurale de {r.out.label.fr} n'est pas notée."))
+                                    f"{r.out.label.en}: epidural extension is not recorded.",
+                                    f"{r.out.label.fr} : l'extension épidurale n'est pas notée."))
         known = {m.field for m in p.missing_data}
         extra = tuple(m for m in missing if m.field not in known)
         out.append(p.model_copy(update={"missing_data": (*p.missing_data, *extra)}) if extra else p)

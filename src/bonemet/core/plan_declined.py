@@ -135,4 +135,16 @@ def not_proposed(c: PlanContext, proposals: list[Proposal],
         if sbrt is not None:
             items.append(sbrt)
     items += surgery_withdrawn(c, withdrawn, proposals)
-    return tuple(items)
+    return _grouped(items)
+
+
+def _grouped(items: list[NotProposed]) -> tuple[NotProposed, ...]:
+    """The same reason for several levels is one item naming them (as the checks, N9)."""
+    merged: dict[tuple[str, str, str], NotProposed] = {}
+    for d in items:
+        key = (d.rule_id, d.reason.en, d.reason.fr)
+        first = merged.get(key)
+        merged[key] = d if first is None else first.model_copy(update={
+            "lesions": tuple(dict.fromkeys((*first.lesions, *d.lesions))),
+            "facts": tuple(dict.fromkeys((*first.facts, *d.facts)))})
+    return tuple(merged.values())
