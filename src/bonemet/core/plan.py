@@ -20,6 +20,7 @@ own).
 
 from __future__ import annotations
 
+from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.plan import BonePlan, PlanCheck, PlanLesion, Proposal
 from bonemet.model.scores import CaseScores
@@ -135,16 +136,18 @@ def _cord_missing(c: PlanContext, records: dict[str, LesionRecord],
                                 "grade de Bilsky manquent."))
         for r in levels:
             where = r.out.paths[-1]
+            label = Text(en=r.out.label.en[:1].upper() + r.out.label.en[1:],
+                         fr=r.out.label.fr[:1].upper() + r.out.label.fr[1:])
             if r.bilsky is None:
                 missing.append(need(p.rule_id, f"{where}.bilsky",
-                                    f"{r.out.label.en}: the Bilsky grade on MRI is not recorded.",
-                                    f"{r.out.label.fr} : le grade de Bilsky à l'IRM n'est pas noté."))
+                                    f"{label.en}: the Bilsky grade on MRI is not recorded.",
+                                    f"{label.fr} : le grade de Bilsky à l'IRM n'est pas noté."))
             flags = r.latest.complications.flags() if r.latest.complications else {}
             if "epidural_extension" not in r.out.complications and \
                     flags.get("epidural_extension") is None:
                 missing.append(need(p.rule_id, f"{where}.complications.epidural_extension",
-                                    f"{r.out.label.en}: epidural extension is not recorded.",
-                                    f"{r.out.label.fr} : l'extension épidurale n'est pas notée."))
+                                    f"{label.en}: epidural extension is not recorded.",
+                                    f"{label.fr} : l'extension épidurale n'est pas notée."))
         known = {m.field for m in p.missing_data}
         extra = tuple(m for m in missing if m.field not in known)
         out.append(p.model_copy(update={"missing_data": (*p.missing_data, *extra)}) if extra else p)
