@@ -36,6 +36,8 @@ _AXES = {"en": ("Lesion", "Pain", "Neurological risk", "Fracture / instability")
 _OUTSIDE = {"en": "outside the référentiel", "fr": "hors référentiel"}
 _PARTLY = {"en": "référentiel, partly outside it", "fr": "référentiel, en partie hors référentiel"}
 _CAVEAT = {"en": "Caveat", "fr": "Réserve"}
+_NOT_PROPOSED = {"en": ("Considered, not proposed", "Rule", "Lesions", "Why"),
+                 "fr": ("Envisagé, non proposé", "Règle", "Lésions", "Pourquoi")}
 _REFERENTIEL = {"en": "référentiel", "fr": "référentiel"}
 _WORDS = {"en": {"high": "high", "intermediate": "intermediate", "low": "low", "unknown": "unknown",
                  "urgent": "urgent", "routine": "routine"},
@@ -82,6 +84,13 @@ def plan_table(plan: BonePlan, lang: Lang) -> Group:
     first = headline(plan)
     parts: list[object] = [RichText(first(lang), style="bold")] if first else []
     parts += [axes, table]
+    if plan.not_proposed:  # why a rule said nothing (review 23b, N5)
+        title, *head = _NOT_PROPOSED[lang]
+        declined = Table(*head, title=title, show_lines=True)
+        for d in plan.not_proposed:
+            declined.add_row(d.rule_id, ", ".join(labels.get(i, i) for i in d.lesions),
+                             f"{d.title(lang)}\n{d.reason(lang)}")
+        parts.append(declined)
     if plan.patient.contradictions:
         parts += [RichText("\n".join(t(lang) for t in plan.patient.contradictions), style="red")]
     if plan.patient.notes:

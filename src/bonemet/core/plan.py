@@ -10,11 +10,17 @@ structural controls that no rule can bypass:
    weight-bearing bone, stability on the spine (PL-11: rule out the risk before radiotherapy);
 3. order: urgent first, the cord-compression pathway first of all, then by kind.
 Before the checks, proposals that say the same thing of several vertebrae are grouped into one
-(naming the levels), and spine proposals of the cord-compression lesions share its urgency.
+(naming the levels), and spine proposals of the cord-compression lesions share its urgency; the
+same check for several levels is one check naming them (review 23b, N9). On the cord-compression
+pathway, what the decision lacks (each level's Bilsky grade, its epidural status) is named on CC-01
+and CC-02 (N10). Rules considered and not proposed are listed with their reason (N5,
+core/plan_declined.py). The plan's missing data hold one item per field (each proposal keeps its
+own).
 """
 
 from __future__ import annotations
 
+from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.plan import BonePlan, PlanCheck, PlanLesion, Proposal
 from bonemet.model.scores import CaseScores
@@ -27,8 +33,9 @@ from . import plan_surgery as _surgery  # noqa: F401  (registers SX-01..SX-06)
 from .context import CaseView
 from .patient import SPINE
 from .plan_cord import cord_pathway
+from .plan_declined import not_proposed
 from .plan_lesions import LesionRecord, read_plan
-from .plan_registry import PLAN_RULES, PlanContext, PlanOutput
+from .plan_registry import PLAN_RULES, PlanContext, PlanOutput, need
 
 # Catalogue ids that have no function of their own: emitted by another rule or by this module.
 EMITTED_BY = {"RT-02": "RT-01", "RT-03": "RT-01", "RT-09": "RT-01", "RT-08": "core/plan.py (checks)"}
@@ -45,9 +52,10 @@ def _check(out: PlanOutput, r: LesionRecord, no_surgery: bool) -> PlanCheck | No
     An operated site is fixed already; when surgery was withdrawn (short life expectancy), an
     at-risk reading never sends the board back to a surgeon."""
     x = r.out
-    if x.operated:
-        return out.check("RT-08", x.id, "spinal_stability" if x.site in SPINE else "fracture_risk",
-                         "reassuring", "operated")
+    if x.operated:  # a vertebra is decompressed or stabilised, not "fixed" (review 23b, N11)
+        if x.site in SPINE:
+            return out.check("RT-08", x.id, "spinal_stability", "reassuring", "operated_spine")
+        return out.check("RT-08", x.id, "fracture_risk", "reassuring", "operated")
     at_risk_fracture = "fracture_at_risk_no_surgery" if no_surgery else "fracture_at_risk"
     if x.site in SPINE:
         s = r.sins
@@ -90,7 +98,60 @@ def _with_checks(out: PlanOutput, records: dict[str, LesionRecord], p: Proposal,
         return p
     checks = [c for lesion in p.lesions if lesion in records
               if (c := _check(out, records[lesion], no_surgery)) is not None]
-    return p.model_copy(update={"checks": (*checks, *p.checks)}) if checks else p
+    return p.model_copy(update={"checks": _one_check_per_text([*checks, *p.checks])}) if checks else p
+
+
+def _one_check_per_text(checks: list[PlanCheck]) -> tuple[PlanCheck, ...]:
+    """The same check (rule, kind, status, text) for several levels is one check naming them all
+    (review 23b, N9: "spine assessed stable (SINS 6)" three times for T4, T5, T6)."""
+    merged: dict[tuple[object, ...], PlanCheck] = {}
+    for c in checks:
+        key = (c.rule_id, c.kind, c.status, c.text)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = c
+            continue
+        lesions = tuple(dict.fromkeys((*(first.lesions or (first.lesion,)), c.lesion, *c.lesions)))
+        merged[key] = first.model_copy(update={
+            "lesions": lesions, "evidence": tuple(dict.fromkeys((*first.evidence, *c.evidence)))})
+    return tuple(merged.values())
+
+
+def _cord_missing(c: PlanContext, records: dict[str, LesionRecord],
+                  proposals: list[Proposal]) -> list[Proposal]:
+    """On the cord-compression pathway, what the decision lacks is named on CC-01 and CC-02
+    (review 23b, N10: a deficit recorded, the level's Bilsky grade and epidural status not)."""
+    out: list[Proposal] = []
+    for p in proposals:
+        if p.rule_id not in ("CC-01", "CC-02"):
+            out.append(p)
+            continue
+        missing: list[MissingData] = []
+        levels = [records[x] for x in p.lesions if x in records]
+        if not levels:
+            missing.append(need(p.rule_id, "exams.lesions",
+                                "No spinal lesion is recorded: the level on MRI and its Bilsky "
+                                "grade are missing.",
+                                "Aucune lésion rachidienne n'est notée : le niveau à l'IRM et son "
+                                "grade de Bilsky manquent."))
+        for r in levels:
+            where = r.out.paths[-1]
+            label = Text(en=r.out.label.en[:1].upper() + r.out.label.en[1:],
+                         fr=r.out.label.fr[:1].upper() + r.out.label.fr[1:])
+            if r.bilsky is None:
+                missing.append(need(p.rule_id, f"{where}.bilsky",
+                                    f"{label.en}: the Bilsky grade on MRI is not recorded.",
+                                    f"{label.fr} : le grade de Bilsky à l'IRM n'est pas noté."))
+            flags = r.latest.complications.flags() if r.latest.complications else {}
+            if "epidural_extension" not in r.out.complications and \
+                    flags.get("epidural_extension") is None:
+                missing.append(need(p.rule_id, f"{where}.complications.epidural_extension",
+                                    f"{label.en}: epidural extension is not recorded.",
+                                    f"{label.fr} : l'extension épidurale n'est pas notée."))
+        known = {m.field for m in p.missing_data}
+        extra = tuple(m for m in missing if m.field not in known)
+        out.append(p.model_copy(update={"missing_data": (*p.missing_data, *extra)}) if extra else p)
+    return out
 
 
 def _grouped(proposals: list[Proposal], records: dict[str, LesionRecord]) -> list[Proposal]:
@@ -126,9 +187,11 @@ def _one_priority(proposals: list[Proposal]) -> list[Proposal]:
 
 
 def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
-    seen: dict[tuple[str, str | None], MissingData] = {}
+    """One item per field across rules (review 23b, N9: life expectancy asked once by the patient
+    picture and once by SX-01): the first says it; each proposal keeps its own list."""
+    seen: dict[str, MissingData] = {}
     for item in items:
-        seen.setdefault((item.field, item.rule_id), item)
+        seen.setdefault(item.field, item)
     return tuple(seen.values())
 
 
@@ -150,10 +213,11 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
     band = view.picture.life_expectancy
     no_surgery = band is not None and band.value in knowledge.rule("SX-04").param(
         "short_life_expectancy")
+    withdrawn = [p for p in proposals if p.surgical] if no_surgery else []
     if no_surgery:
         proposals = [p for p in proposals if not p.surgical]
     records = {r.out.id: r for r in view.lesions}
-    proposals = _one_priority(_grouped(proposals, records))
+    proposals = _cord_missing(c, records, _one_priority(_grouped(proposals, records)))
     proposals = [_with_checks(out, records, p, no_surgery) for p in proposals]
     proposals.sort(key=lambda p: (p.priority != "urgent", p.kind != "cord_compression",
                                   _KIND_ORDER[p.kind]))
@@ -164,4 +228,5 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
                *(m for p in proposals for m in p.missing_data), *out.missing]
     return BonePlan(plan_version=knowledge.version, kb_version=kb.version, in_scope=c.in_scope,
                     patient=view.picture,
-                    lesions=lesions, proposals=tuple(proposals), missing_data=_dedupe(missing))
+                    lesions=lesions, proposals=tuple(proposals),
+                    not_proposed=not_proposed(c, proposals, withdrawn), missing_data=_dedupe(missing))

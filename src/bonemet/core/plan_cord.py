@@ -7,6 +7,9 @@ on where the fact was typed. Labelled outside the chapter; always first in the p
 
 from __future__ import annotations
 
+import re
+
+from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
 from bonemet.model.case import DiagnosisStatus
 from bonemet.model.trace import Fact
@@ -25,13 +28,50 @@ def cord_pathway(c: PlanContext) -> bool:
     return bool(p.compressions) or p.neurological_deficit.value is True
 
 
-def _neuro(c: PlanContext) -> Text:
+_LEVEL = re.compile(r"([CTLS])\s*(\d+)", re.IGNORECASE)
+
+
+def _regions(site: SkeletalSite, level: str | None) -> set[str]:
+    """Cord or cauda equina at a site and level: the cord ends about L1-L2, so lumbar levels from
+    L2 and the sacrum are the cauda equina (review 23b, N11); a lumbar site without a level
+    may be either."""
+    if site is SkeletalSite.sacrum:
+        return {"cauda"}
+    if site is not SkeletalSite.lumbar_spine:
+        return {"cord"}
+    found = {("cord" if int(n) <= 1 else "cauda") for letter, n in _LEVEL.findall(level or "")
+             if letter.upper() == "L"}
+    return found or {"cord", "cauda"}
+
+
+def _compression_words(c: PlanContext) -> str:
+    """'cord', 'cauda' or 'both', from the levels of the pathway (its spinal lesions and the
+    compressions on imaging); nothing recorded: both, as NICE's pathway covers both."""
+    found: set[str] = set()
+    for r in c.view.lesions:
+        if r.out.site in SPINE:
+            found |= _regions(r.out.site, r.out.level)
+    for comp in c.v.patient.compressions:
+        found |= _regions(comp.site, comp.level)
+    return found.pop() if len(found) == 1 else "both"
+
+
+def _titled(out: PlanOutput, rule_id: str, words: str) -> None:
+    """The proposal just made takes the title of its levels (rule messages title_cord/cauda/both)."""
+    p = out.proposals[-1]
+    out.proposals[-1] = p.model_copy(update={"title": out.rule(rule_id).message(f"title_{words}")})
+
+
+def _neuro(c: PlanContext, nested: bool = False) -> Text:
+    """The neurological picture in words; `nested`: inside a parenthesis already, so the sources
+    of the deficit go in brackets (no doubled parentheses, review 23b N11)."""
     parts: list[Text] = []
     deficit = c.v.patient.neurological_deficit
     if deficit.value:
         shown = joined([source_label(c.kb, e) for e in deficit.positive], "; ", " ; ")
-        parts.append(Text(en=f"neurological deficit recorded ({shown.en})",
-                          fr=f"déficit neurologique noté ({shown.fr})"))
+        o, e = ("[", "]") if nested else ("(", ")")
+        parts.append(Text(en=f"neurological deficit recorded {o}{shown.en}{e}",
+                          fr=f"déficit neurologique noté {o}{shown.fr}{e}"))
     for comp in c.v.patient.compressions:
         where = comp.level or comp.site.value
         parts.append(Text(en=f"Bilsky {comp.grade.value} at {where}",
@@ -77,10 +117,11 @@ def pathway(c: PlanContext, out: PlanOutput) -> None:
         # routinely without them (second clinical review of issue 23, case B09).
         out.propose("CC-01", "pathway_no_signs", lesions=_spinal_ids(c), priority="urgent",
                     facts=facts, trigger=trigger, hours=rule.param("hours"))
-        return
-    out.propose("CC-01", "pathway", lesions=_spinal_ids(c), priority="urgent", facts=facts,
-                trigger=trigger, dexamethasone_mg=rule.param("dexamethasone_mg"),
-                hours=rule.param("hours"))
+    else:
+        out.propose("CC-01", "pathway", lesions=_spinal_ids(c), priority="urgent", facts=facts,
+                    trigger=trigger, dexamethasone_mg=rule.param("dexamethasone_mg"),
+                    hours=rule.param("hours"))
+    _titled(out, "CC-01", _compression_words(c))
 
 
 @plan_rule("CC-02")
@@ -94,8 +135,10 @@ def surgery_or_rt(c: PlanContext, out: PlanOutput) -> None:
     band = c.view.picture.life_expectancy
     if band is not None and band.value in short:
         out.propose("CC-02", "no_surgery", lesions=_spinal_ids(c), priority="urgent",
-                    kind="cord_compression", neuro=_neuro(c), **schedule,
+                    kind="cord_compression", neuro=_neuro(c, nested=True), **schedule,
                     short_weeks=out.rule("SX-04").param("short_weeks"))
-        return
-    out.propose("CC-02", "choose", lesions=_spinal_ids(c), priority="urgent", surgical=True,
-                neuro=_neuro(c), mechanics=_mechanics(c), systemic=_systemic(c), **schedule)
+    else:
+        out.propose("CC-02", "choose", lesions=_spinal_ids(c), priority="urgent", surgical=True,
+                    neuro=_neuro(c, nested=True), mechanics=_mechanics(c), systemic=_systemic(c),
+                    **schedule)
+    _titled(out, "CC-02", _compression_words(c))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
+from bonemet.model.plan import NotProposed
 from bonemet.model.score_inputs import BilskyGrade
 from bonemet.model.trace import Fact
 
@@ -97,20 +99,86 @@ def noms(c: PlanContext, out: PlanOutput) -> None:
                         grade=r.bilsky.value)
 
 
+# The SINS items SP-05 reads, in words (the values of model/score_inputs.py SinsPain, SinsCollapse).
+_PAIN = {"mechanical": Text(en="mechanical", fr="mécanique"),
+         "occasional": Text(en="occasional, not mechanical", fr="occasionnelle, non mécanique"),
+         "none": Text(en="none", fr="aucune")}
+_COLLAPSE = {"gt-50": Text(en="over 50 %", fr="plus de 50 %"),
+             "lt-50": Text(en="under 50 %", fr="moins de 50 %"),
+             "no-collapse-gt-50-involved": Text(en="no collapse, over half the body involved",
+                                                fr="pas de tassement, plus de la moitié du corps atteinte"),
+             "none": Text(en="none", fr="aucun")}
+_NOT_RECORDED = Text(en="not recorded", fr="non noté")
+
+
+def _considered(c: PlanContext, r: LesionRecord) -> bool:
+    """The setting of vertebroplasty: a painful vertebral lesion, SINS computed and not unstable,
+    without cord compression, deficit or epidural disease (review 23, F9)."""
+    if r.out.pain.level != "high" or r.sins is None or _sins_band(r) == "unstable" or \
+            r.out.operated:  # operated level: post-operative radiotherapy (RT-04) is the next step
+        return False
+    return not (r.bilsky in _HIGH_BILSKY or c.view.picture.neurological_deficit
+                or "epidural_extension" in r.out.complications)
+
+
+def vertebroplasty_criteria(c: PlanContext, r: LesionRecord) -> list[Text]:
+    """The criteria met (second clinical review of issue 23, N4): NICE's mechanical pain (SINS pain
+    item) or vertebral body collapse (SINS collapse item), or the French reviews' pain persisting
+    after analgesic radiotherapy of the site (the lesion irradiated). None met: not proposed."""
+    rule = c.plan.rule("SP-05")
+    assert r.sins is not None
+    found: list[Text] = []
+    if r.sins.inputs.get("pain") == "mechanical":
+        found.append(rule.message("criterion_mechanical"))
+    collapse = r.sins.inputs.get("collapse")
+    if collapse in ("gt-50", "lt-50"):
+        found.append(rule.message("criterion_collapse", collapse=_COLLAPSE[collapse]))
+    if r.out.irradiated:
+        found.append(rule.message("criterion_after_rt"))
+    return found
+
+
+def vertebroplasty_not_proposed(c: PlanContext) -> list[NotProposed]:
+    """SP-05 considered (painful vertebral lesion in its setting) and not proposed, with why: the
+    sacrum (sacroplasty is not covered by the sources encoded), or no criterion recorded."""
+    out: list[NotProposed] = []
+    rule = c.plan.rule("SP-05")
+    for r in _spinal(c):
+        if not _considered(c, r):
+            continue
+        assert r.sins is not None
+        if r.out.site is SkeletalSite.sacrum:
+            reason = c.plan.declined("SP-05", "sacrum")
+        elif not vertebroplasty_criteria(c, r):
+            pain, collapse = r.sins.inputs.get("pain"), r.sins.inputs.get("collapse")
+            reason = c.plan.declined("SP-05", "no_criterion",
+                                     pain=_PAIN.get(pain or "", _NOT_RECORDED),
+                                     collapse=_COLLAPSE.get(collapse or "", _NOT_RECORDED))
+        else:
+            continue
+        out.append(NotProposed(rule_id="SP-05", title=rule.title, reason=reason,
+                               lesions=(r.out.id,),
+                               facts=(Fact(path=f"{r.sins.subject}.sins", value=r.sins.total),)))
+    return out
+
+
 @plan_rule("SP-05")
 def vertebroplasty(c: PlanContext, out: PlanOutput) -> None:
-    """NICE: painful vertebral lesion without cord compression or instability (outside the référentiel)."""
+    """NICE CG75/IPG12 and the French reviews (outside the référentiel): a painful vertebral lesion
+    without cord compression or instability, with one of the criteria met, said in the text. Not
+    on the sacrum: sacroplasty is not what the sources encoded cover (vertebral bodies)."""
     for r in _spinal(c):
-        if r.out.pain.level != "high" or r.sins is None or _sins_band(r) == "unstable" or \
-                r.out.operated:
+        if not _considered(c, r) or r.out.site is SkeletalSite.sacrum:
             continue
-        if r.bilsky in _HIGH_BILSKY or c.view.picture.neurological_deficit or \
-                "epidural_extension" in r.out.complications:
-            continue  # epidural disease: not the vertebroplasty setting (review 23, F9)
+        criteria = vertebroplasty_criteria(c, r)
+        if not criteria:
+            continue  # said in the plan's "considered, not proposed" (vertebroplasty_not_proposed)
+        assert r.sins is not None
         missing = () if r.bilsky is not None else (need(
             "SP-05", f"{r.out.paths[-1]}.bilsky",
-            "Cord compression is not excluded on MRI (no Bilsky grade recorded).",
-            "La compression médullaire n'est pas exclue à l'IRM (pas de grade de Bilsky noté)."),)
+            "Epidural compression is not excluded on MRI (no Bilsky grade recorded).",
+            "Une compression épidurale n'est pas exclue à l'IRM (pas de grade de Bilsky noté)."),)
         message = "painful_stable" if _sins_band(r) == "stable" else "painful_indeterminate"
         out.propose("SP-05", message, lesions=(r.out.id,), missing=missing, total=r.sins.total,
+                    criterion=joined(criteria, " and ", " et "),
                     facts=(Fact(path=f"{r.sins.subject}.sins", value=r.sins.total),))

@@ -89,6 +89,9 @@ class PlanFile(_Frozen):
     sources: tuple[PlanSource, ...] = Field(min_length=1)
     statements: tuple[PlanStatement, ...] = Field(min_length=1)
     rules: tuple[PlanRule, ...] = Field(min_length=1)
+    # Why a rule was considered and not proposed (review 23b, N5): rule id -> key -> sentence.
+    # A sentence fills its rule's params like a message (never types them).
+    not_proposed: dict[str, dict[str, Text]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> PlanFile:
@@ -109,6 +112,7 @@ class PlanKnowledge:
     sources: dict[str, PlanSource]
     statements: dict[str, PlanStatement]
     rules: dict[str, PlanRule]
+    not_proposed: dict[str, dict[str, Text]] = field(default_factory=dict)
     # What the core derives once per rule (sources, references, caveats as output records).
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -117,6 +121,14 @@ class PlanKnowledge:
             return self.rules[rule_id]
         except KeyError:
             raise KeyError(f"unknown plan rule {rule_id!r}; known: {', '.join(self.rules)}") from None
+
+    def declined(self, rule_id: str, key: str, **values: object) -> Text:
+        """The sentence saying why `rule_id` was not proposed (plan.yaml `not_proposed`)."""
+        try:
+            template = self.not_proposed[rule_id][key]
+        except KeyError:
+            raise KeyError(f"plan.yaml not_proposed has no {rule_id}.{key}") from None
+        return template.format(**values)
 
     def refs_for(self, rule_id: str) -> tuple[int, ...]:
         rule = self.rule(rule_id)
@@ -151,11 +163,11 @@ def _param_numbers(params: dict[str, Any]) -> set[str]:
     return found
 
 
-def typed_param_numbers(rule: PlanRule) -> list[str]:
+def typed_param_numbers(rule: PlanRule, messages: dict[str, Text] | None = None) -> list[str]:
     """Numbers a message types although they are params of its rule (must be {filled})."""
     numbers = _param_numbers(rule.params)
     out: list[str] = []
-    for key, text in rule.messages.items():
+    for key, text in (rule.messages if messages is None else messages).items():
         for lang, template in (("en", text.en), ("fr", text.fr)):
             out.extend(f"message {key} ({lang}) types {n}, a param: fill it"
                        for n in _NUMBER.findall(template) if n in numbers)
@@ -200,8 +212,15 @@ def parse_plan(raw: Any, known_refs: Iterable[int], problems: list[str],
         problems.extend(f"plan.yaml: rule {r.id}: unknown statement {s!r}"
                         for s in r.statements if s not in statements)
         problems.extend(f"plan.yaml: rule {r.id}: {p}" for p in typed_param_numbers(r))
+    rules = {r.id: r for r in data.rules}
+    for rule_id, texts in data.not_proposed.items():
+        if rule_id not in rules:
+            problems.append(f"plan.yaml: not_proposed: unknown rule {rule_id!r}")
+            continue
+        problems.extend(f"plan.yaml: not_proposed {rule_id}: {p}"
+                        for p in typed_param_numbers(rules[rule_id], texts))
     return PlanKnowledge(version=data.version, sources=sources, statements=statements,
-                         rules={r.id: r for r in data.rules})
+                         rules=rules, not_proposed=data.not_proposed)
 
 
 def load_plan(path: Path, known_refs: Iterable[int]) -> PlanKnowledge:

@@ -12,7 +12,9 @@ cord-compression picture. Three parts:
   rule (SX-/SP-/RT-/CC- here; BT-/VD-/DN- from issue 24 use the same type), kind, the lesions it
   concerns, priority, the checks that must come first, statements, seed reference numbers, sources,
   whether it rests outside the référentiel, and the data it lacked. Urgent proposals come first;
-  the cord-compression pathway first of all.
+  the cord-compression pathway first of all;
+- `not_proposed`: rules considered and not proposed, each with its reason (e.g. SBRT: a lesion of
+  6 cm, over the size bound).
 
 `headline(plan)` is the plan's first line (for the web headline and summaries).
 """
@@ -75,11 +77,27 @@ class PlanCheck(_Frozen):
     """What must be settled before a proposal (e.g. fracture risk before radiotherapy)."""
 
     rule_id: str
-    lesion: str  # the PlanLesion id it is about
+    lesion: str  # the PlanLesion id it is about (the first of `lesions` when several)
     kind: Literal["fracture_risk", "spinal_stability"]
     status: Literal["to_check", "reassuring", "at_risk"]
     text: Text
     evidence: tuple[Fact, ...] = ()
+    # Every lesion the same check is about: one line for several vertebrae saying the same thing
+    # (second clinical review of issue 23, N9); empty on a check built for one lesion.
+    lesions: tuple[str, ...] = ()
+
+
+class NotProposed(_Frozen):
+    """A rule the plan considered and did not propose, with the reason (second clinical review
+    of issue 23, N5): an empty table never leaves the board guessing why, e.g. no ablative
+    radiotherapy because a lesion is 6 cm, or a spine surgeon's opinion withdrawn by a short life
+    expectancy. Texts come from the knowledge data (plan.yaml `not_proposed`)."""
+
+    rule_id: str
+    title: Text  # the rule's title
+    reason: Text
+    lesions: tuple[str, ...] = ()  # PlanLesion ids; empty: the patient as a whole
+    facts: tuple[Fact, ...] = ()
 
 
 class PlanSourceRef(_Frozen):
@@ -128,6 +146,9 @@ class BonePlan(_Frozen):
     patient: PatientPicture
     lesions: tuple[PlanLesion, ...] = ()
     proposals: tuple[Proposal, ...] = ()
+    # Rules considered and not proposed, with their reason (review 23b, N5).
+    not_proposed: tuple[NotProposed, ...] = ()
+    # One item per field across rules (a proposal keeps its own in `Proposal.missing_data`).
     missing_data: tuple[MissingData, ...] = ()
 
     def for_lesion(self, lesion_id: str) -> tuple[Proposal, ...]:
