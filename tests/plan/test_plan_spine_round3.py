@@ -157,9 +157,18 @@ def test_n5_own_case_primary_not_controlled_is_said() -> None:
     assert "primary" in item.reason.en and "primitif" in item.reason.fr
 
 
-def test_n5_own_case_unknown_size_is_said_as_not_recorded() -> None:
-    [item] = [d for d in _oligo(True, size=None).not_proposed if d.rule_id == "RT-05"]
-    assert "not recorded" in item.reason.en and "non not" in item.reason.fr
+def test_n5_own_case_unknown_size_is_asked_once_as_missing_data() -> None:
+    # Nothing against the definition, the size unknown: RT-05's missing data asks for it and no
+    # "not proposed" line repeats it.
+    plan = _oligo(True, size=None)
+    assert not [d for d in plan.not_proposed if d.rule_id == "RT-05"]
+    assert any(m.rule_id == "RT-05" and "largest_size_cm" in m.field for m in plan.missing_data)
+
+
+def test_n5_own_case_unknowns_are_named_next_to_a_failed_criterion() -> None:
+    [item] = [d for d in _oligo(False, size=None).not_proposed if d.rule_id == "RT-05"]
+    assert "primary" in item.reason.en and "not recorded" in item.reason.en
+    assert "non not" in item.reason.fr
 
 
 def test_n5_spine_surgery_withdrawn_by_short_life_expectancy_is_said() -> None:
@@ -181,8 +190,16 @@ def test_property_rt05_either_proposed_or_a_reason_never_both(doc: dict[str, Any
     proposed = "RT-05" in rules(plan)
     reasons = [d for d in plan.not_proposed if d.rule_id == "RT-05"]
     assert not (proposed and reasons)
-    if not proposed and 1 <= len(plan.lesions) <= 5:
-        assert len(reasons) == 1 and reasons[0].reason.en and reasons[0].reason.fr
+    # Where ablative intent is a question (established bone metastases within the definition's
+    # counts: 1-5 lesions, at most 3 sites), a silence is never left; elsewhere no line is added.
+    sites = {x.site for x in plan.lesions}
+    if not proposed and doc["cancer"].get("bone_metastases_known") is True and \
+            1 <= len(plan.lesions) <= 5 and len(sites) <= 3:
+        # Either a reason, or (only unknowns) RT-05's own missing data asks for them, not both.
+        asked = [m for m in plan.missing_data if m.rule_id == "RT-05"]
+        assert (len(reasons) == 1 and reasons[0].reason.en and reasons[0].reason.fr) != bool(asked)
+    if len(plan.lesions) > 5 or len(sites) > 3:
+        assert not reasons
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

@@ -88,7 +88,7 @@ def _sbrt_reasons(c: PlanContext) -> list[Text]:
     unknown += [say(key) for key, value in (("primary_unknown", controlled),
                                             ("extra_sites_unknown", extra_sites),
                                             ("extra_mets_unknown", extra_mets)) if value is None]
-    if unknown:
+    if unknown and reasons:  # with nothing against it, RT-05's own missing data asks for them
         reasons.append(say("not_recorded", what=joined(unknown)))
     return reasons
 
@@ -97,10 +97,17 @@ def sbrt_not_proposed(c: PlanContext, proposals: list[Proposal]) -> NotProposed 
     """RT-05 considered (bone lesions in a lung-cancer patient) and not proposed: why."""
     if not c.in_scope or not c.view.lesions or any(p.rule_id == "RT-05" for p in proposals):
         return None
+    # Only where ablative intent is a question the board asks: established bone metastases within
+    # the definition's counts. Staging before metastases are proven, or widespread disease, would
+    # get a line on every case (noise that hides the lines that matter).
+    rule = c.plan.rule("RT-05")
+    if not bone_metastases_known(c.v.case, c.v.exams, c.v.as_of) or \
+            len(c.view.lesions) > int(rule.param("max_metastases")) or \
+            len({r.out.site for r in c.view.lesions}) > int(rule.param("max_sites")):
+        return None
     reasons = _sbrt_reasons(c)
     if not reasons:
         return None
-    rule = c.plan.rule("RT-05")
     return NotProposed(rule_id="RT-05", title=rule.title,
                        reason=c.plan.declined("RT-05", "intro", reasons=joined(reasons, "; ", " ; ")),
                        lesions=tuple(r.out.id for r in c.view.lesions))
