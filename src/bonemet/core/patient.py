@@ -213,15 +213,17 @@ def treats(t: Treatment, site: SkeletalSite, level: str | None, side: Side | Non
     """Whether a surgery or radiotherapy course concerns this lesion. Levels (spine) and sides are
     compared when both are recorded; without them the lesion is known only when it is the one
     recorded on that site ("assumed", and said); otherwise it is "unclear", never guessed."""
-    if t.site is not site:
-        return "no"
     checked = False
-    if site in SPINE:
+    if site in SPINE and t.site in SPINE:
+        # Levels decide across segments: a T12-L2 decompression filed under the thoracic spine
+        # treats an L1 lesion filed under the lumbar spine (third clinical review, X1).
         treated, own = spinal_levels(t.level), spinal_levels(level)
         if treated is not None and own is not None:
             if not treated & own:
                 return "no"
             checked = True
+    if t.site is not site and not checked:
+        return "no"
     if t.side is not None and side is not None:
         if t.side is not side:
             return "no"

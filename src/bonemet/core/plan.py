@@ -138,7 +138,13 @@ def _cord_missing(c: PlanContext, records: dict[str, LesionRecord],
             where = r.out.paths[-1]
             label = Text(en=r.out.label.en[:1].upper() + r.out.label.en[1:],
                          fr=r.out.label.fr[:1].upper() + r.out.label.fr[1:])
-            if r.bilsky is None:
+            if r.bilsky is None and r.bilsky_path is not None:  # graded before its surgery
+                missing.append(need(p.rule_id, f"{where}.bilsky",
+                                    f"{label.en}: no Bilsky grade on MRI since the operation (the "
+                                    "one recorded predates it).",
+                                    f"{label.fr} : pas de grade de Bilsky à l'IRM depuis "
+                                    "l'intervention (celui qui est noté la précède)."))
+            elif r.bilsky is None:
                 missing.append(need(p.rule_id, f"{where}.bilsky",
                                     f"{label.en}: the Bilsky grade on MRI is not recorded.",
                                     f"{label.fr} : le grade de Bilsky à l'IRM n'est pas noté."))

@@ -11,6 +11,7 @@ import re
 
 from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
+from bonemet.model import labels
 from bonemet.model.case import DiagnosisStatus
 from bonemet.model.trace import Fact
 
@@ -48,8 +49,9 @@ def _compression_words(c: PlanContext) -> str:
     """'cord', 'cauda' or 'both', from the levels of the pathway (its spinal lesions and the
     compressions on imaging); nothing recorded: both, as NICE's pathway covers both."""
     found: set[str] = set()
+    pathway = set(_spinal_ids(c))
     for r in c.view.lesions:
-        if r.out.site in SPINE:
+        if r.out.id in pathway:
             found |= _regions(r.out.site, r.out.level)
     for comp in c.v.patient.compressions:
         found |= _regions(comp.site, comp.level)
@@ -76,6 +78,15 @@ def _neuro(c: PlanContext, nested: bool = False) -> Text:
         where = comp.level or comp.site.value
         parts.append(Text(en=f"Bilsky {comp.grade.value} at {where}",
                           fr=f"Bilsky {comp.grade.value} en {where}"))
+    for s in c.v.patient.superseded if deficit.value else ():  # operated since (third review, R02)
+        where = s.compression.level or s.compression.site.value
+        assert s.surgery.start is not None
+        day = labels.day(s.surgery.start)
+        parts.append(Text(
+            en=f"{where} operated on {day.en} (Bilsky {s.compression.grade.value} before): is the "
+               "deficit new or residual since the operation?",
+            fr=f"{where} opéré le {day.fr} (Bilsky {s.compression.grade.value} avant) : le déficit "
+               "est-il nouveau ou résiduel depuis l'intervention ?"))
     return joined(parts, "; ", " ; ") if parts else Text(en="not recorded", fr="non noté")
 
 
@@ -100,7 +111,14 @@ def _systemic(c: PlanContext) -> Text:
 
 
 def _spinal_ids(c: PlanContext) -> tuple[str, ...]:
-    return tuple(r.out.id for r in c.view.lesions if r.out.site in SPINE)
+    """The pathway's levels, the compressed ones first (the headline names the first: third
+    clinical review, R05); the other spinal levels only with a deficit, which may come from any."""
+    compressed = {x.path for x in c.v.patient.compressions}
+    first = [r.out.id for r in c.view.lesions if r.out.site in SPINE and r.bilsky_path in compressed]
+    if c.v.patient.neurological_deficit.value is not True and first:
+        return tuple(first)
+    rest = [r.out.id for r in c.view.lesions if r.out.site in SPINE and r.out.id not in first]
+    return (*first, *rest)
 
 
 @plan_rule("CC-01")

@@ -97,10 +97,12 @@ def _operated_since(v: CaseView) -> tuple[list[Fact], list[Text], list[MissingDa
                   Fact(path=f"{s.surgery_path}.start", value=s.surgery.start.isoformat())]
         en = (f"Bilsky {c.grade.value} at {where} on {exam.en} of {on.en} was graded before the "
               f"surgery of {done.en}: it is not read as a current cord compression; a new grade "
-              "needs imaging after the operation.")
+              "needs imaging after the operation. Check that the operation decompressed this "
+              "level (a vertebroplasty or a biopsy does not).")
         fr = (f"Le Bilsky {c.grade.value} en {where_fr} sur {exam.fr} du {on.fr} précède la "
               f"chirurgie du {done.fr} : il n'est pas lu comme une compression actuelle ; un "
-              "nouveau grade demande une imagerie après l'intervention.")
+              "nouveau grade demande une imagerie après l'intervention. Vérifier que l'intervention "
+              "a décomprimé ce niveau (une vertébroplastie ou une biopsie ne le fait pas).")
         if s.assumed:
             en += (f" The level operated is not recorded: taken as {where}, the only lesion "
                    "recorded on that site; record it to confirm.")

@@ -133,14 +133,25 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
             continue
         if c.v.as_of is not None and t.start is not None and t.start > c.v.as_of:
             continue
-        lesions = tuple(r.out.id for r in c.view.lesions if r.out.site is t.site)
+        # The lesions this operation treated (core/patient.py `treats`: level and side), never
+        # every lesion of the site (third clinical review, R04/R06).
+        path = f"treatments[{i}]"
+        lesions = tuple(r.out.id for r in c.view.lesions if path in r.surgery_paths)
         site = labels.SITE[t.site]
+        if t.level:
+            site = Text(en=f"{site.en} {t.level}", fr=f"{site.fr} {t.level}")
+        unmatched = () if lesions or not any(r.out.site is t.site for r in c.view.lesions) else (
+            need("RT-04", f"{path}.level" if t.site in SPINE else f"{path}.side",
+                 "The operation matches no recorded lesion of this site: check its level or side.",
+                 "L'intervention ne correspond à aucune lésion notée de ce site : vérifier son "
+                 "niveau ou son côté."),)
         facts = (Fact(path=f"treatments[{i}].site", value=t.site.value),
                  Fact(path=f"treatments[{i}].start", value=t.start.isoformat() if t.start else None))
         if t.start is None:
             out.propose("RT-04", "postop_undated", lesions=lesions, facts=facts, site=site, low=low,
-                        high=high, **schedule, missing=(need("RT-04", f"treatments[{i}].start",
-                                                 "Date of the operation.", "Date de l'intervention."),))
+                        high=high, **schedule, missing=(*unmatched, need(
+                            "RT-04", f"treatments[{i}].start", "Date of the operation.",
+                            "Date de l'intervention.")))
             continue
         start = t.start
         done = any(x.type is TreatmentType.radiotherapy and x.site is t.site and x.start is not None
@@ -152,7 +163,7 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
                             end=_day(start + dt.timedelta(days=high)))
         if c.v.as_of is not None:
             text = _joined_text(text, _window(rule, start, c.v.as_of, low, high))
-        out.propose("RT-04", text, lesions=lesions, facts=facts)
+        out.propose("RT-04", text, lesions=lesions, facts=facts, missing=unmatched)
 
 
 def _window(rule: PlanRule, operated: dt.date, today: dt.date, low: int, high: int) -> Text:

@@ -72,7 +72,13 @@ def _noms_reasons(c: PlanContext, r: LesionRecord) -> list[Text]:
         reasons.append(Text(en=f"mechanical instability (SINS {r.sins.total})",
                             fr=f"instabilité mécanique (SINS {r.sins.total})"))
     if c.view.picture.neurological_deficit:
-        reasons.append(Text(en="a neurological deficit", fr="un déficit neurologique"))
+        if r.out.operated:  # third clinical review, R02: the operation is said, and the question
+            reasons.append(Text(en="a neurological deficit after the operation of this level (new "
+                                   "or residual?)",
+                                fr="un déficit neurologique après l'intervention sur ce niveau "
+                                   "(nouveau ou résiduel ?)"))
+        else:
+            reasons.append(Text(en="a neurological deficit", fr="un déficit neurologique"))
     return reasons
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.case import Case, Lesion
+from bonemet.model.levels import spinal_levels
 from bonemet.model.score_inputs import (
     ACETABULAR_SITES,
     LONG_BONE_SITES,
@@ -47,11 +48,18 @@ def _asks_for_scores(lesion: Lesion) -> bool:
     return any(x is not None for x in (lesion.mirels, lesion.sins, lesion.bilsky, lesion.harrington))
 
 
+def _one_level(text: str | None) -> str | None:
+    """A single vertebral level in the table's spelling ('D8' and 'Th8' are T8: third clinical
+    review, R02); anything else as written (the table then finds no location and says so)."""
+    levels = spinal_levels(text)
+    return next(iter(levels)) if levels is not None and len(levels) == 1 else text
+
+
 def _lesion_scores(out: _Collector, lesion: Lesion, subject: str) -> None:
     facts: dict[str, tuple[Value, str]] = {
         "phenotype": (lesion.phenotype, f"{subject}.phenotype"),
         "skeletal_site": (lesion.site, f"{subject}.site"),
-        "level": (lesion.level, f"{subject}.level"),
+        "level": (_one_level(lesion.level), f"{subject}.level"),
     }
     site = lesion.site.value
     if site in LONG_BONE_SITES:
