@@ -102,3 +102,16 @@ def test_load_kb_refuses_a_broken_plan(tmp_path: Path) -> None:
     (tmp_path / "data/plan.yaml").write_text(text)
     with pytest.raises(KnowledgeBaseError, match="duplicate statement"):
         load_kb(tmp_path / "data")
+
+
+def test_the_pathway_rule_cites_only_what_its_text_says() -> None:
+    """F18 (first clinical review): CC-01's text is NICE's pathway (dexamethasone, 24-hour
+    timings); it cited refs 79-80 (the Rades MSCC scores) through PL-06, which belongs to the
+    surgery-or-radiotherapy choice (CC-02)."""
+    from bonemet.kb import default_kb
+
+    plan = default_kb().plan
+    assert plan is not None
+    assert "PL-06" not in plan.rule("CC-01").statements
+    assert not {79, 80} & set(plan.refs_for("CC-01"))
+    assert "PL-06" in plan.rule("CC-02").statements
