@@ -105,6 +105,9 @@ class Unmatched:
     compression: Compression
     surgery_path: str
     field: str  # the treatment field that would settle it: treatments[i].level / .side / .start
+    # "lesion": which lesion it treated is unknown; "date": the surgery has no date; "same_day":
+    # imaging and surgery the same day, their order unknown (fourth clinical review, C04).
+    why: Literal["lesion", "date", "same_day"] = "lesion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +272,9 @@ def _compressions(case: Case, exams: list[tuple[int, ImagingExam]], as_of: dt.da
                 continue
             path = f"treatments[{i}]"
             if t.start is None:
-                open_.append(Unmatched(c, path, f"{path}.start"))
+                open_.append(Unmatched(c, path, f"{path}.start", "date"))
+            elif t.start == c.exam.date and match != "unclear":
+                open_.append(Unmatched(c, path, f"{path}.start", "same_day"))
             elif t.start <= c.exam.date:
                 continue  # operated before this grading: the grade is the post-operative one
             elif match == "unclear":

@@ -115,7 +115,28 @@ def _operated_since(v: CaseView) -> tuple[list[Fact], list[Text], list[MissingDa
                      "Une chirurgie sur le site d'une compression médullaire, après son grade, ne "
                      "peut pas être rattachée à son niveau : la compression reste retenue tant que "
                      "ce n'est pas noté.")
-               for u in v.patient.unmatched]
+               for u in v.patient.unmatched if u.why == "lesion"]
+    missing += [_need(u.field, "The date of a surgery at the level of a cord compression is not "
+                      "recorded: the compression is kept as current.",
+                      "La date d'une chirurgie au niveau d'une compression médullaire n'est pas "
+                      "notée : la compression reste retenue.")
+                for u in v.patient.unmatched if u.why == "date"]
+    for u in v.patient.unmatched:
+        if u.why != "same_day":
+            continue
+        c = u.compression
+        where = c.level or labels.SITE[c.site].en
+        where_fr = c.level or labels.SITE[c.site].fr
+        on = labels.day(c.exam.date)
+        notes.append(Text(
+            en=f"The MRI grading Bilsky {c.grade.value} at {where} and the surgery of that level are "
+               f"both dated {on.en}: their order is not recorded, so the compression is kept as "
+               "current; record whether the imaging followed the operation.",
+            fr=f"L'IRM gradant Bilsky {c.grade.value} en {where_fr} et la chirurgie de ce niveau "
+               f"sont toutes deux du {on.fr} : leur ordre n'est pas noté, la compression reste "
+               "donc retenue ; préciser si l'imagerie a suivi l'intervention."))
+        missing.append(_need(u.field, "Order of the same-day imaging and surgery.",
+                             "Ordre de l'imagerie et de la chirurgie du même jour."))
     return facts, notes, missing
 
 
@@ -310,8 +331,22 @@ _FRACTURE_LEVEL: dict[str, AxisLevel] = {"low": "low", "stable": "low", "borderl
                                          "indeterminate": "intermediate"}
 
 
+def _incomplete(scores: CaseScores | None, paths: tuple[str, ...]) -> dict[str, Text]:
+    """Per score, the items still missing for this lesion's latest record (the fourth clinical
+    review: "cannot be computed yet" did not say which item)."""
+    if scores is None:
+        return {}
+    found: dict[str, Text] = {}
+    for x in scores.incomplete:
+        if x.subject in paths and x.missing:
+            found[x.score] = Text(en=", ".join(m.label.en for m in x.missing),
+                                  fr=", ".join(m.label.fr for m in x.missing))
+    return found
+
+
 def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult | None,
-              harrington: ScoreResult | None, present: tuple[str, ...], path0: str) -> AxisReading:
+              harrington: ScoreResult | None, present: tuple[str, ...], path0: str,
+              incomplete: dict[str, Text] | None = None) -> AxisReading:
     if "pathological_fracture" in present:
         return AxisReading(axis="fracture", level="high",
                            evidence=(Fact(path=f"{path0}.complications.pathological_fracture",
@@ -344,6 +379,9 @@ def _fracture(site: SkeletalSite, mirels: ScoreResult | None, sins: ScoreResult 
         return AxisReading(axis="fracture", level="unknown",
                            summary=_t("no score applies; judged on imaging",
                                       "aucun score ne s'applique ; jugé sur l'imagerie"))
+    items = (incomplete or {}).get(need[0])
+    if items is not None:
+        need = (need[0], f"{need[1][:-1]}: missing {items.en}.", f"{need[2][:-1]} : manque {items.fr}.")
     return AxisReading(axis="fracture", level="unknown",
                        missing=(_need(f"{path0}.{need[0]}", need[1], need[2]),),
                        summary=_t("fracture risk not assessable", "risque fracturaire non évaluable"))
@@ -420,7 +458,8 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
             pain=_pain(items, v, present, paths[-1]),
             neurological=_neuro(v, latest.site, bilsky, bilsky_path, present, paths[-1])
             if not pre_op else _graded_before_surgery(v, bilsky_path),
-            fracture=_fracture(latest.site, mirels, sins, harrington, present, paths[-1]),
+            fracture=_fracture(latest.site, mirels, sins, harrington, present, paths[-1],
+                               _incomplete(scores, paths)),
         )
         records.append(LesionRecord(out=out, latest=latest, mirels=mirels, sins=sins,
                                     harrington=harrington, bilsky=bilsky, bilsky_path=bilsky_path,

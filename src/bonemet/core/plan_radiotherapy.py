@@ -16,7 +16,7 @@ from bonemet.model.labels import day as _day
 from bonemet.model.trace import Fact, MissingData
 
 from .context import bone_metastases_known
-from .patient import SPINE
+from .patient import SPINE, treats
 from .plan_cord import cord_pathway
 from .plan_lesions import LesionRecord
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
@@ -46,6 +46,11 @@ def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | N
                             fr=f"{c.view.spinal_levels} lésions rachidiennes (plus de {over})"))
     if reasons:
         return reasons, True
+    if (r.out.long_bone or r.out.weight_bearing) and r.out.fracture.level == "unknown" and \
+            r.out.site not in SPINE:
+        # A fracture risk that cannot be scored is not "uncomplicated": no single 8 Gy fraction on
+        # a long or weight-bearing bone until it is (fourth clinical review, C03).
+        return reasons, None
     return reasons, r.out.complicated
 
 
@@ -138,12 +143,15 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
         path = f"treatments[{i}]"
         lesions = tuple(r.out.id for r in c.view.lesions if path in r.surgery_paths)
         site = labels.SITE[t.site]
+        if t.side:
+            side = labels.side_of(t.site, t.side)
+            site = Text(en=f"{side.en} {site.en}", fr=f"{site.fr} {side.fr}")
         if t.level:
             site = Text(en=f"{site.en} {t.level}", fr=f"{site.fr} {t.level}")
-        unmatched = () if lesions or not any(r.out.site is t.site for r in c.view.lesions) else (
+        unmatched: tuple[MissingData, ...] = () if lesions or not c.view.lesions else (
             need("RT-04", f"{path}.level" if t.site in SPINE else f"{path}.side",
-                 "The operation matches no recorded lesion of this site: check its level or side.",
-                 "L'intervention ne correspond à aucune lésion notée de ce site : vérifier son "
+                 "The operation matches no recorded lesion: check its site, level or side.",
+                 "L'intervention ne correspond à aucune lésion notée : vérifier son site, son "
                  "niveau ou son côté."),)
         facts = (Fact(path=f"treatments[{i}].site", value=t.site.value),
                  Fact(path=f"treatments[{i}].start", value=t.start.isoformat() if t.start else None))
@@ -154,10 +162,19 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
                             "Date de l'intervention.")))
             continue
         start = t.start
-        done = any(x.type is TreatmentType.radiotherapy and x.site is t.site and x.start is not None
-                   and x.start >= start for x in treatments)
-        if done:
-            continue  # radiotherapy of the operated site is recorded since: nothing to propose
+        # Radiotherapy recorded since the operation: the same matching as surgery to lesions (level
+        # across spinal segments, side), never the site alone (fourth clinical review, X6/X7).
+        on_site = sum(1 for r in c.view.lesions if r.out.site is t.site)
+        since = [(k, treats(x, t.site, t.level, t.side, on_site)) for k, x in enumerate(treatments)
+                 if x.type is TreatmentType.radiotherapy and x.start is not None and x.start >= start]
+        if any(m in ("yes", "assumed") for _, m in since):
+            continue  # the operated level has been irradiated since: nothing to propose
+        unmatched += tuple(need(
+            "RT-04", f"treatments[{k}].level" if t.site in SPINE else f"treatments[{k}].side",
+            "Radiotherapy is recorded on this site after the operation: whether it covered the "
+            "operated level or side is not recorded.",
+            "Une radiothérapie est notée sur ce site après l'intervention : qu'elle ait couvert le "
+            "niveau ou le côté opéré n'est pas noté.") for k, m in since if m == "unclear")
         text = rule.message("postop", site=site, low=low, high=high, **schedule, date=_day(start),
                             start=_day(start + dt.timedelta(days=low)),
                             end=_day(start + dt.timedelta(days=high)))
@@ -264,12 +281,32 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
                 max_metastases=rule.param("max_metastases"), max_size_cm=rule.param("max_size_cm"))
 
 
+def _pain_since(c: PlanContext, r: LesionRecord, day: dt.date) -> bool:
+    """Pain recorded now (the context's pain sites) or on an exam after the last course: a SINS
+    pain item read before the irradiation is not a recurrence (fourth clinical review, C07)."""
+    for f in r.out.pain.evidence:
+        if f.path == "context.pain_sites":
+            return True
+        if f.path.startswith("exams[") and f.value not in ("none", "mild"):
+            exam = c.v.case.exams[int(f.path[6:f.path.index("]")])]
+            if exam.date > day:
+                return True
+    return any(f.path.endswith("neuropathic_pain") for f in r.out.pain.evidence)
+
+
 @plan_rule("RT-06")
 def reirradiation(c: PlanContext, out: PlanOutput) -> None:
     for r in c.view.lesions:
         if not r.out.irradiated or r.out.pain.level != "high":
             continue
-        doses = [c.v.case.treatments[int(p[11:-1])] for p in r.radiotherapy_paths]
+        courses = [c.v.case.treatments[int(p[11:-1])] for p in r.radiotherapy_paths]
+        ends = [d for t in courses if (d := t.end or t.start) is not None]
+        last = max(ends, default=None)
+        if last is not None and (not _pain_since(c, r, last) or (
+                c.v.as_of is not None
+                and (c.v.as_of - last).days < int(out.rule("RT-06").param("min_interval_days")))):
+            continue  # no pain recorded since the course, or within a month of it (ASTRO's interval)
+        doses = courses
         given = [t for t in doses if t.dose_gy is not None]
         if given:
             t = given[-1]
