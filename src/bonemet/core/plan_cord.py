@@ -91,10 +91,20 @@ def _neuro(c: PlanContext, nested: bool = False) -> Text:
 
 
 def _mechanics(c: PlanContext) -> Text:
-    found = [r.sins for r in c.view.lesions if r.out.site in SPINE and r.sins is not None]
+    """SINS of the pathway's levels, each named, an operated one said (fourth clinical review)."""
+    levels = set(_spinal_ids(c))
+    found = [r for r in c.view.lesions if r.out.id in levels and r.sins is not None]
     if not found:
         return Text(en="SINS not computed", fr="SINS non calculé")
-    return joined([Text(en=f"SINS {s.total}", fr=f"SINS {s.total}") for s in found if s])
+    parts = []
+    for r in found:
+        assert r.sins is not None
+        where = r.out.level or r.out.label.en
+        where_fr = r.out.level or r.out.label.fr
+        op = (" operated", " opérée") if r.out.operated else ("", "")
+        parts.append(Text(en=f"SINS {r.sins.total} at {where}{op[0]}",
+                          fr=f"SINS {r.sins.total} en {where_fr}{op[1]}"))
+    return joined(parts)
 
 
 def _systemic(c: PlanContext) -> Text:

@@ -317,8 +317,8 @@ def _graded_before_surgery(v: CaseView, bilsky_path: str | None) -> AxisReading:
                            summary=_t("neurological deficit", "déficit neurologique"))
     grade = s.compression.grade.value
     return AxisReading(axis="neurological", level="unknown", evidence=evidence, summary=Text(
-        en=f"operated since its grading (Bilsky {grade} before surgery)",
-        fr=f"opérée depuis son grade (Bilsky {grade} avant la chirurgie)"))
+        en=f"operated since the MRI (Bilsky {grade} before surgery)",
+        fr=f"opérée depuis l'IRM (Bilsky {grade} avant la chirurgie)"))
 
 
 def _lower(label: str) -> str:
