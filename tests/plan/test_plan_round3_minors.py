@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bonemet.api import assess, bone_plan, load_case, parse_case
 from bonemet.base.terms import SkeletalSite
 from bonemet.cli import app
 from bonemet.model.case import Treatment, TreatmentType
+from bonemet.model.levels import ORDER
 from bonemet.model.plan import BonePlan, Proposal
 
 HERE = Path(__file__).parent / "review_cases_round3"
@@ -302,3 +305,32 @@ def test_cli_kb_statement_resolves_a_plan_statement() -> None:
 def test_cli_kb_unknown_plan_ids_exit_2() -> None:
     assert CliRunner().invoke(app, ["kb", "rule", "RT-99"]).exit_code == 2
     assert CliRunner().invoke(app, ["kb", "statement", "PL-99"]).exit_code == 2
+
+
+# ---- Properties: the short schedule follows RT-03's bounds for every ECOG and band; the region
+# of any written level is the cord above L2 and the cauda equina from L2 down -------------------
+
+@pytest.mark.parametrize("ecog", range(5))
+@pytest.mark.parametrize("band", ["under_6_weeks", "6_weeks_to_3_months", "3_to_12_months",
+                                  "over_12_months"])
+def test_property_cord_schedule_short_iff_frail_or_short(ecog: int, band: str) -> None:
+    plan = planned(own(vertebra("thoracic_spine", "T11", bilsky="2"), deficit=True,
+                       pain=("thoracic_spine",),
+                       plan_inputs={"ecog": ecog, "life_expectancy": band}))
+    cc2 = one(plan, "CC-02")
+    short = ecog >= 3 or band in ("under_6_weeks", "6_weeks_to_3_months")
+    assert ("rather than 30 Gy in 10" in cc2.text.en) is short
+    assert ("30 Gy in 10 fractions or 20 Gy in 5" in cc2.text.en) is not short
+    assert "20 Gy in 5" in cc2.text.en  # the short option is always among the schedules
+
+
+@given(st.sampled_from(ORDER), st.sampled_from(ORDER),
+       st.sampled_from([SkeletalSite.cervical_spine, SkeletalSite.thoracic_spine,
+                        SkeletalSite.lumbar_spine, SkeletalSite.sacrum]))
+def test_property_regions_of_any_level_range(a: str, b: str, site: SkeletalSite) -> None:
+    from bonemet.core.patient import neural_regions
+    lo, hi = sorted((ORDER.index(a), ORDER.index(b)))
+    found = neural_regions(site, f"{a}-{b}")
+    assert found and found <= {"cord", "cauda"}
+    assert ("cauda" in found) is (hi >= ORDER.index("L2"))
+    assert ("cord" in found) is (lo < ORDER.index("L2"))
