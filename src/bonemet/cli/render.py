@@ -15,6 +15,7 @@ from rich.text import Text as RichText
 from bonemet.base import format_day, format_number
 from bonemet.kb import KnowledgeBase, Lang, Rule, Statement
 from bonemet.kb.models import Reference
+from bonemet.kb.plan import PlanKnowledge, PlanRule, PlanStatement
 from bonemet.model import Assessment, Rating
 from bonemet.model.case import Modality
 from bonemet.model.followup import FollowUpSection
@@ -145,6 +146,51 @@ def statement(s: Statement, lang: Lang) -> Panel:
     body.append(f"{_colon(L('references', lang), lang)} {', '.join(map(str, s.refs)) or '—'}\n")
     for note in s.notes:
         body.append(f"{_colon(L('notes', lang), lang)} {note_text(note, lang)}\n", style="dim")
+    return Panel(body, title=s.id, title_align="left")
+
+
+def _plan_statement_lines(body: RichText, s: PlanStatement, plan: PlanKnowledge, lang: Lang) -> None:
+    """A plan statement's text, its source (flagged outside the référentiel) and its caveats."""
+    L = labels()
+    source = plan.sources[s.source]
+    outside = f" ({L('plan_outside', lang)})" if source.outside_referentiel else ""
+    body.append(s.text(lang) + "\n")
+    body.append(f"  {_colon(L('plan_kb_source', lang), lang)} {source.label}{outside}"
+                f"{' — ' + source.url if source.url else ''}\n", style="dim")
+    if s.refs:
+        body.append(f"  {_colon(L('references', lang), lang)} {', '.join(map(str, s.refs))}\n",
+                    style="dim")
+    for caveat in s.caveats:
+        body.append(f"  {_colon(L('plan_kb_caveat', lang), lang)} {caveat(lang)}\n", style="italic")
+
+
+def plan_rule(r: PlanRule, plan: PlanKnowledge, lang: Lang) -> Panel:
+    """A bone-plan rule (SX-/SP-/RT-/CC-): basis, statements with their sources, parameters."""
+    L = labels()
+    body = RichText()
+    outside = f" — {L('plan_outside', lang)}" if plan.outside_referentiel(r.id) else ""
+    body.append(f"{_colon(L('basis', lang), lang)} {L('plan_basis_' + r.basis, lang)}{outside}    "
+                f"{_colon(L('plan_kb_rule_kind', lang), lang)} {r.kind}\n")
+    refs = ", ".join(map(str, plan.refs_for(r.id))) or L("none_cited", lang)
+    body.append(f"{_colon(L('references', lang), lang)} {refs}\n")
+    if r.params:
+        body.append(_colon(L("parameters", lang), lang) + "\n")
+        for key, value in r.params.items():
+            body.append(f"  {key} = {value}\n")
+    body.append(_colon(L("statements", lang), lang) + "\n")
+    for sid in r.statements:
+        body.append(f"{sid} ", style="bold")
+        _plan_statement_lines(body, plan.statements[sid], plan, lang)
+    return Panel(body, title=f"{r.id} — {r.title(lang)}", title_align="left")
+
+
+def plan_statement(s: PlanStatement, plan: PlanKnowledge, lang: Lang) -> Panel:
+    """A bone-plan statement (PL-): text, source, caveats, and the rules that cite it."""
+    L = labels()
+    body = RichText()
+    _plan_statement_lines(body, s, plan, lang)
+    cited = [r.id for r in plan.rules.values() if s.id in r.statements]
+    body.append(f"{_colon(L('kb_rules', lang), lang)} {', '.join(cited) or '—'}\n")
     return Panel(body, title=s.id, title_align="left")
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bonemet.model.case import Case, ImagingExam, Lesion, Side, SkeletalSite, Treatment, TreatmentType
-from bonemet.model.levels import spinal_levels
+from bonemet.model.levels import ORDER, spinal_levels
 from bonemet.model.score_inputs import (
     AsiaGrade,
     BilskyGrade,
@@ -308,3 +308,29 @@ def read_patient(case: Case, as_of: dt.date | None) -> PatientView:
         superseded=superseded,
         unmatched=unmatched,
     )
+
+
+NeuralRegion = Literal["cord", "cauda"]
+# The cord ends about L1-L2: from L2 down and in the sacrum the roots are the cauda equina (review
+# 23b N11). An unreadable level leaves the site to decide; a lumbar site without one may be either.
+_CAUDA_FROM = ORDER.index("L2")
+
+
+def neural_regions(site: SkeletalSite, level: str | None) -> frozenset[NeuralRegion]:
+    """What a spinal lesion or compression threatens: the cord, the cauda equina, or either (both
+    returned). The levels decide when they can be read ('T12-L2' under the thoracic spine is both);
+    else the site: sacrum cauda, lumbar either, any other cord. The one place this is decided
+    (plan titles, lesion axis, SAFE-01: third clinical review, minor 9)."""
+    levels = spinal_levels(level)
+    if levels:
+        return frozenset("cauda" if ORDER.index(x) >= _CAUDA_FROM else "cord" for x in levels)
+    if site is SkeletalSite.sacrum:
+        return frozenset({"cauda"})
+    if site is SkeletalSite.lumbar_spine:
+        return frozenset({"cord", "cauda"})
+    return frozenset({"cord"})
+
+
+def region_words(regions: frozenset[NeuralRegion]) -> Literal["cord", "cauda", "both"]:
+    """The key of a message variant (title_cord / title_cauda / title_both ...)."""
+    return next(iter(regions)) if len(regions) == 1 else "both"

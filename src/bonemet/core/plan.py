@@ -207,7 +207,7 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
     knowledge = kb.plan
     if knowledge is None:
         return None
-    view = read_plan(v, scores)
+    view = read_plan(v, scores, kb)
     c = PlanContext(v=v, kb=kb, plan=knowledge, view=view, in_scope=v.is_lung)
     if not view.lesions and v.case.plan_inputs is None and not cord_pathway(c):
         return None

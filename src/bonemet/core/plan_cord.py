@@ -7,15 +7,12 @@ on where the fact was typed. Labelled outside the chapter; always first in the p
 
 from __future__ import annotations
 
-import re
-
-from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
 from bonemet.model import labels
 from bonemet.model.case import DiagnosisStatus
 from bonemet.model.trace import Fact
 
-from .patient import SPINE
+from .patient import SPINE, NeuralRegion, neural_regions, region_words
 from .plan_lesions import LIFE_EXPECTANCY
 from .plan_registry import PlanContext, PlanOutput, joined, plan_rule
 from .safety import source_label
@@ -29,33 +26,30 @@ def cord_pathway(c: PlanContext) -> bool:
     return bool(p.compressions) or p.neurological_deficit.value is True
 
 
-_LEVEL = re.compile(r"([CTLS])\s*(\d+)", re.IGNORECASE)
-
-
-def _regions(site: SkeletalSite, level: str | None) -> set[str]:
-    """Cord or cauda equina at a site and level: the cord ends about L1-L2, so lumbar levels from
-    L2 and the sacrum are the cauda equina (review 23b, N11); a lumbar site without a level
-    may be either."""
-    if site is SkeletalSite.sacrum:
-        return {"cauda"}
-    if site is not SkeletalSite.lumbar_spine:
-        return {"cord"}
-    found = {("cord" if int(n) <= 1 else "cauda") for letter, n in _LEVEL.findall(level or "")
-             if letter.upper() == "L"}
-    return found or {"cord", "cauda"}
+def short_reasons(c: PlanContext) -> list[Text]:
+    """Frail patient (ECOG at or above RT-03's bound) or life expectancy in RT-03's short bands:
+    the one reading of PL-10, for a painful lesion (RT-03) and for cord compression (CC-02)."""
+    rule = c.plan.rule("RT-03")
+    p = c.view.picture
+    reasons: list[Text] = []
+    if p.ecog is not None and p.ecog >= int(rule.param("frail_ecog_min")):
+        reasons.append(Text(en=f"Performance status ECOG {p.ecog}", fr=f"État général ECOG {p.ecog}"))
+    if p.life_expectancy is not None and p.life_expectancy.value in rule.param("short_life_expectancy"):
+        reasons.append(Text(en="short life expectancy as estimated", fr="espérance de vie estimée courte"))
+    return reasons
 
 
 def _compression_words(c: PlanContext) -> str:
     """'cord', 'cauda' or 'both', from the levels of the pathway (its spinal lesions and the
     compressions on imaging); nothing recorded: both, as NICE's pathway covers both."""
-    found: set[str] = set()
+    found: frozenset[NeuralRegion] = frozenset()
     pathway = set(_spinal_ids(c))
     for r in c.view.lesions:
         if r.out.id in pathway:
-            found |= _regions(r.out.site, r.out.level)
+            found |= neural_regions(r.out.site, r.out.level)
     for comp in c.v.patient.compressions:
-        found |= _regions(comp.site, comp.level)
-    return found.pop() if len(found) == 1 else "both"
+        found |= neural_regions(comp.site, comp.level)
+    return region_words(found) if found else "both"
 
 
 def _titled(out: PlanOutput, rule_id: str, words: str) -> None:
@@ -152,21 +146,38 @@ def pathway(c: PlanContext, out: PlanOutput) -> None:
     _titled(out, "CC-01", _compression_words(c))
 
 
+def _schedule(c: PlanContext, out: PlanOutput, key: str) -> Text:
+    """The radiotherapy schedule of the cord pathway: the 2021 table's two, or for a frail patient
+    or a short life expectancy PL-10's shorter one, as RT-03 gives it to a painful lesion (third
+    clinical review, R13); the single fraction stays the table's exception, never the proposal."""
+    rule, rt3 = out.rule("CC-02"), out.rule("RT-03")
+    doses, fractions = rule.param("dose_gy"), rule.param("fractions")
+    reasons = short_reasons(c)
+    if not reasons:
+        return rule.message(key, dose_a=doses[0], fractions_a=fractions[0], dose_b=doses[1],
+                            fractions_b=fractions[1])
+    why = joined(reasons, "; ", " ; ")
+    low, high = rule.param("exceptional_single_gy")
+    return rule.message("schedule_short", reasons=Text(en=why.en[:1].lower() + why.en[1:],
+                                                       fr=why.fr[:1].lower() + why.fr[1:]),
+                        dose=rt3.param("dose_gy"), fractions=rt3.param("fractions"),
+                        long_dose=doses[0], long_fractions=fractions[0], single_low=low,
+                        single_high=high)
+
+
 @plan_rule("CC-02")
 def surgery_or_rt(c: PlanContext, out: PlanOutput) -> None:
     if not cord_pathway(c):
         return
     short = out.rule("SX-04").param("short_life_expectancy")
-    rule = out.rule("CC-02")
-    schedule = {"dose_a": rule.param("dose_gy")[0], "fractions_a": rule.param("fractions")[0],
-                "dose_b": rule.param("dose_gy")[1], "fractions_b": rule.param("fractions")[1]}
     band = c.view.picture.life_expectancy
     if band is not None and band.value in short:
         out.propose("CC-02", "no_surgery", lesions=_spinal_ids(c), priority="urgent",
-                    kind="cord_compression", neuro=_neuro(c, nested=True), **schedule,
+                    kind="cord_compression", neuro=_neuro(c, nested=True),
+                    schedule=_schedule(c, out, "schedule_both_short"),
                     short_weeks=out.rule("SX-04").param("short_weeks"))
     else:
         out.propose("CC-02", "choose", lesions=_spinal_ids(c), priority="urgent", surgical=True,
                     neuro=_neuro(c, nested=True), mechanics=_mechanics(c), systemic=_systemic(c),
-                    **schedule)
+                    schedule=_schedule(c, out, "schedule_both"))
     _titled(out, "CC-02", _compression_words(c))

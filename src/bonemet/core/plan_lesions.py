@@ -9,10 +9,12 @@ they disagree both are shown and the less reassuring (higher) one is kept.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bonemet.base.text import Text
+from bonemet.kb.loader import KnowledgeBase
 from bonemet.model import labels
 from bonemet.model.case import Lesion, SkeletalSite, Treatment, TreatmentType
 from bonemet.model.plan import AxisLevel, AxisReading, PatientPicture, PlanLesion
@@ -22,7 +24,15 @@ from bonemet.model.scores import CaseScores, ScoreResult
 from bonemet.model.trace import Fact, MissingData
 
 from .context import CaseView
-from .patient import SPINE, lesions_per_site, treats, unclear_field
+from .patient import (
+    SPINE,
+    lesions_per_site,
+    neural_regions,
+    region_words,
+    treats,
+    unclear_field,
+)
+from .safety import source_label
 
 LONG_BONES = frozenset({SkeletalSite.humerus, SkeletalSite.forearm, SkeletalSite.femur_proximal,
                         SkeletalSite.femur_shaft, SkeletalSite.femur_distal,
@@ -140,7 +150,60 @@ def _operated_since(v: CaseView) -> tuple[list[Fact], list[Text], list[MissingDa
     return facts, notes, missing
 
 
-def patient_picture(v: CaseView, unclear: list[MissingData] | None = None) -> PatientPicture:
+@dataclass(frozen=True, slots=True)
+class _Ecog:
+    path: str
+    value: int
+    said: Text  # the section and its date in words, never the raw path (review 23c, R14)
+    on: dt.date | None
+
+
+def _ecogs(v: CaseView) -> list[_Ecog]:
+    """The performance status of the plan inputs and of the latest dated clinical status."""
+    found: list[_Ecog] = []
+    p = v.case.plan_inputs
+    if p is not None and p.ecog is not None:
+        when = labels.day(p.ecog_date) if p.ecog_date else None
+        found.append(_Ecog("plan_inputs.ecog", p.ecog, Text(
+            en=f"plan inputs: ECOG {p.ecog}, " + (f"assessed on {when.en}" if when else
+                                                  "date not recorded"),
+            fr=f"données du plan : ECOG {p.ecog}, " + (f"noté le {when.fr}" if when else
+                                                       "date non notée")), p.ecog_date))
+    statuses = [(i, s) for i, s in enumerate(v.case.clinical_status)
+                if s.ecog is not None and (v.as_of is None or s.date <= v.as_of)]
+    if statuses:
+        i, s = max(statuses, key=lambda r: r[1].date)
+        assert s.ecog is not None
+        day = labels.day(s.date)
+        found.append(_Ecog(f"clinical_status[{i}].ecog", s.ecog, Text(
+            en=f"clinical status of {day.en}: ECOG {s.ecog}",
+            fr=f"état clinique du {day.fr} : ECOG {s.ecog}"), s.date))
+    return found
+
+
+def _ecog_conflict(ecogs: list[_Ecog]) -> Text:
+    """Two performance statuses that differ: both said with their dates, the higher kept (the
+    safe reading), and whether it is also the more recent."""
+    high = max(ecogs, key=lambda e: e.value)
+    other = next(e for e in ecogs if e is not high)
+    shown = _joined([e.said for e in ecogs])
+    recency = ("", "")
+    if high.on is not None and other.on is not None and high.on != other.on:
+        recency = (" (also the more recent)", " (c'est aussi le plus récent)") \
+            if high.on > other.on else (f" although ECOG {other.value} is the more recent",
+                                        f" bien que l'ECOG {other.value} soit le plus récent")
+    return Text(en=f"Performance status differs between sections ({shown.en}): the higher, "
+                   f"ECOG {high.value}, is used{recency[0]}; check it.",
+                fr=f"L'état général diffère selon les sections ({shown.fr}) : le plus élevé, "
+                   f"ECOG {high.value}, est retenu{recency[1]} ; à vérifier.")
+
+
+def _joined(items: list[Text]) -> Text:
+    return Text(en="; ".join(t.en for t in items), fr=" ; ".join(t.fr for t in items))
+
+
+def patient_picture(v: CaseView, kb: KnowledgeBase,
+                    unclear: list[MissingData] | None = None) -> PatientPicture:
     case = v.case
     p = case.plan_inputs
     evidence, notes, missing = _operated_since(v)
@@ -156,33 +219,25 @@ def patient_picture(v: CaseView, unclear: list[MissingData] | None = None) -> Pa
                              "L'estimation clinique de l'espérance de vie (une classe) n'est pas "
                              "notée : la chirurgie et les schémas courts en dépendent ; bonemet ne "
                              "la calcule jamais."))
-    ecogs: list[tuple[str, int]] = []
-    if p is not None and p.ecog is not None:
-        ecogs.append(("plan_inputs.ecog", p.ecog))
-    statuses = [(i, s) for i, s in enumerate(case.clinical_status)
-                if s.ecog is not None and (v.as_of is None or s.date <= v.as_of)]
-    if statuses:
-        i, s = max(statuses, key=lambda r: r[1].date)
-        assert s.ecog is not None
-        ecogs.append((f"clinical_status[{i}].ecog", s.ecog))
-    evidence += [Fact(path=path, value=value) for path, value in ecogs]
-    ecog = max((value for _, value in ecogs), default=None)
-    if len({value for _, value in ecogs}) > 1:
-        shown = ", ".join(f"{path} = {value}" for path, value in ecogs)
-        contradictions.append(Text(
-            en=f"Performance status differs between sections ({shown}): the higher, ECOG {ecog}, "
-               "is used; check it.",
-            fr=f"L'état général diffère selon les sections ({shown}) : le plus élevé, ECOG {ecog}, "
-               "est retenu ; à vérifier."))
+    ecogs = _ecogs(v)
+    evidence += [Fact(path=e.path, value=e.value) for e in ecogs]
+    ecog = max((e.value for e in ecogs), default=None)
+    if len({e.value for e in ecogs}) > 1:
+        contradictions.append(_ecog_conflict(ecogs))
     if ecog is None:
         missing.append(_need("plan_inputs.ecog", "Performance status (ECOG) is not recorded.",
                              "L'état général (ECOG) n'est pas noté."))
     deficit = v.patient.neurological_deficit
     evidence += [Fact(path=e.path, value=e.value) for e in deficit.evidence]
     if deficit.contradicted:
+        # The two sections named as `assess` names them (SAFE-01, core/safety.py source_label).
+        present = _joined([source_label(kb, e) for e in deficit.positive])
+        absent = _joined([source_label(kb, e) for e in deficit.negative])
         contradictions.append(Text(
-            en="The neurological status differs between sections: a deficit is kept.",
-            fr="L'état neurologique diffère selon les sections : le déficit est retenu."))
+            en=f"The neurological status differs between sections ({present.en} against "
+               f"{absent.en}): a deficit is kept.",
+            fr=f"L'état neurologique diffère selon les sections ({present.fr} contre {absent.fr}) : "
+               "le déficit est retenu."))
     return PatientPicture(life_expectancy=band, ecog=ecog, neurological_deficit=deficit.value,
                           evidence=tuple(evidence), contradictions=tuple(contradictions),
                           notes=tuple(notes), missing=tuple(dict.fromkeys(missing)))
@@ -269,8 +324,16 @@ def _pain(record: list[tuple[str, Lesion]], v: CaseView, present: tuple[str, ...
                                       "Le caractère douloureux de cette lésion n'est pas noté."),))
 
 
-def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_path: str | None,
-           present: tuple[str, ...], path0: str) -> AxisReading:
+# What a high neurological axis threatens, by level (core/patient.py `neural_regions`): below
+# L1-L2 the cauda equina, not the cord (third clinical review, minor 9: S1 read "moelle menacée").
+_AT_RISK = {"cord": ("cord at risk or deficit", "moelle menacée ou déficit"),
+            "cauda": ("cauda equina at risk or deficit", "queue de cheval menacée ou déficit"),
+            "both": ("cord or cauda equina at risk, or deficit",
+                     "moelle ou queue de cheval menacée, ou déficit")}
+
+
+def _neuro(v: CaseView, site: SkeletalSite, level: str | None, bilsky: BilskyGrade | None,
+           bilsky_path: str | None, present: tuple[str, ...], path0: str) -> AxisReading:
     evidence: list[Fact] = []
     if bilsky is not None and bilsky_path is not None:
         evidence.append(Fact(path=f"{bilsky_path}.bilsky", value=bilsky.value))
@@ -281,7 +344,7 @@ def _neuro(v: CaseView, site: SkeletalSite, bilsky: BilskyGrade | None, bilsky_p
     high = (bilsky in (BilskyGrade.g2, BilskyGrade.g3)) or (spinal and deficit.value is True)
     if high:
         return AxisReading(axis="neurological", level="high", evidence=tuple(evidence),
-                           summary=_t("cord at risk or deficit", "moelle menacée ou déficit"))
+                           summary=_t(*_AT_RISK[region_words(neural_regions(site, level))]))
     if bilsky in LOW_GRADE_EPIDURAL or "epidural_extension" in present:
         return AxisReading(axis="neurological", level="intermediate", evidence=tuple(evidence),
                            summary=_t("low-grade epidural disease", "épidurite de bas grade"))
@@ -416,7 +479,7 @@ def _treated(lesion: Lesion, treatments: list[tuple[int, Treatment]], on_site: i
     return tuple(surgery), tuple(rt)
 
 
-def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
+def read_plan(v: CaseView, scores: CaseScores | None, kb: KnowledgeBase) -> PlanView:
     """Group the lesions of the performed exams and read the three axes of each."""
     groups: dict[str, list[tuple[str, Lesion]]] = {}
     for x in v.exams:
@@ -456,7 +519,7 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
             operated=bool(surgery), irradiated=irradiated, complicated=complicated,
             complications=present,
             pain=_pain(items, v, present, paths[-1]),
-            neurological=_neuro(v, latest.site, bilsky, bilsky_path, present, paths[-1])
+            neurological=_neuro(v, latest.site, latest.level, bilsky, bilsky_path, present, paths[-1])
             if not pre_op else _graded_before_surgery(v, bilsky_path),
             fracture=_fracture(latest.site, mirels, sins, harrington, present, paths[-1],
                                _incomplete(scores, paths)),
@@ -470,6 +533,6 @@ def read_plan(v: CaseView, scores: CaseScores | None) -> PlanView:
                                         and lesion.complications.largest_size_cm is not None])
                                     else None))
     levels = {r.out.id for r in records if r.out.site in SPINE}
-    return PlanView(picture=patient_picture(v, unclear), lesions=tuple(records),
+    return PlanView(picture=patient_picture(v, kb, unclear), lesions=tuple(records),
                     tokuhashi=_score(scores, "tokuhashi", ("patient",)),
                     tomita=_score(scores, "tomita", ("patient",)), spinal_levels=len(levels))

@@ -17,7 +17,7 @@ from bonemet.model.trace import Fact, MissingData
 
 from .context import bone_metastases_known
 from .patient import SPINE, treats
-from .plan_cord import cord_pathway
+from .plan_cord import cord_pathway, short_reasons
 from .plan_lesions import LesionRecord
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 
@@ -52,18 +52,6 @@ def complications(c: PlanContext, r: LesionRecord) -> tuple[list[Text], bool | N
         # a long or weight-bearing bone until it is (fourth clinical review, C03).
         return reasons, None
     return reasons, r.out.complicated
-
-
-def short_reasons(c: PlanContext) -> list[Text]:
-    """Frail patient (ECOG at or above RT-03's bound) or life expectancy in RT-03's short bands."""
-    rule = c.plan.rule("RT-03")
-    p = c.view.picture
-    reasons: list[Text] = []
-    if p.ecog is not None and p.ecog >= int(rule.param("frail_ecog_min")):
-        reasons.append(Text(en=f"Performance status ECOG {p.ecog}", fr=f"État général ECOG {p.ecog}"))
-    if p.life_expectancy is not None and p.life_expectancy.value in rule.param("short_life_expectancy"):
-        reasons.append(Text(en="short life expectancy as estimated", fr="espérance de vie estimée courte"))
-    return reasons
 
 
 def _unknown(r: LesionRecord) -> tuple[MissingData, ...]:
@@ -179,7 +167,8 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
                             start=_day(start + dt.timedelta(days=low)),
                             end=_day(start + dt.timedelta(days=high)))
         if c.v.as_of is not None:
-            text = _joined_text(text, _window(rule, start, c.v.as_of, low, high))
+            # Where the decision date stands first, then the proposal (review 23c, R02).
+            text = _joined_text(_window(rule, start, c.v.as_of, low, high), text)
         out.propose("RT-04", text, lesions=lesions, facts=facts, missing=unmatched)
 
 
@@ -199,7 +188,7 @@ def _window(rule: PlanRule, operated: dt.date, today: dt.date, low: int, high: i
 
 
 def _joined_text(a: Text, b: Text) -> Text:
-    return Text(en=a.en + b.en, fr=a.fr + b.fr)
+    return Text(en=f"{a.en} {b.en}", fr=f"{a.fr} {b.fr}")
 
 
 def _oligo_excluded(c: PlanContext) -> bool:
@@ -294,8 +283,19 @@ def _pain_since(c: PlanContext, r: LesionRecord, day: dt.date) -> bool:
     return any(f.path.endswith("neuropathic_pain") for f in r.out.pain.evidence)
 
 
+def _reirradiation_schedules(rule: PlanRule, spine: bool) -> Text:
+    """ASTRO 2024's re-irradiation schedules for the spine or elsewhere (PL-35, outside the
+    référentiel), filled from the rule's params; the dose itself is the radiation oncologist's."""
+    listed = rule.param("astro_schedules")["spine" if spine else "other"]
+    items = [rule.message("schedule_one" if k == 0 else "schedule_many", dose=d, fractions=f)
+             for k, (d, f) in enumerate(listed)]
+    return rule.message("schedules", where=rule.message("where_spine" if spine else "where_other"),
+                        list=joined(items))
+
+
 @plan_rule("RT-06")
 def reirradiation(c: PlanContext, out: PlanOutput) -> None:
+    rule = out.rule("RT-06")
     for r in c.view.lesions:
         if not r.out.irradiated or r.out.pain.level != "high":
             continue
@@ -304,8 +304,9 @@ def reirradiation(c: PlanContext, out: PlanOutput) -> None:
         last = max(ends, default=None)
         if last is not None and (not _pain_since(c, r, last) or (
                 c.v.as_of is not None
-                and (c.v.as_of - last).days < int(out.rule("RT-06").param("min_interval_days")))):
+                and (c.v.as_of - last).days < int(rule.param("min_interval_days")))):
             continue  # no pain recorded since the course, or within a month of it (ASTRO's interval)
+        schedules = _reirradiation_schedules(rule, r.out.site in SPINE)
         doses = courses
         given = [t for t in doses if t.dose_gy is not None]
         if given:
@@ -313,12 +314,14 @@ def reirradiation(c: PlanContext, out: PlanOutput) -> None:
             frac = f"/{t.fractions}" if t.fractions else ""
             dose = f"{t.dose_gy:g} Gy{frac}"
             out.propose("RT-06", "reirradiation", lesions=(r.out.id,), dose=dose,
+                        schedules=schedules,
                         facts=(Fact(path=f"{r.radiotherapy_paths[-1]}.dose_gy", value=t.dose_gy),))
             continue
         where = r.radiotherapy_paths[-1] if r.radiotherapy_paths else r.out.paths[-1]
-        out.propose("RT-06", "reirradiation_undosed", lesions=(r.out.id,), missing=(need(
-            "RT-06", f"{where}.dose_gy", "Dose and fractions already given to this site.",
-            "Dose et fractions déjà reçues par ce site."),))
+        out.propose("RT-06", "reirradiation_undosed", lesions=(r.out.id,), schedules=schedules,
+                    missing=(need("RT-06", f"{where}.dose_gy",
+                                  "Dose and fractions already given to this site.",
+                                  "Dose et fractions déjà reçues par ce site."),))
 
 
 @plan_rule("RT-07")
@@ -366,7 +369,9 @@ def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
                                   kind=labels.TREATMENT_TYPE[line.type]))
     if immuno or tki or (little and (other or not agents)):
         parts.append(rule.message("decide"))
-    suffix = f" (L{line.line_number})" if line.line_number else ""
-    name = Text(en="+".join(agents) + suffix, fr="+".join(fr.get(a, a) for a in agents) + suffix) \
-        if agents else labels.treatment(line)
+    name = Text(en="+".join(agents), fr="+".join(fr.get(a, a) for a in agents)) if agents \
+        else labels.TREATMENT_TYPE[line.type]
+    if line.line_number:  # "1re ligne", never "(L1)" beside vertebral levels (review 23c, minor 10)
+        rank = labels.line_ordinal(line.line_number)
+        name = Text(en=f"{name.en} ({rank.en})", fr=f"{name.fr} ({rank.fr})")
     out.propose("RT-07", "line", facts=facts, line=name, parts=joined(parts, "; ", " ; "))

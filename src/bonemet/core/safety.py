@@ -17,7 +17,7 @@ from bonemet.model.labels import day as _day
 
 from .context import CaseView
 from .findings import RuleOutput, rule
-from .patient import DerivedFact, Evidence
+from .patient import DerivedFact, Evidence, neural_regions, region_words
 
 
 def _facts(*facts: DerivedFact) -> tuple[Fact, ...]:
@@ -73,6 +73,12 @@ def _where(site: SkeletalSite, level: str | None) -> Text:
     return Text(en=f"{level} ({where.en})", fr=f"{level} ({where.fr})") if level else where
 
 
+def _threatened(out: RuleOutput, prefix: str, site: SkeletalSite, level: str | None) -> Text:
+    """The compression named by what its level threatens: cord, cauda equina or either."""
+    words = region_words(neural_regions(site, level))
+    return out.kb.rule("SAFE-01").message(f"{prefix}_{words}")
+
+
 def _operated_since(v: CaseView, out: RuleOutput, facts: tuple[Fact, ...]) -> None:
     """A compression graded before a surgery of its level (core/patient.py): said, not alarmed on
     (second clinical review of issue 23, N1)."""
@@ -84,7 +90,8 @@ def _operated_since(v: CaseView, out: RuleOutput, facts: tuple[Fact, ...]) -> No
                              Fact(path=f"{s.surgery_path}.start", value=s.surgery.start.isoformat())),
                       grade=c.grade.value, where=_where(c.site, c.level),
                       exam=labels.THE[c.exam.modality], date=_day(c.exam.date),
-                      surgery_date=_day(s.surgery.start))
+                      surgery_date=_day(s.surgery.start),
+                      compression_now=_threatened(out, "now", c.site, c.level))
 
 
 @rule("SAFE-01")
@@ -124,6 +131,7 @@ def suspected_cord_compression(v: CaseView, out: RuleOutput) -> None:
         text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,
                              "urgent_compression", rating=Rating.usually_appropriate, facts=facts,
                              priority="urgent", grade=c.grade.value, where=where,
+                             compression=_threatened(out, "compression", c.site, c.level),
                              exam=labels.THE[c.exam.modality], date=_day(c.exam.date))
     elif p.pain in ("spinal", "unlocated"):
         text = out.recommend("SAFE-01", Action.urgent_alert, RatedModality.targeted_mri.value,

@@ -103,6 +103,15 @@ def treatment(t: Treatment) -> Text:
     return Text(en=name.en + suffix, fr=name.fr + suffix)
 
 
+def line_ordinal(n: int) -> Text:
+    """A line of treatment by its rank, '1st line' / '1re ligne': in the bone plan, "(L1)" would
+    read as the first lumbar vertebra (third clinical review, minor 10). `treatment` keeps "(L1)"
+    for the flare timeline, where no vertebra is named."""
+    tens = n % 100
+    suffix = "th" if 11 <= tens <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return Text(en=f"{n}{suffix} line", fr=f"{n}{'re' if n == 1 else 'e'} ligne")
+
+
 # A bone biopsy's result as the object of "the biopsy found …" (NM-09), with its article.
 BIOPSY_RESULT: dict[BiopsyResult, Text] = {
     BiopsyResult.metastasis: Text(en="a bone metastasis", fr="une métastase osseuse"),
