@@ -60,5 +60,8 @@ def test_the_api_serves_every_rule_of_the_data(tmp_path: Path) -> None:
         sx = http.get("/api/kb/rules/SX-01").json()
         assert sx["catalogue"] == "plan" and sx["statement_texts"][0]["id"] == sx["statements"][0]
         assert sx["references"] == list(kb.plan.refs_for("SX-01")) and sx["sources"]
+        for sid in kb.plan.statements:
+            st = http.get(f"/api/kb/statements/{sid.lower()}").json()
+            assert st["id"] == sid and st["source_detail"]["id"] == kb.plan.statements[sid].source
         listed = http.get("/api/kb/rules").json()["rules"]
         assert {r["id"] for r in listed} == {*kb.rules, *kb.plan.rules}

@@ -95,9 +95,24 @@ async def kb_rule(ctx: Ctx, rule_id: RuleId) -> RuleView | PlanRuleView:
 StatementId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,32}$", examples=["REC3"])]
 
 
-@router.get("/api/kb/statements/{statement_id}", response_model=StatementView,
+class PlanStatementView(PlanStatement):
+    """A bone-plan statement (PL-xx) with its source spelled out."""
+
+    catalogue: Literal["plan"] = "plan"
+    source_detail: PlanSource
+    plan_version: int
+    kb_version: str
+
+
+@router.get("/api/kb/statements/{statement_id}", response_model=StatementView | PlanStatementView,
             tags=["knowledge base"], responses={404: {"description": "Unknown statement"}})
-async def kb_statement(ctx: Ctx, statement_id: StatementId) -> StatementView:
+async def kb_statement(ctx: Ctx, statement_id: StatementId) -> StatementView | PlanStatementView:
+    plan = ctx.kb.plan
+    wanted = statement_id.upper()
+    if plan is not None and wanted in plan.statements:  # the bone plan's PL-xx
+        found = plan.statements[wanted]
+        return PlanStatementView(**found.model_dump(), source_detail=plan.sources[found.source],
+                                 plan_version=plan.version, kb_version=ctx.kb.version)
     try:
         statement = ctx.kb.statement(statement_id.upper())
     except KeyError as exc:
