@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint chromium java oidc
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 # The web app's browser tests drive Debian's chromium (never a browser download by Playwright).
 chromium:
