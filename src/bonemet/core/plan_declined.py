@@ -18,12 +18,13 @@ params), the reasons of:
 from __future__ import annotations
 
 from bonemet.base.text import Text
+from bonemet.model import labels
 from bonemet.model.plan import NotProposed, Proposal
 from bonemet.model.trace import Fact
 
 from .context import bone_metastases_known
 from .plan_cord import cord_pathway
-from .plan_lesions import LIFE_EXPECTANCY
+from .plan_lesions import LIFE_EXPECTANCY, last_course, pain_since
 from .plan_registry import PlanContext, joined
 from .plan_spine import vertebroplasty_not_proposed
 
@@ -133,11 +134,34 @@ def surgery_withdrawn(c: PlanContext, withdrawn: list[Proposal],
             for rule_id, ps in by_rule.items()]
 
 
+def reirradiation_too_soon(c: PlanContext, proposals: list[Proposal]) -> list[NotProposed]:
+    """RT-06 withheld because the pain comes within PL-30's interval after the last course: said
+    (fifth clinical review, E4), the same test as core/plan_radiotherapy.py reirradiation()."""
+    if c.v.as_of is None:
+        return []
+    bound = int(c.plan.rule("RT-06").param("min_interval_days"))
+    out: list[NotProposed] = []
+    for r in c.view.lesions:
+        last = last_course(c.v, r)
+        if not r.out.irradiated or r.out.pain.level != "high" or last is None or \
+                not pain_since(c.v, r, last) or any(
+                    p.rule_id in ("RT-04", "RT-06") and r.out.id in p.lesions for p in proposals):
+            continue
+        days = (c.v.as_of - last).days
+        if days < bound:
+            out.append(NotProposed(
+                rule_id="RT-06", title=c.plan.rule("RT-06").title, lesions=(r.out.id,),
+                reason=c.plan.declined("RT-06", "too_soon", day=labels.day(last), days=days,
+                                       min_interval_days=bound)))
+    return out
+
+
 def not_proposed(c: PlanContext, proposals: list[Proposal],
                  withdrawn: list[Proposal]) -> tuple[NotProposed, ...]:
     items: list[NotProposed] = []
     if c.in_scope:
         items += vertebroplasty_not_proposed(c)
+        items += reirradiation_too_soon(c, proposals)
         sbrt = sbrt_not_proposed(c, proposals)
         if sbrt is not None:
             items.append(sbrt)

@@ -69,6 +69,10 @@ class LesionRecord:
     surgery_paths: tuple[str, ...] = ()
     radiotherapy_paths: tuple[str, ...] = ()
     size_cm: float | None = None  # largest recorded size over the records (the safe reading)
+    # Mirels not computable (an item missing): its lowest possible total and the items missing
+    # (fifth clinical review, E3: functional pain + lytic + > 2/3 is high whatever the site).
+    mirels_floor: int | None = None
+    mirels_missing: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,8 +406,8 @@ def _incomplete(scores: CaseScores | None, paths: tuple[str, ...]) -> dict[str, 
     found: dict[str, Text] = {}
     for x in scores.incomplete:
         if x.subject in paths and x.missing:
-            found[x.score] = Text(en=", ".join(m.label.en for m in x.missing),
-                                  fr=", ".join(m.label.fr for m in x.missing))
+            found[x.score] = Text(en=", ".join(_lower(m.label.en) for m in x.missing),
+                                  fr=", ".join(_lower(m.label.fr) for m in x.missing))
     return found
 
 
@@ -479,6 +483,74 @@ def _treated(lesion: Lesion, treatments: list[tuple[int, Treatment]], on_site: i
     return tuple(surgery), tuple(rt)
 
 
+def courses(v: CaseView, r: LesionRecord) -> list[Treatment]:
+    """The radiotherapy courses of this lesion (core/patient.py `treats`), oldest first."""
+    found = [v.case.treatments[int(p[11:-1])] for p in r.radiotherapy_paths]
+    return sorted(found, key=lambda t: t.start or dt.date.min)
+
+
+def last_course(v: CaseView, r: LesionRecord) -> dt.date | None:
+    """When the lesion's last radiotherapy course ended (or started, without an end)."""
+    ends = [d for t in courses(v, r) if (d := t.end or t.start) is not None]
+    return max(ends, default=None)
+
+
+def pain_since(v: CaseView, r: LesionRecord, day: dt.date) -> bool:
+    """Pain recorded now (the context's pain sites) or on an exam after `day`: a SINS or Mirels
+    pain item read before an irradiation is not a recurrence (fourth and fifth clinical reviews)."""
+    for f in r.out.pain.evidence:
+        if f.path == "context.pain_sites":
+            return True
+        if f.path.startswith("exams[") and f.value not in ("none", "mild"):
+            exam = v.case.exams[int(f.path[6:f.path.index("]")])]
+            if exam.date > day:
+                return True
+    return any(f.path.endswith("neuropathic_pain") for f in r.out.pain.evidence)
+
+
+def _mirels_floor(kb: KnowledgeBase, lesion: Lesion) -> int | None:
+    """Mirels' lowest possible total when items are missing: the recorded items' points plus each
+    missing item's smallest option (a derivation the engine would make is ignored, so the floor
+    never overstates). None when nothing is missing or nothing is recorded."""
+    m = lesion.mirels
+    table = kb.scores.get("mirels")
+    if m is None or table is None:
+        return None
+    total, missing = 0, 0
+    for item in table.items:
+        value = getattr(m, item.id, None)
+        option = item.option(str(value.value if hasattr(value, "value") else value)) \
+            if value is not None else None
+        if option is None:
+            missing += 1
+            total += min(o.points or 0 for o in item.options)
+        else:
+            total += option.points or 0
+    return total if 0 < missing < len(table.items) else None
+
+
+def graded_on(v: CaseView, path: str) -> dt.date:
+    """The date of the exam a lesion path (exams[i].lesions[j]) was read on."""
+    return v.case.exams[int(path[6:path.index("]")])].date
+
+
+def _irradiated_since(v: CaseView, records: list[LesionRecord]) -> list[Text]:
+    """A lesion irradiated after its latest imaging: said, so the board does not read that
+    imaging as the lesion now (fifth clinical review, E7)."""
+    notes: list[Text] = []
+    for r in records:
+        last = last_course(v, r)
+        if last is None or graded_on(v, r.out.paths[-1]) > last:
+            continue
+        day = labels.day(last)
+        notes.append(Text(
+            en=f"{r.out.label.en}: irradiated (last course {day.en}) after its latest imaging; "
+               "the findings read here predate that course.",
+            fr=f"{r.out.label.fr} : irradiée (dernière séance le {day.fr}) après sa dernière "
+               "imagerie ; les constatations lues ici précèdent cette irradiation."))
+    return notes
+
+
 def read_plan(v: CaseView, scores: CaseScores | None, kb: KnowledgeBase) -> PlanView:
     """Group the lesions of the performed exams and read the three axes of each."""
     groups: dict[str, list[tuple[str, Lesion]]] = {}
@@ -512,6 +584,7 @@ def read_plan(v: CaseView, scores: CaseScores | None, kb: KnowledgeBase) -> Plan
         pre_op = bilsky_path in pre_operative
         if pre_op:  # graded before a surgery of this level (core/patient.py): not the cord now
             bilsky = None
+        incomplete = _incomplete(scores, paths)
         out = PlanLesion(
             id=key, label=_label(latest), site=latest.site,
             side=latest.side.value if latest.side else None, level=latest.level, paths=paths,
@@ -522,9 +595,22 @@ def read_plan(v: CaseView, scores: CaseScores | None, kb: KnowledgeBase) -> Plan
             neurological=_neuro(v, latest.site, latest.level, bilsky, bilsky_path, present, paths[-1])
             if not pre_op else _graded_before_surgery(v, bilsky_path),
             fracture=_fracture(latest.site, mirels, sins, harrington, present, paths[-1],
-                               _incomplete(scores, paths)),
+                               incomplete),
         )
+        floor = _mirels_floor(kb, latest) if mirels is None and latest.site in LONG_BONES else None
+        high = int(kb.plan.rule("SX-01").param("mirels_high")) if kb.plan else None
+        if floor is not None and high is not None and floor >= high and \
+                "pathological_fracture" not in present:
+            what = incomplete.get("mirels", _t("an item", "un item"))
+            out = out.model_copy(update={"fracture": AxisReading(
+                axis="fracture", level="high", missing=out.fracture.missing,
+                evidence=(Fact(path=f"{paths[-1]}.mirels", value=f">= {floor}"),),
+                summary=Text(en=f"Mirels at least {floor} whatever {what.en}",
+                             fr=f"Mirels d'au moins {floor} quel que soit {what.fr}"))})
+        else:
+            floor = None
         records.append(LesionRecord(out=out, latest=latest, mirels=mirels, sins=sins,
+                                    mirels_floor=floor, mirels_missing=incomplete.get("mirels"),
                                     harrington=harrington, bilsky=bilsky, bilsky_path=bilsky_path,
                                     surgery_paths=surgery, radiotherapy_paths=rt,
                                     size_cm=max(sizes) if (sizes := [
@@ -533,6 +619,10 @@ def read_plan(v: CaseView, scores: CaseScores | None, kb: KnowledgeBase) -> Plan
                                         and lesion.complications.largest_size_cm is not None])
                                     else None))
     levels = {r.out.id for r in records if r.out.site in SPINE}
-    return PlanView(picture=patient_picture(v, kb, unclear), lesions=tuple(records),
+    picture = patient_picture(v, kb, unclear)
+    since = _irradiated_since(v, records)
+    if since:
+        picture = picture.model_copy(update={"notes": (*picture.notes, *since)})
+    return PlanView(picture=picture, lesions=tuple(records),
                     tokuhashi=_score(scores, "tokuhashi", ("patient",)),
                     tomita=_score(scores, "tomita", ("patient",)), spinal_levels=len(levels))

@@ -11,14 +11,14 @@ import datetime as dt
 from bonemet.base.text import Text
 from bonemet.kb.plan import PlanRule
 from bonemet.model import labels
-from bonemet.model.case import TreatmentType
+from bonemet.model.case import Treatment, TreatmentType
 from bonemet.model.labels import day as _day
 from bonemet.model.trace import Fact, MissingData
 
 from .context import bone_metastases_known
 from .patient import SPINE, treats
 from .plan_cord import cord_pathway, short_reasons
-from .plan_lesions import LesionRecord
+from .plan_lesions import LesionRecord, courses, last_course, pain_since
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 
 _COMPLICATION = {
@@ -163,13 +163,27 @@ def postoperative(c: PlanContext, out: PlanOutput) -> None:
             "operated level or side is not recorded.",
             "Une radiothérapie est notée sur ce site après l'intervention : qu'elle ait couvert le "
             "niveau ou le côté opéré n'est pas noté.") for k, m in since if m == "unclear")
+        before = [x for r in c.view.lesions if path in r.surgery_paths for x in courses(c.v, r)
+                  if x.start is not None and x.start < start]
         text = rule.message("postop", site=site, low=low, high=high, **schedule, date=_day(start),
                             start=_day(start + dt.timedelta(days=low)),
                             end=_day(start + dt.timedelta(days=high)))
+        if before:
+            given = joined([_course(x) for x in before])
+            text = _joined_text(text, rule.message("irradiated_before", courses=given))
         if c.v.as_of is not None:
             # Where the decision date stands first, then the proposal (review 23c, R02).
             text = _joined_text(_window(rule, start, c.v.as_of, low, high), text)
         out.propose("RT-04", text, lesions=lesions, facts=facts, missing=unmatched)
+
+
+def _course(t: Treatment) -> Text:
+    """'30 Gy/10 from 2026-09-01' / '30 Gy/10 à partir du 01/09/2026'; dose unknown said."""
+    assert t.start is not None
+    dose = f"{t.dose_gy:g} Gy" + (f"/{t.fractions}" if t.fractions else "") if t.dose_gy else None
+    day = _day(t.start)
+    return Text(en=f"{dose or 'dose not recorded'} from {day.en}",
+                fr=f"{dose or 'dose non notée'} à partir du {day.fr}")
 
 
 def _window(rule: PlanRule, operated: dt.date, today: dt.date, low: int, high: int) -> Text:
@@ -270,19 +284,6 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
                 max_metastases=rule.param("max_metastases"), max_size_cm=rule.param("max_size_cm"))
 
 
-def _pain_since(c: PlanContext, r: LesionRecord, day: dt.date) -> bool:
-    """Pain recorded now (the context's pain sites) or on an exam after the last course: a SINS
-    pain item read before the irradiation is not a recurrence (fourth clinical review, C07)."""
-    for f in r.out.pain.evidence:
-        if f.path == "context.pain_sites":
-            return True
-        if f.path.startswith("exams[") and f.value not in ("none", "mild"):
-            exam = c.v.case.exams[int(f.path[6:f.path.index("]")])]
-            if exam.date > day:
-                return True
-    return any(f.path.endswith("neuropathic_pain") for f in r.out.pain.evidence)
-
-
 def _reirradiation_schedules(rule: PlanRule, spine: bool) -> Text:
     """ASTRO 2024's re-irradiation schedules for the spine or elsewhere (PL-35, outside the
     référentiel), filled from the rule's params; the dose itself is the radiation oncologist's."""
@@ -299,15 +300,17 @@ def reirradiation(c: PlanContext, out: PlanOutput) -> None:
     for r in c.view.lesions:
         if not r.out.irradiated or r.out.pain.level != "high":
             continue
-        courses = [c.v.case.treatments[int(p[11:-1])] for p in r.radiotherapy_paths]
-        ends = [d for t in courses if (d := t.end or t.start) is not None]
-        last = max(ends, default=None)
-        if last is not None and (not _pain_since(c, r, last) or (
+        last = last_course(c.v, r)
+        if r.out.operated and any(t.start is not None and last is not None and t.start >= last
+                                  for t in (c.v.case.treatments[int(p[11:-1])]
+                                            for p in r.surgery_paths)):
+            continue  # operated after the course: RT-04 names that course (fifth review, E1)
+        if last is not None and (not pain_since(c.v, r, last) or (
                 c.v.as_of is not None
                 and (c.v.as_of - last).days < int(rule.param("min_interval_days")))):
             continue  # no pain recorded since the course, or within a month of it (ASTRO's interval)
         schedules = _reirradiation_schedules(rule, r.out.site in SPINE)
-        doses = courses
+        doses = courses(c.v, r)
         given = [t for t in doses if t.dose_gy is not None]
         if given:
             t = given[-1]

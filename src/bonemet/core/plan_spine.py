@@ -9,7 +9,7 @@ from bonemet.model.score_inputs import BilskyGrade
 from bonemet.model.trace import Fact
 
 from .patient import SPINE
-from .plan_lesions import LesionRecord
+from .plan_lesions import LesionRecord, graded_on, last_course, pain_since
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 
 _HIGH_BILSKY = (BilskyGrade.g2, BilskyGrade.g3)
@@ -101,6 +101,10 @@ def noms(c: PlanContext, out: PlanOutput) -> None:
                 out.propose("SP-04", "surgery_then_rt", lesions=(r.out.id,), surgical=True,
                             facts=facts, reasons=text)
         elif r.bilsky is not None and r.bilsky is not BilskyGrade.g0 and _sins_band(r) != "unstable":
+            last = last_course(c.v, r)
+            if last is not None and r.bilsky_path is not None and \
+                    graded_on(c.v, r.bilsky_path) <= last:
+                continue  # irradiated since that MRI: "RT first" is history (fifth review, E7)
             out.propose("SP-04", "rt_alone", lesions=(r.out.id,), kind="radiotherapy", facts=facts,
                         grade=r.bilsky.value)
 
@@ -139,7 +143,12 @@ def vertebroplasty_criteria(c: PlanContext, r: LesionRecord) -> list[Text]:
     collapse = r.sins.inputs.get("collapse")
     if collapse in ("gt-50", "lt-50"):
         found.append(rule.message("criterion_collapse", collapse=_COLLAPSE[collapse]))
-    if r.out.irradiated:
+    last = last_course(c.v, r)
+    if r.out.irradiated and last is not None and pain_since(c.v, r, last) and (
+            c.v.as_of is None or (c.v.as_of - last).days
+            >= int(c.plan.rule("RT-06").param("min_interval_days"))):
+        # Pain after analgesic RT counts only when recorded since the course and PL-30's month
+        # after it: three weeks is too early to call RT a failure (fifth clinical review, E4).
         found.append(rule.message("criterion_after_rt"))
     return found
 

@@ -36,6 +36,14 @@ def consolidation_before_rt(c: PlanContext, out: PlanOutput) -> None:
     c_min = float(rule.param("circumferential_lysis_percent"))
     for r in c.view.lesions:
         m = r.mirels
+        if m is None and r.mirels_floor is not None and not r.out.operated and not _fractured(r):
+            # An item missing, but the lowest total is already high (fifth clinical review, E3).
+            band = c.view.picture.life_expectancy
+            out.propose("SX-01", "floor", lesions=(r.out.id,), surgical=True,
+                        facts=r.out.fracture.evidence, floor=r.mirels_floor, mirels_high=high,
+                        items=r.mirels_missing or Text(en="an item", fr="un item"),
+                        life=rule.message("life", band=LIFE_EXPECTANCY[band]) if band else "")
+            continue
         if m is None or m.total is None or m.total < high or r.out.operated or _fractured(r):
             continue  # operated: RT-04 (post-operative) follows; fractured: SX-06
         axial = m.measures.get("axial_lysis_percent")
