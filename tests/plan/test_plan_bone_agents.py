@@ -290,3 +290,38 @@ def test_without_any_systemic_input_the_need_is_named() -> None:
     plan = plan_of(doc)
     assert not [p for p in plan.proposals if p.rule_id[:2] in ("BT", "DN", "VD")]
     assert any(m.rule_id == "BT-01" and m.field == "labs" for m in plan.missing_data)
+
+
+@settings(max_examples=40, deadline=None)
+@given(weight=st.one_of(st.none(), st.floats(min_value=21, max_value=200, allow_nan=False)),
+       sex=st.sampled_from([None, "male", "female", "unknown"]),
+       birth=st.one_of(st.none(), st.integers(min_value=1920, max_value=2000)))
+def test_plan_without_creatinine_or_clearance_never_doses(weight: float | None, sex: str | None,
+                                                          birth: int | None) -> None:
+    inputs = {"weight_kg": weight} if weight is not None else {"dental_status": "cleared"}
+    plan = plan_of(_bone_case(labs=_labs(creatinine=None), plan_inputs=inputs, sex=sex,
+                              birth_year=birth))
+    p = _one(plan, "BT-03")
+    assert not any(d in p.text.en for d in ("4.0 mg", "3.5 mg", "3.3 mg", "3.0 mg"))
+    assert any(m.field == "labs.creatinine" for m in p.missing_data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(clearance=st.floats(min_value=0.5, max_value=250, allow_nan=False),
+       creatinine=st.floats(min_value=20, max_value=800, allow_nan=False))
+def test_plan_dose_never_above_the_band_of_the_lower_clearance(clearance: float,
+                                                                creatinine: float) -> None:
+    """Both a clearance entered and a creatinine: the dose is that of the lower clearance."""
+    plan = plan_of(_bone_case(labs=_labs(creatinine=creatinine),
+                              plan_inputs={"creatinine_clearance_ml_min": clearance, "weight_kg": 70}))
+    computed = ClearanceInputs(age_years=70, weight_kg=70, creatinine=creatinine,
+                               creatinine_unit="µmol/L", sex="male").clearance()
+    assert computed is not None
+    expected = zoledronic_acid_dose(min(clearance, computed), _bands())
+    p = _one(plan, "BT-03")
+    if expected is None:
+        assert "not given" in p.text.en
+    else:
+        assert f"{expected:.1f} mg" in p.text.en
+        for other in ("4.0 mg", "3.5 mg", "3.3 mg", "3.0 mg"):
+            assert other == f"{expected:.1f} mg" or other not in p.text.en
