@@ -325,3 +325,34 @@ def test_plan_dose_never_above_the_band_of_the_lower_clearance(clearance: float,
         assert f"{expected:.1f} mg" in p.text.en
         for other in ("4.0 mg", "3.5 mg", "3.3 mg", "3.0 mg"):
             assert other == f"{expected:.1f} mg" or other not in p.text.en
+
+
+def test_running_zoledronic_acid_dose_checked_and_no_denosumab_line() -> None:
+    plan = plan_of(_bone_case(labs=_labs(creatinine=None), treatments=[
+        {"id": "zol", "type": "zoledronic_acid", "start": "2025-01-10"}],
+        plan_inputs={"creatinine_clearance_ml_min": 55}))
+    p = _one(plan, "BT-03")
+    assert p.text.en.startswith("Zoledronic acid running") and "3.5 mg" in p.text.en
+    assert "BT-04" not in _ids(plan) and "BT-01" not in _ids(plan)
+
+
+def test_ended_course_is_history_and_start_is_proposed() -> None:
+    plan = plan_of(_bone_case(labs=_labs(), plan_inputs={"weight_kg": 70}, treatments=[
+        {"id": "dmab", "type": "denosumab", "start": "2023-01-10", "end": "2024-02-01"}]))
+    p = _one(plan, "BT-01")
+    assert "2024-02-01" in p.text.en and "BT-05" not in _ids(plan)
+
+
+def test_running_zoledronic_acid_below_30_said_first() -> None:
+    plan = plan_of(_bone_case(labs=_labs(creatinine=None), treatments=[
+        {"id": "zol", "type": "zoledronic_acid", "start": "2025-01-10"}],
+        plan_inputs={"creatinine_clearance_ml_min": 22}))
+    ids = _ids(plan)
+    assert ids[0] == "BT-02" and "not given" in _one(plan, "BT-03").text.en
+
+
+def test_low_calcium_in_mg_dl_and_french() -> None:
+    plan = plan_of(_bone_case(labs=[{"date": "2025-05-25", "analyte": "calcium", "value": 7.6,
+                                     "unit": "mg/dL"}], plan_inputs={"weight_kg": 70}))
+    p = _one(plan, "BT-02")
+    assert "7.6 mg/dL" in p.text.en and "7,6 mg/dL" in p.text.fr

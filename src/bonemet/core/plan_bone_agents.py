@@ -213,7 +213,8 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
         facts.append(Fact(path="plan_inputs.osteonecrosis_jaw", value=True))
     if b.calcium is not None and _calcium_low(out, b.calcium[1]):
         i, lab = b.calcium
-        items.append(rule.message("calcium", value=f"{_num(lab.value).en} {lab.unit}",
+        items.append(rule.message("calcium", value=Text(en=f"{_num(lab.value).en} {lab.unit}",
+                                                        fr=f"{_num(lab.value).fr} {lab.unit}"),
                                   date=lab.date.isoformat(),
                                   calcium_low_mmol_l=_num(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
