@@ -356,3 +356,13 @@ def test_low_calcium_in_mg_dl_and_french() -> None:
                                      "unit": "mg/dL"}], plan_inputs={"weight_kg": 70}))
     p = _one(plan, "BT-02")
     assert "7.6 mg/dL" in p.text.en and "7,6 mg/dL" in p.text.fr
+
+
+def test_running_denosumab_worded_as_running_with_its_stop_cited() -> None:
+    plan = plan_of(_bone_case(labs=_labs(), plan_inputs={"weight_kg": 70}, treatments=[
+        {"id": "dmab", "type": "denosumab", "start": "2025-01-10"}]))
+    assert _one(plan, "BT-04").text.en.startswith("Denosumab running")
+    assert "rebound" in _one(plan, "BT-05").text.en
+    plan = plan_of(_bone_case(labs=_labs(), plan_inputs={"weight_kg": 70}, treatments=[
+        {"id": "zol", "type": "zoledronic_acid", "start": "2025-01-10"}]))
+    assert "rebound" not in _one(plan, "BT-05").text.en

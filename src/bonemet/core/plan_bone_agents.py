@@ -311,7 +311,8 @@ def denosumab(c: PlanContext, out: PlanOutput) -> None:
                              high_risk_below=rule.param("high_risk_below"))
     else:
         renal = rule.message("renal_known", clearance=_num(cl))
-    out.propose("BT-04", "standard", facts=b.clearance.facts, renal=renal,
+    key = "running" if _agent_is(b, TreatmentType.denosumab) else "standard"
+    out.propose("BT-04", key, facts=b.clearance.facts, renal=renal,
                 dose_mg=rule.param("dose_mg"), interval_weeks=rule.param("interval_weeks"))
 
 
@@ -326,6 +327,7 @@ def running_course(c: PlanContext, out: PlanOutput) -> None:
     out.propose("BT-05", "running", facts=(Fact(path=f"treatments[{i}].start",
                                                  value=t.start.isoformat() if t.start else None),),
                 agent=rule.message(t.type.value), start=start, min_years=rule.param("min_years"),
+                stop=rule.message("denosumab_stop") if t.type is TreatmentType.denosumab else "",
                 deescalation_weeks=rule.param("deescalation_weeks"))
 
 
