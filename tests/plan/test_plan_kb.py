@@ -28,7 +28,8 @@ def _problems(raw: dict) -> list[str]:
 def test_shipped_plan_loads_with_the_base() -> None:
     plan = default_kb().plan
     assert plan is not None
-    assert {r[:2] for r in plan.rules} == {"SX", "SP", "RT", "CC"}
+    # issue 24 adds the systemic bone treatment rules to the same catalogue
+    assert {r[:2] for r in plan.rules} == {"SX", "SP", "RT", "CC", "BT", "DN", "VD"}
 
 
 def test_every_referentiel_statement_names_an_aura_chapter_page() -> None:

@@ -1,7 +1,8 @@
 """build_plan(): the bone plan section of the assessment (issue 23). Pure and deterministic.
 
 Runs the plan rules (core/plan_surgery.py SX-, plan_spine.py SP-, plan_radiotherapy.py RT-,
-plan_cord.py CC-) over the plan's reading of the case (core/plan_lesions.py), then applies three
+plan_cord.py CC-, plan_bone_agents.py BT-/DN-/VD-) over the plan's reading of the case
+(core/plan_lesions.py), then applies three
 structural controls that no rule can bypass:
 
 1. life expectancy under the short band (SX-04's param): every surgical proposal is withdrawn,
@@ -26,6 +27,7 @@ from bonemet.model.plan import BonePlan, PlanCheck, PlanLesion, Proposal
 from bonemet.model.scores import CaseScores
 from bonemet.model.trace import MissingData
 
+from . import plan_bone_agents as _bone  # noqa: F401  (registers BT-01..BT-05, DN-01, VD-01)
 from . import plan_cord as _cord  # noqa: F401  (registers CC-01, CC-02)
 from . import plan_radiotherapy as _rt  # noqa: F401  (registers RT-01, RT-03..RT-07)
 from . import plan_spine as _spine  # noqa: F401  (registers SP-01..SP-05)

@@ -10,6 +10,10 @@
   and the lesion's largest size in cm (RT-05).
 - `RadiotherapyDose` fields live on `Treatment` (dose_gy, fractions) for a radiotherapy course.
 Surgery done is a `Treatment` of type surgery with its site and start date.
+- Systemic bone treatment (issue 24): weight, a creatinine clearance taken as entered, the dental
+  status and date, unhealed oral lesions, a planned extraction, osteonecrosis of the jaw. The
+  antiresorptive history is `treatments[]` of type zoledronic_acid / denosumab (start; end = the
+  last dose); creatinine, calcium and 25-OH vitamin D are `labs[]`.
 The FHIR mapping of these inputs is not written yet (issue 23 step 2: said in docs/plan.md).
 """
 
@@ -33,6 +37,14 @@ class LifeExpectancyBand(StrEnum):
     over_12_months = "over_12_months"
 
 
+class DentalStatus(StrEnum):
+    """The latest oral and dental evaluation before or during an antiresorptive (issue 24)."""
+
+    cleared = "cleared"              # no dental obstacle to an antiresorptive
+    care_needed = "care_needed"      # care to complete first
+    not_assessed = "not_assessed"
+
+
 class PlanInputs(_Frozen):
     life_expectancy: LifeExpectancyBand | None = Field(
         None, description="The clinician's estimate of life expectancy (a band; never computed)")
@@ -46,6 +58,18 @@ class PlanInputs(_Frozen):
         None, ge=0, description="Number of metastatic sites (organs) outside bone; 0 if none")
     extra_osseous_metastases: int | None = Field(
         None, ge=0, description="Number of metastases outside bone; 0 if none")
+    # Systemic bone treatment (issue 24). Bounds are bonemet's plausibility limits: a value
+    # outside them is refused with its field named, never read.
+    weight_kg: float | None = Field(None, gt=20, le=350, description="Body weight in kg (Cockcroft-Gault)")
+    weight_date: CaseDate | None = Field(None, description="When the weight was measured")
+    creatinine_clearance_ml_min: float | None = Field(
+        None, gt=0, le=250, description="Creatinine clearance in mL/min, taken as entered")
+    creatinine_clearance_date: CaseDate | None = Field(None, description="When it was measured")
+    dental_status: DentalStatus | None = Field(None, description="Latest oral and dental evaluation")
+    dental_date: CaseDate | None = Field(None, description="Date of that evaluation")
+    unhealed_oral_lesions: bool | None = Field(None, description="Unhealed oral lesions (delay the start)")
+    planned_extraction: bool | None = Field(None, description="A dental extraction is planned")
+    osteonecrosis_jaw: bool | None = Field(None, description="Osteonecrosis of the jaw, current or past")
 
 
 class LesionComplications(_Frozen):

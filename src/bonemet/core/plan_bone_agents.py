@@ -1,0 +1,419 @@
+"""BT-, DN-, VD- rules: systemic bone treatment in the bone plan (issue 24).
+
+Antiresorptive (zoledronic acid or denosumab) for bone metastases of a lung cancer (AURA systemic
+bone treatment box, ESMO 2020's life-expectancy condition), what stops it said first (BT-02:
+osteonecrosis of the jaw, a low calcium, a clearance too low for zoledronic acid), the zoledronic
+acid dose by creatinine clearance (BT-03, core/plan_renal.py), denosumab and hypocalcaemia (BT-04),
+duration and spacing of a course already running (BT-05), the dental evaluation (DN-01) and
+vitamin D with calcium (VD-01). Every threshold and sentence comes from plan.yaml.
+
+Transitional gate (integration of issue 24 with issue 23's review tests, which fix the exact list of
+proposals of their cases): the rules propose when bone metastases are established AND the case
+records at least one systemic-bone fact (a creatinine, calcium or 25-OH vitamin D result, an
+antiresorptive course, or one of the issue-24 plan inputs). Without any, the plan is not silent:
+its missing data name what the antiresorptive proposals need (BT-01). Lifting the gate is one line
+(`_asked`), once the integrator has updated those tests' expected lists.
+
+Inputs are read once per rule by `read_bone` (pure, cheap): the latest lab of each analyte on or
+before the decision date, the antiresorptive courses of `treatments[]`, the plan inputs. A value
+that is missing is named (`missing_data`), never guessed: no clearance, no dose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bonemet.base.terms import Analyte, TreatmentType
+from bonemet.base.text import Text
+from bonemet.model.case import Treatment
+from bonemet.model.follow_up import LabResult
+from bonemet.model.plan_inputs import DentalStatus, PlanInputs
+from bonemet.model.trace import Fact, MissingData
+
+from .plan_lesions import LIFE_EXPECTANCY
+from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
+from .plan_renal import MICROMOL_UNITS, ClearanceInputs, zoledronic_acid_dose
+
+_AGENTS = (TreatmentType.zoledronic_acid, TreatmentType.denosumab)
+
+
+def _num(x: float) -> Text:
+    """A number as each language writes it (56.7 / 56,7)."""
+    s = f"{x:g}"
+    return Text(en=s, fr=s.replace(".", ","))
+
+
+def _dose(x: float) -> Text:
+    s = f"{x:.1f}"
+    return Text(en=s, fr=s.replace(".", ","))
+
+
+def _iu(n: int) -> Text:
+    return Text(en=f"{n:,}", fr=f"{n:,}".replace(",", "\u202f"))
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    value: float | None
+    text: Text | None
+    facts: tuple[Fact, ...]
+    missing: tuple[MissingData, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoneReading:
+    established: bool
+    running: tuple[int, Treatment] | None
+    ended: tuple[int, Treatment] | None
+    onj: bool
+    calcium: tuple[int, LabResult] | None
+    vitamin_d: tuple[int, LabResult] | None
+    clearance: Clearance
+    inputs: PlanInputs
+
+
+def _latest(c: PlanContext, analyte: Analyte) -> tuple[int, LabResult] | None:
+    as_of = c.v.as_of
+    found = [(i, x) for i, x in enumerate(c.v.case.labs)
+             if x.analyte is analyte and (as_of is None or x.date <= as_of)]
+    return max(found, key=lambda f: (f[1].date, f[0])) if found else None
+
+
+def _courses(c: PlanContext) -> tuple[tuple[int, Treatment] | None, tuple[int, Treatment] | None]:
+    """The course running at the decision date (started, no last dose before it) and the latest
+    ended one (its `end` is the last dose)."""
+    as_of = c.v.as_of
+    running: tuple[int, Treatment] | None = None
+    ended: tuple[int, Treatment] | None = None
+    for i, t in enumerate(c.v.case.treatments):
+        if t.type not in _AGENTS or (t.start is not None and as_of is not None and t.start > as_of):
+            continue
+        if t.end is None or as_of is None or t.end >= as_of:
+            running = (i, t)
+        elif ended is None or (ended[1].end is not None and t.end > ended[1].end):
+            ended = (i, t)
+    return running, ended
+
+
+def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
+    """Cockcroft-Gault from the latest creatinine, weight, sex and age (birth year only), or the
+    clearance as entered; both: the lower (never the reassuring one)."""
+    rule = out.rule("BT-03")
+    case = c.v.case
+    missing: list[MissingData] = []
+    facts: list[Fact] = []
+    computed: float | None = None
+    computed_text: Text | None = None
+    creat = _latest(c, Analyte.creatinine)
+    sex = case.patient.sex
+    birth = case.patient.birth_year
+    as_of = c.v.as_of
+    if creat is None:
+        missing.append(need("BT-03", "labs.creatinine", "Serum creatinine (µmol/L or mg/dL) is not "
+                            "recorded: no clearance, no dose.", "La créatinine (µmol/L ou mg/dL) "
+                            "n'est pas notée : pas de clairance, pas de dose."))
+    if pi.weight_kg is None:
+        missing.append(need("BT-03", "plan_inputs.weight_kg", "Weight (kg) for Cockcroft-Gault.",
+                            "Poids (kg) pour Cockcroft-Gault."))
+    if sex not in ("male", "female"):
+        missing.append(need("BT-03", "patient.sex", "Sex (male or female) for Cockcroft-Gault: the "
+                            "factor is not guessed.", "Sexe (homme ou femme) pour Cockcroft-Gault : "
+                            "le facteur n'est pas deviné."))
+    if birth is None or as_of is None:
+        missing.append(need("BT-03", "patient.birth_year", "Birth year (age) for Cockcroft-Gault.",
+                            "Année de naissance (âge) pour Cockcroft-Gault."))
+    if not missing and creat is not None and pi.weight_kg is not None and birth is not None \
+            and as_of is not None:
+        i, lab = creat
+        age = as_of.year - birth
+        value = ClearanceInputs(age_years=age, weight_kg=pi.weight_kg, creatinine=lab.value,
+                                creatinine_unit=lab.unit, sex=sex).clearance()
+        if value is not None:
+            computed = value
+            unit = "µmol/L" if lab.unit in MICROMOL_UNITS else lab.unit
+            computed_text = rule.message(
+                "computed", clearance=_num(value), creatinine=Text(
+                    en=f"{_num(lab.value).en} {unit}", fr=f"{_num(lab.value).fr} {unit}"),
+                date=lab.date.isoformat(), weight=_num(pi.weight_kg),
+                sex=rule.message("female" if sex == "female" else "male"), age=age)
+            facts += [Fact(path=f"labs[{i}].value", value=lab.value),
+                      Fact(path=f"labs[{i}].unit", value=lab.unit),
+                      Fact(path="plan_inputs.weight_kg", value=pi.weight_kg),
+                      Fact(path="patient.sex", value=sex),
+                      Fact(path="patient.birth_year", value=birth)]
+    entered = pi.creatinine_clearance_ml_min
+    if entered is None:
+        return Clearance(computed, computed_text, tuple(facts), tuple(missing))
+    when = Text(en=f", {pi.creatinine_clearance_date.isoformat()}",
+                fr=f", {pi.creatinine_clearance_date.isoformat()}") \
+        if pi.creatinine_clearance_date else ""
+    facts.append(Fact(path="plan_inputs.creatinine_clearance_ml_min", value=entered))
+    entered_text = rule.message("entered", clearance=_num(entered), date=when)
+    if computed is None or computed_text is None:
+        return Clearance(entered, entered_text, tuple(facts), ())
+    lower = min(entered, computed)
+    text = rule.message("both", lower=entered_text if entered <= computed else computed_text,
+                        entered=_num(entered), computed=_num(computed))
+    return Clearance(lower, text, tuple(facts), ())
+
+
+_SYSTEMIC_INPUTS = ("weight_kg", "creatinine_clearance_ml_min", "dental_status", "dental_date",
+                    "unhealed_oral_lesions", "planned_extraction", "osteonecrosis_jaw")
+_SYSTEMIC_LABS = frozenset({Analyte.creatinine, Analyte.calcium, Analyte.vitamin_d_25oh})
+
+
+def _asked(c: PlanContext, pi: PlanInputs) -> bool:
+    """Whether the case records a systemic-bone fact (the transitional gate, module docstring)."""
+    case = c.v.case
+    return (any(getattr(pi, k) is not None for k in _SYSTEMIC_INPUTS)
+            or any(x.analyte in _SYSTEMIC_LABS for x in case.labs)
+            or any(t.type in _AGENTS for t in case.treatments))
+
+
+def bone_metastases_established(c: PlanContext) -> bool:
+    """Known before the question, or a positive exam recording bone lesions."""
+    return c.v.case.cancer.bone_metastases_known is True or any(
+        x.exam.result == "positive" and x.exam.lesions for x in c.v.exams)
+
+
+def read_bone(c: PlanContext, out: PlanOutput) -> BoneReading:
+    case = c.v.case
+    pi = case.plan_inputs or PlanInputs()
+    established = bone_metastases_established(c) and _asked(c, pi)
+    running, ended = _courses(c)
+    return BoneReading(established=established, running=running, ended=ended,
+                       onj=pi.osteonecrosis_jaw is True, calcium=_latest(c, Analyte.calcium),
+                       vitamin_d=_latest(c, Analyte.vitamin_d_25oh),
+                       clearance=_clearance(c, out, pi), inputs=pi)
+
+
+def _calcium_low(out: PlanOutput, lab: LabResult) -> bool:
+    rule = out.rule("BT-02")
+    mmol = lab.value / float(rule.param("mg_dl_per_mmol_l")) if lab.unit == "mg/dL" else lab.value
+    return mmol < float(rule.param("calcium_low_mmol_l"))
+
+
+def _agent_is(b: BoneReading, agent: TreatmentType) -> bool:
+    return b.running is not None and b.running[1].type is agent
+
+
+@plan_rule("BT-02")
+def contraindications(c: PlanContext, out: PlanOutput) -> None:
+    """Said first, before the proposal itself (issue 24)."""
+    b = read_bone(c, out)
+    if not b.established:
+        return
+    rule = out.rule("BT-02")
+    items: list[Text] = []
+    facts: list[Fact] = []
+    if b.onj:
+        items.append(rule.message("onj"))
+        facts.append(Fact(path="plan_inputs.osteonecrosis_jaw", value=True))
+    if b.calcium is not None and _calcium_low(out, b.calcium[1]):
+        i, lab = b.calcium
+        items.append(rule.message("calcium", value=Text(en=f"{_num(lab.value).en} {lab.unit}",
+                                                        fr=f"{_num(lab.value).fr} {lab.unit}"),
+                                  date=lab.date.isoformat(),
+                                  calcium_low_mmol_l=_num(float(rule.param("calcium_low_mmol_l")))))
+        facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
+    low = float(rule.param("zol_min_clearance"))
+    if b.clearance.value is not None and b.clearance.value < low and \
+            not _agent_is(b, TreatmentType.denosumab):
+        items.append(rule.message("renal", clearance=_num(b.clearance.value),
+                                  zol_min_clearance=rule.param("zol_min_clearance")))
+        facts += b.clearance.facts
+    if items:
+        out.propose("BT-02", "intro", facts=tuple(facts), items=joined(items, "; ", " ; "))
+
+
+@plan_rule("BT-01")
+def start_antiresorptive(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established and bone_metastases_established(c):  # the gate: say what is needed
+        out.missing.append(need(
+            "BT-01", "labs", "Systemic bone treatment: no creatinine, calcium or 25-OH vitamin D, "
+            "antiresorptive history, weight or dental status is recorded; the antiresorptive, "
+            "dental and vitamin D proposals (BT-, DN-, VD-) need them.",
+            "Traitement osseux systémique : ni créatinine, calcémie ou 25-OH vitamine D, ni "
+            "antirésorbeur antérieur, poids ou statut dentaire ne sont notés ; les propositions "
+            "d'antirésorbeur, de bilan dentaire et de vitamine D (BT-, DN-, VD-) en ont besoin."))
+        return
+    if not b.established or b.running is not None or b.onj:
+        return  # running: BT-05 says it is not proposed again; ONJ: BT-02
+    rule = out.rule("BT-01")
+    history: Text | str = ""
+    facts: list[Fact] = []
+    if b.ended is not None:
+        i, t = b.ended
+        history = rule.message("history", agent=out.rule("BT-05").message(t.type.value),
+                               date=t.end.isoformat() if t.end else "")
+        facts.append(Fact(path=f"treatments[{i}].end", value=t.end.isoformat() if t.end else None))
+    missing: list[MissingData] = []
+    if b.calcium is None:
+        missing.append(need("BT-01", "labs.calcium", "Calcium before the first dose is not recorded.",
+                            "La calcémie avant la première dose n'est pas notée."))
+    band = c.view.picture.life_expectancy
+    months = rule.param("esmo_life_months")
+    if band is not None:
+        facts.append(Fact(path="plan_inputs.life_expectancy", value=band.value))
+    if band is not None and band.value in rule.param("life_expectancy_short"):
+        out.propose("BT-01", "short", facts=tuple(facts), missing=tuple(missing),
+                    band=LIFE_EXPECTANCY[band], esmo_life_months=months, history=history)
+        return
+    if band is None:
+        life = rule.message("life_missing")
+        missing.append(need("BT-01", "plan_inputs.life_expectancy",
+                            "Life expectancy is not recorded: ESMO's condition cannot be checked.",
+                            "L'espérance de vie n'est pas notée : la condition d'ESMO ne peut être "
+                            "vérifiée."))
+    else:
+        life = rule.message("life_met", band=LIFE_EXPECTANCY[band])
+    out.propose("BT-01", "start", facts=tuple(facts), missing=tuple(missing), life=life,
+                esmo_life_months=months, history=history)
+
+
+@plan_rule("BT-03")
+def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established or b.onj or _agent_is(b, TreatmentType.denosumab):
+        return
+    rule = out.rule("BT-03")
+    cl = b.clearance
+    minutes = rule.param("infusion_minutes")
+    if cl.value is None or cl.text is None:
+        what = joined([Text(en=m.field, fr=m.field) for m in cl.missing])
+        out.propose("BT-03", "no_clearance", missing=cl.missing, what=what,
+                    infusion_minutes=minutes)
+        return
+    dose = zoledronic_acid_dose(cl.value, rule.params)
+    if dose is None:
+        out.propose("BT-03", "not_given", facts=cl.facts, clearance=cl.text,
+                    min_clearance=rule.param("min_clearance"))
+        return
+    key = "running" if _agent_is(b, TreatmentType.zoledronic_acid) else "dose"
+    out.propose("BT-03", key, facts=cl.facts, dose=_dose(dose), clearance=cl.text,
+                infusion_minutes=minutes)
+
+
+@plan_rule("BT-04")
+def denosumab(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established or b.onj or _agent_is(b, TreatmentType.zoledronic_acid):
+        return
+    rule = out.rule("BT-04")
+    cl = b.clearance.value
+    if cl is None:
+        renal = rule.message("renal_unknown")
+    elif cl < float(rule.param("high_risk_below")):
+        renal = rule.message("renal_high", clearance=_num(cl),
+                             high_risk_below=rule.param("high_risk_below"))
+    else:
+        renal = rule.message("renal_known", clearance=_num(cl))
+    key = "running" if _agent_is(b, TreatmentType.denosumab) else "standard"
+    out.propose("BT-04", key, facts=b.clearance.facts, renal=renal,
+                dose_mg=rule.param("dose_mg"), interval_weeks=rule.param("interval_weeks"))
+
+
+@plan_rule("BT-05")
+def running_course(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established or b.running is None:
+        return
+    rule = out.rule("BT-05")
+    i, t = b.running
+    start: Text | str = t.start.isoformat() if t.start else rule.message("start_unknown")
+    out.propose("BT-05", "running", facts=(Fact(path=f"treatments[{i}].start",
+                                                 value=t.start.isoformat() if t.start else None),),
+                agent=rule.message(t.type.value), start=start, min_years=rule.param("min_years"),
+                stop=rule.message("denosumab_stop") if t.type is TreatmentType.denosumab else "",
+                deescalation_weeks=rule.param("deescalation_weeks"))
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@plan_rule("DN-01")
+def dental(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established or b.onj:
+        return
+    rule = out.rule("DN-01")
+    pi = b.inputs
+    months = int(rule.param("review_months"))
+    facts = tuple(Fact(path=f"plan_inputs.{k}", value=v) for k, v in (
+        ("dental_status", pi.dental_status.value if pi.dental_status else None),
+        ("dental_date", pi.dental_date.isoformat() if pi.dental_date else None),
+        ("unhealed_oral_lesions", pi.unhealed_oral_lesions),
+        ("planned_extraction", pi.planned_extraction)) if v is not None)
+    if b.running is not None:
+        if pi.dental_date is None:
+            out.propose("DN-01", "review_missing", facts=facts, review_months=months, missing=(need(
+                "DN-01", "plan_inputs.dental_date", "Date of the last dental evaluation.",
+                "Date du dernier bilan dentaire."),))
+            return
+        due = _add_months(pi.dental_date, months)
+        as_of = c.v.as_of
+        when = rule.message("overdue" if as_of is not None and due < as_of else "due",
+                            due=due.isoformat())
+        out.propose("DN-01", "review", facts=facts, review_months=months,
+                    date=pi.dental_date.isoformat(), when=when)
+        return
+    items: list[Text] = []
+    if pi.unhealed_oral_lesions:
+        items.append(rule.message("unhealed"))
+    if pi.planned_extraction:
+        items.append(rule.message("extraction"))
+    if pi.dental_status is DentalStatus.care_needed:
+        items.append(rule.message("care_needed"))
+    if items:
+        out.propose("DN-01", "delay", facts=facts, review_months=months,
+                    items=joined(items, ", ", ", "))
+        return
+    if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
+        state = rule.message("cleared", date=pi.dental_date.isoformat())
+        missing: tuple[MissingData, ...] = ()
+    else:
+        state = rule.message("not_assessed")
+        missing = (need("DN-01", "plan_inputs.dental_status", "Dental evaluation before the first "
+                        "dose (status and date).", "Bilan dentaire avant la première dose (statut "
+                        "et date)."),)
+    out.propose("DN-01", "before", facts=facts, missing=missing, review_months=months, state=state)
+
+
+@plan_rule("VD-01")
+def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established:
+        return
+    rule = out.rule("VD-01")
+    p = rule.params
+    values: dict[str, Any] = {
+        "deficiency_below": p["deficiency_below"], "insufficiency_max": p["insufficiency_max"],
+        "weeks_deficient": p["weeks_deficient"], "weeks_insufficient": p["weeks_insufficient"],
+        "loading_iu": _iu(int(p["loading_iu"]))}
+    values["calcium"] = rule.message("calcium", calcium_min_mg=p["calcium_min_mg"],
+                                     calcium_max_mg=p["calcium_max_mg"])
+    if b.vitamin_d is None:
+        out.propose("VD-01", "missing", missing=(need(
+            "VD-01", "labs.vitamin_d_25oh", "25-OH vitamin D is not measured.",
+            "La 25-OH vitamine D n'est pas dosée."),), **values)
+        return
+    i, lab = b.vitamin_d
+    ng = lab.value / float(p["nmol_per_ng"]) if lab.unit == "nmol/L" else lab.value
+    shown = f"{_num(lab.value).en} {lab.unit}" + (f" ({ng:.1f} ng/mL)" if lab.unit == "nmol/L" else "")
+    shown_fr = shown.replace(".", ",")
+    key = "deficient" if ng < float(p["deficiency_below"]) else \
+        "insufficient" if ng <= float(p["insufficiency_max"]) else "sufficient"
+    out.propose("VD-01", key, facts=(Fact(path=f"labs[{i}].value", value=lab.value),
+                                     Fact(path=f"labs[{i}].unit", value=lab.unit)),
+                value=Text(en=shown, fr=shown_fr), date=lab.date.isoformat(), **values)
