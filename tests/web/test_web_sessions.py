@@ -97,7 +97,8 @@ def test_board_session_prepared_recorded_and_printed(live_server, browser_contex
         for rule_id in a.rule_ids():
             assert rule_id in text, (cid, rule_id)
         cited = {int(n) for g in CITED.findall(text) for n in re.findall(r"\d+", g)}
-        assert cited == {n for r in a.recommendations for n in r.references}, cid
+        plan_refs = {n for p in a.plan.proposals for n in p.references} if a.plan else set()
+        assert cited == {n for r in a.recommendations for n in r.references} | plan_refs, cid
         listed = {int(n) for n in ENTRY.findall(text[text.rfind("References"):])}
         assert cited <= listed, (cid, sorted(cited - listed))
     store = Store(live_server.db_path)

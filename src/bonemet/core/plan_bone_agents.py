@@ -27,6 +27,7 @@ from typing import Any
 
 from bonemet.base.terms import Analyte, TreatmentType
 from bonemet.base.text import Text
+from bonemet.model import labels
 from bonemet.model.case import Treatment
 from bonemet.model.follow_up import LabResult
 from bonemet.model.plan_inputs import DentalStatus, PlanInputs
@@ -136,7 +137,7 @@ def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
             computed_text = rule.message(
                 "computed", clearance=_num(value), creatinine=Text(
                     en=f"{_num(lab.value).en} {unit}", fr=f"{_num(lab.value).fr} {unit}"),
-                date=lab.date.isoformat(), weight=_num(pi.weight_kg),
+                date=labels.day(lab.date), weight=_num(pi.weight_kg),
                 sex=rule.message("female" if sex == "female" else "male"), age=age)
             facts += [Fact(path=f"labs[{i}].value", value=lab.value),
                       Fact(path=f"labs[{i}].unit", value=lab.unit),
@@ -146,8 +147,8 @@ def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
     entered = pi.creatinine_clearance_ml_min
     if entered is None:
         return Clearance(computed, computed_text, tuple(facts), tuple(missing))
-    when = Text(en=f", {pi.creatinine_clearance_date.isoformat()}",
-                fr=f", {pi.creatinine_clearance_date.isoformat()}") \
+    when = Text(en=f", {labels.day(pi.creatinine_clearance_date).en}",
+                fr=f", {labels.day(pi.creatinine_clearance_date).fr}") \
         if pi.creatinine_clearance_date else ""
     facts.append(Fact(path="plan_inputs.creatinine_clearance_ml_min", value=entered))
     entered_text = rule.message("entered", clearance=_num(entered), date=when)
@@ -215,7 +216,7 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
         i, lab = b.calcium
         items.append(rule.message("calcium", value=Text(en=f"{_num(lab.value).en} {lab.unit}",
                                                         fr=f"{_num(lab.value).fr} {lab.unit}"),
-                                  date=lab.date.isoformat(),
+                                  date=labels.day(lab.date),
                                   calcium_low_mmol_l=_num(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
     low = float(rule.param("zol_min_clearance"))
@@ -248,7 +249,7 @@ def start_antiresorptive(c: PlanContext, out: PlanOutput) -> None:
     if b.ended is not None:
         i, t = b.ended
         history = rule.message("history", agent=out.rule("BT-05").message(t.type.value),
-                               date=t.end.isoformat() if t.end else "")
+                               date=labels.day(t.end) if t.end else "")
         facts.append(Fact(path=f"treatments[{i}].end", value=t.end.isoformat() if t.end else None))
     missing: list[MissingData] = []
     if b.calcium is None:
@@ -283,7 +284,7 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
     cl = b.clearance
     minutes = rule.param("infusion_minutes")
     if cl.value is None or cl.text is None:
-        what = joined([Text(en=m.field, fr=m.field) for m in cl.missing])
+        what = joined([_FIELD_WORDS.get(m.field, Text(en=m.field, fr=m.field)) for m in cl.missing])
         out.propose("BT-03", "no_clearance", missing=cl.missing, what=what,
                     infusion_minutes=minutes)
         return
@@ -316,6 +317,15 @@ def denosumab(c: PlanContext, out: PlanOutput) -> None:
                 dose_mg=rule.param("dose_mg"), interval_weeks=rule.param("interval_weeks"))
 
 
+# The clearance's inputs in words (a field path never appears in a sentence).
+_FIELD_WORDS = {
+    "labs.creatinine": Text(en="serum creatinine", fr="créatinine"),
+    "plan_inputs.weight_kg": Text(en="weight", fr="poids"),
+    "patient.sex": Text(en="sex", fr="sexe"),
+    "patient.birth_year": Text(en="birth year", fr="année de naissance"),
+}
+
+
 @plan_rule("BT-05")
 def running_course(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
@@ -323,7 +333,7 @@ def running_course(c: PlanContext, out: PlanOutput) -> None:
         return
     rule = out.rule("BT-05")
     i, t = b.running
-    start: Text | str = t.start.isoformat() if t.start else rule.message("start_unknown")
+    start: Text | str = labels.day(t.start) if t.start else rule.message("start_unknown")
     out.propose("BT-05", "running", facts=(Fact(path=f"treatments[{i}].start",
                                                  value=t.start.isoformat() if t.start else None),),
                 agent=rule.message(t.type.value), start=start, min_years=rule.param("min_years"),
@@ -364,9 +374,9 @@ def dental(c: PlanContext, out: PlanOutput) -> None:
         due = _add_months(pi.dental_date, months)
         as_of = c.v.as_of
         when = rule.message("overdue" if as_of is not None and due < as_of else "due",
-                            due=due.isoformat())
+                            due=labels.day(due))
         out.propose("DN-01", "review", facts=facts, review_months=months,
-                    date=pi.dental_date.isoformat(), when=when)
+                    date=labels.day(pi.dental_date), when=when)
         return
     items: list[Text] = []
     if pi.unhealed_oral_lesions:
@@ -380,7 +390,7 @@ def dental(c: PlanContext, out: PlanOutput) -> None:
                     items=joined(items, ", ", ", "))
         return
     if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
-        state = rule.message("cleared", date=pi.dental_date.isoformat())
+        state = rule.message("cleared", date=labels.day(pi.dental_date))
         missing: tuple[MissingData, ...] = ()
     else:
         state = rule.message("not_assessed")
@@ -416,4 +426,4 @@ def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
         "insufficient" if ng <= float(p["insufficiency_max"]) else "sufficient"
     out.propose("VD-01", key, facts=(Fact(path=f"labs[{i}].value", value=lab.value),
                                      Fact(path=f"labs[{i}].unit", value=lab.unit)),
-                value=Text(en=shown, fr=shown_fr), date=lab.date.isoformat(), **values)
+                value=Text(en=shown, fr=shown_fr), date=labels.day(lab.date), **values)

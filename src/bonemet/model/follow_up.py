@@ -28,7 +28,7 @@ LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
 
 # Upper plausibility bounds per unit (bonemet's, issue 24): a creatinine of 90 is µmol/L or mg/dL only
 # as stated, and 90 mg/dL is refused rather than read as a very poor renal function.
-_PLAUSIBLE_MAX: dict[tuple[Analyte, str], float] = {
+PLAUSIBLE_MAX: dict[tuple[Analyte, str], float] = {
     (Analyte.creatinine, "mg/dL"): 25.0,
     (Analyte.creatinine, "µmol/L"): 2210.0,
     (Analyte.creatinine, "umol/L"): 2210.0,
@@ -54,7 +54,7 @@ class LabResult(_Frozen):
                 f"unit {self.unit!r} is not accepted for {self.analyte.value}; "
                 f"use one of {', '.join(allowed)}"
             )
-        top = _PLAUSIBLE_MAX.get((self.analyte, self.unit))
+        top = PLAUSIBLE_MAX.get((self.analyte, self.unit))
         if top is not None and self.value > top:
             raise ValueError(f"value {self.value:g} {self.unit} is not a possible "
                              f"{self.analyte.value} (over {top:g} {self.unit}): check the unit")
