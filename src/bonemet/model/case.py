@@ -435,6 +435,8 @@ SYSTEMIC_ANTICANCER = frozenset(
         TreatmentType.other_targeted,
     }
 )
+# Antiresorptive (bone-targeted) agents: not a line of anticancer treatment (issue 24's bone plan).
+BONE_AGENTS = frozenset({TreatmentType.zoledronic_acid, TreatmentType.denosumab})
 
 
 class StopReason(StrEnum):
@@ -465,6 +467,10 @@ class Treatment(_Frozen):
     )
     dose_gy: float | None = Field(None, gt=0, le=100, description="Radiotherapy: total dose (Gy)")
     fractions: int | None = Field(None, ge=1, le=50, description="Radiotherapy: number of fractions")
+    # The last dose given (issue 24): the zoledronic acid dose is checked against the clearance.
+    # Bounds refuse a unit slip (a dose in µg or g typed as mg), not a wrong dose: that is warned.
+    dose_mg: float | None = Field(None, gt=0, le=500, description=(
+        "Bone-targeted agent: the dose given per administration, in mg"))
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Treatment:
@@ -475,6 +481,8 @@ class Treatment(_Frozen):
         if (self.level or self.side) and self.type not in (TreatmentType.radiotherapy,
                                                            TreatmentType.surgery):
             raise ValueError("level/side apply to radiotherapy and surgery only")
+        if self.dose_mg is not None and self.type not in BONE_AGENTS:
+            raise ValueError("dose_mg applies to zoledronic acid and denosumab only")
         return self
 
     @property
