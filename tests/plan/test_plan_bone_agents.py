@@ -285,12 +285,19 @@ def test_plan_below_30_never_doses_zoledronic_acid(clearance: float) -> None:
 
 
 def test_without_any_systemic_input_the_need_is_named() -> None:
+    """Review 24 (gate lifted): with bone metastases and nothing systemic recorded, the start is
+    proposed, no dose is given, and every input a dose needs is named."""
     doc = plan_case({"site": "femur_shaft", "side": "left"},
                     plan_inputs={"life_expectancy": "3_to_12_months"})
     doc["cancer"] = {**doc["cancer"], "bone_metastases_known": True}
     plan = plan_of(doc)
-    assert not [p for p in plan.proposals if p.rule_id[:2] in ("BT", "DN", "VD")]
-    assert any(m.rule_id == "BT-01" and m.field == "labs" for m in plan.missing_data)
+    assert [p.rule_id for p in plan.proposals if p.rule_id[:2] in ("BT", "DN", "VD")] == [
+        "BT-01", "BT-03", "BT-04", "VD-01", "DN-01"]
+    assert "check that none is running" in _one(plan, "BT-01").text.en
+    assert not any(d in _one(plan, "BT-03").text.en for d in ("4.0 mg", "3.5 mg", "3.3 mg", "3.0 mg"))
+    named = {m.field for m in plan.missing_data}
+    assert {"labs.creatinine", "plan_inputs.weight_kg", "labs.vitamin_d_25oh",
+            "plan_inputs.dental_status"} <= named
 
 
 @settings(max_examples=40, deadline=None)

@@ -98,3 +98,86 @@ def test_no_dose_ever_comes_from_a_clearance_over_250(creat: float, weight: floa
     plan = _plan(_young_heavy(round(creat, 2), round(weight, 1), birth))
     if clearance > 251:
         assert not _doses(plan)
+
+
+# --- M2: the gate lifted, with the reviewers' conditions -------------------------------------------
+
+def test_bt01_no_labs_now_proposes_and_names_what_a_dose_needs() -> None:
+    plan = _plan(_case("BT01-new-mets-no-labs"))
+    bt01 = _proposal(plan, "BT-01")
+    assert bt01 is not None and "check that none is running" in bt01.text.en
+    assert "vérifier qu'aucun n'est en cours" in bt01.text.fr
+    assert not _doses(plan)
+    assert {"labs.creatinine", "labs.vitamin_d_25oh"} <= {m.field for m in plan.missing_data}
+
+
+def test_systemic_lines_never_outrank_an_urgent_item() -> None:
+    plan = _plan(_case("BT13-cord-compression-no-dental"))
+    order = [p.rule_id for p in plan.proposals]
+    urgent = [i for i, p in enumerate(plan.proposals) if p.priority == "urgent"]
+    bone = [i for i, r in enumerate(order) if r[:2] in ("BT", "DN", "VD")]
+    assert urgent and bone and max(urgent) < min(bone)
+
+
+# --- M1: a dental evaluation older than the review interval before a first dose -------------------
+
+def test_bt05_an_eight_month_old_dental_evaluation_is_to_be_repeated() -> None:
+    dn = _proposal(_plan(_case("BT05-female-48-dental-8mo")), "DN-01")
+    assert "more than 6 months old: to be repeated before the first dose" in dn.text.en
+    assert "01/04/2026" in dn.text.fr and "à refaire avant la première dose" in dn.text.fr
+    assert any(m.field == "plan_inputs.dental_date" for m in dn.missing_data)
+
+
+@pytest.mark.parametrize(("dental_date", "outdated"), [("2026-06-05", False), ("2026-06-04", True),
+                                                       ("2026-11-20", False)])
+def test_dental_evaluation_interval_boundary(dental_date: str, outdated: bool) -> None:
+    doc = _case("BT05-female-48-dental-8mo")  # as_of 2026-12-05, review every 6 months
+    doc["plan_inputs"]["dental_date"] = dental_date
+    dn = _proposal(_plan(doc), "DN-01")
+    assert ("to be repeated" in dn.text.en) is outdated
+
+
+# --- m2: zoledronic acid excluded above, BT-01 says so ---------------------------------------------
+
+@pytest.mark.parametrize("name", ["BT03-entered-crcl-29", "BT06-elderly-light-female",
+                                  "BT09-crcl22-denosumab"])
+def test_start_names_denosumab_when_zoledronic_acid_is_excluded(name: str) -> None:
+    plan = _plan(_case(name))
+    assert _proposal(plan, "BT-02") is not None
+    assert "denosumab is the agent left to discuss" in _proposal(plan, "BT-01").text.en
+    assert not _doses(plan)
+
+
+def test_clearance_thirty_keeps_both_agents() -> None:
+    assert "agent left" not in _proposal(_plan(_case("BT03-entered-crcl-30")), "BT-01").text.en
+
+
+# --- m3: calcium in mg/dL shown with its mmol/L -----------------------------------------------------
+
+def test_bt10_low_calcium_in_mg_dl_is_converted_beside_the_threshold() -> None:
+    bt02 = _proposal(_plan(_case("BT10-low-calcium-vd-nmol")), "BT-02")
+    assert "7.9 mg/dL (1.97 mmol/L)" in bt02.text.en
+    assert "7,9 mg/dL (1,97 mmol/L)" in bt02.text.fr
+
+
+# --- m4: short life expectancy folds the start's routine lines into BT-01 --------------------------
+
+def test_bt14_short_life_expectancy_folds_dose_dental_and_vitamin_d() -> None:
+    plan = _plan(_case("BT14-le-under-3-months"))
+    ids = {p.rule_id for p in plan.proposals}
+    assert "BT-01" in ids and not ids & {"BT-03", "BT-04", "DN-01", "VD-01"}
+    assert "If the board decides to treat" in _proposal(plan, "BT-01").text.en
+
+
+def test_short_life_expectancy_keeps_the_checks_of_a_running_course() -> None:
+    doc = _case("BT15-za-26-months")
+    doc["plan_inputs"]["life_expectancy"] = "6_weeks_to_3_months"
+    ids = {p.rule_id for p in _plan(doc).proposals}
+    assert {"BT-03", "DN-01"} <= ids
+
+
+# --- m6: osteonecrosis of the jaw: vitamin D without "during the antiresorptive" -------------------
+
+def test_bt12_onj_vitamin_d_does_not_speak_of_an_antiresorptive() -> None:
+    vd = _proposal(_plan(_case("BT12-onj-history")), "VD-01")
+    assert vd is not None and "antiresorptive" not in vd.text.en and "antirésorbeur" not in vd.text.fr

@@ -33,6 +33,7 @@ from bonemet.model.follow_up import LabResult
 from bonemet.model.plan_inputs import DentalStatus, PlanInputs
 from bonemet.model.trace import Fact, MissingData
 
+from .context import bone_metastases_known, isolated_lesion_exam, settled_isolated_lesion
 from .plan_lesions import LIFE_EXPECTANCY
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 from .plan_renal import (
@@ -177,29 +178,34 @@ def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
     return Clearance(lower, text, tuple(facts), ())
 
 
-_SYSTEMIC_INPUTS = ("weight_kg", "creatinine_clearance_ml_min", "dental_status", "dental_date",
-                    "unhealed_oral_lesions", "planned_extraction", "osteonecrosis_jaw")
-_SYSTEMIC_LABS = frozenset({Analyte.creatinine, Analyte.calcium, Analyte.vitamin_d_25oh})
-
-
-def _asked(c: PlanContext, pi: PlanInputs) -> bool:
-    """Whether the case records a systemic-bone fact (the transitional gate, module docstring)."""
-    case = c.v.case
-    return (any(getattr(pi, k) is not None for k in _SYSTEMIC_INPUTS)
-            or any(x.analyte in _SYSTEMIC_LABS for x in case.labs)
-            or any(t.type in _AGENTS for t in case.treatments))
-
-
 def bone_metastases_established(c: PlanContext) -> bool:
-    """Known before the question, or a positive exam recording bone lesions."""
-    return c.v.case.cancer.bone_metastases_known is True or any(
-        x.exam.result == "positive" and x.exam.lesions for x in c.v.exams)
+    """Known (recorded, or a biopsy showing one), or a positive exam recording bone lesions that
+    are not still to characterise: a single lesion awaiting its work-up (NM-09), a lesion marked
+    suspicious, or a single lesion a biopsy found benign does not start an antiresorptive (review
+    24: the proposals are for established bone metastases)."""
+    case, exams, as_of = c.v.case, c.v.exams, c.v.as_of
+    if bone_metastases_known(case, exams, as_of):
+        return True
+    if isolated_lesion_exam(case, exams, as_of) is not None:
+        return False
+    settled = settled_isolated_lesion(case, exams, as_of)
+    benign = settled[0].exam.id if settled is not None else None
+    return any(x.exam.result == "positive" and x.exam.id != benign
+               and (as_of is None or x.exam.date <= as_of)
+               and any(not lesion.suspicious for lesion in x.exam.lesions) for x in exams)
+
+
+def short_life(c: PlanContext, out: PlanOutput) -> bool:
+    """A life expectancy under ESMO's condition (review 24 m4): BT-01 says it, and the dose, dental
+    and vitamin D lines of a start are folded into it rather than listed as routine work."""
+    band = c.view.picture.life_expectancy
+    return band is not None and band.value in out.rule("BT-01").param("life_expectancy_short")
 
 
 def read_bone(c: PlanContext, out: PlanOutput) -> BoneReading:
     case = c.v.case
     pi = case.plan_inputs or PlanInputs()
-    established = bone_metastases_established(c) and _asked(c, pi)
+    established = bone_metastases_established(c)
     running, ended = _courses(c)
     return BoneReading(established=established, running=running, ended=ended,
                        onj=pi.osteonecrosis_jaw is True, calcium=_latest(c, Analyte.calcium),
@@ -231,8 +237,13 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
         facts.append(Fact(path="plan_inputs.osteonecrosis_jaw", value=True))
     if b.calcium is not None and _calcium_low(out, b.calcium[1]):
         i, lab = b.calcium
-        items.append(rule.message("calcium", value=Text(en=f"{_num(lab.value).en} {lab.unit}",
-                                                        fr=f"{_num(lab.value).fr} {lab.unit}"),
+        # Review 24 m3: a value in mg/dL is shown with its mmol/L, the unit of the threshold.
+        shown = Text(en=f"{_num(lab.value).en} {lab.unit}", fr=f"{_num(lab.value).fr} {lab.unit}")
+        if lab.unit == "mg/dL":
+            mmol = round(lab.value / float(rule.param("mg_dl_per_mmol_l")), 2)
+            shown = Text(en=f"{shown.en} ({mmol:.2f} mmol/L)",
+                         fr=f"{shown.fr} ({f'{mmol:.2f}'.replace('.', ',')} mmol/L)")
+        items.append(rule.message("calcium", value=shown,
                                   date=labels.day(lab.date),
                                   calcium_low_mmol_l=_num(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
@@ -249,25 +260,21 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
 @plan_rule("BT-01")
 def start_antiresorptive(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
-    if not b.established and bone_metastases_established(c):  # the gate: say what is needed
-        out.missing.append(need(
-            "BT-01", "labs", "Systemic bone treatment: no creatinine, calcium or 25-OH vitamin D, "
-            "antiresorptive history, weight or dental status is recorded; the antiresorptive, "
-            "dental and vitamin D proposals (BT-, DN-, VD-) need them.",
-            "Traitement osseux systémique : ni créatinine, calcémie ou 25-OH vitamine D, ni "
-            "antirésorbeur antérieur, poids ou statut dentaire ne sont notés ; les propositions "
-            "d'antirésorbeur, de bilan dentaire et de vitamine D (BT-, DN-, VD-) en ont besoin."))
-        return
     if not b.established or b.running is not None or b.onj:
         return  # running: BT-05 says it is not proposed again; ONJ: BT-02
     rule = out.rule("BT-01")
-    history: Text | str = ""
+    said: list[Text] = []
     facts: list[Fact] = []
     if b.ended is not None:
         i, t = b.ended
-        history = rule.message("history", agent=out.rule("BT-05").message(t.type.value),
-                               date=labels.day(t.end) if t.end else "")
+        said.append(rule.message("history", agent=out.rule("BT-05").message(t.type.value),
+                                 date=labels.day(t.end) if t.end else ""))
         facts.append(Fact(path=f"treatments[{i}].end", value=t.end.isoformat() if t.end else None))
+    else:  # review 24: a course given elsewhere is not in the case; "start" must not hide it
+        said.append(rule.message("no_history"))
+    if b.clearance.value is not None and \
+            b.clearance.value < float(out.rule("BT-02").param("zol_min_clearance")):
+        said.append(rule.message("zol_excluded"))  # review 24 m2: BT-02 excluded it above
     missing: list[MissingData] = []
     if b.calcium is None:
         missing.append(need("BT-01", "labs.calcium", "Calcium before the first dose is not recorded.",
@@ -276,9 +283,10 @@ def start_antiresorptive(c: PlanContext, out: PlanOutput) -> None:
     months = rule.param("esmo_life_months")
     if band is not None:
         facts.append(Fact(path="plan_inputs.life_expectancy", value=band.value))
-    if band is not None and band.value in rule.param("life_expectancy_short"):
+    if band is not None and short_life(c, out):
         out.propose("BT-01", "short", facts=tuple(facts), missing=tuple(missing),
-                    band=LIFE_EXPECTANCY[band], esmo_life_months=months, history=history)
+                    band=LIFE_EXPECTANCY[band], esmo_life_months=months,
+                    history=joined(said, "", ""), then=rule.message("short_then"))
         return
     if band is None:
         life = rule.message("life_missing")
@@ -289,13 +297,14 @@ def start_antiresorptive(c: PlanContext, out: PlanOutput) -> None:
     else:
         life = rule.message("life_met", band=LIFE_EXPECTANCY[band])
     out.propose("BT-01", "start", facts=tuple(facts), missing=tuple(missing), life=life,
-                esmo_life_months=months, history=history)
+                esmo_life_months=months, history=joined(said, "", ""))
 
 
 @plan_rule("BT-03")
 def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
-    if not b.established or b.onj or _agent_is(b, TreatmentType.denosumab):
+    if not b.established or b.onj or _agent_is(b, TreatmentType.denosumab) or (
+            b.running is None and short_life(c, out)):  # folded into BT-01 (review 24 m4)
         return
     rule = out.rule("BT-03")
     cl = b.clearance
@@ -318,7 +327,8 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
 @plan_rule("BT-04")
 def denosumab(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
-    if not b.established or b.onj or _agent_is(b, TreatmentType.zoledronic_acid):
+    if not b.established or b.onj or _agent_is(b, TreatmentType.zoledronic_acid) or (
+            b.running is None and short_life(c, out)):  # folded into BT-01 (review 24 m4)
         return
     rule = out.rule("BT-04")
     cl = b.clearance.value
@@ -375,7 +385,7 @@ def _add_months(d: dt.date, months: int) -> dt.date:
 @plan_rule("DN-01")
 def dental(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
-    if not b.established or b.onj:
+    if not b.established or b.onj or (b.running is None and short_life(c, out)):
         return
     rule = out.rule("DN-01")
     pi = b.inputs
@@ -409,9 +419,18 @@ def dental(c: PlanContext, out: PlanOutput) -> None:
         out.propose("DN-01", "delay", facts=facts, review_months=months,
                     items=joined(items, ", ", ", "))
         return
-    if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
+    as_of = c.v.as_of
+    if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None and as_of is not None \
+            and _add_months(pi.dental_date, months) < as_of:
+        # Review 24 M1: before a first dose, an evaluation past the review interval is not enough.
+        state = rule.message("outdated", date=labels.day(pi.dental_date), review_months=months)
+        missing: tuple[MissingData, ...] = (need(
+            "DN-01", "plan_inputs.dental_date", "A dental evaluation of the last "
+            f"{months} months before the first dose.", f"Un bilan dentaire de moins de {months} "
+            "mois avant la première dose."),)
+    elif pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
         state = rule.message("cleared", date=labels.day(pi.dental_date))
-        missing: tuple[MissingData, ...] = ()
+        missing = ()
     else:
         state = rule.message("not_assessed")
         missing = (need("DN-01", "plan_inputs.dental_status", "Dental evaluation before the first "
@@ -423,7 +442,7 @@ def dental(c: PlanContext, out: PlanOutput) -> None:
 @plan_rule("VD-01")
 def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
-    if not b.established:
+    if not b.established or (b.running is None and short_life(c, out)):
         return
     rule = out.rule("VD-01")
     p = rule.params
@@ -433,6 +452,8 @@ def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
         "loading_iu": _iu(int(p["loading_iu"]))}
     values["calcium"] = rule.message("calcium", calcium_min_mg=p["calcium_min_mg"],
                                      calcium_max_mg=p["calcium_max_mg"])
+    # Review 24 m6: no "during the antiresorptive" when osteonecrosis of the jaw stops it.
+    values["during"] = "" if b.onj else rule.message("during")
     if b.vitamin_d is None:
         out.propose("VD-01", "missing", missing=(need(
             "VD-01", "labs.vitamin_d_25oh", "25-OH vitamin D is not measured.",
