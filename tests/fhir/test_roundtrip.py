@@ -84,7 +84,8 @@ def test_round_trip_of_a_case_with_every_field() -> None:
             {"id": "rt", "type": "radiotherapy", "start": "2024-02-10", "site": "femur_shaft"},
             {"id": "l2", "type": "other_targeted", "agents": ["an unlisted agent"], "start": "2024-04-01",
              "end": "2024-09-01", "line_number": 2},
-            {"id": "z", "type": "zoledronic_acid", "agents": ["zoledronic acid"], "end": "2024-05-01"},
+            {"id": "z", "type": "zoledronic_acid", "agents": ["zoledronic acid"], "end": "2024-05-01",
+             "dose_mg": 3.5},
             {"id": "op", "type": "surgery", "end": "2024-06-01"},
         ],
         labs=[{"date": "2025-02-01", "analyte": a, "value": v, "unit": u} for a, v, u in (
@@ -92,6 +93,9 @@ def test_round_trip_of_a_case_with_every_field() -> None:
             ("vitamin_d_25oh", 40, "nmol/L"), ("calcium", 9.8, "mg/dL"))],
         clinical_status=[{"date": "2025-02-01", "state": "improving", "ecog": 2, "note": "walks"},
                          {"date": "2025-02-15", "state": "stable"}],
+        plan_inputs={"weight_kg": 61.5, "weight_date": "2025-02-01", "creatinine_clearance_ml_min": 48.2,
+                     "creatinine_clearance_date": "2025-02-02", "osteonecrosis_jaw": False,
+                     "dental_status": "cleared", "dental_date": "2025-01-15", "planned_extraction": False},
     )
     case = parse_case(doc)
     bundle = case_to_bundle(case)
@@ -128,7 +132,39 @@ def _case(draw: st.DrawFn) -> Case:
                      "value": draw(st.floats(PLAUSIBLE_MIN.get((analyte, unit), 0.01), top,
                                              allow_nan=False)), "unit": unit})
     return Case.model_validate({"case_id": draw(st.text(min_size=1, max_size=90)),
-                                "context": {"phase": "staging"}, "exams": exams, "labs": labs})
+                                "context": {"phase": "staging"}, "exams": exams, "labs": labs,
+                                "treatments": draw(st.lists(_bone_agent(), max_size=2,
+                                                            unique_by=lambda t: t["id"])),
+                                "plan_inputs": draw(st.none() | _plan_inputs())})
+
+
+def _maybe_day(draw: st.DrawFn) -> str | None:
+    day = draw(st.none() | _day)
+    return day.isoformat() if day else None
+
+
+@st.composite
+def _plan_inputs(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
+    """Issue 24: within PlanInputs' bounds (weight 20-350 kg, clearance 0-250 mL/min)."""
+    return {"weight_kg": draw(st.none() | st.floats(20.01, 350, allow_nan=False)),
+            "weight_date": _maybe_day(draw),
+            "creatinine_clearance_ml_min": draw(st.none() | st.floats(0.01, 250, allow_nan=False)),
+            "creatinine_clearance_date": _maybe_day(draw),
+            "osteonecrosis_jaw": draw(st.none() | st.booleans()),
+            "dental_status": draw(st.none() | st.sampled_from(["cleared", "care_needed", "not_assessed"])),
+            "dental_date": _maybe_day(draw),
+            "ecog": draw(st.none() | st.integers(0, 4))}
+
+
+@st.composite
+def _bone_agent(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
+    """Issue 24: a zoledronic acid or denosumab course with its dose (0-500 mg, the model's bound;
+    three decimals: the dose reader keeps six)."""
+    kind = draw(st.sampled_from(["zoledronic_acid", "denosumab"]))
+    start = draw(_day)
+    return {"id": draw(st.sampled_from(["za", "dn", "b1"])), "type": kind,
+            "agents": [kind.replace("_", " ")], "start": start.isoformat(),
+            "dose_mg": draw(st.none() | st.floats(0.001, 500).map(lambda x: max(round(x, 3), 0.001)))}
 
 
 @settings(max_examples=60, deadline=None)

@@ -14,6 +14,7 @@ import orjson
 from pydantic import BaseModel
 
 from bonemet.fhir import common as c
+from bonemet.fhir import write_bone_inputs
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import (
     Case,
@@ -68,6 +69,17 @@ class _Writer:
             "text": concept.display.en,
         }
 
+    def lab_cc(self, lab: LabResult) -> Json:
+        """The LOINC code that fits the unit (a mass code for mg/dL, a moles code for µmol/L: issue
+        24), then the local analyte code. A unit with no fitting code gets the local code only."""
+        key = lab.analyte.value
+        concept = self.vs.concept("analyte", key)
+        return {
+            "coding": [*self.vs.unit_codings("analyte", key, lab.unit),
+                       self.local("analyte", key, concept.display.en)],
+            "text": concept.display.en,
+        }
+
     def ext(self, name: str, value_key: str, value: Any) -> Json:
         return {"url": self.vs.extension_url(name), value_key: value}
 
@@ -114,8 +126,15 @@ class _Writer:
                 "treatments",
                 "labs",
                 "clinical_status",
+                "plan_inputs",
             },
         )
+        pi = self.case.plan_inputs
+        if pi is not None:  # issue 24: weight, clearance and ONJ are resources; the rest stays here
+            written = write_bone_inputs.written_fields(pi)
+            rest = _residual(pi, written)
+            if rest or not written:
+                extra.append(("plan_inputs", dict(rest)))
         if self.case.cancer.primary_site is None:  # no cancer Condition: keep its fields (issue 17)
             extra += [(f"cancer.{k}", v) for k, v in _residual(self.case.cancer, set())]
         if extra:
@@ -391,7 +410,10 @@ class _Writer:
                 res["effectivePeriod"] = {
                     k: d.isoformat() for k, d in (("start", t.start), ("end", t.end)) if d
                 }
-            extra = _residual(t, {"id", "type", "agents", "start", "end", "line_number"}) if i == 0 else []
+            handled = {"id", "type", "agents", "start", "end", "line_number", "dose_mg"}
+            extra = _residual(t, handled) if i == 0 else []
+            if i == 0 and t.dose_mg is not None:  # issue 24: in dosage, UCUM mg, not in case-data
+                res["dosage"] = write_bone_inputs.dosage(t.dose_mg)
             res["extension"] = common_ext + self.case_data(extra)
             self.add(res, "treatment", t.id, str(i))
 
@@ -400,7 +422,7 @@ class _Writer:
             "resourceType": "Observation",
             "status": "final",
             "category": self.category("category_laboratory"),
-            "code": self.concept_cc("analyte", lab.analyte.value, "analyte"),
+            "code": self.lab_cc(lab),
             "subject": self.subject(),
             "effectiveDateTime": lab.date.isoformat(),
             "valueQuantity": {
@@ -524,6 +546,7 @@ def case_to_bundle(case: Case, include_context: bool = True, valuesets: ValueSet
         w.treatment(t)
     for i, lab in enumerate(case.labs):
         w.lab(i, lab)
+    write_bone_inputs.plan_inputs(w)
     for i, s in enumerate(case.clinical_status):
         w.status(i, s)
     w.bone_pain()

@@ -10,9 +10,14 @@ from pydantic import ValidationError
 
 from bonemet.fhir import common as c
 from bonemet.fhir.read_base import Json, Mapper, Res, dicts, first_date, nonempty
-from bonemet.model.case import SYSTEMIC_ANTICANCER, Treatment
+from bonemet.fhir.read_dose import DoseReading, dose_mg
+from bonemet.model.case import BONE_AGENTS, SYSTEMIC_ANTICANCER, Treatment
 
 _SYSTEMIC_TYPES = frozenset(t.value for t in SYSTEMIC_ANTICANCER)
+_BONE_AGENT_TYPES = frozenset(t.value for t in BONE_AGENTS)
+# The model's bound against a unit slip (a dose in µg typed as mg): a dose over it is reported, not
+# passed on to refuse the whole record.
+_DOSE_MAX_MG = float(next(x.le for x in Treatment.model_fields["dose_mg"].metadata if hasattr(x, "le")))
 
 
 @dataclass(slots=True)
@@ -24,6 +29,7 @@ class _Med:
     end: dt.date | None
     key: str | None
     status: str | None = None
+    dose: DoseReading | None = None  # bone-targeted agents only (issue 24); None: no dosage element
 
 
 def _medication_cc(m: Mapper, r: Res) -> Any:
@@ -226,7 +232,47 @@ def _med(m: Mapper, r: Res) -> _Med | None:
         )
     )
     m.consumed.add(id(b))
-    return _Med(r, agent, ttype, start, end, key, status if isinstance(status, str) else None)
+    dose = _dose(b, r.rt) if ttype in _BONE_AGENT_TYPES else None
+    return _Med(r, agent, ttype, start, end, key, status if isinstance(status, str) else None, dose)
+
+
+def _dose(body: Json, resource_type: str) -> DoseReading | None:
+    """The dose on one administration; None when it records no dosage at all (nothing to report)."""
+    key = "dosage" if resource_type != "MedicationRequest" else "dosageInstruction"
+    if body.get(key) is None:
+        return None
+    return dose_mg(body, resource_type)
+
+
+def _episode_dose(m: Mapper, members: list[_Med], ttype: str, out: dict[str, Any]) -> None:
+    """Treatment.dose_mg: the dose of the last administration that records one (issue 24). Doses
+    that differ within the episode are said (the last is kept); an unreadable one is reported and
+    the dose left empty, never taken from an earlier administration."""
+    dosed = sorted((x for x in members if x.dose is not None),
+                   key=lambda x: (x.start or dt.date.min, x.r.pos))
+    if not dosed:
+        return
+    last = dosed[-1]
+    reading = last.dose
+    assert reading is not None
+    name = ttype.replace("_", " ")
+    if reading.mg is None:
+        m.skip(last.r, reading.path or "dosage", f"{name} dose not read: {reading.reason}; "
+                                                 "Treatment.dose_mg left empty (an earlier dose is not "
+                                                 "carried over)")
+        return
+    if reading.mg > _DOSE_MAX_MG:
+        m.skip(last.r, reading.path or "dosage", f"{name} dose {reading.mg:g} mg is over "
+                                                 f"{_DOSE_MAX_MG:g} mg, bonemet's bound for a unit slip: "
+                                                 "not read")
+        return
+    out["dose_mg"] = reading.mg
+    earlier = {x.dose.mg for x in dosed[:-1] if x.dose is not None and x.dose.mg is not None}
+    others = sorted(earlier - {reading.mg})
+    if others:
+        shown = ", ".join(f"{d:g}" for d in others)
+        m.assume(last.r, "dosage", f"{name} doses differ within the episode ({shown} mg before): the "
+                                   f"last administration's dose, {reading.mg:g} mg, is kept")
 
 
 def _combined_type(types: list[str]) -> str:
@@ -260,6 +306,8 @@ def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
     line = m.ext(lead.r.body, c.EXT_LINE)
     if isinstance(line, int) and not isinstance(line, bool):
         out["line_number"] = line
+    if ttype in _BONE_AGENT_TYPES:
+        _episode_dose(m, members, ttype, out)
     m.case_data(lead.r.body, out)
     if not m.checked:
         return out
