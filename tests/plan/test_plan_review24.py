@@ -181,3 +181,29 @@ def test_short_life_expectancy_keeps_the_checks_of_a_running_course() -> None:
 def test_bt12_onj_vitamin_d_does_not_speak_of_an_antiresorptive() -> None:
     vd = _proposal(_plan(_case("BT12-onj-history")), "VD-01")
     assert vd is not None and "antiresorptive" not in vd.text.en and "antirésorbeur" not in vd.text.fr
+
+
+# --- HZ-BT-28: the lifted gate applies to established bone metastases only --------------------------
+
+def _with_exam(lesions: list[dict[str, Any]], known: bool | None = None) -> dict[str, Any]:
+    doc = _case("BT02-new-mets-full-labs")
+    doc["cancer"].pop("bone_metastases_known", None)
+    if known is not None:
+        doc["cancer"]["bone_metastases_known"] = known
+    doc["context"] = {"phase": "staging", "as_of": "2026-12-05"}
+    doc["exams"] = [{"id": "pet1", "date": "2026-11-28", "modality": "fdg_pet_ct", "purpose": "staging",
+                     "result": "positive", "pet_coverage": "vertex_to_feet", "lesions": lesions}]
+    return doc
+
+
+@pytest.mark.parametrize(("lesions", "known", "proposed"), [
+    ([{"site": "femur_proximal", "side": "right"}], None, False),  # isolated lesion: NM-09 first
+    ([{"site": "pelvis", "side": "left", "suspicious": True},
+      {"site": "ribs", "side": "right", "suspicious": True}], None, False),
+    ([{"site": "pelvis", "side": "left"}, {"site": "ribs", "side": "right"}], None, True),
+    ([{"site": "femur_proximal", "side": "right"}], True, True),  # a known solitary metastasis
+])
+def test_isolated_or_suspicious_lesion_gets_no_antiresorptive(
+        lesions: list[dict[str, Any]], known: bool | None, proposed: bool) -> None:
+    plan = _plan(_with_exam(lesions, known))
+    assert (_proposal(plan, "BT-01") is not None) is proposed
