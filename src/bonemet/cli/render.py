@@ -109,8 +109,26 @@ def assessment(a: Assessment, lang: Lang) -> Group:
         from bonemet.report.probability_view import residual  # docs/probability.md
 
         parts.append(residual(a.probability, lang))
+    if a.plan is not None and a.plan.proposals:
+        parts.append(_plan_summary(a, lang))
     parts.append(RichText(a.disclaimer(lang), style="italic dim"))
     return Group(*parts)  # type: ignore[arg-type]
+
+
+def _plan_summary(a: Assessment, lang: Lang) -> Table:
+    """The bone plan's proposals by title (review 24 m9: `assess` said nothing of the plan); the
+    texts, checks and sources are `bonemet plan`'s."""
+    assert a.plan is not None
+    table = Table(title=labels()("plan_cli_summary", lang), show_header=False, expand=True,
+                  title_justify="left")
+    table.add_column(no_wrap=True)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold", ratio=1)
+    for p in a.plan.proposals:
+        urgent = p.priority == "urgent"
+        table.add_row(RichText("!" if urgent else "·", style="bold red" if urgent else "dim"),
+                      p.rule_id, p.title(lang))
+    return table
 
 
 def rule(r: Rule, kb: KnowledgeBase, lang: Lang) -> Panel:
