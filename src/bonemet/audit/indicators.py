@@ -42,9 +42,21 @@ _STAGING = (None, Purpose.staging)  # as NM-01/NM-03: a purpose-less exam counts
 
 
 @dataclass(frozen=True, slots=True)
+class SetAside:
+    """A record an indicator could not judge (a course without a start date, a zoledronic acid course
+    whose clearance cannot be worked out): left out of the denominator, never guessed, and reported
+    (an issue of kind `not_assessable`). `record_id`: the treatment id, or "" for the patient."""
+
+    record_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Membership:
-    """One patient in one indicator. `exam_ids`: the exams that decided it (numerator exams when in
-    the numerator, else the denominator exams); `index_date`: the first of them (gives the year)."""
+    """One patient in one indicator. `exam_ids`: the records that decided it (exams for the imaging
+    indicators; courses, labs or the diagnosis for the systemic bone ones), the numerator's when in
+    the numerator, else the denominator's; `index_date`: the first of them (gives the year), or the
+    indicator's own anchor (`Verdict.index_date`). `set_aside`: what could not be judged."""
 
     indicator: str
     rule_ids: tuple[str, ...]
@@ -52,6 +64,28 @@ class Membership:
     numerator: bool
     index_date: dt.date | None
     exam_ids: tuple[str, ...]
+    set_aside: tuple[SetAside, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A record that decides a membership when it is not an exam: a course (its id and start), a lab,
+    the diagnosis of bone metastases. `date` None: established but undated."""
+
+    id: str
+    date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What an indicator function returns when exams are not its unit (issue 24): the denominator
+    and numerator records, the date that gives the patient's year (the indicator's anchor: the
+    diagnosis of bone metastases, the first dose), and the records set aside."""
+
+    denominator: tuple[Item, ...] = ()
+    numerator: tuple[Item, ...] = ()
+    index_date: dt.date | None = None
+    set_aside: tuple[SetAside, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +125,7 @@ def staging_pets(case: Case) -> list[ImagingExam]:
 
 
 Split = tuple[list[ImagingExam], list[ImagingExam]]  # (denominator exams, numerator exams)
-IndicatorFn = Callable[[Case, KnowledgeBase, IndicatorDef], Split]
+IndicatorFn = Callable[[Case, KnowledgeBase, IndicatorDef], Split | Verdict]
 # Filled by @indicator, in the order of the functions below (the YAML's order decides the report's).
 INDICATORS: dict[str, IndicatorFn] = {}
 
@@ -235,6 +269,9 @@ indicator("switch_after_early_increase")(lambda case, kb, d: switch_after_early_
     case, kb, d.params["switch_within_days"]))
 indicator("isolated_lesion_without_targeted_imaging")(
     lambda case, kb, d: isolated_lesion_without_targeted_imaging(case))
+# The systemic bone treatment indicators (issue 24) register themselves here, after the imaging ones.
+from bonemet.audit import indicators_bone as _bone  # noqa: E402,F401
+
 INDICATOR_IDS: tuple[str, ...] = tuple(INDICATORS)
 
 
@@ -255,12 +292,27 @@ def checked(defs: IndicatorDefs) -> IndicatorDefs:
     return defs
 
 
+def _decided(indicator_id: str, rule_ids: tuple[str, ...], found: Split | Verdict) -> Membership:
+    if not isinstance(found, Verdict):
+        return _membership(indicator_id, rule_ids, *found)
+    deciding = found.numerator or found.denominator
+    return Membership(
+        indicator=indicator_id,
+        rule_ids=rule_ids,
+        denominator=bool(found.denominator),
+        numerator=bool(found.numerator),
+        index_date=found.index_date,
+        exam_ids=tuple(x.id for x in deciding),
+        set_aside=found.set_aside,
+    )
+
+
 def patient_indicators(case: Case, kb: KnowledgeBase, defs: IndicatorDefs) -> PatientIndicators:
     """Every indicator for one patient; outside lung cancer the chapter does not apply (no membership)."""
     if case.cancer.scope()[0] != "in_scope":  # no confirmed lung primary: never assumed (issue 17)
         return PatientIndicators(in_scope=False, memberships=())
     return PatientIndicators(
         in_scope=True,
-        memberships=tuple(_membership(d.id, d.rule_ids, *INDICATORS[d.id](case, kb, d))
+        memberships=tuple(_decided(d.id, d.rule_ids, INDICATORS[d.id](case, kb, d))
                           for d in defs.indicators),
     )
