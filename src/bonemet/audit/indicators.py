@@ -45,7 +45,7 @@ _STAGING = (None, Purpose.staging)  # as NM-01/NM-03: a purpose-less exam counts
 class SetAside:
     """A record an indicator could not judge (a course without a start date, a zoledronic acid course
     whose clearance cannot be worked out): left out of the denominator, never guessed, and reported
-    (an issue of kind `not_assessable`). `record_id`: the treatment id, or "" for the patient."""
+    (an issue of kind `set_aside`). `record_id`: the treatment id, or "" for the patient."""
 
     record_id: str
     reason: str

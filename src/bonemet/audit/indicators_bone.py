@@ -18,7 +18,8 @@ tests/audit/test_indicators_bone_plan.py runs the bone plan at each course start
 each window) on generated patients and checks it gives the same reading.
 
 Each function returns a `Verdict`: a record that cannot be judged (no start date, no clearance) is
-set aside and reported, never dropped in silence nor guessed. Pure: no I/O, no clock.
+set aside and reported (issue kind `set_aside`), never dropped in silence nor guessed.
+Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
