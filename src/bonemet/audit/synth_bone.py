@@ -169,12 +169,15 @@ def _renal(rng: random.Random, agent: Treatment, start: dt.date, patient: Patien
 
 def _dental(rng: random.Random, start: dt.date, inputs: dict[str, Any], truth: Any,
             review_months: int) -> None:
-    """The latest dental evaluation: before the first dose (compliant), on its day (compliant: the
-    boundary), older than the review interval (possibly before the whole history), after the start,
-    or none."""
+    """The latest dental evaluation: before the first dose (compliant), on its day or exactly the
+    review interval before it (compliant: the boundaries), older than the interval (possibly before
+    the whole history), after the start, or none."""
     kind = _pick(rng, (*((k, p) for k, p in P_DENTAL.items()), ("none", 1.0 - sum(P_DENTAL.values()))))
+    if kind == "at_review_limit" and start.day > 28:
+        kind = "before"  # a month end has no same day six months before: keep the boundary exact
     day = {"before": lambda: start - _days(rng, 7, 60),
            "on_start_day": lambda: start,
+           "at_review_limit": lambda: add_months(start, -review_months),
            "old": lambda: add_months(start, -(review_months + 1)) - _days(rng, 1, 700),
            "after": lambda: start + _days(rng, 10, 120),
            "none": lambda: None}[kind]()
@@ -182,4 +185,4 @@ def _dental(rng: random.Random, start: dt.date, inputs: dict[str, Any], truth: A
         inputs.update(dental_status="care_needed" if rng.random() < P_DENTAL_CARE_NEEDED else "cleared",
                       dental_date=day)
     if truth.in_scope:
-        truth.mark("dental_before_first_dose", True, kind in ("before", "on_start_day"))
+        truth.mark("dental_before_first_dose", True, kind in ("before", "on_start_day", "at_review_limit"))

@@ -115,5 +115,8 @@ LABEL_DOSE_MG = ((60.0, 4.0), (50.0, 3.5), (40.0, 3.3), (30.0, 3.0))  # (clearan
 P_FULL_DOSE_DESPITE_RENAL = 0.35  # clearance ≤ 60: 4 mg given anyway (a deviation)
 P_ZA_DOSE_NOT_RECORDED = 0.05  # zoledronic acid course without its dose (set aside)
 DENOSUMAB_MG = 120.0
-P_DENTAL = {"before": 0.62, "on_start_day": 0.05, "old": 0.05, "after": 0.15}  # rest: none recorded
+# The latest dental evaluation: 7-60 days before the first dose, on its day, exactly the review
+# interval (6 calendar months) before it (both compliant: the boundaries), older than that (possibly
+# before the cancer: a deviation), after the start (a deviation); the rest: none recorded.
+P_DENTAL = {"before": 0.59, "on_start_day": 0.05, "at_review_limit": 0.03, "old": 0.05, "after": 0.15}
 P_DENTAL_CARE_NEEDED = 0.10  # of the evaluations: care needed (still an evaluation)
