@@ -8,7 +8,7 @@ audit and `bonemet assess` cannot drift apart; tests/audit/test_indicators.py ch
 `assess()` run at each exam's date. Pure: no I/O, no clock, no globals read.
 
 Registry (issue 23): each indicator is one entry of kb/data/audit/indicators.yaml plus one function
-registered here with `@indicator("<id>")`, taking (case, kb, its definition) and returning its
+registered with `@indicator("<id>")` (audit/registry.py), taking (case, kb, its definition) and returning its
 (denominator, numerator) exams. `patient_indicators` dispatches on the definitions in their order;
 `problems` names an entry without a function or a function without an entry, and `checked` refuses
 such definitions before an audit runs.
@@ -17,10 +17,19 @@ such definitions before an audit runs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bonemet.audit.definitions import IndicatorDef, IndicatorDefs
+from bonemet.audit.definitions import IndicatorDefs
+from bonemet.audit.registry import (  # noqa: F401  (re-exported: the registry's public names)
+    INDICATORS,
+    IndicatorFn,
+    Item,
+    SetAside,
+    Split,
+    Verdict,
+    indicator,
+)
 from bonemet.core.dates import add_months
 from bonemet.core.flare import INCREASE, covering_line, interpret_follow_up
 from bonemet.errors import IndicatorDefsError
@@ -42,16 +51,6 @@ _STAGING = (None, Purpose.staging)  # as NM-01/NM-03: a purpose-less exam counts
 
 
 @dataclass(frozen=True, slots=True)
-class SetAside:
-    """A record an indicator could not judge (a course without a start date, a zoledronic acid course
-    whose clearance cannot be worked out): left out of the denominator, never guessed, and reported
-    (an issue of kind `set_aside`). `record_id`: the treatment id, or "" for the patient."""
-
-    record_id: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class Membership:
     """One patient in one indicator. `exam_ids`: the records that decided it (exams for the imaging
     indicators; courses, labs or the diagnosis for the systemic bone ones), the numerator's when in
@@ -64,27 +63,6 @@ class Membership:
     numerator: bool
     index_date: dt.date | None
     exam_ids: tuple[str, ...]
-    set_aside: tuple[SetAside, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """A record that decides a membership when it is not an exam: a course (its id and start), a lab,
-    the diagnosis of bone metastases. `date` None: established but undated."""
-
-    id: str
-    date: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What an indicator function returns when exams are not its unit (issue 24): the denominator
-    and numerator records, the date that gives the patient's year (the indicator's anchor: the
-    diagnosis of bone metastases, the first dose), and the records set aside."""
-
-    denominator: tuple[Item, ...] = ()
-    numerator: tuple[Item, ...] = ()
-    index_date: dt.date | None = None
     set_aside: tuple[SetAside, ...] = ()
 
 
@@ -122,21 +100,6 @@ def staging_pets(case: Case) -> list[ImagingExam]:
         for e in case.exams
         if e.modality is Modality.fdg_pet_ct and e.purpose in _STAGING and e.result is not None
     )
-
-
-Split = tuple[list[ImagingExam], list[ImagingExam]]  # (denominator exams, numerator exams)
-IndicatorFn = Callable[[Case, KnowledgeBase, IndicatorDef], Split | Verdict]
-# Filled by @indicator, in the order of the functions below (the YAML's order decides the report's).
-INDICATORS: dict[str, IndicatorFn] = {}
-
-
-def indicator(indicator_id: str) -> Callable[[IndicatorFn], IndicatorFn]:
-    def register(fn: IndicatorFn) -> IndicatorFn:
-        if indicator_id in INDICATORS:
-            raise ValueError(f"indicator {indicator_id} registered twice")
-        INDICATORS[indicator_id] = fn
-        return fn
-    return register
 
 
 def bone_scan_after_pet(case: Case) -> tuple[list[ImagingExam], list[ImagingExam]]:

@@ -28,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bonemet.audit.indicators import Item, SetAside, Verdict, indicator
+from bonemet.audit.registry import Item, SetAside, Verdict, indicator
 from bonemet.base.terms import Analyte, TreatmentType
 from bonemet.core.context import IndexedExam, bone_metastases_known, proven_metastasis
 from bonemet.core.dates import add_months
@@ -196,7 +196,8 @@ def zoledronic_acid_dose_within_band(case: Case, kb: KnowledgeBase) -> Verdict:
     params = _plan_params(kb, "BT-03")
     assessed: list[tuple[Item, bool]] = []
     aside: list[SetAside] = []
-    for t in sorted(_courses(case, TreatmentType.zoledronic_acid), key=lambda t: (t.start or dt.date.max, t.id)):
+    courses = _courses(case, TreatmentType.zoledronic_acid)
+    for t in sorted(courses, key=lambda t: (t.start or dt.date.max, t.id)):
         if t.start is None:
             aside.append(SetAside(t.id, "zoledronic acid course without a start date: no clearance "
                                         "at its start"))

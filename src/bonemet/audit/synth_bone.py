@@ -175,12 +175,17 @@ def _dental(rng: random.Random, start: dt.date, inputs: dict[str, Any], truth: A
     kind = _pick(rng, (*((k, p) for k, p in P_DENTAL.items()), ("none", 1.0 - sum(P_DENTAL.values()))))
     if kind == "at_review_limit" and start.day > 28:
         kind = "before"  # a month end has no same day six months before: keep the boundary exact
-    day = {"before": lambda: start - _days(rng, 7, 60),
-           "on_start_day": lambda: start,
-           "at_review_limit": lambda: add_months(start, -review_months),
-           "old": lambda: add_months(start, -(review_months + 1)) - _days(rng, 1, 700),
-           "after": lambda: start + _days(rng, 10, 120),
-           "none": lambda: None}[kind]()
+    day: dt.date | None = None
+    if kind == "before":
+        day = start - _days(rng, 7, 60)
+    elif kind == "on_start_day":
+        day = start
+    elif kind == "at_review_limit":
+        day = add_months(start, -review_months)
+    elif kind == "old":
+        day = add_months(start, -(review_months + 1)) - _days(rng, 1, 700)
+    elif kind == "after":
+        day = start + _days(rng, 10, 120)
     if day is not None:
         inputs.update(dental_status="care_needed" if rng.random() < P_DENTAL_CARE_NEEDED else "cleared",
                       dental_date=day)
