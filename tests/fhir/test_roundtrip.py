@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bonemet.api import assess, load_case
 from bonemet.fhir import assessment_to_guidance, case_from_fhir, case_to_bundle
 from bonemet.model.case import LAB_CATALOGUE, Case, Modality, PetCoverage, Result, SkeletalSite
-from bonemet.model.follow_up import PLAUSIBLE_MAX
+from bonemet.model.follow_up import PLAUSIBLE_MAX, PLAUSIBLE_MIN
 from golden import example_cases
 
 CASES = example_cases()
@@ -125,7 +125,8 @@ def _case(draw: st.DrawFn) -> Case:
         # Within the model's plausibility bounds (issue 24): an impossible value is refused.
         top = PLAUSIBLE_MAX.get((analyte, unit), 1e4)
         labs.append({"date": draw(_day).isoformat(), "analyte": analyte.value,
-                     "value": draw(st.floats(0.01, top, allow_nan=False)), "unit": unit})
+                     "value": draw(st.floats(PLAUSIBLE_MIN.get((analyte, unit), 0.01), top,
+                                             allow_nan=False)), "unit": unit})
     return Case.model_validate({"case_id": draw(st.text(min_size=1, max_size=90)),
                                 "context": {"phase": "staging"}, "exams": exams, "labs": labs})
 

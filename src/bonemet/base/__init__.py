@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -39,6 +40,9 @@ _GUILLEMETS_OPEN = re.compile(r"«[ \u00a0\u202f]*")
 _GUILLEMETS_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
 
 
+# Cached (issue 27): the same few hundred sentences are typeset on every assessment; the functions
+# are pure, so a cache changes the cost, never the text.
+@lru_cache(maxsize=16384)
 def french_typography(text: str) -> str:
     """A non-breaking space before « : ; ? ! » and inside « guillemets », as French typography
     wants; nothing else changes."""
@@ -48,6 +52,7 @@ def french_typography(text: str) -> str:
     return _GLUED_PUNCT.sub("\u00a0\\1", _BEFORE_PUNCT.sub("\u00a0\\1", text))
 
 
+@lru_cache(maxsize=8192)
 def format_day(value: dt.date, lang: str) -> str:
     """27/11/2026 in French, 2026-11-27 in English."""
     if lang != "fr":
@@ -57,6 +62,7 @@ def format_day(value: dt.date, lang: str) -> str:
     return str(format_date(value, "dd/MM/yyyy", locale="fr"))
 
 
+@lru_cache(maxsize=8192)
 def format_number(value: float, lang: str, pattern: str = "#,##0.##") -> str:
     """0,3 in French, 0.3 in English (Babel's CLDR symbols: decimal comma, grouping space)."""
     from babel.numbers import format_decimal

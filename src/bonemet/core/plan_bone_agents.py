@@ -35,7 +35,12 @@ from bonemet.model.trace import Fact, MissingData
 
 from .plan_lesions import LIFE_EXPECTANCY
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
-from .plan_renal import MICROMOL_UNITS, ClearanceInputs, zoledronic_acid_dose
+from .plan_renal import (
+    MAX_PLAUSIBLE_CLEARANCE,
+    MICROMOL_UNITS,
+    ClearanceInputs,
+    zoledronic_acid_dose,
+)
 
 _AGENTS = (TreatmentType.zoledronic_acid, TreatmentType.denosumab)
 
@@ -131,6 +136,18 @@ def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
         age = as_of.year - birth
         value = ClearanceInputs(age_years=age, weight_kg=pi.weight_kg, creatinine=lab.value,
                                 creatinine_unit=lab.unit, sex=sex).clearance()
+        if value is not None and value > MAX_PLAUSIBLE_CLEARANCE:
+            # Review 24 B1: never a dose from an impossible clearance, even beside an entered one
+            # (a contradiction is shown, not settled by the other value); the inputs are named.
+            return Clearance(None, None, (), (need(
+                "BT-03", f"labs[{i}].unit",
+                f"The clearance computed from creatinine {lab.value:g} {lab.unit} and weight "
+                f"{pi.weight_kg:g} kg would be {value:g} mL/min, over {MAX_PLAUSIBLE_CLEARANCE:g}: "
+                "check the creatinine's unit and the weight; no dose.",
+                f"La clairance calculée avec une créatinine de {_num(lab.value).fr} {lab.unit} et "
+                f"un poids de {_num(pi.weight_kg).fr} kg serait de {_num(value).fr} mL/min, au-delà "
+                f"de {_num(MAX_PLAUSIBLE_CLEARANCE).fr} : vérifier l'unité de la créatinine et le "
+                "poids ; pas de dose."),))
         if value is not None:
             computed = value
             unit = "µmol/L" if lab.unit in MICROMOL_UNITS else lab.unit
@@ -284,7 +301,7 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
     cl = b.clearance
     minutes = rule.param("infusion_minutes")
     if cl.value is None or cl.text is None:
-        what = joined([_FIELD_WORDS.get(m.field, Text(en=m.field, fr=m.field)) for m in cl.missing])
+        what = joined([_FIELD_WORDS.get(m.field, _IMPLAUSIBLE_WORDS) for m in cl.missing])
         out.propose("BT-03", "no_clearance", missing=cl.missing, what=what,
                     infusion_minutes=minutes)
         return
@@ -324,6 +341,9 @@ _FIELD_WORDS = {
     "patient.sex": Text(en="sex", fr="sexe"),
     "patient.birth_year": Text(en="birth year", fr="année de naissance"),
 }
+# The one other item a clearance can miss: a computed value over the plausible maximum (labs[i].unit).
+_IMPLAUSIBLE_WORDS = Text(en="a plausible clearance: check the creatinine's unit and the weight",
+                          fr="une clairance plausible : vérifier l'unité de la créatinine et le poids")
 
 
 @plan_rule("BT-05")

@@ -26,6 +26,9 @@ FEMALE_FACTOR = 0.85
 _AGE_CONSTANT = 140
 _DIVISOR = 72
 MICROMOL_UNITS = frozenset({"µmol/L", "umol/L"})
+# The highest clearance bonemet takes, entered or computed (the entered one is bounded alike in
+# model/plan_inputs.py): above it a unit or weight slip is likelier than a kidney, so no dose.
+MAX_PLAUSIBLE_CLEARANCE = 250.0
 
 
 def cockcroft_gault(*, age_years: float, weight_kg: float, creatinine_mg_dl: float,

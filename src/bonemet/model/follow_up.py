@@ -37,6 +37,16 @@ PLAUSIBLE_MAX: dict[tuple[Analyte, str], float] = {
     (Analyte.vitamin_d_25oh, "ng/mL"): 300.0,
     (Analyte.vitamin_d_25oh, "nmol/L"): 750.0,
 }
+# Lower plausibility bounds (issue 24 review B1): a creatinine of 2.5 "µmol/L" is 2.5 mg/dL typed
+# with the wrong unit, and read as stated it gives a clearance of some 1,900 mL/min and a full
+# zoledronic acid dose. Below these values no adult serum holds the analyte: refused, naming the unit.
+PLAUSIBLE_MIN: dict[tuple[Analyte, str], float] = {
+    (Analyte.creatinine, "mg/dL"): 0.2,
+    (Analyte.creatinine, "µmol/L"): 18.0,
+    (Analyte.creatinine, "umol/L"): 18.0,
+    (Analyte.calcium, "mmol/L"): 0.5,
+    (Analyte.calcium, "mg/dL"): 2.0,
+}
 _POSITIVE = frozenset({Analyte.creatinine, Analyte.calcium})
 
 
@@ -60,6 +70,10 @@ class LabResult(_Frozen):
                              f"{self.analyte.value} (over {top:g} {self.unit}): check the unit")
         if self.analyte in _POSITIVE and self.value == 0:
             raise ValueError(f"value 0 is not a possible {self.analyte.value}")
+        low = PLAUSIBLE_MIN.get((self.analyte, self.unit))
+        if low is not None and self.value < low:
+            raise ValueError(f"value {self.value:g} {self.unit} is not a possible "
+                             f"{self.analyte.value} (under {low:g} {self.unit}): check the unit")
         return self
 
     @property
