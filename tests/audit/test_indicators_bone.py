@@ -231,6 +231,17 @@ def test_each_missing_input_is_named(inputs: dict[str, Any], sex: str, birth: in
     assert not v.denominator and missing in v.set_aside[0].reason
 
 
+def test_an_impossible_computed_clearance_gives_no_dose_even_beside_an_entered_one() -> None:
+    # 20 µmol/L (the lowest creatinine a lab result may hold) and 130 kg: over 250 mL/min, as BT-03
+    case = _case(labs=[dict(CREAT, value=20)], sex="male",
+                 plan_inputs={"weight_kg": 130, "creatinine_clearance_ml_min": 55},
+                 treatments=[_agent("2024-04-01", dose=4.0)])
+    cl = clearance_at_start(case, D(2024, 4, 1), KB)
+    assert cl.value is None and "plausible" in cl.missing[0]
+    v = zoledronic_acid_dose_within_band(case, KB)
+    assert not v.denominator and "plausible" in v.set_aside[0].reason
+
+
 def test_entered_clearance_and_the_lower_of_both() -> None:
     entered = _case(plan_inputs={"creatinine_clearance_ml_min": 55},
                     treatments=[_agent("2024-04-01", dose=3.5)])

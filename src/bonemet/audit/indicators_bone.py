@@ -32,7 +32,7 @@ from bonemet.audit.registry import Item, SetAside, Verdict, indicator
 from bonemet.base.terms import Analyte, TreatmentType
 from bonemet.core.context import IndexedExam, bone_metastases_known, proven_metastasis
 from bonemet.core.dates import add_months
-from bonemet.core.plan_renal import ClearanceInputs, zoledronic_acid_dose
+from bonemet.core.plan_renal import MAX_PLAUSIBLE_CLEARANCE, ClearanceInputs, zoledronic_acid_dose
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.case import BONE_AGENTS, Case, Result, Treatment
 from bonemet.model.plan_inputs import DentalStatus, PlanInputs
@@ -160,8 +160,9 @@ class ClearanceAtStart:
 def clearance_at_start(case: Case, day: dt.date, kb: KnowledgeBase) -> ClearanceAtStart:
     """As BT-03 at the decision date `day`: the latest creatinine on or before it, the weight, the sex
     and the age from the birth year (`ClearanceInputs`: Cockcroft-Gault, the sex never guessed), or
-    the clearance entered; both: the lower. Weight and entered clearance are read as recorded, as the
-    bone plan reads them (their dates are not compared)."""
+    the clearance entered; both: the lower; a computed one over the plausible maximum gives none.
+    Weight and entered clearance are read as recorded, as the bone plan reads them (their dates are
+    not compared)."""
     del kb  # the formula's constants live in core/plan_renal.py; kept for a uniform signature
     pi = case.plan_inputs or PlanInputs()
     creatinine = max(((x.date, i, x) for i, x in enumerate(case.labs)
@@ -182,6 +183,11 @@ def clearance_at_start(case: Case, day: dt.date, kb: KnowledgeBase) -> Clearance
                                        sex=sex).clearance()
         except ValueError as exc:  # an age or a unit the formula refuses
             missing.append(str(exc))
+        if computed is not None and computed > MAX_PLAUSIBLE_CLEARANCE:
+            # As BT-03 (review 24 B1): no dose from an impossible clearance, even beside an entered one.
+            return ClearanceAtStart(None, (f"a plausible clearance (computed {computed:g} mL/min, over "
+                                           f"{MAX_PLAUSIBLE_CLEARANCE:g}: check the creatinine's unit "
+                                           "and the weight)",))
     entered = pi.creatinine_clearance_ml_min
     if entered is None:
         return ClearanceAtStart(computed, () if computed is not None else tuple(missing))

@@ -107,7 +107,7 @@ P_CREATININE_AFTER_START = 0.04  # … with a creatinine only after the start (n
 # Clearance at the zoledronic acid start, drawn in one of the label's bands (share of courses); each
 # range stays 2 mL/min inside its band's edges (> 60, 50-60, 40-49, 30-39, < 30), so no rounding of
 # the creatinine moves it across one.
-RENAL_BANDS = (((62.0, 110.0), 0.70), ((52.0, 58.0), 0.12), ((42.0, 48.0), 0.08),
+RENAL_BANDS = (((62.0, 100.0), 0.70), ((52.0, 58.0), 0.12), ((42.0, 48.0), 0.08),
                ((32.0, 38.0), 0.06), ((12.0, 28.0), 0.04))
 # The label's zoledronic acid dose per band (clinical-reference.md §10.1), the generator's own copy:
 # its ground truth must not come from the code it checks.
