@@ -77,8 +77,28 @@ def test_unknown_codes_are_reported_with_file_and_line(
     got = {(i["file"], int(i["line"])) for i in issues if i["kind"] == "unknown_code"}
     expected = {(u["file"], u["line"]) for t in truth for u in t["unknown_code_lines"]}
     assert expected and got == expected
-    # Nothing else was lost on the way: every other resource the generator wrote was mapped.
-    assert {i["kind"] for i in issues} == {"malformed", "unknown_code"}
+    # Nothing else was lost on the way: every other resource the generator wrote was mapped (the
+    # records set aside by an indicator are not lost: test below).
+    assert {i["kind"] for i in issues} == {"malformed", "unknown_code", "set_aside"}
+
+
+def test_records_set_aside_are_reported_with_their_own_line(
+    audited: tuple[Path, dict[str, Any]], truth: list[dict[str, Any]], cohort: Path
+) -> None:
+    """Issue 24: a zoledronic acid course without a dose or a clearance at its start is counted
+    apart, on the line of the course's own resource, never dropped in silence."""
+    out, summary = audited
+    aside = [i for i in _csv(out / "issues.csv") if i["kind"] == "set_aside"]
+    got = sorted((i["patient_id"], i["reason"].split(":")[0]) for i in aside)
+    expected = sorted((t["patient_id"], a["indicator"]) for t in truth for a in t["set_aside"])
+    assert expected and got == expected
+    assert summary["set_aside"]["zoledronic_acid_dose_within_band"] == len(expected)
+    assert summary["set_aside"]["bone_scan_after_pet"] == 0
+    records = {(t["patient_id"], a["record"]) for t in truth for a in t["set_aside"]}
+    for i in aside:
+        line = (cohort / i["file"]).read_text(encoding="utf-8").splitlines()[int(i["line"]) - 1]
+        assert any(f'"{record}"' in line for pid, record in records if pid == i["patient_id"]), i
+        assert "missing" in i["reason"] or "no dose" in i["reason"], i
 
 
 def test_non_lung_patients_are_out_of_scope(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bonemet.audit import synth_story
+from bonemet.audit import synth_bone, synth_story
 from bonemet.audit.definitions import default_definitions, parse_definitions
 from bonemet.audit.indicators import INDICATOR_IDS, INDICATORS, checked, problems
 from bonemet.errors import IndicatorDefsError
@@ -54,6 +54,6 @@ def test_an_indicator_defined_twice_is_refused() -> None:
 
 def test_the_generator_tells_a_story_for_every_indicator() -> None:
     """The synthetic cohort's ground truth marks each indicator (test_ground_truth checks both ways)."""
-    source = Path(synth_story.__file__).read_text()
+    source = Path(synth_story.__file__).read_text() + Path(synth_bone.__file__).read_text()
     marked = set(re.findall(r'truth\.mark\(\s*"([a-z_]+)"', source))
     assert marked == set(default_definitions().ids)

@@ -49,11 +49,11 @@ class IndicatorDefs(_Frozen):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ValueError(f"indicators defined twice: {twice}")
-        switch = next((i for i in self.indicators if i.id == "switch_after_early_increase"), None)
-        if switch is not None and switch.params.get("switch_within_days", 0) <= 0:
-            raise ValueError(
-                "switch_after_early_increase.params.switch_within_days must be a positive integer"
-            )
+        for indicator_id, param in (("switch_after_early_increase", "switch_within_days"),
+                                    ("antiresorptive_within_days", "within_days")):
+            found = next((i for i in self.indicators if i.id == indicator_id), None)
+            if found is not None and found.params.get(param, 0) <= 0:
+                raise ValueError(f"{indicator_id}.params.{param} must be a positive integer")
         return self
 
     @property
@@ -64,9 +64,38 @@ class IndicatorDefs(_Frozen):
         return next(i for i in self.indicators if i.id == indicator_id)
 
 
-def parse_definitions(data: object, source: str = "indicators.yaml") -> IndicatorDefs:
-    # The flare window is said by placeholder, filled from the knowledge base (kb/templates.py).
+def _rule_params(rule_ids: object) -> dict[str, object]:
+    """The numbers of the rules an indicator measures (imaging rules, bone plan rules)."""
+    kb = default_kb()
+    values: dict[str, object] = {}
+    for rid in rule_ids if isinstance(rule_ids, list) else []:
+        if isinstance(rid, str) and rid in kb.rules:
+            values.update(templates.scalar_params(kb.rules[rid].params))
+        elif isinstance(rid, str) and kb.plan is not None and rid in kb.plan.rules:
+            values.update(templates.scalar_params(kb.plan.rules[rid].params))
+    return values
+
+
+def _filled(data: object) -> object:
+    """Texts with their placeholders filled (kb/templates.py): the base's values (the flare window),
+    then each indicator's own: the params of the rules it measures and its own params (a window said
+    in a title is the number the function reads, never typed twice)."""
     data = templates.fill(data, templates.values_of(default_kb()))
+    if not isinstance(data, dict) or not isinstance(data.get("indicators"), list):
+        return data
+    entries = []
+    for entry in data["indicators"]:
+        if isinstance(entry, dict):
+            own = entry.get("params")
+            values = {**_rule_params(entry.get("rule_ids")),
+                      **templates.scalar_params(own if isinstance(own, dict) else {})}
+            entry = templates.fill(entry, values)
+        entries.append(entry)
+    return {**data, "indicators": entries}
+
+
+def parse_definitions(data: object, source: str = "indicators.yaml") -> IndicatorDefs:
+    data = _filled(data)
     try:
         return IndicatorDefs.model_validate(data)
     except ValidationError as exc:

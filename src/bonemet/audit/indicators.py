@@ -8,7 +8,7 @@ audit and `bonemet assess` cannot drift apart; tests/audit/test_indicators.py ch
 `assess()` run at each exam's date. Pure: no I/O, no clock, no globals read.
 
 Registry (issue 23): each indicator is one entry of kb/data/audit/indicators.yaml plus one function
-registered here with `@indicator("<id>")`, taking (case, kb, its definition) and returning its
+registered with `@indicator("<id>")` (audit/registry.py), taking (case, kb, its definition) and returning its
 (denominator, numerator) exams. `patient_indicators` dispatches on the definitions in their order;
 `problems` names an entry without a function or a function without an entry, and `checked` refuses
 such definitions before an audit runs.
@@ -17,10 +17,19 @@ such definitions before an audit runs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bonemet.audit.definitions import IndicatorDef, IndicatorDefs
+from bonemet.audit.definitions import IndicatorDefs
+from bonemet.audit.registry import (  # noqa: F401  (re-exported: the registry's public names)
+    INDICATORS,
+    IndicatorFn,
+    Item,
+    SetAside,
+    Split,
+    Verdict,
+    indicator,
+)
 from bonemet.core.dates import add_months
 from bonemet.core.flare import INCREASE, covering_line, interpret_follow_up
 from bonemet.errors import IndicatorDefsError
@@ -43,8 +52,10 @@ _STAGING = (None, Purpose.staging)  # as NM-01/NM-03: a purpose-less exam counts
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    """One patient in one indicator. `exam_ids`: the exams that decided it (numerator exams when in
-    the numerator, else the denominator exams); `index_date`: the first of them (gives the year)."""
+    """One patient in one indicator. `exam_ids`: the records that decided it (exams for the imaging
+    indicators; courses, labs or the diagnosis for the systemic bone ones), the numerator's when in
+    the numerator, else the denominator's; `index_date`: the first of them (gives the year), or the
+    indicator's own anchor (`Verdict.index_date`). `set_aside`: what could not be judged."""
 
     indicator: str
     rule_ids: tuple[str, ...]
@@ -52,6 +63,7 @@ class Membership:
     numerator: bool
     index_date: dt.date | None
     exam_ids: tuple[str, ...]
+    set_aside: tuple[SetAside, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,21 +100,6 @@ def staging_pets(case: Case) -> list[ImagingExam]:
         for e in case.exams
         if e.modality is Modality.fdg_pet_ct and e.purpose in _STAGING and e.result is not None
     )
-
-
-Split = tuple[list[ImagingExam], list[ImagingExam]]  # (denominator exams, numerator exams)
-IndicatorFn = Callable[[Case, KnowledgeBase, IndicatorDef], Split]
-# Filled by @indicator, in the order of the functions below (the YAML's order decides the report's).
-INDICATORS: dict[str, IndicatorFn] = {}
-
-
-def indicator(indicator_id: str) -> Callable[[IndicatorFn], IndicatorFn]:
-    def register(fn: IndicatorFn) -> IndicatorFn:
-        if indicator_id in INDICATORS:
-            raise ValueError(f"indicator {indicator_id} registered twice")
-        INDICATORS[indicator_id] = fn
-        return fn
-    return register
 
 
 def bone_scan_after_pet(case: Case) -> tuple[list[ImagingExam], list[ImagingExam]]:
@@ -235,6 +232,9 @@ indicator("switch_after_early_increase")(lambda case, kb, d: switch_after_early_
     case, kb, d.params["switch_within_days"]))
 indicator("isolated_lesion_without_targeted_imaging")(
     lambda case, kb, d: isolated_lesion_without_targeted_imaging(case))
+# The systemic bone treatment indicators (issue 24) register themselves here, after the imaging ones.
+from bonemet.audit import indicators_bone as _bone  # noqa: E402,F401
+
 INDICATOR_IDS: tuple[str, ...] = tuple(INDICATORS)
 
 
@@ -255,12 +255,27 @@ def checked(defs: IndicatorDefs) -> IndicatorDefs:
     return defs
 
 
+def _decided(indicator_id: str, rule_ids: tuple[str, ...], found: Split | Verdict) -> Membership:
+    if not isinstance(found, Verdict):
+        return _membership(indicator_id, rule_ids, *found)
+    deciding = found.numerator or found.denominator
+    return Membership(
+        indicator=indicator_id,
+        rule_ids=rule_ids,
+        denominator=bool(found.denominator),
+        numerator=bool(found.numerator),
+        index_date=found.index_date,
+        exam_ids=tuple(x.id for x in deciding),
+        set_aside=found.set_aside,
+    )
+
+
 def patient_indicators(case: Case, kb: KnowledgeBase, defs: IndicatorDefs) -> PatientIndicators:
     """Every indicator for one patient; outside lung cancer the chapter does not apply (no membership)."""
     if case.cancer.scope()[0] != "in_scope":  # no confirmed lung primary: never assumed (issue 17)
         return PatientIndicators(in_scope=False, memberships=())
     return PatientIndicators(
         in_scope=True,
-        memberships=tuple(_membership(d.id, d.rule_ids, *INDICATORS[d.id](case, kb, d))
+        memberships=tuple(_decided(d.id, d.rule_ids, INDICATORS[d.id](case, kb, d))
                           for d in defs.indicators),
     )

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from bonemet.audit.definitions import IndicatorDefs, default_definitions
-from bonemet.audit.indicators import checked, patient_indicators
+from bonemet.audit.indicators import Membership, checked, patient_indicators
 from bonemet.errors import InputError
 from bonemet.fhir import MappingContext, case_from_fhir
 from bonemet.kb import default_kb
@@ -94,6 +94,29 @@ def _tick(clock: dict[str, float] | None, stage: str, since: float) -> float:
     return now
 
 
+def _record_of(resources: Sequence[dict[str, Any]], record_id: str) -> int:
+    """The position of the resource a case record came from: the one whose identifier carries the
+    record's id (a course's treatment id), else the Patient resource."""
+    for i, r in enumerate(resources):
+        ids = r.get("identifier")
+        if record_id and isinstance(ids, list) and any(
+                isinstance(x, dict) and x.get("value") == record_id for x in ids):
+            return i
+    return next(i for i, r in enumerate(resources) if r.get("resourceType") == "Patient")
+
+
+def _set_aside(memberships: Sequence[Membership], resources: Sequence[dict[str, Any]],
+               files: Sequence[str], lines: Sequence[int], pid: str, rows: Rows) -> None:
+    """What an indicator could not judge (issue 24): an issue of kind `set_aside` with the file and
+    line of the record, so that it is counted apart and found, never dropped in silence."""
+    for m in memberships:
+        for s in m.set_aside:
+            i = _record_of(resources, s.record_id)
+            r = resources[i]
+            rows.issues.append(("set_aside", files[i], lines[i], pid,
+                                f"{r.get('resourceType')}/{r.get('id')}", f"{m.indicator}: {s.reason}"))
+
+
 def audit_patient(
     patient_ref: str,
     files: Sequence[str],
@@ -164,6 +187,7 @@ def audit_patient(
     t = _tick(clock, "indicators", t)
     primary = case.cancer.primary_site.value if case.cancer.primary_site else None  # none assumed (issue 17)
     rows.patients.append((pid, site, verdict.in_scope, "ok", primary, len(resources)))
+    _set_aside(verdict.memberships, resources, files, lines, pid, rows)
     for m in verdict.memberships:
         if not m.denominator:
             continue

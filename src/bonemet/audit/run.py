@@ -73,6 +73,11 @@ def summarise(
     ):
         numerators[indicator].append(pid)
     by_kind = dict(q("SELECT kind, count(*) FROM issues GROUP BY kind ORDER BY kind"))
+    # Records an indicator could not judge (issue 24), per indicator: the reason starts with its id.
+    set_aside = {d.id: 0 for d in defs.indicators}
+    for indicator, n in q("SELECT split_part(reason, ':', 1), count(*) FROM issues "
+                          "WHERE kind = 'set_aside' GROUP BY 1 ORDER BY 1"):
+        set_aside[indicator] = int(n)
     first = q(f"SELECT {', '.join(ISSUE_COLUMNS)} FROM issues ORDER BY {ORDER_BY['issues']} LIMIT 200")
     kb = default_kb()
     return {
@@ -94,6 +99,7 @@ def summarise(
         "definitions": [d.model_dump(mode="json") for d in defs.indicators],
         "indicators_table": indicator_rows,
         "numerator_patient_ids": numerators,
+        "set_aside": set_aside,
         "issues": {
             "by_kind": {k: int(v) for k, v in by_kind.items()},
             "first": [dict(zip(ISSUE_COLUMNS, i, strict=True)) for i in first],

@@ -7,8 +7,9 @@ orders of magnitude for a thoracic-oncology department, not estimates from data;
 them. The ground truth is decided here, from the deviations the generator injects, never by the
 audit code, so comparing the two checks the audit.
 
-Three modules, by concept: `synth_rates.py` (the synthetic choices), `synth_story.py` (one patient
-and its ground truth) and this one (FHIR bulk lines, files, worker processes).
+Four modules, by concept: `synth_rates.py` (the synthetic choices), `synth_story.py` (one patient
+and its ground truth), `synth_bone.py` (its systemic bone treatment, issue 24) and this one (FHIR
+bulk lines, files, worker processes).
 """
 
 
@@ -148,6 +149,7 @@ def write_cohort(
                             "indicators": t.indicators,
                             "unknown_code_lines": unknown,
                             "malformed_lines": malformed,
+                            "set_aside": t.set_aside,
                         },
                         option=orjson.OPT_SORT_KEYS,
                     )

@@ -90,3 +90,33 @@ _LESION_SITES = (
     SkeletalSite.sternum,
 )
 
+
+# --- systemic bone treatment (issue 24; synth_bone.py) ---------------------------------------------
+# Drawn from a stream of their own (`{seed}:{index}:bone`), so the stories and the figures of the
+# imaging indicators above are unchanged. Rates among the patients a step applies to.
+P_WEIGHT_RECORDED = 0.92  # bone-metastatic patients with a weight (plan inputs)
+WEIGHT_KG = {"male": (76.0, 12.0), "female": (63.0, 11.0)}  # normal(mean, sd), clipped 40-130 kg
+P_VITAMIN_D_MEASURED = 0.60  # bone-metastatic patients with a 25-OH vitamin D, 0-60 days after the diagnosis
+P_VITAMIN_D_NMOL = 0.30  # … reported in nmol/L (else ng/mL)
+P_SHORT_LIFE = 0.06  # bone-metastatic lung patients with a life expectancy under 3 months recorded
+P_LATE_START = 0.25  # antiresorptive started after the window (days within_days+1 … +300): a deviation
+P_START_ON_LAST_DAY = 0.05  # of the timely starts: on the window's last day (compliant: the boundary)
+P_CREATININE_MG_DL = 0.20  # creatinine reported in mg/dL (else µmol/L)
+P_NO_CREATININE = 0.05  # patient on an antiresorptive without any creatinine (no clearance: set aside)
+P_CREATININE_AFTER_START = 0.04  # … with a creatinine only after the start (no clearance: set aside)
+# Clearance at the zoledronic acid start, drawn in one of the label's bands (share of courses); each
+# range stays 2 mL/min inside its band's edges (> 60, 50-60, 40-49, 30-39, < 30), so no rounding of
+# the creatinine moves it across one.
+RENAL_BANDS = (((62.0, 100.0), 0.70), ((52.0, 58.0), 0.12), ((42.0, 48.0), 0.08),
+               ((32.0, 38.0), 0.06), ((12.0, 28.0), 0.04))
+# The label's zoledronic acid dose per band (clinical-reference.md §10.1), the generator's own copy:
+# its ground truth must not come from the code it checks.
+LABEL_DOSE_MG = ((60.0, 4.0), (50.0, 3.5), (40.0, 3.3), (30.0, 3.0))  # (clearance above/at, mg)
+P_FULL_DOSE_DESPITE_RENAL = 0.35  # clearance ≤ 60: 4 mg given anyway (a deviation)
+P_ZA_DOSE_NOT_RECORDED = 0.05  # zoledronic acid course without its dose (set aside)
+DENOSUMAB_MG = 120.0
+# The latest dental evaluation: 7-60 days before the first dose, on its day, exactly the review
+# interval (6 calendar months) before it (both compliant: the boundaries), older than that (possibly
+# before the cancer: a deviation), after the start (a deviation); the rest: none recorded.
+P_DENTAL = {"before": 0.59, "on_start_day": 0.05, "at_review_limit": 0.03, "old": 0.05, "after": 0.15}
+P_DENTAL_CARE_NEEDED = 0.10  # of the evaluations: care needed (still an evaluation)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bonemet.audit.definitions import default_definitions
+from bonemet.audit.synth_bone import bone_care
 from bonemet.audit.synth_rates import (
     _LESION_SITES,
     DRIVERS_ADENO,
@@ -50,6 +51,7 @@ from bonemet.audit.synth_rates import (
     SWITCH_WITHIN_DAYS,
 )
 from bonemet.core.dates import add_months
+from bonemet.kb import default_kb
 from bonemet.model.case import (
     Cancer,
     Case,
@@ -86,6 +88,8 @@ class Truth:
     primary_site: str
     indicators: dict[str, dict[str, bool]] = field(default_factory=dict)
     unknown_code: bool = False
+    # Records the audit must set aside, not judge (issue 24): {"indicator": id, "record": course id}.
+    set_aside: list[dict[str, str]] = field(default_factory=list)
 
     def mark(self, indicator: str, denominator: bool, numerator: bool) -> None:
         assert denominator or not numerator, indicator
@@ -118,6 +122,7 @@ class _Story:
 
     def __init__(self, seed: int, index: int) -> None:
         self.rng = random.Random(f"{seed}:{index}")
+        self.seed = seed
         self.index = index
         self.exams: list[ImagingExam] = []
         self.treatments: list[Treatment] = []
@@ -476,6 +481,13 @@ def _finish(
         t.end is None and t.type not in (TreatmentType.denosumab, TreatmentType.zoledronic_acid)
         for t in s.treatments
     )
+    # Systemic bone treatment (issue 24), from a stream of its own: the story above is unchanged.
+    defs = default_definitions()
+    kb = default_kb()
+    assert kb.plan is not None
+    bone = bone_care(s.seed, s.index, s.exams, s.treatments, patient, bone_mets, truth,
+                     within_days=defs.get("antiresorptive_within_days").params["within_days"],
+                     review_months=int(str(kb.plan.rules["DN-01"].params["review_months"])))
     case = Case(
         case_id=case_id,
         patient=patient,
@@ -488,12 +500,13 @@ def _finish(
         ),
         context=ClinicalContext(phase=Phase.on_treatment if ongoing else Phase.follow_up),
         exams=tuple(s.exams),
-        treatments=tuple(s.treatments),
-        labs=tuple(s.labs),
+        treatments=bone.treatments,
+        labs=(*s.labs, *bone.labs),
         clinical_status=tuple(s.statuses),
+        plan_inputs=bone.plan_inputs,
     )
     if truth.in_scope:
-        for name in default_definitions().ids:  # every indicator of the data, none typed here
+        for name in defs.ids:  # every indicator of the data, none typed here
             truth.indicators.setdefault(name, {"denominator": False, "numerator": False})
     truth.unknown_code = s.rng.random() < P_UNKNOWN_CODE
     return case, truth, site_id
