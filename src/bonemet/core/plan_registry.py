@@ -48,7 +48,10 @@ class PlanOutput:
                 priority: Literal["urgent", "routine"] = "routine", surgical: bool = False,
                 kind: ProposalKind | None = None, checks: tuple[PlanCheck, ...] = (),
                 facts: tuple[Fact, ...] = (), missing: tuple[MissingData, ...] = (),
-                **values: Any) -> Proposal:
+                statements: tuple[str, ...] | None = None, **values: Any) -> Proposal:
+        """`statements`: the subset of the rule's statements this proposal rests on, when it says
+        only part of what the rule can say (review 24 m1: BT-02 cites the osteonecrosis papers only
+        when osteonecrosis is the item); its references, sources and caveats follow that subset."""
         rule = self.plan.rule(rule_id)
         text = _capitalised(message if isinstance(message, Text) else rule.message(message, **values))
         kind_ = kind or rule.kind
@@ -56,22 +59,27 @@ class PlanOutput:
         proposal = Proposal(
             rule_id=rule_id, kind=kind_, basis=rule.basis, lesions=lesions,
             priority=priority, surgical=surgical, title=rule.title, text=text, checks=checks,
-            facts=facts, statement_ids=rule.statements, missing_data=missing,
-            **self._traced(rule_id),
+            facts=facts, statement_ids=statements or rule.statements, missing_data=missing,
+            **self._traced(rule_id, statements),
         )
         self.proposals.append(proposal)
         return proposal
 
-    def _traced(self, rule_id: str) -> dict[str, Any]:
-        """References, sources, flag and caveats of a rule: derived from plan.yaml once."""
-        key = f"traced:{rule_id}"
+    def _traced(self, rule_id: str, subset: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """References, sources, flag and caveats of a rule (or of a subset of its statements):
+        derived from plan.yaml once."""
+        ids = subset or self.plan.rule(rule_id).statements
+        unknown = set(ids) - set(self.plan.rule(rule_id).statements)
+        assert not unknown, f"{rule_id} does not rest on {sorted(unknown)}"
+        key = f"traced:{rule_id}:{','.join(ids)}"
         if key not in self.plan.memo:
-            statements = [self.plan.statements[s] for s in self.plan.rule(rule_id).statements]
+            statements = [self.plan.statements[s] for s in ids]
             self.plan.memo[key] = {
-                "references": self.plan.refs_for(rule_id),
-                "sources": tuple(PlanSourceRef(label=s.label, url=s.url,
-                                               outside_referentiel=s.outside_referentiel)
-                                 for s in self.plan.sources_for(rule_id)),
+                "references": tuple(sorted({n for s in statements for n in s.refs})),
+                "sources": tuple(PlanSourceRef(label=src.label, url=src.url,
+                                               outside_referentiel=src.outside_referentiel)
+                                 for src in (self.plan.sources[i] for i in
+                                             dict.fromkeys(s.source for s in statements))),
                 "outside_referentiel": self.plan.outside_referentiel(rule_id),
                 "caveats": tuple(dict.fromkeys(c for s in statements for c in s.caveats)),
             }
