@@ -47,6 +47,11 @@ CONCEPT_ECOG = "ecog"
 CONCEPT_CLINICAL_STATUS = "clinical-status"
 CONCEPT_BONE_PAIN = "bone-pain"
 CONCEPT_NEURO_DEFICIT = "neurological-deficit"  # context.neurological_deficit (valueBoolean)
+# Issue 24: plan inputs written as resources (their standard code first, this local one second).
+CONCEPT_BODY_WEIGHT = "body-weight"  # plan_inputs.weight_kg (Observation, kg)
+CONCEPT_CLEARANCE = "creatinine-clearance"  # plan_inputs.creatinine_clearance_ml_min (mL/min)
+CONCEPT_ONJ = "osteonecrosis-jaw"  # plan_inputs.osteonecrosis_jaw (Condition)
+CONCEPT_DENTAL = "dental-evaluation"  # plan_inputs.dental_date (Procedure or Encounter)
 
 TRANSLATION_EXT = "http://hl7.org/fhir/StructureDefinition/translation"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"

@@ -68,6 +68,17 @@ class _Writer:
             "text": concept.display.en,
         }
 
+    def lab_cc(self, lab: LabResult) -> Json:
+        """The LOINC code that fits the unit (a mass code for mg/dL, a moles code for µmol/L: issue
+        24), then the local analyte code. A unit with no fitting code gets the local code only."""
+        key = lab.analyte.value
+        concept = self.vs.concept("analyte", key)
+        return {
+            "coding": [*self.vs.unit_codings("analyte", key, lab.unit),
+                       self.local("analyte", key, concept.display.en)],
+            "text": concept.display.en,
+        }
+
     def ext(self, name: str, value_key: str, value: Any) -> Json:
         return {"url": self.vs.extension_url(name), value_key: value}
 
@@ -400,7 +411,7 @@ class _Writer:
             "resourceType": "Observation",
             "status": "final",
             "category": self.category("category_laboratory"),
-            "code": self.concept_cc("analyte", lab.analyte.value, "analyte"),
+            "code": self.lab_cc(lab),
             "subject": self.subject(),
             "effectiveDateTime": lab.date.isoformat(),
             "valueQuantity": {

@@ -1,5 +1,6 @@
 """Observation: labs (by LOINC, units checked), clinical course with ECOG, driver alterations, bone and
-spinal pain, neurological deficits (the last two through read_neuro)."""
+spinal pain, neurological deficits (the last two through read_neuro); body weight and a measured
+creatinine clearance for the bone plan (through read_bone_inputs, issue 24)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from bonemet.fhir import common as c
-from bonemet.fhir import read_neuro
+from bonemet.fhir import read_bone_inputs, read_neuro
 from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, dicts, nonempty
+from bonemet.fhir.read_bone_inputs import Measure
 from bonemet.fhir.read_neuro import Finding
 from bonemet.fhir.valuesets import Match, ValueSets
 from bonemet.model.case import LAB_CATALOGUE, ClinicalStatus, DriverAlteration, LabResult
@@ -30,13 +32,24 @@ _UNIT_SYNONYMS = {
     "umol/L": "umol/L",
     "pg/ml": "pg/mL",
     "ng/ml": "ng/mL",
+    # Issue 24: the same units as EHRs spell them (case only; the unit still decides the reading).
+    "mg/dl": "mg/dL",
+    "mmol/l": "mmol/L",
+    "nmol/l": "nmol/L",
+    "umol/l": "umol/L",
+    "µmol/l": "µmol/L",
+    "μmol/l": "µmol/L",
 }
 
 
 # The groups this reader uses: their codes are all a CDS service needs to prefetch (issue 14).
-_USED_GROUPS = ("analyte", "ecog", "clinical_status", "bone_pain", "spinal_pain", "neuro_deficit")
+_USED_GROUPS = ("analyte", "body_weight", "creatinine_clearance", "ecog", "clinical_status", "bone_pain",
+                "spinal_pain", "neuro_deficit")
 _OWN_CONCEPTS = (c.CONCEPT_BONE_LESION, c.CONCEPT_DRIVER, c.CONCEPT_ECOG, c.CONCEPT_CLINICAL_STATUS,
-                 c.CONCEPT_BONE_PAIN, c.CONCEPT_NEURO_DEFICIT, "patient-score-inputs")
+                 c.CONCEPT_BONE_PAIN, c.CONCEPT_NEURO_DEFICIT, c.CONCEPT_BODY_WEIGHT, c.CONCEPT_CLEARANCE,
+                 "patient-score-inputs")
+# Issue 24: read into plan_inputs (the latest on or before the decision date, read_bone_inputs).
+_MEASURE_GROUPS = ("body_weight", "creatinine_clearance")
 _FINDING_GROUPS = ("bone_pain", *read_neuro.GROUPS)
 
 
@@ -57,8 +70,10 @@ def observations(
     list[dict[str, Any]],
     list[Finding],
     dict[str, Any] | None,
+    list[Measure],
 ]:
     labs: list[dict[str, Any]] = []
+    measures: list[Measure] = []
     statuses: list[dict[str, Any]] = []
     drivers: list[dict[str, Any]] = []
     findings: list[Finding] = []
@@ -94,9 +109,14 @@ def observations(
             hit = Match("bone_pain", m.vs.concept("bone_pain", "bone_pain"), None, "local")
         elif kind == c.CONCEPT_NEURO_DEFICIT:
             hit = Match("neuro_deficit", m.vs.concept("neuro_deficit", "neurological_deficit"), None, "local")
+        elif kind == c.CONCEPT_BODY_WEIGHT:
+            hit = Match("body_weight", m.vs.concept("body_weight", "body_weight"), None, "local")
+        elif kind == c.CONCEPT_CLEARANCE:
+            hit = Match("creatinine_clearance", m.vs.concept("creatinine_clearance", "creatinine_clearance"),
+                        None, "local")
         else:
             hit = m.match(
-                ("analyte", "not_an_analyte", "ecog", "clinical_status", *_FINDING_GROUPS),
+                ("analyte", "not_an_analyte", *_MEASURE_GROUPS, "ecog", "clinical_status", *_FINDING_GROUPS),
                 b.get("code"),
                 local="analyte",
             )
@@ -129,6 +149,11 @@ def observations(
             lab = _lab(m, r, hit.concept.key, day)
             if lab:
                 labs.append(lab)
+        elif hit.group in _MEASURE_GROUPS:
+            read = read_bone_inputs.weight if hit.group == "body_weight" else read_bone_inputs.clearance
+            measure = read(m, r, day)
+            if measure is not None:
+                measures.append(measure)
         elif hit.group == "ecog":
             score = _ecog_value(b)
             if score is None:
@@ -150,7 +175,7 @@ def observations(
                 "ECOG without a clinical course (improving/stable/deteriorating) the same day: "
                 "the case records ECOG inside a clinical status",
             )
-    return labs, statuses, drivers, findings, patient_scores
+    return labs, statuses, drivers, findings, patient_scores, measures
 
 
 def _yes_no(b: Json) -> bool | None:

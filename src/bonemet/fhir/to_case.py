@@ -22,7 +22,14 @@ import orjson
 from pydantic import ValidationError
 
 from bonemet.errors import FhirMappingError, Problem
-from bonemet.fhir import read_conditions, read_imaging, read_observations, read_patient, read_treatments
+from bonemet.fhir import (
+    read_bone_inputs,
+    read_conditions,
+    read_imaging,
+    read_observations,
+    read_patient,
+    read_treatments,
+)
 from bonemet.fhir.read_base import SCOPES, Json, Mapper, MappingContext, MappingScope, Res, Unmapped
 from bonemet.fhir.read_imaging import ImagingReading, imaging_modality, imaging_reading
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
@@ -242,13 +249,14 @@ _READERS = (
     "MedicationStatement",
     "MedicationAdministration",
     "Parameters",
+    "Encounter",  # read only for a dental evaluation (issue 24); any other is reported as not used
 )
 
 
 def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     patient = read_patient.patient(m, buckets.get("Patient", []))
     for rt, items in buckets.items():
-        if rt in _READERS and rt not in ("Patient", "Parameters"):
+        if rt in _READERS and rt not in ("Patient", "Parameters", "Encounter"):
             for r in items:
                 m.check_subject(r)
     for rt, items in sorted(buckets.items()):
@@ -256,10 +264,20 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
             for r in items:
                 m.skip(r, "", f"resource type {rt} is not used by bonemet")
     params = read_patient.context_params(m, buckets.get("Parameters", []))
+    as_of = read_bone_inputs.decision_date(m, params)
+    # Issue 24: osteonecrosis of the jaw and dental evaluations first, so that the cancer and imaging
+    # readers do not report them (a panoramic radiograph is not a bone-metastasis exam).
+    onj, buckets["Condition"] = read_bone_inputs.osteonecrosis(m, buckets.get("Condition", []))
+    dental_date, dental_rest = read_bone_inputs.dental(
+        m, buckets.get("Procedure", []) + buckets.get("Encounter", []), as_of)
+    buckets["Procedure"] = [r for r in dental_rest if r.rt == "Procedure"]
+    for r in dental_rest:
+        if r.rt == "Encounter":
+            m.skip(r, "", "resource type Encounter is not used by bonemet (only a dental evaluation is read)")
     cancer, findings, m.scope = read_conditions.conditions(m, buckets.get("Condition", []))
     exams = read_imaging.imaging(m, buckets)
     observed = read_observations.observations(m, buckets.get("Observation", []))
-    labs, statuses, drivers, observed_findings, patient_scores = observed
+    labs, statuses, drivers, observed_findings, patient_scores, measures = observed
     treatments = read_treatments.treatments(m, buckets)
     if drivers:
         cancer["driver_alterations"] = drivers
@@ -275,6 +293,13 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     }
     for p in buckets.get("Patient", [])[:1]:
         m.case_data(p.body, case)
+    plan = read_bone_inputs.latest(m, measures, as_of)
+    if onj is not None:
+        plan["osteonecrosis_jaw"] = onj
+    if dental_date is not None:
+        plan["dental_date"] = dental_date
+    if plan:  # the resources win over a case-data copy of the same field
+        case["plan_inputs"] = {**(case.get("plan_inputs") or {}), **plan}
     if patient_scores is not None:
         case["score_inputs"] = patient_scores
     case["context"] = read_patient.context(m, params, findings, treatments)

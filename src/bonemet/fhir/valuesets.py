@@ -56,6 +56,9 @@ class CodeRow(_Strict):
     site: str | None = None
     primary_site: str | None = None  # histology codes naming their organ ("Adenocarcinoma of lung")
     role: str | None = None
+    # Lab codes (issue 24): the units their LOINC property fits (a mass code for mg/dL, a moles code
+    # for mmol/L); written only for a value in one of them. Empty: any unit.
+    units: tuple[str, ...] = ()
     # Where an unverified code comes from (memory, the issue that reported it...): every row names
     # its origin, `verified_by` for V/P rows, `source` for U rows.
     source: str | None = None
@@ -360,6 +363,20 @@ class ValueSets:
         out = []
         for row in self.concept(group, key).codes:
             if row.emit and row.system not in seen:
+                seen.add(row.system)
+                coding = {"system": self.uri(row.system), "code": row.code}
+                if row.display:
+                    coding["display"] = row.display
+                out.append(coding)
+        return out
+
+    def unit_codings(self, group: str, key: str, unit: str) -> list[dict[str, str]]:
+        """Standard codings written for a value in `unit`: the first emittable row per system whose
+        `units` include it (or that names no units). A moles code is never written for mg/dL."""
+        seen: set[str] = set()
+        out = []
+        for row in self.concept(group, key).codes:
+            if row.emit and row.system not in seen and (not row.units or unit in row.units):
                 seen.add(row.system)
                 coding = {"system": self.uri(row.system), "code": row.code}
                 if row.display:

@@ -20,9 +20,11 @@ LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
     Analyte.ctx: ("41171-0", "P", ("ng/L", "pg/mL", "ng/mL")),
     Analyte.cea: ("2039-6", "V", ("ng/mL", "µg/L", "ug/L")),
     Analyte.cyfra_21_1: ("25390-6", "V", ("ng/mL", "µg/L", "ug/L")),
-    Analyte.calcium: ("49765-1", "V", ("mmol/L", "mg/dL")),
-    Analyte.creatinine: (None, "-", ("µmol/L", "umol/L", "mg/dL")),
-    Analyte.vitamin_d_25oh: (None, "-", ("ng/mL", "nmol/L")),
+    # Issue 24: the mass-concentration code; the FHIR writer picks the code that fits the unit
+    # (fhir/valuesets.yaml `units`: 2000-8 for mmol/L, 14682-9 for µmol/L).
+    Analyte.calcium: ("17861-6", "V", ("mmol/L", "mg/dL")),
+    Analyte.creatinine: ("2160-0", "V", ("µmol/L", "umol/L", "mg/dL")),
+    Analyte.vitamin_d_25oh: ("62292-8", "P", ("ng/mL", "nmol/L")),
 }
 
 
