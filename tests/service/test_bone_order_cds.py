@@ -275,3 +275,56 @@ def test_property_never_silent(dev_server: LiveServer, creatinine: float, over: 
         assert card["indicator"] in ("warning", "critical")
         (action,) = card["suggestions"][0]["actions"]
         assert dose_of(action["resource"])["value"] == band
+
+
+# --- End to end with the EHR's own Observations (LOINC, helper fhirbt's reader) -------------------
+
+LOINC = "http://loinc.org"
+
+
+def loinc_obs(oid: str, code: str, value: float, unit: str, day: dt.date, pid: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": oid, "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": day.isoformat(),
+            "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}}
+
+
+def test_discovery_asks_the_loinc_codes_of_the_check(dev_server: LiveServer) -> None:
+    with dev_server.client() as http:
+        services = http.get("/cds-services").json()["services"]
+    query = next(s["prefetch"]["observations"] for s in services if s["id"] == ORDER_SERVICE)
+    # creatinine (mass, moles), calcium (mass, moles), 25-OH vitamin D, body weight, measured clearance
+    for code in ("2160-0", "14682-9", "17861-6", "2000-8", "62292-8", "29463-7", "2164-2"):
+        assert f"{LOINC}|{code}" in query, code
+
+
+@pytest.mark.parametrize(("creatinine", "unit", "code", "clearance", "suggested"), [
+    (137.6, "umol/L", "14682-9", 45, 3.3),     # 137.6 µmol/L = 1.5566 mg/dL: 70 x 72 / (72 x 1.5566) = 45.0
+    (1.0, "mg/dL", "2160-0", 70, None),        # 70 mL/min: 4.0 mg is the band
+])
+def test_loinc_observations_in_the_prefetch(dev_server: LiveServer, creatinine: float, unit: str,
+                                            code: str, clearance: float,
+                                            suggested: float | None) -> None:
+    doc = case(None, labs=[])
+    del doc["plan_inputs"]["weight_kg"]  # the weight comes from its Observation only
+    body = order_call(doc, medication_request(dose=4.0))
+    pid = body["context"]["patientId"]
+    day = TODAY - dt.timedelta(days=2)
+    observations = [loinc_obs("cr", code, creatinine, unit, day, pid),
+                    loinc_obs("ca", "17861-6", 9.4, "mg/dL", day, pid),
+                    loinc_obs("vd", "62292-8", 18, "ng/mL", day, pid),
+                    loinc_obs("wt", "29463-7", 72, "kg", day, pid)]
+    body["prefetch"]["observations"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": o, "search": {"mode": "match"}} for o in observations]}
+    patient = body["prefetch"]["patient"]
+    assert patient["gender"] == "male" and patient["birthDate"].startswith(str(TODAY.year - AGE))
+    (card,) = cards_of(dev_server, body)
+    shown = card_text(card["detail"])
+    assert f"{clearance:g} mL/min" in shown and "72 kg" in shown
+    assert "VD-01" in shown and "× 8" in shown   # 25-OH-D 18 ng/mL: deficiency, loading × 8
+    assert "No calcium" not in shown              # the calcium was read (9.4 mg/dL, not low)
+    if suggested is None:
+        assert "suggestions" not in card and "4.0 mg" in shown
+    else:
+        (action,) = card["suggestions"][0]["actions"]
+        assert dose_of(action["resource"])["value"] == suggested
