@@ -40,7 +40,8 @@ from .plan_lesions import LesionRecord, read_plan
 from .plan_registry import PLAN_RULES, PlanContext, PlanOutput, need
 
 # Catalogue ids that have no function of their own: emitted by another rule or by this module.
-EMITTED_BY = {"RT-02": "RT-01", "RT-03": "RT-01", "RT-09": "RT-01", "RT-08": "core/plan.py (checks)"}
+EMITTED_BY = {"RT-02": "RT-01", "RT-03": "RT-01", "RT-09": "RT-01", "RT-08": "core/plan.py (checks)",
+              "BT-06": "core/plan_bone_orders.py (the order check, CDS Hooks)"}
 # Rules that run outside the référentiel's scope (any cancer): the cord-compression pathway.
 _ANY_CANCER = frozenset({"CC-01", "CC-02"})
 _RT_KINDS = frozenset({"radiotherapy", "sbrt"})

@@ -33,7 +33,12 @@ from bonemet.model.follow_up import LabResult
 from bonemet.model.plan_inputs import DentalStatus, PlanInputs
 from bonemet.model.trace import Fact, MissingData
 
-from .context import bone_metastases_known, isolated_lesion_exam, settled_isolated_lesion
+from .context import (
+    CaseView,
+    bone_metastases_known,
+    isolated_lesion_exam,
+    settled_isolated_lesion,
+)
 from .plan_lesions import LIFE_EXPECTANCY
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 from .plan_renal import (
@@ -46,13 +51,13 @@ from .plan_renal import (
 _AGENTS = (TreatmentType.zoledronic_acid, TreatmentType.denosumab)
 
 
-def _num(x: float) -> Text:
+def num_text(x: float) -> Text:
     """A number as each language writes it (56.7 / 56,7)."""
     s = f"{x:g}"
     return Text(en=s, fr=s.replace(".", ","))
 
 
-def _dose(x: float) -> Text:
+def dose_text(x: float) -> Text:
     s = f"{x:.1f}"
     return Text(en=s, fr=s.replace(".", ","))
 
@@ -81,20 +86,22 @@ class BoneReading:
     inputs: PlanInputs
 
 
-def _latest(c: PlanContext, analyte: Analyte) -> tuple[int, LabResult] | None:
-    as_of = c.v.as_of
-    found = [(i, x) for i, x in enumerate(c.v.case.labs)
+def latest_lab(v: CaseView, analyte: Analyte) -> tuple[int, LabResult] | None:
+    """The latest result of one analyte on or before the decision date, with its index."""
+    as_of = v.as_of
+    found = [(i, x) for i, x in enumerate(v.case.labs)
              if x.analyte is analyte and (as_of is None or x.date <= as_of)]
     return max(found, key=lambda f: (f[1].date, f[0])) if found else None
 
 
-def _courses(c: PlanContext) -> tuple[tuple[int, Treatment] | None, tuple[int, Treatment] | None]:
+def antiresorptive_courses(v: CaseView) -> tuple[tuple[int, Treatment] | None,
+                                                 tuple[int, Treatment] | None]:
     """The course running at the decision date (started, no last dose before it) and the latest
     ended one (its `end` is the last dose)."""
-    as_of = c.v.as_of
+    as_of = v.as_of
     running: tuple[int, Treatment] | None = None
     ended: tuple[int, Treatment] | None = None
-    for i, t in enumerate(c.v.case.treatments):
+    for i, t in enumerate(v.case.treatments):
         if t.type not in _AGENTS or (t.start is not None and as_of is not None and t.start > as_of):
             continue
         if t.end is None or as_of is None or t.end >= as_of:
@@ -104,19 +111,20 @@ def _courses(c: PlanContext) -> tuple[tuple[int, Treatment] | None, tuple[int, T
     return running, ended
 
 
-def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
+def clearance(v: CaseView, out: PlanOutput, pi: PlanInputs) -> Clearance:
     """Cockcroft-Gault from the latest creatinine, weight, sex and age (birth year only), or the
-    clearance as entered; both: the lower (never the reassuring one)."""
+    clearance as entered; both: the lower (never the reassuring one). Shared by the plan (BT-02..04)
+    and the order check (core/plan_bone_orders.py, BT-06)."""
     rule = out.rule("BT-03")
-    case = c.v.case
+    case = v.case
     missing: list[MissingData] = []
     facts: list[Fact] = []
     computed: float | None = None
     computed_text: Text | None = None
-    creat = _latest(c, Analyte.creatinine)
+    creat = latest_lab(v, Analyte.creatinine)
     sex = case.patient.sex
     birth = case.patient.birth_year
-    as_of = c.v.as_of
+    as_of = v.as_of
     if creat is None:
         missing.append(need("BT-03", "labs.creatinine", "Serum creatinine (µmol/L or mg/dL) is not "
                             "recorded: no clearance, no dose.", "La créatinine (µmol/L ou mg/dL) "
@@ -145,17 +153,17 @@ def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
                 f"The clearance computed from creatinine {lab.value:g} {lab.unit} and weight "
                 f"{pi.weight_kg:g} kg would be {value:g} mL/min, over {MAX_PLAUSIBLE_CLEARANCE:g}: "
                 "check the creatinine's unit and the weight; no dose.",
-                f"La clairance calculée avec une créatinine de {_num(lab.value).fr} {lab.unit} et "
-                f"un poids de {_num(pi.weight_kg).fr} kg serait de {_num(value).fr} mL/min, au-delà "
-                f"de {_num(MAX_PLAUSIBLE_CLEARANCE).fr} : vérifier l'unité de la créatinine et le "
+                f"La clairance calculée avec une créatinine de {num_text(lab.value).fr} {lab.unit} et "
+                f"un poids de {num_text(pi.weight_kg).fr} kg serait de {num_text(value).fr} mL/min, au-delà "
+                f"de {num_text(MAX_PLAUSIBLE_CLEARANCE).fr} : vérifier l'unité de la créatinine et le "
                 "poids ; pas de dose."),))
         if value is not None:
             computed = value
             unit = "µmol/L" if lab.unit in MICROMOL_UNITS else lab.unit
             computed_text = rule.message(
-                "computed", clearance=_num(value), creatinine=Text(
-                    en=f"{_num(lab.value).en} {unit}", fr=f"{_num(lab.value).fr} {unit}"),
-                date=labels.day(lab.date), weight=_num(pi.weight_kg),
+                "computed", clearance=num_text(value), creatinine=Text(
+                    en=f"{num_text(lab.value).en} {unit}", fr=f"{num_text(lab.value).fr} {unit}"),
+                date=labels.day(lab.date), weight=num_text(pi.weight_kg),
                 sex=rule.message("female" if sex == "female" else "male"), age=age)
             facts += [Fact(path=f"labs[{i}].value", value=lab.value),
                       Fact(path=f"labs[{i}].unit", value=lab.unit),
@@ -169,21 +177,26 @@ def _clearance(c: PlanContext, out: PlanOutput, pi: PlanInputs) -> Clearance:
                 fr=f", {labels.day(pi.creatinine_clearance_date).fr}") \
         if pi.creatinine_clearance_date else ""
     facts.append(Fact(path="plan_inputs.creatinine_clearance_ml_min", value=entered))
-    entered_text = rule.message("entered", clearance=_num(entered), date=when)
+    entered_text = rule.message("entered", clearance=num_text(entered), date=when)
     if computed is None or computed_text is None:
         return Clearance(entered, entered_text, tuple(facts), ())
     lower = min(entered, computed)
     text = rule.message("both", lower=entered_text if entered <= computed else computed_text,
-                        entered=_num(entered), computed=_num(computed))
+                        entered=num_text(entered), computed=num_text(computed))
     return Clearance(lower, text, tuple(facts), ())
 
 
 def bone_metastases_established(c: PlanContext) -> bool:
     """Known (recorded, or a biopsy showing one), or a positive exam recording bone lesions that
-    are not still to characterise: a single lesion awaiting its work-up (NM-09), a lesion marked
-    suspicious, or a single lesion a biopsy found benign does not start an antiresorptive (review
-    24: the proposals are for established bone metastases)."""
-    case, exams, as_of = c.v.case, c.v.exams, c.v.as_of
+    are not still to characterise (bone_metastases_known_in)."""
+    return bone_metastases_known_in(c.v)
+
+
+def bone_metastases_known_in(v: CaseView) -> bool:
+    """A single lesion awaiting its work-up (NM-09), a lesion marked suspicious, or a single lesion
+    a biopsy found benign does not start an antiresorptive (review 24: the proposals, and the order
+    check, are for established bone metastases)."""
+    case, exams, as_of = v.case, v.exams, v.as_of
     if bone_metastases_known(case, exams, as_of):
         return True
     if isolated_lesion_exam(case, exams, as_of) is not None:
@@ -206,14 +219,14 @@ def read_bone(c: PlanContext, out: PlanOutput) -> BoneReading:
     case = c.v.case
     pi = case.plan_inputs or PlanInputs()
     established = bone_metastases_established(c)
-    running, ended = _courses(c)
+    running, ended = antiresorptive_courses(c.v)
     return BoneReading(established=established, running=running, ended=ended,
-                       onj=pi.osteonecrosis_jaw is True, calcium=_latest(c, Analyte.calcium),
-                       vitamin_d=_latest(c, Analyte.vitamin_d_25oh),
-                       clearance=_clearance(c, out, pi), inputs=pi)
+                       onj=pi.osteonecrosis_jaw is True, calcium=latest_lab(c.v, Analyte.calcium),
+                       vitamin_d=latest_lab(c.v, Analyte.vitamin_d_25oh),
+                       clearance=clearance(c.v, out, pi), inputs=pi)
 
 
-def _calcium_low(out: PlanOutput, lab: LabResult) -> bool:
+def calcium_low(out: PlanOutput, lab: LabResult) -> bool:
     rule = out.rule("BT-02")
     mmol = lab.value / float(rule.param("mg_dl_per_mmol_l")) if lab.unit == "mg/dL" else lab.value
     return mmol < float(rule.param("calcium_low_mmol_l"))
@@ -235,22 +248,22 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
     if b.onj:
         items.append(rule.message("onj"))
         facts.append(Fact(path="plan_inputs.osteonecrosis_jaw", value=True))
-    if b.calcium is not None and _calcium_low(out, b.calcium[1]):
+    if b.calcium is not None and calcium_low(out, b.calcium[1]):
         i, lab = b.calcium
         # Review 24 m3: a value in mg/dL is shown with its mmol/L, the unit of the threshold.
-        shown = Text(en=f"{_num(lab.value).en} {lab.unit}", fr=f"{_num(lab.value).fr} {lab.unit}")
+        shown = Text(en=f"{num_text(lab.value).en} {lab.unit}", fr=f"{num_text(lab.value).fr} {lab.unit}")
         if lab.unit == "mg/dL":
             mmol = round(lab.value / float(rule.param("mg_dl_per_mmol_l")), 2)
             shown = Text(en=f"{shown.en} ({mmol:.2f} mmol/L)",
                          fr=f"{shown.fr} ({f'{mmol:.2f}'.replace('.', ',')} mmol/L)")
         items.append(rule.message("calcium", value=shown,
                                   date=labels.day(lab.date),
-                                  calcium_low_mmol_l=_num(float(rule.param("calcium_low_mmol_l")))))
+                                  calcium_low_mmol_l=num_text(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
     low = float(rule.param("zol_min_clearance"))
     if b.clearance.value is not None and b.clearance.value < low and \
             not _agent_is(b, TreatmentType.denosumab):
-        items.append(rule.message("renal", clearance=_num(b.clearance.value),
+        items.append(rule.message("renal", clearance=num_text(b.clearance.value),
                                   zol_min_clearance=rule.param("zol_min_clearance")))
         facts += b.clearance.facts
     if items:
@@ -310,7 +323,7 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
     cl = b.clearance
     minutes = rule.param("infusion_minutes")
     if cl.value is None or cl.text is None:
-        what = joined([_FIELD_WORDS.get(m.field, _IMPLAUSIBLE_WORDS) for m in cl.missing])
+        what = joined([FIELD_WORDS.get(m.field, _IMPLAUSIBLE_WORDS) for m in cl.missing])
         out.propose("BT-03", "no_clearance", missing=cl.missing, what=what,
                     infusion_minutes=minutes)
         return
@@ -320,7 +333,17 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
                     min_clearance=rule.param("min_clearance"))
         return
     key = "running" if _agent_is(b, TreatmentType.zoledronic_acid) else "dose"
-    out.propose("BT-03", key, facts=cl.facts, dose=_dose(dose), clearance=cl.text,
+    recorded = b.running[1].dose_mg if b.running is not None and key == "running" else None
+    if b.running is not None and recorded is not None and recorded > dose:
+        # A recorded dose above the band of the current clearance is never passed over (issue
+        # 24 safety): the plan says it, with the band's dose, whatever the board decides.
+        i = b.running[0]
+        out.propose("BT-03", "running_above", facts=(
+            *cl.facts, Fact(path=f"treatments[{i}].dose_mg", value=recorded)),
+            recorded=dose_text(recorded), dose=dose_text(dose), clearance=cl.text,
+            infusion_minutes=minutes)
+        return
+    out.propose("BT-03", key, facts=cl.facts, dose=dose_text(dose), clearance=cl.text,
                 infusion_minutes=minutes)
 
 
@@ -335,17 +358,17 @@ def denosumab(c: PlanContext, out: PlanOutput) -> None:
     if cl is None:
         renal = rule.message("renal_unknown")
     elif cl < float(rule.param("high_risk_below")):
-        renal = rule.message("renal_high", clearance=_num(cl),
+        renal = rule.message("renal_high", clearance=num_text(cl),
                              high_risk_below=rule.param("high_risk_below"))
     else:
-        renal = rule.message("renal_known", clearance=_num(cl))
+        renal = rule.message("renal_known", clearance=num_text(cl))
     key = "running" if _agent_is(b, TreatmentType.denosumab) else "standard"
     out.propose("BT-04", key, facts=b.clearance.facts, renal=renal,
                 dose_mg=rule.param("dose_mg"), interval_weeks=rule.param("interval_weeks"))
 
 
 # The clearance's inputs in words (a field path never appears in a sentence).
-_FIELD_WORDS = {
+FIELD_WORDS = {
     "labs.creatinine": Text(en="serum creatinine", fr="créatinine"),
     "plan_inputs.weight_kg": Text(en="weight", fr="poids"),
     "patient.sex": Text(en="sex", fr="sexe"),
@@ -382,32 +405,26 @@ def _add_months(d: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-@plan_rule("DN-01")
-def dental(c: PlanContext, out: PlanOutput) -> None:
-    b = read_bone(c, out)
-    if not b.established or b.onj or (b.running is None and short_life(c, out)):
-        return
+def dental_said(out: PlanOutput, pi: PlanInputs, running: bool, as_of: dt.date | None) -> Said:
+    """DN-01 for the dental inputs: review during a running course, or before the first dose
+    (delay items, cleared, not assessed)."""
     rule = out.rule("DN-01")
-    pi = b.inputs
     months = int(rule.param("review_months"))
     facts = tuple(Fact(path=f"plan_inputs.{k}", value=v) for k, v in (
         ("dental_status", pi.dental_status.value if pi.dental_status else None),
         ("dental_date", pi.dental_date.isoformat() if pi.dental_date else None),
         ("unhealed_oral_lesions", pi.unhealed_oral_lesions),
         ("planned_extraction", pi.planned_extraction)) if v is not None)
-    if b.running is not None:
+    if running:
         if pi.dental_date is None:
-            out.propose("DN-01", "review_missing", facts=facts, review_months=months, missing=(need(
+            return Said("review_missing", {"review_months": months}, facts, (need(
                 "DN-01", "plan_inputs.dental_date", "Date of the last dental evaluation.",
                 "Date du dernier bilan dentaire."),))
-            return
         due = _add_months(pi.dental_date, months)
-        as_of = c.v.as_of
         when = rule.message("overdue" if as_of is not None and due < as_of else "due",
                             due=labels.day(due))
-        out.propose("DN-01", "review", facts=facts, review_months=months,
-                    date=labels.day(pi.dental_date), when=when)
-        return
+        return Said("review", {"review_months": months, "date": labels.day(pi.dental_date),
+                               "when": when, "overdue": as_of is not None and due < as_of}, facts)
     items: list[Text] = []
     if pi.unhealed_oral_lesions:
         items.append(rule.message("unhealed"))
@@ -416,34 +433,51 @@ def dental(c: PlanContext, out: PlanOutput) -> None:
     if pi.dental_status is DentalStatus.care_needed:
         items.append(rule.message("care_needed"))
     if items:
-        out.propose("DN-01", "delay", facts=facts, review_months=months,
-                    items=joined(items, ", ", ", "))
-        return
-    as_of = c.v.as_of
+        return Said("delay", {"review_months": months, "items": joined(items, ", ", ", ")}, facts)
     if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None and as_of is not None \
             and _add_months(pi.dental_date, months) < as_of:
         # Review 24 M1: before a first dose, an evaluation past the review interval is not enough.
-        state = rule.message("outdated", date=labels.day(pi.dental_date), review_months=months)
-        missing: tuple[MissingData, ...] = (need(
-            "DN-01", "plan_inputs.dental_date", "A dental evaluation of the last "
-            f"{months} months before the first dose.", f"Un bilan dentaire de moins de {months} "
-            "mois avant la première dose."),)
-    elif pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
-        state = rule.message("cleared", date=labels.day(pi.dental_date))
-        missing = ()
-    else:
-        state = rule.message("not_assessed")
-        missing = (need("DN-01", "plan_inputs.dental_status", "Dental evaluation before the first "
-                        "dose (status and date).", "Bilan dentaire avant la première dose (statut "
-                        "et date)."),)
-    out.propose("DN-01", "before", facts=facts, missing=missing, review_months=months, state=state)
+        return Said("before", {"review_months": months, "state": rule.message(
+            "outdated", date=labels.day(pi.dental_date), review_months=months)}, facts, (need(
+                "DN-01", "plan_inputs.dental_date", "A dental evaluation of the last "
+                f"{months} months before the first dose.", f"Un bilan dentaire de moins de {months} "
+                "mois avant la première dose."),))
+    if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
+        return Said("before", {"review_months": months,
+                               "state": rule.message("cleared", date=labels.day(pi.dental_date)),
+                               "cleared": True}, facts)
+    return Said("before", {"review_months": months, "state": rule.message("not_assessed")}, facts,
+                (need("DN-01", "plan_inputs.dental_status", "Dental evaluation before the first "
+                      "dose (status and date).", "Bilan dentaire avant la première dose (statut "
+                      "et date)."),))
 
 
-@plan_rule("VD-01")
-def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
+@plan_rule("DN-01")
+def dental(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
-    if not b.established or (b.running is None and short_life(c, out)):
+    if not b.established or b.onj or (b.running is None and short_life(c, out)):
         return
+    said = dental_said(out, b.inputs, b.running is not None, c.v.as_of)
+    values = {k: v for k, v in said.values.items() if k not in ("overdue", "cleared")}
+    out.propose("DN-01", said.key, facts=said.facts, missing=said.missing, **values)
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What a rule says of one reading: its message key and values, facts and missing inputs.
+    The plan proposes it; the order check (BT-06) shows the same sentence on the order's card."""
+
+    key: str
+    values: dict[str, Any]
+    facts: tuple[Fact, ...] = ()
+    missing: tuple[MissingData, ...] = ()
+
+    def text(self, out: PlanOutput, rule_id: str) -> Text:
+        return out.rule(rule_id).message(self.key, **self.values)
+
+
+def vitamin_d_said(out: PlanOutput, found: tuple[int, LabResult] | None, onj: bool = False) -> Said:
+    """VD-01 for the latest 25-OH vitamin D (or none): the AURA box's loading by level."""
     rule = out.rule("VD-01")
     p = rule.params
     values: dict[str, Any] = {
@@ -453,18 +487,26 @@ def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
     values["calcium"] = rule.message("calcium", calcium_min_mg=p["calcium_min_mg"],
                                      calcium_max_mg=p["calcium_max_mg"])
     # Review 24 m6: no "during the antiresorptive" when osteonecrosis of the jaw stops it.
-    values["during"] = "" if b.onj else rule.message("during")
-    if b.vitamin_d is None:
-        out.propose("VD-01", "missing", missing=(need(
+    values["during"] = "" if onj else rule.message("during")
+    if found is None:
+        return Said("missing", values, missing=(need(
             "VD-01", "labs.vitamin_d_25oh", "25-OH vitamin D is not measured.",
-            "La 25-OH vitamine D n'est pas dosée."),), **values)
-        return
-    i, lab = b.vitamin_d
+            "La 25-OH vitamine D n'est pas dosée."),))
+    i, lab = found
     ng = lab.value / float(p["nmol_per_ng"]) if lab.unit == "nmol/L" else lab.value
-    shown = f"{_num(lab.value).en} {lab.unit}" + (f" ({ng:.1f} ng/mL)" if lab.unit == "nmol/L" else "")
+    shown = f"{num_text(lab.value).en} {lab.unit}" + (f" ({ng:.1f} ng/mL)" if lab.unit == "nmol/L" else "")
     shown_fr = shown.replace(".", ",")
     key = "deficient" if ng < float(p["deficiency_below"]) else \
         "insufficient" if ng <= float(p["insufficiency_max"]) else "sufficient"
-    out.propose("VD-01", key, facts=(Fact(path=f"labs[{i}].value", value=lab.value),
-                                     Fact(path=f"labs[{i}].unit", value=lab.unit)),
-                value=Text(en=shown, fr=shown_fr), date=labels.day(lab.date), **values)
+    return Said(key, {**values, "value": Text(en=shown, fr=shown_fr), "date": labels.day(lab.date)},
+                facts=(Fact(path=f"labs[{i}].value", value=lab.value),
+                       Fact(path=f"labs[{i}].unit", value=lab.unit)))
+
+
+@plan_rule("VD-01")
+def vitamin_d(c: PlanContext, out: PlanOutput) -> None:
+    b = read_bone(c, out)
+    if not b.established or (b.running is None and short_life(c, out)):
+        return
+    said = vitamin_d_said(out, b.vitamin_d, b.onj)
+    out.propose("VD-01", said.key, facts=said.facts, missing=said.missing, **said.values)

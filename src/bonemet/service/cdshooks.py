@@ -25,10 +25,13 @@ from starlette.responses import Response
 
 from bonemet.access.trail import name_patient
 from bonemet.api import InputError, Problem, problems_from
+from bonemet.base.terms import TreatmentType
 from bonemet.core import assess
+from bonemet.core.plan_bone_orders import BoneOrder, check_order
 from bonemet.kb import KnowledgeBase, Lang
 from bonemet.model import Assessment
 from bonemet.service import case_process, fhir_bridge
+from bonemet.service.bone_order_card import bone_order_card
 from bonemet.service.cards import CardContext, DraftOrder, order_guidance, own_links, patient_cards
 from bonemet.service.cds_models import (
     CdsRequest,
@@ -40,7 +43,7 @@ from bonemet.service.cds_models import (
 )
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import FHIR_JSON, ServiceError
-from bonemet.service.fhir_bridge import PatientCase
+from bonemet.service.fhir_bridge import MedicationOrder, PatientCase
 from bonemet.service.plan_card import with_plan_card
 from bonemet.service.texts import Texts
 from bonemet.workload import IN_PROCESS_FROM_BYTES, decode_json, off_loop
@@ -194,14 +197,25 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
     cc = CardContext(kb=kb, texts=texts, lang=setting.lang, base_url=setting.base_url,
                      hook_instance=hook_request.hookInstance)
     if hook_request.hook in ORDER_HOOKS:
-        orders = _draft_orders(hook_request)
-        if not orders:  # nothing of ours in the order: stay silent, without fetching anything
+        orders, medications = _draft_orders(hook_request)
+        if not orders and not medications:  # nothing of ours: silent, without fetching anything
             return CdsResponse(cards=[])
         patient = await _patient_case(setting, hook_request, patient_id, work)
         if not patient.in_scope:  # not a diagnosed lung cancer: the guideline says nothing here
             return CdsResponse(cards=[])
-        assessment: Assessment = await work(assess, patient.case, kb)
         answer = CdsResponse(cards=[])
+        for index, medication in medications:
+            # Issue 24: a zoledronic acid or denosumab order checked against the case (BT-06).
+            check = await work(check_order, patient.case, kb, BoneOrder(
+                agent=TreatmentType(medication.agent), dose_mg=medication.dose_mg,
+                dose_problem=medication.dose_problem, dose_field=medication.dose_field,
+                date=patient.case.context.as_of))
+            answer.cards.append(bone_order_card(medication, check, cc,
+                                                f"context.draftOrders.entry[{index}].resource"))
+        if not orders:
+            answer.cards = own_links(answer.cards, cc.base_url)
+            return answer
+        assessment: Assessment = await work(assess, patient.case, kb)
         actions = []
         for order in orders:
             replacement = _replacement(order, assessment)
@@ -279,8 +293,9 @@ def _context_string(req: CdsRequest, name: str) -> str:
     return value
 
 
-def _draft_orders(req: CdsRequest) -> list[DraftOrder]:
-    """The draft ServiceRequests for bone imaging (order-select: only the selected ones)."""
+def _draft_orders(req: CdsRequest) -> tuple[list[DraftOrder], list[tuple[int, MedicationOrder]]]:
+    """The draft ServiceRequests for bone imaging and the draft MedicationRequests of zoledronic
+    acid or denosumab, with their entry index (order-select: only the selected ones)."""
     bundle = req.context.get("draftOrders")
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise ServiceError(422, [Problem("context.draftOrders", "a FHIR Bundle of draft orders "
@@ -296,13 +311,20 @@ def _draft_orders(req: CdsRequest) -> list[DraftOrder]:
                                              "an array of references is required for order-select")])
         selected = set(selections)
     orders = []
+    medications: list[tuple[int, MedicationOrder]] = []
     for index, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or resource.get("resourceType") != "ServiceRequest":
-            continue  # medication or other orders: not ours
-        if selected is not None and f"ServiceRequest/{resource.get('id')}" not in selected:
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(resource, dict) or kind not in ("ServiceRequest", "MedicationRequest"):
+            continue  # other orders: not ours
+        if selected is not None and f"{kind}/{resource.get('id')}" not in selected:
             continue
         try:
+            if kind == "MedicationRequest":
+                medication = fhir_bridge.medication_order(resource)
+                if medication is not None:
+                    medications.append((index, medication))
+                continue
             modality = fhir_bridge.ordered_modality(resource)
         except InputError as exc:
             raise ServiceError(422, [Problem(f"context.draftOrders.entry[{index}].resource."
@@ -310,7 +332,7 @@ def _draft_orders(req: CdsRequest) -> list[DraftOrder]:
                                      for p in exc.problems]) from None
         if modality is not None:
             orders.append(DraftOrder(resource=resource, modality=modality))
-    return orders
+    return orders, medications
 
 
 def _replacement(order: DraftOrder, assessment: Assessment) -> dict[str, Any] | None:

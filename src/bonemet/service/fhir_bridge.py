@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from bonemet.model import Case
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import Modality
@@ -107,3 +109,85 @@ def replacement_order(resource: dict[str, Any], alternative: RatedModality) -> d
     order.setdefault("intent", "order")
     order["code"] = code
     return order
+
+
+# Draft medication orders (issue 24): zoledronic acid and denosumab -------------------------------
+
+_UCUM = "http://unitsofmeasure.org"
+BONE_AGENT_KEYS = ("zoledronic_acid", "denosumab")
+
+
+@dataclass(frozen=True)
+class MedicationOrder:
+    """A draft MedicationRequest of a bone-targeted agent: the agent (value-set key), the dose in
+    mg as `bonemet.fhir.read_dose` reads it, or why not and where."""
+
+    resource: dict[str, Any]
+    agent: str
+    dose_mg: float | None
+    dose_problem: str | None
+    dose_field: str
+
+    @property
+    def reference(self) -> str | None:
+        rid = self.resource.get("id")
+        return f"MedicationRequest/{rid}" if isinstance(rid, str) and rid else None
+
+
+def _medication_codeable(resource: dict[str, Any]) -> Any:
+    """medicationCodeableConcept, or the code of a contained Medication the reference points to,
+    or the reference's display (a Medication on the EHR's server is not fetched)."""
+    from bonemet.api import InputError, Problem
+
+    if "medicationCodeableConcept" in resource:
+        cc = resource["medicationCodeableConcept"]
+        if not isinstance(cc, dict):
+            raise InputError([Problem("medicationCodeableConcept", "must be a CodeableConcept")])
+        return cc
+    ref = resource.get("medicationReference")
+    if not isinstance(ref, dict):
+        raise InputError([Problem("medication[x]", "a MedicationRequest names its medication "
+                                                   "(medicationCodeableConcept or "
+                                                   "medicationReference)")])
+    target = ref.get("reference")
+    if isinstance(target, str) and target.startswith("#"):
+        contained = resource.get("contained")
+        for item in contained if isinstance(contained, list) else []:
+            if isinstance(item, dict) and item.get("resourceType") == "Medication" \
+                    and item.get("id") == target[1:]:
+                return item.get("code")
+    display = ref.get("display")
+    return {"text": display} if isinstance(display, str) else None
+
+
+def medication_order(resource: dict[str, Any]) -> MedicationOrder | None:
+    """The draft MedicationRequest as a bone-agent order, or None when it is another medication.
+
+    The agent is identified with the value sets (RxNorm, ATC, local code or the name), as the case
+    reader does; the dose with `read_dose.dose_mg`. Raises InputError naming the field when the
+    order has no medication at all.
+    """
+    from bonemet.fhir import default_valuesets
+    from bonemet.fhir.read_dose import dose_mg
+
+    hit = default_valuesets().match(("agent",), _medication_codeable(resource),
+                                     local="treatment-type")
+    if hit is None or hit.concept.key not in BONE_AGENT_KEYS:
+        return None
+    reading = dose_mg(resource, "MedicationRequest")
+    # No dose place at all (order-select: the dose is often chosen later) is not a problem.
+    problem = reading.reason if reading.mg is None and reading.path else None
+    return MedicationOrder(resource=resource, agent=hit.concept.key, dose_mg=reading.mg,
+                           dose_problem=problem, dose_field=reading.path)
+
+
+def order_with_dose(resource: dict[str, Any], mg: float) -> dict[str, Any]:
+    """The whole draft MedicationRequest with every dose quantity set to `mg` (a CDS `update`
+    action carries the resource in its entirety, CDS Hooks 2.0 §Action)."""
+    out: dict[str, Any] = orjson.loads(orjson.dumps(resource))
+    quantity = {"value": mg, "unit": "mg", "system": _UCUM, "code": "mg"}
+    for ins in out.get("dosageInstruction") or []:
+        for dr in (ins.get("doseAndRate") or []) if isinstance(ins, dict) else []:
+            if isinstance(dr, dict) and "doseQuantity" in dr:
+                dr["doseQuantity"] = dict(quantity)
+    return out
