@@ -207,3 +207,76 @@ def test_isolated_or_suspicious_lesion_gets_no_antiresorptive(
         lesions: list[dict[str, Any]], known: bool | None, proposed: bool) -> None:
     plan = _plan(_with_exam(lesions, known))
     assert (_proposal(plan, "BT-01") is not None) is proposed
+
+
+# --- B2: a running zoledronic acid course, recorded dose and rising creatinine ---------------------
+
+def test_bt08_recorded_dose_above_the_band_and_renal_deterioration_are_said() -> None:
+    plan = _plan(_case("BT08-za-running-dose-too-high"))
+    bt02, bt03 = _proposal(plan, "BT-02"), _proposal(plan, "BT-03")
+    assert "renal deterioration under zoledronic acid" in bt02.text.en
+    assert "withholds the drug" in bt02.text.en and "from memory, to verify" in bt02.text.en
+    assert "suspend le médicament" in bt02.text.fr
+    assert bt02.statement_ids == ("PL-64",) and bt02.caveats
+    assert "the recorded dose, 4.0 mg, is above the 3.3 mg" in bt03.text.en
+    order = [p.rule_id for p in plan.proposals]
+    assert order.index("BT-02") < order.index("BT-03")
+
+
+def _running(base: tuple[float, str], now: tuple[float, str]) -> dict[str, Any]:
+    doc = _case("BT08-za-running-dose-too-high")
+    doc["labs"] = [lab for lab in doc["labs"] if lab["analyte"] != "creatinine"] + [
+        {"date": "2026-06-15", "analyte": "creatinine", "value": base[0], "unit": base[1]},
+        {"date": "2026-12-01", "analyte": "creatinine", "value": now[0], "unit": now[1]}]
+    return doc
+
+
+@pytest.mark.parametrize(("base", "now", "withheld"), [
+    ((0.9, "mg/dL"), (1.39, "mg/dL"), False),   # +0.49 from a normal baseline
+    ((0.9, "mg/dL"), (1.4, "mg/dL"), True),     # +0.5
+    ((1.5, "mg/dL"), (2.4, "mg/dL"), False),    # +0.9 from an abnormal baseline (needs 1.0)
+    ((1.5, "mg/dL"), (2.5, "mg/dL"), True),     # +1.0
+    ((80, "µmol/L"), (1.45, "mg/dL"), True),    # 0.905 → 1.45 mg/dL across units: +0.545
+    ((1.0, "mg/dL"), (0.8, "mg/dL"), False),    # a fall
+])
+def test_renal_deterioration_thresholds_by_baseline(base: tuple[float, str], now: tuple[float, str],
+                                                    withheld: bool) -> None:
+    bt02 = _proposal(_plan(_running(base, now)), "BT-02")
+    said = bt02 is not None and "renal deterioration" in bt02.text.en
+    assert said is withheld
+
+
+def test_no_deterioration_without_a_creatinine_before_the_start() -> None:
+    doc = _running((0.9, "mg/dL"), (1.6, "mg/dL"))
+    doc["labs"] = [lab for lab in doc["labs"] if lab["date"] != "2026-06-15"]
+    bt02 = _proposal(_plan(doc), "BT-02")
+    assert bt02 is None or "renal deterioration" not in bt02.text.en
+
+
+# --- m1: each BT-02 item cites its own statements ---------------------------------------------------
+
+def test_bt02_cites_the_osteonecrosis_papers_only_for_osteonecrosis() -> None:
+    renal = _proposal(_plan(_case("BT06-elderly-light-female")), "BT-02")
+    assert "PL-55" not in renal.statement_ids and not set(renal.references) & {61, 62, 63}
+    onj = _proposal(_plan(_case("BT12-onj-history")), "BT-02")
+    assert "PL-55" in onj.statement_ids and {61, 62, 63} <= set(onj.references)
+
+
+# --- m5, m7: the two-year point and the zoledronic acid interval ----------------------------------
+
+def test_bt15_two_years_reached_is_said_as_due_now() -> None:
+    bt05 = _proposal(_plan(_case("BT15-za-26-months")), "BT-05")
+    assert "the 2 years are reached (26 months)" in bt05.text.en
+    assert "les 2 ans sont atteints (26 mois)" in bt05.text.fr
+
+
+def test_before_two_years_no_reassessment_due_yet() -> None:
+    doc = _case("BT15-za-26-months")
+    doc["treatments"][-1]["start"] = "2025-01-06"  # 22 months before 2026-12-05
+    assert "reached" not in _proposal(_plan(doc), "BT-05").text.en
+
+
+def test_zoledronic_acid_dose_gives_its_interval() -> None:
+    bt03 = _proposal(_plan(_case("BT02-new-mets-full-labs")), "BT-03")
+    assert "4.0 mg every 3 to 4 weeks" in bt03.text.en
+    assert "toutes les 3 à 4 semaines" in bt03.text.fr

@@ -45,6 +45,8 @@ from .plan_renal import (
     MAX_PLAUSIBLE_CLEARANCE,
     MICROMOL_UNITS,
     ClearanceInputs,
+    creatinine_mg_dl,
+    renal_deterioration,
     zoledronic_acid_dose,
 )
 
@@ -245,9 +247,12 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("BT-02")
     items: list[Text] = []
     facts: list[Fact] = []
+    # Review 24 m1: each item cites its own statements (the osteonecrosis papers only for it).
+    cited: list[str] = []
     if b.onj:
         items.append(rule.message("onj"))
         facts.append(Fact(path="plan_inputs.osteonecrosis_jaw", value=True))
+        cited += ["PL-55", "PL-62"]
     if b.calcium is not None and calcium_low(out, b.calcium[1]):
         i, lab = b.calcium
         # Review 24 m3: a value in mg/dL is shown with its mmol/L, the unit of the threshold.
@@ -260,14 +265,54 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
                                   date=labels.day(lab.date),
                                   calcium_low_mmol_l=num_text(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
+        cited += ["PL-62", "PL-54"]
+    worse = _deterioration(c, b, out)
+    if worse is not None:
+        items.append(worse[0])
+        facts += worse[1]
+        cited.append("PL-64")
     low = float(rule.param("zol_min_clearance"))
     if b.clearance.value is not None and b.clearance.value < low and \
             not _agent_is(b, TreatmentType.denosumab):
         items.append(rule.message("renal", clearance=num_text(b.clearance.value),
                                   zol_min_clearance=rule.param("zol_min_clearance")))
         facts += b.clearance.facts
+        cited += ["PL-52", "PL-62"]
     if items:
-        out.propose("BT-02", "intro", facts=tuple(facts), items=joined(items, "; ", " ; "))
+        ordered = tuple(s for s in rule.statements if s in cited)
+        out.propose("BT-02", "intro", facts=tuple(facts), items=joined(items, "; ", " ; "),
+                    statements=ordered)
+
+
+def _deterioration(c: PlanContext, b: BoneReading, out: PlanOutput) -> tuple[Text, list[Fact]] | None:
+    """Review 24 B2: a creatinine risen under a running zoledronic acid course, from the latest
+    value before its start, by the label's threshold (PL-64, from memory: labelled)."""
+    if not _agent_is(b, TreatmentType.zoledronic_acid) or b.running is None:
+        return None
+    start = b.running[1].start
+    now = latest_lab(c.v, Analyte.creatinine)
+    if start is None or now is None or now[1].date <= start:
+        return None
+    before = [(i, x) for i, x in enumerate(c.v.case.labs)
+              if x.analyte is Analyte.creatinine and x.date <= start]
+    if not before:
+        return None
+    i0, base = max(before, key=lambda f: (f[1].date, f[0]))
+    rule = out.rule("BT-02")
+    base_mg, now_mg = creatinine_mg_dl(base.value, base.unit), creatinine_mg_dl(now[1].value, now[1].unit)
+    found = renal_deterioration(base_mg, now_mg, rule.params)
+    if found is None:
+        return None
+    rise, threshold = found
+
+    def shown(lab: LabResult) -> Text:
+        return Text(en=f"{num_text(lab.value).en} {lab.unit}, {labels.day(lab.date).en}",
+                    fr=f"{num_text(lab.value).fr} {lab.unit}, {labels.day(lab.date).fr}")
+    return (rule.message("deterioration", baseline=shown(base), current=shown(now[1]),
+                         rise=num_text(rise), threshold=num_text(threshold),
+                         restart_within_pct=rule.param("restart_within_pct")),
+            [Fact(path=f"labs[{i0}].value", value=base.value),
+             Fact(path=f"labs[{now[0]}].value", value=now[1].value)])
 
 
 @plan_rule("BT-01")
@@ -344,7 +389,8 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
             infusion_minutes=minutes)
         return
     out.propose("BT-03", key, facts=cl.facts, dose=dose_text(dose), clearance=cl.text,
-                infusion_minutes=minutes)
+                infusion_minutes=minutes, interval_min=rule.param("interval_min"),
+                interval_max=rule.param("interval_max"))
 
 
 @plan_rule("BT-04")
@@ -387,11 +433,21 @@ def running_course(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("BT-05")
     i, t = b.running
     start: Text | str = labels.day(t.start) if t.start else rule.message("start_unknown")
+    years = int(rule.param("min_years"))
+    months = _months_between(t.start, c.v.as_of) if t.start and c.v.as_of else None
+    # Review 24 m5: past the minimum duration, the reassessment is said as due now.
+    reached = rule.message("reached", min_years=years, months=months) \
+        if months is not None and months >= 12 * years else ""
     out.propose("BT-05", "running", facts=(Fact(path=f"treatments[{i}].start",
                                                  value=t.start.isoformat() if t.start else None),),
-                agent=rule.message(t.type.value), start=start, min_years=rule.param("min_years"),
+                agent=rule.message(t.type.value), start=start, min_years=years, reached=reached,
                 stop=rule.message("denosumab_stop") if t.type is TreatmentType.denosumab else "",
                 deescalation_weeks=rule.param("deescalation_weeks"))
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from `start` to `end` (26 for 2024-10-01 to 2026-12-05)."""
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
 def _add_months(d: dt.date, months: int) -> dt.date:

@@ -82,3 +82,14 @@ def zoledronic_acid_dose(clearance: float, params: Mapping[str, Any]) -> float |
         if clearance >= float(lower):
             return float(dose)
     return None
+
+
+def renal_deterioration(baseline_mg_dl: float, current_mg_dl: float,
+                        params: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(rise, threshold) in mg/dL when the creatinine rose from the pre-treatment value by the
+    label's threshold for that baseline (BT-02 params; thresholds from memory, labelled PL-64),
+    else None. The threshold is the higher one from a baseline at or above `rise_baseline_high_mg_dl`."""
+    high = baseline_mg_dl >= float(params["rise_baseline_high_mg_dl"])
+    threshold = float(params["rise_high_mg_dl"] if high else params["rise_normal_mg_dl"])
+    rise = round(current_mg_dl - baseline_mg_dl, 2)
+    return (rise, threshold) if rise >= threshold else None
