@@ -218,6 +218,16 @@ def short_life(c: PlanContext, out: PlanOutput) -> bool:
 
 
 def read_bone(c: PlanContext, out: PlanOutput) -> BoneReading:
+    """Read once per plan and shared by BT-01..05, DN-01, VD-01 (issue 27: it was read by each)."""
+    cached = out.memo.get("bone")
+    if isinstance(cached, BoneReading):
+        return cached
+    reading = _read_bone(c, out)
+    out.memo["bone"] = reading
+    return reading
+
+
+def _read_bone(c: PlanContext, out: PlanOutput) -> BoneReading:
     case = c.v.case
     pi = case.plan_inputs or PlanInputs()
     established = bone_metastases_established(c)

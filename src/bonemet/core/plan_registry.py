@@ -40,6 +40,8 @@ class PlanOutput:
     proposals: list[Proposal] = field(default_factory=list)
     # A question a rule asks without proposing anything (e.g. RT-05 "oligometastatic?").
     missing: list[MissingData] = field(default_factory=list)
+    # Readings several rules share within one plan (read once: issue 27), keyed by their reader.
+    memo: dict[str, object] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> PlanRule:
         return self.plan.rule(rule_id)
