@@ -7,6 +7,7 @@ three seconds each loading the knowledge base, two minutes of the suite (issue 2
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,10 @@ from golden import GOLDEN_DIR, ROOT, example_cases, same_golden
 BONEMET = [sys.executable, "-m", "bonemet"]
 
 
-ENV = {"COLUMNS": "100", "PATH": "/usr/bin:/bin"}
+# PYTHONPATH passed on: the subprocess runs the source under test (a work tree run with
+# PYTHONPATH=src), not whichever copy the virtual environment has installed.
+ENV = {"COLUMNS": "100", "PATH": "/usr/bin:/bin",
+       **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
 BATCH = Path(__file__).resolve().parent / "cli_batch.py"
 
 
