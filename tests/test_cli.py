@@ -42,9 +42,12 @@ def run_batch(commands: list[list[str]], cwd: Path = ROOT) -> list[subprocess.Co
     assert batch.returncode == 0, batch.stderr[-3000:]
     lines = batch.stdout.splitlines()
     assert len(lines) == len(commands), batch.stderr[-3000:]
-    return [subprocess.CompletedProcess([*BONEMET, *args], (r := orjson.loads(line))["returncode"],
-                                        r["stdout"], r["stderr"])
-            for args, line in zip(commands, lines, strict=True)]
+    results = []
+    for args, line in zip(commands, lines, strict=True):
+        one = orjson.loads(line)
+        results.append(subprocess.CompletedProcess([*BONEMET, *args], one["returncode"], one["stdout"],
+                                                   one["stderr"]))
+    return results
 
 
 @pytest.fixture(scope="module")
