@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 
 def _run(argv: list[str]) -> dict[str, object]:
@@ -45,6 +47,23 @@ def _run(argv: list[str]) -> dict[str, object]:
     wout.detach()
     werr.detach()
     return result
+
+
+def run_batch(commands: list[list[str]], *, cwd: Path, env: dict[str, str]
+              ) -> list[subprocess.CompletedProcess[str]]:
+    """Each command's exit code, stdout and stderr, all run by `bonemet.cli:main` in one subprocess
+    (this file run as a script, with `env`, in `cwd`). Used by the tests of the CLI."""
+    batch = subprocess.run([sys.executable, __file__], input=json.dumps(commands), capture_output=True,
+                           text=True, cwd=cwd, timeout=60 + 5 * len(commands), env=env)
+    assert batch.returncode == 0, batch.stderr[-3000:]
+    lines = batch.stdout.splitlines()
+    assert len(lines) == len(commands), batch.stderr[-3000:]
+    results = []
+    for args, line in zip(commands, lines, strict=True):
+        one = json.loads(line)
+        results.append(subprocess.CompletedProcess([sys.executable, "-m", "bonemet", *args],
+                                                   one["returncode"], one["stdout"], one["stderr"]))
+    return results
 
 
 if __name__ == "__main__":

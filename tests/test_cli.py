@@ -16,6 +16,7 @@ import jsonschema
 import orjson
 import pytest
 
+import cli_batch
 from bonemet.core.advisor import RULES  # importing the advisor registers every rule
 from golden import GOLDEN_DIR, ROOT, example_cases, same_golden
 
@@ -26,7 +27,6 @@ BONEMET = [sys.executable, "-m", "bonemet"]
 # PYTHONPATH=src), not whichever copy the virtual environment has installed.
 ENV = {"COLUMNS": "100", "PATH": "/usr/bin:/bin",
        **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
-BATCH = Path(__file__).resolve().parent / "cli_batch.py"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -34,20 +34,8 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
                           timeout=60, env=ENV)
 
 
-def run_batch(commands: list[list[str]], cwd: Path = ROOT) -> list[subprocess.CompletedProcess[str]]:
-    """Each command's exit code, stdout and stderr, all run by `bonemet.cli:main` in one subprocess."""
-    batch = subprocess.run([sys.executable, str(BATCH)], input=orjson.dumps(commands).decode(),
-                           capture_output=True, text=True, cwd=cwd, timeout=60 + 5 * len(commands),
-                           env=ENV)
-    assert batch.returncode == 0, batch.stderr[-3000:]
-    lines = batch.stdout.splitlines()
-    assert len(lines) == len(commands), batch.stderr[-3000:]
-    results = []
-    for args, line in zip(commands, lines, strict=True):
-        one = orjson.loads(line)
-        results.append(subprocess.CompletedProcess([*BONEMET, *args], one["returncode"], one["stdout"],
-                                                   one["stderr"]))
-    return results
+def run_batch(commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+    return cli_batch.run_batch(commands, cwd=ROOT, env=ENV)
 
 
 @pytest.fixture(scope="module")
