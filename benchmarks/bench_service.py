@@ -13,6 +13,11 @@ package `wrk`: `apt-get install -y wrk`) against `GET /health` and against `POST
 one after the other in the same server process, each after a short warm-up. Prints throughput, the
 ratio, p50/p99 latency and errors; writes them as JSON.
 
+The server gets the benchmark's own settings, whatever the shell exports: every `BONEMET_*` variable
+is left out of its environment (issue 27: with a deployment's variables exported, e.g. docs/deploy.md's
+`BONEMET_AUTH=oidc` without its secrets, `bonemet serve --dev` refused to start and the benchmark
+stopped on "server did not start"). The variables left out are named in the JSON.
+
 Targets (docs/performance.md): order-select throughput >= 1/3 of the trivial endpoint's, p99 <= 25 ms,
 0 errors. Development mode means no JWT check: with `jti` replay protection a load generator cannot
 replay one token (the cost of verification is measured separately in the same JSON).
@@ -61,6 +66,13 @@ done = function(summary, latency, requests)
     latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
+
+
+def server_environment() -> tuple[dict[str, str], list[str]]:
+    """The server's environment without the shell's `BONEMET_*` settings, and the names left out: the
+    benchmark measures `bonemet serve --dev` as documented, not whatever a deployment exported."""
+    dropped = sorted(k for k in os.environ if k.startswith("BONEMET_"))
+    return {k: v for k, v in os.environ.items() if k not in dropped}, dropped
 
 
 def _free_port() -> int:
@@ -202,10 +214,11 @@ def main() -> None:
         lua = tmpdir / "bench.lua"
         lua.write_text(_LUA)
         log = (tmpdir / "server.log").open("w")  # a file, not a pipe: a full pipe would block it
+        env, dropped = server_environment()
         server = subprocess.Popen(
             [sys.executable, "-m", "bonemet", "serve", "--dev", "--port", str(port),
              "--db", str(tmpdir / "bench.sqlite3")],
-            stdout=subprocess.DEVNULL, stderr=log, text=True,
+            stdout=subprocess.DEVNULL, stderr=log, text=True, env=env,
         )
         try:
             deadline = time.monotonic() + 30
@@ -218,8 +231,9 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     sys.exit(f"server did not start: {(tmpdir / 'server.log').read_text()}")
                 time.sleep(0.1)
-            check = httpx.post(f"{base}/cds-services/bonemet-imaging-order", json=request, timeout=10)
-            check.raise_for_status()
+            check = httpx.post(f"{base}/cds-services/bonemet-imaging-order", json=request, timeout=30)
+            if check.status_code != 200:  # what the server said, not a traceback
+                sys.exit(f"order-select answered {check.status_code}: {check.text[:2000]}")
             cards = check.json()["cards"]
             order_url = f"{base}/cds-services/bonemet-imaging-order"
             if args.warmup:
@@ -240,6 +254,8 @@ def main() -> None:
     result = {
         "benchmark": "CDS Hooks order-select with a 50-resource prefetch vs GET /health",
         "command": " ".join(["python benchmarks/bench_service.py", *sys.argv[1:]]),
+        "smallest": args.smallest, "duration_s": args.duration, "warmup_s": args.warmup,
+        "connections": args.connections, "environment_left_out": dropped,
         "python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
         "server": "bonemet serve --dev (1 uvicorn worker, uvloop/httptools)",
         "load": (f"wrk -t1 -c{args.connections} -d{args.duration}s (after {args.warmup}s warm-up)"

@@ -1,7 +1,13 @@
-"""The CLI as a user runs it: a real subprocess, golden outputs, exit code 2 on bad input."""
+"""The CLI as a user runs it: a real subprocess, golden outputs, exit code 2 on bad input.
+
+Catalogues of commands (every example's golden, every rule in both languages) run in one `bonemet`
+process each, through the real entry point (tests/cli_batch.py): a process per command spent two to
+three seconds each loading the knowledge base, two minutes of the suite (issue 27).
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +16,43 @@ import jsonschema
 import orjson
 import pytest
 
+import cli_batch
 from bonemet.core.advisor import RULES  # importing the advisor registers every rule
 from golden import GOLDEN_DIR, ROOT, example_cases, same_golden
 
 BONEMET = [sys.executable, "-m", "bonemet"]
 
 
+# PYTHONPATH passed on: the subprocess runs the source under test (a work tree run with
+# PYTHONPATH=src), not whichever copy the virtual environment has installed.
+ENV = {"COLUMNS": "100", "PATH": "/usr/bin:/bin",
+       **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
+
+
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*BONEMET, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=60, env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+                          timeout=60, env=ENV)
+
+
+def run_batch(commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+    return cli_batch.run_batch(commands, cwd=ROOT, env=ENV)
+
+
+@pytest.fixture(scope="module")
+def assessment_schema() -> dict[str, object]:
+    """`bonemet schema assessment`, asked once: the same document for every example."""
+    result = run("schema", "assessment")
+    assert result.returncode == 0, result.stderr
+    schema: dict[str, object] = orjson.loads(result.stdout)
+    return schema
+
+
+@pytest.fixture(scope="module")
+def assessed_examples() -> dict[str, subprocess.CompletedProcess[str]]:
+    """`bonemet assess <example> --format json` for every example, in one process."""
+    cases = example_cases()
+    results = run_batch([["assess", str(c.relative_to(ROOT)), "--format", "json"] for c in cases])
+    return {c.stem: r for c, r in zip(cases, results, strict=True)}
 
 
 def test_at_least_15_examples_with_goldens() -> None:
@@ -28,14 +62,14 @@ def test_at_least_15_examples_with_goldens() -> None:
 
 
 @pytest.mark.parametrize("case", example_cases(), ids=lambda p: p.stem)
-def test_golden_json_and_schema(case: Path) -> None:
-    result = run("assess", str(case.relative_to(ROOT)), "--format", "json")
+def test_golden_json_and_schema(case: Path, assessed_examples: dict[str, subprocess.CompletedProcess[str]],
+                                assessment_schema: dict[str, object]) -> None:
+    result = assessed_examples[case.stem]
     assert result.returncode == 0, result.stderr
     assert same_golden(result.stdout, GOLDEN_DIR / f"{case.stem}.json"), (
         "output differs from golden (knowledge-base version aside); run `make golden` and review "
         "the diff")
-    schema = orjson.loads(run("schema", "assessment").stdout)
-    jsonschema.Draft202012Validator(schema).validate(orjson.loads(result.stdout))
+    jsonschema.Draft202012Validator(assessment_schema).validate(orjson.loads(result.stdout))
 
 
 def test_examples_fire_every_imaging_rule_and_every_rating() -> None:
@@ -98,22 +132,27 @@ def test_every_rule_and_statement_reachable_in_both_languages(lang: str) -> None
     from bonemet.kb import default_kb
 
     kb = default_kb()
-    for rule_id in kb.rules:
-        out = run("kb", "rule", rule_id, "--lang", lang, "--format", "json")
+    *rules, listed, statement = run_batch(
+        [*(["kb", "rule", rule_id, "--lang", lang, "--format", "json"] for rule_id in kb.rules),
+         ["kb", "list", "--lang", lang], ["kb", "statement", "F20", "--lang", lang]])
+    for rule_id, out in zip(kb.rules, rules, strict=True):
         assert out.returncode == 0 and orjson.loads(out.stdout)["id"] == rule_id
-    listing = run("kb", "list", "--lang", lang).stdout
+    listing = listed.stdout
     for statement_id in kb.statements:
         assert statement_id in listing
-    shown = run("kb", "statement", "F20", "--lang", lang).stdout
+    shown = statement.stdout
     assert kb.statement("F20").text(lang)[:30] in shown.replace("\n", " ")  # type: ignore[arg-type]
 
 
 def test_kb_ref_and_unknown_ids() -> None:
-    ref = orjson.loads(run("kb", "ref", "31", "--format", "json").stdout)
+    ref31, rule99, ref151, ref83 = run_batch([["kb", "ref", "31", "--format", "json"],
+                                              ["kb", "rule", "NM-99"], ["kb", "ref", "151"],
+                                              ["kb", "ref", "83"]])
+    ref = orjson.loads(ref31.stdout)
     assert ref["year"] == 2009 and "Krüger S" in ref["authors"]
-    assert run("kb", "rule", "NM-99").returncode == 2
-    assert run("kb", "ref", "151").returncode == 2
-    assert "duplicate of: 82" in run("kb", "ref", "83").stdout
+    assert rule99.returncode == 2
+    assert ref151.returncode == 2
+    assert "duplicate of: 82" in ref83.stdout
 
 
 def test_demo_prints_every_demo_case() -> None:

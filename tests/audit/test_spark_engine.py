@@ -67,16 +67,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     daemon = str(SPARK_HOME / "sbin" / "spark-daemon.sh")
     port = _free_port()
     url = f"spark://127.0.0.1:{port}"
+    daemons = [(MASTER, 1, ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(_free_port())])]
+    daemons += [(WORKER, i, ["--host", "127.0.0.1", "--cores", "1", "--memory", WORKER_MEMORY, "--port",
+                             str(_free_port()), "--webui-port", str(_free_port()), url])
+                for i in range(1, WORKERS + 1)]
     started: list[tuple[str, int]] = []
     try:
-        args = ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(_free_port())]
-        subprocess.run([daemon, "start", MASTER, "1", *args], env=env, check=True, capture_output=True)
-        started.append((MASTER, 1))
-        for i in range(1, WORKERS + 1):  # workers retry until the master is up: no wait here
-            args = ["--host", "127.0.0.1", "--cores", "1", "--memory", WORKER_MEMORY]
-            args += ["--port", str(_free_port()), "--webui-port", str(_free_port()), url]
-            subprocess.run([daemon, "start", WORKER, str(i), *args], env=env, check=True, capture_output=True)
-            started.append((WORKER, i))
+        # The daemon script waits about 2.5 s after each start (to see that the JVM stayed up): the three
+        # are started at once, not one after the other (issue 27). Workers retry until the master is up.
+        launches = [(cls, i, subprocess.Popen([daemon, "start", cls, str(i), *args], env=env,
+                                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+                    for cls, i, args in daemons]
+        started += [(cls, i) for cls, i, _ in launches]  # stopped at the end, whatever happens next
+        for cls, i, launch in launches:
+            output, _ = launch.communicate(timeout=60)
+            assert launch.returncode == 0, f"{cls} {i} did not start: {output.decode(errors='replace')}"
         _wait_for(base / "logs", r"Registering worker", WORKERS, 120)
         yield url, base / "logs"
     finally:
@@ -104,7 +109,7 @@ def test_standalone_cluster_gives_the_duckdb_outputs(cluster: tuple[str, Path], 
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.memory": "512m",
-        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.shuffle.partitions": str(WORKERS),  # one task per executor (was 4: issue 27)
     }
     args = ["audit", str(cohort), "-o", str(tmp_path / "spark"), "--engine", "spark", "--master", url]
     for key, value in conf.items():
