@@ -176,3 +176,38 @@ def test_each_load_site_refuses_a_repeated_key(
     message = str(err.value)
     assert isinstance(err.value, ValueError | yaml.YAMLError), type(err.value)
     assert f"{Path(file).name}, line {line}: duplicate key {key!r} (first at line {line - 1})" in message
+
+
+# The file reader parses with libyaml (issue 27): the same documents, the same refusals.
+@pytest.mark.parametrize(("text", "path", "line", "first", "key"), DUPLICATES,
+                         ids=["top", "nested", "list-of-mappings", "deep-list", "bilingual-text",
+                              "flow", "int-spellings"])
+def test_file_reader_refuses_duplicates_alike(tmp_path: Path, text: str, path: str, line: int,
+                                              first: int, key: object) -> None:
+    target = tmp_path / "k.yaml"
+    target.write_text(text, encoding="utf-8")
+    with pytest.raises(DuplicateKeyError) as err:
+        load_path(target)
+    assert (err.value.path, err.value.line, err.value.first_line, err.value.key) == (path, line, first, key)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("a: &x 1\nb: *x\n", "alias"),
+    ("a: &x [1, 2]\nb: [*x, *x]\n", "alias"),
+    ("base: {a: 1}\nother:\n  <<: {a: 2}\n", "merge key << refused"),
+    ("? [a, b]\n: 1\n", "a key must be a plain value"),
+    ("x: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n", "nested more than"),
+])
+def test_file_reader_refuses_the_other_constructs_alike(tmp_path: Path, text: str, reason: str) -> None:
+    target = tmp_path / "k.yaml"
+    target.write_text(text, encoding="utf-8")
+    with pytest.raises(StrictYamlError, match=re.escape(reason)):
+        load_path(target)
+
+
+def test_file_reader_reads_every_shipped_file_as_the_text_reader_does() -> None:
+    root = Path(__file__).resolve().parents[2] / "src" / "bonemet"
+    files = sorted((root / "kb" / "data").rglob("*.yaml")) + [root / "fhir" / "valuesets.yaml"]
+    assert files
+    for f in files:
+        assert load_path(f) == load_text(f.read_text(encoding="utf-8"), str(f)), f
