@@ -207,7 +207,7 @@ def test_file_reader_refuses_the_other_constructs_alike(tmp_path: Path, text: st
 
 def test_file_reader_reads_every_shipped_file_as_the_text_reader_does() -> None:
     root = Path(__file__).resolve().parents[2] / "src" / "bonemet"
-    files = sorted((root / "kb" / "data").rglob("*.yaml")) + [root / "fhir" / "valuesets.yaml"]
+    files = [*sorted((root / "kb" / "data").rglob("*.yaml")), root / "fhir" / "valuesets.yaml"]
     assert files
     for f in files:
         assert load_path(f) == load_text(f.read_text(encoding="utf-8"), str(f)), f

@@ -123,13 +123,13 @@ def test_systemic_lines_never_outrank_an_urgent_item() -> None:
 
 def test_bt05_an_eight_month_old_dental_evaluation_is_to_be_repeated() -> None:
     dn = _proposal(_plan(_case("BT05-female-48-dental-8mo")), "DN-01")
-    assert "more than 6 months old: to be repeated before the first dose" in dn.text.en
+    assert "6 months old or more: to be repeated before the first dose" in dn.text.en
     assert "01/04/2026" in dn.text.fr and "à refaire avant la première dose" in dn.text.fr
     assert any(m.field == "plan_inputs.dental_date" for m in dn.missing_data)
 
 
-@pytest.mark.parametrize(("dental_date", "outdated"), [("2026-06-05", False), ("2026-06-04", True),
-                                                       ("2026-11-20", False)])
+@pytest.mark.parametrize(("dental_date", "outdated"), [("2026-06-06", False), ("2026-06-05", True),
+                                                       ("2026-06-04", True), ("2026-11-20", False)])
 def test_dental_evaluation_interval_boundary(dental_date: str, outdated: bool) -> None:
     doc = _case("BT05-female-48-dental-8mo")  # as_of 2026-12-05, review every 6 months
     doc["plan_inputs"]["dental_date"] = dental_date
@@ -218,7 +218,10 @@ def test_bt08_recorded_dose_above_the_band_and_renal_deterioration_are_said() ->
     assert "withholds the drug" in bt02.text.en and "from memory, to verify" in bt02.text.en
     assert "suspend le médicament" in bt02.text.fr
     assert bt02.statement_ids == ("PL-64",) and bt02.caveats
-    assert "the recorded dose, 4.0 mg, is above the 3.3 mg" in bt03.text.en
+    # Review 24b F1: withheld above, so no next dose below; the same dose on restart.
+    assert "withheld for the renal deterioration" in bt03.text.en and "4.0 mg recorded" in bt03.text.en
+    assert "next dose is" not in bt03.text.en and "0.99 mg/dL or less" in bt03.text.en
+    assert "prochaine dose est" not in bt03.text.fr and "PL-64" in bt03.statement_ids
     order = [p.rule_id for p in plan.proposals]
     assert order.index("BT-02") < order.index("BT-03")
 
@@ -280,3 +283,74 @@ def test_zoledronic_acid_dose_gives_its_interval() -> None:
     bt03 = _proposal(_plan(_case("BT02-new-mets-full-labs")), "BT-03")
     assert "4.0 mg every 3 to 4 weeks" in bt03.text.en
     assert "toutes les 3 à 4 semaines" in bt03.text.fr
+
+
+def test_recorded_dose_above_the_band_without_a_rise_is_warned() -> None:
+    """No renal deterioration (the same creatinine before and after the start) but the clearance's
+    band is below the recorded dose: warned, with the band's dose."""
+    plan = _plan(_running((1.4, "mg/dL"), (1.4, "mg/dL")))
+    bt03 = _proposal(plan, "BT-03")
+    assert "the recorded dose, 4.0 mg, is above the 3.3 mg" in bt03.text.en
+    assert "PL-64" not in bt03.statement_ids
+
+
+def test_rise_is_said_in_the_unit_entered() -> None:
+    bt02 = _proposal(_plan(_running((80, "µmol/L"), (125, "µmol/L"))), "BT-02")
+    assert "a rise of 45 µmol/L, at or above the 44 µmol/L" in bt02.text.en
+
+
+def test_calcium_low_under_a_running_course_is_corrected_before_the_next_dose() -> None:
+    doc = _case("BT15-za-26-months")
+    doc["labs"] = [lab for lab in doc["labs"] if lab["analyte"] != "calcium"] + [
+        {"date": "2026-12-01", "analyte": "calcium", "value": 1.98, "unit": "mmol/L"}]
+    bt02 = _proposal(_plan(doc), "BT-02")
+    assert "under zoledronic acid: correct it before the next dose" in bt02.text.en
+    assert "avant la prochaine dose" in bt02.text.fr and "first dose" not in bt02.text.en
+
+
+@pytest.mark.parametrize(("nmol", "key"), [(49.5, "deficiency"), (50, "insufficiency"),
+                                           (75, "insufficiency"), (75.1, "no loading")])
+def test_vitamin_d_in_nmol_is_banded_on_the_value_shown(nmol: float, key: str) -> None:
+    doc = _case("BT02-new-mets-full-labs")
+    doc["labs"] = [lab for lab in doc["labs"] if lab["analyte"] != "vitamin_d_25oh"] + [
+        {"date": "2026-12-01", "analyte": "vitamin_d_25oh", "value": nmol, "unit": "nmol/L"}]
+    assert key in _proposal(_plan(doc), "VD-01").text.en
+
+
+# --- Round 2 (review24b.md): the reviewers' own cases -----------------------------------------------
+
+ROUND2 = Path(__file__).parent / "review_cases_bt2"
+
+
+def _round2(name: str) -> Any:
+    doc: dict[str, Any] = yaml.safe_load((ROUND2 / f"{name}.yaml").read_text(encoding="utf-8"))
+    return _plan(doc)
+
+
+@pytest.mark.parametrize("name", ["C02-isolated-lesion", "C03-equivocal-bone-scan"])
+def test_round2_no_antiresorptive_before_the_lesion_is_characterised(name: str) -> None:
+    assert _proposal(_round2(name), "BT-01") is None
+
+
+def test_round2_c06b_withheld_without_a_next_dose() -> None:
+    plan = _round2("C06b-2_6-za-abnormal-baseline")
+    assert "renal deterioration" in _proposal(plan, "BT-02").text.en
+    bt03 = _proposal(plan, "BT-03")
+    assert "withheld" in bt03.text.en and "prochaine dose est" not in bt03.text.fr
+
+
+def test_round2_c05_falling_calcium_under_denosumab() -> None:
+    bt02 = _proposal(_round2("C05-dmab-calcium-falling"), "BT-02")
+    assert "under denosumab: correct it before the next dose" in bt02.text.en
+
+
+def test_round2_c10b_75_nmol_is_an_insufficiency() -> None:
+    assert "(insufficiency)" in _proposal(_round2("C10b-75-vitd-nmol-edge"), "VD-01").text.en
+
+
+def test_round2_c11_dental_exactly_six_months_is_due() -> None:
+    assert "to be repeated" in _proposal(_round2("C11-dental-exactly-6mo"), "DN-01").text.en
+
+
+def test_round2_c07_rise_in_micromol() -> None:
+    assert "µmol/L, at or above the 44 µmol/L" in _proposal(_round2("C07-za-umol-rise"), "BT-02").text.en

@@ -221,6 +221,8 @@ def test_denosumab_no_dose_suggestion_hypocalcaemia_said(dev_server: LiveServer)
     assert card["indicator"] == "warning" and "suggestions" not in card
     shown = card_text(card["detail"])
     assert "BT-04" in shown and "hypocalcaemia" in shown
+    # Review 24b F12: the summary itself names the risk under the boxed-warning clearance.
+    assert "severe hypocalcaemia risk" in card["summary"] and "25" in card["summary"]
 
 
 def test_double_antiresorptive(dev_server: LiveServer) -> None:

@@ -21,16 +21,14 @@ that is missing is named (`missing_data`), never guessed: no clearance, no dose.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from bonemet.base.terms import Analyte, TreatmentType
 from bonemet.base.text import Text
 from bonemet.model import labels
 from bonemet.model.case import Treatment
 from bonemet.model.follow_up import LabResult
-from bonemet.model.plan_inputs import DentalStatus, PlanInputs
+from bonemet.model.plan_inputs import PlanInputs
 from bonemet.model.trace import Fact, MissingData
 
 from .context import (
@@ -39,11 +37,19 @@ from .context import (
     isolated_lesion_exam,
     settled_isolated_lesion,
 )
+from .plan_bone_said import (
+    _months_between,
+    dental_said,
+    dose_text,
+    num_text,
+    vitamin_d_said,
+)
 from .plan_lesions import LIFE_EXPECTANCY
 from .plan_registry import PlanContext, PlanOutput, joined, need, plan_rule
 from .plan_renal import (
     MAX_PLAUSIBLE_CLEARANCE,
     MICROMOL_UNITS,
+    UMOL_PER_MG_DL,
     ClearanceInputs,
     creatinine_mg_dl,
     renal_deterioration,
@@ -51,21 +57,6 @@ from .plan_renal import (
 )
 
 _AGENTS = (TreatmentType.zoledronic_acid, TreatmentType.denosumab)
-
-
-def num_text(x: float) -> Text:
-    """A number as each language writes it (56.7 / 56,7)."""
-    s = f"{x:g}"
-    return Text(en=s, fr=s.replace(".", ","))
-
-
-def dose_text(x: float) -> Text:
-    s = f"{x:.1f}"
-    return Text(en=s, fr=s.replace(".", ","))
-
-
-def _iu(n: int) -> Text:
-    return Text(en=f"{n:,}", fr=f"{n:,}".replace(",", "\u202f"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +262,11 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
             mmol = round(lab.value / float(rule.param("mg_dl_per_mmol_l")), 2)
             shown = Text(en=f"{shown.en} ({mmol:.2f} mmol/L)",
                          fr=f"{shown.fr} ({f'{mmol:.2f}'.replace('.', ',')} mmol/L)")
-        items.append(rule.message("calcium", value=shown,
+        # Review 24b F2: under a running course the correction comes before the next dose.
+        running = {"agent": Text(en=out.rule("BT-05").message(b.running[1].type.value).en.lower(),
+                                 fr=out.rule("BT-05").message(b.running[1].type.value).fr.lower())
+                   } if b.running is not None else {}
+        items.append(rule.message("calcium_running" if running else "calcium", value=shown, **running,
                                   date=labels.day(lab.date),
                                   calcium_low_mmol_l=num_text(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))
@@ -294,9 +289,20 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
                     statements=ordered)
 
 
-def _deterioration(c: PlanContext, b: BoneReading, out: PlanOutput) -> tuple[Text, list[Fact]] | None:
+_Worse = tuple[Text, list[Fact], LabResult]
+
+
+def _deterioration(c: PlanContext, b: BoneReading, out: PlanOutput) -> _Worse | None:
     """Review 24 B2: a creatinine risen under a running zoledronic acid course, from the latest
-    value before its start, by the label's threshold (PL-64, from memory: labelled)."""
+    value before its start, by the label's threshold (PL-64, from memory: labelled); with the
+    baseline result. Read once per plan (BT-02 says it, BT-03 withholds the dose)."""
+    if "deterioration" not in out.memo:
+        out.memo["deterioration"] = _read_deterioration(c, b, out)
+    found: _Worse | None = out.memo["deterioration"]  # type: ignore[assignment]
+    return found
+
+
+def _read_deterioration(c: PlanContext, b: BoneReading, out: PlanOutput) -> _Worse | None:
     if not _agent_is(b, TreatmentType.zoledronic_acid) or b.running is None:
         return None
     start = b.running[1].start
@@ -314,15 +320,22 @@ def _deterioration(c: PlanContext, b: BoneReading, out: PlanOutput) -> tuple[Tex
     if found is None:
         return None
     rise, threshold = found
+    # Review 24b F7: the rise in the unit the values were entered in.
+    micromol = base.unit in MICROMOL_UNITS
+    unit = "µmol/L" if micromol else "mg/dL"
+
+    def amount(x: float) -> Text:
+        v = round(x * UMOL_PER_MG_DL) if micromol else x
+        return Text(en=f"{num_text(v).en} {unit}", fr=f"{num_text(v).fr} {unit}")
 
     def shown(lab: LabResult) -> Text:
         return Text(en=f"{num_text(lab.value).en} {lab.unit}, {labels.day(lab.date).en}",
                     fr=f"{num_text(lab.value).fr} {lab.unit}, {labels.day(lab.date).fr}")
     return (rule.message("deterioration", baseline=shown(base), current=shown(now[1]),
-                         rise=num_text(rise), threshold=num_text(threshold),
+                         rise=amount(rise), threshold=amount(threshold),
                          restart_within_pct=rule.param("restart_within_pct")),
             [Fact(path=f"labs[{i0}].value", value=base.value),
-             Fact(path=f"labs[{now[0]}].value", value=now[1].value)])
+             Fact(path=f"labs[{now[0]}].value", value=now[1].value)], base)
 
 
 @plan_rule("BT-01")
@@ -380,12 +393,25 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
     if cl.value is None or cl.text is None:
         what = joined([FIELD_WORDS.get(m.field, _IMPLAUSIBLE_WORDS) for m in cl.missing])
         out.propose("BT-03", "no_clearance", missing=cl.missing, what=what,
-                    infusion_minutes=minutes)
+                    infusion_minutes=minutes, statements=_BT03)
         return
     dose = zoledronic_acid_dose(cl.value, rule.params)
     if dose is None:
         out.propose("BT-03", "not_given", facts=cl.facts, clearance=cl.text,
-                    min_clearance=rule.param("min_clearance"))
+                    min_clearance=rule.param("min_clearance"), statements=_BT03)
+        return
+    worse = _deterioration(c, b, out)
+    if worse is not None and b.running is not None:
+        # Review 24b F1: withheld above (BT-02), so no next dose here; the label resumes the same
+        # dose once the creatinine is back near its baseline (PL-64, from memory: labelled).
+        base = worse[2]
+        pct = int(out.rule("BT-02").param("restart_within_pct"))
+        limit = round(base.value * (1 + pct / 100), 2 if base.unit == "mg/dL" else 0)
+        given = b.running[1].dose_mg
+        out.propose("BT-03", "running_withheld", facts=tuple(worse[1]), statements=("PL-64", "PL-53"),
+                    recorded=rule.message("recorded_dose", recorded=dose_text(given)) if given else "",
+                    restart_within_pct=pct, limit=Text(
+                        en=f"{num_text(limit).en} {base.unit}", fr=f"{num_text(limit).fr} {base.unit}"))
         return
     key = "running" if _agent_is(b, TreatmentType.zoledronic_acid) else "dose"
     recorded = b.running[1].dose_mg if b.running is not None and key == "running" else None
@@ -396,11 +422,15 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
         out.propose("BT-03", "running_above", facts=(
             *cl.facts, Fact(path=f"treatments[{i}].dose_mg", value=recorded)),
             recorded=dose_text(recorded), dose=dose_text(dose), clearance=cl.text,
-            infusion_minutes=minutes)
+            infusion_minutes=minutes, statements=_BT03)
         return
     out.propose("BT-03", key, facts=cl.facts, dose=dose_text(dose), clearance=cl.text,
                 infusion_minutes=minutes, interval_min=rule.param("interval_min"),
-                interval_max=rule.param("interval_max"))
+                interval_max=rule.param("interval_max"), statements=_BT03)
+
+
+# BT-03's own statements; PL-64 (renal monitoring, from memory) only when the course is withheld.
+_BT03 = ("PL-53", "PL-52", "PL-62")
 
 
 @plan_rule("BT-04")
@@ -455,69 +485,6 @@ def running_course(c: PlanContext, out: PlanOutput) -> None:
                 deescalation_weeks=rule.param("deescalation_weeks"))
 
 
-def _months_between(start: dt.date, end: dt.date) -> int:
-    """Whole months from `start` to `end` (26 for 2024-10-01 to 2026-12-05)."""
-    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
-
-
-def _add_months(d: dt.date, months: int) -> dt.date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    for day in (d.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def dental_said(out: PlanOutput, pi: PlanInputs, running: bool, as_of: dt.date | None) -> Said:
-    """DN-01 for the dental inputs: review during a running course, or before the first dose
-    (delay items, cleared, not assessed)."""
-    rule = out.rule("DN-01")
-    months = int(rule.param("review_months"))
-    facts = tuple(Fact(path=f"plan_inputs.{k}", value=v) for k, v in (
-        ("dental_status", pi.dental_status.value if pi.dental_status else None),
-        ("dental_date", pi.dental_date.isoformat() if pi.dental_date else None),
-        ("unhealed_oral_lesions", pi.unhealed_oral_lesions),
-        ("planned_extraction", pi.planned_extraction)) if v is not None)
-    if running:
-        if pi.dental_date is None:
-            return Said("review_missing", {"review_months": months}, facts, (need(
-                "DN-01", "plan_inputs.dental_date", "Date of the last dental evaluation.",
-                "Date du dernier bilan dentaire."),))
-        due = _add_months(pi.dental_date, months)
-        when = rule.message("overdue" if as_of is not None and due < as_of else "due",
-                            due=labels.day(due))
-        return Said("review", {"review_months": months, "date": labels.day(pi.dental_date),
-                               "when": when, "overdue": as_of is not None and due < as_of}, facts)
-    items: list[Text] = []
-    if pi.unhealed_oral_lesions:
-        items.append(rule.message("unhealed"))
-    if pi.planned_extraction:
-        items.append(rule.message("extraction"))
-    if pi.dental_status is DentalStatus.care_needed:
-        items.append(rule.message("care_needed"))
-    if items:
-        return Said("delay", {"review_months": months, "items": joined(items, ", ", ", ")}, facts)
-    if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None and as_of is not None \
-            and _add_months(pi.dental_date, months) < as_of:
-        # Review 24 M1: before a first dose, an evaluation past the review interval is not enough.
-        return Said("before", {"review_months": months, "state": rule.message(
-            "outdated", date=labels.day(pi.dental_date), review_months=months)}, facts, (need(
-                "DN-01", "plan_inputs.dental_date", "A dental evaluation of the last "
-                f"{months} months before the first dose.", f"Un bilan dentaire de moins de {months} "
-                "mois avant la première dose."),))
-    if pi.dental_status is DentalStatus.cleared and pi.dental_date is not None:
-        return Said("before", {"review_months": months,
-                               "state": rule.message("cleared", date=labels.day(pi.dental_date)),
-                               "cleared": True}, facts)
-    return Said("before", {"review_months": months, "state": rule.message("not_assessed")}, facts,
-                (need("DN-01", "plan_inputs.dental_status", "Dental evaluation before the first "
-                      "dose (status and date).", "Bilan dentaire avant la première dose (statut "
-                      "et date)."),))
-
-
 @plan_rule("DN-01")
 def dental(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
@@ -526,47 +493,6 @@ def dental(c: PlanContext, out: PlanOutput) -> None:
     said = dental_said(out, b.inputs, b.running is not None, c.v.as_of)
     values = {k: v for k, v in said.values.items() if k not in ("overdue", "cleared")}
     out.propose("DN-01", said.key, facts=said.facts, missing=said.missing, **values)
-
-
-@dataclass(frozen=True, slots=True)
-class Said:
-    """What a rule says of one reading: its message key and values, facts and missing inputs.
-    The plan proposes it; the order check (BT-06) shows the same sentence on the order's card."""
-
-    key: str
-    values: dict[str, Any]
-    facts: tuple[Fact, ...] = ()
-    missing: tuple[MissingData, ...] = ()
-
-    def text(self, out: PlanOutput, rule_id: str) -> Text:
-        return out.rule(rule_id).message(self.key, **self.values)
-
-
-def vitamin_d_said(out: PlanOutput, found: tuple[int, LabResult] | None, onj: bool = False) -> Said:
-    """VD-01 for the latest 25-OH vitamin D (or none): the AURA box's loading by level."""
-    rule = out.rule("VD-01")
-    p = rule.params
-    values: dict[str, Any] = {
-        "deficiency_below": p["deficiency_below"], "insufficiency_max": p["insufficiency_max"],
-        "weeks_deficient": p["weeks_deficient"], "weeks_insufficient": p["weeks_insufficient"],
-        "loading_iu": _iu(int(p["loading_iu"]))}
-    values["calcium"] = rule.message("calcium", calcium_min_mg=p["calcium_min_mg"],
-                                     calcium_max_mg=p["calcium_max_mg"])
-    # Review 24 m6: no "during the antiresorptive" when osteonecrosis of the jaw stops it.
-    values["during"] = "" if onj else rule.message("during")
-    if found is None:
-        return Said("missing", values, missing=(need(
-            "VD-01", "labs.vitamin_d_25oh", "25-OH vitamin D is not measured.",
-            "La 25-OH vitamine D n'est pas dosée."),))
-    i, lab = found
-    ng = lab.value / float(p["nmol_per_ng"]) if lab.unit == "nmol/L" else lab.value
-    shown = f"{num_text(lab.value).en} {lab.unit}" + (f" ({ng:.1f} ng/mL)" if lab.unit == "nmol/L" else "")
-    shown_fr = shown.replace(".", ",")
-    key = "deficient" if ng < float(p["deficiency_below"]) else \
-        "insufficient" if ng <= float(p["insufficiency_max"]) else "sufficient"
-    return Said(key, {**values, "value": Text(en=shown, fr=shown_fr), "date": labels.day(lab.date)},
-                facts=(Fact(path=f"labs[{i}].value", value=lab.value),
-                       Fact(path=f"labs[{i}].unit", value=lab.unit)))
 
 
 @plan_rule("VD-01")

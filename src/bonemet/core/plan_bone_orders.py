@@ -38,12 +38,9 @@ from .plan_bone_agents import (
     bone_metastases_known_in,
     calcium_low,
     clearance,
-    dental_said,
-    dose_text,
     latest_lab,
-    num_text,
-    vitamin_d_said,
 )
+from .plan_bone_said import dental_said, dose_text, num_text, vitamin_d_said
 from .plan_registry import PlanOutput, joined, need
 from .plan_renal import zoledronic_acid_dose
 
@@ -254,7 +251,8 @@ def _denosumab(value: float | None, order: BoneOrder, out: PlanOutput, say: _Say
     else:
         renal = bt04.message("renal_known", clearance=num_text(value))
     high = value is not None and value < float(bt04.param("high_risk_below"))
-    say("BT-04", "hypocalcaemia", "warning" if high else "info",
+    # Review 24b F12: under the boxed-warning clearance the card's summary names the risk.
+    say("BT-04", "hypocalcaemia_high" if high else "hypocalcaemia", "warning" if high else "info",
         bt04.message("standard", dose_mg=dose_mg, interval_weeks=weeks, renal=renal))
     if order.dose_problem is not None:
         say("BT-06", "unreadable", "warning", bt06.message("unreadable_any"),

@@ -47,7 +47,7 @@ def _summary(check: OrderCheck, cc: CardContext, agent: str) -> str:
               "min": cc.kb.plan.rule("BT-03").param("min_clearance") if cc.kb.plan else "",
               "count": sum(f.severity != "info" for f in check.findings)}
     if first is not None and first.key in ("contraindicated", "onj", "calcium_low", "above",
-                                           "unreadable", "double"):
+                                           "unreadable", "double", "hypocalcaemia_high"):
         return cc.texts(f"bo_summary_{first.key}", lang, **values)
     if first is not None and first.key == "unchecked":
         return cc.texts("bo_summary_unchecked", lang, **values, missing=_short_missing(first, lang))
