@@ -354,3 +354,18 @@ def test_round2_c11_dental_exactly_six_months_is_due() -> None:
 
 def test_round2_c07_rise_in_micromol() -> None:
     assert "µmol/L, at or above the 44 µmol/L" in _proposal(_round2("C07-za-umol-rise"), "BT-02").text.en
+
+
+def test_round2_c13_osteonecrosis_stops_the_continue_line() -> None:
+    bt05 = _proposal(_round2("C13-onj-dmab-running"), "BT-05")
+    assert "not continued without the oral surgeon's opinion" in bt05.text.en
+    assert "at least 2 years" not in bt05.text.en
+
+
+@pytest.mark.parametrize(("entered", "far"), [(22, True), (60, False)])
+def test_round2_c09_a_wide_gap_between_clearances_is_a_question(entered: float, far: bool) -> None:
+    doc: dict[str, Any] = yaml.safe_load((ROUND2 / "C09-entered-22-computed-70.yaml").read_text("utf-8"))
+    doc["plan_inputs"]["creatinine_clearance_ml_min"] = entered
+    plan = _plan(doc)
+    said = " ".join(p.text.en for p in plan.proposals if p.rule_id in ("BT-02", "BT-03", "BT-04"))
+    assert ("they differ widely" in said) is far

@@ -174,8 +174,11 @@ def clearance(v: CaseView, out: PlanOutput, pi: PlanInputs) -> Clearance:
     if computed is None or computed_text is None:
         return Clearance(entered, entered_text, tuple(facts), ())
     lower = min(entered, computed)
+    # Review 24b F9: a wide gap between the two is a question to settle, not only the lower kept.
+    far = max(entered, computed) >= float(rule.param("far_ratio")) * lower
     text = rule.message("both", lower=entered_text if entered <= computed else computed_text,
-                        entered=num_text(entered), computed=num_text(computed))
+                        entered=num_text(entered), computed=num_text(computed),
+                        far=rule.message("far") if far else "")
     return Clearance(lower, text, tuple(facts), ())
 
 
@@ -473,6 +476,10 @@ def running_course(c: PlanContext, out: PlanOutput) -> None:
     rule = out.rule("BT-05")
     i, t = b.running
     start: Text | str = labels.day(t.start) if t.start else rule.message("start_unknown")
+    if b.onj:  # review 24b F8: no "continue for 2 years" beside BT-02's osteonecrosis stop
+        out.propose("BT-05", "onj", facts=(Fact(path="plan_inputs.osteonecrosis_jaw", value=True),),
+                    agent=rule.message(t.type.value), start=start)
+        return
     years = int(rule.param("min_years"))
     months = _months_between(t.start, c.v.as_of) if t.start and c.v.as_of else None
     # Review 24 m5: past the minimum duration, the reassessment is said as due now.
