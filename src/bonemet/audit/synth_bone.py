@@ -50,11 +50,13 @@ class BoneCare:
     treatments: tuple[Treatment, ...]
 
 
-def _days(rng: random.Random, low: int, high: int) -> dt.timedelta:
+def draw_days(rng: random.Random, low: int, high: int) -> dt.timedelta:
+    """A delay of `low` to `high` days (both included); shared with synth_story.py."""
     return dt.timedelta(days=rng.randint(low, high))
 
 
-def _pick(rng: random.Random, table: tuple[tuple[Any, float], ...]) -> Any:
+def draw_from(rng: random.Random, table: tuple[tuple[Any, float], ...]) -> Any:
+    """A value of a (value, probability) table; shared with synth_story.py."""
     x, acc = rng.random(), 0.0
     for value, p in table:
         acc += p
@@ -100,11 +102,11 @@ def bone_care(seed: int, index: int, exams: list[ImagingExam], treatments: list[
 
     short = rng.random() < P_SHORT_LIFE
     if short:
-        inputs.update(life_expectancy="6_weeks_to_3_months", life_expectancy_date=dx + _days(rng, 0, 20))
+        inputs.update(life_expectancy="6_weeks_to_3_months", life_expectancy_date=dx + draw_days(rng, 0, 20))
     if rng.random() < P_VITAMIN_D_MEASURED:
         ng = min(120.0, max(4.0, rng.lognormvariate(math.log(18.0), 0.5)))
         nmol = rng.random() < P_VITAMIN_D_NMOL
-        labs.append(LabResult(date=dx + _days(rng, 0, 60), analyte="vitamin_d_25oh",
+        labs.append(LabResult(date=dx + draw_days(rng, 0, 60), analyte="vitamin_d_25oh",
                               value=round(ng * _NMOL_PER_NG) if nmol else round(ng, 1),
                               unit="nmol/L" if nmol else "ng/mL"))
         if scope:
@@ -120,7 +122,7 @@ def bone_care(seed: int, index: int, exams: list[ImagingExam], treatments: list[
         assert agent.start is not None
         start = agent.start  # the story's: before the first line, within 45 days of the diagnosis
         if rng.random() < P_LATE_START:
-            start = dx + dt.timedelta(days=within_days) + _days(rng, 1, 300)
+            start = dx + dt.timedelta(days=within_days) + draw_days(rng, 1, 300)
         elif rng.random() < P_START_ON_LAST_DAY:
             start = dx + dt.timedelta(days=within_days)
         timely = start <= dx + dt.timedelta(days=within_days)
@@ -143,12 +145,12 @@ def _renal(rng: random.Random, agent: Treatment, start: dt.date, patient: Patien
     acid, its ground truth. Returns (dose, set aside?)."""
     assert patient.birth_year is not None
     age = start.year - patient.birth_year  # the age from the birth year only, as the record allows
-    low, high = _pick(rng, RENAL_BANDS)
+    low, high = draw_from(rng, RENAL_BANDS)
     clearance = rng.uniform(low, high)
     x = rng.random()
     before = x >= P_NO_CREATININE + P_CREATININE_AFTER_START
     if x >= P_NO_CREATININE:
-        day = start - _days(rng, 0, 14) if before else start + _days(rng, 1, 30)
+        day = start - draw_days(rng, 0, 14) if before else start + draw_days(rng, 1, 30)
         labs.append(_creatinine(rng, day, clearance, age, weight, female))
     if agent.type is TreatmentType.denosumab:
         return DENOSUMAB_MG, False
@@ -172,20 +174,20 @@ def _dental(rng: random.Random, start: dt.date, inputs: dict[str, Any], truth: A
     """The latest dental evaluation: before the first dose (compliant), on its day or exactly the
     review interval before it (compliant: the boundaries), older than the interval (possibly before
     the whole history), after the start, or none."""
-    kind = _pick(rng, (*((k, p) for k, p in P_DENTAL.items()), ("none", 1.0 - sum(P_DENTAL.values()))))
+    kind = draw_from(rng, (*((k, p) for k, p in P_DENTAL.items()), ("none", 1.0 - sum(P_DENTAL.values()))))
     if kind == "at_review_limit" and start.day > 28:
         kind = "before"  # a month end has no same day six months before: keep the boundary exact
     day: dt.date | None = None
     if kind == "before":
-        day = start - _days(rng, 7, 60)
+        day = start - draw_days(rng, 7, 60)
     elif kind == "on_start_day":
         day = start
     elif kind == "at_review_limit":
         day = add_months(start, -review_months)
     elif kind == "old":
-        day = add_months(start, -(review_months + 1)) - _days(rng, 1, 700)
+        day = add_months(start, -(review_months + 1)) - draw_days(rng, 1, 700)
     elif kind == "after":
-        day = start + _days(rng, 10, 120)
+        day = start + draw_days(rng, 10, 120)
     if day is not None:
         inputs.update(dental_status="care_needed" if rng.random() < P_DENTAL_CARE_NEEDED else "cleared",
                       dental_date=day)

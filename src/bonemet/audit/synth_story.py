@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bonemet.audit.definitions import default_definitions
-from bonemet.audit.synth_bone import bone_care
+from bonemet.audit.synth_bone import bone_care, draw_days, draw_from
 from bonemet.audit.synth_rates import (
     _LESION_SITES,
     DRIVERS_ADENO,
@@ -100,19 +100,6 @@ class Truth:
         }
 
 
-def _days(rng: random.Random, low: int, high: int) -> dt.timedelta:
-    return dt.timedelta(days=rng.randint(low, high))
-
-
-def _pick(rng: random.Random, table: tuple[tuple[Any, float], ...]) -> Any:
-    x, acc = rng.random(), 0.0
-    for value, p in table:
-        acc += p
-        if x < acc:
-            return value
-    return table[-1][0]
-
-
 def _lesions(rng: random.Random, n: int) -> tuple[Lesion, ...]:
     return tuple(Lesion(site=s) for s in rng.sample(_LESION_SITES, n))
 
@@ -148,7 +135,7 @@ def _regimen(
         return TreatmentType.chemo_immunotherapy, ("carboplatin", "etoposide", "atezolizumab")
     if histology is Histology.squamous_cell_carcinoma:
         return TreatmentType.chemo_immunotherapy, ("carboplatin", "paclitaxel", "pembrolizumab")
-    return _pick(
+    return draw_from(
         rng,
         (
             ((TreatmentType.chemo_immunotherapy, ("carboplatin", "pemetrexed", "pembrolizumab")), 0.7),
@@ -162,7 +149,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
     """One synthetic patient: its case, its ground truth and its organisation id."""
     s = _Story(seed, index)
     rng = s.rng
-    site = _pick(rng, tuple(((sid, cov, rout), share) for sid, _, share, cov, rout in SITES))
+    site = draw_from(rng, tuple(((sid, cov, rout), share) for sid, _, share, cov, rout in SITES))
     site_id, p_cut, p_routine = site
     case_id = f"P{index:07d}"
     span = (LAST_DIAGNOSIS - FIRST_DIAGNOSIS).days
@@ -174,7 +161,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
     lung = rng.random() >= P_NON_LUNG
     primary = PrimarySite.lung if lung else rng.choice(NON_LUNG)
     truth = Truth(patient_id=f"{case_id}-patient", site=site_id, in_scope=lung, primary_site=primary.value)
-    histology = _pick(rng, HISTOLOGY) if lung else None
+    histology = draw_from(rng, HISTOLOGY) if lung else None
     drivers: tuple[DriverAlteration, ...] = ()
     gene: Gene | None = None
     if histology is Histology.adenocarcinoma:
@@ -206,11 +193,11 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
     result = Result.positive if n_lesions else Result.negative
     baseline: ImagingExam | None = None  # the bone scan later scans are compared with
     if lung and rng.random() < P_STAGING_PET:
-        pet_day = dx + _days(rng, 3, 14)
+        pet_day = dx + draw_days(rng, 3, 14)
         if rng.random() < P_BONE_SCAN_BEFORE_PET:
             baseline = s.exam(
                 id="bs-before-pet",
-                date=pet_day - _days(rng, 1, 5),
+                date=pet_day - draw_days(rng, 1, 5),
                 modality=Modality.bone_scan,
                 purpose=Purpose.staging,
                 result=result,
@@ -240,7 +227,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
         if rng.random() < P_BONE_SCAN_AFTER_PET[dx.year]:
             baseline = s.exam(
                 id="bs-staging",
-                date=pet_day + _days(rng, 2, 9),
+                date=pet_day + draw_days(rng, 2, 9),
                 modality=Modality.bone_scan,
                 purpose=Purpose.staging,
                 result=result,
@@ -253,7 +240,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
             # Baseline scan for later comparison, recorded as such (purpose other): not a staging exam.
             baseline = s.exam(
                 id="bs-baseline",
-                date=pet_day + _days(rng, 2, 9),
+                date=pet_day + draw_days(rng, 2, 9),
                 modality=Modality.bone_scan,
                 purpose=Purpose.other,
                 result=result,
@@ -263,7 +250,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
     else:
         baseline = s.exam(
             id="bs-staging",
-            date=dx + _days(rng, 3, 14),
+            date=dx + draw_days(rng, 3, 14),
             modality=Modality.bone_scan,
             purpose=Purpose.staging,
             result=result,
@@ -283,7 +270,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
             )
             s.exam(
                 id="mri-target",
-                date=surveyed + _days(rng, 3, 25),
+                date=surveyed + draw_days(rng, 3, 25),
                 modality=rng.choice((Modality.mri, Modality.ct)),
                 purpose=Purpose.characterisation,
                 result=Result.positive,
@@ -295,18 +282,18 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
     if not (rng.random() < P_FIRST_LINE):
         return _finish(s, case_id, patient, primary, histology, dx, drivers, bone_mets, truth, site_id)
     ttype, agents = _regimen(rng, histology, gene) if lung else (TreatmentType.chemotherapy, ("paclitaxel",))
-    start1 = max(dx + _days(rng, 14, 42), surveyed + dt.timedelta(days=1))
+    start1 = max(dx + draw_days(rng, 14, 42), surveyed + dt.timedelta(days=1))
     if bone_mets and rng.random() < P_BONE_AGENT:
         drug = rng.choice((TreatmentType.denosumab, TreatmentType.zoledronic_acid))
         s.treatments.append(Treatment(id="bone-agent", type=drug, agents=(drug.value,), start=start1))
     if bone_mets and rng.random() < P_PALLIATIVE_RT:
-        rt_day = start1 + _days(rng, 5, 40)
+        rt_day = start1 + draw_days(rng, 5, 40)
         s.treatments.append(
             Treatment(
                 id="rt-1",
                 type=TreatmentType.radiotherapy,
                 start=rt_day,
-                end=rt_day + _days(rng, 0, 12),
+                end=rt_day + draw_days(rng, 0, 12),
                 site=lesions[0].site,
             )
         )
@@ -318,7 +305,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
         responder = rng.random() < P_RESPONDER
         count = previous.hot_spot_count or n_lesions
         if early:
-            day = start1 + _days(rng, 60, 150)
+            day = start1 + draw_days(rng, 60, 150)
             increase = (not responder) or rng.random() < P_FLARE_IN_RESPONDERS
             change = (
                 Change.more_foci if increase else rng.choice((Change.stable, Change.fewer_or_less_intense))
@@ -344,14 +331,14 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
                 if rng.random() < P_EVIDENCE_CLINICAL:
                     clinical = True
                     state = ClinicalState.improving if responder else ClinicalState.deteriorating
-                    s.statuses.append(ClinicalStatus(date=day + _days(rng, -7, 7), state=state))
+                    s.statuses.append(ClinicalStatus(date=day + draw_days(rng, -7, 7), state=state))
                 if rng.random() < P_EVIDENCE_CEA:
                     cea = True
                     base = s.labs[0].value
                     factor = rng.uniform(0.3, 0.6) if responder else rng.uniform(1.4, 2.2)
                     s.labs.append(
                         LabResult(
-                            date=day + _days(rng, -3, 3),
+                            date=day + draw_days(rng, -3, 3),
                             analyte="cea",
                             value=round(base * factor, 1),
                             unit="ng/mL",
@@ -362,22 +349,22 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
                 classification = favours if (clinical and cea) else "indeterminate"
                 switch = rng.random() < P_SWITCH[classification]
                 if switch:
-                    start2 = day + _days(rng, 3, SWITCH_WITHIN_DAYS)
+                    start2 = day + draw_days(rng, 3, SWITCH_WITHIN_DAYS)
                 elif rng.random() < P_LATE_SWITCH:
-                    start2 = day + _days(rng, SWITCH_WITHIN_DAYS + 1, 120)
+                    start2 = day + draw_days(rng, SWITCH_WITHIN_DAYS + 1, 120)
                 else:
                     start2 = None
-                end1 = start2 if start2 else day + _days(rng, 121, 400)
+                end1 = start2 if start2 else day + draw_days(rng, 121, 400)
                 truth.mark(
                     "switch_after_early_increase", True, switch and classification != "progression_likely"
                 )
             else:
-                end1 = max(end1, day + _days(rng, 30, 200))
+                end1 = max(end1, day + draw_days(rng, 30, 200))
         else:
             anniversary = add_months(start1, 6)
             # The first late day is the day after the anniversary (the anniversary itself is early).
             first_late = anniversary + dt.timedelta(days=1)
-            day = first_late if rng.random() < P_ON_ANNIVERSARY else start1 + _days(rng, 190, 260)
+            day = first_late if rng.random() < P_ON_ANNIVERSARY else start1 + draw_days(rng, 190, 260)
             day = max(day, first_late)
             change = (
                 rng.choice((Change.stable, Change.fewer_or_less_intense)) if responder else Change.more_foci
@@ -393,9 +380,9 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
                 change_vs_previous=change,
             )
             truth.mark("early_control_scan", True, False)
-            end1 = max(end1, day + _days(rng, 14, 200))
+            end1 = max(end1, day + draw_days(rng, 14, 200))
     if start2 is None and end1 is not None and rng.random() < P_SECOND_LINE:
-        start2 = end1 + _days(rng, 0, 21)
+        start2 = end1 + draw_days(rng, 0, 21)
     if start2 is not None:
         end1 = start2
     s.treatments.append(
@@ -412,7 +399,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
         end2: dt.date | None = start2 + dt.timedelta(days=int(min(700, max(42, rng.expovariate(1 / 160)))))
         if lung and bone_mets and rng.random() < P_RESPONSE_SCAN_L2:
             early = rng.random() < P_EARLY_CONTROL
-            day = start2 + (_days(rng, 60, 150) if early else _days(rng, 190, 260))
+            day = start2 + (draw_days(rng, 60, 150) if early else draw_days(rng, 190, 260))
             s.exam(
                 id="bs-response-2",
                 date=day,
@@ -423,7 +410,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
             )
             truth.mark("early_control_scan", True, early)
             assert end2 is not None
-            end2 = max(end2, day + _days(rng, 14, 120))
+            end2 = max(end2, day + draw_days(rng, 14, 120))
         end2 = None if ongoing else end2
         s.treatments.append(
             Treatment(id="line-2", type=type2, agents=agents2, start=start2, end=end2, line_number=2)
@@ -435,7 +422,7 @@ def build_patient(seed: int, index: int) -> tuple[Case, Truth, str]:
         day = last_end
         has_previous = any(e.modality is Modality.bone_scan for e in s.exams)
         for k in range(rng.randint(1, 3)):
-            day = day + _days(rng, 90, 180)
+            day = day + draw_days(rng, 90, 180)
             x = rng.random()
             if x < P_INDICATION["unrecorded"]:
                 indication = None

@@ -436,6 +436,17 @@ def zoledronic_acid(c: PlanContext, out: PlanOutput) -> None:
 _BT03 = ("PL-53", "PL-52", "PL-62")
 
 
+def denosumab_renal(out: PlanOutput, clearance: float | None) -> Text:
+    """BT-04's renal clause: the hypocalcaemia risk by clearance (the plan and the order check)."""
+    rule = out.rule("BT-04")
+    if clearance is None:
+        return rule.message("renal_unknown")
+    if clearance < float(rule.param("high_risk_below")):
+        return rule.message("renal_high", clearance=num_text(clearance),
+                            high_risk_below=rule.param("high_risk_below"))
+    return rule.message("renal_known", clearance=num_text(clearance))
+
+
 @plan_rule("BT-04")
 def denosumab(c: PlanContext, out: PlanOutput) -> None:
     b = read_bone(c, out)
@@ -443,14 +454,7 @@ def denosumab(c: PlanContext, out: PlanOutput) -> None:
             b.running is None and short_life(c, out)):  # folded into BT-01 (review 24 m4)
         return
     rule = out.rule("BT-04")
-    cl = b.clearance.value
-    if cl is None:
-        renal = rule.message("renal_unknown")
-    elif cl < float(rule.param("high_risk_below")):
-        renal = rule.message("renal_high", clearance=num_text(cl),
-                             high_risk_below=rule.param("high_risk_below"))
-    else:
-        renal = rule.message("renal_known", clearance=num_text(cl))
+    renal = denosumab_renal(out, b.clearance.value)
     key = "running" if _agent_is(b, TreatmentType.denosumab) else "standard"
     out.propose("BT-04", key, facts=b.clearance.facts, renal=renal,
                 dose_mg=rule.param("dose_mg"), interval_weeks=rule.param("interval_weeks"))

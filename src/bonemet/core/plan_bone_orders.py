@@ -38,6 +38,7 @@ from .plan_bone_agents import (
     bone_metastases_known_in,
     calcium_low,
     clearance,
+    denosumab_renal,
     latest_lab,
 )
 from .plan_bone_said import dental_said, dose_text, num_text, vitamin_d_said
@@ -243,13 +244,7 @@ def _shown(mg: float) -> Text:
 def _denosumab(value: float | None, order: BoneOrder, out: PlanOutput, say: _Say) -> None:
     bt04, bt06 = out.rule("BT-04"), out.rule("BT-06")
     dose_mg, weeks = bt04.param("dose_mg"), bt04.param("interval_weeks")
-    if value is None:
-        renal = bt04.message("renal_unknown")
-    elif value < float(bt04.param("high_risk_below")):
-        renal = bt04.message("renal_high", clearance=num_text(value),
-                             high_risk_below=bt04.param("high_risk_below"))
-    else:
-        renal = bt04.message("renal_known", clearance=num_text(value))
+    renal = denosumab_renal(out, value)
     high = value is not None and value < float(bt04.param("high_risk_below"))
     # Review 24b F12: under the boxed-warning clearance the card's summary names the risk.
     say("BT-04", "hypocalcaemia_high" if high else "hypocalcaemia", "warning" if high else "info",
