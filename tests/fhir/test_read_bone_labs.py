@@ -171,8 +171,6 @@ def test_an_impossible_vitamin_d_is_skipped_not_a_crash() -> None:
 
 
 @pytest.mark.parametrize("code, text, fragment", [
-    ("29265-6", None, "albumin-corrected calcium (LOINC 29265-6)"),
-    (None, "Calcium corrigé", "albumin-corrected calcium"),
     ("1995-0", None, "ionised calcium"),
     ("14635-7", None, "D3 alone"),
 ])
@@ -181,6 +179,13 @@ def test_corrected_ionised_and_d3_only_values_are_never_mixed_in(code: str | Non
     result = read(obs(code, 2.3, "mmol/L", text=text, oid="x"))
     assert result.case.labs == ()
     assert fragment in reasons(result)["x"]
+
+
+@pytest.mark.parametrize("code, text", [("29265-6", None), (None, "Calcium corrigé")])
+def test_albumin_corrected_calcium_is_its_own_analyte(code: str | None, text: str | None) -> None:
+    """Issue 24 input: read as the corrected calcium, never as the total calcium."""
+    result = read(obs(code, 2.3, "mmol/L", text=text, oid="x"))
+    assert [(x.analyte.value, x.value) for x in result.case.labs] == [("calcium_corrected", 2.3)]
 
 
 # ----------------------------------------------------------------------------- body weight
@@ -270,3 +275,23 @@ def test_the_clearance_from_a_fhir_creatinine_equals_the_one_typed_by_hand(
     [t] = [p for p in typed_plan.proposals if p.rule_id == "BT-03"]
     [e] = [p for p in ehr_plan.proposals if p.rule_id == "BT-03"]
     assert e.text == t.text
+
+
+def test_corrected_calcium_round_trips_as_its_own_analyte() -> None:
+    """Issue 24 input: an albumin-corrected calcium (LOINC 29265-6) is read as such, never mixed
+    with the total calcium, and written back with its code."""
+    from bonemet.fhir import case_from_fhir, case_to_bundle
+    from bonemet.model.case import Case
+
+    case = Case.model_validate({
+        "case_id": "cc", "patient": {"sex": "female", "birth_year": 1950},
+        "cancer": {"primary_site": "lung"}, "context": {"phase": "staging", "as_of": "2026-12-05"},
+        "labs": [{"date": "2026-12-01", "analyte": "calcium_corrected", "value": 2.1, "unit": "mmol/L"},
+                 {"date": "2026-12-01", "analyte": "calcium", "value": 1.95, "unit": "mmol/L"}]})
+    bundle = case_to_bundle(case)
+    codes = [c["code"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+             for c in e["resource"]["code"].get("coding", [])]
+    assert "29265-6" in codes
+    back = case_from_fhir(bundle).case
+    assert sorted((x.analyte.value, x.value) for x in back.labs) == [("calcium", 1.95),
+                                                                    ("calcium_corrected", 2.1)]

@@ -369,3 +369,34 @@ def test_round2_c09_a_wide_gap_between_clearances_is_a_question(entered: float, 
     plan = _plan(doc)
     said = " ".join(p.text.en for p in plan.proposals if p.rule_id in ("BT-02", "BT-03", "BT-04"))
     assert ("they differ widely" in said) is far
+
+
+# --- Issue 24 input: albumin-corrected calcium -------------------------------------------------------
+
+def _with_calcium(*labs: tuple[str, str, float]) -> dict[str, Any]:
+    doc = _case("BT02-new-mets-full-labs")
+    doc["labs"] = [lab for lab in doc["labs"] if not lab["analyte"].startswith("calcium")] + [
+        {"date": d, "analyte": a, "value": v, "unit": "mmol/L"} for d, a, v in labs]
+    return doc
+
+
+def test_a_corrected_calcium_is_named_as_such_and_used() -> None:
+    bt02 = _proposal(_plan(_with_calcium(("2026-12-01", "calcium_corrected", 2.05))), "BT-02")
+    assert "albumin-corrected calcium 2.05 mmol/L" in bt02.text.en and "as the laboratory" in bt02.text.en
+    assert "calcémie corrigée par l'albumine" in bt02.text.fr
+
+
+@pytest.mark.parametrize(("labs", "low"), [
+    ((("2026-12-01", "calcium", 2.05), ("2026-12-01", "calcium_corrected", 2.35)), False),  # low albumin
+    ((("2026-12-01", "calcium", 2.35), ("2026-12-01", "calcium_corrected", 2.10)), True),
+    ((("2026-11-01", "calcium_corrected", 2.35), ("2026-12-01", "calcium", 2.05)), True),  # total later
+])
+def test_the_corrected_value_of_the_same_day_decides(labs: tuple[tuple[str, str, float], ...],
+                                                     low: bool) -> None:
+    bt02 = _proposal(_plan(_with_calcium(*labs)), "BT-02")
+    assert (bt02 is not None and "calcium" in bt02.text.en) is low
+
+
+def test_total_calcium_still_says_the_correction_was_not_checked() -> None:
+    bt02 = _proposal(_plan(_with_calcium(("2026-12-01", "calcium", 2.05))), "BT-02")
+    assert "albumin correction not checked" in bt02.text.en

@@ -92,6 +92,7 @@ class Analyte(StrEnum):
     cea = "cea"
     cyfra_21_1 = "cyfra_21_1"
     calcium = "calcium"
+    calcium_corrected = "calcium_corrected"  # albumin-corrected, as the laboratory reports it
     creatinine = "creatinine"
     vitamin_d_25oh = "vitamin_d_25oh"
 

@@ -87,6 +87,15 @@ def latest_lab(v: CaseView, analyte: Analyte) -> tuple[int, LabResult] | None:
     return max(found, key=lambda f: (f[1].date, f[0])) if found else None
 
 
+def latest_calcium(v: CaseView) -> tuple[int, LabResult] | None:
+    """The latest calcium: an albumin-corrected one (issue 24 input) when it is the latest or the
+    same day as the latest total calcium, since that is the value the threshold is meant for."""
+    total, corrected = latest_lab(v, Analyte.calcium), latest_lab(v, Analyte.calcium_corrected)
+    if corrected is None or (total is not None and total[1].date > corrected[1].date):
+        return total
+    return corrected
+
+
 def antiresorptive_courses(v: CaseView) -> tuple[tuple[int, Treatment] | None,
                                                  tuple[int, Treatment] | None]:
     """The course running at the decision date (started, no last dose before it) and the latest
@@ -227,7 +236,7 @@ def _read_bone(c: PlanContext, out: PlanOutput) -> BoneReading:
     established = bone_metastases_established(c)
     running, ended = antiresorptive_courses(c.v)
     return BoneReading(established=established, running=running, ended=ended,
-                       onj=pi.osteonecrosis_jaw is True, calcium=latest_lab(c.v, Analyte.calcium),
+                       onj=pi.osteonecrosis_jaw is True, calcium=latest_calcium(c.v),
                        vitamin_d=latest_lab(c.v, Analyte.vitamin_d_25oh),
                        clearance=clearance(c.v, out, pi), inputs=pi)
 
@@ -269,7 +278,10 @@ def contraindications(c: PlanContext, out: PlanOutput) -> None:
         running = {"agent": Text(en=out.rule("BT-05").message(b.running[1].type.value).en.lower(),
                                  fr=out.rule("BT-05").message(b.running[1].type.value).fr.lower())
                    } if b.running is not None else {}
+        kind = "corrected" if lab.analyte is Analyte.calcium_corrected else "total"
         items.append(rule.message("calcium_running" if running else "calcium", value=shown, **running,
+                                  calcium_kind=rule.message(f"{kind}_kind"),
+                                  calcium_how=rule.message(f"{kind}_how"),
                                   date=labels.day(lab.date),
                                   calcium_low_mmol_l=num_text(float(rule.param("calcium_low_mmol_l")))))
         facts.append(Fact(path=f"labs[{i}].value", value=lab.value))

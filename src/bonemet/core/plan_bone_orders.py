@@ -39,6 +39,7 @@ from .plan_bone_agents import (
     calcium_low,
     clearance,
     denosumab_renal,
+    latest_calcium,
     latest_lab,
 )
 from .plan_bone_said import dental_said, dose_text, num_text, vitamin_d_said
@@ -142,12 +143,14 @@ def check_order(case: Case, kb: KnowledgeBase, order: BoneOrder) -> OrderCheck:
     if onj:
         say("BT-02", "onj", "critical", _sentence(bt02.message("onj")),
             (Fact(path="plan_inputs.osteonecrosis_jaw", value=True),))
-    calcium = latest_lab(v, Analyte.calcium)
+    calcium = latest_calcium(v)
     if calcium is not None and calcium_low(out, calcium[1]):
         i, lab = calcium
+        kind = "corrected" if lab.analyte is Analyte.calcium_corrected else "total"
         value = Text(en=f"{num_text(lab.value).en} {lab.unit}", fr=f"{num_text(lab.value).fr} {lab.unit}")
         say("BT-02", "calcium_low", "critical", _sentence(bt02.message(
             "calcium", value=value, date=labels.day(lab.date),
+            calcium_kind=bt02.message(f"{kind}_kind"), calcium_how=bt02.message(f"{kind}_how"),
             calcium_low_mmol_l=num_text(float(bt02.param("calcium_low_mmol_l"))))),
             (Fact(path=f"labs[{i}].value", value=lab.value),))
     cl = clearance(v, out, pi)

@@ -23,6 +23,7 @@ LAB_CATALOGUE: dict[Analyte, tuple[str | None, str, tuple[str, ...]]] = {
     # Issue 24: the mass-concentration code; the FHIR writer picks the code that fits the unit
     # (fhir/valuesets.yaml `units`: 2000-8 for mmol/L, 14682-9 for µmol/L).
     Analyte.calcium: ("17861-6", "V", ("mmol/L", "mg/dL")),
+    Analyte.calcium_corrected: ("29265-6", "V", ("mmol/L", "mg/dL")),
     Analyte.creatinine: ("2160-0", "V", ("µmol/L", "umol/L", "mg/dL")),
     Analyte.vitamin_d_25oh: ("62292-8", "P", ("ng/mL", "nmol/L")),
 }
@@ -36,6 +37,8 @@ PLAUSIBLE_MAX: dict[tuple[Analyte, str], float] = {
     (Analyte.creatinine, "umol/L"): 2210.0,
     (Analyte.calcium, "mmol/L"): 6.0,
     (Analyte.calcium, "mg/dL"): 24.0,
+    (Analyte.calcium_corrected, "mmol/L"): 6.0,
+    (Analyte.calcium_corrected, "mg/dL"): 24.0,
     (Analyte.vitamin_d_25oh, "ng/mL"): 300.0,
     (Analyte.vitamin_d_25oh, "nmol/L"): 750.0,
 }
@@ -48,8 +51,10 @@ PLAUSIBLE_MIN: dict[tuple[Analyte, str], float] = {
     (Analyte.creatinine, "umol/L"): 18.0,
     (Analyte.calcium, "mmol/L"): 0.5,
     (Analyte.calcium, "mg/dL"): 2.0,
+    (Analyte.calcium_corrected, "mmol/L"): 0.5,
+    (Analyte.calcium_corrected, "mg/dL"): 2.0,
 }
-_POSITIVE = frozenset({Analyte.creatinine, Analyte.calcium})
+_POSITIVE = frozenset({Analyte.creatinine, Analyte.calcium, Analyte.calcium_corrected})
 
 
 class LabResult(_Frozen):
