@@ -400,3 +400,15 @@ def test_the_corrected_value_of_the_same_day_decides(labs: tuple[tuple[str, str,
 def test_total_calcium_still_says_the_correction_was_not_checked() -> None:
     bt02 = _proposal(_plan(_with_calcium(("2026-12-01", "calcium", 2.05))), "BT-02")
     assert "albumin correction not checked" in bt02.text.en
+
+
+@pytest.mark.parametrize("name", ["C02-isolated-lesion", "C03-equivocal-bone-scan"])
+def test_round2_m_a_the_plan_says_why_no_antiresorptive_yet(name: str) -> None:
+    plan = _round2(name)
+    (item,) = [d for d in plan.not_proposed if d.rule_id == "BT-01"]
+    assert "still to characterise" in item.reason.en and "encore à caractériser" in item.reason.fr
+
+
+def test_round1_m6_osteonecrosis_is_said_in_not_proposed() -> None:
+    plan = _plan(_case("BT12-onj-history"))
+    assert [d.rule_id for d in plan.not_proposed if d.rule_id == "BT-01"] == ["BT-01"]

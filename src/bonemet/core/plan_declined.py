@@ -23,6 +23,7 @@ from bonemet.model.plan import NotProposed, Proposal
 from bonemet.model.trace import Fact
 
 from .context import bone_metastases_known
+from .plan_bone_agents import bone_metastases_known_in
 from .plan_cord import cord_pathway
 from .plan_lesions import LIFE_EXPECTANCY, last_course, pain_since
 from .plan_registry import PlanContext, joined
@@ -156,10 +157,29 @@ def reirradiation_too_soon(c: PlanContext, proposals: list[Proposal]) -> list[No
     return out
 
 
+def antiresorptive_not_proposed(c: PlanContext, proposals: list[Proposal]) -> NotProposed | None:
+    """BT-01 considered and not proposed (review 24 m6, review 24b m-a): bone lesions still to
+    characterise, or an osteonecrosis of the jaw; running courses are said by BT-05 itself."""
+    if any(p.rule_id in ("BT-01", "BT-05") for p in proposals) or not c.view.lesions:
+        return None
+    rule = c.plan.rule("BT-01")
+    if not bone_metastases_known_in(c.v):
+        key = "not_established"
+    elif c.v.case.plan_inputs is not None and c.v.case.plan_inputs.osteonecrosis_jaw:
+        key = "onj"
+    else:
+        return None
+    return NotProposed(rule_id="BT-01", title=rule.title, reason=c.plan.declined("BT-01", key),
+                       lesions=tuple(r.out.id for r in c.view.lesions))
+
+
 def not_proposed(c: PlanContext, proposals: list[Proposal],
                  withdrawn: list[Proposal]) -> tuple[NotProposed, ...]:
     items: list[NotProposed] = []
     if c.in_scope:
+        bone = antiresorptive_not_proposed(c, proposals)
+        if bone is not None:
+            items.append(bone)
         items += vertebroplasty_not_proposed(c)
         items += reirradiation_too_soon(c, proposals)
         sbrt = sbrt_not_proposed(c, proposals)
