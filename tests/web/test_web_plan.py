@@ -89,7 +89,9 @@ def test_headline_shows_the_plan_first_line_after_the_urgent_line(client: TestCl
 
 
 def test_no_plan_line_when_the_plan_proposes_nothing(client: TestClient) -> None:
-    html = _get(client, "/cases/demo-02-staging-pet-full")
+    # A single lesion still to characterise: nothing proposed (issue 24 proposes the systemic bone
+    # lines for every case with established bone metastases, as demo 02 now has).
+    html = _get(client, "/cases/demo-14-isolated-lesion")
     assert "hl-plan" not in html
     assert "No proposal for this case." in _section(html)
 
