@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -161,6 +162,8 @@ def test_french_card(dev_server: LiveServer) -> None:
     assert "Passer la dose à 3,3 mg" in card["suggestions"][0]["label"]
     shown = card_text(card["detail"])
     assert "alerte" in shown and "zoledronic_acid" not in shown
+    # Review 24b F11: French typography in the card's labels too (never "Sources:" in French).
+    assert "**\u00a0:" in card["detail"] and not re.search(r"\*\*: ", card["detail"])
 
 
 # --- Missing data, bad orders, other orders -------------------------------------------------------

@@ -18,7 +18,7 @@ from bonemet.core.plan_bone_orders import OrderCheck, OrderFinding
 from bonemet.service.cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, CardContext, fit
 from bonemet.service.cds_models import Action, Card, Coding, Link, Source, Suggestion
 from bonemet.service.fhir_bridge import MedicationOrder, order_with_dose
-from bonemet.service.markdown_text import bullets, emphasis, field_path, labelled, strong, text
+from bonemet.service.markdown_text import bullets, colon, emphasis, field_path, labelled, strong, text
 
 PLAN_RULE_SYSTEM = "https://bonemet.invalid/fhir/CodeSystem/plan-rule"
 # The imaging cards' override reasons that fit a medication order ("exam not available" does not).
@@ -70,7 +70,7 @@ def _short_missing(finding: OrderFinding, lang: str) -> str:
 def _finding_md(f: OrderFinding, cc: CardContext, field_prefix: str) -> str:
     lang = cc.lang
     head = f"{f.rule_id} · {cc.texts(f'bo_severity_{f.severity}', lang)}"
-    line = f"{strong(head)}: {text(f.text(lang))}"
+    line = f"{strong(head)}{colon(lang)} {text(f.text(lang))}"
     items = [f"{text(m.reason(lang))} ({field_path(_field(m.field, field_prefix))})"
              for m in f.missing]
     return line + ("\n\n  " + "\n  ".join(bullets(items).splitlines()) if items else "")
@@ -100,7 +100,7 @@ def bone_order_card(order: MedicationOrder, check: OrderCheck, cc: CardContext,
         parts += [emphasis(c) for c in caveats[:3]]
     parts.append(labelled(cc.texts("detail_sources", lang),
                           f"{', '.join(check.rule_ids)} ({', '.join(statements)}); "
-                          f"KB {cc.kb.version}"))
+                          f"KB {cc.kb.version}", lang))
     suggestions = None
     if check.suggested_mg is not None and order.reference is not None:
         dose, ordered = _number(check.suggested_mg, lang), _number(check.ordered_mg, lang)

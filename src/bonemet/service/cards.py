@@ -158,7 +158,7 @@ def _sources_md(cc: CardContext, rule_id: str, statements: tuple[str, ...],
         line += f" ({', '.join(statements)})"
     if refs:
         line += f"; {refs}"
-    return labelled(cc.texts("detail_sources", cc.lang), line + f"; KB {cc.kb.version}")
+    return labelled(cc.texts("detail_sources", cc.lang), line + f"; KB {cc.kb.version}", cc.lang)
 
 
 # Every detail is built from the skeleton of bonemet.service.markdown_text and the text placed in
@@ -265,7 +265,7 @@ def order_guidance(order: DraftOrder, assessment: Assessment, cc: CardContext,
     rule = cc.kb.rule(rating.rule_id)
     summary = cc.texts("order_rated_summary", cc.lang, modality=name,
                        rating=cc.rating(rating.rating), rule=rule.id)
-    parts = [labelled(cc.texts("detail_why", cc.lang), rating.reason(cc.lang))]
+    parts = [labelled(cc.texts("detail_why", cc.lang), rating.reason(cc.lang), cc.lang)]
     if rule.basis == "derived":
         parts.append(emphasis(cc.texts("detail_interpretation", cc.lang)))
     if assumptions:
@@ -379,7 +379,7 @@ def _flare_card(reading: ScanReading, cc: CardContext) -> Card:
         if reading.classification else None
     parts = [strong(rule.title(cc.lang)), text(rule.text(cc.lang))]
     if verdict:
-        parts.append(labelled(cc.texts("detail_reading", cc.lang), verdict))
+        parts.append(labelled(cc.texts("detail_reading", cc.lang), verdict, cc.lang))
     # Each argument and advice its own list item, a blank line apart (a loose list).
     parts.extend(bullets([text(a.explanation(cc.lang))]) for a in reading.arguments)
     parts.extend(bullets([text(f"{a.text(cc.lang)} ({a.rule_id})")]) for a in reading.advice)

@@ -73,9 +73,14 @@ def emphasis(value: str) -> str:
     return f"*{text(value)}*" if value else ""
 
 
-def labelled(label: str, value: str) -> str:
-    """`**Label**: value`, the first line of most card paragraphs."""
-    return f"{strong(label)}: {text(value)}"
+def labelled(label: str, value: str, lang: str = "en") -> str:
+    """`**Label**: value`, the first line of most card paragraphs (French: a non-breaking space
+    before the colon, as every French sentence of bonemet; review 24b F11)."""
+    return f"{strong(label)}{colon(lang)} {text(value)}"
+
+
+def colon(lang: str) -> str:
+    return "\u00a0:" if lang == "fr" else ":"
 
 
 def field_path(path: str) -> str:

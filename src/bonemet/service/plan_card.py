@@ -50,7 +50,7 @@ def plan_card(assessment: Assessment, cc: CardContext, alarm_raised: bool = Fals
         sources = "; ".join(s.label + (f" ({cc.texts('pv_plan_outside', lang)})" if s.outside_referentiel
                                        else "") for s in p.sources)
         items.append(labelled(cc.texts("detail_sources", lang),
-                              f"{sources}; {', '.join(p.statement_ids)}; KB {cc.kb.version}"))
+                              f"{sources}; {', '.join(p.statement_ids)}; KB {cc.kb.version}", lang))
         parts.append(f"{strong(head)}\n\n{bullets(items)}")
     urgent = any(p.priority == "urgent" for p in found)
     rule_ids = tuple(dict.fromkeys(p.rule_id for p in found))
