@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck golden bench clean chromium java oidc
+.PHONY: run test lint typecheck golden bench clean chromium java oidc mcode
 
 # Two stamps: `make run` installs what serving needs (RUN_STAMP); lint, test and the other targets
 # add the test tools and the Spark engine (STAMP, about 1.5 GB). pip runs without -q: its progress shows.
@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: $(STAMP) lint chromium java oidc
+test: $(STAMP) lint chromium java oidc mcode
 	$(BIN)/python -m pytest --durations=25
 
 # The web app's browser tests drive Debian's chromium (never a browser download by Playwright).
@@ -53,6 +53,20 @@ oidc: $(OIDC)/node_modules/.installed
 $(OIDC)/node_modules/.installed: $(OIDC)/package.json $(OIDC)/package-lock.json
 	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
 	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# HL7 mCODE STU4 (npm hl7.fhir.us.mcode 4.0.0, CC0): its profiles and HL7's own example resources,
+# read by the mCODE tests (issue 26). Only the package's tarball is fetched (its FHIR core
+# dependency is not on the npm registry); the shasum pins the exact file HL7 published.
+MCODE := tests/fhir/mcode
+MCODE_SHA := b1d877a4ef642106699c6431b1f6d9fb5c52ea97
+mcode: $(MCODE)/package/.installed
+
+$(MCODE)/package/.installed:
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	mkdir -p $(MCODE) && cd $(MCODE) && npm pack hl7.fhir.us.mcode@4.0.0 --silent >/dev/null \
+	  && echo "$(MCODE_SHA)  hl7.fhir.us.mcode-4.0.0.tgz" | sha1sum -c --quiet \
+	  && tar -xzf hl7.fhir.us.mcode-4.0.0.tgz && rm hl7.fhir.us.mcode-4.0.0.tgz
 	touch $@
 
 golden: $(STAMP)
