@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck golden bench clean chromium java oidc mcode
+.PHONY: run test lint typecheck golden bench clean chromium java oidc mcode mcode-validator
 
 # Two stamps: `make run` installs what serving needs (RUN_STAMP); lint, test and the other targets
 # add the test tools and the Spark engine (STAMP, about 1.5 GB). pip runs without -q: its progress shows.
@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: $(STAMP) lint chromium java oidc mcode
+test: $(STAMP) lint chromium java oidc mcode mcode-validator
 	$(BIN)/python -m pytest --durations=25
 
 # The web app's browser tests drive Debian's chromium (never a browser download by Playwright).
@@ -67,6 +67,17 @@ $(MCODE)/package/.installed:
 	mkdir -p $(MCODE) && cd $(MCODE) && npm pack hl7.fhir.us.mcode@4.0.0 --silent >/dev/null \
 	  && echo "$(MCODE_SHA)  hl7.fhir.us.mcode-4.0.0.tgz" | sha1sum -c --quiet \
 	  && tar -xzf hl7.fhir.us.mcode-4.0.0.tgz && rm hl7.fhir.us.mcode-4.0.0.tgz
+	touch $@
+
+# The validator of bonemet's mCODE export (issue 26, tests/fhir/test_mcode_export.py): FHIR.js (npm
+# `fhir`) and fhirpath.js (npm `fhirpath`) from the lock file, run by Node.js on the package above.
+# HL7's own validator (a Java jar) is not on a registry this project's machines reach: docs/fhir.md.
+MCODE_VALIDATOR := tests/fhir/mcode_validator
+mcode-validator: mcode $(MCODE_VALIDATOR)/node_modules/.installed
+
+$(MCODE_VALIDATOR)/node_modules/.installed: $(MCODE_VALIDATOR)/package.json $(MCODE_VALIDATOR)/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	cd $(MCODE_VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 golden: $(STAMP)

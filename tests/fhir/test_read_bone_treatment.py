@@ -190,9 +190,10 @@ def test_labs_weight_clearance_dose_and_onj_are_written_as_standard_resources() 
     assert by_value[(41, "mL/min")] == ["2164-2"]
     [onj] = [r for r in resources if r["resourceType"] == "Condition"]
     assert onj["verificationStatus"]["coding"][0]["code"] == "confirmed"
-    [ms] = [r for r in resources if r["resourceType"] == "MedicationStatement"]
-    assert ms["dosage"][0]["doseAndRate"][0]["doseQuantity"] == {"value": 3.3, "unit": "mg", "system": UCUM,
-                                                                   "code": "mg"}
+    # issue 26: the line is mCODE's CancerRelatedMedicationRequest, the dose in its dosageInstruction
+    [ms] = [r for r in resources if r["resourceType"] == "MedicationRequest"]
+    assert ms["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] == {"value": 3.3, "unit": "mg",
+                                                                              "system": UCUM, "code": "mg"}
     text = orjson.dumps(b).decode()
     for path in ("dose_mg", "weight_kg", "creatinine_clearance_ml_min", "osteonecrosis_jaw"):
         assert path not in text   # not in a case-data extension

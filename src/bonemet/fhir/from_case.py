@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel
 
 from bonemet.fhir import common as c
-from bonemet.fhir import write_bone_inputs
+from bonemet.fhir import write_bone_inputs, write_mcode
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import (
     Case,
@@ -45,6 +45,7 @@ class _Writer:
         self.vs = vs
         self.entries: list[Json] = []
         self.patient_url = c.full_url(case.case_id, "patient")
+        self.primary_url: str | None = None  # the primary cancer Condition, once written (mCODE links)
 
     # ---------------------------------------------------------------- small builders
     def add(self, resource: Json, *key: str) -> str:
@@ -139,6 +140,7 @@ class _Writer:
             extra += [(f"cancer.{k}", v) for k, v in _residual(self.case.cancer, set())]
         if extra:
             res["extension"] = self.case_data(extra)
+        write_mcode.cancer_patient(res, self.case, self.identifier(c.ID_CASE, self.case.case_id))
         self.entries.append({"fullUrl": self.patient_url, "resource": res})
         res["id"] = c.fhir_id(self.case.case_id, "patient")
 
@@ -184,7 +186,8 @@ class _Writer:
         )
         if extra:
             res["extension"] = self.case_data(extra)
-        self.add(res, "primary-cancer")
+        write_mcode.primary_cancer(res, self.case)
+        self.primary_url = self.add(res, "primary-cancer")
 
     def _drivers_and_metastases(self) -> None:
         cancer = self.case.cancer
@@ -208,21 +211,19 @@ class _Writer:
                         "valueString": d.detail,
                     }
                 )
-            self.add(
-                {
-                    "resourceType": "Observation",
-                    "status": "final",
-                    "category": self.category("category_laboratory"),
-                    "code": {
-                        "coding": [self.local(c.CS_CONCEPT, c.CONCEPT_DRIVER)],
-                        "text": "Oncogenic driver alteration",
-                    },
-                    "subject": self.subject(),
-                    "component": components,
+            variant: Json = {
+                "resourceType": "Observation",
+                "status": "final",
+                "category": self.category("category_laboratory"),
+                "code": {
+                    "coding": [self.local(c.CS_CONCEPT, c.CONCEPT_DRIVER)],
+                    "text": "Oncogenic driver alteration",
                 },
-                "driver",
-                str(i),
-            )
+                "subject": self.subject(),
+                "component": components,
+            }
+            write_mcode.genomic_variant(variant, d)
+            self.add(variant, "driver", str(i))
         if cancer.bone_metastases_known is not None:
             status = "confirmed" if cancer.bone_metastases_known else "refuted"
             res = {
@@ -233,6 +234,10 @@ class _Writer:
             }
             if cancer.bone_metastases_known:
                 res["clinicalStatus"] = {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]}
+                sites = [self.site_cc(s) for s in write_mcode.lesion_sites(self.case)]
+                write_mcode.secondary_cancer(res, self.primary_url, sites)
+            else:  # a refuted metastasis is no SecondaryCancerCondition: a plain problem-list Condition
+                res["category"] = write_mcode.condition_category()
             self.add(res, "bone-metastases")
 
     def exam(self, e: ImagingExam) -> None:
@@ -387,6 +392,8 @@ class _Writer:
             res["extension"] = common_ext + self.case_data(
                 _residual(t, {"id", "type", "start", "end", "line_number", "site"})
             )
+            if t.type is TreatmentType.radiotherapy:
+                write_mcode.radiotherapy_course(res, t, res["bodySite"][0] if t.site else None, self.patient_url)
             self.add(res, "treatment", t.id)
             return
         agents: list[str | None] = list(t.agents) or [None]
@@ -399,21 +406,16 @@ class _Writer:
                     "text": t.type.value.replace("_", " "),
                 }
             )
-            res = {
-                "resourceType": "MedicationStatement",
-                "identifier": self.identifier(c.ID_TREATMENT, t.id),
-                "status": "completed" if t.end else "active",
-                "medicationCodeableConcept": cc,
-                "subject": self.subject(),
-            }
-            if t.start or t.end:
-                res["effectivePeriod"] = {
-                    k: d.isoformat() for k, d in (("start", t.start), ("end", t.end)) if d
-                }
+            # Issue 26: the line as mCODE's CancerRelatedMedicationRequest (mCODE STU4 has no
+            # MedicationStatement profile); the reader takes the same dates and identifier from it.
+            res = write_mcode.medication_request(t, cc, self.primary_url)
+            res["identifier"] = self.identifier(c.ID_TREATMENT, t.id)
+            res["subject"] = self.subject()
             handled = {"id", "type", "agents", "start", "end", "line_number", "dose_mg"}
             extra = _residual(t, handled) if i == 0 else []
             if i == 0 and t.dose_mg is not None:  # issue 24: in dosage, UCUM mg, not in case-data
-                res["dosage"] = write_bone_inputs.dosage(t.dose_mg)
+                instruction = res.setdefault("dosageInstruction", [{}])
+                instruction[0].update(write_bone_inputs.dosage(t.dose_mg)[0])
             res["extension"] = common_ext + self.case_data(extra)
             self.add(res, "treatment", t.id, str(i))
 
@@ -435,6 +437,7 @@ class _Writer:
         extra = _residual(lab, {"date", "analyte", "value", "unit"})
         if extra:
             res["extension"] = self.case_data(extra)
+        write_mcode.lab(res, lab)
         self.add(res, "lab", str(i))
 
     def status(self, i: int, s: ClinicalStatus) -> None:
@@ -458,7 +461,10 @@ class _Writer:
         extra = _residual(s, {"date", "state", "ecog", "note"})
         if extra:
             res["extension"] = self.case_data(extra)
+        write_mcode.disease_status(res, self.primary_url)
         self.add(res, "clinical-status", str(i))
+        if s.ecog is not None:
+            self.add(write_mcode.ecog(s, self.subject(), self.local(c.CS_CONCEPT, c.CONCEPT_ECOG)), "ecog", str(i))
 
     def bone_pain(self) -> None:
         """New bone pain: one Observation per painful site (Observation.bodySite is 0..1 in R4), or

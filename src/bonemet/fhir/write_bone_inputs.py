@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bonemet.fhir import common as c
+from bonemet.fhir import write_mcode
 from bonemet.fhir.valuesets import ValueSets
 from bonemet.model.case import Case
 from bonemet.model.plan_inputs import PlanInputs
@@ -67,7 +68,8 @@ def plan_inputs(w: _Writer) -> None:
         concept = w.vs.concept(group, group)
         code = {"coding": [*w.vs.codings(group, group), w.local(c.CS_CONCEPT, local, concept.display.en)],
                 "text": concept.display.en}
-        w.add({
+        # Issue 26: the weight as FHIR's body-weight vital sign, the clearance as a US Core lab result.
+        w.add(write_mcode.profile({
             "resourceType": "Observation",
             "status": "final",
             "category": w.category(category),
@@ -75,7 +77,7 @@ def plan_inputs(w: _Writer) -> None:
             "subject": w.subject(),
             "effectiveDateTime": getattr(pi, day_field).isoformat(),
             "valueQuantity": {"value": getattr(pi, field), "unit": unit, "system": UCUM, "code": unit},
-        }, "plan", local)
+        }, write_mcode.BODY_WEIGHT if field == "weight_kg" else write_mcode.US_CORE_LAB), "plan", local)
     if pi.osteonecrosis_jaw is not None:
         display = w.vs.concept("osteonecrosis_jaw", "osteonecrosis_jaw").display.en
         status = "confirmed" if pi.osteonecrosis_jaw else "refuted"
