@@ -361,3 +361,15 @@ def test_generated_cases_export_valid_mcode_and_come_back(case: Case, tmp_path: 
     assert back.case == case
     # only the suspected primary is reported (by design: a provisional cancer is not a diagnosis)
     assert all(u.kind == "known_not_used" and "provisional" in u.reason for u in back.unmapped)
+
+
+def test_a_suspected_lung_cancer_keeps_its_histology_and_date_through_the_round_trip() -> None:
+    """Found by the property test above: the reader does not take a provisional Condition as the
+    primary, so its histology and date were lost (before issue 26 too)."""
+    case = Case.model_validate({"case_id": "s", "context": {"phase": "staging"},
+                                "cancer": {"primary_site": "lung", "diagnosis": "suspected",
+                                           "histology": "adenocarcinoma", "diagnosis_date": "2024-01-02"}})
+    bundle = case_to_bundle(case)
+    [primary] = by_profile(bundle, mc.PRIMARY_CANCER)
+    assert primary["verificationStatus"]["coding"][0]["code"] == "provisional"
+    assert case_from_fhir(orjson.dumps(bundle)).case == case

@@ -138,6 +138,11 @@ class _Writer:
                 extra.append(("plan_inputs", dict(rest)))
         if self.case.cancer.primary_site is None:  # no cancer Condition: keep its fields (issue 17)
             extra += [(f"cancer.{k}", v) for k, v in _residual(self.case.cancer, set())]
+        elif self.case.cancer.diagnosis is DiagnosisStatus.suspected:
+            # The reader does not take a provisional Condition as the primary: what only that Condition
+            # carries (histology, date) travels here too (found by the issue-26 property test).
+            extra += [(f"cancer.{k}", v) for k, v in _residual(self.case.cancer, set())
+                      if k in ("histology", "diagnosis_date")]
         if extra:
             res["extension"] = self.case_data(extra)
         write_mcode.cancer_patient(res, self.case, self.identifier(c.ID_CASE, self.case.case_id))
