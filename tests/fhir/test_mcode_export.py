@@ -119,7 +119,7 @@ def rich() -> tuple[Case, Json]:
 
 
 def test_every_profile_of_the_table_is_written_where_the_case_has_the_data(rich: tuple[Case, Json]) -> None:
-    case, b = rich
+    _, b = rich
     [patient] = by_profile(b, mc.CANCER_PATIENT)
     assert patient["name"] == [mc.absent("masked")] and patient["gender"] == "female"
     [primary] = by_profile(b, mc.PRIMARY_CANCER)
@@ -131,10 +131,12 @@ def test_every_profile_of_the_table_is_written_where_the_case_has_the_data(rich:
     [secondary] = by_profile(b, mc.SECONDARY_CANCER)
     assert [s["coding"][-1]["code"] for s in secondary["bodySite"]] == ["thoracic_spine", "pelvis"]  # not the
     # lesion said not suspicious
-    assert {"url": mc.CONDITION_RELATED, "valueReference": {"reference": primary_url}} in secondary["extension"]
+    related = {"url": mc.CONDITION_RELATED, "valueReference": {"reference": primary_url}}
+    assert related in secondary["extension"]
     requests = by_profile(b, mc.MEDICATION_REQUEST)
     assert {r["medicationCodeableConcept"].get("text") for r in requests} == {"alectinib", "zoledronic acid"}
-    assert all(r["reasonReference"] == [{"reference": primary_url}] and r["intent"] == "order" for r in requests)
+    assert all(r["reasonReference"] == [{"reference": primary_url}] for r in requests)
+    assert all(r["intent"] == "order" for r in requests)
     [za] = [r for r in requests if r["medicationCodeableConcept"]["text"] == "zoledronic acid"]
     assert za["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 3.5
     [rt] = by_profile(b, mc.RADIOTHERAPY_COURSE)
@@ -183,7 +185,8 @@ def test_every_demo_case_export_validates_against_its_declared_profiles(
         demo: tuple[dict[str, Json], list[Json]], capsys: pytest.CaptureFixture[str]) -> None:
     bundles, issues = demo
     assert errors(issues) == []
-    checked = Counter(i["profile"] for i in issues if i["source"] != "profile" or i["severity"] != "information")
+    checked = Counter(i["profile"] for i in issues
+                      if i["source"] != "profile" or i["severity"] != "information")
     written = Counter(p for b in bundles.values() for r in resources(b) for p in declared(r))
     mcode = {p for p in written if p.startswith(mc.MCODE)}
     # every mCODE profile written by the demo cases was validated (it has at least its dom-6 warning)
@@ -324,7 +327,8 @@ def _mcode_case(draw: st.DrawFn) -> Case:
         cancer["histology"] = draw(st.none() | st.sampled_from([h.value for h in Histology]))
         # a suspected cancer other than lung does not come back (the reader keeps a suspected lung
         # cancer only; reported in the note, outside this part): generated for lung only
-        cancer["diagnosis"] = draw(st.sampled_from(["confirmed", "suspected"] if site == "lung" else ["confirmed"]))
+        statuses = ["confirmed", "suspected"] if site == "lung" else ["confirmed"]
+        cancer["diagnosis"] = draw(st.sampled_from(statuses))
         cancer["bone_metastases_known"] = draw(st.none() | st.booleans())
         cancer["driver_alterations"] = [
             {"gene": g, "detail": draw(st.none() | st.sampled_from(["exon 19 deletion", "fusion"]))}

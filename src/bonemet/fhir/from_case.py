@@ -231,7 +231,7 @@ class _Writer:
             self.add(variant, "driver", str(i))
         if cancer.bone_metastases_known is not None:
             status = "confirmed" if cancer.bone_metastases_known else "refuted"
-            res = {
+            res: Json = {
                 "resourceType": "Condition",
                 "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION, "code": status}]},
                 "code": self.concept_cc("bone_metastasis", "bone_metastases", c.CS_CONCEPT),
@@ -398,7 +398,8 @@ class _Writer:
                 _residual(t, {"id", "type", "start", "end", "line_number", "site"})
             )
             if t.type is TreatmentType.radiotherapy:
-                write_mcode.radiotherapy_course(res, t, res["bodySite"][0] if t.site else None, self.patient_url)
+                site = res["bodySite"][0] if t.site else None
+                write_mcode.radiotherapy_course(res, t, site, self.patient_url)
             self.add(res, "treatment", t.id)
             return
         agents: list[str | None] = list(t.agents) or [None]
@@ -469,7 +470,8 @@ class _Writer:
         write_mcode.disease_status(res, self.primary_url)
         self.add(res, "clinical-status", str(i))
         if s.ecog is not None:
-            self.add(write_mcode.ecog(s, self.subject(), self.local(c.CS_CONCEPT, c.CONCEPT_ECOG)), "ecog", str(i))
+            local = self.local(c.CS_CONCEPT, c.CONCEPT_ECOG)
+            self.add(write_mcode.ecog(s, self.subject(), local), "ecog", str(i))
 
     def bone_pain(self) -> None:
         """New bone pain: one Observation per painful site (Observation.bodySite is 0..1 in R4), or

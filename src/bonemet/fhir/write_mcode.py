@@ -8,15 +8,15 @@ must-support elements the case has data for:
 | case | resource | profile |
 |---|---|---|
 | patient | Patient | mcode-cancer-patient (US Core Patient: name and gender absent → data-absent-reason) |
-| cancer (primary) | Condition | mcode-primary-cancer-condition (category, lung body site, histology extension) |
-| bone metastases known | Condition | mcode-secondary-cancer-condition (bone, body sites of the lesions, related primary) |
+| cancer (primary) | Condition | mcode-primary-cancer-condition (category, lung site, histology) |
+| bone metastases known | Condition | mcode-secondary-cancer-condition (lesion sites, related primary) |
 | systemic and bone-targeted lines | MedicationRequest | mcode-cancer-related-medication-request |
 | radiotherapy | Procedure | mcode-radiotherapy-course-summary |
 | clinical course | Observation | mcode-cancer-disease-status (its ECOG component stays for the reader) |
 | ECOG | Observation | mcode-ecog-performance-status (one more Observation, same day) |
 | driver alteration | Observation | mcode-genomic-variant |
 | CEA, CYFRA 21-1 | Observation | mcode-tumor-marker-test |
-| other labs, clearance | Observation | US Core Laboratory Result Observation (us-core-observation-lab, 6.1.0) |
+| other labs, clearance | Observation | US Core Laboratory Result (us-core-observation-lab, 6.1.0) |
 | weight | Observation | FHIR R4 core body weight (vital signs) |
 
 Every code written here is copied from the mCODE package (its StructureDefinitions' patterns, or the
@@ -67,12 +67,19 @@ VARIANT_CODE = {"system": LOINC, "code": "69548-6", "display": "Genetic variant 
 GENE_STUDIED = {"system": LOINC, "code": "48018-6", "display": "Gene studied [ID]"}
 CONCLUSION_STRING = {"system": GENOMICS_TBD, "code": "conclusion-string"}
 # Example resources of the package.
-LUNG_SITE = {"system": SCT, "code": "39607008", "display": "Lung structure (body structure)"}  # Condition-primary-cancer-condition-nsclc
+# Condition-primary-cancer-condition-nsclc:
+LUNG_SITE = {"system": SCT, "code": "39607008", "display": "Lung structure (body structure)"}
 VARIANT_PRESENT = {"system": LOINC, "code": "LA9633-4", "display": "Present"}  # Observation-genomic-variant-*
-# Histology (morphology) codes of the examples: adenocarcinoma only (Condition-primary-cancer-condition-nsclc).
+# Histology (morphology) codes of the examples: adenocarcinoma only (same example).
 MORPHOLOGY = {"adenocarcinoma": {"system": SCT, "code": "1187332001",
                                  "display": "Adenocarcinoma (morphologic abnormality)"}}
 # HGNC gene ids of the examples (Observation-gx-genomic-variant-*): the lung drivers found there.
+MORPHOLOGY_TEXT = {
+    "adenocarcinoma": "Adenocarcinoma", "squamous_cell_carcinoma": "Squamous cell carcinoma",
+    "large_cell_carcinoma": "Large cell carcinoma", "nsclc_nos": "Non-small cell carcinoma",
+    "sclc": "Small cell carcinoma", "large_cell_neuroendocrine": "Large cell neuroendocrine carcinoma",
+    "carcinoid": "Carcinoid tumour", "mesothelioma": "Mesothelioma",
+}
 GENE_IDS = {"ALK": "HGNC:427", "BRAF": "HGNC:1097", "MET": "HGNC:7029"}
 TUMOR_MARKERS = frozenset({"cea", "cyfra_21_1"})  # the case's serum tumour markers
 
@@ -116,17 +123,22 @@ def cancer_patient(res: Json, case: Case, case_identifier: list[Json]) -> None:
 
 # ------------------------------------------------------------------ Conditions
 def primary_cancer(res: Json, case: Case) -> None:
+    """A lung primary gets the lung body site and its histology as mCODE's morphology extension (a
+    code for adenocarcinoma, the morphology in words for the others). No extension for a histology
+    that is no morphology of the primary (`metastasis_from_other_primary`, `other`)."""
     profile(res, PRIMARY_CANCER)
     res["category"] = condition_category()
     cancer = case.cancer
-    if cancer.primary_site is not None and cancer.primary_site.value == "lung":
-        res["bodySite"] = [{"coding": [LUNG_SITE], "text": "Lung"}]
-    if cancer.histology is not None and cancer.primary_site is not None and cancer.primary_site.value == "lung":
-        key = cancer.histology.value
-        value: Json = {"text": key.replace("_", " ")}
-        if key in MORPHOLOGY:
-            value["coding"] = [MORPHOLOGY[key]]
-        res.setdefault("extension", []).insert(0, {"url": HISTOLOGY_EXT, "valueCodeableConcept": value})
+    if cancer.primary_site is None or cancer.primary_site.value != "lung":
+        return
+    res["bodySite"] = [{"coding": [LUNG_SITE], "text": "Lung"}]
+    key = cancer.histology.value if cancer.histology is not None else None
+    if key is None or key not in MORPHOLOGY_TEXT:
+        return
+    value: Json = {"text": MORPHOLOGY_TEXT[key]}
+    if key in MORPHOLOGY:
+        value["coding"] = [MORPHOLOGY[key]]
+    res.setdefault("extension", []).insert(0, {"url": HISTOLOGY_EXT, "valueCodeableConcept": value})
 
 
 def secondary_cancer(res: Json, primary_url: str | None, sites: list[Json]) -> None:
@@ -244,7 +256,8 @@ def genomic_variant(res: Json, d: DriverAlteration) -> None:
     gene["code"]["coding"].insert(0, GENE_STUDIED)
     hgnc = GENE_IDS.get(d.gene.value)
     if hgnc is not None:
-        gene["valueCodeableConcept"]["coding"].insert(0, {"system": HGNC, "code": hgnc, "display": d.gene.value})
+        hgnc_coding = {"system": HGNC, "code": hgnc, "display": d.gene.value}
+        gene["valueCodeableConcept"]["coding"].insert(0, hgnc_coding)
     for detail in rest:
         detail["code"]["coding"].insert(0, CONCLUSION_STRING)
 
