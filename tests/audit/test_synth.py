@@ -24,7 +24,7 @@ def test_same_seed_gives_identical_bytes_in_any_worker_count(tmp_path: Path) -> 
         "Organization.ndjson",
         "DiagnosticReport.ndjson",
         "Observation.ndjson",
-        "MedicationStatement.ndjson",
+        "MedicationRequest.ndjson",  # issue 26: lines as mCODE CancerRelatedMedicationRequest
         "Condition.ndjson",
         "ground_truth.ndjson",
     } <= set(a)

@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel
 
 from bonemet.fhir import common as c
-from bonemet.fhir import write_bone_inputs, write_mcode
+from bonemet.fhir import write_bone_inputs, write_mcode, write_treatments
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import (
     Case,
@@ -24,19 +24,15 @@ from bonemet.model.case import (
     LabResult,
     Lesion,
     Modality,
-    Treatment,
-    TreatmentType,
 )
 
 Json = dict[str, Any]
 
 _UCUM = {"µg/L": "ug/L", "µmol/L": "umol/L"}
-_PROCEDURE_TYPES = {TreatmentType.radiotherapy, TreatmentType.surgery}
 
 
 def _residual(model: BaseModel, handled: set[str]) -> list[tuple[str, Any]]:
-    dumped = model.model_dump(mode="json", exclude_defaults=True)
-    return [(k, v) for k, v in dumped.items() if k not in handled]
+    return write_treatments.residual(model, handled)
 
 
 class _Writer:
@@ -371,60 +367,6 @@ class _Writer:
             res["extension"] = ext
         return self.add(res, "exam", e.id, "lesion", str(i))
 
-    def treatment(self, t: Treatment) -> None:
-        common_ext = [self.ext(c.EXT_TREATMENT_TYPE, "valueCode", t.type.value)]
-        if t.line_number is not None:
-            common_ext.append(self.ext(c.EXT_LINE, "valuePositiveInt", t.line_number))
-        if t.type in _PROCEDURE_TYPES:
-            res: Json = {
-                "resourceType": "Procedure",
-                "identifier": self.identifier(c.ID_TREATMENT, t.id),
-                "status": "completed" if t.end or t.start else "unknown",
-                "code": {
-                    "coding": [self.local("treatment-type", t.type.value)],
-                    "text": self.vs.concept("procedure_treatment", t.type.value).display.en,
-                },
-                "subject": self.subject(),
-            }
-            if t.start and t.end and t.start == t.end:
-                res["performedDateTime"] = t.start.isoformat()
-            elif t.start or t.end:
-                res["performedPeriod"] = {
-                    k: d.isoformat() for k, d in (("start", t.start), ("end", t.end)) if d
-                }
-            if t.site:
-                res["bodySite"] = [self.site_cc(t.site.value)]
-            res["extension"] = common_ext + self.case_data(
-                _residual(t, {"id", "type", "start", "end", "line_number", "site"})
-            )
-            if t.type is TreatmentType.radiotherapy:
-                site = res["bodySite"][0] if t.site else None
-                write_mcode.radiotherapy_course(res, t, site, self.patient_url)
-            self.add(res, "treatment", t.id)
-            return
-        agents: list[str | None] = list(t.agents) or [None]
-        for i, agent in enumerate(agents):
-            cc: Json = (
-                {"text": agent}
-                if agent
-                else {
-                    "coding": [self.local("treatment-type", t.type.value)],
-                    "text": t.type.value.replace("_", " "),
-                }
-            )
-            # Issue 26: the line as mCODE's CancerRelatedMedicationRequest (mCODE STU4 has no
-            # MedicationStatement profile); the reader takes the same dates and identifier from it.
-            res = write_mcode.medication_request(t, cc, self.primary_url)
-            res["identifier"] = self.identifier(c.ID_TREATMENT, t.id)
-            res["subject"] = self.subject()
-            handled = {"id", "type", "agents", "start", "end", "line_number", "dose_mg"}
-            extra = _residual(t, handled) if i == 0 else []
-            if i == 0 and t.dose_mg is not None:  # issue 24: in dosage, UCUM mg, not in case-data
-                instruction = res.setdefault("dosageInstruction", [{}])
-                instruction[0].update(write_bone_inputs.dosage(t.dose_mg)[0])
-            res["extension"] = common_ext + self.case_data(extra)
-            self.add(res, "treatment", t.id, str(i))
-
     def lab(self, i: int, lab: LabResult) -> None:
         res: Json = {
             "resourceType": "Observation",
@@ -556,7 +498,7 @@ def case_to_bundle(case: Case, include_context: bool = True, valuesets: ValueSet
     for e in case.exams:
         w.exam(e)
     for t in case.treatments:
-        w.treatment(t)
+        write_treatments.treatment(w, t)
     for i, lab in enumerate(case.labs):
         w.lab(i, lab)
     write_bone_inputs.plan_inputs(w)
