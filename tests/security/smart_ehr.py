@@ -310,8 +310,9 @@ class SmartSite:
 
 @pytest.fixture(scope="module")
 def smart_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartSite]:
-    from bonemet.access.config import ProxySettings, SmartSettings
     from security_harness import SESSION_SECRET, start
+
+    from bonemet.access.config import ProxySettings, SmartSettings
 
     port = free_port()
     for ehr in start_ehr(port):

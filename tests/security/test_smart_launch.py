@@ -10,14 +10,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from smart_ehr import (  # noqa: F401 - pytest fixtures
-    LAUNCHES,
-    SMART_CLIENT_ID,
-    SmartSite,
-    evil_fhir,
-    smart_site,
-    walk_ehr,
-)
+from smart_ehr import LAUNCHES, SMART_CLIENT_ID, SmartSite, walk_ehr
 
 from bonemet.access.smart import SCOPES_EHR, SCOPES_STANDALONE
 
