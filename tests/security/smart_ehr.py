@@ -330,6 +330,22 @@ def smart_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartSite]:
             stop()
 
 
+def cookie_texts(values: list[str]) -> list[str]:
+    """Each cookie value as sent and as anyone can read it: Starlette's session cookie is signed,
+    not encrypted (base64 JSON before the signature), so a token inside it would be readable."""
+    import base64
+
+    out = []
+    for value in values:
+        out.append(value)
+        for part in value.split("."):
+            try:
+                out.append(base64.b64decode(part + "=" * (-len(part) % 4)).decode("utf-8", "replace"))
+            except ValueError:
+                pass
+    return out
+
+
 _ACTION = re.compile(r'action="([^"]+)"')
 _LAUNCH_PATIENT = re.compile(r'name="launch_patient" value="([^"]*)"')
 
