@@ -209,3 +209,36 @@ def test_without_a_launch_the_pages_say_so(smart_site: SmartSite, path: str) -> 
     with smart_site.client() as http:
         r = http.get(path, headers=HTML)
     assert r.status_code in (400, 401) and _reason(r) in ("no-session", "state")
+
+
+def test_french_page_in_the_project_words_without_raw_codes(smart_site: SmartSite) -> None:
+    with smart_site.client(cookies={"bonemet_lang": "fr"}) as http:
+        callback = walk_ehr(http, _launch(smart_site), smart_site)
+        r = http.get(callback, headers=HTML, follow_redirects=True)
+    assert r.status_code == 200 and r.headers["content-language"] == "fr"
+    main = r.text.split('id="main"', 1)[1].split("</main>", 1)[0]
+    main = re.sub(r"<code>.*?</code>", "", main)  # field paths shown as code, as on every page
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+    assert "Ouvert depuis le dossier patient" in text and "Rien n’est enregistré" in text
+    assert "Ce qui a été lu dans le dossier" in text
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", text)  # no snake_case code shown
+    assert not re.findall(r"\b\d{4}-\d{2}-\d{2}\b", text)  # no ISO date
+
+
+def test_french_texts_have_a_non_breaking_space_before_double_punctuation() -> None:
+    from bonemet.web.smart import TEXTS
+
+    for key, texts in TEXTS.items():
+        assert not re.search(r"[^\u00a0\u202f][:;?!]", texts["fr"]), key
+
+
+def test_smart_routes_are_public_yet_show_nothing_without_a_launch(oidc_server: object) -> None:
+    # The access gate lets /smart/ through (the EHR's authorization server signs the clinician
+    # in): without SMART configured, or without a launch in this browser, they show no patient.
+    with oidc_server.client() as http:  # type: ignore[attr-defined]
+        r = http.get("/smart/launch?iss=https%3A%2F%2Fehr.example.org%2Ffhir&launch=x", headers=HTML)
+        assert r.status_code == 404 and _reason(r) == "not-configured"
+        assert http.get("/smart/standalone", headers=HTML).status_code == 404
+        r = http.get("/smart/patient", headers=HTML)
+        assert r.status_code == 401 and _reason(r) == "no-session"
+        assert http.post("/smart/save", data={}, headers=HTML).status_code in (401, 403)
