@@ -334,15 +334,17 @@ def cookie_texts(values: list[str]) -> list[str]:
     """Each cookie value as sent and as anyone can read it: Starlette's session cookie is signed,
     not encrypted (base64 JSON before the signature), so a token inside it would be readable."""
     import base64
+    import binascii
 
     out = []
     for value in values:
         out.append(value)
         for part in value.split("."):
+            padded = part + "=" * (-len(part) % 4)
             try:
-                out.append(base64.b64decode(part + "=" * (-len(part) % 4)).decode("utf-8", "replace"))
-            except ValueError:
-                pass
+                out.append(base64.b64decode(padded).decode("utf-8", "replace"))
+            except binascii.Error:
+                continue  # not base64 (the timestamp or signature part)
     return out
 
 
