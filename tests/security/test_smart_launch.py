@@ -242,3 +242,21 @@ def test_smart_routes_are_public_yet_show_nothing_without_a_launch(oidc_server: 
         r = http.get("/smart/patient", headers=HTML)
         assert r.status_code == 401 and _reason(r) == "no-session"
         assert http.post("/smart/save", data={}, headers=HTML).status_code in (401, 403)
+
+
+def test_error_pages_read_in_french(smart_site: SmartSite, evil_fhir: object) -> None:
+    evil = evil_fhir.base  # type: ignore[attr-defined]
+    with smart_site.client(cookies={"bonemet_lang": "fr"}) as http:
+        r = http.get(f"/smart/launch?iss={quote(evil, safe='')}&launch=x", headers=HTML)
+        assert r.status_code == 403 and "n’est pas de ceux" in r.text
+        assert "BONEMET_SMART_ISSUERS" not in r.text and 'id="smart-error-detail"' not in r.text
+        r = http.get("/smart/patient", headers=HTML)
+        assert "Aucune ouverture depuis le dossier patient" in r.text
+
+
+def test_every_failure_reason_is_said_in_both_languages() -> None:
+    from bonemet.web.smart import REASONS
+
+    for reason, texts in REASONS.items():
+        assert set(texts) == {"en", "fr"}, reason
+        assert not re.search(r"[^\u00a0\u202f][:;?!]", texts["fr"]), reason

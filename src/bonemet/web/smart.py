@@ -56,8 +56,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "clinician": {"en": "Clinician", "fr": "Clinicien"},
     "no_launch": {"en": "No launch from the EHR in this browser session.",
                   "fr": "Aucune ouverture depuis le dossier patient dans cette session du navigateur."},
-    "denied": {"en": "Access was not granted in the EHR ({error}).",
-               "fr": "L’accès n’a pas été accordé dans le dossier patient ({error})."},
     "out_of_scope": {
         "en": "This patient's record holds no lung cancer ({scope}): bonemet's guideline covers "
               "bone metastases of lung cancer only, so no assessment is shown.",
@@ -70,10 +68,62 @@ TEXTS: dict[str, dict[str, str]] = {
                              "fr": "un cancer du poumon seulement suspecté"},
     "scope_site_unknown": {"en": "a cancer whose organ is not named",
                            "fr": "un cancer dont l’organe n’est pas nommé"},
-    "unreadable": {"en": "The EHR's record could not be read into a case",
-                   "fr": "Le dossier n’a pas pu être lu en un cas"},
     "standalone": {"en": "Choose the EHR to open a patient from",
                    "fr": "Choisissez le dossier patient à ouvrir"},
+}
+
+
+# What each failure means for the clinician, in their language; the technical detail (English,
+# from bonemet.access.smart) follows on English pages only, for the administrator.
+REASONS: dict[str, dict[str, str]] = {
+    "not-configured": {"en": "Opening bonemet from an EHR is not set up on this server.",
+                       "fr": "L’ouverture de bonemet depuis un dossier patient n’est pas configurée "
+                             "sur ce serveur."},
+    "no-launch": {"en": "The EHR's link names no launch.",
+                  "fr": "Le lien du dossier patient ne désigne aucune ouverture."},
+    "no-iss": {"en": "The EHR's link names no FHIR server.",
+               "fr": "Le lien du dossier patient ne désigne aucun serveur FHIR."},
+    "iss-refused": {"en": "This EHR is not one bonemet is registered with: nothing was asked of it.",
+                    "fr": "Ce dossier patient n’est pas de ceux auprès desquels bonemet est "
+                          "enregistré : rien ne lui a été demandé."},
+    "discovery": {"en": "The EHR's sign-in settings cannot be used.",
+                  "fr": "Les réglages de connexion du dossier patient sont inutilisables."},
+    "state": {"en": "This answer does not belong to a launch begun in this browser, or it was "
+                    "already used.",
+              "fr": "Cette réponse n’appartient pas à une ouverture commencée dans ce navigateur, "
+                    "ou elle a déjà servi."},
+    "mix-up": {"en": "The answer came from another sign-in server than the one asked.",
+               "fr": "La réponse vient d’un autre serveur de connexion que celui interrogé."},
+    "denied": {"en": "Access was not granted in the EHR.",
+               "fr": "L’accès n’a pas été accordé dans le dossier patient."},
+    "no-code": {"en": "The EHR's answer is incomplete.",
+                "fr": "La réponse du dossier patient est incomplète."},
+    "invalid-grant": {"en": "The EHR refused the sign-in code (expired or already used).",
+                      "fr": "Le dossier patient a refusé le code de connexion (expiré ou déjà "
+                            "utilisé)."},
+    "token": {"en": "The EHR did not give access.", "fr": "Le dossier patient n’a pas donné accès."},
+    "no-patient": {"en": "The EHR named no patient: open bonemet from a patient's chart.",
+                   "fr": "Le dossier patient n’a désigné aucun patient : ouvrez bonemet depuis "
+                         "le dossier d’un patient."},
+    "id-token": {"en": "The EHR's identity answer could not be verified.",
+                 "fr": "L’identité renvoyée par le dossier patient n’a pas pu être vérifiée."},
+    "fhir-down": {"en": "The EHR's FHIR server cannot be read now: nothing was read, try again "
+                        "later.",
+                  "fr": "Le serveur FHIR du dossier patient ne peut pas être lu maintenant : "
+                        "rien n’a été lu, réessayez plus tard."},
+    "fhir-refused": {"en": "The EHR's FHIR server refused part of the record: nothing is shown.",
+                     "fr": "Le serveur FHIR du dossier patient a refusé une partie du "
+                           "dossier : rien n’est affiché."},
+    "fhir": {"en": "The EHR's FHIR server answered something bonemet cannot read: nothing is shown.",
+             "fr": "Le serveur FHIR du dossier patient a répondu d’une façon que bonemet ne sait "
+                   "pas lire : rien n’est affiché."},
+    "unreadable": {"en": "The EHR's record could not be read into a case: nothing is shown.",
+                   "fr": "Le dossier n’a pas pu être lu en un cas : rien n’est affiché."},
+    "csrf": {"en": "The form's security token is missing or stale: reload the page.",
+             "fr": "Le jeton de sécurité du formulaire manque ou a expiré : rechargez la page."},
+    "role": {"en": "Launches from the EHR may look but not save here.",
+             "fr": "Les ouvertures depuis le dossier patient permettent ici de consulter, pas "
+                   "d’enregistrer."},
 }
 
 
@@ -94,9 +144,13 @@ def _settings(request: Request) -> Settings:
 
 
 def _error(request: Request, message: str, status: int, reason: str) -> HTMLResponse:
-    from bonemet.web.pages import page
+    from bonemet.web.pages import lang_of, page
 
-    return page(request, "smart_error.html", status=status, message=message, reason=reason, st=_t)
+    lang = "fr" if lang_of(request) == "fr" else "en"
+    said = REASONS.get(reason)
+    detail = message if said is not None and lang == "en" else None
+    return page(request, "smart_error.html", status=status, reason=reason, st=_t,
+                message=said[lang] if said is not None else message, detail=detail)
 
 
 def _not_configured(request: Request) -> HTMLResponse:
@@ -155,8 +209,8 @@ async def callback(request: Request) -> Response:
             raise SmartError("the answer came from another authorization server than the one "
                              "asked (mix-up): launch again", 400, reason="mix-up")
         if query.get("error"):
-            raise SmartError(_t(request, "denied").format(error=_plain(query.get("error"))), 403,
-                             reason="denied")
+            raise SmartError(f"the authorization server answered error="
+                             f"{_plain(query.get('error'))}", 403, reason="denied")
         code = query.get("code")
         if not code:
             raise SmartError("the EHR's answer holds no authorization code", 400, reason="no-code")
@@ -170,7 +224,7 @@ async def callback(request: Request) -> Response:
         return _error(request, exc.message, exc.status, exc.reason)
     except InputError as exc:
         lines = "; ".join(f"{p.field}: {p.message}" for p in exc.problems[:5])
-        return _error(request, f"{_t(request, 'unreadable')}: {lines}", 422, "unreadable")
+        return _error(request, lines, 422, "unreadable")
     if not launched.data.in_scope:
         scope = _t(request, f"scope_{launched.data.scope}")
         return _error(request, _t(request, "out_of_scope").format(scope=scope), 422,
