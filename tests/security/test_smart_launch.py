@@ -260,3 +260,12 @@ def test_every_failure_reason_is_said_in_both_languages() -> None:
     for reason, texts in REASONS.items():
         assert set(texts) == {"en", "fr"}, reason
         assert not re.search(r"[^\u00a0\u202f][:;?!]", texts["fr"]), reason
+
+
+def test_an_answer_from_another_authorization_server_is_refused(smart_site: SmartSite) -> None:
+    # RFC 9207: the authorization server names itself in the answer (`iss`); a mix-up is refused.
+    with smart_site.client() as http:
+        callback = httpx.URL(walk_ehr(http, _launch(smart_site), smart_site))
+        assert callback.params["iss"] == smart_site.ehr.issuer
+        r = http.get(callback.copy_set_param("iss", "https://other-as.example.org"), headers=HTML)
+    assert r.status_code == 400 and _reason(r) == "mix-up"
