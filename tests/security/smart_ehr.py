@@ -125,6 +125,10 @@ class FhirServer:
     def set_down(self, down: bool) -> None:
         self.handler.down = down
 
+    def set_leak(self, leak: bool) -> None:
+        """A faulty server: searches also answer another patient's resources."""
+        self.handler.leak = leak
+
 
 class FhirHandler(BaseHTTPRequestHandler):
     """Read-only FHIR R4 over the records; every resource call needs a valid access token."""
@@ -132,6 +136,7 @@ class FhirHandler(BaseHTTPRequestHandler):
     data: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
     seen: ClassVar[list[tuple[str, str | None]]] = []
     down: ClassVar[bool] = False
+    leak: ClassVar[bool] = False
     base: ClassVar[str] = ""
     auth_server: ClassVar[str] = ""
     jwks: ClassVar[Any] = None
@@ -200,7 +205,8 @@ class FhirHandler(BaseHTTPRequestHandler):
             return
         hits = [r for r in store.values()
                 if (r.get("subject") or {}).get("reference") == f"Patient/{patient}"
-                or (rtype == "Patient" and r["id"] == patient)]
+                or (rtype == "Patient" and r["id"] == patient)
+                or (cls.leak and rtype != "Patient")]
         self._send(200, {"resourceType": "Bundle", "type": "searchset", "total": len(hits),
                          "entry": [{"fullUrl": f"{cls.base}/{rtype}/{r['id']}", "resource": r,
                                     "search": {"mode": "match"}} for r in hits]})
@@ -226,7 +232,7 @@ class FhirHandler(BaseHTTPRequestHandler):
 
 def serve_fhir(name: str, auth_server: str = "") -> FhirServer:
     handler = type(name, (FhirHandler,), {"data": records(), "seen": [], "down": False,
-                                          "jwks": None})
+                                          "leak": False, "jwks": None})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}/fhir"
     handler.base = base
@@ -308,8 +314,8 @@ class SmartSite:
         return [launched.access_token for launched in self.vault._launched.values()]
 
 
-@pytest.fixture(scope="module")
-def smart_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartSite]:
+def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor") -> Iterator[SmartSite]:
+    """The test EHR, and bonemet registered with it (SMART launches get `role`)."""
     from security_harness import SESSION_SECRET, start
 
     from bonemet.access.config import ProxySettings, SmartSettings
@@ -322,12 +328,17 @@ def smart_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartSite]:
             jku_allowlist=("https://ehr.example.org/jwks",), auth_mode="proxy",
             proxy=ProxySettings(trusted=("10.9.9.9",)), session_secret=SESSION_SECRET,
             smart=SmartSettings(issuers=(ehr.fhir.base,), client_id=SMART_CLIENT_ID,
-                                client_secret=SMART_CLIENT_SECRET))
+                                client_secret=SMART_CLIENT_SECRET, role=role))
         live, stop = start(settings, port)
         try:
             yield SmartSite(live.url, ehr, live.app)
         finally:
             stop()
+
+
+@pytest.fixture(scope="module")
+def smart_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartSite]:
+    yield from run_site(tmp_path_factory)
 
 
 def cookie_texts(values: list[str]) -> list[str]:

@@ -269,3 +269,20 @@ def test_an_answer_from_another_authorization_server_is_refused(smart_site: Smar
         assert callback.params["iss"] == smart_site.ehr.issuer
         r = http.get(callback.copy_set_param("iss", "https://other-as.example.org"), headers=HTML)
     assert r.status_code == 400 and _reason(r) == "mix-up"
+
+
+def test_another_patients_data_in_the_record_stops_the_launch(smart_site: SmartSite) -> None:
+    # A faulty FHIR server answers another patient's Condition in this patient's search: the
+    # mapping refuses a record mixing two patients, and nothing is shown.
+    smart_site.ehr.fhir.set_leak(True)
+    try:
+        with smart_site.client() as http:
+            callback = walk_ehr(http, _launch(smart_site), smart_site)
+            r = http.get(callback, headers=HTML)
+            assert http.get("/smart/patient", headers=HTML).status_code == 401
+    finally:
+        smart_site.ehr.fhir.set_leak(False)
+    assert r.status_code == 422 and _reason(r) == "unreadable", r.text[-800:]
+    detail = re.search(r'id="smart-error-detail">([^<]*)<', r.text)
+    assert detail is not None and "hip-pain" in detail.group(1), r.text[-800:]
+    assert "Traceback" not in r.text and 'id="mapping-report"' not in r.text
