@@ -9,3 +9,4 @@ from security_harness import (  # noqa: F401 - re-exported as pytest fixtures
     proxy_server,
     untrusted_proxy_server,
 )
+from smart_ehr import evil_fhir, smart_site  # noqa: F401 - SMART launch tests (issue 26)

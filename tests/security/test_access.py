@@ -46,7 +46,7 @@ def test_every_route_without_a_user_is_401_or_a_redirect_to_login(oidc_server: L
     checked = 0
     with oidc_server.client() as http:
         for method, path in routes:
-            if path in PUBLIC or path.startswith(("/auth/", "/cds-services")):
+            if path in PUBLIC or path.startswith(("/auth/", "/cds-services", "/smart/")):
                 continue
             for accept in ("text/html", "application/json"):
                 r = http.request(method, _concrete(path), headers={"accept": accept})
@@ -69,7 +69,7 @@ def test_every_route_without_a_user_is_401_or_a_redirect_to_login(oidc_server: L
 def test_every_route_without_a_user_is_refused_in_proxy_mode(untrusted_proxy_server: Live) -> None:
     with untrusted_proxy_server.client() as http:
         for method, path in _routes(untrusted_proxy_server.app):
-            if path in PUBLIC or path.startswith(("/auth/", "/cds-services")):
+            if path in PUBLIC or path.startswith(("/auth/", "/cds-services", "/smart/")):
                 continue
             r = http.request(method, _concrete(path), headers=as_proxy("eve", "administrator"))
             assert r.status_code == 401, (method, path, r.status_code)

@@ -233,7 +233,8 @@ def _pattern(path: str) -> re.Pattern[str]:
 
 _CASE_SUMMARY = re.compile(r"^/cases/[^/]+/summary$")
 # Routes that are not pages: the language switch, downloads and images (their text is not HTML).
-_NOT_PAGES = re.compile(r"^/lang/|/export$|\.(pdf|svg|png|json|yaml)$")
+# /smart/: reached only from an EHR launch; read in French by tests/security/test_smart_launch.py.
+_NOT_PAGES = re.compile(r"^/lang/|^/smart/|/export$|\.(pdf|svg|png|json|yaml)$")
 
 
 def _crawl(base: str) -> Iterator[tuple[str, str, _Visible]]:

@@ -42,6 +42,24 @@ class OidcSettings:
     roles_claim: str = "roles"
 
 
+# ---- SMART App Launch (issue 26): bonemet launched from an EHR ---------------------------------
+
+
+@dataclass(frozen=True)
+class SmartSettings:
+    """bonemet as a SMART on FHIR app (App Launch 2.0, docs/smart.md).
+
+    `issuers` are the FHIR base URLs an EHR may name as `iss`: nothing is fetched from any other
+    (an `iss` is typed by whoever crafts the launch link: fetching it would be a request forgery).
+    `role` is the bonemet role of a clinician launched from the EHR, for the launched patient only.
+    """
+
+    issuers: tuple[str, ...]
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)  # None: a public client (PKCE)
+    role: str = "editor"
+
+
 @dataclass(frozen=True)
 class ProxySettings:
     """A reverse proxy that authenticates users and passes who they are in headers.
@@ -73,6 +91,7 @@ class Settings:
     auth_mode: AuthMode = "none"
     oidc: OidcSettings | None = None
     proxy: ProxySettings | None = None
+    smart: SmartSettings | None = None  # SMART on FHIR launch from an EHR (BONEMET_SMART_*)
     # Maps the groups the identity provider or the proxy sends to bonemet roles: the only source of
     # roles (a group named `editor` grants nothing unless listed, e.g. `editor=editor`).
     role_map: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
@@ -109,6 +128,9 @@ class Settings:
         if bad_roles:
             raise SettingsError(f"BONEMET_ROLE_MAP: unknown role(s) {', '.join(bad_roles)}; "
                                 f"roles are {', '.join(ROLES)}")
+        if self.smart is not None and self.smart.role not in ROLES:
+            raise SettingsError(f"BONEMET_SMART_ROLE: unknown role {self.smart.role!r}; roles are "
+                                f"{', '.join(ROLES)}")
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("BONEMET_SESSION_SECRET: at least 32 characters")
         if not self.dev_mode:
@@ -167,6 +189,7 @@ class Settings:
                                                    env["BONEMET_RENDER_TIMEOUT"])
         if "BONEMET_FHIR_TIMEOUT" in env:
             values["fhir_timeout_s"] = _positive("BONEMET_FHIR_TIMEOUT", env["BONEMET_FHIR_TIMEOUT"])
+        _read_smart(env, values)
         values.update(overrides)
         return cls(**values)
 
@@ -226,6 +249,26 @@ def _read_auth(env: Mapping[str, str], values: dict[str, Any]) -> None:
                                     f"got {item!r}")
             servers.setdefault(iss.strip().rstrip("/"), []).append(url.strip().rstrip("/"))
         values["fhir_servers"] = {k: tuple(v) for k, v in servers.items()}
+
+
+def _read_smart(env: Mapping[str, str], values: dict[str, Any]) -> None:
+    if "BONEMET_SMART_ISSUERS" not in env:
+        return
+    issuers = _list(env["BONEMET_SMART_ISSUERS"])
+    bad = [i for i in issuers if not i.startswith(("https://", "http://"))]
+    if bad or not issuers:
+        raise SettingsError(f"BONEMET_SMART_ISSUERS: expected FHIR base URLs "
+                            f"(https://ehr.example/fhir), got {env['BONEMET_SMART_ISSUERS']!r}")
+    if not env.get("BONEMET_SMART_CLIENT_ID"):
+        raise SettingsError("BONEMET_SMART_CLIENT_ID: required with BONEMET_SMART_ISSUERS (the "
+                            "client id the EHR registered bonemet under)")
+    secret = env.get("BONEMET_SMART_CLIENT_SECRET")
+    if secret is None and "BONEMET_SMART_CLIENT_SECRET_FILE" in env:
+        secret = _secret_file("BONEMET_SMART_CLIENT_SECRET_FILE",
+                              env["BONEMET_SMART_CLIENT_SECRET_FILE"])
+    values["smart"] = SmartSettings(issuers=issuers, client_id=env["BONEMET_SMART_CLIENT_ID"],
+                                    client_secret=secret or None,
+                                    role=env.get("BONEMET_SMART_ROLE", "editor").strip())
 
 
 def _secret_file(name: str, path: str) -> str:

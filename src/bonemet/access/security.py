@@ -40,9 +40,10 @@ CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Reachable without a user: liveness (which names no version), static assets (CSS, htmx), the
-# login itself, and the CDS Hooks services (they authenticate their client with a JWT of their own).
+# login itself, the CDS Hooks services (they authenticate their client with a JWT of their own),
+# and the SMART launch (the EHR's authorization server authenticates; access/smart.py).
 _PUBLIC_EXACT = frozenset({"/health", "/favicon.ico"})
-_PUBLIC_PREFIXES = ("/static/", "/auth/", "/cds-services")
+_PUBLIC_PREFIXES = ("/static/", "/auth/", "/cds-services", "/smart/")
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from bonemet.web import mount_web
 
     mount_web(app)
+    # SMART on FHIR launch from an EHR (issue 26, docs/smart.md): tokens kept in this process.
+    from bonemet.access.smart import LaunchVault
+    from bonemet.web.smart import router as smart_router
+
+    app.state.smart_vault = LaunchVault()
+    app.include_router(smart_router)
     _install_openapi(app)
     # Outermost last: headers, body limit, Host check, CORS, session, access gate, audit, catch-all.
     app.add_middleware(errors.CatchAll)

@@ -156,9 +156,15 @@ ROUTES: dict[str, tuple[Source, ...]] = {
     # The answer is the whole session, in its new order.
     "POST /api/sessions/{session_id}/cases/{case_id}/move": (_CASE, _SESSION),
     "PUT /api/sessions/{session_id}/cases/{case_id}/decision": (_CASE,),
+    # SMART launch from an EHR (issue 26): the launched patient is named `Patient/<id>`
+    "GET /smart/launch": (_SIGN_IN,),
+    "GET /smart/standalone": (_SIGN_IN,),
+    "GET /smart/callback": (HandlerNames("the token's patient context"),),
+    "GET /smart/patient": (HandlerNames("the launch's patient"),),
+    "POST /smart/save": (HandlerNames("the launch's case"),),
 }
 
-AUDITED_PREFIXES = ("/api/", "/cds-services", "/auth/", "/admin/")
+AUDITED_PREFIXES = ("/api/", "/cds-services", "/auth/", "/admin/", "/smart/")
 _READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # Never audited, decided before the call: liveness probes and static files.
 _SKIPPED_PATHS = frozenset({"/health", "/favicon.ico"})

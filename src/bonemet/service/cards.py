@@ -78,6 +78,11 @@ class CardContext:
     lang: Lang
     base_url: str
     hook_instance: str
+    smart_launch: bool = False  # SMART launch configured (issue 26): cards offer a `smart` link
+
+    @property
+    def smart_apps(self) -> tuple[str, ...]:
+        return (self.base_url + "/smart/launch",) if self.smart_launch else ()
 
     def uid(self, *parts: str) -> str:
         """A stable id per (call, finding): resent cards keep their uuid, so feedback matches."""
@@ -119,6 +124,24 @@ def own_links(cards: list[Card], base_url: str, smart_apps: tuple[str, ...] = ()
             log.warning("card %s: %d link(s) outside the service dropped", card.uuid, dropped)
         out.append(card.model_copy(update={"links": links or None, "source": source}))
     return out
+
+
+SMART_LINK_LABEL = {"en": "Open in bonemet (this patient's assessment from the EHR record)",
+                    "fr": "Ouvrir dans bonemet (l'évaluation de ce patient depuis le dossier)"}
+
+
+def launch_links(cards: list[Card], cc: CardContext) -> list[Card]:
+    """Each card with a CDS Hooks `smart` link to bonemet's launch URL, when SMART is configured:
+    the EHR launches it with its `iss` and `launch` for the same patient (docs/smart.md)."""
+    if not cc.smart_launch:
+        return cards
+    link = Link(label=SMART_LINK_LABEL[cc.lang], url=cc.smart_apps[0], type="smart")
+    return [card.model_copy(update={"links": [*(card.links or ()), link]}) for card in cards]
+
+
+def answer_links(cards: list[Card], cc: CardContext) -> list[Card]:
+    """The links of an answer's cards: bonemet's launch link added, then only allowed ones kept."""
+    return own_links(launch_links(cards, cc), cc.base_url, cc.smart_apps)
 
 
 def _allowed(link: Link, base_url: str, smart_apps: tuple[str, ...]) -> bool:

@@ -32,7 +32,7 @@ from bonemet.kb import KnowledgeBase, Lang
 from bonemet.model import Assessment
 from bonemet.service import case_process, fhir_bridge
 from bonemet.service.bone_order_card import bone_order_card
-from bonemet.service.cards import CardContext, DraftOrder, order_guidance, own_links, patient_cards
+from bonemet.service.cards import CardContext, DraftOrder, answer_links, order_guidance, patient_cards
 from bonemet.service.cds_models import (
     CdsRequest,
     CdsResponse,
@@ -130,7 +130,8 @@ async def call_service(request: Request, service_id: ServiceId) -> Response:
                           base_url=ctx.base_url(request), iss=client.iss if client else None,
                           dev_mode=ctx.settings.dev_mode,
                           fhir_servers=dict(ctx.settings.fhir_servers),
-                          fhir_timeout_s=ctx.settings.fhir_timeout_s)
+                          fhir_timeout_s=ctx.settings.fhir_timeout_s,
+                          smart_launch=ctx.settings.smart is not None)
     trace = CallTrace()
     try:
         if len(raw) >= IN_PROCESS_FROM_BYTES:
@@ -163,6 +164,7 @@ class CallSetting:
     dev_mode: bool
     fhir_servers: Mapping[str, Sequence[str]]
     fhir_timeout_s: float
+    smart_launch: bool = False  # cards offer a SMART link to bonemet (issue 26)
 
 
 @dataclass
@@ -195,7 +197,7 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
     _context_string(hook_request, "userId")
     _check_fhir_server(setting, hook_request)
     cc = CardContext(kb=kb, texts=texts, lang=setting.lang, base_url=setting.base_url,
-                     hook_instance=hook_request.hookInstance)
+                     hook_instance=hook_request.hookInstance, smart_launch=setting.smart_launch)
     if hook_request.hook in ORDER_HOOKS:
         orders, medications = _draft_orders(hook_request)
         if not orders and not medications:  # nothing of ours: silent, without fetching anything
@@ -213,7 +215,7 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
             answer.cards.append(bone_order_card(medication, check, cc,
                                                 f"context.draftOrders.entry[{index}].resource"))
         if not orders:
-            answer.cards = own_links(answer.cards, cc.base_url)
+            answer.cards = answer_links(answer.cards, cc)
             return answer
         assessment: Assessment = await work(assess, patient.case, kb)
         actions = []
@@ -225,7 +227,7 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
             answer.cards.extend(guidance.cards)
             actions.extend(guidance.system_actions)
         answer.systemActions = actions or None
-        answer.cards = own_links(answer.cards, cc.base_url)
+        answer.cards = answer_links(answer.cards, cc)
         return answer
     patient = await _patient_case(setting, hook_request, patient_id, work)
     assessment = await work(assess, patient.case, kb)
@@ -234,7 +236,7 @@ async def answer_call(setting: CallSetting, raw: bytes, kb: KnowledgeBase, texts
     if not patient.in_scope:
         # Outside the scope only an urgent alert (SAFE-01) is sent, never a chapter card (HZ-AD-09).
         cards = [card for card in cards if card.indicator == "critical"]
-    return CdsResponse(cards=own_links(cards, cc.base_url))
+    return CdsResponse(cards=answer_links(cards, cc))
 
 
 def call_in_process(setting: CallSetting, raw: bytes,
