@@ -138,6 +138,7 @@ def latest(m: Mapper, measures: list[Measure], as_of: dt.date | None) -> dict[st
                             f"{kept.day.isoformat()}, is used", KNOWN_NOT_USED)
         out[name] = kept.value
         out[_DATE_FIELD[name]] = kept.day.isoformat()
+        m.read(kept.r, f"plan_inputs.{name}")
     return out
 
 
@@ -159,8 +160,10 @@ def osteonecrosis(m: Mapper, items: list[Res]) -> tuple[bool | None, list[Res]]:
             m.skip(r, "verificationStatus", "osteonecrosis of the jaw entered in error")
         elif status == "refuted":
             value = value or False
+            m.read(r, "plan_inputs.osteonecrosis_jaw (refuted: no)")
         else:
             value = True
+            m.read(r, "plan_inputs.osteonecrosis_jaw")
     return value, rest
 
 
@@ -210,6 +213,7 @@ def dental(m: Mapper, items: list[Res], as_of: dt.date | None) -> tuple[str | No
         return None, rest
     done.sort(key=lambda x: (x[0], x[1].pos))
     kept = done[-1][0]
+    m.read(done[-1][1], "plan_inputs.dental_date")
     for day, r in done[:-1]:
         m.skip(r, "", f"an earlier dental evaluation ({day.isoformat()}): the latest one, of "
                       f"{kept.isoformat()}, is used", KNOWN_NOT_USED)

@@ -274,7 +274,8 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     for r in dental_rest:
         if r.rt == "Encounter":
             m.skip(r, "", "resource type Encounter is not used by bonemet (only a dental evaluation is read)")
-    cancer, findings, m.scope = read_conditions.conditions(m, buckets.get("Condition", []))
+    conditions = read_conditions.conditions(m, buckets.get("Condition", []))
+    cancer, findings, m.scope = conditions.cancer, conditions.findings, conditions.scope
     exams = read_imaging.imaging(m, buckets)
     observed = read_observations.observations(m, buckets.get("Observation", []))
     labs, statuses, drivers, observed_findings, patient_scores, measures = observed
