@@ -47,11 +47,15 @@ def facts(result: Any) -> dict[str, Any]:
         "drivers": sorted(d.gene.value for d in case.cancer.driver_alterations),
         "lines": sorted(_line(t) for t in case.treatments if t.type.value not in ("radiotherapy", "surgery")),
         "radiotherapy": sorted(_rt(t) for t in case.treatments if t.type.value == "radiotherapy"),
-        "ecog": plan.ecog if plan else None,
+        # The plan reads ECOG from plan_inputs and from clinical_status[].ecog (core/plan_patient.py).
+        "ecog": plan.ecog if plan and plan.ecog is not None else next(
+            (s.ecog for s in sorted(case.clinical_status, key=lambda s: s.date, reverse=True)
+             if s.ecog is not None), None),
         "performance": sorted(f"{p.scale} {p.value}" for p in onc.performance) if onc else [],
         "staging": sorted(f"{s.kind}:{s.value}" for s in onc.staging) if onc else [],
-        "disease_status": (max(onc.disease_status, key=lambda d: d.date).status
-                           if onc and onc.disease_status else None),
+        # mCODE CancerDiseaseStatus is the case's clinical status (improving/stable/deteriorating).
+        "disease_status": (max(case.clinical_status, key=lambda s: s.date).state.value
+                           if case.clinical_status else None),
         "surgeries": sorted(s.name for s in onc.surgeries) if onc else [],
         "weight_kg": plan.weight_kg if plan else None,
         "labs": sorted(f"{x.analyte.value} {x.value:g} {x.unit}" for x in case.labs),

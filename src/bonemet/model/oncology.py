@@ -1,9 +1,10 @@
-"""Oncology facts an mCODE record carries beyond the bone questions (issue 26): TNM staging, the cancer
-disease status, performance scores other than ECOG, cancer surgery, and the skeletal sites of bone
-metastases recorded as diagnoses (SecondaryCancerCondition) rather than seen on an exam.
+"""Oncology facts an mCODE record carries beyond the bone questions (issue 26): TNM staging, performance
+scores other than ECOG, cancer surgery, and the skeletal sites of bone metastases recorded as diagnoses
+(SecondaryCancerCondition) rather than seen on an exam. mCODE's CancerDiseaseStatus has its place
+already: `clinical_status` (improving / stable / deteriorating), which the follow-up rules read.
 
-Additive and optional (`Case.oncology`): no rule reads staging or the disease status yet; they are
-kept and shown so that a clinician sees what the record says. Values are kept as the record codes
+Additive and optional (`Case.oncology`): no rule reads staging yet; it is kept and shown so that a
+clinician sees what the record says. Values are kept as the record codes
 them (a stage group "IIIC", a category "cT3") and never recomputed.
 """
 
@@ -17,7 +18,7 @@ from bonemet.base import CaseDate
 from bonemet.base import Frozen as _Frozen
 from bonemet.base.terms import SkeletalSite
 
-StagingKind = Literal["clinical", "pathologic"]
+StagingKind = Literal["clinical", "pathologic", "post_therapy", "unspecified"]
 TnmElement = Literal["stage_group", "T", "N", "M"]
 
 
@@ -29,14 +30,6 @@ class TnmFinding(_Frozen):
     value: str = Field(min_length=1, max_length=80, description="As coded, e.g. 'cT3', 'Stage IIIC'")
     code: str | None = Field(None, max_length=40, description="Its SNOMED CT code, when coded")
     date: CaseDate | None = None
-
-
-class DiseaseStatus(_Frozen):
-    """mCODE CancerDiseaseStatus (LOINC 97509-4): the clinician's overall judgement on a date."""
-
-    date: CaseDate
-    status: str = Field(min_length=1, max_length=120, description="e.g. 'Patient's condition improved'")
-    code: str | None = Field(None, max_length=40)
 
 
 class PerformanceScore(_Frozen):
@@ -67,7 +60,6 @@ class RecordedBoneSite(_Frozen):
 
 class OncologyRecord(_Frozen):
     staging: tuple[TnmFinding, ...] = ()
-    disease_status: tuple[DiseaseStatus, ...] = ()
     performance: tuple[PerformanceScore, ...] = ()
     surgeries: tuple[CancerSurgery, ...] = ()
     bone_metastasis_sites: tuple[RecordedBoneSite, ...] = ()
@@ -75,13 +67,10 @@ class OncologyRecord(_Frozen):
     def summary(self) -> list[str]:
         """Plain lines for the case as text (English; the values as the record codes them)."""
         out: list[str] = []
-        for kind in ("clinical", "pathologic"):
+        for kind in ("clinical", "pathologic", "post_therapy", "unspecified"):
             parts = [f.value for f in self.staging if f.kind == kind]
             if parts:
-                out.append(f"{kind.capitalize()} TNM: {' '.join(parts)}")
-        if self.disease_status:
-            last = max(self.disease_status, key=lambda d: d.date)
-            out.append(f"Disease status ({last.date.isoformat()}): {last.status}")
+                out.append(f"{kind.replace('_', '-').capitalize()} TNM: {', '.join(parts)}")
         for p in self.performance:
             when = f" ({p.date.isoformat()})" if p.date else ""
             out.append(f"{p.scale.capitalize()} {p.value}{when}")
