@@ -118,7 +118,8 @@ def split(m: Mapper, buckets: dict[str, list[Res]]) -> OncologyRead:
     buckets["DiagnosticReport"] = reports
     procedures: list[Res] = []
     for r in buckets.get("Procedure", []):
-        if _SURGERY_PROFILE in _profiles(r.body) and m.site_of(r, "bodySite", _first(r.body.get("bodySite"))) is None:
+        skeletal = m.match(("body_site", "body_site_ambiguous"), _first(r.body.get("bodySite")))
+        if _SURGERY_PROFILE in _profiles(r.body) and skeletal is None:
             _surgery(m, r, out)
         else:
             procedures.append(r)  # bone surgery, radiotherapy, imaging: the treatment/imaging readers
