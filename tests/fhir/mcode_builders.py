@@ -22,13 +22,24 @@ def patient() -> dict[str, Any]:
     return {"resourceType": "Patient", "id": PID, "gender": "female", "birthDate": "1960-01-01"}
 
 
-def condition(rid: str, code: dict[str, Any], profile: str = "primary", body: list[Any] | None = None,
-              hist: dict[str, Any] | None = None, onset: str = "2025-09-01",
-              verification: str = "confirmed") -> dict[str, Any]:
+def condition(
+    rid: str,
+    code: dict[str, Any],
+    profile: str = "primary",
+    body: list[Any] | None = None,
+    hist: dict[str, Any] | None = None,
+    onset: str = "2025-09-01",
+    verification: str = "confirmed",
+) -> dict[str, Any]:
     r: dict[str, Any] = {
-        "resourceType": "Condition", "id": rid, "meta": {"profile": [MC + f"mcode-{profile}-cancer-condition"]},
+        "resourceType": "Condition",
+        "id": rid,
+        "meta": {"profile": [MC + f"mcode-{profile}-cancer-condition"]},
         "verificationStatus": cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", verification),
-        "code": code, "subject": {"reference": f"Patient/{PID}"}, "onsetDateTime": onset}
+        "code": code,
+        "subject": {"reference": f"Patient/{PID}"},
+        "onsetDateTime": onset,
+    }
     if body is not None:
         r["bodySite"] = body
     if hist is not None:
@@ -43,31 +54,62 @@ def lateral(code: str, display: str, side_code: str) -> dict[str, Any]:
 
 
 def med_request(rid: str, med: dict[str, Any], status: str, day: str, **extra: Any) -> dict[str, Any]:
-    return {"resourceType": "MedicationRequest", "id": rid, "status": status, "intent": "order",
-            "medicationCodeableConcept": med, "subject": {"reference": f"Patient/{PID}"}, "authoredOn": day,
-            **extra}
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": status,
+        "intent": "order",
+        "medicationCodeableConcept": med,
+        "subject": {"reference": f"Patient/{PID}"},
+        "authoredOn": day,
+        **extra,
+    }
 
 
-def med_admin(rid: str, med: dict[str, Any], day: str, status: str = "completed", **extra: Any) -> dict[str, Any]:
-    return {"resourceType": "MedicationAdministration", "id": rid, "status": status,
-            "medicationCodeableConcept": med, "subject": {"reference": f"Patient/{PID}"},
-            "effectiveDateTime": day, **extra}
+def med_admin(
+    rid: str, med: dict[str, Any], day: str, status: str = "completed", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": rid,
+        "status": status,
+        "medicationCodeableConcept": med,
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": day,
+        **extra,
+    }
 
 
-def observation(rid: str, code: dict[str, Any], day: str = "2025-11-01", profile: str | None = None,
-                **value: Any) -> dict[str, Any]:
-    r: dict[str, Any] = {"resourceType": "Observation", "id": rid, "status": "final", "code": code,
-                         "subject": {"reference": f"Patient/{PID}"}, "effectiveDateTime": day, **value}
+def observation(
+    rid: str, code: dict[str, Any], day: str = "2025-11-01", profile: str | None = None, **value: Any
+) -> dict[str, Any]:
+    r: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": code,
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": day,
+        **value,
+    }
     if profile:
         r["meta"] = {"profile": [MC + profile]}
     return r
 
 
 def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": "collection",
-            "entry": [{"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r}
-                      for r in (patient(), *resources)]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in (patient(), *resources)
+        ],
+    }
 
 
-LUNG_PRIMARY = condition("primary", cc(SCT, "254637007", "Non-small cell lung cancer (disorder)"),
-                         body=[cc(SCT, "39607008", "Lung structure (body structure)")])
+LUNG_PRIMARY = condition(
+    "primary",
+    cc(SCT, "254637007", "Non-small cell lung cancer (disorder)"),
+    body=[cc(SCT, "39607008", "Lung structure (body structure)")],
+)

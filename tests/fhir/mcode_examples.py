@@ -60,13 +60,22 @@ def patient_bundles() -> dict[str, dict[str, Any]]:
         for r in list(members):
             for ref in _refs(r):
                 target = by_key.get(ref)
-                if target is not None and ref not in seen and _owner(target) is None \
-                        and target["resourceType"] in ("BodyStructure", "Medication"):
+                if (
+                    target is not None
+                    and ref not in seen
+                    and _owner(target) is None
+                    and target["resourceType"] in ("BodyStructure", "Medication")
+                ):
                     members.append(target)
                     seen.add(ref)
-        out[p["id"]] = {"resourceType": "Bundle", "type": "collection",
-                        "entry": [{"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r['id']}",
-                                   "resource": r} for r in members]}
+        out[p["id"]] = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"fullUrl": f"http://example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r}
+                for r in members
+            ],
+        }
     return out
 
 
@@ -76,5 +85,8 @@ def hl7_bundles() -> dict[str, dict[str, Any]]:
 
 
 def resource_ids(bundle: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(e["resource"]["resourceType"], e["resource"].get("id")) for e in bundle.get("entry", [])
-            if isinstance(e.get("resource"), dict)]
+    return [
+        (e["resource"]["resourceType"], e["resource"].get("id"))
+        for e in bundle.get("entry", [])
+        if isinstance(e.get("resource"), dict)
+    ]

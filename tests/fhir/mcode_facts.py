@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 import mcode_examples as mx
+import yaml
 
 EXPECTATIONS = mx.VARIANTS / "expectations.yaml"
 
@@ -30,7 +28,9 @@ def _rt(t: Any) -> str:
     site = t.site.value if t.site else "-"
     dose = f"{t.dose_gy:g}" if t.dose_gy else "-"
     fx = str(t.fractions) if t.fractions else "-"
-    return f"{site}|{t.start.isoformat() if t.start else '-'}|{t.end.isoformat() if t.end else '-'}|{dose}|{fx}"
+    return (
+        f"{site}|{t.start.isoformat() if t.start else '-'}|{t.end.isoformat() if t.end else '-'}|{dose}|{fx}"
+    )
 
 
 def facts(result: Any) -> dict[str, Any]:
@@ -48,14 +48,22 @@ def facts(result: Any) -> dict[str, Any]:
         "lines": sorted(_line(t) for t in case.treatments if t.type.value not in ("radiotherapy", "surgery")),
         "radiotherapy": sorted(_rt(t) for t in case.treatments if t.type.value == "radiotherapy"),
         # The plan reads ECOG from plan_inputs and from clinical_status[].ecog (core/plan_patient.py).
-        "ecog": plan.ecog if plan and plan.ecog is not None else next(
-            (s.ecog for s in sorted(case.clinical_status, key=lambda s: s.date, reverse=True)
-             if s.ecog is not None), None),
+        "ecog": plan.ecog
+        if plan and plan.ecog is not None
+        else next(
+            (
+                s.ecog
+                for s in sorted(case.clinical_status, key=lambda s: s.date, reverse=True)
+                if s.ecog is not None
+            ),
+            None,
+        ),
         "performance": sorted(f"{p.scale} {p.value}" for p in onc.performance) if onc else [],
         "staging": sorted(f"{s.kind}:{s.value}" for s in onc.staging) if onc else [],
         # mCODE CancerDiseaseStatus is the case's clinical status (improving/stable/deteriorating).
-        "disease_status": (max(case.clinical_status, key=lambda s: s.date).state.value
-                           if case.clinical_status else None),
+        "disease_status": (
+            max(case.clinical_status, key=lambda s: s.date).state.value if case.clinical_status else None
+        ),
         "surgeries": sorted(s.name for s in onc.surgeries) if onc else [],
         "weight_kg": plan.weight_kg if plan else None,
         "labs": sorted(f"{x.analyte.value} {x.value:g} {x.unit}" for x in case.labs),

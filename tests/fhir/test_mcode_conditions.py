@@ -33,8 +33,11 @@ def test_the_histology_extension_gives_the_histology() -> None:
 
 
 def test_an_unknown_morphology_is_reported() -> None:
-    r = case_from_fhir(bundle(condition("c", GENERIC, body=[LUNG_SITE],
-                                        hist=cc(SCT, "82711006", "Infiltrating duct carcinoma"))))
+    r = case_from_fhir(
+        bundle(
+            condition("c", GENERIC, body=[LUNG_SITE], hist=cc(SCT, "82711006", "Infiltrating duct carcinoma"))
+        )
+    )
     assert r.case.cancer.histology is None
     assert any("Infiltrating duct carcinoma" in u.reason for u in r.unmapped)
 
@@ -45,10 +48,18 @@ def test_a_generic_code_without_a_body_site_is_a_cancer_of_unnamed_site() -> Non
 
 
 def test_bone_secondaries_are_known_bone_metastases_with_their_sites() -> None:
-    secondary = condition("m", METASTATIC, profile="secondary", onset="2025-10-02", body=[
-        cc(SCT, "35769007", "Bone structure of thoracic vertebra"), cc(SCT, "73903008"),
-        lateral("113197003", "Bone structure of rib", "7771000"),
-        cc(SCT, "10200004", "Liver structure (body structure)")])
+    secondary = condition(
+        "m",
+        METASTATIC,
+        profile="secondary",
+        onset="2025-10-02",
+        body=[
+            cc(SCT, "35769007", "Bone structure of thoracic vertebra"),
+            cc(SCT, "73903008"),
+            lateral("113197003", "Bone structure of rib", "7771000"),
+            cc(SCT, "10200004", "Liver structure (body structure)"),
+        ],
+    )
     r = case_from_fhir(bundle(LUNG_PRIMARY, secondary))
     assert r.case.cancer.bone_metastases_known is True
     assert r.case.oncology is not None
@@ -75,8 +86,9 @@ def test_a_secondary_outside_bone_is_reported_and_a_lone_one_is_still_a_cancer()
 
 
 def test_a_refuted_bone_secondary_is_a_recorded_no() -> None:
-    r = case_from_fhir(bundle(LUNG_PRIMARY, condition("m", cc(SCT, "94222008"), profile="secondary",
-                                                      verification="refuted")))
+    r = case_from_fhir(
+        bundle(LUNG_PRIMARY, condition("m", cc(SCT, "94222008"), profile="secondary", verification="refuted"))
+    )
     assert r.case.cancer.bone_metastases_known is False
 
 

@@ -20,12 +20,22 @@ def _lines(result):  # type: ignore[no-untyped-def]
 
 
 def test_an_egfr_tki_and_a_platinum_drug_ordered_the_same_day_are_two_lines() -> None:
-    r = case_from_fhir(bundle(
-        LUNG_PRIMARY,
-        med_request("g", cc(RX, "349472", "gefitinib 250 MG Oral Tablet"), "active", "2019-04-01"),
-        med_request("c1", cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"), "completed", "2019-04-01"),
-        med_request("c2", cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"), "stopped", "2019-05-15",
-                    statusReason=TOXICITY)))
+    r = case_from_fhir(
+        bundle(
+            LUNG_PRIMARY,
+            med_request("g", cc(RX, "349472", "gefitinib 250 MG Oral Tablet"), "active", "2019-04-01"),
+            med_request(
+                "c1", cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"), "completed", "2019-04-01"
+            ),
+            med_request(
+                "c2",
+                cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"),
+                "stopped",
+                "2019-05-15",
+                statusReason=TOXICITY,
+            ),
+        )
+    )
     lines = _lines(r)
     assert set(lines) == {"egfr_tki", "chemotherapy"}
     assert lines["egfr_tki"].agents == ("gefitinib",) and lines["egfr_tki"].end is None  # still given
@@ -36,28 +46,34 @@ def test_an_egfr_tki_and_a_platinum_drug_ordered_the_same_day_are_two_lines() ->
 
 
 def test_chemotherapy_and_immunotherapy_given_together_are_one_line() -> None:
-    r = case_from_fhir(bundle(
-        LUNG_PRIMARY,
-        med_admin("c", cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"), "2025-09-10"),
-        med_admin("p", cc(ATC, "L01FF02", "pembrolizumab"), "2025-09-10")))
+    r = case_from_fhir(
+        bundle(
+            LUNG_PRIMARY,
+            med_admin("c", cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"), "2025-09-10"),
+            med_admin("p", cc(ATC, "L01FF02", "pembrolizumab"), "2025-09-10"),
+        )
+    )
     (line,) = r.case.treatments
     assert line.type == "chemo_immunotherapy" and set(line.agents) == {"cisplatin", "pembrolizumab"}
 
 
-@pytest.mark.parametrize(("display", "expected"), [
-    ("10 ML doxorubicin hydrochloride 2 MG/ML Injection", "chemotherapy"),  # HL7's examples' displays
-    ("cyclophosphamide", "chemotherapy"),
-    ("anastrozole", "hormone_therapy"),
-    ("vincristine", "chemotherapy"),
-    ("IDArubicin", "chemotherapy"),
-    ("PACLitaxel", "chemotherapy"),
-    ("osimertinib 80 MG Oral Tablet", "egfr_tki"),
-    ("lorlatinib", "alk_tki"),
-    ("nivolumab", "immunotherapy"),
-    ("ipilimumab", "immunotherapy"),
-    ("bevacizumab", "other_targeted"),
-    ("leuprorelin", "hormone_therapy"),
-])
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("10 ML doxorubicin hydrochloride 2 MG/ML Injection", "chemotherapy"),  # HL7's examples' displays
+        ("cyclophosphamide", "chemotherapy"),
+        ("anastrozole", "hormone_therapy"),
+        ("vincristine", "chemotherapy"),
+        ("IDArubicin", "chemotherapy"),
+        ("PACLitaxel", "chemotherapy"),
+        ("osimertinib 80 MG Oral Tablet", "egfr_tki"),
+        ("lorlatinib", "alk_tki"),
+        ("nivolumab", "immunotherapy"),
+        ("ipilimumab", "immunotherapy"),
+        ("bevacizumab", "other_targeted"),
+        ("leuprorelin", "hormone_therapy"),
+    ],
+)
 def test_anticancer_agents_are_recognised_by_their_atc_class(display: str, expected: str) -> None:
     r = case_from_fhir(bundle(LUNG_PRIMARY, med_admin("m", cc(RX, "1", display), "2025-09-10")))
     (t,) = r.case.treatments
@@ -72,29 +88,48 @@ def test_an_atc_coding_alone_is_enough() -> None:
 
 
 def test_a_corticosteroid_is_not_an_anticancer_agent_and_is_said() -> None:
-    r = case_from_fhir(bundle(LUNG_PRIMARY, med_request("p", cc(RX, "8640", "predniSONE"), "active", "2024-01-09")))
+    r = case_from_fhir(
+        bundle(LUNG_PRIMARY, med_request("p", cc(RX, "8640", "predniSONE"), "active", "2024-01-09"))
+    )
     assert r.case.treatments == ()
     assert any("not an anticancer" in u.reason for u in r.unmapped)
 
 
 def test_an_antiresorptive_the_case_does_not_model_is_said() -> None:
-    r = case_from_fhir(bundle(LUNG_PRIMARY, med_admin("m", cc(ATC, "M05BA03", "pamidronic acid"), "2025-09-10")))
+    r = case_from_fhir(
+        bundle(LUNG_PRIMARY, med_admin("m", cc(ATC, "M05BA03", "pamidronic acid"), "2025-09-10"))
+    )
     assert r.case.treatments == ()
     assert any("pamidronic acid" in u.reason and "does not model" in u.reason for u in r.unmapped)
 
 
 def test_an_unknown_status_reason_is_reported_and_the_stop_reason_left_empty() -> None:
-    r = case_from_fhir(bundle(LUNG_PRIMARY, med_request(
-        "c", cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"), "stopped", "2025-05-15",
-        statusReason=cc(SCT, "160932005", "Patient moved house"))))
+    r = case_from_fhir(
+        bundle(
+            LUNG_PRIMARY,
+            med_request(
+                "c",
+                cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"),
+                "stopped",
+                "2025-05-15",
+                statusReason=cc(SCT, "160932005", "Patient moved house"),
+            ),
+        )
+    )
     (t,) = r.case.treatments
     assert t.stop_reason is None
     assert any(u.path == "statusReason" for u in r.unmapped)
 
 
 def test_a_status_reason_list_on_an_administration_is_read() -> None:
-    r = case_from_fhir(bundle(LUNG_PRIMARY, med_admin(
-        "c", cc(RX, "309311", "cisplatin"), "2025-05-15", status="stopped", statusReason=[TOXICITY])))
+    r = case_from_fhir(
+        bundle(
+            LUNG_PRIMARY,
+            med_admin(
+                "c", cc(RX, "309311", "cisplatin"), "2025-05-15", status="stopped", statusReason=[TOXICITY]
+            ),
+        )
+    )
     (t,) = r.case.treatments
     assert t.stop_reason == "toxicity"
 
@@ -123,12 +158,20 @@ def test_the_atc_table_is_the_cited_one() -> None:
     assert len(agent_class.all_agents()) > 300
 
 
-@given(st.sampled_from(["L01EB", "L01ED", "L01FF", "L01XA", "L02BG", "L01CD", "M05BA", "M05BX"]),
-       st.text(alphabet="0123456789", min_size=2, max_size=2))
+@given(
+    st.sampled_from(["L01EB", "L01ED", "L01FF", "L01XA", "L02BG", "L01CD", "M05BA", "M05BX"]),
+    st.text(alphabet="0123456789", min_size=2, max_size=2),
+)
 def test_an_atc_code_takes_its_longest_class_prefix(group: str, tail: str) -> None:
     kind = agent_class.atc_type(group + tail)
-    expected = {"L01EB": "egfr_tki", "L01ED": "alk_tki", "L01FF": "immunotherapy", "L01XA": "chemotherapy",
-                "L02BG": "hormone_therapy", "L01CD": "chemotherapy"}.get(group)
+    expected = {
+        "L01EB": "egfr_tki",
+        "L01ED": "alk_tki",
+        "L01FF": "immunotherapy",
+        "L01XA": "chemotherapy",
+        "L02BG": "hormone_therapy",
+        "L01CD": "chemotherapy",
+    }.get(group)
     if group.startswith("M05"):
         assert kind in ("zoledronic_acid", "denosumab", agent_class.NOT_MODELLED)
     else:

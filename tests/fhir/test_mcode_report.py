@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 import mcode_examples as mx
 import mcode_facts
+import pytest
+
 from bonemet.fhir.to_case import case_from_fhir
 
 pytestmark = pytest.mark.skipif(not mx.available(), reason="HL7 mCODE package absent: run `make mcode`")

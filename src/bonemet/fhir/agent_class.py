@@ -24,21 +24,40 @@ from importlib import resources
 
 from bonemet.fhir.valuesets import normalise_text
 
-ATC_SYSTEMS = frozenset({"http://www.whocc.no/atc", "http://www.whocc.no/atc/", "urn:oid:2.16.840.1.113883.6.73"})
+ATC_SYSTEMS = frozenset(
+    {"http://www.whocc.no/atc", "http://www.whocc.no/atc/", "urn:oid:2.16.840.1.113883.6.73"}
+)
 NOT_MODELLED = "antiresorptive_not_modelled"
 
 # ATC prefix → the case's TreatmentType (or NOT_MODELLED). Longest prefix wins.
 _CLASS_RULES: dict[str, str] = {
-    "L01A": "chemotherapy", "L01B": "chemotherapy", "L01C": "chemotherapy", "L01D": "chemotherapy",
-    "L01XA": "chemotherapy", "L01XB": "chemotherapy", "L01XX": "chemotherapy",
-    "L01E": "other_targeted", "L01EB": "egfr_tki", "L01ED": "alk_tki",
-    "L01F": "other_targeted", "L01FF": "immunotherapy", "L01FX04": "immunotherapy",
-    "L01XC": "other_targeted", "L01XE": "other_targeted",  # pre-2022 codes, still in older records
-    "L01XF": "other_targeted", "L01XG": "other_targeted", "L01XH": "other_targeted",
-    "L01XJ": "other_targeted", "L01XK": "other_targeted", "L01XL": "other_targeted",
-    "L01XM": "other_targeted", "L01XY": "chemotherapy",
+    "L01A": "chemotherapy",
+    "L01B": "chemotherapy",
+    "L01C": "chemotherapy",
+    "L01D": "chemotherapy",
+    "L01XA": "chemotherapy",
+    "L01XB": "chemotherapy",
+    "L01XX": "chemotherapy",
+    "L01E": "other_targeted",
+    "L01EB": "egfr_tki",
+    "L01ED": "alk_tki",
+    "L01F": "other_targeted",
+    "L01FF": "immunotherapy",
+    "L01FX04": "immunotherapy",
+    "L01XC": "other_targeted",
+    "L01XE": "other_targeted",  # pre-2022 codes, still in older records
+    "L01XF": "other_targeted",
+    "L01XG": "other_targeted",
+    "L01XH": "other_targeted",
+    "L01XJ": "other_targeted",
+    "L01XK": "other_targeted",
+    "L01XL": "other_targeted",
+    "L01XM": "other_targeted",
+    "L01XY": "chemotherapy",
     "L02": "hormone_therapy",
-    "M05B": NOT_MODELLED, "M05BA08": "zoledronic_acid", "M05BX04": "denosumab",
+    "M05B": NOT_MODELLED,
+    "M05BA08": "zoledronic_acid",
+    "M05BX04": "denosumab",
 }
 
 

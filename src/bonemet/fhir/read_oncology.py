@@ -25,18 +25,30 @@ MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 
 # (system, code) → (kind, element): mCODE's TNM staging-type value sets (SNOMED) and -max (LOINC).
 _TNM: dict[tuple[str, str], tuple[str, str]] = {
-    (SCT, "399390009"): ("unspecified", "stage_group"), (SCT, "399537006"): ("clinical", "stage_group"),
-    (SCT, "399588009"): ("pathologic", "stage_group"), (LOINC, "21908-9"): ("clinical", "stage_group"),
-    (LOINC, "21902-2"): ("pathologic", "stage_group"), (LOINC, "21914-7"): ("post_therapy", "stage_group"),
-    (SCT, "78873005"): ("unspecified", "T"), (SCT, "399504009"): ("clinical", "T"),
-    (SCT, "384625004"): ("pathologic", "T"), (LOINC, "21905-5"): ("clinical", "T"),
-    (LOINC, "21899-0"): ("pathologic", "T"), (LOINC, "21911-3"): ("post_therapy", "T"),
-    (SCT, "277206009"): ("unspecified", "N"), (SCT, "399534004"): ("clinical", "N"),
-    (SCT, "371494008"): ("pathologic", "N"), (LOINC, "21906-3"): ("clinical", "N"),
-    (LOINC, "21900-6"): ("pathologic", "N"), (LOINC, "21912-1"): ("post_therapy", "N"),
-    (SCT, "277208005"): ("unspecified", "M"), (SCT, "399387003"): ("clinical", "M"),
-    (SCT, "371497001"): ("pathologic", "M"), (LOINC, "21907-1"): ("clinical", "M"),
-    (LOINC, "21901-4"): ("pathologic", "M"), (LOINC, "21913-9"): ("post_therapy", "M"),
+    (SCT, "399390009"): ("unspecified", "stage_group"),
+    (SCT, "399537006"): ("clinical", "stage_group"),
+    (SCT, "399588009"): ("pathologic", "stage_group"),
+    (LOINC, "21908-9"): ("clinical", "stage_group"),
+    (LOINC, "21902-2"): ("pathologic", "stage_group"),
+    (LOINC, "21914-7"): ("post_therapy", "stage_group"),
+    (SCT, "78873005"): ("unspecified", "T"),
+    (SCT, "399504009"): ("clinical", "T"),
+    (SCT, "384625004"): ("pathologic", "T"),
+    (LOINC, "21905-5"): ("clinical", "T"),
+    (LOINC, "21899-0"): ("pathologic", "T"),
+    (LOINC, "21911-3"): ("post_therapy", "T"),
+    (SCT, "277206009"): ("unspecified", "N"),
+    (SCT, "399534004"): ("clinical", "N"),
+    (SCT, "371494008"): ("pathologic", "N"),
+    (LOINC, "21906-3"): ("clinical", "N"),
+    (LOINC, "21900-6"): ("pathologic", "N"),
+    (LOINC, "21912-1"): ("post_therapy", "N"),
+    (SCT, "277208005"): ("unspecified", "M"),
+    (SCT, "399387003"): ("clinical", "M"),
+    (SCT, "371497001"): ("pathologic", "M"),
+    (LOINC, "21907-1"): ("clinical", "M"),
+    (LOINC, "21901-4"): ("pathologic", "M"),
+    (LOINC, "21913-9"): ("post_therapy", "M"),
 }
 _KARNOFSKY = (LOINC, "89243-0")
 _LANSKY = (NCIT, "C38144")
@@ -51,8 +63,20 @@ _DETAIL_CODES = ("48005-3", "48004-6", "81290-9", "48019-4")  # amino acid, DNA,
 # HGNC ids of the case's driver genes: ALK, MET, BRAF from HL7's mCODE examples (V); EGFR, KRAS from
 # several public gene tables (P). Any other driver gene is matched by its HGNC symbol (display).
 _HGNC = {"HGNC:427": "ALK", "HGNC:7029": "MET", "HGNC:1097": "BRAF", "HGNC:3236": "EGFR", "HGNC:6407": "KRAS"}
-_SYMBOLS = {"EGFR": "EGFR", "ALK": "ALK", "KRAS": "KRAS", "ROS1": "ROS1", "BRAF": "BRAF", "MET": "MET",
-            "RET": "RET", "NTRK1": "NTRK", "NTRK2": "NTRK", "NTRK3": "NTRK", "ERBB2": "HER2", "HER2": "HER2"}
+_SYMBOLS = {
+    "EGFR": "EGFR",
+    "ALK": "ALK",
+    "KRAS": "KRAS",
+    "ROS1": "ROS1",
+    "BRAF": "BRAF",
+    "MET": "MET",
+    "RET": "RET",
+    "NTRK1": "NTRK",
+    "NTRK2": "NTRK",
+    "NTRK3": "NTRK",
+    "ERBB2": "HER2",
+    "HER2": "HER2",
+}
 _SURGERY_PROFILE = MCODE + "mcode-cancer-related-surgical-procedure"
 _GENOMICS_PROFILE = MCODE + "mcode-genomics-report"
 
@@ -65,15 +89,21 @@ class OncologyRead:
     drivers: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, bone_sites: list[dict[str, Any]]) -> dict[str, Any]:
-        out = {"staging": self.staging, "performance": self.performance,
-               "surgeries": self.surgeries, "bone_metastasis_sites": bone_sites}
+        out = {
+            "staging": self.staging,
+            "performance": self.performance,
+            "surgeries": self.surgeries,
+            "bone_metastasis_sites": bone_sites,
+        }
         return {k: v for k, v in out.items() if v}
 
 
 def _codes(cc: Any) -> list[tuple[str, str]]:
     if not isinstance(cc, dict):
         return []
-    return [(str(x.get("system")), str(x.get("code"))) for x in dicts(cc.get("coding")) if nonempty(x.get("code"))]
+    return [
+        (str(x.get("system")), str(x.get("code"))) for x in dicts(cc.get("coding")) if nonempty(x.get("code"))
+    ]
 
 
 def _display(cc: Any) -> str | None:
@@ -144,10 +174,15 @@ def _observation(m: Mapper, r: Res, out: OncologyRead) -> bool:
     known = tnm is not None or any(c in codes for c in (_KARNOFSKY, _LANSKY, _VARIANT, _REGION))
     if not known:
         if any(p.startswith(MCODE) for p in _profiles(b)) and not any(
-                p.endswith(("ecog-performance-status", "tumor-marker-test", "cancer-disease-status"))
-                for p in _profiles(b)):
-            m.skip(r, "code", f"mCODE {(_profiles(b)[0]).removeprefix(MCODE + 'mcode-')} observation: not used "
-                              "by bonemet", KNOWN_NOT_USED)
+            p.endswith(("ecog-performance-status", "tumor-marker-test", "cancer-disease-status"))
+            for p in _profiles(b)
+        ):
+            m.skip(
+                r,
+                "code",
+                f"mCODE {(_profiles(b)[0]).removeprefix(MCODE + 'mcode-')} observation: not used by bonemet",
+                KNOWN_NOT_USED,
+            )
             return True
         return False
     m.consumed.add(id(b))
@@ -179,8 +214,11 @@ def _observation(m: Mapper, r: Res, out: OncologyRead) -> bool:
         if day:
             ps["date"] = day.isoformat()
         out.performance.append(ps)
-        m.read(r, f"oncology.performance ({scale.capitalize()} {value}: kept on its own scale, not "
-                  "converted to ECOG)")
+        m.read(
+            r,
+            f"oncology.performance ({scale.capitalize()} {value}: kept on its own scale, not "
+            "converted to ECOG)",
+        )
     elif _REGION in codes:
         m.skip(r, "code", "genomic region studied: what was tested, not a variant found", KNOWN_NOT_USED)
     else:
@@ -216,12 +254,21 @@ def _variant(m: Mapper, r: Res, out: OncologyRead) -> None:
             if text and len(details) < 2:
                 details.append(text)
     if germline:
-        m.skip(r, "component", f"germline variant ({'-'.join(symbols) or 'gene not named'}): not a tumour "
-                               "driver alteration", KNOWN_NOT_USED)
+        m.skip(
+            r,
+            "component",
+            f"germline variant ({'-'.join(symbols) or 'gene not named'}): not a tumour driver alteration",
+            KNOWN_NOT_USED,
+        )
         return
     if not genes:
-        m.skip(r, "component", f"variant of {'-'.join(symbols) or 'no gene named'}: not one of the driver "
-                               "genes the flare caveats use", KNOWN_NOT_USED)
+        m.skip(
+            r,
+            "component",
+            f"variant of {'-'.join(symbols) or 'no gene named'}: not one of the driver "
+            "genes the flare caveats use",
+            KNOWN_NOT_USED,
+        )
         return
     detail = f"{'-'.join(symbols)} fusion" if len(symbols) > 1 else "; ".join(details) or None
     for gene in genes:

@@ -80,10 +80,10 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
             episodic.setdefault((med.type, med.agent), []).append(med)
     placed: list[tuple[int, dict[str, Any]]] = []
     for members in keyed.values():
-        t = _treatment(m, members)
-        if t is not None:
-            placed.append((min(x.r.pos for x in members), t))
-            _read_into(m, members, t)
+        built = _treatment(m, members)
+        if built is not None:
+            placed.append((min(x.r.pos for x in members), built))
+            _read_into(m, members, built)
     # Issue 26: agents of different classes are different lines even when started the same day (an
     # EGFR TKI and a platinum doublet); chemotherapy and immunotherapy given together are one line.
     families: dict[str, list[_Med]] = {}
@@ -94,11 +94,11 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
         lines += _split(series, rules.line_gap_days, switch=False)
     derived: list[dict[str, Any]] = []
     for members in lines:
-        t = _treatment(m, members, as_of=as_of, derive=True)
-        if t is not None:
-            placed.append((min(x.r.pos for x in members), t))
-            derived.append(t)
-            _read_into(m, members, t)
+        line = _treatment(m, members, as_of=as_of, derive=True)
+        if line is not None:
+            placed.append((min(x.r.pos for x in members), line))
+            derived.append(line)
+            _read_into(m, members, line)
     placed += _courses(m, procedures, rules.course_gap_days)
     out = [t for _, t in sorted(placed, key=lambda p: p[0])]
     _number_lines(m, out, derived)
@@ -111,7 +111,8 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
     return out
 
 
-_FAMILY = {"chemotherapy": "chemo_immuno", "immunotherapy": "chemo_immuno", "chemo_immunotherapy": "chemo_immuno"}
+_FAMILY = {"chemotherapy": "chemo_immuno", "immunotherapy": "chemo_immuno",
+           "chemo_immunotherapy": "chemo_immuno"}
 
 
 def _read_into(m: Mapper, members: list[_Med], t: dict[str, Any]) -> None:
@@ -441,21 +442,29 @@ def _rt_dose(m: Mapper, r: Res, out: dict[str, Any]) -> None:
                         if site:
                             out["site"] = site
     if len(volumes) > 1:
-        m.skip(r, "extension[dose-delivered-to-volume]", f"{len(volumes)} treated volumes with their own "
-                                                         "doses: the case holds one dose per course, none read")
+        m.skip(r, "extension[dose-delivered-to-volume]",
+               f"{len(volumes)} treated volumes with their own doses: the case holds one dose per course, "
+               "none read")
         return
     for v in volumes:
         parts = {x.get("url"): x for x in dicts(v.get("extension"))}
         q = parts.get("totalDoseDelivered", {}).get("valueQuantity")
-        if isinstance(q, dict) and isinstance(q.get("value"), int | float) and not isinstance(q.get("value"), bool):
+        value = q.get("value") if isinstance(q, dict) else None
+        if isinstance(q, dict) and isinstance(value, int | float) and not isinstance(value, bool):
             factor = _GY_PER.get(str(q.get("code") or q.get("unit")))
             if factor is None:
-                m.skip(r, "extension[dose-delivered-to-volume]", f"dose unit {q.get('code')!r} is not cGy or Gy")
-            elif 0 < q["value"] * factor <= 100:
-                out["dose_gy"] = round(float(q["value"]) * factor, 2)
+                m.skip(r, "extension[dose-delivered-to-volume]",
+                       f"dose unit {q.get('code')!r} is not cGy or Gy")
+            elif 0 < value * factor <= 100:
+                out["dose_gy"] = round(float(value) * factor, 2)
+            else:
+                m.skip(r, "extension[dose-delivered-to-volume]",
+                       f"total dose {value:g} {q.get('code')} is outside bonemet's bounds (0-100 Gy): not read")
         fx = parts.get("fractionsDelivered", {}).get("valueUnsignedInt")
         if isinstance(fx, int) and not isinstance(fx, bool) and 1 <= fx <= 50:
             out["fractions"] = fx
+        elif fx is not None:
+            m.skip(r, "extension[dose-delivered-to-volume]", f"fractions {fx!r} outside 1-50: not read")
 
 
 def _procedure_treatment(m: Mapper, r: Res) -> dict[str, Any] | None:

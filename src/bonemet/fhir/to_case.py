@@ -36,7 +36,8 @@ from bonemet.fhir.read_imaging import ImagingReading, imaging_modality, imaging_
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import Case, ClinicalContext
 
-__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "MappingScope", "ResourceReport", "Unmapped",
+__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "MappingScope", "ResourceReport",
+           "Unmapped",
            "case_from_fhir", "imaging_modality", "imaging_reading"]
 
 # Read through the resources that reference them (medicationReference, a radiotherapy volume).

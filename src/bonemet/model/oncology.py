@@ -77,6 +77,8 @@ class OncologyRecord(_Frozen):
         for s in self.surgeries:
             out.append(f"Surgery: {s.name}" + (f" ({s.date.isoformat()})" if s.date else ""))
         if self.bone_metastasis_sites:
-            out.append("Recorded bone metastasis sites: "
-                       + ", ".join(b.site.value.replace("_", " ") for b in self.bone_metastasis_sites))
+            out.append(
+                "Recorded bone metastasis sites: "
+                + ", ".join(b.site.value.replace("_", " ") for b in self.bone_metastasis_sites)
+            )
         return out
