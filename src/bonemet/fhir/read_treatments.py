@@ -459,7 +459,8 @@ def _rt_dose(m: Mapper, r: Res, out: dict[str, Any]) -> None:
                 out["dose_gy"] = round(float(value) * factor, 2)
             else:
                 m.skip(r, "extension[dose-delivered-to-volume]",
-                       f"total dose {value:g} {q.get('code')} is outside bonemet's bounds (0-100 Gy): not read")
+                       f"total dose {value:g} {q.get('code')} is outside bonemet's bounds (0-100 Gy): "
+                       "not read")
         fx = parts.get("fractionsDelivered", {}).get("valueUnsignedInt")
         if isinstance(fx, int) and not isinstance(fx, bool) and 1 <= fx <= 50:
             out["fractions"] = fx

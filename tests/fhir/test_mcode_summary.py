@@ -1,0 +1,63 @@
+"""Issue 26: the oncology record read from mCODE (staging, Karnofsky, cancer surgery, recorded bone
+sites) is shown where the case is shown in text: the summary page, in English and in French."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import mcode_examples as mx
+
+from bonemet.fhir.to_case import case_from_fhir
+from bonemet.report.summary import summary_html
+
+
+def _case():  # type: ignore[no-untyped-def]
+    data = json.loads((mx.VARIANTS / "v01-lung-generic-code-bone-secondaries.json").read_text())
+    data["entry"] += [
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "k",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "89243-0"}]},
+                "subject": {"reference": "Patient/v01"},
+                "effectiveDateTime": "2025-10-05",
+                "valueInteger": 80,
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "t",
+                "status": "final",
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "399537006"}]},
+                "subject": {"reference": "Patient/v01"},
+                "effectiveDateTime": "2025-09-05",
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": "http://snomed.info/sct",
+                            "code": "1222806003",
+                            "display": "American Joint Committee on Cancer stage IVB (qualifier value)",
+                        }
+                    ]
+                },
+            }
+        },
+    ]
+    return case_from_fhir(data).case
+
+
+def test_the_oncology_record_is_shown_in_english_and_french() -> None:
+    case = _case()
+    en = summary_html(case, "en", dt.date(2025, 11, 1))
+    fr = summary_html(case, "fr", dt.date(2025, 11, 1))
+    assert "TNM staging (as recorded)" in en and "stage IVB" in en
+    assert "Karnofsky score" in en and "Bone metastasis sites on record" in en
+    assert "Indice de Karnofsky" in fr and "Sites de métastases osseuses enregistrés" in fr
+    text = re.sub(r"<[^>]+>", " ", fr)
+    block = text[text.index("Indice de Karnofsky") :][:200]
+    assert "2025-10-05" not in block and "05/10/2025" in block  # never ISO: the page's date format
+    assert "thoracic_spine" not in fr and "femur_proximal" not in fr  # sites by their labels
