@@ -88,7 +88,9 @@ def test_lung_primary_wins_over_a_second_primary_which_is_reported_as_known() ->
 def test_bone_metastasis_text_is_not_read_as_the_primary() -> None:
     r = case_from_fhir(record(condition({"text": "Métastases osseuses d'un adénocarcinome pulmonaire"})))
     assert r.case.cancer.bone_metastases_known is True
-    assert r.scope == "no_cancer"  # the metastasis alone does not confirm the lung primary
+    # The metastasis alone does not confirm the lung primary, but it is a cancer (issue 26: a patient
+    # with a cancer condition never becomes "no cancer"): primary site unknown.
+    assert r.scope == "site_unknown"
 
 
 def test_a_non_lung_case_is_written_without_lung_histology_codes_and_read_back() -> None:

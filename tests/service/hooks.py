@@ -23,7 +23,7 @@ KEY_OF_TYPE = {
     "Patient": "patient", "Condition": "conditions", "Procedure": "procedures",
     "ImagingStudy": "imagingStudies", "DiagnosticReport": "diagnosticReports",
     "Observation": "observations", "MedicationRequest": "medicationRequests",
-    "MedicationStatement": "medicationStatements",
+    "MedicationStatement": "medicationStatements", "MedicationAdministration": "medicationAdministrations",
 }
 ORDER_CODES = {"bone_scan": "78306", "spect_ct": "78832", "fdg_pet_ct": "78815",
                "mri_thoracic_spine": "72146", "chest_ct": None}

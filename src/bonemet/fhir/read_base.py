@@ -163,6 +163,10 @@ class Mapper:
     consumed: set[int] = field(default_factory=set)
     patient_keys: set[str] = field(default_factory=set)
     scope: MappingScope = "no_cancer"  # set by read_conditions
+    # Issue 26 ("say why"): what each resource was read into, by its position in the input; with the
+    # skips (also by position) the mapping report accounts for every resource once.
+    read_into: dict[int, list[str]] = field(default_factory=dict)
+    skipped_at: dict[int, list[str]] = field(default_factory=dict)
     # Per-resource indexes of extensions (by url) and identifiers (by system), built on first use:
     # an exam reads a dozen extensions of each of its resources. Keyed by id(body); the body is kept
     # in the entry so that the id cannot be reused while the mapping runs.
@@ -175,6 +179,13 @@ class Mapper:
 
     def skip(self, r: Res, path: str, reason: str, kind: str = "") -> None:
         self.unmapped.append(Unmapped(r.rt, r.id, path, reason, kind))
+        self.skipped_at.setdefault(r.pos, []).append(f"{path}: {reason}" if path else reason)
+
+    def read(self, r: Res, into: str) -> None:
+        """Record that `r` was read into the case field `into` (the mapping report says it)."""
+        got = self.read_into.setdefault(r.pos, [])
+        if into not in got:
+            got.append(into)
 
     def assume(self, r: Res | None, path: str, reason: str) -> None:
         self.assumptions.append(Unmapped(r.rt if r else "Bundle", r.id if r else None, path, reason))

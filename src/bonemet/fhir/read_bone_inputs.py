@@ -115,8 +115,11 @@ def decision_date(m: Mapper, params: dict[str, Any]) -> dt.date | None:
     return parsed
 
 
-_DATE_FIELD = {"weight_kg": "weight_date", "creatinine_clearance_ml_min": "creatinine_clearance_date"}
-_SHOWN = {"weight_kg": "body weight", "creatinine_clearance_ml_min": "creatinine clearance"}
+# Issue 26: ECOG recorded on its own (mCODE ECOGPerformanceStatus, no clinical course that day) is the
+# plan's performance status, the latest on or before the decision date like the others.
+_DATE_FIELD = {"weight_kg": "weight_date", "creatinine_clearance_ml_min": "creatinine_clearance_date",
+               "ecog": "ecog_date"}
+_SHOWN = {"weight_kg": "body weight", "creatinine_clearance_ml_min": "creatinine clearance", "ecog": "ECOG"}
 
 
 def latest(m: Mapper, measures: list[Measure], as_of: dt.date | None) -> dict[str, Any]:
@@ -136,8 +139,9 @@ def latest(m: Mapper, measures: list[Measure], as_of: dt.date | None) -> dict[st
         for x in usable[:-1]:
             m.skip(x.r, "", f"an earlier {_SHOWN[name]} ({x.day.isoformat()}): the latest one, of "
                             f"{kept.day.isoformat()}, is used", KNOWN_NOT_USED)
-        out[name] = kept.value
+        out[name] = int(kept.value) if name == "ecog" else kept.value
         out[_DATE_FIELD[name]] = kept.day.isoformat()
+        m.read(kept.r, f"plan_inputs.{name}")
     return out
 
 
@@ -159,8 +163,10 @@ def osteonecrosis(m: Mapper, items: list[Res]) -> tuple[bool | None, list[Res]]:
             m.skip(r, "verificationStatus", "osteonecrosis of the jaw entered in error")
         elif status == "refuted":
             value = value or False
+            m.read(r, "plan_inputs.osteonecrosis_jaw (refuted: no)")
         else:
             value = True
+            m.read(r, "plan_inputs.osteonecrosis_jaw")
     return value, rest
 
 
@@ -210,6 +216,7 @@ def dental(m: Mapper, items: list[Res], as_of: dt.date | None) -> tuple[str | No
         return None, rest
     done.sort(key=lambda x: (x[0], x[1].pos))
     kept = done[-1][0]
+    m.read(done[-1][1], "plan_inputs.dental_date")
     for day, r in done[:-1]:
         m.skip(r, "", f"an earlier dental evaluation ({day.isoformat()}): the latest one, of "
                       f"{kept.isoformat()}, is used", KNOWN_NOT_USED)

@@ -6,6 +6,11 @@ of prostate"), a histology code that names its organ ("Adenocarcinoma of lung"),
 a histology or malignancy word comes with an organ word ("Adénocarcinome pulmonaire", "Adenocarcinoma
 of prostate"). A histology alone names no organ, and nothing defaults to lung: a record without such
 evidence leaves `primary_site` unset and says so in the mapping's `scope`.
+
+mCODE (issue 26) codes a cancer either with a specific code or with a generic one (363346000
+malignant neoplastic disease, 128462008 metastatic malignant neoplasm) whose organ is in `bodySite`,
+and its histology in the histology-morphology-behavior extension; a SecondaryCancerCondition is a
+metastasis, read as bone metastases (with their skeletal sites) when its code or a body site says bone.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, MappingScope, R
 from bonemet.fhir.read_neuro import Finding
 
 _NOT_DIAGNOSED = ("refuted", "provisional", "differential", "unconfirmed")
+_MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+EXT_HISTOLOGY = _MCODE + "mcode-histology-morphology-behavior"
+EXT_LATERALITY = _MCODE + "mcode-laterality-qualifier"
+_SECONDARY_PROFILE = _MCODE + "mcode-secondary-cancer-condition"
+# SNOMED CT laterality qualifiers (mCODE LateralityQualifierVS): left is in HL7's examples (V); right
+# is the same value set's other member (P: one source, the value set's definition).
+_LATERALITY = {"7771000": "left", "24028007": "right", "51440002": None}
 _GROUPS = ("bone_metastasis", "histology", "primary_site", "bone_pain", *read_neuro.GROUPS)
 
 
@@ -51,6 +63,7 @@ class Reading:
     how: str = ""  # "code", "local" or "text": shown in the assumptions
     group: str = ""  # kind "finding": the value-set group and concept (bone pain, spinal pain, deficit)
     key: str = ""
+    generic: str = ""  # a generic cancer code (cancer_generic key): the organ is in bodySite
 
 
 def _texts(cc: Json) -> list[str]:
@@ -66,6 +79,9 @@ def read_code(m: Mapper, cc: Any) -> Reading | None:
     local_hist = m.local_code(cc, "histology")
     if local_site or local_hist:  # bonemet's own codes (case_to_bundle): exact, no inference
         return Reading("cancer", local_site, local_hist, how="local")
+    generic = m.match(("cancer_generic",), cc)
+    if generic is not None and generic.how == "code":
+        return Reading("cancer", how="code", generic=generic.concept.key)
     site: str | None = None
     histology: str | None = None
     suspected = False
@@ -75,6 +91,8 @@ def read_code(m: Mapper, cc: Any) -> Reading | None:
         if hit.group == "bone_pain" or hit.group in read_neuro.GROUPS:
             return Reading("finding", how="code", group=hit.group, key=hit.concept.key)
         row = hit.row
+        if row is not None and row.role == "body_structure":
+            continue  # a body structure in Condition.code names no cancer
         if hit.group == "histology":
             histology = histology or hit.concept.key
             site = site or (row.primary_site if row is not None else None)
@@ -124,10 +142,22 @@ class _Primary:
     onset: dt.date | None
 
 
-def conditions(m: Mapper, items: list[Res]) -> tuple[dict[str, Any], list[Finding], MappingScope]:
+@dataclass
+class ConditionsRead:
+    """What the Conditions say: the cancer, the findings, the scope and the recorded bone sites."""
+
+    cancer: dict[str, Any]
+    findings: list[Finding]
+    scope: MappingScope
+    bone_sites: list[dict[str, Any]]
+
+
+def conditions(m: Mapper, items: list[Res]) -> ConditionsRead:
     primaries: list[_Primary] = []
     suspected_lung = False
+    other_cancer = False  # a metastasis whose primary is not recorded: a cancer all the same
     bone_known: bool | None = None
+    bone_sites: list[dict[str, Any]] = []
     findings: list[Finding] = []
     for r in items:
         status = verification(r.body)
@@ -135,28 +165,46 @@ def conditions(m: Mapper, items: list[Res]) -> tuple[dict[str, Any], list[Findin
             m.skip(r, "verificationStatus", "entered in error")
             continue
         reading = read_code(m, r.body.get("code"))
-        if reading is None:
+        secondary = _is_secondary(r.body, reading)
+        if reading is None and not secondary:
             m.skip(r, "code", "condition not used by bonemet (no cancer, bone-metastasis, bone or "
                               "spinal pain, or neurological-deficit code)")
             continue
-        if reading.kind == "finding":
+        if reading is not None and reading.kind == "finding":
             found = read_neuro.condition_finding(m, r, reading.group, reading.key, status, clinical(r.body))
             if found is not None:
                 findings.append(found)
             continue
         onset = m.date(r, ("onsetDateTime", "onsetPeriod.start", "recordedDate"), required=False)
-        if reading.kind == "bone_metastasis":
+        if secondary:
+            sites = _skeletal_sites(m, r, onset)
+            bone = (reading is not None and reading.kind == "bone_metastasis") or bool(sites)
+            if not bone:
+                other_cancer = other_cancer or status not in ("refuted", *_NOT_DIAGNOSED)
+                m.skip(r, "code", f"metastasis outside bone ({_named(r.body)}): not used by bonemet "
+                                  "(the case counts bone metastases)", KNOWN_NOT_USED)
+                continue
             if status == "refuted":
                 bone_known = bone_known or False
+                m.read(r, "cancer.bone_metastases_known (refuted)")
             elif status in _NOT_DIAGNOSED:
                 m.skip(r, "verificationStatus", f"bone metastasis {status}: not counted as established",
                        KNOWN_NOT_USED)
             else:
                 bone_known = True
+                bone_sites += sites
+                where = ", ".join(x["site"] for x in sites) or "sites not recorded"
+                m.read(r, f"cancer.bone_metastases_known; oncology.bone_metastasis_sites ({where})")
             continue
+        assert reading is not None
         if status == "refuted":
             m.skip(r, "verificationStatus", "cancer diagnosis refuted: not used", KNOWN_NOT_USED)
             continue
+        if reading.generic:
+            reading = _generic(m, r, reading)
+        histology = _histology_ext(m, r)
+        if histology is not None and reading.histology in (None, "nsclc_nos", "other"):
+            reading = Reading("cancer", reading.site, histology, reading.suspected, reading.how)
         if reading.suspected or status in _NOT_DIAGNOSED:
             why = "suspected" if reading.suspected else status
             if reading.site == "lung":
@@ -175,10 +223,103 @@ def conditions(m: Mapper, items: list[Res]) -> tuple[dict[str, Any], list[Findin
         cancer.update(primary_site="lung", diagnosis="suspected")
     if bone_known is not None:
         cancer["bone_metastases_known"] = bone_known
-    return cancer, findings, _scope(primaries, suspected_lung)
+    other_cancer = other_cancer or bool(bone_known)
+    return ConditionsRead(cancer, findings, _scope(primaries, suspected_lung, other_cancer), bone_sites)
 
 
-def _scope(primaries: list[_Primary], suspected_lung: bool) -> MappingScope:
+def _named(body: Json) -> str:
+    cc = body.get("code")
+    texts = _texts(cc) if isinstance(cc, dict) else []
+    return texts[0] if texts else "not named"
+
+
+def _is_secondary(body: Json, reading: Reading | None) -> bool:
+    """A SecondaryCancerCondition: by its mCODE profile, a bone-metastasis code, or the generic
+    metastatic code with a body site (the nonspecific code alone is a cancer of unknown primary)."""
+    meta = body.get("meta")
+    profiles = meta.get("profile") if isinstance(meta, dict) else None
+    if isinstance(profiles, list) and any(isinstance(p, str) and p.split("|")[0] == _SECONDARY_PROFILE
+                                          for p in profiles):
+        return True
+    if reading is None:
+        return False
+    if reading.kind == "bone_metastasis":
+        return True
+    return reading.generic == "metastatic" and bool(dicts(body.get("bodySite")))
+
+
+def _side(body_site: Json) -> str | None:
+    for e in dicts(body_site.get("extension")):
+        if e.get("url") == EXT_LATERALITY and isinstance(e.get("valueCodeableConcept"), dict):
+            for coding in dicts(e["valueCodeableConcept"].get("coding")):
+                side = _LATERALITY.get(str(coding.get("code")))
+                if side:
+                    return side
+    return None
+
+
+def _skeletal_sites(m: Mapper, r: Res, onset: dt.date | None) -> list[dict[str, Any]]:
+    """The skeletal sites of a metastasis's bodySite, each once; a body site that is not one of the
+    case's skeletal sites is reported (not placed on the skeleton)."""
+    out: list[dict[str, Any]] = []
+    for i, bs in enumerate(dicts(r.body.get("bodySite"))):
+        site = m.site_of(r, f"bodySite[{i}]", bs)
+        if site is None:
+            m.skip(r, f"bodySite[{i}]", f"body site {_named({'code': bs})!r} is not one of bonemet's "
+                                        "skeletal sites: not placed on the skeleton map")
+            continue
+        x: dict[str, Any] = {"site": site}
+        side = _side(bs)
+        if side:
+            x["side"] = side
+        if onset:
+            x["since"] = onset.isoformat()
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def _generic(m: Mapper, r: Res, reading: Reading) -> Reading:
+    """A generic cancer code: the organ from bodySite (a body-structure code, or an organ word of its
+    text), the histology from the extension; `metastatic` alone names no primary."""
+    site: str | None = None
+    for bs in dicts(r.body.get("bodySite")):
+        for hit in m.vs.match_codes(("primary_site",), bs):
+            if hit.row is not None and hit.row.role == "body_structure":
+                site = hit.concept.key
+                break
+        if site is None:
+            for text in _texts(bs):
+                anchored = m.vs.match_anchor("primary_site", text)
+                if anchored is not None:
+                    site = anchored.key
+                    break
+        if site is not None:
+            break
+    if site is None and reading.generic == "metastatic":
+        m.assume(r, "code", "metastatic malignant neoplasm without its primary: a cancer of unknown "
+                            "primary site (no lung assumption)")
+    elif site is None:
+        m.assume(r, "bodySite", "generic cancer code without a body site naming the organ: primary site "
+                                "not named")
+    return Reading("cancer", site, None, how="code")
+
+
+def _histology_ext(m: Mapper, r: Res) -> str | None:
+    """The histology of mCODE's histology-morphology-behavior extension (a SNOMED morphology)."""
+    for e in m.extensions(r.body).get(EXT_HISTOLOGY, ()):
+        cc = e.get("valueCodeableConcept")
+        if not isinstance(cc, dict):
+            continue
+        hit = m.match(("histology",), cc)
+        if hit is not None:
+            return hit.concept.key
+        m.skip(r, "extension[histology-morphology-behavior]",
+               f"morphology {_named({'code': cc})!r} is not one of the case's histologies")
+    return None
+
+
+def _scope(primaries: list[_Primary], suspected_lung: bool, other_cancer: bool = False) -> MappingScope:
     sites = {p.site for p in primaries}
     if "lung" in sites:
         return "lung"
@@ -186,7 +327,8 @@ def _scope(primaries: list[_Primary], suspected_lung: bool) -> MappingScope:
         return "other_primary"
     if suspected_lung:
         return "suspected_lung"
-    return "site_unknown" if primaries else "no_cancer"
+    # A metastasis without its primary is a cancer whose site is not named: never "no cancer".
+    return "site_unknown" if primaries or other_cancer else "no_cancer"
 
 
 def _cancer(m: Mapper, primaries: list[_Primary]) -> dict[str, Any]:
@@ -201,6 +343,9 @@ def _cancer(m: Mapper, primaries: list[_Primary]) -> dict[str, Any]:
         if p not in chosen:
             m.skip(p.r, "code", f"second primary ({p.site or 'site not named'}): the case holds one "
                                 f"primary, {kept} is kept", KNOWN_NOT_USED)
+    for p in chosen:
+        m.read(p.r, f"cancer (primary site {kept or 'not named'}"
+                    f"{', histology ' + p.histology if p.histology else ''})")
     if kept is not None:
         cancer["primary_site"] = kept
     else:

@@ -289,6 +289,7 @@ def _exam(
     report = next((r for r, _, _ in rs if r.rt == "DiagnosticReport"), None)
     for r, _, _ in rs:
         m.consumed.add(id(r.body))
+        m.read(r, f"exams ({modality.value} {date.isoformat()})")
     # Extensions may sit on any member; the report wins.
     for r, _, _ in reversed(rs):
         b = r.body
@@ -374,6 +375,7 @@ def _report(m: Mapper, r: Res, out: dict[str, Any], modality: Modality) -> None:
         lesion = _lesion(m, target)
         if lesion is not None:
             lesions.append(lesion)
+            m.read(target, f"exams[].lesions ({lesion.get('site')})")
     if lesions:
         out["lesions"] = lesions
 

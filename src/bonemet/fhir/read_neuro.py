@@ -57,6 +57,7 @@ def finding(m: Mapper, r: Res, group: str, key: str, present: bool, day: dt.date
     if group == "chronic_spinal_pain":
         m.skip(r, "code", f"{what}: chronic pain is not new bone pain", KNOWN_NOT_USED)
         return None
+    m.read(r, f"context ({what}: {'present' if present else 'absent'})")
     if group == "neuro_deficit":
         return Finding("deficit", present, r, what, day, until, inactive)
     sites: list[str] = []

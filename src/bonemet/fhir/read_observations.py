@@ -93,12 +93,14 @@ def observations(
             continue
         if kind == "patient-score-inputs":
             patient_scores = {}
+            m.read(r, "score_inputs")
             m.case_data(b, patient_scores)
             continue
         if kind == c.CONCEPT_DRIVER:
             d = _driver(m, r)
             if d:
                 drivers.append(d)
+                m.read(r, f"cancer.driver_alterations ({d['gene']})")
             continue
         hit: Match | None
         if kind == c.CONCEPT_ECOG:  # bonemet's own concept codes decide; no need to match the rest
@@ -149,6 +151,7 @@ def observations(
             lab = _lab(m, r, hit.concept.key, day)
             if lab:
                 labs.append(lab)
+                m.read(r, f"labs ({lab['analyte']} {lab['value']:g} {lab['unit']})")
         elif hit.group in _MEASURE_GROUPS:
             read = read_bone_inputs.weight if hit.group == "body_weight" else read_bone_inputs.clearance
             measure = read(m, r, day)
@@ -157,24 +160,24 @@ def observations(
         elif hit.group == "ecog":
             score = _ecog_value(b)
             if score is None:
-                m.skip(r, "value[x]", "ECOG value is not an integer 0-4")
+                m.skip(r, "value[x]", "ECOG value is not an integer 0-4 (a Karnofsky score is coded "
+                                      "LOINC 89243-0, not as ECOG)")
             else:
                 ecogs.append((day, score, r))
         else:
             st = _status(m, r, day)
             if st:
                 statuses.append(st)
+                m.read(r, f"clinical_status ({st['state']} on {st['date']})")
     for day, score, r in ecogs:
         same = [s for s in statuses if s["date"] == day.isoformat()]
         if same and same[0].get("ecog") is None:
             same[0]["ecog"] = score
-        elif not same:
-            m.skip(
-                r,
-                "",
-                "ECOG without a clinical course (improving/stable/deteriorating) the same day: "
-                "the case records ECOG inside a clinical status",
-            )
+            m.read(r, f"clinical_status[].ecog ({score} on {day.isoformat()})")
+        elif not same:  # ECOG on its own (issue 26): the plan's performance status
+            measures.append(Measure("ecog", day, float(score), r))
+        else:
+            m.skip(r, "", f"a second ECOG on {day.isoformat()}: the clinical status keeps the first")
     return labs, statuses, drivers, findings, patient_scores, measures
 
 

@@ -24,6 +24,8 @@ def patient(m: Mapper, patients: list[Res]) -> dict[str, Any]:
         return {}
     p = patients[0]
     m.consumed.add(id(p.body))
+    for same in patients:
+        m.read(same, "patient")
     if p.id:
         m.patient_keys.add(f"Patient/{p.id}")
     if p.full_url:
@@ -53,6 +55,7 @@ def context_params(m: Mapper, items: list[Res]) -> dict[str, Any]:
         if not isinstance(profiles, list) or profile not in profiles:
             m.skip(r, "", "Parameters without the bonemet assessment-context profile")
             continue
+        m.read(r, "context")
         for i, p in enumerate(dicts(r.body.get("parameter"))):
             name = p.get("name")
             value = next((v for k, v in p.items() if k.startswith("value")), None)

@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bonemet.fhir import agent_class
 from bonemet.fhir import common as c
-from bonemet.fhir.read_base import Json, Mapper, Res, dicts, first_date, nonempty
+from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, dicts, first_date, nonempty
 from bonemet.fhir.read_dose import DoseReading, dose_mg
 from bonemet.model.case import BONE_AGENTS, SYSTEMIC_ANTICANCER, Treatment
 
@@ -30,6 +31,7 @@ class _Med:
     key: str | None
     status: str | None = None
     dose: DoseReading | None = None  # bone-targeted agents only (issue 24); None: no dosage element
+    stop_reason: str | None = None  # from statusReason (issue 26): a StopReason value
 
 
 def _medication_cc(m: Mapper, r: Res) -> Any:
@@ -37,6 +39,7 @@ def _medication_cc(m: Mapper, r: Res) -> Any:
         return r.body["medicationCodeableConcept"]
     target = m.resolve(r.body.get("medicationReference"))
     if target is not None and target.rt == "Medication":
+        m.read(target, f"treatments (the medication of {r.label()})")
         return target.body.get("code")
     return None
 
@@ -59,6 +62,9 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
                 meds.append(med)
     procedures = [(r, t) for r in buckets.get("Procedure", []) if id(r.body) not in m.consumed
                   for t in [_procedure_treatment(m, r)] if t is not None]
+    for r, t in procedures:
+        m.read(r, f"treatments ({t['type']}{' at ' + t['site'] if t.get('site') else ''}, "
+                  f"from {t.get('start', 'undated')})")
     as_of = m.ctx.as_of or _latest(meds, procedures)
     keyed: dict[str, list[_Med]] = {}
     systemic: list[_Med] = []
@@ -74,18 +80,25 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
             episodic.setdefault((med.type, med.agent), []).append(med)
     placed: list[tuple[int, dict[str, Any]]] = []
     for members in keyed.values():
-        t = _treatment(m, members)
-        if t is not None:
-            placed.append((min(x.r.pos for x in members), t))
-    lines = _split(systemic, rules.line_gap_days, switch=True)
+        built = _treatment(m, members)
+        if built is not None:
+            placed.append((min(x.r.pos for x in members), built))
+            _read_into(m, members, built)
+    # Issue 26: agents of different classes are different lines even when started the same day (an
+    # EGFR TKI and a platinum doublet); chemotherapy and immunotherapy given together are one line.
+    families: dict[str, list[_Med]] = {}
+    for med in systemic:
+        families.setdefault(_FAMILY.get(med.type, med.type), []).append(med)
+    lines = [g for series in families.values() for g in _split(series, rules.line_gap_days, switch=True)]
     for series in episodic.values():
         lines += _split(series, rules.line_gap_days, switch=False)
     derived: list[dict[str, Any]] = []
     for members in lines:
-        t = _treatment(m, members, as_of=as_of, derive=True)
-        if t is not None:
-            placed.append((min(x.r.pos for x in members), t))
-            derived.append(t)
+        line = _treatment(m, members, as_of=as_of, derive=True)
+        if line is not None:
+            placed.append((min(x.r.pos for x in members), line))
+            derived.append(line)
+            _read_into(m, members, line)
     placed += _courses(m, procedures, rules.course_gap_days)
     out = [t for _, t in sorted(placed, key=lambda p: p[0])]
     _number_lines(m, out, derived)
@@ -96,6 +109,16 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
             t["id"], n = f"{base}-{n}", n + 1
         ids.add(t["id"])
     return out
+
+
+_FAMILY = {"chemotherapy": "chemo_immuno", "immunotherapy": "chemo_immuno",
+           "chemo_immunotherapy": "chemo_immuno"}
+
+
+def _read_into(m: Mapper, members: list[_Med], t: dict[str, Any]) -> None:
+    what = "+".join(t.get("agents", ())) or t["type"]
+    for x in members:
+        m.read(x.r, f"treatments ({t['type']}: {what}, from {t.get('start', 'undated')})")
 
 
 def _latest(meds: list[_Med], procedures: list[tuple[Res, dict[str, Any]]]) -> dt.date | None:
@@ -152,7 +175,7 @@ def _courses(m: Mapper, procedures: list[tuple[Res, dict[str, Any]]],
     fractions: list[tuple[Res, dict[str, Any]]] = []
     for r, t in procedures:
         own = m.identifier(r.body, c.ID_TREATMENT)
-        if t["type"] == "radiotherapy" and not own and t.get("start"):
+        if t["type"] == "radiotherapy" and not own and t.get("start") and not _course_summary(r.body):
             fractions.append((r, t))
         else:
             placed.append((r.pos, t))
@@ -204,6 +227,16 @@ def _med(m: Mapper, r: Res) -> _Med | None:
         ttype = ttype or hit.concept.key
     elif own and isinstance(cc, dict) and nonempty(cc.get("text")) and ttype:
         agent = str(cc["text"])
+    elif ttype is None:  # not one of bonemet's agent rows: the WHO ATC class decides (issue 26)
+        found = _atc_agent(cc)
+        if found is not None and found.type == agent_class.NOT_MODELLED:
+            m.skip(r, "medication[x]", f"{found.substance} (ATC {found.atc}) is an antiresorptive bonemet "
+                                       "does not model (only zoledronic acid and denosumab)", KNOWN_NOT_USED)
+            return None
+        if found is not None:
+            agent, ttype = found.key, found.type
+            m.assume(r, "medication[x]", f"{found.substance}: {found.type.replace('_', ' ')} by its WHO ATC "
+                                         f"class {found.atc}")
     if ttype is None:
         m.skip(
             r, "medication[x]", "medication not used by bonemet (not an anticancer or bone-targeted agent)"
@@ -233,7 +266,39 @@ def _med(m: Mapper, r: Res) -> _Med | None:
     )
     m.consumed.add(id(b))
     dose = _dose(b, r.rt) if ttype in _BONE_AGENT_TYPES else None
-    return _Med(r, agent, ttype, start, end, key, status if isinstance(status, str) else None, dose)
+    return _Med(r, agent, ttype, start, end, key, status if isinstance(status, str) else None, dose,
+                _stop_reason(m, r))
+
+
+def _atc_agent(cc: Any) -> agent_class.AtcAgent | None:
+    if not isinstance(cc, dict):
+        return None
+    for coding in dicts(cc.get("coding")):
+        if coding.get("system") in agent_class.ATC_SYSTEMS and nonempty(coding.get("code")):
+            found = agent_class.by_atc_code(str(coding["code"]))
+            if found is not None:
+                return found
+    texts = [cc.get("text")] + [x.get("display") for x in dicts(cc.get("coding"))]
+    for text in texts:
+        if isinstance(text, str) and text:
+            found = agent_class.by_text(text)
+            if found is not None:
+                return found
+    return None
+
+
+def _stop_reason(m: Mapper, r: Res) -> str | None:
+    """statusReason (MedicationRequest: one CodeableConcept; Administration/Statement: a list)."""
+    raw = r.body.get("statusReason")
+    for i, cc in enumerate(raw if isinstance(raw, list) else [raw]):
+        if not isinstance(cc, dict):
+            continue
+        hit = m.match(("stop_reason",), cc)
+        if hit is not None:
+            return hit.concept.key
+        m.skip(r, "statusReason" + (f"[{i}]" if isinstance(raw, list) else ""),
+               "reason not recognised (toxicity, progression, completed): stop reason left empty")
+    return None
 
 
 def _dose(body: Json, resource_type: str) -> DoseReading | None:
@@ -303,6 +368,10 @@ def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
         _derive_end(m, members, out, as_of)
     elif ends and len(ends) == len(members):
         out["end"] = max(ends).isoformat()
+    if "end" in out:  # why the line ended: the reason recorded on its latest administration
+        last = max(members, key=lambda x: (x.start or dt.date.min, x.r.pos))
+        if last.stop_reason:
+            out["stop_reason"] = last.stop_reason
     line = m.ext(lead.r.body, c.EXT_LINE)
     if isinstance(line, int) and not isinstance(line, bool):
         out["line_number"] = line
@@ -338,11 +407,74 @@ def _derive_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.d
     out["end"] = max([last_day, *ends]).isoformat()
 
 
+_MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+_RT_SUMMARY = _MCODE + "mcode-radiotherapy-course-summary"
+_RT_DOSE = _MCODE + "mcode-radiotherapy-dose-delivered-to-volume"
+_SURGERY = _MCODE + "mcode-cancer-related-surgical-procedure"
+_GY_PER = {"cGy": 0.01, "Gy": 1.0}
+
+
+def _profiles(body: Json) -> list[str]:
+    meta = body.get("meta")
+    found = meta.get("profile") if isinstance(meta, dict) else None
+    return [p.split("|")[0] for p in found if isinstance(p, str)] if isinstance(found, list) else []
+
+
+def _course_summary(body: Json) -> bool:
+    """An mCODE RadiotherapyCourseSummary is a whole course, never one fraction to group."""
+    codes = body.get("code", {}).get("coding") if isinstance(body.get("code"), dict) else None
+    return _RT_SUMMARY in _profiles(body) or any(
+        isinstance(x, dict) and x.get("code") == "1217123003" for x in (codes or []))
+
+
+def _rt_dose(m: Mapper, r: Res, out: dict[str, Any]) -> None:
+    """dose_gy and fractions of a course summary's dose-delivered-to-volume (one volume), and its
+    site from the volume's BodyStructure when the Procedure has no bodySite."""
+    volumes = m.extensions(r.body).get(_RT_DOSE, [])
+    for v in volumes:
+        for sub in dicts(v.get("extension")):
+            if sub.get("url") == "volume":
+                target = m.resolve(sub.get("valueReference"))
+                if target is not None and target.rt == "BodyStructure":
+                    m.read(target, "treatments (radiotherapy volume)")
+                    if "site" not in out and len(volumes) == 1:
+                        site = m.site_of(target, "location", target.body.get("location"))
+                        if site:
+                            out["site"] = site
+    if len(volumes) > 1:
+        m.skip(r, "extension[dose-delivered-to-volume]",
+               f"{len(volumes)} treated volumes with their own doses: the case holds one dose per course, "
+               "none read")
+        return
+    for v in volumes:
+        parts = {x.get("url"): x for x in dicts(v.get("extension"))}
+        q = parts.get("totalDoseDelivered", {}).get("valueQuantity")
+        value = q.get("value") if isinstance(q, dict) else None
+        if isinstance(q, dict) and isinstance(value, int | float) and not isinstance(value, bool):
+            factor = _GY_PER.get(str(q.get("code") or q.get("unit")))
+            if factor is None:
+                m.skip(r, "extension[dose-delivered-to-volume]",
+                       f"dose unit {q.get('code')!r} is not cGy or Gy")
+            elif 0 < value * factor <= 100:
+                out["dose_gy"] = round(float(value) * factor, 2)
+            else:
+                m.skip(r, "extension[dose-delivered-to-volume]",
+                       f"total dose {value:g} {q.get('code')} is outside bonemet's bounds (0-100 Gy): "
+                       "not read")
+        fx = parts.get("fractionsDelivered", {}).get("valueUnsignedInt")
+        if isinstance(fx, int) and not isinstance(fx, bool) and 1 <= fx <= 50:
+            out["fractions"] = fx
+        elif fx is not None:
+            m.skip(r, "extension[dose-delivered-to-volume]", f"fractions {fx!r} outside 1-50: not read")
+
+
 def _procedure_treatment(m: Mapper, r: Res) -> dict[str, Any] | None:
     b = r.body
     local_type = m.local_code(b.get("code"), "treatment-type")
     hit = m.match(("procedure_treatment",), b.get("code"))
     ttype = local_type or (hit.concept.key if hit else None)
+    if ttype is None and _SURGERY in _profiles(b):
+        ttype = "surgery"  # mCODE cancer surgery at a skeletal site (read_oncology keeps the others)
     if ttype is None:
         m.skip(r, "code", "procedure not used by bonemet (neither bone imaging nor radiotherapy/surgery)")
         return None
@@ -365,6 +497,8 @@ def _procedure_treatment(m: Mapper, r: Res) -> dict[str, Any] | None:
         if site:
             out["site"] = site
             break
+    if ttype == "radiotherapy" and _course_summary(b):
+        _rt_dose(m, r, out)
     line = m.ext(b, c.EXT_LINE)
     if isinstance(line, int) and not isinstance(line, bool):
         out["line_number"] = line

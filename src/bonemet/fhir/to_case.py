@@ -16,7 +16,7 @@ import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from bonemet.fhir import (
     read_conditions,
     read_imaging,
     read_observations,
+    read_oncology,
     read_patient,
     read_treatments,
 )
@@ -35,10 +36,27 @@ from bonemet.fhir.read_imaging import ImagingReading, imaging_modality, imaging_
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import Case, ClinicalContext
 
-__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "MappingScope", "Unmapped",
+__all__ = ["SCOPES", "ImagingReading", "MappingContext", "MappingResult", "MappingScope", "ResourceReport",
+           "Unmapped",
            "case_from_fhir", "imaging_modality", "imaging_reading"]
 
-_HANDLED_ELSEWHERE = {"Medication"}  # read through medicationReference
+# Read through the resources that reference them (medicationReference, a radiotherapy volume).
+_HANDLED_ELSEWHERE = {"Medication", "BodyStructure"}
+
+
+@dataclass(frozen=True)
+class ResourceReport:
+    """What became of one resource of the input (issue 26, "say why"): read (into which case fields,
+    with what of it was left out), skipped (why), or not accounted for (a reader said nothing: a bug
+    the tests catch)."""
+
+    resource_type: str
+    resource_id: str | None
+    outcome: Literal["read", "skipped", "not accounted"]
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.resource_id or '?'}: {self.outcome} — {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,8 @@ class MappingResult:
     # What the record says of the guideline's population: "lung" only for a diagnosed lung primary;
     # "suspected_lung", "other_primary", "site_unknown" (a cancer, no organ named) or "no_cancer".
     scope: MappingScope = "no_cancer"
+    # One line per resource of the input, in its order: read into what, or skipped and why.
+    report: tuple[ResourceReport, ...] = ()
 
     @property
     def in_scope(self) -> bool:
@@ -233,7 +253,24 @@ def _run(
         from bonemet.errors import problems_from
 
         return [Problem(f"case.{p.field}", p.message) for p in problems_from(exc)]
-    return MappingResult(case, tuple(m.unmapped), tuple(m.assumptions), vs.version, m.scope)
+    return MappingResult(case, tuple(m.unmapped), tuple(m.assumptions), vs.version, m.scope,
+                         _report(m, resources))
+
+
+def _report(m: Mapper, resources: list[Res]) -> tuple[ResourceReport, ...]:
+    out: list[ResourceReport] = []
+    for r in resources:
+        into, skipped = m.read_into.get(r.pos), m.skipped_at.get(r.pos, [])
+        if into:
+            detail = "into " + "; ".join(into)
+            if skipped:
+                detail += " (left out: " + "; ".join(skipped) + ")"
+            out.append(ResourceReport(r.rt, r.id, "read", detail))
+        elif skipped:
+            out.append(ResourceReport(r.rt, r.id, "skipped", "; ".join(skipped)))
+        else:
+            out.append(ResourceReport(r.rt, r.id, "not accounted", "no reader said what became of it"))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------- mapping
@@ -274,11 +311,16 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     for r in dental_rest:
         if r.rt == "Encounter":
             m.skip(r, "", "resource type Encounter is not used by bonemet (only a dental evaluation is read)")
-    cancer, findings, m.scope = read_conditions.conditions(m, buckets.get("Condition", []))
+    # Issue 26: mCODE's staging, disease status, Karnofsky/Lansky, genomics and cancer surgery first,
+    # so that the other readers do not report them as unknown observations or procedures.
+    oncology = read_oncology.split(m, buckets)
+    conditions = read_conditions.conditions(m, buckets.get("Condition", []))
+    cancer, findings, m.scope = conditions.cancer, conditions.findings, conditions.scope
     exams = read_imaging.imaging(m, buckets)
     observed = read_observations.observations(m, buckets.get("Observation", []))
     labs, statuses, drivers, observed_findings, patient_scores, measures = observed
     treatments = read_treatments.treatments(m, buckets)
+    drivers = [*drivers, *(d for d in oncology.drivers if d not in drivers)]
     if drivers:
         cancer["driver_alterations"] = drivers
     findings = [*findings, *observed_findings]
@@ -302,7 +344,14 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
         case["plan_inputs"] = {**(case.get("plan_inputs") or {}), **plan}
     if patient_scores is not None:
         case["score_inputs"] = patient_scores
+    record = oncology.record(conditions.bone_sites)
+    if record:
+        case["oncology"] = record
     case["context"] = read_patient.context(m, params, findings, treatments)
+    for rt in _HANDLED_ELSEWHERE:
+        for r in buckets.get(rt, []):
+            if r.pos not in m.read_into:
+                m.skip(r, "", f"{rt} not referenced by a resource bonemet reads")
     if m.ctx.availability is not None:
         case["availability"] = m.ctx.availability.model_dump(mode="json")
     elif "availability" in params:

@@ -52,6 +52,7 @@ from bonemet.model.follow_up import ClinicalStatus as ClinicalStatus
 from bonemet.model.follow_up import LabResult as LabResult
 from bonemet.model.follow_up import OutsideBoneResponse as OutsideBoneResponse
 from bonemet.model.follow_up import Patient as Patient
+from bonemet.model.oncology import OncologyRecord
 from bonemet.model.plan_inputs import LesionComplications, PlanInputs
 from bonemet.model.score_inputs import (
     BilskyGrade,
@@ -510,6 +511,8 @@ class Case(_Frozen):
         None, description="Patient-level inputs of Tokuhashi, Tomita, Frankel/ASIA (asks for these scores)"
     )
     plan_inputs: PlanInputs | None = Field(None, description="Bone plan: life expectancy, ECOG")
+    # Issue 26 (mCODE in): staging, disease status, Karnofsky, cancer surgery, recorded bone sites.
+    oncology: OncologyRecord | None = Field(None, description="Oncology record facts (mCODE)")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Case:

@@ -98,6 +98,9 @@ class PlacedLesion:
     x: float
     y: float
     side_unknown: bool
+    # Issue 26: a site known from the record's diagnoses (mCODE SecondaryCancerCondition), not seen on
+    # an exam of the case: first_seen is the condition's onset, exam_ids is empty.
+    on_record: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,19 @@ def collect(case: Case) -> tuple[PlacedLesion, ...]:
             else:
                 tracks[key] = _Track(_merge(seen.lesion, lesion), seen.first, exam.date,
                                      (*seen.exam_ids, exam.id))
+    on_record: set[tuple[str, str, str]] = set()
+    imaged = {(site, side) for site, side, _ in tracks}
+    for known in case.oncology.bone_metastasis_sites if case.oncology else ():
+        side = known.side or ""
+        if known.since is None or (known.site.value, side) in imaged:
+            continue  # drawn from its exams; an undated record has no place on the timeline of the map
+        key = (known.site.value, side, "")
+        if key not in tracks:
+            lesion = Lesion(site=known.site, side=Side(known.side) if known.side else None)
+            tracks[key] = _Track(lesion, known.since, known.since, ())
+            on_record.add(key)
     placed: list[PlacedLesion] = []
-    for track in tracks.values():
+    for key, track in tracks.items():
         lesion = track.lesion
         x0, y, unknown = _anchor(lesion.site, lesion.side)
         # Lesions at one place (or at neighbouring anchors: an unsided pelvis by the sacrum) fan out
@@ -177,6 +191,7 @@ def collect(case: Case) -> tuple[PlacedLesion, ...]:
             site=lesion.site, side=lesion.side, level=lesion.level, phenotype=lesion.phenotype,
             irradiated=lesion.irradiated, suspicious=lesion.suspicious, first_seen=track.first,
             last_seen=track.last, exam_ids=track.exam_ids, x=x, y=y, side_unknown=unknown,
+            on_record=key in on_record,
         ))
     return tuple(placed)
 
@@ -210,6 +225,9 @@ def describe(lesion: PlacedLesion, lang: str) -> str:
         parts.append(L("not_suspicious", lang))
     if lesion.side_unknown:
         parts.append(L("side_unknown", lang))
+    if lesion.on_record:
+        parts.append(f"{L('on_record_since', lang)} {format_day(lesion.first_seen, lang)}")
+        return " — ".join(parts)
     seen = format_day(lesion.first_seen, lang)
     if lesion.last_seen != lesion.first_seen:
         seen += f" → {format_day(lesion.last_seen, lang)}"

@@ -9,6 +9,7 @@ possible the answer is 412.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -76,7 +77,13 @@ PREFETCH: dict[str, str] = {
     "observations": _observation_query(),
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+    # Issue 26: mCODE records the chemotherapy given as MedicationAdministration.
+    "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
 }
+# Keys added after EHRs were configured with the others: asked for in the discovery and fetched when
+# a fhirServer is given; an EHR that sends none of them still gets cards, and the cards say what was
+# not read (an assumption), rather than a 412 for a key it was never told about.
+OPTIONAL_PREFETCH = frozenset({"medicationAdministrations"})
 _MAX_PAGES = 20  # per prefetch key fetched from the FHIR server; beyond, the data is refused
 
 
@@ -352,16 +359,33 @@ async def _patient_case(setting: CallSetting, req: CdsRequest, patient_id: str,
     resources = await _gather(setting, req, patient_id)
     try:
         case: PatientCase = await work(fhir_bridge.case_from_resources, resources, dt.date.today())
+        unread = _optional_unread(req)
+        if unread:
+            case = dataclasses.replace(case, assumptions=(*case.assumptions, unread))
         return case
     except InputError as exc:
         raise ServiceError(422, [Problem(f"prefetch{p.field and '.' + p.field}", p.message)
                                  for p in exc.problems], fhir=True) from None
 
 
+def _optional_unread(req: CdsRequest) -> str | None:
+    """The note of an optional prefetch key neither sent nor fetched (no fhirServer to query)."""
+    prefetch = req.prefetch or {}
+    if req.fhirServer is not None and req.fhirAuthorization is not None:
+        return None
+    absent = sorted(k for k in OPTIONAL_PREFETCH if k not in prefetch)
+    if not absent:
+        return None
+    return (f"not prefetched and no FHIR server to query: {', '.join(absent)} (treatments recorded as "
+            "administrations are not seen)")
+
+
 async def _gather(setting: CallSetting, req: CdsRequest,
                   patient_id: str) -> list[dict[str, Any]]:
     prefetch = req.prefetch or {}
     missing = [key for key in PREFETCH if key not in prefetch]
+    if req.fhirServer is None or req.fhirAuthorization is None:
+        missing = [key for key in missing if key not in OPTIONAL_PREFETCH]  # said by _optional_unread
     resources: list[dict[str, Any]] = []
     # One 412 names every key that cannot be obtained (issue 14), whatever the reason of each.
     unobtainable: list[Problem] = []
