@@ -8,6 +8,7 @@ has no element for travel in the `case-data` extension (JSON value) — see docs
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from bonemet.model.case import (
     Lesion,
     Modality,
 )
+from bonemet.model.oncology import RecordedBoneSite
 
 Json = dict[str, Any]
 
@@ -233,13 +235,25 @@ class _Writer:
                 "code": self.concept_cc("bone_metastasis", "bone_metastases", c.CS_CONCEPT),
                 "subject": self.subject(),
             }
-            if cancer.bone_metastases_known:
-                res["clinicalStatus"] = {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]}
-                sites = [self.site_cc(s) for s in write_mcode.lesion_sites(self.case)]
-                write_mcode.secondary_cancer(res, self.primary_url, sites)
-            else:  # a refuted metastasis is no SecondaryCancerCondition: a plain problem-list Condition
+            if not cancer.bone_metastases_known:  # refuted: no SecondaryCancerCondition
                 res["category"] = write_mcode.condition_category()
-            self.add(res, "bone-metastases")
+                self.add(res, "bone-metastases")
+                return
+            groups = write_mcode.recorded_sites(self.case) or [[]]
+            for n, group in enumerate(groups):
+                one = copy.deepcopy(res)  # the base stays unmutated for the next onset
+                one["clinicalStatus"] = {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]}
+                if group and group[0].since is not None:
+                    one["onsetDateTime"] = group[0].since.isoformat()
+                write_mcode.secondary_cancer(one, self.primary_url, [self.recorded_site(s) for s in group])
+                self.add(one, "bone-metastases", *((str(n),) if n else ()))
+
+    def recorded_site(self, s: RecordedBoneSite) -> Json:
+        cc = self.site_cc(s.site.value)
+        if s.side in write_mcode.LATERALITY:
+            cc["extension"] = [{"url": write_mcode.LATERALITY_EXT, "valueCodeableConcept": {
+                "coding": [write_mcode.LATERALITY[s.side]]}}]
+        return cc
 
     def exam(self, e: ImagingExam) -> None:
         key = ("exam", e.id)

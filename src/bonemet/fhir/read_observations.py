@@ -176,8 +176,12 @@ def observations(
             m.read(r, f"clinical_status[].ecog ({score} on {day.isoformat()})")
         elif not same:  # ECOG on its own (issue 26): the plan's performance status
             measures.append(Measure("ecog", day, float(score), r))
-        else:
-            m.skip(r, "", f"a second ECOG on {day.isoformat()}: the clinical status keeps the first")
+        elif same[0].get("ecog") == score:  # mCODE's own ECOG beside the course carrying it
+            m.read(r, f"clinical_status[].ecog ({score} on {day.isoformat()}, as the clinical status "
+                      "of that day)")
+        else:  # two ECOGs the same day: said, not settled toward either
+            m.skip(r, "", f"a second ECOG on {day.isoformat()} ({score}) differs from the clinical "
+                          f"status's ({same[0]['ecog']}): the clinical status keeps the first")
     return labs, statuses, drivers, findings, patient_scores, measures
 
 

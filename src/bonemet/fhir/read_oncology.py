@@ -59,6 +59,7 @@ _GENE_STUDIED = "48018-6"
 _SOURCE_CLASS = "48002-0"
 _GERMLINE = "LA6683-2"
 _ABSENT = "LA9634-2"  # LOINC answer "Absent": a pertinent negative
+_CONCLUSION = "conclusion-string"  # mCODE genomics-tbd code system: the variant in words
 _DETAIL_CODES = ("48005-3", "48004-6", "81290-9", "48019-4")  # amino acid, DNA, genomic DNA change, type
 # HGNC ids of the case's driver genes: ALK, MET, BRAF from HL7's mCODE examples (V); EGFR, KRAS from
 # several public gene tables (P). Any other driver gene is matched by its HGNC symbol (display).
@@ -249,8 +250,11 @@ def _variant(m: Mapper, r: Res, out: OncologyRead) -> None:
                 genes.append(gene)
         elif _SOURCE_CLASS in kind:
             germline = germline or _GERMLINE in [c for _, c in _codes(cc)]
-        elif any(k in _DETAIL_CODES for k in kind):
-            text = _display(cc) or next((c for _, c in _codes(cc)), None)
+        elif any(k in _DETAIL_CODES for k in kind) or _CONCLUSION in kind:
+            # HGVS codes name the change; the conclusion string (what bonemet writes) says it in words
+            text = _display(cc) or next((c for _, c in _codes(cc)), None) if isinstance(cc, dict) else None
+            if text is None and isinstance(comp.get("valueString"), str) and comp["valueString"].strip():
+                text = comp["valueString"].strip()
             if text and len(details) < 2:
                 details.append(text)
     if germline:

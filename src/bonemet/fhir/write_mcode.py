@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bonemet.model.case import Case, ClinicalStatus, DriverAlteration, LabResult, Treatment
+from bonemet.model.oncology import RecordedBoneSite
 
 Json = dict[str, Any]
 
@@ -142,8 +143,7 @@ def primary_cancer(res: Json, case: Case) -> None:
 
 
 def secondary_cancer(res: Json, primary_url: str | None, sites: list[Json]) -> None:
-    """Bone metastases known: the bone sites of the exams' lesions (suspicious ones and unlabelled
-    ones; a lesion said not suspicious is not a metastasis site)."""
+    """Bone metastases known, with the bone sites recorded as diagnoses (`recorded_sites`)."""
     profile(res, SECONDARY_CANCER)
     res["category"] = condition_category()
     if primary_url is not None:
@@ -153,13 +153,23 @@ def secondary_cancer(res: Json, primary_url: str | None, sites: list[Json]) -> N
         res["bodySite"] = sites
 
 
-def lesion_sites(case: Case) -> list[str]:
-    out: list[str] = []
-    for exam in case.exams:
-        for lesion in exam.lesions:
-            if lesion.suspicious is not False and lesion.site.value not in out:
-                out.append(lesion.site.value)
-    return out
+# mCODE's laterality qualifier on a body site (LateralityQualifierVS, SNOMED CT); "midline" has no
+# member of its own in that value set and is left unwritten.
+LATERALITY_EXT = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+LATERALITY = {
+    "left": {"system": "http://snomed.info/sct", "code": "7771000", "display": "Left"},
+    "right": {"system": "http://snomed.info/sct", "code": "24028007", "display": "Right"},
+}
+
+
+def recorded_sites(case: Case) -> list[list[RecordedBoneSite]]:
+    """The bone sites recorded as diagnoses (`oncology.bone_metastasis_sites`), grouped by onset: one
+    SecondaryCancerCondition per onset. The exams' lesions are not written here: they travel with
+    their exams, and a site written in both would come back as a diagnosis the case did not hold."""
+    groups: dict[object, list[RecordedBoneSite]] = {}
+    for s in case.oncology.bone_metastasis_sites if case.oncology else ():
+        groups.setdefault(s.since, []).append(s)
+    return list(groups.values())
 
 
 def staging(case: Case, primary_url: str) -> Iterable[Json]:
