@@ -124,12 +124,17 @@ async def session_remove_confirm(request: Request, session_id: str, case_id: str
                 state=AgendaRow(item, label, None).state, **day_words(lang_of(request)))
 
 
-@router.post("/sessions/{session_id}/cases/{case_id}/remove")
-async def session_remove(request: Request, session_id: str, case_id: str) -> Response:
+@router.post("/sessions/{session_id}/removals")
+async def session_remove(request: Request, session_id: str) -> Response:
+    """The confirmed removal (the form of the confirmation page names the case). A path of its
+    own, not the confirmation page's: a page that posts to itself is re-submitted by crawlers."""
+    from bonemet.access.trail import name_case
     from bonemet.stores.board_store import BoardError
 
     pairs = await _form_pairs(request)
     _csrf(request, pairs)
+    case_id = dict(pairs).get("case_id", "").strip()
+    name_case(request, case_id)
     found = _item_of(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
@@ -142,4 +147,3 @@ async def session_remove(request: Request, session_id: str, case_id: str) -> Res
     label = (case.patient.label if case is not None and case.patient else None) or case_id
     return RedirectResponse(f"/sessions/{session.id}?removed={quote(label)}#agenda-h",
                             status_code=303)
-
