@@ -311,8 +311,10 @@ async def session_move_case(request: Request, session_id: str, case_id: str) -> 
     except BoardError:
         return _not_found(request, case_id)
     # Back with the moved patient named and the focus on the same button (keyboard, issue 25).
-    return RedirectResponse(f"/sessions/{session_id}?moved={quote(case_id)}&dir={direction}"
-                            f"#case-{quote(case_id)}", status_code=303)
+    # No #fragment: Chromium ignores `autofocus` on a page whose address has one; the focused
+    # button is scrolled into view anyway.
+    return RedirectResponse(f"/sessions/{session_id}?moved={quote(case_id)}&dir={direction}",
+                            status_code=303)
 
 
 # ---- decision form ---------------------------------------------------------------------------
