@@ -12,12 +12,13 @@ import datetime as dt
 from typing import Any
 
 from babel.dates import format_date
+from jinja2 import Environment
 
 from bonemet._version import __version__
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Case
 from bonemet.model.board import DecisionBox, Session, SessionStatus
-from bonemet.report.headline import build_headline
+from bonemet.report.headline import Headline
 from bonemet.report.labels import labels, render_in
 
 _LOCALE = {"fr": "fr", "en": "en_GB"}
@@ -56,24 +57,22 @@ def meeting_title(session: Session, lang: str) -> str:
     return f"{name} — {when} — {session.site}"
 
 
-def cover_html(session: Session, items: list[tuple[Case, DecisionBox]], lang: str,
-               generated_on: dt.date, starts: list[int] | None,
+def cover_html(session: Session, items: list[tuple[Case, DecisionBox]], headlines: list[Headline],
+               lang: str, generated_on: dt.date, starts: list[int] | None, env: Environment,
                kb: KnowledgeBase | None = None) -> str:
-    """Cover and agenda as one HTML document; `starts` is the first page of each patient's fiche
-    (None in the first pass, when the pages are being counted: a placeholder of the same width)."""
-    from bonemet.report.summary import _env, assess_case
-
+    """Cover and agenda as one HTML document (`env`: the summary's templates); `headlines` those of
+    the items; `starts` the first page of each patient's fiche (None in the first pass, when the
+    pages are being counted: a placeholder of the same width)."""
     kb = kb or default_kb()
     L = labels()
     rows: list[dict[str, Any]] = []
-    for n, (case, box) in enumerate(items):
-        hl = build_headline(assess_case(case, kb), kb)
+    for n, ((case, box), hl) in enumerate(zip(items, headlines, strict=True)):
         label = case.patient.label if case.patient and case.patient.label else None
         rows.append({"position": box.item.position, "label": label, "case_id": case.case_id,
                      "question": box.item.question, "alerts": hl.alerts,
                      "state": agenda_state(box.item.status),
                      "page": str(starts[n]) if starts is not None else "000"})
-    return render_in(lang, lambda: _env().get_template("session_cover.html").render(
+    return render_in(lang, lambda: env.get_template("session_cover.html").render(
         s=session, rows=rows, lang=lang, title=meeting_title(session, lang),
         day=meeting_day(session.meeting_date, lang),
         printed=L("pdf_printed_on", lang).format(date=day_words(generated_on, lang),

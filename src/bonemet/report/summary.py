@@ -26,6 +26,7 @@ from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.model.board import DecisionBox, Session
 from bonemet.model.plan import headline as plan_headline
+from bonemet.report.headline import build_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
@@ -181,9 +182,13 @@ def session_pdf(items: list[tuple[Case, DecisionBox]], lang: str, generated_on: 
     if not items:
         raise ValueError("a session PDF needs at least one case")
     fiches = [summary_html(case, lang, generated_on, kb=kb, board=box) for case, box in items]
+    base = kb or default_kb()
+    headlines = ([build_headline(assess_case(case, base), base) for case, _ in items]
+                 if session else [])
 
     def parts(starts: list[int] | None) -> list[str]:
-        head = [cover_html(session, items, lang, generated_on, starts, kb)] if session else []
+        head = [cover_html(session, items, headlines, lang, generated_on, starts, _env(), base)
+                ] if session else []
         return head + fiches
 
     def draw(htmls: list[str], total: int | None, counts: list[int] | None) -> list[Any]:
