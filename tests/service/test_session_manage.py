@@ -202,7 +202,9 @@ def test_api_remove_edit_batch_and_attendees(dev_server: LiveServer) -> None:
         assert again.status_code == 404 and again.json()["problems"][0]["field"] == "case_id"
         assert http.delete(f"/api/sessions/424242/cases/{DEMO[0]}").status_code == 404
         assert http.delete(f"/api/sessions/{sid}/cases/bad%20id").status_code == 422
-        got = http.get(f"/api/sessions/{sid}").json()
+        read = http.get(f"/api/sessions/{sid}")
+        assert read.headers["etag"] == '"1"'
+        got = read.json()
         assert [c["position"] for c in got["cases"]] == [1, 2, 3, 4]
         assert [r["case_id"] for r in got["removed"]] == [DEMO[2]]
 

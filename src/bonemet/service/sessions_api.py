@@ -70,6 +70,23 @@ def _board(ctx: ServiceContext) -> BoardStore:
     return BoardStore(ctx.store)
 
 
+def _if_match(request: Request, what: str) -> int | None:
+    """The version in `If-Match: "<n>"` (None without one, or with `*`); 412 when malformed."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 9:
+        raise ServiceError(412, [Problem("If-Match", f"expected the version of the {what} "
+                                                     "(a number in quotes)")])
+    return int(tag)
+
+
+def _session_answer(session: Session, status: int = 200) -> Response:
+    return Response(session.model_dump_json().encode(), status_code=status,
+                    media_type="application/json", headers={"ETag": f'"{session.version}"'})
+
+
 @router.get("/api/sessions", response_model=SessionList)
 async def list_sessions(ctx: Ctx, request: Request) -> SessionList:
     await ctx.authenticate(request)
@@ -92,13 +109,14 @@ async def create_session(ctx: Ctx, request: Request, body: SessionIn) -> Respons
 
 @router.get("/api/sessions/{session_id}", response_model=Session,
             responses={404: {"description": "No such session"}})
-async def get_session(ctx: Ctx, request: Request, session_id: SessionId) -> Session:
+async def get_session(ctx: Ctx, request: Request, session_id: SessionId) -> Response:
+    """The session with its cases in order; its `ETag` is the meeting's version (for `PUT`)."""
     await ctx.authenticate(request)
     session = _board(ctx).get(session_id)
     if session is None:
         raise _fail(ctx, request, BoardError(404, "session_id", "board_err_no_session",
                                              session_id=session_id))
-    return session
+    return _session_answer(session)
 
 
 @router.post("/api/sessions/{session_id}/cases", response_model=SessionCase, status_code=201,
@@ -125,23 +143,6 @@ async def move_case(ctx: Ctx, request: Request, session_id: SessionId, case_id: 
     session = board.get(session_id)
     assert session is not None
     return session
-
-
-def _if_match(request: Request, what: str) -> int | None:
-    """The version in `If-Match: "<n>"` (None without one, or with `*`); 412 when malformed."""
-    raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
-        return None
-    tag = raw.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit() or len(tag) > 9:
-        raise ServiceError(412, [Problem("If-Match", f"expected the version of the {what} "
-                                                     "(a number in quotes)")])
-    return int(tag)
-
-
-def _session_answer(session: Session, status: int = 200) -> Response:
-    return Response(session.model_dump_json().encode(), status_code=status,
-                    media_type="application/json", headers={"ETag": f'"{session.version}"'})
 
 
 @router.put("/api/sessions/{session_id}", response_model=Session,
