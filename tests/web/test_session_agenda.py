@@ -12,6 +12,7 @@ completed on the day."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
@@ -311,3 +312,22 @@ def test_meeting_pages_read_in_french_with_dates_in_words(live_server, browser_c
     finally:
         _english(page, live_server.url)
         page.close()
+
+
+def test_an_agenda_headline_follows_the_case_as_edited() -> None:
+    """The agenda's headlines are cached by the whole case: a case edited since (here, cord
+    compression symptoms removed) is assessed again, never shown with its old urgent flag."""
+    from bonemet.model.board import Session, SessionCase
+    from bonemet.web.session_agenda import agenda
+
+    case = _cases()[CORD[0]]
+    item = SessionCase(case_id=CORD[0], position=1, version=1, added_at="t", added_by=None,
+                       updated_at="t", updated_by=None)
+    meeting = Session(id=1, meeting_date=dt.date(2026, 11, 27), site="CHU", attendees=[],
+                      created_at="t", created_by=None,
+                      cases=[item])
+    first = agenda(meeting, lambda _: case)[0]
+    assert first.urgent and first.state == "pending"
+    other = _cases()["demo-03-pet-mid-thigh"]
+    assert not agenda(meeting, lambda _: other)[0].urgent  # same id, another record: re-assessed
+    assert agenda(meeting, lambda _: None)[0].headline is None  # deleted since: said, not guessed
