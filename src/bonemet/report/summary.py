@@ -157,8 +157,9 @@ def _numbered(html: str, first_page: int, total: int | None, lang: str) -> str:
     fiche's own page footer; the fiche template itself is not changed. The footer sits in the
     page margin, so its text never moves the content: both passes paginate alike."""
     word = css_string(labels()("pdf_page", lang))
-    total_text = str(total) if total is not None else "000"
-    style = (f'<style>@page {{ @bottom-right {{ content: "{word} " counter(page) " / {total_text}"; '
+    # total 0: a document alone, its own page count; None: the first pass, a placeholder.
+    total_text = {None: '"000"', 0: "counter(pages)"}.get(total, f'"{total}"')
+    style = (f'<style>@page {{ @bottom-right {{ content: "{word} " counter(page) " / " {total_text}; '
              f'font-size: 7pt; color: #4b5563; }} }} '
              f'@page :first {{ counter-reset: page {first_page}; }}</style>')
     at = html.find("</head>")
@@ -199,6 +200,12 @@ def session_pdf(items: list[tuple[Case, DecisionBox]], lang: str, generated_on: 
             first += counts[n] if counts is not None else len(document.pages)
         return documents
 
+    if session is None and len(items) == 1:  # one fiche alone: one pass, its own page count
+        documents = draw(parts(None), 0, None)
+        pdf = documents[0].write_pdf()
+        if pdf is None:  # pragma: no cover - write_pdf returns bytes when no target is given
+            raise RuntimeError("WeasyPrint produced no PDF")
+        return bytes(pdf)
     counted = draw(parts(None), None, None)
     counts = [len(d.pages) for d in counted]
     total = sum(counts)
