@@ -258,6 +258,7 @@ def test_meeting_pdf_opens_on_cover_and_agenda_numbered_through_titled_as_the_me
     assert "Dr Martin, pneumologue" in lines and "Dr Petit, médecine nucléaire" in lines  # a list
     assert ("Patients à l'ordre du jour" if lang == "fr" else "Patients on the agenda") in cover
     assert "\n4\n" in cover
+    assert ("2 urgent(s)" if lang == "fr" else "2 urgent") in cover  # said on the cover too
 
     agenda = texts[1]
     assert ("Ordre du jour" if lang == "fr" else "Agenda") in agenda
