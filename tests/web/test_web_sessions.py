@@ -48,10 +48,10 @@ def test_board_session_prepared_recorded_and_printed(live_server, browser_contex
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     session_url = page.url
     sid = int(session_url.rsplit("/", 1)[1])
-    for cid in CASES:
-        page.locator("#s-case_id").select_option(cid)
-        page.locator("#s-question").fill(f"Which imaging for {cid}?")
-        page.get_by_role("button", name="Add", exact=True).click()
+    for cid in CASES:  # ticked together, each with its question, added in one action (issue 25)
+        page.locator(f"input[name='case_id'][value='{cid}']").check()
+        page.locator(f"input[name='question:{cid}']").fill(f"Which imaging for {cid}?")
+    page.get_by_role("button", name="Add the ticked patients").click()
     items = page.locator("li.session-case")
     expect(items).to_have_count(3)
     page.get_by_role("button", name=f"Move up: {CASES[2]}").click()  # reorder: third goes second
@@ -69,7 +69,7 @@ def test_board_session_prepared_recorded_and_printed(live_server, browser_contex
         page.get_by_label("Next review").fill("15/01/2027")
         page.get_by_role("button", name="Save the decision").click()
         expect(page.locator(".notice")).to_contain_text("Decision saved")
-        expect(page.locator(f"li[data-case='{cid}']")).to_contain_text("Discussed")
+        expect(page.locator(f"li[data-case='{cid}']")).to_contain_text("Decided")  # issue 25
     page.set_viewport_size({"width": 390, "height": 844})
     _no_sideways_scroll(page)
     page.locator(f"li[data-case='{CASES[0]}']").get_by_role("link", name="Record the decision").click()
@@ -88,7 +88,8 @@ def test_board_session_prepared_recorded_and_printed(live_server, browser_contex
     reader = pypdf.PdfReader(io.BytesIO(path.read_bytes()))
     texts = [p.extract_text() or "" for p in reader.pages]
     starts = [i for i, text in enumerate(texts) if "Tumour-board decision" in text]
-    assert len(starts) == 3 and starts[0] == 0  # each case starts a page with its decision box
+    # A cover and the agenda first (issue 25), then each case starts a page with its decision box.
+    assert len(starts) == 3 and starts[0] == 2
     chunks = ["\n".join(texts[a:b]) for a, b in zip(starts, [*starts[1:], len(texts)], strict=True)]
     for cid, text in zip(order, chunks, strict=True):  # in the session's order
         assert cid in text

@@ -81,6 +81,8 @@ _FORM = NoPatientData("a blank form")
 _SIGN_IN = NoPatientData("sign-in and language: who, not which patient")
 _AUDIT = NoPatientData("the audit log itself (administrators): ids and users, no record")
 _SESSIONS = NoPatientData("sessions listed by date, site and number of cases: no case named")
+# The meetings list (issue 25) shows each meeting's progress and how many patients are urgent:
+# counts, no patient named.
 _CASE = PathCase()
 _SESSION = SessionCases()
 
@@ -149,6 +151,12 @@ ROUTES: dict[str, tuple[Source, ...]] = {
     "GET /sessions/{session_id}/cases/{case_id}/summary": (_CASE,),
     "GET /sessions/{session_id}/cases/{case_id}/summary.pdf": (_CASE,),
     "GET /sessions/{session_id}/summary.pdf": (_SESSION,),
+    # issue 25: the meeting edited, an attendee added, a case taken out (after a confirmation)
+    "GET /sessions/{session_id}/edit": (_SESSION,),
+    "POST /sessions/{session_id}/edit": (_SESSION,),
+    "POST /sessions/{session_id}/attendees": (_SESSION,),
+    "GET /sessions/{session_id}/cases/{case_id}/remove": (_CASE,),
+    "POST /sessions/{session_id}/removals": (HandlerNames("form: case_id"),),
     "GET /api/sessions": (_SESSIONS,),
     "POST /api/sessions": (NoPatientData("a new, empty session"),),
     "GET /api/sessions/{session_id}": (_SESSION,),
@@ -162,6 +170,11 @@ ROUTES: dict[str, tuple[Source, ...]] = {
     "GET /smart/callback": (HandlerNames("the token's patient context"),),
     "GET /smart/patient": (HandlerNames("the launch's patient"),),
     "POST /smart/save": (HandlerNames("the launch's case"),),
+    # issue 25: meeting management (the edited meeting is answered with its cases)
+    "PUT /api/sessions/{session_id}": (_SESSION,),
+    "POST /api/sessions/{session_id}/attendees": (_SESSION,),
+    "POST /api/sessions/{session_id}/cases/batch": (HandlerNames("body: cases[].case_id"), _SESSION),
+    "DELETE /api/sessions/{session_id}/cases/{case_id}": (_CASE,),
 }
 
 AUDITED_PREFIXES = ("/api/", "/cds-services", "/auth/", "/admin/", "/smart/")

@@ -53,11 +53,12 @@ ImagingChoice = Literal["none", "bone_scan", "spect_ct", "fdg_pet_ct", "naf_pet_
 
 
 class SessionIn(_Strict):
-    """A new board session as a user enters it."""
+    """A board session as a user enters it, new or edited (issue 25: the attendees are often
+    known only on the day, so none is needed at creation; they are completed later)."""
 
     meeting_date: dt.date
     site: Line
-    attendees: list[Name] = Field(min_length=1, max_length=MAX_ATTENDEES)
+    attendees: list[Name] = Field(default_factory=list, max_length=MAX_ATTENDEES)
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT)] | None = None
 
 
@@ -66,8 +67,40 @@ class AddCase(_Strict):
     question: Words = ""
 
 
+class AddCases(_Strict):
+    """Several cases added in one action (issue 25): all are added, or none (a duplicate or an
+    unknown case names itself and nothing is written)."""
+
+    cases: list[AddCase] = Field(min_length=1, max_length=MAX_CASES)
+
+    @field_validator("cases")
+    @classmethod
+    def _each_once(cls, value: list[AddCase]) -> list[AddCase]:
+        ids = [c.case_id for c in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a case is listed twice")
+        return value
+
+
+class AddAttendee(_Strict):
+    """One attendee added on the day (the meeting's other fields untouched)."""
+
+    name: Name
+
+
 class Move(_Strict):
     direction: Literal["up", "down"]
+
+
+class RemovedCase(_Strict):
+    """A case taken out of a session: who, when, from which place, and the version of its
+    decision then (that decision stays in the history)."""
+
+    case_id: str
+    position: int
+    version: int
+    removed_at: str
+    removed_by: str | None
 
 
 class DecisionIn(_Strict):
@@ -116,6 +149,12 @@ class Session(_Strict):
     created_at: str
     created_by: str | None
     cases: list[SessionCase] = Field(default_factory=list)
+    # Issue 25: the meeting is edited like a decision (version, who and when; the replaced
+    # version kept), and the cases taken out of it stay listed.
+    version: int = 1
+    updated_at: str | None = None
+    updated_by: str | None = None
+    removed: list[RemovedCase] = Field(default_factory=list)
 
 
 class DecisionBox(_Strict):

@@ -24,8 +24,9 @@ from bonemet.base import format_day
 from bonemet.core import assess
 from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
-from bonemet.model.board import DecisionBox
+from bonemet.model.board import DecisionBox, Session
 from bonemet.model.plan import headline as plan_headline
+from bonemet.report.headline import build_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
@@ -150,18 +151,75 @@ def summary_pdf(case: Case, lang: str, generated_on: dt.date, kb: KnowledgeBase 
     return bytes(pdf)
 
 
+def _numbered(html: str, first_page: int, total: int | None, lang: str) -> str:
+    """The document with its pages numbered from `first_page` to the meeting's `total` ("page k /
+    N" through the whole PDF, issue 25): a style added at the end of the head overrides the
+    fiche's own page footer; the fiche template itself is not changed. The footer sits in the
+    page margin, so its text never moves the content: both passes paginate alike."""
+    word = css_string(labels()("pdf_page", lang))
+    # total 0: a document alone, its own page count; None: the first pass, a placeholder.
+    total_text = {None: '"000"', 0: "counter(pages)"}.get(total, f'"{total}"')
+    style = (f'<style>@page {{ @bottom-right {{ content: "{word} " counter(page) " / " {total_text}; '
+             f'font-size: 7pt; color: #4b5563; }} }} '
+             f'@page :first {{ counter-reset: page {first_page}; }}</style>')
+    at = html.find("</head>")
+    return html[:at] + style + html[at:] if at >= 0 else style + html
+
+
 def session_pdf(items: list[tuple[Case, DecisionBox]], lang: str, generated_on: dt.date,
-                kb: KnowledgeBase | None = None) -> bytes:
-    """One PDF for a whole tumour-board session, in the session's order: each case starts on a new
-    page with its own decision box, rules and reference list (each case's pages numbered apart)."""
+                kb: KnowledgeBase | None = None, *, session: Session | None = None) -> bytes:
+    """One PDF for a tumour-board session, in the session's order. With `session` (the whole
+    meeting), a cover and an agenda come first (report/session_cover.py) and the PDF's title is
+    the meeting; each patient starts on a new page with its own decision box, rules and
+    reference list; the pages are numbered through the whole document (issue 25).
+
+    Two passes: the first counts each part's pages (for the agenda's page column and the total),
+    the second draws the numbers. Each part is its own HTML document, so a patient's reference
+    links never land in another patient's list."""
     from weasyprint import HTML
+
+    from bonemet.report.session_cover import cover_html, meeting_title
 
     if not items:
         raise ValueError("a session PDF needs at least one case")
-    documents = [HTML(string=summary_html(case, lang, generated_on, kb=kb, board=box),
-                      url_fetcher=_no_fetch).render() for case, box in items]
+    fiches = [summary_html(case, lang, generated_on, kb=kb, board=box) for case, box in items]
+    base = kb or default_kb()
+    headlines = ([build_headline(assess_case(case, base), base) for case, _ in items]
+                 if session else [])
+
+    def parts(starts: list[int] | None) -> list[str]:
+        head = [cover_html(session, items, headlines, lang, generated_on, starts, _env(), base)
+                ] if session else []
+        return head + fiches
+
+    def draw(htmls: list[str], total: int | None, counts: list[int] | None) -> list[Any]:
+        documents, first = [], 1
+        for n, html in enumerate(htmls):
+            document = HTML(string=_numbered(html, first, total, lang), url_fetcher=_no_fetch).render()
+            documents.append(document)
+            first += counts[n] if counts is not None else len(document.pages)
+        return documents
+
+    if session is None and len(items) == 1:  # one fiche alone: one pass, its own page count
+        documents = draw(parts(None), 0, None)
+        pdf = documents[0].write_pdf()
+        if pdf is None:  # pragma: no cover - write_pdf returns bytes when no target is given
+            raise RuntimeError("WeasyPrint produced no PDF")
+        return bytes(pdf)
+    counted = draw(parts(None), None, None)
+    counts = [len(d.pages) for d in counted]
+    total = sum(counts)
+    cover_pages = counts[0] if session else 0
+    starts = [1 + cover_pages + sum(counts[1 if session else 0:i]) for i in
+              range(1 if session else 0, len(counts))]
+    documents = draw(parts(starts), total, counts)
+    if [len(d.pages) for d in documents] != counts:  # pragma: no cover - the margin moves nothing
+        raise RuntimeError("the session PDF paginated differently in its second pass")
     pages = [page for document in documents for page in document.pages]
-    pdf = documents[0].copy(pages).write_pdf()
+    combined = documents[0].copy(pages)
+    if session is not None:
+        combined.metadata.title = meeting_title(session, lang)
+    pdf = combined.write_pdf()
     if pdf is None:  # pragma: no cover - write_pdf returns bytes when no target is given
         raise RuntimeError("WeasyPrint produced no PDF")
     return bytes(pdf)

@@ -16,7 +16,18 @@ from starlette.responses import Response
 from bonemet.access.security import request_user
 from bonemet.access.trail import name_case
 from bonemet.api import Problem
-from bonemet.model.board import CASE_ID_PATTERN, AddCase, DecisionIn, Move, Session, SessionCase, SessionIn
+from bonemet.model.board import (
+    CASE_ID_PATTERN,
+    AddAttendee,
+    AddCase,
+    AddCases,
+    DecisionIn,
+    Move,
+    RemovedCase,
+    Session,
+    SessionCase,
+    SessionIn,
+)
 from bonemet.report.labels import labels
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import ServiceError
@@ -59,6 +70,23 @@ def _board(ctx: ServiceContext) -> BoardStore:
     return BoardStore(ctx.store)
 
 
+def _if_match(request: Request, what: str) -> int | None:
+    """The version in `If-Match: "<n>"` (None without one, or with `*`); 412 when malformed."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 9:
+        raise ServiceError(412, [Problem("If-Match", f"expected the version of the {what} "
+                                                     "(a number in quotes)")])
+    return int(tag)
+
+
+def _session_answer(session: Session, status: int = 200) -> Response:
+    return Response(session.model_dump_json().encode(), status_code=status,
+                    media_type="application/json", headers={"ETag": f'"{session.version}"'})
+
+
 @router.get("/api/sessions", response_model=SessionList)
 async def list_sessions(ctx: Ctx, request: Request) -> SessionList:
     await ctx.authenticate(request)
@@ -81,13 +109,14 @@ async def create_session(ctx: Ctx, request: Request, body: SessionIn) -> Respons
 
 @router.get("/api/sessions/{session_id}", response_model=Session,
             responses={404: {"description": "No such session"}})
-async def get_session(ctx: Ctx, request: Request, session_id: SessionId) -> Session:
+async def get_session(ctx: Ctx, request: Request, session_id: SessionId) -> Response:
+    """The session with its cases in order; its `ETag` is the meeting's version (for `PUT`)."""
     await ctx.authenticate(request)
     session = _board(ctx).get(session_id)
     if session is None:
         raise _fail(ctx, request, BoardError(404, "session_id", "board_err_no_session",
                                              session_id=session_id))
-    return session
+    return _session_answer(session)
 
 
 @router.post("/api/sessions/{session_id}/cases", response_model=SessionCase, status_code=201,
@@ -114,6 +143,68 @@ async def move_case(ctx: Ctx, request: Request, session_id: SessionId, case_id: 
     session = board.get(session_id)
     assert session is not None
     return session
+
+
+@router.put("/api/sessions/{session_id}", response_model=Session,
+            responses={404: {"description": "No such session"},
+                       409: {"description": "Someone edited the meeting since the If-Match version"},
+                       412: {"description": "Malformed If-Match"},
+                       422: {"description": "Invalid meeting; every problem is named"}})
+async def edit_session(ctx: Ctx, request: Request, session_id: SessionId, body: SessionIn) -> Response:
+    """Edit the meeting (date, site, title, attendees); with `If-Match: "<version>"` only if
+    nobody edited it since (the ETag of GET or of the last edit)."""
+    await ctx.authenticate(request)
+    expected = _if_match(request, "meeting")
+    try:
+        session = _board(ctx).update(session_id, body, _who(request), expected)
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
+    return _session_answer(session)
+
+
+@router.post("/api/sessions/{session_id}/attendees", response_model=Session,
+             responses={404: {"description": "No such session"},
+                        409: {"description": "This attendee is already listed"}})
+async def add_attendee(ctx: Ctx, request: Request, session_id: SessionId,
+                       body: AddAttendee) -> Response:
+    """One more attendee, on the day (appended; the other fields untouched)."""
+    await ctx.authenticate(request)
+    try:
+        session = _board(ctx).add_attendee(session_id, body.name, _who(request))
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
+    return _session_answer(session)
+
+
+@router.post("/api/sessions/{session_id}/cases/batch", response_model=Session, status_code=201,
+             responses={404: {"description": "No such session or case (named)"},
+                        409: {"description": "A case is already in this session (named)"}})
+async def add_cases(ctx: Ctx, request: Request, session_id: SessionId, body: AddCases) -> Response:
+    """Several cases at once, in the order given: all are added or none."""
+    await ctx.authenticate(request)
+    for one in body.cases:
+        name_case(request, one.case_id)
+    board = _board(ctx)
+    try:
+        board.add_cases(session_id, body, _who(request))
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
+    session = board.get(session_id)
+    assert session is not None
+    return _session_answer(session, 201)
+
+
+@router.delete("/api/sessions/{session_id}/cases/{case_id}", response_model=RemovedCase,
+               responses={404: {"description": "No such session, or the case is not in it"}})
+async def remove_case(ctx: Ctx, request: Request, session_id: SessionId,
+                      case_id: CaseId) -> RemovedCase:
+    """Take a case out of the session (added by mistake): its decision stays in the history and
+    the removal is kept with who and when (`removed` of the session)."""
+    await ctx.authenticate(request)
+    try:
+        return _board(ctx).remove(session_id, case_id, _who(request))
+    except BoardError as exc:
+        raise _fail(ctx, request, exc) from None
 
 
 @router.put("/api/sessions/{session_id}/cases/{case_id}/decision", response_model=SessionCase,

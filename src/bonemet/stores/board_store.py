@@ -15,9 +15,12 @@ import orjson
 
 from bonemet.model import Case
 from bonemet.model.board import (
+    MAX_ATTENDEES,
     MAX_CASES,
     AddCase,
+    AddCases,
     DecisionIn,
+    RemovedCase,
     Session,
     SessionCase,
     SessionIn,
@@ -76,44 +79,165 @@ class BoardStore:
         """Every session (latest meeting first) with its number of cases."""
         with self.store._lock:
             rows = self.store._db.execute(
-                "SELECT s.*, (SELECT COUNT(*) FROM session_cases c WHERE c.session_id = s.id) "
-                "FROM board_sessions s ORDER BY s.meeting_date DESC, s.id DESC").fetchall()
-        return [(_session(r[:7], []), int(r[7])) for r in rows]
+                f"SELECT {_SESSION_COLUMNS}, (SELECT COUNT(*) FROM session_cases c WHERE "
+                "c.session_id = s.id) FROM board_sessions s ORDER BY s.meeting_date DESC, "
+                "s.id DESC").fetchall()
+        return [(_session(r[:-1], []), int(r[-1])) for r in rows]
+
+    def sessions_in_full(self) -> list[Session]:
+        """Every session with its cases (latest meeting first): the meetings list shows each
+        meeting's progress (decided / cases) and its urgent patients."""
+        with self.store._lock:
+            rows = self.store._db.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM board_sessions s "
+                "ORDER BY s.meeting_date DESC, s.id DESC").fetchall()
+            items: dict[int, list[SessionCase]] = {}
+            for r in self.store._db.execute(
+                    f"SELECT session_id, {_CASE_COLUMNS} FROM session_cases ORDER BY session_id, "
+                    "position").fetchall():
+                items.setdefault(int(r[0]), []).append(_item(r[1:]))
+        return [_session(r, items.get(int(r[0]), [])) for r in rows]
 
     def get(self, session_id: int) -> Session | None:
         with self.store._lock:
-            row = self.store._db.execute("SELECT * FROM board_sessions WHERE id=?",
-                                         (session_id,)).fetchone()
+            row = self.store._db.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM board_sessions s WHERE id=?",
+                (session_id,)).fetchone()
             if row is None:
                 return None
             items = self.store._db.execute(
-                "SELECT case_id, position, document, version, added_at, added_by, updated_at, "
-                "updated_by FROM session_cases WHERE session_id=? ORDER BY position",
+                f"SELECT {_CASE_COLUMNS} FROM session_cases WHERE session_id=? ORDER BY position",
                 (session_id,)).fetchall()
-        return _session(row, [_item(r) for r in items])
+            removed = self.store._db.execute(
+                "SELECT case_id, position, version, removed_at, removed_by FROM "
+                "session_case_removals WHERE session_id=? ORDER BY id", (session_id,)).fetchall()
+        return _session(row, [_item(r) for r in items], [
+            RemovedCase(case_id=r[0], position=int(r[1]), version=int(r[2]), removed_at=r[3],
+                        removed_by=r[4]) for r in removed])
+
+    def update(self, session_id: int, data: SessionIn, user: str | None,
+               expected_version: int | None) -> Session:
+        """Edit the meeting (date, site, title, attendees) if nobody did since `expected_version`;
+        the replaced version goes to `board_session_history`."""
+        with self.store._tx() as db:
+            row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM board_sessions s WHERE id=?",
+                             (session_id,)).fetchone()
+            if row is None:
+                raise BoardError(404, "session_id", "board_err_no_session", session_id=session_id)
+            current = int(row[7])
+            if expected_version is not None and expected_version != current:
+                raise BoardError(409, "version", "board_err_session_stale", v=current)
+            self._keep_meeting(db, row)
+            db.execute("UPDATE board_sessions SET meeting_date=?, site=?, attendees=?, title=?, "
+                       "version=?, updated_at=?, updated_by=? WHERE id=?",
+                       (data.meeting_date.isoformat(), data.site,
+                        orjson.dumps(data.attendees).decode(), data.title or None, current + 1,
+                        _now(), user, session_id))
+        found = self.get(session_id)
+        assert found is not None
+        return found
+
+    def add_attendee(self, session_id: int, name: str, user: str | None) -> Session:
+        """One more attendee, on the day: appended to the list as it is now (no version needed,
+        an addition cannot undo someone else's edit), and versioned like an edit."""
+        with self.store._tx() as db:
+            row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM board_sessions s WHERE id=?",
+                             (session_id,)).fetchone()
+            if row is None:
+                raise BoardError(404, "session_id", "board_err_no_session", session_id=session_id)
+            attendees = list(orjson.loads(row[3]))
+            if name in attendees:
+                raise BoardError(409, "attendees", "board_err_attendee_in", name=name)
+            if len(attendees) >= MAX_ATTENDEES:
+                raise BoardError(422, "attendees", "board_err_too_many", n=MAX_ATTENDEES)
+            self._keep_meeting(db, row)
+            db.execute("UPDATE board_sessions SET attendees=?, version=?, updated_at=?, "
+                       "updated_by=? WHERE id=?",
+                       (orjson.dumps([*attendees, name]).decode(), int(row[7]) + 1, _now(), user,
+                        session_id))
+        found = self.get(session_id)
+        assert found is not None
+        return found
+
+    def meeting_history(self, session_id: int) -> list[tuple[int, str, str | None]]:
+        """(version, recorded_at, recorded_by) of every replaced version of the meeting."""
+        with self.store._lock:
+            rows = self.store._db.execute(
+                "SELECT version, updated_at, updated_by FROM board_session_history WHERE "
+                "session_id=? ORDER BY version", (session_id,)).fetchall()
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    @staticmethod
+    def _keep_meeting(db: Any, row: Any) -> None:
+        document = orjson.dumps({"meeting_date": row[1], "site": row[2],
+                                 "attendees": orjson.loads(row[3]), "title": row[4]}).decode()
+        db.execute("INSERT OR IGNORE INTO board_session_history VALUES (?, ?, ?, ?, ?)",
+                   (int(row[0]), int(row[7]), document, row[8] or row[5], row[9] or row[6]))
 
     # cases in a session ----------------------------------------------------------------------
 
     def add_case(self, session_id: int, data: AddCase, user: str | None) -> SessionCase:
-        if find_case(self.store, data.case_id) is None:
-            raise BoardError(404, "case_id", "board_err_no_case", case_id=data.case_id)
-        decision = DecisionIn(question=data.question)
+        return self.add_cases(session_id, AddCases(cases=[data]), user)[0]
+
+    def add_cases(self, session_id: int, data: AddCases, user: str | None) -> list[SessionCase]:
+        """Add cases at the end, in the order given: all of them, or none (the first that cannot
+        be added is named)."""
+        for one in data.cases:
+            if find_case(self.store, one.case_id) is None:
+                raise BoardError(404, "case_id", "board_err_no_case", case_id=one.case_id)
         now = _now()
         with self.store._tx() as db:
             self._session_row(db, session_id)
-            if db.execute("SELECT 1 FROM session_cases WHERE session_id=? AND case_id=?",
-                          (session_id, data.case_id)).fetchone():
-                raise BoardError(409, "case_id", "board_err_already_in", case_id=data.case_id)
+            for one in data.cases:
+                if db.execute("SELECT 1 FROM session_cases WHERE session_id=? AND case_id=?",
+                              (session_id, one.case_id)).fetchone():
+                    raise BoardError(409, "case_id", "board_err_already_in", case_id=one.case_id)
             count, last = db.execute("SELECT COUNT(*), COALESCE(MAX(position), 0) FROM "
                                      "session_cases WHERE session_id=?", (session_id,)).fetchone()
-            if int(count) >= MAX_CASES:
+            if int(count) + len(data.cases) > MAX_CASES:
                 raise BoardError(422, "case_id", "board_err_full", n=MAX_CASES)
-            db.execute("INSERT INTO session_cases VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                       (session_id, data.case_id, int(last) + 1, _doc(decision), now, user, now,
-                        user))
-        item = self._item(session_id, data.case_id)
-        assert item is not None
-        return item
+            for offset, one in enumerate(data.cases, start=1):
+                # A case taken out and added again goes on from its last version, so that the
+                # history keeps every decision it had (its key is the version).
+                before = db.execute("SELECT COALESCE(MAX(version), 0) FROM session_case_history "
+                                    "WHERE session_id=? AND case_id=?",
+                                    (session_id, one.case_id)).fetchone()[0]
+                db.execute("INSERT INTO session_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (session_id, one.case_id, int(last) + offset,
+                            _doc(DecisionIn(question=one.question)), int(before) + 1, now, user,
+                            now, user))
+        items = [self._item(session_id, one.case_id) for one in data.cases]
+        return [item for item in items if item is not None]
+
+    def remove(self, session_id: int, case_id: str, user: str | None) -> RemovedCase:
+        """Take a case out of a session: its decision goes to the history, a removal row says
+        who and when, and the others close up (positions 1..n again)."""
+        at = _now()
+        with self.store._tx() as db:
+            self._session_row(db, session_id)
+            row = db.execute("SELECT document, version, updated_at, updated_by, position FROM "
+                             "session_cases WHERE session_id=? AND case_id=?",
+                             (session_id, case_id)).fetchone()
+            if row is None:
+                raise BoardError(404, "case_id", "board_err_not_in", case_id=case_id)
+            db.execute("INSERT OR IGNORE INTO session_case_history VALUES (?, ?, ?, ?, ?, ?)",
+                       (session_id, case_id, int(row[1]), row[0], row[2], row[3]))
+            db.execute("INSERT INTO session_case_removals (session_id, case_id, position, version, "
+                       "removed_at, removed_by) VALUES (?, ?, ?, ?, ?, ?)",
+                       (session_id, case_id, int(row[4]), int(row[1]), at, user))
+            db.execute("DELETE FROM session_cases WHERE session_id=? AND case_id=?",
+                       (session_id, case_id))
+            self._renumber(db, session_id)
+        return RemovedCase(case_id=case_id, position=int(row[4]), version=int(row[1]),
+                           removed_at=at, removed_by=user)
+
+    @staticmethod
+    def _renumber(db: Any, session_id: int) -> None:
+        order = [r[0] for r in db.execute("SELECT case_id FROM session_cases WHERE session_id=? "
+                                          "ORDER BY position", (session_id,))]
+        for position, cid in enumerate(order, start=1):
+            db.execute("UPDATE session_cases SET position=? WHERE session_id=? AND case_id=?",
+                       (position, session_id, cid))
 
     def move(self, session_id: int, case_id: str, direction: str, user: str | None) -> None:
         """Swap a case with its neighbour above ("up") or below ("down"); at an end, nothing."""
@@ -165,8 +289,7 @@ class BoardStore:
     def _item(self, session_id: int, case_id: str) -> SessionCase | None:
         with self.store._lock:
             row = self.store._db.execute(
-                "SELECT case_id, position, document, version, added_at, added_by, updated_at, "
-                "updated_by FROM session_cases WHERE session_id=? AND case_id=?",
+                f"SELECT {_CASE_COLUMNS} FROM session_cases WHERE session_id=? AND case_id=?",
                 (session_id, case_id)).fetchone()
         return None if row is None else _item(row)
 
@@ -180,10 +303,16 @@ def _doc(decision: DecisionIn) -> str:
     return orjson.dumps(decision.model_dump(mode="json")).decode()
 
 
-def _session(row: Any, items: list[SessionCase]) -> Session:
+_SESSION_COLUMNS = ("s.id, s.meeting_date, s.site, s.attendees, s.title, s.created_at, "
+                    "s.created_by, s.version, s.updated_at, s.updated_by")
+_CASE_COLUMNS = "case_id, position, document, version, added_at, added_by, updated_at, updated_by"
+
+
+def _session(row: Any, items: list[SessionCase], removed: list[RemovedCase] | None = None) -> Session:
     return Session(id=int(row[0]), meeting_date=row[1], site=row[2],
                    attendees=list(orjson.loads(row[3])), title=row[4], created_at=row[5],
-                   created_by=row[6], cases=items)
+                   created_by=row[6], cases=items, version=int(row[7]), updated_at=row[8],
+                   updated_by=row[9], removed=removed or [])
 
 
 def _item(row: Any) -> SessionCase:

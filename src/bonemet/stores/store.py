@@ -144,6 +144,39 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX audit_case ON audit(case_id, id);
         CREATE INDEX audit_user ON audit(user_id, id);
     """),
+    # Issue 25: a meeting is edited with a version (the replaced one kept), and a case taken out
+    # of a meeting leaves a row saying who and when (append-only, like the decision history).
+    (6, """
+        ALTER TABLE board_sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE board_sessions ADD COLUMN updated_at TEXT;
+        ALTER TABLE board_sessions ADD COLUMN updated_by TEXT;
+        CREATE TABLE board_session_history (
+            session_id  INTEGER NOT NULL,
+            version     INTEGER NOT NULL,
+            document    TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            updated_by  TEXT,
+            PRIMARY KEY (session_id, version)
+        );
+        CREATE TABLE session_case_removals (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id  INTEGER NOT NULL,
+            case_id     TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            version     INTEGER NOT NULL,
+            removed_at  TEXT NOT NULL,
+            removed_by  TEXT
+        );
+        CREATE INDEX session_case_removals_session ON session_case_removals(session_id, id);
+        CREATE TRIGGER board_session_history_no_update BEFORE UPDATE ON board_session_history
+            BEGIN SELECT RAISE(ABORT, 'meeting history is append-only'); END;
+        CREATE TRIGGER board_session_history_no_delete BEFORE DELETE ON board_session_history
+            BEGIN SELECT RAISE(ABORT, 'meeting history is append-only'); END;
+        CREATE TRIGGER session_case_removals_no_update BEFORE UPDATE ON session_case_removals
+            BEGIN SELECT RAISE(ABORT, 'removals are append-only'); END;
+        CREATE TRIGGER session_case_removals_no_delete BEFORE DELETE ON session_case_removals
+            BEGIN SELECT RAISE(ABORT, 'removals are append-only'); END;
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -39,6 +39,9 @@ def mount_web(app: FastAPI) -> None:
     from bonemet.web.sessions import router as sessions_router  # tumour-board sessions
 
     app.include_router(sessions_router)
+    from bonemet.web.session_manage import router as manage_router  # edit, remove (issue 25)
+
+    app.include_router(manage_router)
     app.include_router(check_router)
     from bonemet.web.kb_pages import router as kb_router
 

@@ -15,11 +15,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from bonemet.model.board import (
     MAX_ATTENDEES,
     NO_IMAGING,
-    AddCase,
+    AddCases,
     DecisionBox,
     DecisionIn,
     Session,
@@ -109,13 +110,36 @@ def _date_field(request: Request, data: dict[str, Any], field: str, typed: str,
 
 @router.get("/sessions")
 async def session_list(request: Request) -> Response:
-    return page(request, "sessions.html", sessions=_board(request).sessions(),
-                fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)))
+    from bonemet.web.session_agenda import agenda, progress
+
+    store = request.app.state.bonemet.store
+
+    def prepare() -> list[tuple[Session, Any]]:
+        return [(s, progress(agenda(s, lambda cid: _find(store, cid))))
+                for s in _board(request).sessions_in_full()]
+
+    return page(request, "sessions.html", sessions=await run_in_threadpool(prepare),
+                **day_words(lang_of(request)))
+
+
+def day_words(lang: str) -> dict[str, Any]:
+    """The meeting pages write dates in words (issue 25): `day` with the weekday, `words`
+    without, `stamp` a stored time to the minute."""
+    from bonemet.report import session_cover as words
+
+    return {"day": lambda d: words.meeting_day(d, lang), "words": lambda d: words.day_words(d, lang),
+            "stamp": lambda v: words.stamp_words(v, lang)}
+
+
+def _find(store: Any, case_id: str) -> Any:
+    from bonemet.stores.board_store import find_case
+
+    return find_case(store, case_id)
 
 
 @router.get("/sessions/new")
 async def session_new(request: Request) -> Response:
-    return page(request, "session_new.html", form={}, errors={})
+    return page(request, "session_new.html", form={}, errors={}, editing=False)
 
 
 @router.post("/sessions")
@@ -123,6 +147,16 @@ async def session_create(request: Request) -> Response:
     pairs = await _form_pairs(request)
     _csrf(request, pairs)
     form = {k: v for k, v in pairs if not k.startswith("_")}
+    checked, errors = meeting_form(request, form)
+    if checked is None:
+        return page(request, "session_new.html", status=422, form=form, errors=errors,
+                    editing=False)
+    session_id = _board(request).create(checked, _who(request))
+    return RedirectResponse(f"/sessions/{session_id}", status_code=303)
+
+
+def meeting_form(request: Request, form: dict[str, str]) -> tuple[SessionIn | None, dict[str, str]]:
+    """The meeting as typed (new or edited): attendees one per line, none needed (issue 25)."""
     errors: dict[str, str] = {}
     data: dict[str, Any] = {
         "site": form.get("site", ""), "title": form.get("title", "").strip() or None,
@@ -135,11 +169,8 @@ async def session_create(request: Request) -> Response:
     try:
         checked = SessionIn.model_validate(data)
     except ValidationError as exc:
-        errors = {**_errors(request, exc, form), **errors}
-    if errors:
-        return page(request, "session_new.html", status=422, form=form, errors=errors)
-    session_id = _board(request).create(checked, _who(request))
-    return RedirectResponse(f"/sessions/{session_id}", status_code=303)
+        return None, {**_errors(request, exc, form), **errors}
+    return (None, errors) if errors else (checked, {})
 
 
 # ---- one session -----------------------------------------------------------------------------
@@ -158,14 +189,27 @@ def _session_or_404(request: Request, session_id: str) -> Session | None:
 
 def _session_page(request: Request, session: Session, status: int = 200,
                   add_errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
-                  notice: str = "") -> HTMLResponse:
+                  notice: str = "", attendee_errors: dict[str, str] | None = None,
+                  attendee_form: dict[str, str] | None = None,
+                  picked: frozenset[str] = frozenset(), rows: list[Any] | None = None) -> HTMLResponse:
+    from bonemet.web.session_agenda import agenda, progress
+
     entries = all_cases(request)
     labels_of = {c.case_id: c.case.patient.label if c.case.patient else None for c in entries}
     in_session = {c.case_id for c in session.cases}
-    return page(request, "session.html", status=status, s=session,
+    store = request.app.state.bonemet.store
+    if rows is None:
+        rows = agenda(session, lambda cid: _find(store, cid))
+    moved = request.query_params.get("moved", "")
+    moved_dir = request.query_params.get("dir", "")
+    lang = lang_of(request)
+    return page(request, "session.html", status=status, s=session, rows=rows, prog=progress(rows),
                 choices=[c for c in entries if c.case_id not in in_session], labels_of=labels_of,
-                add_errors=add_errors or {}, form=form or {}, notice=notice,
-                fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)))
+                add_errors=add_errors or {}, form=form or {}, notice=notice, picked=picked,
+                attendee_errors=attendee_errors or {}, attendee_form=attendee_form or {},
+                moved=moved if moved in in_session else "",
+                moved_dir=moved_dir if moved_dir in ("up", "down") else "",
+                **day_words(lang))
 
 
 @router.get("/sessions/{session_id}")
@@ -173,12 +217,37 @@ async def session_view(request: Request, session_id: str) -> Response:
     session = _session_or_404(request, session_id)
     if session is None:
         return _not_found(request, str(session_id))
-    notice = _t(request, "board_saved") if request.query_params.get("saved") == "1" else ""
-    return _session_page(request, session, notice=notice)
+    from bonemet.web.session_agenda import agenda
+
+    store = request.app.state.bonemet.store
+    # The headlines assess each case: off the event loop (cached once computed).
+    rows = await run_in_threadpool(agenda, session, lambda cid: _find(store, cid))
+    return _session_page(request, session, notice=_notice(request, session), rows=rows)
+
+
+def _notice(request: Request, session: Session) -> str:
+    """What the last action did, said on the page it comes back to (a live region)."""
+    query = request.query_params
+    if query.get("saved") == "1":
+        return _t(request, "board_saved")
+    if query.get("edited") == "1":
+        return _t(request, "board_session_saved")
+    if query.get("added", "").isdigit():
+        return _t(request, "board_added_notice", n=int(query["added"]))
+    if query.get("removed"):
+        return _t(request, "board_removed_notice", patient=query["removed"][:200])
+    moved = next((c for c in session.cases if c.case_id == query.get("moved")), None)
+    if moved is not None:
+        case = _find(request.app.state.bonemet.store, moved.case_id)
+        label = case.patient.label if case is not None and case.patient else None
+        return _t(request, "board_moved_notice", patient=label or moved.case_id, n=moved.position)
+    return ""
 
 
 @router.post("/sessions/{session_id}/cases")
 async def session_add_case(request: Request, session_id: str) -> Response:
+    """Add the ticked cases (one or many, each with its question if typed), all or none."""
+    from bonemet.access.trail import name_case
     from bonemet.stores.board_store import BoardError
 
     pairs = await _form_pairs(request)
@@ -187,19 +256,45 @@ async def session_add_case(request: Request, session_id: str) -> Response:
     if session is None:
         return _not_found(request, str(session_id))
     form = {k: v for k, v in pairs if not k.startswith("_")}
-    from bonemet.access.trail import name_case
-
-    name_case(request, form.get("case_id", "").strip())
+    ids = list(dict.fromkeys(v.strip() for k, v in pairs if k == "case_id" and v.strip()))
+    for cid in ids:
+        name_case(request, cid)
+    picked = frozenset(ids)
+    if not ids:
+        return _session_page(request, session, 422, {"case_id": _t(request, "board_err_select")},
+                             form, picked=picked)
+    # The question typed beside each case; the single-case form (and older clients) send `question`.
+    single = form.get("question", "") if len(ids) == 1 else ""
     try:
-        data = AddCase.model_validate({"case_id": form.get("case_id", ""),
-                                       "question": form.get("question", "")})
-        _board(request).add_case(session.id, data, _who(request))
+        data = AddCases.model_validate({"cases": [
+            {"case_id": cid, "question": form.get(f"question:{cid}", "") or single}
+            for cid in ids]})
+        _board(request).add_cases(session.id, data, _who(request))
     except ValidationError as exc:
-        return _session_page(request, session, 422, _errors(request, exc, form), form)
+        return _session_page(request, session, 422, _add_errors(request, exc, form), form,
+                             picked=picked)
     except BoardError as exc:
         message = labels()(exc.key, lang_of(request)).format(**exc.values)
-        return _session_page(request, session, exc.status, {exc.field: message}, form)
-    return RedirectResponse(f"/sessions/{session_id}#case-{quote(data.case_id)}", status_code=303)
+        return _session_page(request, session, exc.status, {exc.field: message}, form,
+                             picked=picked)
+    anchor = f"#case-{quote(ids[0])}" if len(ids) == 1 else "#agenda-h"
+    return RedirectResponse(f"/sessions/{session_id}?added={len(ids)}{anchor}", status_code=303)
+
+
+def _add_errors(request: Request, exc: ValidationError, form: dict[str, str]) -> dict[str, str]:
+    """Errors of AddCases named by the form's fields: `cases.3.case_id` is the field case_id."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        field = "question" if "question" in err["loc"] else "case_id"
+        kind = err["type"]
+        if kind == "string_too_long":
+            message = _t(request, "board_err_too_long", n=(err.get("ctx") or {}).get("max_length", ""))
+        elif kind == "too_long":
+            message = _t(request, "board_err_too_many", n=(err.get("ctx") or {}).get("max_length", ""))
+        else:
+            message = _t(request, "board_err_invalid")
+        out.setdefault(field, message)
+    return out
 
 
 @router.post("/sessions/{session_id}/cases/{case_id}/move")
@@ -215,7 +310,11 @@ async def session_move_case(request: Request, session_id: str, case_id: str) -> 
         _board(request).move(_sid(session_id), case_id, direction, _who(request))
     except BoardError:
         return _not_found(request, case_id)
-    return RedirectResponse(f"/sessions/{session_id}#case-{quote(case_id)}", status_code=303)
+    # Back with the moved patient named and the focus on the same button (keyboard, issue 25).
+    # No #fragment: Chromium ignores `autofocus` on a page whose address has one; the focused
+    # button is scrolled into view anyway.
+    return RedirectResponse(f"/sessions/{session_id}?moved={quote(case_id)}&dir={direction}",
+                            status_code=303)
 
 
 # ---- decision form ---------------------------------------------------------------------------
@@ -328,7 +427,8 @@ async def session_batch_pdf(request: Request, session_id: str) -> Response:
         box = DecisionBox.of(session, item.case_id)
         if case is not None and box is not None:
             items.append((case, box))
-    pdf = await render(request, "session_pdf", items, lang_of(request), dt.date.today())
+    pdf = await render(request, "session_pdf", items, lang_of(request), dt.date.today(),
+                       session=session)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rcp-{session.meeting_date.isoformat()}-'
                                f'{session.id}.pdf"', "Cache-Control": "no-store"})
