@@ -109,6 +109,10 @@ RICH: Json = {
     "clinical_status": [{"date": "2025-05-30", "state": "stable", "ecog": 1}],
     "plan_inputs": {"weight_kg": 62, "weight_date": "2025-05-30", "creatinine_clearance_ml_min": 70,
                     "creatinine_clearance_date": "2025-05-30"},
+    # sites recorded as diagnoses (as an mCODE record gives them): the SecondaryCancerCondition's
+    # body sites; the exam's lesions are not copied there (HZ-MCODE-07)
+    "oncology": {"bone_metastasis_sites": [{"site": "thoracic_spine", "since": "2024-11-20"},
+                                           {"site": "pelvis", "side": "left", "since": "2024-11-20"}]},
 }
 
 
@@ -129,8 +133,9 @@ def test_every_profile_of_the_table_is_written_where_the_case_has_the_data(rich:
     assert histology["valueCodeableConcept"]["coding"][0]["code"] == "1187332001"
     primary_url = next(e["fullUrl"] for e in b["entry"] if e["resource"] is primary)
     [secondary] = by_profile(b, mc.SECONDARY_CANCER)
-    assert [s["coding"][-1]["code"] for s in secondary["bodySite"]] == ["thoracic_spine", "pelvis"]  # not the
-    # lesion said not suspicious
+    assert [s["coding"][-1]["code"] for s in secondary["bodySite"]] == ["thoracic_spine", "pelvis"]
+    assert secondary["onsetDateTime"] == "2024-11-20"
+    assert secondary["bodySite"][1]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "7771000"
     related = {"url": mc.CONDITION_RELATED, "valueReference": {"reference": primary_url}}
     assert related in secondary["extension"]
     requests = by_profile(b, mc.MEDICATION_REQUEST)

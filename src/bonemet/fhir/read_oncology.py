@@ -75,6 +75,7 @@ _SYMBOLS = {
     "NTRK1": "NTRK",
     "NTRK2": "NTRK",
     "NTRK3": "NTRK",
+    "NTRK": "NTRK",  # the family, as a pan-TRK result names it
     "ERBB2": "HER2",
     "HER2": "HER2",
 }
@@ -245,7 +246,8 @@ def _variant(m: Mapper, r: Res, out: OncologyRead) -> None:
                 symbol = symbol or (_HGNC.get(code) if "genenames" in system else None)
             shown = _display(cc) or ""
             symbols.append(shown or (symbol or "?"))
-            gene = symbol or _SYMBOLS.get(shown.strip().upper())
+            # HGNC id, else bonemet's own gene code (its export), else the symbol in words
+            gene = symbol or m.local_code(cc, "gene") or _SYMBOLS.get(shown.strip().upper())
             if gene and gene not in genes:
                 genes.append(gene)
         elif _SOURCE_CLASS in kind:
