@@ -160,9 +160,18 @@ def labels() -> Labels:
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # .fullmatch: `$` passes a final "\n"
 
 
+class Verbatim(str):
+    """A text written into a page exactly as the user typed it (the editor's free-text inputs): no
+    date or number formatting, so that saving a case unchanged keeps every character (issue 25)."""
+
+    __slots__ = ()
+
+
 def display(value: Any, lang: str) -> Any:
     """How a template writes a value: 27/11/2026 and 0,3 in French; ISO dates and 0.3 in English.
     Strings that are an ISO date (facts of the case, dates kept as text) are dates too."""
+    if isinstance(value, Verbatim):
+        return value
     if isinstance(value, dt.datetime):
         return f"{format_day(value.date(), lang)} {value:%H:%M}"
     if isinstance(value, dt.date):
@@ -305,8 +314,9 @@ def field_label(path: str, lang: str) -> str:
     return " · ".join(parts) or path
 
 
-_HTML_PARTS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]+>)",
-                         re.DOTALL | re.IGNORECASE)
+# A textarea's content is what the user typed (and what the form sends back): never retouched.
+_HTML_PARTS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<textarea\b.*?</textarea>"
+                         r"|<!--.*?-->|<[^>]+>)", re.DOTALL | re.IGNORECASE)
 _TEXT_ATTR = re.compile(r'\b(aria-label|title|placeholder|alt)="([^"]*)"')
 _LEADING_PUNCT = re.compile(r"^[ \u202f]*([:;?!])(?=\s|$)")
 
@@ -320,7 +330,7 @@ def french_html(html: str) -> str:
         if not part:
             continue
         if i % 2 == 1:  # a tag (its human-readable attributes only), a script, a style, a comment
-            if not part.lower().startswith(("<script", "<style", "<!--")):
+            if not part.lower().startswith(("<script", "<style", "<!--", "<textarea")):
                 parts[i] = _TEXT_ATTR.sub(lambda m: f'{m.group(1)}="{french_typography(m.group(2))}"', part)
             continue
         parts[i] = french_typography(_LEADING_PUNCT.sub("\u00a0\\1", part) if i > 0 else part)
