@@ -105,7 +105,7 @@ def check_context(request: Request, form: dict[str, str], lang: str, problems: l
                   submitted: bool) -> dict[str, Any]:
     """What check.html and its print view draw."""
     L = labels()
-    cases = [(c.case_id, patient_name(c.case)) for c in all_cases(request)]
+    cases = [(c.case_id, patient_name(c.case, lang)) for c in all_cases(request)]
     return {"form": form, "choices": _choices(), "cases": cases, "rows": range(EXAM_ROWS),
             "problems": problems, "today": dt.date.today(), "submitted": submitted,
             "error_for": {p.field: p.message for p in problems}, "read": read,
@@ -115,9 +115,12 @@ def check_context(request: Request, form: dict[str, str], lang: str, problems: l
             **result}
 
 
-def patient_name(case: Any) -> str:
-    """The patient as the list shows them: the label typed, else the case id (a readable name)."""
-    label = (case.patient.label or "").strip()
+def patient_name(case: Any, lang: str = "en") -> str:
+    """The patient as the case list shows them: the label typed, else a readable title of the case
+    (never a bare id), with the case's id."""
+    from bonemet.report.labels import case_title
+
+    label = (case.patient.label or "").strip() or case_title(case, lang)
     return f"{label} ({case.case_id})" if label else str(case.case_id)
 
 
@@ -298,7 +301,7 @@ def answer(request: Request, form: dict[str, str],
         return problems, {}
     kb = default_kb()
     a = assess(case, kb)
-    who = (patient_name(case) if case.case_id != REQUEST_CASE_ID else L("qc25_no_file", lang))
+    who = (patient_name(case, lang) if case.case_id != REQUEST_CASE_ID else L("qc25_no_file", lang))
     return [], {"check": check_request(a, RatedModality(exam), kb), "hl": build_headline(a, kb),
                 "checked_case": case, "a": a, "rated_on": rated_on, "date_basis": basis,
                 "case_day": case_day,

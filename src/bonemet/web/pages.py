@@ -124,7 +124,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         return L.enum(kind, value, lang)
 
     from bonemet.access.security import csrf_token, request_user
-    from bonemet.report.probability_view import lr_text, pct
+    from bonemet.report.probability_view import entry_words, lr_text, pct
 
     html = render_in(lang, lambda: _env().get_template(template).render(
         request=request, lang=lang, t=t, e=e, e_=e, kb=kb, here=here, path=request.url.path,
@@ -133,6 +133,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         htmx=request.headers.get("hx-request") == "true",
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         line_words=lambda label: line_words(label, lang),
+        entry_words=lambda entry_id: entry_words(kb.performance, entry_id, lang),  # type: ignore[arg-type]
         **context,
     ))
     response = HTMLResponse(html, status_code=status)
@@ -392,8 +393,8 @@ def _version_of(raw: str | None) -> int:
 _CONFLICT = {
     "edited": {"en": "someone else saved this case meanwhile (now version {v}); your changes were "
                      "NOT saved: open the case again and redo them",
-               "fr": "quelqu'un d'autre a enregistré ce cas entre-temps (version {v}) ; vos "
-                     "modifications n'ont PAS été enregistrées : rouvrez le cas et refaites-les"},
+               "fr": "quelqu'un d'autre a enregistré ce dossier entre-temps (version {v}) ; vos "
+                     "modifications n'ont PAS été enregistrées : rouvrez le dossier et refaites-les"},
 }
 
 
