@@ -468,7 +468,7 @@ def test_headlines_and_missing_data_read_in_french(live_server: Any) -> None:
                      *re.findall(r'<div class="missing">.*?</div>', page, re.S)]
             for part in parts:
                 report += [f"{case_id}: {p}" for p in _all_text_problems(part)]
-            words = " ".join(_AllText_texts(headline))
+            words = " ".join(_all_texts(headline))
             for exam_id in _demo_exam_ids(path):
                 if re.search(rf"(?<![\w-]){re.escape(exam_id)}(?![\w-])", words):
                     report.append(f"{case_id}: exam id {exam_id!r} in the headline: {words[:200]!r}")
@@ -476,7 +476,7 @@ def test_headlines_and_missing_data_read_in_french(live_server: Any) -> None:
     assert not report, f"{len(report)} defects:\n" + "\n".join(report[:200])
 
 
-def _AllText_texts(html: str) -> list[str]:  # noqa: N802  (reads as the parser's texts)
+def _all_texts(html: str) -> list[str]:
     parser = _AllText()
     parser.feed(html)
     parser.close()

@@ -46,7 +46,9 @@ def text_of(page: str) -> str:
 
 def section(page: str, element_id: str) -> str:
     start = page.index(f'id="{element_id}"')
-    return page[start:page.index("</section>", start)] if "<section" in page[:start][-400:] else page[start:start + 3000]
+    if "<section" in page[:start][-400:]:
+        return page[start:page.index("</section>", start)]
+    return page[start:start + 3000]
 
 
 def check(client: Any, **form: str) -> Any:

@@ -20,7 +20,7 @@ from bonemet.cli.options import fail
 from bonemet.errors import ConfigurationError
 
 
-class _Stopped(BaseException):  # noqa: N818  (like KeyboardInterrupt: no `except Exception` hides it)
+class _Stopped(BaseException):
     """Ctrl-C or SIGTERM: the server has shut down (or had not started); a normal end."""
 
 

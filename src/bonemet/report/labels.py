@@ -227,7 +227,8 @@ def install_filters(env: Environment) -> Environment:
     env.filters["exams_in_words"] = lambda html, case, lang=None: Markup(exams_in_words(
         str(html), case, lang or RENDER_LANG.get()))
     env.globals["case_title"] = lambda case, lang=None: case_title(case, lang or RENDER_LANG.get())
-    env.globals["exam_words"] = lambda modality, day, lang=None: exam_words(modality, day, lang or RENDER_LANG.get())
+    env.globals["exam_words"] = lambda modality, day, lang=None: exam_words(
+        modality, day, lang or RENDER_LANG.get())
     env.filters["day"] = lambda value, lang="en": display(value, lang)
     env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
     return env

@@ -38,7 +38,8 @@ def _plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_NO_PAIN = re.compile(r"\b(?:pas de|sans|aucune?|ni) (?:nouvelles? )?douleurs?\b|\bno (?:new )?(?:bone )?pain\b"
+_NO_PAIN = re.compile(r"\b(?:pas de|sans|aucune?|ni) (?:nouvelles? )?douleurs?\b"
+                      r"|\bno (?:new )?(?:bone )?pain\b"
                       r"|\bwithout (?:new )?(?:bone )?pain\b|\bpain[- ]free\b|\bindolore\b")
 _PAIN = re.compile(r"\bdouleurs?\b|\bdouloureu(?:x|se)s?\b|\bpain(?:ful)?\b|\bdorsalgie|\blombalgie"
                    r"|\bcervicalgie|\brachialgie|\bsciatalgie|\bcruralgie")
@@ -84,7 +85,8 @@ _SITE_SYNONYMS: dict[SkeletalSite, tuple[str, ...]] = {
 }
 _MONTHS = re.compile(r"\b(\d{1,2}) ?(?:mois|months?|mo)\b")
 _WEEKS = re.compile(r"\b(\d{1,2}) ?(?:semaines?|weeks?|sem)\b")
-_LINE = re.compile(r"\b(?:(\d)\s?(?:re|ere|e|eme|nd|rd|st|th)?\s?(?:ligne|line)|(?:ligne|line) ?(\d)|l(\d))\b")
+_LINE = re.compile(r"\b(?:(\d)\s?(?:re|ere|e|eme|nd|rd|st|th)?\s?(?:ligne|line)"
+                   r"|(?:ligne|line) ?(\d)|l(\d))\b")
 _FIRST_LINE = re.compile(r"\b(?:premiere|first)[- ]line|\bpremiere ligne")
 
 

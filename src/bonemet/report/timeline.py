@@ -212,7 +212,8 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
                                           ha="center", va="top", fontsize=6.5, color=colour))
             elif not (e.radiograph_finding or e.mri_finding or e.ct_finding):
                 top.plot([x], [y_img], marker="|", ms=9, color="#999999", ls="none")
-                below.append(top.annotate((_MODALITY_FR if lang == "fr" else _MODALITY)[e.modality], (x, y_img), xytext=(0, -7),
+                below.append(top.annotate((_MODALITY_FR if lang == "fr" else _MODALITY)[e.modality],
+                                          (x, y_img), xytext=(0, -7),
                                           textcoords="offset points", ha="center", va="top",
                                           fontsize=6, color="#777777"))
             else:

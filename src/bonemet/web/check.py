@@ -50,6 +50,7 @@ from bonemet.web.pages import all_cases, find_case, lang_of, page
 
 router = APIRouter(include_in_schema=False)
 EXAM_ROWS = 3
+KIND = "request_check"  # a quick check kept in the store's record of a case (check_file.py)
 _FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
 
 
@@ -93,8 +94,6 @@ async def quick_check(request: Request) -> Response:
     result: dict[str, Any] = {}
     if submitted:
         problems, result = await run_in_threadpool(answer, request, form, lang)
-    from bonemet.web.check_file import saved_checks
-
     return page(request, "check.html", status=422 if problems else 200,
                 **check_context(request, form, lang, problems, result, read, submitted),
                 saved_list=saved_checks(request, form.get("case_id", "")))
@@ -122,6 +121,14 @@ def patient_name(case: Any, lang: str = "en") -> str:
 
     label = (case.patient.label or "").strip() or case_title(case, lang)
     return f"{label} ({case.case_id})" if label else str(case.case_id)
+
+
+def saved_checks(request: Request, case_id: str) -> list[dict[str, Any]]:
+    """The checks kept in this patient's file, newest first."""
+    if not case_id:
+        return []
+    store = request.app.state.bonemet.store
+    return [r for r in reversed(store.assessments_of(case_id)) if r.get("kind") == KIND][:10]
 
 
 _LABELS = {"exam": "qc_requested", "phase": "f_phase", "case_id": "qc_patient",

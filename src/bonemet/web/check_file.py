@@ -15,17 +15,15 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bonemet import __version__
-from bonemet.report.labels import labels
-from bonemet.web.check import answer, check_context, read_into
-from bonemet.web.pages import _env, find_case, lang_of, page
+from bonemet._version import __version__
+from bonemet.web.check import KIND, answer, check_context, read_into
+from bonemet.web.pages import find_case, lang_of, page
 from bonemet.web.render_pool import render
 
 router = APIRouter(include_in_schema=False)
-KIND = "request_check"
 
 
 def _record(form: dict[str, str], result: dict[str, Any], user: str | None) -> dict[str, Any]:
@@ -63,8 +61,9 @@ async def save_check(request: Request) -> Response:
                     **check_context(request, form, lang, problems or [], result, [], True),
                     saved_list=[], save_refused=True)
     user = request_user(request)
-    from bonemet.access.trail import name_case
     import orjson
+
+    from bonemet.access.trail import name_case
 
     name_case(request, case_id)
     record = _record(form, result, user.id if user else None)
@@ -72,14 +71,6 @@ async def save_check(request: Request) -> Response:
     number = store.add_assessment(case_id, record["kb_version"], __version__, orjson.dumps(record))
     query = urlencode([*sorted(form.items()), ("saved", str(number))])
     return RedirectResponse(f"/check?{query}#check-saved", status_code=303)
-
-
-def saved_checks(request: Request, case_id: str) -> list[dict[str, Any]]:
-    """The checks kept in this patient's file, newest first."""
-    if not case_id:
-        return []
-    store = request.app.state.bonemet.store
-    return [r for r in reversed(store.assessments_of(case_id)) if r.get("kind") == KIND][:10]
 
 
 def _printed(request: Request) -> tuple[dict[str, Any], str]:
@@ -102,11 +93,10 @@ async def print_check_pdf(request: Request) -> Response:
     context, _ = await run_in_threadpool(_printed, request)
     if context["problems"]:
         return page(request, "check_print.html", status=422, **context)
-    html = page(request, "check_print.html", **context).body.decode()
+    html = bytes(page(request, "check_print.html", **context).body).decode()
     pdf = await render(request, "html_pdf", html)
     name = quote(context["form"].get("case_id") or "demande", safe="")
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="verification-{name}.pdf"'})
 
 
-_ = (HTMLResponse, _env, labels)  # the page helpers share one environment
