@@ -42,7 +42,8 @@ from bonemet.report.labels import labels
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
-_SKIP_TAGS = {"script", "style", "code", "pre", "svg", "template", "kbd", "samp"}
+# A textarea holds what the user typed, sent back as typed (issue 25, item 7): not the app's words.
+_SKIP_TAGS = {"script", "style", "code", "pre", "svg", "template", "kbd", "samp", "textarea"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
          "track", "wbr"}
 _TEXT_ATTRS = ("aria-label", "title", "placeholder", "alt")
@@ -240,7 +241,10 @@ def _crawl(base: str) -> Iterator[tuple[str, str, _Visible]]:
     """(url, html, parsed) of every same-site HTML page reachable from / by links, in French."""
     seen: set[str] = set()
     summaries = 0
-    queue = ["/", "/cases", "/kb", "/calculators", "/new"]
+    # The quick check's print view is reached from an answer (a submitted GET form): seeded with one.
+    queue = ["/", "/cases", "/kb", "/calculators", "/new",
+             "/check?case_id=demo-08-follow-up-new-pain&exam=bone_scan&question_text=Douleur+osseuse",
+             "/check/print?case_id=demo-08-follow-up-new-pain&exam=bone_scan&question_text=Douleur+osseuse"]
     with httpx.Client(base_url=base, cookies={"bonemet_lang": "fr"}, headers={"Accept-Language": "fr"},
                       follow_redirects=True, timeout=60) as client:
         while queue:

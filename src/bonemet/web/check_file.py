@@ -77,6 +77,8 @@ def _printed(request: Request) -> tuple[dict[str, Any], str]:
     lang = lang_of(request)
     form = dict(request.query_params)
     read = read_into(form, lang)
+    if "exam" not in form:  # nothing checked yet: the page says so (not an error)
+        return {**check_context(request, form, lang, [], {}, read, False), "problems": []}, lang
     problems, result = answer(request, form, lang)
     return {**check_context(request, form, lang, problems, result, read, True),
             "problems": problems}, lang
