@@ -20,12 +20,10 @@ from bonemet.cli.options import fail
 from bonemet.errors import ConfigurationError
 
 
-class _Stopped(BaseException):
-    """Ctrl-C or SIGTERM: the server has shut down (or had not started); a normal end."""
-
-
 def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stopped(signal.Signals(signum).name)
+    # Read as Ctrl+C by every layer (asyncio cancels its task, uvicorn shuts down, threads end):
+    # a signal arriving before the server listens stops it as cleanly as one arriving after.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @contextmanager
@@ -42,7 +40,7 @@ def stopped_quietly() -> Iterator[None]:
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-    except _Stopped:
+    except KeyboardInterrupt:
         print("bonemet stopped", file=sys.stderr, flush=True)
     finally:
         for s, handler in previous.items():

@@ -55,6 +55,10 @@ async def save_check(request: Request) -> Response:
     read_into(form, lang)
     problems, result = await run_in_threadpool(answer, request, form, lang)
     case_id = form.get("case_id", "")
+    from bonemet.access.trail import name_case
+
+    if case_id:
+        name_case(request, case_id)  # the audit row names the case, refused or kept
     if problems or not result or not case_id or find_case(request, case_id) is None:
         # Nothing is kept that was not answered in full, nor outside a patient's file.
         return page(request, "check.html", status=422,
@@ -63,9 +67,6 @@ async def save_check(request: Request) -> Response:
     user = request_user(request)
     import orjson
 
-    from bonemet.access.trail import name_case
-
-    name_case(request, case_id)
     record = _record(form, result, user.id if user else None)
     store = request.app.state.bonemet.store
     number = store.add_assessment(case_id, record["kb_version"], __version__, orjson.dumps(record))
