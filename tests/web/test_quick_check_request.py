@@ -159,3 +159,10 @@ def test_the_answer_prints_and_its_pdf_reads_the_same(live_server: Any) -> None:
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
     assert "Scintigraphie osseuse" in text and "Évaluée au" in text, text[:1500]
     assert "request-check" not in text and "new_bone_pain" not in text
+
+
+def test_keeping_a_check_in_the_file_needs_the_editor_role() -> None:
+    from bonemet.access.security import required_role
+
+    assert required_role("POST", "/check/save") == "editor"
+    assert required_role("GET", "/check/print") == "reader"
