@@ -184,7 +184,9 @@ def test_probability_calculator_computes_the_post_test(live_server, browser_cont
     page.locator("#p-tests-0-result").select_option("negative")
     page.locator("#compute").click()
     expect(page.locator("#p-posttest")).to_have_text(pct(expected.posttest))
-    expect(page.locator("#p-steps")).to_contain_text("liu2011_bs")
+    # The source in words (issue 25), its table id kept for tools only.
+    expect(page.locator("#p-steps")).to_contain_text("Lung cancer, pooled (Liu 2011)")
+    expect(page.locator('#p-steps [data-entry="liu2011_bs"]')).to_have_count(1)
     expect(page.locator("#p-nomogram svg")).to_be_visible()
     expect(page.locator("#formula-h")).to_be_visible()  # formula, evidence, pitfalls beside the result
     _shot(page, shots_dir, "probability")

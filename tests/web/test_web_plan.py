@@ -73,7 +73,8 @@ def test_checks_come_before_the_proposal_text(client: TestClient) -> None:
 
 def test_missing_data_of_an_axis_is_named(client: TestClient) -> None:
     section = _section(_get(client, "/cases/demo-31-scores-femur-acetabulum"))
-    assert "<code>context.pain_sites</code>" in section
+    # Named in words, the path kept for tools only (issue 25: no field path shown to the board).
+    assert '<span data-field="context.pain_sites">Painful sites</span>' in section
     assert 'data-level="unknown"' in section
 
 

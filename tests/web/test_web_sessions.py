@@ -140,6 +140,6 @@ def test_new_case_with_a_taken_id_is_refused_with_a_link(live_server, browser_co
     page.locator("#f-case-id").fill("e2e-taken-1")
     page.locator("#save").click()
     expect(page.locator("#error-summary")).to_contain_text("porte déjà cet identifiant")
-    expect(page.locator("#taken-case")).to_contain_text("Ouvrir le cas existant")
+    expect(page.locator("#taken-case")).to_contain_text("Ouvrir le dossier existant")
     page.goto(live_server.url + "/lang/en?next=/cases")
     page.close()

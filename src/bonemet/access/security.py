@@ -84,7 +84,9 @@ def map_roles(values: Iterable[str], role_map: Mapping[str, str]) -> frozenset[s
 def required_role(method: str, path: str) -> str:
     if path.startswith(("/api/audit", "/admin/")):
         return "administrator"  # the audit log: who opened which patient's case
-    if method not in _SAFE_METHODS and (path in ("/save", "/import") or path.startswith("/api/cases")):
+    # /check/save: a quick check kept in the patient's file (issue 25) is a write like a case save.
+    if method not in _SAFE_METHODS and (path in ("/save", "/import", "/check/save")
+                                         or path.startswith("/api/cases")):
         return "editor"
     if method not in _SAFE_METHODS and path.startswith(("/sessions", "/api/sessions")):
         return "editor"  # tumour-board sessions and their decisions

@@ -138,6 +138,10 @@ ROUTES: dict[str, tuple[Source, ...]] = {
     "POST /save": (HandlerNames("form: case_id"),),
     "POST /import": (HandlerNames("uploaded file: case_id"),),
     "GET /check": (QueryCase("case_id"),),
+    # issue 25: the quick check printed, and kept in the patient's file
+    "GET /check/print": (QueryCase("case_id"),),
+    "GET /check/print.pdf": (QueryCase("case_id"),),
+    "POST /check/save": (HandlerNames("form: query's case_id"),),
     # tumour-board sessions: web pages and JSON API
     "GET /sessions": (_SESSIONS,),
     "GET /sessions/new": (_FORM,),

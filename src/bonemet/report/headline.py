@@ -86,6 +86,11 @@ class FlareLine(Frozen):
     scan_id: str
     scan_date: str
     comparator_id: str | None
+    # The exams named in words ("bone scan of 12/03/2025", issue 25): their kind and the date
+    # compared with; the comparator's kind is None when the assessment does not say it.
+    scan_modality: str | None = None
+    comparator_date: str | None = None
+    comparator_modality: str | None = None
     classification: Classification | None
     confidence: Confidence
     leaning: Direction | None = None
@@ -287,8 +292,13 @@ def _flare(a: Assessment, kb: KnowledgeBase) -> FlareLine | None:
     if s is None:
         return None
     rule_ids = s.rule_ids or tuple(x.rule_id for x in s.advice)
+    comparator = next((x for x in a.follow_up.scans if x.scan_id == s.comparator_id), None) \
+        if a.follow_up is not None else None
     return FlareLine(
         scan_id=s.scan_id, scan_date=s.scan_date.isoformat(), comparator_id=s.comparator_id,
+        scan_modality=s.modality,
+        comparator_date=s.comparator_date.isoformat() if s.comparator_date else None,
+        comparator_modality=comparator.modality if comparator is not None else None,
         classification=s.classification, confidence=_confidence(s), leaning=s.leaning,
         interpretation=s.interpretation,
         favour_flare=sum(x.direction is Direction.favours_flare for x in s.arguments),

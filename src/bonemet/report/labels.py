@@ -24,6 +24,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from bonemet.base import format_day, format_number, french_typography
 from bonemet.base.text import Text
@@ -160,9 +161,25 @@ def labels() -> Labels:
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # .fullmatch: `$` passes a final "\n"
 
 
+# "Available from: file:///Users/…pdf" in a citation (reference 33 of the source list): an address
+# on the author's computer, printed as is it helps no reader (issue 25); the citation stays.
+_LOCAL_FILE = re.compile(r"\s*(?:Available from:\s*)?<?file://[^\s>]*>?\.?", re.IGNORECASE)
+
+
+class Verbatim(str):
+    """A text written into a page exactly as the user typed it (the editor's free-text inputs): no
+    date or number formatting, so that saving a case unchanged keeps every character (issue 25)."""
+
+    __slots__ = ()
+
+
 def display(value: Any, lang: str) -> Any:
     """How a template writes a value: 27/11/2026 and 0,3 in French; ISO dates and 0.3 in English.
     Strings that are an ISO date (facts of the case, dates kept as text) are dates too."""
+    if isinstance(value, Verbatim):
+        return value
+    if isinstance(value, str) and "file://" in value:  # a source's local file: nothing to open
+        value = _LOCAL_FILE.sub("", value)
     if isinstance(value, dt.datetime):
         return f"{format_day(value.date(), lang)} {value:%H:%M}"
     if isinstance(value, dt.date):
@@ -207,9 +224,61 @@ def install_filters(env: Environment) -> Environment:
     env.globals["param"] = lambda value, lang=None: param_text(value, lang or RENDER_LANG.get())
     env.globals["site_side"] = lambda site, side, lang=None: site_side(site, side, lang or RENDER_LANG.get())
     env.globals["field_name"] = lambda path, lang=None: field_label(path, lang or RENDER_LANG.get())
+    env.filters["exams_in_words"] = lambda html, case, lang=None: Markup(exams_in_words(
+        str(html), case, lang or RENDER_LANG.get()))
+    env.globals["case_title"] = lambda case, lang=None: case_title(case, lang or RENDER_LANG.get())
+    env.globals["exam_words"] = lambda modality, day, lang=None: exam_words(
+        modality, day, lang or RENDER_LANG.get())
     env.filters["day"] = lambda value, lang="en": display(value, lang)
     env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
     return env
+
+
+def exam_words(modality: Any, day: Any, lang: str) -> str:
+    """An exam as the board names it, never by its id: "scintigraphie osseuse planaire du
+    12/03/2025", "FDG PET-CT of 2025-03-12" (issue 25); "examen du …" when its kind is unknown."""
+    L = labels()
+    name = L.enum("modality", modality, lang) if modality else L("exam", lang)
+    if name[1:2].islower():  # "scintigraphie" inside a sentence; "TEP-TDM" kept
+        name = name[0].lower() + name[1:]
+    return L("hl25_exam_on", lang).format(exam=name, date=display(day, lang) if day else "—")
+
+
+def exams_in_words(html: str, case: Any, lang: str) -> str:
+    """The text of a rendered part (never its tags) with each exam id of the case in words: "(bs2)"
+    after the exam's own date goes ("déjà réalisé le 26/05/2025"), elsewhere the id becomes
+    "scintigraphie osseuse du 26/05/2025" (issue 25: the board reads exams, not ids)."""
+    exams = [e for e in getattr(case, "exams", ()) or ()
+             if re.search(r"[\d_-]", e.id)]  # an id that is a word ("ct") is left alone
+    if not exams:
+        return html
+    parts = _HTML_PARTS.split(html)
+    for i in range(0, len(parts), 2):  # text between tags only
+        text = parts[i]
+        for e in exams:
+            if e.id not in text:
+                continue
+            day = str(display(e.date, lang))
+            if day in text:
+                text = re.sub(rf"\s?\((?:{re.escape(e.id)})\)", "", text)
+            words = exam_words(getattr(e.modality, "value", e.modality), e.date, lang)
+            text = re.sub(rf"(?<![\w-]){re.escape(e.id)}(?![\w-])", words, text)
+        parts[i] = text
+    return "".join(parts)
+
+
+def case_title(case: Any, lang: str) -> str:
+    """A readable name for a case with no patient label (the demo cases): its cancer, its phase or
+    question and its date, "Adénocarcinome · Surveillance · 10/03/2025" (issue 25: never "—")."""
+    L = labels()
+    cancer = case.cancer.histology or case.cancer.primary_site
+    kind = "histology" if case.cancer.histology else "primary_site"
+    context = case.context
+    moment = (L.enum("question", context.question, lang) if context.question
+              else L.enum("phase", context.phase, lang))
+    day = context.as_of or case.latest_date()
+    parts = [L.enum(kind, cancer, lang) if cancer else "", moment, str(display(day, lang)) if day else ""]
+    return " · ".join(p for p in parts if p)
 
 
 def note_text(note: Any, lang: str) -> str:
@@ -277,6 +346,12 @@ def field_label(path: str, lang: str) -> str:
     L = labels()
     parts: list[str] = []
     segments = path.split(".")
+    if len(segments) == 2 and segments[0] == "score_inputs":  # a whole score's inputs: its name
+        from bonemet.kb import default_kb
+
+        table = default_kb().scores.get(segments[1])
+        if table is not None:
+            return str(table.name(lang))  # type: ignore[arg-type]
     if len(segments) == 3 and segments[0] == "score_inputs":  # an input of a score: its table's words
         label = score_input_label(segments[1], segments[2], lang)
         if label is not None:
@@ -297,7 +372,8 @@ def field_label(path: str, lang: str) -> str:
             parts.append(f"{name} {int(match.group(2)) + 1}")
         elif f"f_{segment}" in L.ui:
             parts.append(L(f"f_{segment}", lang))
-        elif segment in ("context", "cancer", "availability", "patient", "score_inputs"):
+        elif segment in ("context", "cancer", "availability", "patient", "score_inputs",
+                         "plan_inputs", "complications"):
             continue  # the section is implied by the field's own label
         else:
             known = next((v[segment] for v in L.enums.values() if segment in v), None)
@@ -305,8 +381,9 @@ def field_label(path: str, lang: str) -> str:
     return " · ".join(parts) or path
 
 
-_HTML_PARTS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]+>)",
-                         re.DOTALL | re.IGNORECASE)
+# A textarea's content is what the user typed (and what the form sends back): never retouched.
+_HTML_PARTS = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<textarea\b.*?</textarea>"
+                         r"|<!--.*?-->|<[^>]+>)", re.DOTALL | re.IGNORECASE)
 _TEXT_ATTR = re.compile(r'\b(aria-label|title|placeholder|alt)="([^"]*)"')
 _LEADING_PUNCT = re.compile(r"^[ \u202f]*([:;?!])(?=\s|$)")
 
@@ -320,7 +397,7 @@ def french_html(html: str) -> str:
         if not part:
             continue
         if i % 2 == 1:  # a tag (its human-readable attributes only), a script, a style, a comment
-            if not part.lower().startswith(("<script", "<style", "<!--")):
+            if not part.lower().startswith(("<script", "<style", "<!--", "<textarea")):
                 parts[i] = _TEXT_ATTR.sub(lambda m: f'{m.group(1)}="{french_typography(m.group(2))}"', part)
             continue
         parts[i] = french_typography(_LEADING_PUNCT.sub("\u00a0\\1", part) if i > 0 else part)
@@ -375,10 +452,11 @@ def fact_value(path: str, value: Any, lang: str) -> str:
     if kind is not None and isinstance(value, str | Enum):
         return L.enum(kind, value, lang)
     code = value.value if isinstance(value, Enum) else value
-    if isinstance(code, str) and "_" in code:  # a vocabulary code under a field of another name
-        for values in L.enums.values():
-            if code in values:
-                return values[code](lang)  # type: ignore[arg-type]
+    if isinstance(code, str) and code:  # a vocabulary code under a field of another name
+        # ("improving" under "clinical_status[]", issue 25): its label when one vocabulary has it.
+        found = {values[code](lang) for values in L.enums.values() if code in values}  # type: ignore[arg-type]
+        if len(found) == 1 or ("_" in code and found):
+            return sorted(found)[0]
     return str(display(value, lang))
 
 

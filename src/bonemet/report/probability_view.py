@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -226,3 +227,19 @@ def _performance_table(perf: PerformanceTable, lang: Lang) -> Group:
         parts.append(RichText(f"prior {p.id}: {pct(p.value)} — {p.population(lang)} — "
                               f"{perf.source(p.source).citation}"))
     return Group(*parts)
+
+
+# ---- names in words (issue 25): an entry or a prior is never shown by its table id ----------------
+
+_AUTHOR_YEAR = re.compile(r"^([A-Z][A-Za-z'-]+)\b[^.]*?(?:et al\.|[A-Z]{1,3}[,.]).*?\b((?:19|20)\d\d)\b")
+
+
+def entry_words(table: PerformanceTable, entry_id: str, lang: Lang) -> str:
+    """A performance-table entry as a reader names it: its population and, when the citation gives
+    them, its first author and year ("Cancer bronchique, données groupées (Liu 2011)")."""
+    entry = next((e for m in table.modalities.values() for e in m.entries if e.id == entry_id), None)
+    if entry is None:
+        return entry_id
+    words = str(entry.population_detail(lang))
+    found = _AUTHOR_YEAR.search(table.source(entry.source).citation)
+    return f"{words} ({found.group(1)} {found.group(2)})" if found else words

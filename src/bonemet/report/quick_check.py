@@ -114,15 +114,82 @@ def check_request(a: Assessment, requested: RatedModality, kb: KnowledgeBase) ->
     )
 
 
+class RequestContext(Frozen):
+    """What the request adds to the context it is rated in: the question and the facts the user
+    confirmed (prefilled from the question, issue 25 item 6). None: not stated."""
+
+    question_text: str | None = None
+    new_bone_pain: bool | None = None
+    neurological_deficit: bool | None = None
+    pain_sites: tuple[str, ...] = ()
+    treatment_type: str | None = None
+    agents: tuple[str, ...] = ()
+    treatment_start: str | None = None  # ISO date: the decision date less the months on treatment
+    line_number: int | None = None
+
+
+# The driver a targeted class is given for (the model's `Treatment.driver`).
+_DRIVER_OF = {"egfr_tki": "EGFR", "alk_tki": "ALK"}
+
+
+def treatment_row(ctx: RequestContext, taken: Sequence[str] = ()) -> dict[str, object] | None:
+    """The line the request names, as a treatment row (a fresh id among `taken`)."""
+    if ctx.treatment_type is None:
+        return None
+    n = 1
+    while f"q{n}" in taken:
+        n += 1
+    row: dict[str, object] = {"id": f"q{n}", "type": ctx.treatment_type}
+    if ctx.agents:
+        row["agents"] = list(ctx.agents)
+    if ctx.treatment_start:
+        row["start"] = ctx.treatment_start
+    if ctx.line_number:
+        row["line_number"] = ctx.line_number
+    if ctx.treatment_type in _DRIVER_OF:
+        row["driver"] = _DRIVER_OF[ctx.treatment_type]
+    return row
+
+
+def with_request(doc: Mapping[str, object], ctx: RequestContext, as_of: str | None) -> dict[str, object]:
+    """A stored case's document with the request's facts: the question, the symptoms it states (they
+    replace the case's), its line of treatment when the case does not hold one of that class started
+    then, and the decision date rated for. The case itself is not changed."""
+    out = dict(doc)
+    context = dict(out.get("context") or {})  # type: ignore[call-overload]
+    if ctx.question_text:
+        context["question_text"] = ctx.question_text
+    for name in ("new_bone_pain", "neurological_deficit"):
+        value = getattr(ctx, name)
+        if value is not None:
+            context[name] = value
+    if ctx.pain_sites:
+        context["pain_sites"] = list(ctx.pain_sites)
+    if as_of:
+        context["as_of"] = as_of
+    if ctx.treatment_type is not None and context.get("phase") == "staging":
+        context["phase"] = "on_treatment"  # a line under way: the patient is no longer at staging
+    out["context"] = context
+    rows = [r for r in out.get("treatments") or [] if isinstance(r, Mapping)]  # type: ignore[attr-defined]
+    same = any(r.get("type") == ctx.treatment_type and
+               (not ctx.treatment_start or r.get("start") == ctx.treatment_start) for r in rows)
+    row = None if same else treatment_row(ctx, [str(r.get("id")) for r in rows])
+    if row is not None:
+        out["treatments"] = [*rows, row]
+    return out
+
+
 def minimal_case(*, phase: str, question: str | None, primary_site: str | None,
                  histology: str | None, as_of: object,
                  exams: Sequence[Mapping[str, object]], new_bone_pain: bool | None = None,
                  pain_sites: Sequence[str] = (),
-                 neurological_deficit: bool | None = None) -> dict[str, object]:
+                 neurological_deficit: bool | None = None,
+                 request: RequestContext | None = None) -> dict[str, object]:
     """A case document from the minimal context of a request (phase, question, primary, histology,
-    symptoms, the recent exams): the same validation and the same rules as any other case. The
-    primary site is only what the user chose: none is assumed (ADV-02 then says the scope is
-    unknown). The symptoms are asked because SAFE-01 (cord compression) must fire here too."""
+    symptoms, the recent exams, the line of treatment): the same validation and the same rules as
+    any other case. The primary site is only what the user chose: none is assumed (ADV-02 then says
+    the scope is unknown). The symptoms are asked because SAFE-01 (cord compression) must fire here
+    too."""
     cancer = {k: v for k, v in (("primary_site", primary_site), ("histology", histology)) if v}
     context: dict[str, object] = {
         k: v for k, v in (("phase", phase), ("question", question),
@@ -135,5 +202,17 @@ def minimal_case(*, phase: str, question: str | None, primary_site: str | None,
         context["neurological_deficit"] = neurological_deficit
     rows = [{"id": f"x{i + 1}", **{k: v for k, v in e.items() if v is not None}}
             for i, e in enumerate(exams)]
-    return {"schema_version": "1.0", "case_id": "request-check", "cancer": cancer,
-            "context": context, "exams": rows}
+    doc: dict[str, object] = {"schema_version": "1.0", "case_id": REQUEST_CASE_ID, "cancer": cancer,
+                              "context": context, "exams": rows}
+    if request is not None:
+        if request.question_text:
+            context["question_text"] = request.question_text
+        line = treatment_row(request)
+        if line is not None:
+            doc["treatments"] = [line]
+    return doc
+
+
+# The id of the case a request without a patient is rated as: never shown (the page says "request
+# without a patient file").
+REQUEST_CASE_ID = "request-check"

@@ -22,7 +22,15 @@ def _timeline(case: Any, lang: str) -> bytes:
     return (svg or "").encode("utf-8")
 
 
+def _html_pdf(html: str) -> bytes:
+    """A page of the web app as PDF (the quick check's print view, issue 25)."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    return bytes(HTML(string=html).write_pdf())
+
+
 JOBS: dict[str, Callable[..., Any]] = {
+    "html_pdf": _html_pdf,
     "summary_html": summary.summary_html,
     "summary_pdf": summary.summary_pdf,
     "session_pdf": summary.session_pdf,

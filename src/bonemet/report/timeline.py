@@ -69,6 +69,10 @@ _MARKER_STYLE = {Analyte.bone_alp: ("#0072B2", "o"), Analyte.ctx: ("#D55E00", "s
 _MODALITY = {Modality.fdg_pet_ct: "FDG-PET", Modality.naf_pet_ct: "NaF-PET", Modality.ct: "CT",
              Modality.mri: "MRI", Modality.wb_mri: "WB-MRI", Modality.radiograph: "X-ray",
              Modality.bone_scan: "BS", Modality.spect_ct: "SPECT"}
+# The same short names in French (issue 25: no English word on a French figure).
+_MODALITY_FR = {**_MODALITY, Modality.fdg_pet_ct: "TEP-FDG", Modality.naf_pet_ct: "TEP-NaF",
+                Modality.ct: "TDM", Modality.mri: "IRM", Modality.wb_mri: "IRM-CE",
+                Modality.radiograph: "Radio", Modality.bone_scan: "Scinti", Modality.spect_ct: "TEMP"}
 # Bone-tracer exams on the scans row: planar, SPECT-CT, 18F-NaF PET (read like the bone scan, F28).
 _SCAN_MARKER = {Modality.bone_scan: "o", Modality.spect_ct: "h", Modality.naf_pet_ct: "D"}
 _BONE_AGENTS = frozenset({TreatmentType.zoledronic_acid, TreatmentType.denosumab})
@@ -208,7 +212,8 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
                                           ha="center", va="top", fontsize=6.5, color=colour))
             elif not (e.radiograph_finding or e.mri_finding or e.ct_finding):
                 top.plot([x], [y_img], marker="|", ms=9, color="#999999", ls="none")
-                below.append(top.annotate(_MODALITY[e.modality], (x, y_img), xytext=(0, -7),
+                below.append(top.annotate((_MODALITY_FR if lang == "fr" else _MODALITY)[e.modality],
+                                          (x, y_img), xytext=(0, -7),
                                           textcoords="offset points", ha="center", va="top",
                                           fontsize=6, color="#777777"))
             else:

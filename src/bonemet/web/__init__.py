@@ -43,6 +43,9 @@ def mount_web(app: FastAPI) -> None:
 
     app.include_router(manage_router)
     app.include_router(check_router)
+    from bonemet.web.check_file import router as check_file_router  # saved and printed (issue 25)
+
+    app.include_router(check_file_router)
     from bonemet.web.kb_pages import router as kb_router
 
     app.include_router(kb_router)

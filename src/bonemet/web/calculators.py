@@ -54,7 +54,11 @@ def view(slug: str, values: dict[str, str] | None, lang: str) -> dict[str, Any]:
         try:
             parsed[m.id] = _number(values.get(m.id, ""))
         except ValueError:
-            out["problems"].append(f"{m.id}: {values.get(m.id)!r} is not a number")
+            # Named as the page labels it, in the user's words (issue 25, item 8).
+            from bonemet.report.labels import colon, labels
+
+            typed = labels()("ed_not_number", lang).format(typed=values.get(m.id))
+            out["problems"].append(f"{colon(str(m.label(lang)).capitalize(), lang)} {typed}")  # type: ignore[arg-type]
     if out["problems"]:
         return out
     try:

@@ -177,12 +177,16 @@ def validate(doc: dict[str, Any], lang: str) -> tuple[Case | None, list[Problem]
                 continue
             if path == "context":  # a context with nothing chosen: the phase is what is missing
                 path = "context.phase"
+            path = _LIST_ITEM.sub(r"\1", path)  # one ticked site: the error lands on the group
             blocks = _score_site_problems(path, str(err.get("msg", "")), lang)
             problems += blocks or [Problem(path, _message(dict(err), forms.value_at(doc, path),
                                                           lang))]
         return None, problems
 
 
+# An item of a list input (`context.pain_sites[1]`): the editor draws the list as one group.
+_LIST_ITEM = re.compile(r"(\.(?:" + "|".join(sorted(forms.CHOICE_LISTS | forms.LIST_FIELDS))
+                        + r"))\[\d+\]\Z")
 _SCORE_SITE = re.compile(r"(\w+) does not apply to site '(\w+)'")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from bonemet.web.forms import LIST_FIELDS, SECTIONS, Section, parse_name
+from bonemet.web.forms import CHOICE_LISTS, LIST_FIELDS, SECTIONS, Section, parse_name
 
 
 def add_row(doc: dict[str, Any], list_path: str) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def _one_value(name: str, value: Any) -> bool:
     def scalar(v: Any) -> bool:
         return v is None or isinstance(v, str | int | float | bool)
 
-    if name in LIST_FIELDS and isinstance(value, list):
+    if name in LIST_FIELDS | CHOICE_LISTS and isinstance(value, list):
         return all(scalar(v) for v in value)
     return scalar(value)
 

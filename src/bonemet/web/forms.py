@@ -18,7 +18,12 @@ _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")  # .fullmatch: `$` passes a final "\n"
 # Free-text lists typed as "a, b" in one input.
-LIST_FIELDS = frozenset({"agents", "pain_sites"})
+LIST_FIELDS = frozenset({"agents"})
+# Coded lists drawn as a group of checkboxes (one pair per ticked box; issue 25, item 5).
+CHOICE_LISTS = frozenset({"pain_sites"})
+# The board's own words: kept exactly as typed (issue 25, item 7), only a blank one means "none".
+# Codes, dates and numbers lose the spaces around them.
+FREE_TEXT = frozenset({"label", "level", "detail", "note", "question_text"})
 # Inputs that are not case fields: the editor's own controls.
 CONTROL_PREFIX = "_"
 
@@ -62,10 +67,21 @@ def parse_name(name: str) -> list[str | int]:
     return [int(index) if index else key for key, index in _TOKEN.findall(name)]
 
 
-def _normalise(key: str, value: str) -> Any:
+def _free_text(tokens: list[str | int]) -> bool:
+    key = tokens[-1]
+    return key in FREE_TEXT or (key == "site" and tokens[0] == "response_outside_bone")
+
+
+def _normalise(tokens: list[str | int], value: str) -> Any:
+    key = str(tokens[-1])
+    if _free_text(tokens):
+        # A browser sends a textarea's line breaks as CRLF: read back as the "\n" they were.
+        return value.replace("\r\n", "\n") if value.strip() else ""
     # Spaces around a typed value go; a newline or another control character in an id is kept,
     # so that the id is refused with its rule (no input can type one: only a forged form sends it).
     value = value.strip(" ") if key == "case_id" else value.strip()
+    if key in CHOICE_LISTS:  # a ticked box; a forged "a, b" in one value is read as two
+        return [part.strip() for part in value.split(",") if part.strip()]
     if key in LIST_FIELDS:
         return [part.strip() for part in value.split(",") if part.strip()]
     if _DECIMAL_COMMA.fullmatch(value):  # 12,5 as typed on a French keyboard
@@ -111,6 +127,7 @@ def document_from_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """A case document from the submitted (name, value) pairs; empty inputs mean 'not recorded'."""
     root: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    rests: list[tuple[list[str | int], str]] = []
     for name, value in pairs:
         if name == "_extra" and value.strip():
             try:
@@ -125,7 +142,16 @@ def document_from_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         tokens = parse_name(name)
         if not tokens or not isinstance(tokens[0], str):
             continue
-        _put(root, tokens, _normalise(str(tokens[-1]), value))
+        if tokens[-1] == ROW_REST:  # a row's fields the form does not draw, carried as JSON
+            rests.append((tokens[:-1], value))
+            continue
+        normalised = _normalise(tokens, value)
+        if tokens[-1] in CHOICE_LISTS:  # one pair per ticked box: gathered, not replaced
+            _put(root, tokens, [*_ticked(root, tokens), *normalised])
+            continue
+        _put(root, tokens, normalised)
+    for tokens, value in rests:
+        _put_rest(root, tokens, value)
     doc = _compact(root)
     _new_lesion_flags(doc)
     # Fields this form does not draw (added to the model later, or imported) survive a round trip.
@@ -133,6 +159,48 @@ def document_from_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         doc.setdefault(key, value)
     doc.setdefault("schema_version", "1.0")
     return dict(doc)
+
+
+def _ticked(root: dict[str, Any], tokens: list[str | int]) -> list[Any]:
+    node: Any = root
+    for here in tokens:
+        node = node.get(here) if isinstance(node, dict) else None
+    return node if isinstance(node, list) else []
+
+
+ROW_REST = "_rest"
+
+
+def _put_rest(root: dict[str, Any], tokens: list[str | int], value: str) -> None:
+    """Put back a row's fields that the editor does not draw (a treatment's dose, an exam's
+    indication, a lesion's complications): re-saving a case never loses them. A field the form
+    drew wins (the hidden copy is the value when the page was drawn)."""
+    try:
+        loaded = orjson.loads(value) if value.strip() else {}
+    except orjson.JSONDecodeError:
+        return
+    if not isinstance(loaded, dict):
+        return
+    row: Any = root
+    for here in tokens:
+        if not isinstance(row, dict):
+            return
+        row = row.setdefault(here, {})
+    if isinstance(row, dict):
+        for key, kept in loaded.items():
+            if isinstance(key, str) and key not in row and not key.startswith(CONTROL_PREFIX):
+                row[key] = kept
+
+
+def row_rest(section: Section, row: Any) -> str:
+    """The row's fields that this section neither draws nor holds as a child block, as JSON."""
+    if not isinstance(row, dict):
+        return ""
+    drawn = {f.name for f in section.fields} | {c.key for c in section.children} | {NEW_ROW}
+    if any(f.name == NEW_LESION for f in section.fields):
+        drawn.add("change_vs_previous")
+    rest = {k: v for k, v in row.items() if k not in drawn}
+    return orjson.dumps(rest).decode() if rest else ""
 
 
 def _new_lesion_flags(doc: dict[str, Any]) -> None:
@@ -232,6 +300,10 @@ def shown(value: Any, kind: str) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if kind in ("text", "textarea"):  # typed words: written back exactly (issue 25, item 7)
+        from bonemet.report.labels import Verbatim
+
+        return Verbatim(value)
     return str(value)
 
 
@@ -372,6 +444,15 @@ _SCANS = frozenset({"bone_scan", "spect_ct", "fdg_pet_ct", "naf_pet_ct"})
 _TARGETED = frozenset({"ct", "mri", "radiograph", "spect_ct"})
 
 
+def _lab_units() -> tuple[str, ...]:
+    """Every unit the lab catalogue accepts, once, written as a clinician writes it ("µg/L"; the
+    ASCII spelling "ug/L" an import may hold is still shown, as the selected value)."""
+    from bonemet.model.follow_up import LAB_CATALOGUE
+
+    units = [u for _, _, accepted in LAB_CATALOGUE.values() for u in accepted]
+    return tuple(dict.fromkeys(u for u in units if not u.startswith("u")))
+
+
 def _build() -> tuple[Section, ...]:
     from bonemet.model.case import (
         Analyte,
@@ -426,7 +507,9 @@ def _build() -> tuple[Section, ...]:
             Field("phase", "select", enum="phase", options=opts(Phase), required=True),
             Field("as_of", "date"),
             _sel("question", "question", opts(Question)), _b("new_bone_pain"),
-            Field("pain_sites", "text"), _b("neurological_deficit"),  # issue 17
+            # Where the pain is: ticked among the skeleton's sites, in words (issue 25, item 5).
+            Field("pain_sites", "checks", enum="site", options=sites, wide=True),
+            _b("neurological_deficit"),  # issue 17
             Field("question_text", "textarea", wide=True),
         )),
         Section("availability", "section_availability", (
@@ -470,7 +553,7 @@ def _build() -> tuple[Section, ...]:
         ), repeated=True, item="treatment"),
         Section("labs", "section_labs", (
             Field("date", "date"), _sel("analyte", "analyte", opts(Analyte)), Field("value", "number"),
-            Field("unit", "text"),
+            Field("unit", "select", options=_lab_units()),  # the units the model accepts
         ), repeated=True, item="lab"),
         Section("clinical_status", "section_status", (
             Field("date", "date"), _sel("state", "clinical_state", opts(ClinicalState)),

@@ -124,7 +124,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         return L.enum(kind, value, lang)
 
     from bonemet.access.security import csrf_token, request_user
-    from bonemet.report.probability_view import lr_text, pct
+    from bonemet.report.probability_view import entry_words, lr_text, pct
 
     html = render_in(lang, lambda: _env().get_template(template).render(
         request=request, lang=lang, t=t, e=e, e_=e, kb=kb, here=here, path=request.url.path,
@@ -133,6 +133,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         htmx=request.headers.get("hx-request") == "true",
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         line_words=lambda label: line_words(label, lang),
+        entry_words=lambda entry_id: entry_words(kb.performance, entry_id, lang),  # type: ignore[arg-type]
         **context,
     ))
     response = HTMLResponse(html, status_code=status)
@@ -311,7 +312,8 @@ def editor(request: Request, doc: dict[str, Any], problems: list[Problem], *, ne
                 errors=by_field, problems=problems, general=general, new=new, source=source,
                 case_link=_case_link(doc.get("case_id")),
                 extra=orjson.dumps(forms.extra_fields(doc)).decode(), notice=notice, version=version,
-                shows_block=forms.shows_block, taken=taken, comparators=_comparators(doc, lang),
+                shows_block=forms.shows_block, row_rest=forms.row_rest, taken=taken,
+                comparators=_comparators(doc, lang),
                 screen_label=lambda path: editor_errors.screen_label(path, lang),
                 **_score_label_functions(request))
 
@@ -391,8 +393,8 @@ def _version_of(raw: str | None) -> int:
 _CONFLICT = {
     "edited": {"en": "someone else saved this case meanwhile (now version {v}); your changes were "
                      "NOT saved: open the case again and redo them",
-               "fr": "quelqu'un d'autre a enregistré ce cas entre-temps (version {v}) ; vos "
-                     "modifications n'ont PAS été enregistrées : rouvrez le cas et refaites-les"},
+               "fr": "quelqu'un d'autre a enregistré ce dossier entre-temps (version {v}) ; vos "
+                     "modifications n'ont PAS été enregistrées : rouvrez le dossier et refaites-les"},
 }
 
 
@@ -458,6 +460,9 @@ def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
         # A create is not an update: a stored case or a bundled demo case already answers to this
         # id, and saving would replace (or shadow) that patient's case.
         return _taken(request, doc, case.case_id, version)
+    if not new and _unchanged(request, case, version):
+        # Opened and saved as it was: no new version, no history row (issue 25, item 7).
+        return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
     try:
         _store(request).put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
                                  user=user.id if user else None,
@@ -472,6 +477,12 @@ def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
         return editor(request, doc, [Problem("", exc.message(lang_of(request)))], new=new,
                       status=507, version=version)
     return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
+
+
+def _unchanged(request: Request, case: Case, version: int) -> bool:
+    """The case as it is already kept, at the version the editor was opened on."""
+    found = find_case(request, case.case_id)
+    return found is not None and found.version == version and found.case == case
 
 
 def _taken(request: Request, doc: dict[str, Any], case_id: str, version: int,
