@@ -163,6 +163,8 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # .fullmatch: `$` passes a final "\
 def display(value: Any, lang: str) -> Any:
     """How a template writes a value: 27/11/2026 and 0,3 in French; ISO dates and 0.3 in English.
     Strings that are an ISO date (facts of the case, dates kept as text) are dates too."""
+    if isinstance(value, Verbatim):
+        return value
     if isinstance(value, dt.datetime):
         return f"{format_day(value.date(), lang)} {value:%H:%M}"
     if isinstance(value, dt.date):
@@ -323,8 +325,22 @@ def french_html(html: str) -> str:
             if not part.lower().startswith(("<script", "<style", "<!--")):
                 parts[i] = _TEXT_ATTR.sub(lambda m: f'{m.group(1)}="{french_typography(m.group(2))}"', part)
             continue
+        if i > 0 and _VERBATIM_TAG.match(parts[i - 1]):
+            continue  # the user's own words, as typed (issue 25, item 7)
         parts[i] = french_typography(_LEADING_PUNCT.sub("\u00a0\\1", part) if i > 0 else part)
     return "".join(parts)
+
+
+# Text typed by a user and shown back to be edited or printed as theirs: a <textarea>'s content
+# (saved unchanged, it must post back unchanged) and an element marked `data-verbatim` (the
+# board's words on the fiche). French typography is for bonemet's own text only.
+_VERBATIM_TAG = re.compile(r"<(?:textarea\b|[a-z0-9]+\b[^>]*\sdata-verbatim\b)", re.IGNORECASE)
+
+
+class Verbatim(str):
+    """A value a template must write as it is: not read as a date, not reformatted (`display`)."""
+
+    __slots__ = ()
 
 
 # The vocabulary of a case field, by the field's name, for the value of a fact ("fdg_pet_ct" ->
