@@ -26,6 +26,7 @@ from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.model.board import DecisionBox
 from bonemet.model.plan import headline as plan_headline
+from bonemet.report.headline import build_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
 from bonemet.report.skeleton import describe, skeleton_map
@@ -130,6 +131,7 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         board=board, fmt_date=lambda d: fmt_date(d, lang), plan_line=plan_headline(a.plan),
+        hl=build_headline(a, kb),  # page 1: urgent alerts first (issue 25)
         fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))
