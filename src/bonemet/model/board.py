@@ -11,7 +11,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal, TypeGuard
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from bonemet.model.case import Modality
@@ -102,9 +102,9 @@ class DecisionIn(_Strict):
     # "Conforme au référentiel": the board says whether its decision follows the guideline;
     # "non" needs its reason (the place to record disagreement with bonemet's proposal).
     conforme: bool | None = None
-    conforme_reason: Words = ""
+    conforme_reason: Words = Field("", validate_default=True)
     trial_proposed: bool | None = None
-    trial_name: Short = ""
+    trial_name: Short = Field("", validate_default=True)
     # The knowledge-base version of bonemet's proposal when the board started from it ("" when
     # not): the fiche says the board's words began as bonemet's, never the reverse.
     proposal_source: Annotated[str, StringConstraints(max_length=80)] = ""
@@ -118,14 +118,16 @@ class DecisionIn(_Strict):
             raise ValueError("an exam is listed twice")
         return value
 
-    @model_validator(mode="after")
-    def _reasons_given(self) -> DecisionIn:
-        # Field-named errors (the web form puts each under its field): `loc` is set by the caller.
-        if self.conforme is False and not self.conforme_reason:
-            raise PydanticCustomError("reason_required", "conforme_reason")
-        if self.trial_proposed and not self.trial_name:
-            raise PydanticCustomError("reason_required", "trial_name")
-        return self
+    @field_validator("conforme_reason", "trial_name")
+    @classmethod
+    def _reason_given(cls, value: str, info: ValidationInfo) -> str:
+        # "non conforme" needs its reason, "essai proposé: oui" the trial's name; the error is the
+        # field's own (the form and the API name it).
+        asked = {"conforme_reason": info.data.get("conforme") is False,
+                 "trial_name": info.data.get("trial_proposed") is True}[str(info.field_name)]
+        if asked and not value:
+            raise PydanticCustomError("reason_required", "required with this answer")
+        return value
 
 
 class Signature(_Strict):

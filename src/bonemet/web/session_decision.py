@@ -151,8 +151,8 @@ def _checked(request: Request, form: dict[str, Any], errors: dict[str, str],
         found = _errors(request, exc, form)
         found.pop("", None)
         for err in exc.errors():
-            if err["type"] == "reason_required":
-                found[str(err["msg"])] = _t(request, "board_err_reason_required")
+            if err["type"] == "reason_required" and err["loc"]:
+                found[str(err["loc"][0])] = _t(request, "board_err_reason_required")
             elif err["loc"] and err["loc"][0] == "tnm":
                 found["tnm"] = _t(request, "board_err_tnm", raw=form.get("tnm", ""))
         errors.update({k: v for k, v in found.items() if k not in errors})
