@@ -260,9 +260,13 @@ def test_the_chair_validates_then_reopens_both_traced(client: TestClient) -> Non
 
 # ---- words kept exactly (observed item 7) ------------------------------------------------------
 
-BOARD_TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r")
-    | st.sampled_from(list(":;?!«»\n \u00a0\u202f")), max_size=120)
+# What a board types: free text, with the pieces French typography and date display would touch
+# (space before « : ; ? ! », guillemets, no-break spaces, line ends, an ISO date alone) drawn often.
+_PIECES = st.sampled_from([" : ", " ; ", " ?", " !", "?", ":", "« ", " »", "\u00a0:", "\u202f;",
+                           "\n", "\n\n", "  ", "2026-11-27", "IRM", "TEP-TDM", "é", "œ", "—"])
+_FREE = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r"),
+                max_size=12)
+BOARD_TEXT = st.lists(_PIECES | _FREE, max_size=10).map("".join)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
