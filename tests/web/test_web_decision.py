@@ -153,7 +153,7 @@ def test_take_over_fills_the_fields_with_the_assessments_words_then_editable(cli
     assert filled["proposal"] == proposal.paraphrase("en")
     assert filled["decision"] == proposal.decision_text("en")
     assert filled["decision"].startswith("- Urgent: ") and "(SAFE-01)" in filled["decision"]
-    assert filled["status"] == "discussed" and filled["conforme"] == "yes"
+    assert filled["status"] == "discussed" and filled["conforme"] == ""  # the board's to say
     assert filled["proposal_source"] == proposal.kb_version
     assert ("imaging", "mri") in _fields(r.text)
     # The board edits the taken-over text, then saves: its words are stored, marked as started
@@ -175,7 +175,7 @@ def test_take_over_and_save_records_a_routine_decision_in_one_post(client: TestC
     proposal = board_proposal(_case(STAGING))
     assert item.decision == proposal.decision_text("en") and "(NM-02)" in item.decision
     assert item.imaging_requested == ["fdg_pet_ct"] and item.status == "discussed"
-    assert item.conforme is True and item.biomarkers == "EGFR exon 19 deletion"
+    assert item.conforme is None and item.biomarkers == "EGFR exon 19 deletion"
 
 
 def test_take_over_keeps_what_the_board_typed(client: TestClient) -> None:

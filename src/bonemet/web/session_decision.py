@@ -119,8 +119,8 @@ def take_over(form: dict[str, Any], proposal: Any, lang: str) -> None:
         form["imaging_requested"] = list(proposal.imaging)
     if form.get("status") in (None, "", SessionStatus.to_discuss.value):
         form["status"] = SessionStatus.discussed.value
-    if not form.get("conforme"):
-        form["conforme"] = "yes"  # the board takes over the guideline's proposal
+    # "Conforme au référentiel" stays the board's to say: bonemet's proposal may itself lean on
+    # sources outside the chapter (SAFE-01), so taking it over asserts nothing about the guideline.
     if not form.get("ecog") and proposal.ecog is not None:
         form["ecog"] = str(proposal.ecog)
     if not form.get("biomarkers"):
