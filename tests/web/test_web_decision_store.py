@@ -145,16 +145,3 @@ def test_a_birth_date_contradicting_the_year_is_kept_and_flagged() -> None:
     odd = Patient(birth_year=1950, birth_date=dt.date(1951, 3, 4))
     assert odd.birth_year_contradiction() and odd.birth_year == 1950  # kept as entered
 
-
-def test_a_case_saved_unchanged_keeps_its_version(tmp_path: Path) -> None:
-    """Observed item 7 for a case: the same document stored again is not a new version."""
-    store = Store(tmp_path / "c.sqlite3")
-    doc = {"schema_version": "1.0", "case_id": "c1", "context": {"phase": "staging",
-           "question_text": "Douleur : rachis ? « dorsal » !"}}
-    assert store.put_case("c1", doc, user="a", expected_version=0) == 1
-    assert store.put_case("c1", dict(doc), user="b", expected_version=1) == 1
-    assert store.case_history("c1") == []
-    changed = {**doc, "context": {"phase": "follow_up"}}
-    assert store.put_case("c1", changed, user="b", expected_version=1) == 2
-    assert [v for v, _, _ in store.case_history("c1")] == [1]
-    store.close()

@@ -304,8 +304,6 @@ class Store:
             current = 0 if row is None else int(row[0])
             if expected_version is not None and expected_version != current:
                 raise VersionConflict(case_id, expected_version, current)
-            if row is not None and orjson.loads(row[1]) == orjson.loads(orjson.dumps(document)):
-                return current  # saved unchanged: no new version (issue 25, item 7)
             if row is not None:
                 db.execute("INSERT OR IGNORE INTO case_history VALUES (?, ?, ?, ?, ?)",
                            (case_id, current, row[1], row[2], row[3]))
