@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
@@ -20,6 +20,9 @@ from bonemet.kb import KnowledgeBase, default_kb, strict_yaml
 from bonemet.model import Assessment, Case
 from bonemet.model.case import booking_hint
 from bonemet.model.plan import BonePlan
+
+if TYPE_CHECKING:
+    from bonemet.report.board_proposal import BoardProposal
 
 
 def parse_case(data: Any, source: str = "") -> Case:
@@ -258,3 +261,13 @@ __all__ = [
     "read_document",
     "to_json",
 ]
+
+
+def board_proposal(case: Case, kb: KnowledgeBase | None = None) -> BoardProposal:
+    """bonemet's proposal for the tumour-board decision form (issue 25): the headline (urgent alerts
+    first), the recommendations and the bone plan's lines with their rule ids, and the text the
+    board may take over. The web layer shows it; it derives nothing of its own."""
+    from bonemet.report.board_proposal import build_proposal
+
+    kb = kb or default_kb()
+    return build_proposal(case, assess(case, kb), kb)

@@ -44,15 +44,15 @@ def _box(case_id: str, decision: str, **changes: object) -> DecisionBox:
 def test_decision_box_sits_on_top_with_the_rcp_fields(lang: str) -> None:
     case = _case("03-")
     html = unescape(summary_html(case, lang, DAY, board=_box(case.case_id, "Bone MRI <b>now</b>")))
-    box = html[html.index('id="board-decision"'):html.index("</section>")]
+    box = html[html.index('id="board-decision"'):html.index("</section>", html.index('id="board-decision"'))]
     assert html.index('id="board-decision"') < html.index(
         "Identité" if lang == "fr" else "Identity")  # above everything else of the case
     date = "27/11/2026" if lang == "fr" else "2026-11-27"
     review = "15/01/2027" if lang == "fr" else "2027-01-15"
     stamp = "27/11/2026 14:05 UTC" if lang == "fr" else "2026-11-27 14:05 UTC"
     for needle in (TITLE[lang], date, stamp, "CHU Lyon-Sud", "Dr Martin, Dr Petit",
-                   # French pages set a no-break space before "?" (typography), the board's words too
-                   "Which exam for the femurs\u00a0?" if lang == "fr" else "Which exam for the femurs?",
+                   # the board's words exactly as typed, in French too: no typography added (issue 25)
+                   "Which exam for the femurs?",
                    "Targeted MRI", review, "sec.durand",
                    "IRM" if lang == "fr" else "MRI", "RCP thoracique"):
         assert needle in box, needle

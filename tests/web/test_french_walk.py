@@ -169,8 +169,10 @@ class _Visible(HTMLParser):
             assert isinstance(fields, list)
             if tag != "input" or a.get("type") not in ("radio", "checkbox") or "checked" in a:
                 fields.append((a["name"], a.get("value", "")))
+        # A textarea's content and an element marked data-verbatim are a user's own words, shown
+        # as typed (issue 25: re-saving must not rewrite them), like an input's value.
         skip = (tag in _SKIP_TAGS or a.get("translate") == "no" or "hidden" in a
-                or a.get("aria-hidden") == "true")
+                or a.get("aria-hidden") == "true" or tag == "textarea" or "data-verbatim" in a)
         self._flush()
         if not self.hidden and not skip:
             for name in _TEXT_ATTRS:

@@ -109,9 +109,13 @@ class _Writer:
             res["identifier"] = self.identifier(c.ID_PATIENT_LABEL, p.label)
         if p.sex:
             res["gender"] = p.sex
-        if p.birth_year:
+        if p.birth_date and not p.birth_year_contradiction():
+            res["birthDate"] = p.birth_date.isoformat()
+        elif p.birth_year:
             res["birthDate"] = f"{p.birth_year:04d}"
-        extra = [(f"patient.{k}", v) for k, v in _residual(p, {"label", "sex", "birth_year"})]
+        full_date = p.birth_date is not None and res.get("birthDate") == p.birth_date.isoformat()
+        done = {"label", "sex", "birth_year"} | ({"birth_date"} if full_date else set())
+        extra = [(f"patient.{k}", v) for k, v in _residual(p, done)]
         extra += _residual(
             self.case,
             {

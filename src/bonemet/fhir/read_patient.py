@@ -42,6 +42,11 @@ def patient(m: Mapper, patients: list[Res]) -> dict[str, Any]:
     birth = p.body.get("birthDate")
     if isinstance(birth, str) and len(birth) >= 4 and birth[:4].isdigit():
         out["birth_year"] = int(birth[:4])
+        if len(birth) == 10:  # a full date (the RCP form prints it, issue 25)
+            try:
+                out["birth_date"] = dt.date.fromisoformat(birth).isoformat()
+            except ValueError:
+                m.skip(p, "birthDate", f"not a FHIR date: {birth!r}")
     elif birth is not None:
         m.skip(p, "birthDate", f"not a FHIR date: {birth!r}")
     return out

@@ -152,6 +152,8 @@ ROUTES: dict[str, tuple[Source, ...]] = {
     "POST /sessions/{session_id}/cases/{case_id}/move": (_CASE,),
     "GET /sessions/{session_id}/cases/{case_id}/decision": (_CASE,),
     "POST /sessions/{session_id}/cases/{case_id}/decision": (_CASE,),
+    "POST /sessions/{session_id}/cases/{case_id}/decision/sign": (_CASE,),  # the chair (issue 25)
+    "POST /sessions/{session_id}/cases/{case_id}/decision/reopen": (_CASE,),
     "GET /sessions/{session_id}/cases/{case_id}/summary": (_CASE,),
     "GET /sessions/{session_id}/cases/{case_id}/summary.pdf": (_CASE,),
     "GET /sessions/{session_id}/summary.pdf": (_SESSION,),

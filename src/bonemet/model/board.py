@@ -11,7 +11,8 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal, TypeGuard
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from bonemet.model.case import Modality
 
@@ -23,6 +24,13 @@ MAX_CASES = 200  # a board discusses tens of patients; this stops a runaway scri
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT)]
 Words = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT)]
+# TNM as boards write it: optional prefixes (c, p, y, r, a), T, N and M with their sub-letters,
+# spaces allowed between; "x" when not assessable. Loose on purpose: it catches a slip, it does
+# not stage.
+TNM_PATTERN = (r"^\s*[cpyraCPYRA]{0,3}T(?:[0-4][a-dA-D]?\d?|is|IS|[xX])(?:\([^)]{0,20}\))?\s*"
+               r"[cpyraCPYRA]{0,3}N(?:[0-3][a-cA-C]?|[xX])\s*[cpyraCPYRA]{0,3}M(?:[01][a-cA-C]?|[xX])\s*$")
+Tnm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=TNM_PATTERN)]
 # A case id: safe in a path and a file name. In pydantic's (Rust) regex and in JSON Schema `$` is
 # the end of the text; Python's `re` needs `is_case_id` (fullmatch), as there `$` passes "id\n".
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -117,6 +125,22 @@ class DecisionIn(_Strict):
     imaging_requested: list[ImagingChoice] = Field(default_factory=list, max_length=len(Modality) + 1)
     treatment_change: bool | None = None
     next_review: dt.date | None = None
+    # ---- the standard fields of the French RCP form (issue 25); None: not stated -------------
+    ecog: int | None = Field(None, ge=0, le=4)  # performance status (ECOG / OMS 0-4)
+    tnm: Tnm | None = None  # e.g. cT2aN2M1c, read loosely (the board writes the staging it has)
+    biomarkers: Short = ""  # e.g. "EGFR L858R, PD-L1 60 %"
+    referring_physician: Short = ""
+    patient_informed: Literal["yes", "no", "not_yet"] | None = None
+    quorum: bool | None = None
+    # "Conforme au référentiel": the board says whether its decision follows the guideline;
+    # "non" needs its reason (the place to record disagreement with bonemet's proposal).
+    conforme: bool | None = None
+    conforme_reason: Words = Field("", validate_default=True)
+    trial_proposed: bool | None = None
+    trial_name: Short = Field("", validate_default=True)
+    # The knowledge-base version of bonemet's proposal when the board started from it ("" when
+    # not): the fiche says the board's words began as bonemet's, never the reverse.
+    proposal_source: Annotated[str, StringConstraints(max_length=80)] = ""
 
     @field_validator("imaging_requested")
     @classmethod
@@ -126,6 +150,24 @@ class DecisionIn(_Strict):
         if len(set(value)) != len(value):
             raise ValueError("an exam is listed twice")
         return value
+
+    @field_validator("conforme_reason", "trial_name")
+    @classmethod
+    def _reason_given(cls, value: str, info: ValidationInfo) -> str:
+        # "non conforme" needs its reason, "essai proposé: oui" the trial's name; the error is the
+        # field's own (the form and the API name it).
+        asked = {"conforme_reason": info.data.get("conforme") is False,
+                 "trial_name": info.data.get("trial_proposed") is True}[str(info.field_name)]
+        if asked and not value:
+            raise PydanticCustomError("reason_required", "required with this answer")
+        return value
+
+
+class Signature(_Strict):
+    """The chair's validation of one decision, or its reopening: who and when (UTC ISO text)."""
+
+    by: str | None
+    at: str
 
 
 class SessionCase(DecisionIn):
@@ -138,6 +180,10 @@ class SessionCase(DecisionIn):
     added_by: str | None
     updated_at: str
     updated_by: str | None
+    # The chair's validation: a signed decision is read-only until reopened; the last reopening is
+    # kept here and every version in the history (issue 25).
+    signed: Signature | None = None
+    reopened: Signature | None = None
 
 
 class Session(_Strict):

@@ -110,3 +110,12 @@ class Patient(_Frozen):
     label: str | None = None
     sex: Literal["female", "male", "other", "unknown"] | None = None
     birth_year: int | None = Field(None, ge=1900, le=2100)
+    # The RCP form's identity (issue 25): the full date of birth and the hospital's patient
+    # identifier. A full date whose year differs from `birth_year` is kept as entered and shown
+    # as a contradiction (decision form, fiche), never resolved in silence.
+    birth_date: CaseDate | None = None
+    hospital_id: str | None = Field(None, min_length=1, max_length=64)
+
+    def birth_year_contradiction(self) -> bool:
+        return (self.birth_date is not None and self.birth_year is not None
+                and self.birth_date.year != self.birth_year)

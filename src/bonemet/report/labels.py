@@ -400,8 +400,16 @@ def french_html(html: str) -> str:
             if not part.lower().startswith(("<script", "<style", "<!--", "<textarea")):
                 parts[i] = _TEXT_ATTR.sub(lambda m: f'{m.group(1)}="{french_typography(m.group(2))}"', part)
             continue
+        if i > 0 and _VERBATIM_TAG.match(parts[i - 1]):
+            continue  # the user's own words, as typed (issue 25, item 7)
         parts[i] = french_typography(_LEADING_PUNCT.sub("\u00a0\\1", part) if i > 0 else part)
     return "".join(parts)
+
+
+# Text typed by a user and shown back to be edited or printed as theirs: a <textarea>'s content
+# (saved unchanged, it must post back unchanged) and an element marked `data-verbatim` (the
+# board's words on the fiche). French typography is for bonemet's own text only.
+_VERBATIM_TAG = re.compile(r"<(?:textarea\b|[a-z0-9]+\b[^>]*\sdata-verbatim\b)", re.IGNORECASE)
 
 
 # The vocabulary of a case field, by the field's name, for the value of a fact ("fdg_pet_ct" ->

@@ -131,6 +131,7 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         lesion_text=lambda lesion: describe(lesion, lang), disclaimer=kb.disclaimer(lang),  # type: ignore[arg-type]
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         board=board, fmt_date=lambda d: fmt_date(d, lang), plan_line=plan_headline(a.plan),
+        hl=build_headline(a, kb),  # page 1: urgent alerts first (issue 25)
         fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))

@@ -8,6 +8,7 @@ read (like cases), so that the second of two secretaries recording the same case
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any
 
@@ -269,14 +270,67 @@ class BoardStore:
             current = int(row[1])
             if expected_version is not None and expected_version != current:
                 raise BoardError(409, "version", "board_err_stale", v=current)
-            db.execute("INSERT OR IGNORE INTO session_case_history VALUES (?, ?, ?, ?, ?, ?)",
-                       (session_id, case_id, current, row[0], row[2], row[3]))
-            db.execute("UPDATE session_cases SET document=?, version=?, updated_at=?, updated_by=? "
-                       "WHERE session_id=? AND case_id=?",
-                       (_doc(decision), current + 1, _now(), user, session_id, case_id))
+            stored = dict(orjson.loads(row[0]))
+            if stored.get("signed"):
+                raise BoardError(409, "signed", "board_err_signed")
+            _review_after_meeting(db, session_id, decision)
+            new = _decision_doc(decision, stored)
+            # Saved unchanged (issue 25, item 7): nothing written, no new version; the caller
+            # compares the version to say "nothing changed".
+            if new != _decision_doc(_read_decision(stored), stored):
+                self._replace(db, session_id, case_id, row, new, user)
         item = self._item(session_id, case_id)
         assert item is not None
         return item
+
+    # the chair's validation (issue 25) ---------------------------------------------------------
+
+    def sign(self, session_id: int, case_id: str, user: str | None,
+             expected_version: int | None) -> SessionCase:
+        """The chair validates the decision as recorded: it is read-only until reopened."""
+        return self._signature(session_id, case_id, user, expected_version, sign=True)
+
+    def reopen(self, session_id: int, case_id: str, user: str | None,
+               expected_version: int | None) -> SessionCase:
+        """Reopen a validated decision (traced: who and when, and the signed version stays in the
+        history)."""
+        return self._signature(session_id, case_id, user, expected_version, sign=False)
+
+    def _signature(self, session_id: int, case_id: str, user: str | None,
+                   expected_version: int | None, *, sign: bool) -> SessionCase:
+        with self.store._tx() as db:
+            self._session_row(db, session_id)
+            row = db.execute("SELECT document, version, updated_at, updated_by FROM session_cases "
+                             "WHERE session_id=? AND case_id=?", (session_id, case_id)).fetchone()
+            if row is None:
+                raise BoardError(404, "case_id", "board_err_not_in", case_id=case_id)
+            current = int(row[1])
+            if expected_version is not None and expected_version != current:
+                raise BoardError(409, "version", "board_err_stale", v=current)
+            doc = dict(orjson.loads(row[0]))
+            if bool(doc.get("signed")) == sign:
+                raise BoardError(409, "signed", "board_err_signed" if sign else "board_err_not_signed")
+            mark = {"by": user, "at": _now()}
+            if sign:
+                doc["signed"] = mark
+            else:
+                doc["signed"] = None
+                doc["reopened"] = mark
+            self._replace(db, session_id, case_id, row, orjson.dumps(doc).decode(), user)
+        item = self._item(session_id, case_id)
+        assert item is not None
+        return item
+
+    @staticmethod
+    def _replace(db: Any, session_id: int, case_id: str, row: Any, document: str,
+                 user: str | None) -> None:
+        """Write a new version; the one it replaces goes to the append-only history."""
+        current = int(row[1])
+        db.execute("INSERT OR IGNORE INTO session_case_history VALUES (?, ?, ?, ?, ?, ?)",
+                   (session_id, case_id, current, row[0], row[2], row[3]))
+        db.execute("UPDATE session_cases SET document=?, version=?, updated_at=?, updated_by=? "
+                   "WHERE session_id=? AND case_id=?",
+                   (document, current + 1, _now(), user, session_id, case_id))
 
     def history(self, session_id: int, case_id: str) -> list[tuple[int, str, str | None]]:
         """(version, recorded_at, recorded_by) of every replaced decision, oldest first."""
@@ -308,6 +362,33 @@ _SESSION_COLUMNS = ("s.id, s.meeting_date, s.site, s.attendees, s.title, s.creat
 _CASE_COLUMNS = "case_id, position, document, version, added_at, added_by, updated_at, updated_by"
 
 
+# ---- decisions of issue 25: new fields inside the JSON document ------------------------------
+# The RCP fields and the chair's signature live in `session_cases.document` (JSON), so no SQL
+# migration is needed: a document written before them reads with their defaults (not stated).
+_SIGNATURE_KEYS = ("signed", "reopened")
+
+
+def _read_decision(stored: dict[str, Any]) -> DecisionIn:
+    return DecisionIn.model_validate({k: v for k, v in stored.items() if k in _DECISION_FIELDS})
+
+
+def _decision_doc(decision: DecisionIn, stored: dict[str, Any]) -> str:
+    """The document to store: the decision, with the signature keys of the stored one kept."""
+    doc: dict[str, Any] = decision.model_dump(mode="json")
+    doc.update({k: stored[k] for k in _SIGNATURE_KEYS if stored.get(k)})
+    return orjson.dumps(doc).decode()
+
+
+def _review_after_meeting(db: Any, session_id: int, decision: DecisionIn) -> None:
+    """A next review dated before the meeting that decides it is refused (issue 25, item 4)."""
+    if decision.next_review is None:
+        return
+    row = db.execute("SELECT meeting_date FROM board_sessions WHERE id=?", (session_id,)).fetchone()
+    if row is not None and decision.next_review < dt.date.fromisoformat(row[0]):
+        raise BoardError(422, "next_review", "board_err_review_before_meeting",
+                         meeting=row[0])
+
+
 def _session(row: Any, items: list[SessionCase], removed: list[RemovedCase] | None = None) -> Session:
     return Session(id=int(row[0]), meeting_date=row[1], site=row[2],
                    attendees=list(orjson.loads(row[3])), title=row[4], created_at=row[5],
@@ -316,6 +397,7 @@ def _session(row: Any, items: list[SessionCase], removed: list[RemovedCase] | No
 
 
 def _item(row: Any) -> SessionCase:
-    doc = {k: v for k, v in dict(orjson.loads(row[2])).items() if k in _DECISION_FIELDS}
+    doc = {k: v for k, v in dict(orjson.loads(row[2])).items()
+           if k in _DECISION_FIELDS or k in _SIGNATURE_KEYS}
     return SessionCase(**doc, case_id=row[0], position=int(row[1]), version=int(row[3]),
                        added_at=row[4], added_by=row[5], updated_at=row[6], updated_by=row[7])

@@ -36,8 +36,10 @@ def mount_web(app: FastAPI) -> None:
 
     warm_up()
     app.include_router(router)
+    from bonemet.web.session_decision import router as decision_router  # the decision form
     from bonemet.web.sessions import router as sessions_router  # tumour-board sessions
 
+    app.include_router(decision_router)
     app.include_router(sessions_router)
     from bonemet.web.session_manage import router as manage_router  # edit, remove (issue 25)
 

@@ -218,7 +218,8 @@ def _new_lesion_flags(doc: dict[str, Any]) -> None:
 
 
 NEW_LESION = "new_on_scan"
-DATE_FIELDS = frozenset({"date", "as_of", "diagnosis_date", "irradiated_on", "start", "end"})
+DATE_FIELDS = frozenset({"date", "as_of", "diagnosis_date", "irradiated_on", "start", "end",
+                         "birth_date"})
 # Short id prefixes of generated exam and treatment ids (the user never types an id).
 _EXAM_PREFIX = {"bone_scan": "bs", "spect_ct": "spect", "fdg_pet_ct": "pet", "naf_pet_ct": "naf",
                 "ct": "ct", "mri": "mri", "wb_mri": "wbmri", "radiograph": "xr"}
@@ -501,7 +502,7 @@ def _build() -> tuple[Section, ...]:
     return (
         Section("patient", "section_case", (
             Field("label", "text"), _sel("sex", "sex", ("female", "male", "other", "unknown")),
-            Field("birth_year", "number"),
+            Field("birth_year", "number"), Field("birth_date", "date"), Field("hospital_id", "text"),
         )),
         Section("context", "section_context", (
             Field("phase", "select", enum="phase", options=opts(Phase), required=True),

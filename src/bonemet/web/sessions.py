@@ -22,13 +22,10 @@ from bonemet.model.board import (
     NO_IMAGING,
     AddCases,
     DecisionBox,
-    DecisionIn,
     Session,
     SessionIn,
-    SessionStatus,
 )
 from bonemet.model.case import Modality
-from bonemet.report import summary as mdt
 from bonemet.report.labels import labels
 from bonemet.web.pages import _filename, _form_pairs, _not_found, all_cases, lang_of, page
 from bonemet.web.render_pool import render
@@ -317,65 +314,7 @@ async def session_move_case(request: Request, session_id: str, case_id: str) -> 
                             status_code=303)
 
 
-# ---- decision form ---------------------------------------------------------------------------
-
-
-def _decision_page(request: Request, session: Session, case_id: str, form: dict[str, Any],
-                   errors: dict[str, str], version: int, status: int = 200) -> HTMLResponse:
-    label = next((c.case.patient.label for c in all_cases(request)
-                  if c.case_id == case_id and c.case.patient), None)
-    return page(request, "session_decision.html", status=status, s=session, case_id=case_id,
-                patient_label=label, form=form, errors=errors, version=version,
-                statuses=list(SessionStatus), imaging_choices=IMAGING_CHOICES,
-                fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)))
-
-
-@router.get("/sessions/{session_id}/cases/{case_id}/decision")
-async def decision_form(request: Request, session_id: str, case_id: str) -> Response:
-    session = _session_or_404(request, session_id)
-    item = next((c for c in session.cases if c.case_id == case_id), None) if session else None
-    if session is None or item is None:
-        return _not_found(request, case_id)
-    form = item.model_dump(mode="json")
-    form["treatment_change"] = {None: "", True: "yes", False: "no"}[item.treatment_change]
-    form["next_review"] = mdt.fmt_date(item.next_review, lang_of(request)) if item.next_review else ""
-    return _decision_page(request, session, case_id, form, {}, item.version)
-
-
-@router.post("/sessions/{session_id}/cases/{case_id}/decision")
-async def decision_save(request: Request, session_id: str, case_id: str) -> Response:
-    from bonemet.stores.board_store import BoardError
-
-    pairs = await _form_pairs(request)
-    _csrf(request, pairs)
-    session = _session_or_404(request, session_id)
-    if session is None or all(c.case_id != case_id for c in session.cases):
-        return _not_found(request, case_id)
-    raw_version = dict(pairs).get("_version", "")
-    version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else 0
-    form: dict[str, Any] = {k: v for k, v in pairs if not k.startswith("_") and k != "imaging"}
-    form["imaging_requested"] = [v for k, v in pairs if k == "imaging"]
-    errors: dict[str, str] = {}
-    data: dict[str, Any] = {
-        "status": form.get("status") or "to_discuss", "question": form.get("question", ""),
-        "decision": form.get("decision", ""), "proposal": form.get("proposal", ""),
-        "imaging_requested": form["imaging_requested"],
-        "treatment_change": {"yes": True, "no": False}.get(form.get("treatment_change", "")),
-    }
-    _date_field(request, data, "next_review", form.get("next_review", ""), errors)
-    try:
-        checked = DecisionIn.model_validate(data)
-    except ValidationError as exc:
-        errors = {**_errors(request, exc, form), **errors}
-    if errors:
-        return _decision_page(request, session, case_id, form, errors, version, 422)
-    try:
-        _board(request).record(session.id, case_id, checked, _who(request), version or None)
-    except BoardError as exc:
-        message = labels()(exc.key, lang_of(request)).format(**exc.values)
-        return _decision_page(request, session, case_id, form, {"": message}, version, exc.status)
-    return RedirectResponse(f"/sessions/{session_id}?saved=1#case-{quote(case_id)}",
-                            status_code=303)
+# ---- decision form: web/session_decision.py (issue 25) -----------------------------------
 
 
 # ---- summaries printed from a session -------------------------------------------------------
