@@ -9,7 +9,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.guidanceresponse import GuidanceResponse
 
 from golden import ROOT
-from test_cli import run
+from test_cli import run, run_batch
 
 FHIR_EXAMPLES = ROOT / "examples" / "fhir"
 
@@ -58,3 +58,19 @@ def test_bad_fhir_input_exits_2_without_traceback(tmp_path: Path) -> None:
 def test_context_options_are_refused_for_a_case_file() -> None:
     out = run("assess", str(ROOT / "examples" / "01-staging-no-pet.yaml"), "--phase", "staging")
     assert out.returncode == 2 and "FHIR Bundles only" in out.stderr
+
+
+def test_fhir_report_accounts_for_every_resource_of_an_mcode_record() -> None:
+    """`bonemet fhir report` (issue 26, "say why"): one line per resource of the Bundle, read or
+    skipped with its reason, and the count; `--json` the same as data; a case file is refused."""
+    path = ROOT / "tests" / "fhir" / "mcode_variants" / "v03-tki-and-platinum-same-day.json"
+    ids = {e["resource"]["id"] for e in orjson.loads(path.read_bytes())["entry"]}
+    text, data, wrong = run_batch([["fhir", "report", str(path)], ["fhir", "report", str(path), "--json"],
+                                   ["fhir", "report", str(ROOT / "examples" / "01-staging-no-pet.yaml")]])
+    assert text.returncode == 0, text.stderr
+    assert f"{len(ids)} resources:" in text.stdout and "0 not accounted for" in text.stdout
+    rows = orjson.loads(data.stdout)
+    assert sorted(r["id"] for r in rows) == sorted(ids)
+    assert {r["outcome"] for r in rows} <= {"read", "skipped"}
+    assert all(r["detail"] for r in rows)
+    assert wrong.returncode == 2 and "not a FHIR Bundle" in wrong.stderr

@@ -27,6 +27,7 @@ from bonemet.api import load_case
 from bonemet.demo import demo_cases
 from bonemet.kb import default_kb
 from bonemet.report.headline import build_headline
+from bonemet.report.labels import case_title
 from bonemet.report.summary import assess_case
 
 CORD = ["demo-48-suspected-cord-compression", "demo-50-bilsky-high-grade"]
@@ -121,6 +122,11 @@ def test_twelve_patient_agenda_shows_who_is_urgent_and_the_progress(live_server,
             assert hl.flare.scan_id not in text  # the exam's internal id is no reading
         assert re.search(r"\b\d{4}-\d{2}-\d{2}\b", text) is None, (cid, text)
         expect(row.locator(".agenda-state")).to_have_text("Pending")
+        # the patient's name, else the case's title in words: never the bare id as the name
+        case = _cases()[cid]
+        shown = case.patient.label if case.patient and case.patient.label else case_title(case, "en")
+        expect(row.locator("header strong")).to_have_text(shown)
+        assert shown != cid
     expect(page.locator(f"li[data-case='{CORD[0]}'] .agenda-question")).to_contain_text(
         "Paraparesis since yesterday")
     expect(page.locator(f"li[data-case='{CORD[0]}'] .agenda-do-now")).to_contain_text(

@@ -92,3 +92,30 @@ def export_cmd(
         output.write_bytes(data + b"\n")
     except OSError as exc:
         fail(InputError([Problem("--output", f"cannot write file: {exc.strerror}")], str(output)))
+
+
+@app.command("report")
+def report_cmd(
+    bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle (JSON), e.g. an mCODE record")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per resource")] = False,
+) -> None:
+    """What became of every resource of a Bundle: read (into which case fields) or skipped (why)."""
+    from bonemet.fhir import case_from_fhir, is_bundle
+
+    try:
+        document = read_document(bundle)
+        if not is_bundle(document):
+            raise InputError([Problem("resourceType", "not a FHIR Bundle")], str(bundle))
+        result = case_from_fhir(document)
+    except InputError as exc:
+        fail(exc)
+    if as_json:
+        rows = [{"resourceType": r.resource_type, "id": r.resource_id, "outcome": r.outcome,
+                 "detail": r.detail} for r in result.report]
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    for r in result.report:
+        typer.echo(str(r))
+    counts = {k: sum(r.outcome == k for r in result.report) for k in ("read", "skipped", "not accounted")}
+    typer.echo(f"{len(result.report)} resources: {counts['read']} read, {counts['skipped']} skipped, "
+               f"{counts['not accounted']} not accounted for")

@@ -19,7 +19,7 @@ from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Case
 from bonemet.model.board import DecisionBox, Session, SessionStatus
 from bonemet.report.headline import Headline
-from bonemet.report.labels import labels, render_in
+from bonemet.report.labels import case_title, labels, render_in
 
 _LOCALE = {"fr": "fr", "en": "en_GB"}
 
@@ -67,7 +67,8 @@ def cover_html(session: Session, items: list[tuple[Case, DecisionBox]], headline
     L = labels()
     rows: list[dict[str, Any]] = []
     for n, ((case, box), hl) in enumerate(zip(items, headlines, strict=True)):
-        label = case.patient.label if case.patient and case.patient.label else None
+        # a patient without a label gets the case's readable title, never a bare id (issue 25, item 8)
+        label = case.patient.label if case.patient and case.patient.label else case_title(case, lang)
         rows.append({"position": box.item.position, "label": label, "case_id": case.case_id,
                      "question": box.item.question, "alerts": hl.alerts,
                      "state": agenda_state(box.item.status),

@@ -51,6 +51,7 @@ class AgendaRow:
     item: SessionCase
     label: str | None
     headline: Headline | None
+    case: Case | None = None  # for a readable title when the patient has no label (issue 25, item 8)
 
     @property
     def urgent(self) -> bool:
@@ -81,7 +82,7 @@ def agenda(session: Session, find: Any) -> list[AgendaRow]:
     for item in session.cases:
         case: Case | None = find(item.case_id)
         label = case.patient.label if case is not None and case.patient else None
-        rows.append(AgendaRow(item, label, headline_of(case) if case is not None else None))
+        rows.append(AgendaRow(item, label, headline_of(case) if case is not None else None, case))
     return rows
 
 
