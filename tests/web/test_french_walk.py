@@ -291,13 +291,17 @@ def _seed_a_board_session(base: str) -> None:
         from bonemet.api import load_case
         from bonemet.demo import demo_cases
 
-        case_id = load_case(sorted(demo_cases())[0]).case_id
+        # a staging case, a suspected cord compression (SAFE-01 on the agenda, the decision form's
+        # proposal and the fiche's page 1) and a bone-agent plan (issue 25's pages in French)
+        cases = sorted(demo_cases())
+        ids = [load_case(p).case_id for p in (cases[0], *(p for p in cases if p.stem[:3] in ("48-", "51-")))]
         made = client.post("/api/sessions", json={"meeting_date": "2026-11-26", "site": "CHU Lyon-Sud",
                                                   "attendees": ["Dr Martin", "Dr Petit"]})
         assert made.status_code == 201, made.text
-        added = client.post(f"/api/sessions/{made.json()['id']}/cases",
-                            json={"case_id": case_id, "question": "Quel examen pour les fémurs ?"})
-        assert added.status_code == 201, added.text
+        for case_id in ids:
+            added = client.post(f"/api/sessions/{made.json()['id']}/cases",
+                                json={"case_id": case_id, "question": "Quel examen pour les fémurs ?"})
+            assert added.status_code == 201, added.text
 
 
 def test_every_web_page_reads_in_french(live_server: Any) -> None:
