@@ -251,6 +251,8 @@ def _med(m: Mapper, r: Res) -> _Med | None:
             start = m.date(r, ("authoredOn",), required=False)
         _, ve = first_date(dispense, "validityPeriod.end")
         end, _ = c.parse_date(ve)
+        if end is None:  # the dosage's bounds: "until" as the prescriber wrote it (review F6)
+            end = _bounds_end(b)
     else:
         start = m.date(r, ("effectivePeriod.start", "effectiveDateTime"), required=False)
         end = m.date(r, ("effectivePeriod.end",), required=False)
@@ -285,6 +287,22 @@ def _atc_agent(cc: Any) -> agent_class.AtcAgent | None:
             if found is not None:
                 return found
     return None
+
+
+def _bounds_end(body: Json) -> dt.date | None:
+    """The latest `dosageInstruction[].timing.repeat.boundsPeriod.end` of an order, if every dosage
+    line has one (a dosage without an end keeps the order open)."""
+    found: list[dt.date] = []
+    dosages = dicts(body.get("dosageInstruction"))
+    for d in dosages:
+        timing = d.get("timing")
+        repeat = timing.get("repeat") if isinstance(timing, dict) else None
+        bounds = repeat.get("boundsPeriod") if isinstance(repeat, dict) else None
+        day, _ = c.parse_date(bounds.get("end")) if isinstance(bounds, dict) else (None, None)
+        if day is None:
+            return None
+        found.append(day)
+    return max(found) if found else None
 
 
 def _stop_reason(m: Mapper, r: Res) -> str | None:
@@ -389,21 +407,38 @@ def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
 
 
 def _derive_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.date | None) -> None:
-    """Open (no end) when the latest administration is still ongoing and recent; otherwise ended at
-    the latest date recorded (an explicit end, or the last administration)."""
+    """Open (no end) while the line runs; otherwise ended at the latest date recorded (an explicit
+    end, or the last administration). Reading a running drug as ended hides it (a second
+    antiresorptive, a pause before radiotherapy, the phase): when in doubt the line stays open and
+    the doubt is said (issue 26 review, F1)."""
     ends = [x.end for x in members if x.end]
     if ends and len(ends) == len(members):  # every administration has its end: the record decides
         out["end"] = max(ends).isoformat()
         return
-    ongoing = m.vs.rules.ongoing_statuses
-    gap = m.vs.rules.line_gap_days
+    rules = m.vs.rules
     last_day = max(x.start for x in members if x.start)
     latest = [x for x in members if x.start == last_day]
-    if any(x.status in ongoing and x.end is None for x in latest):
-        if as_of is None or (as_of - last_day).days <= gap:
-            return
-        m.assume(latest[0].r, "status", f"still {latest[0].status} but last given {last_day}, more than "
-                                        f"{gap} days before {as_of}: read as ended then")
+    active = [x for x in latest if x.status in rules.ongoing_statuses and x.end is None]
+    old = as_of is not None and (as_of - last_day).days > rules.line_gap_days
+    if active and old and out.get("type") == "chemotherapy":
+        # cytotoxic chemotherapy is ordered cycle by cycle: an order left active long after the last
+        # cycle is a record never closed (issue 14 corpus a23), not months of chemotherapy
+        m.assume(active[0].r, "status", f"still {active[0].status} but last dated {last_day}, more than "
+                                        f"{rules.line_gap_days} days before {as_of}: chemotherapy read "
+                                        "as ended then")
+    elif active:  # an order or a statement still active: running, however old
+        if old:
+            m.assume(active[0].r, "status", f"still {active[0].status}, dated {last_day}, more than "
+                                            f"{rules.line_gap_days} days before {as_of}: read as still "
+                                            "running; check that it is")
+        return
+    given = all(x.r.rt == "MedicationAdministration" for x in members)
+    stopped = any(x.status == "stopped" or x.stop_reason for x in latest)
+    if given and not stopped and as_of is not None and 0 <= (as_of - last_day).days <= (
+            rules.recent_administration_days):
+        m.assume(latest[0].r, "effective[x]", f"last given {last_day}, {(as_of - last_day).days} days "
+                                              f"before {as_of}, no stop recorded: read as still running")
+        return
     out["end"] = max([last_day, *ends]).isoformat()
 
 

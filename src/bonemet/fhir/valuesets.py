@@ -99,6 +99,7 @@ class TreatmentRules(_Strict):
     line_gap_days: int = Field(ge=1)
     course_gap_days: int = Field(ge=1)
     ongoing_statuses: tuple[str, ...]
+    recent_administration_days: int = Field(ge=1)
 
 
 class _File(_Strict):
