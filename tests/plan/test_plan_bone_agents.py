@@ -376,3 +376,24 @@ def test_running_denosumab_worded_as_running_with_its_stop_cited() -> None:
     plan = plan_of(_bone_case(labs=_labs(), plan_inputs={"weight_kg": 70}, treatments=[
         {"id": "zol", "type": "zoledronic_acid", "start": "2025-01-10"}]))
     assert "rebound" not in _one(plan, "BT-05").text.en
+
+
+@pytest.mark.parametrize("clearance", [12.0, 26.0, 29.9])
+def test_a_running_zoledronic_course_under_the_floor_is_not_continued(clearance: float) -> None:
+    """Issue 26 review F3: no "continue for at least 2 years" for a zoledronic acid course whose
+    clearance is under 30 mL/min; its doses stop, denosumab is to be discussed (HZ-BT-54)."""
+    plan = plan_of(_bone_case(labs=_labs(creatinine=None), treatments=[
+        {"id": "zol", "type": "zoledronic_acid", "start": "2024-11-10"}],
+        plan_inputs={"creatinine_clearance_ml_min": clearance}))
+    p = _one(plan, "BT-05")
+    assert "no further dose" in p.text.en and "plus de dose" in p.text.fr
+    assert "Continue for at least" not in p.text.en and "Poursuivre" not in p.text.fr
+    assert "denosumab" in p.text.en.lower()
+    assert _ids(plan).index("BT-02") < _ids(plan).index("BT-05")
+
+
+def test_a_running_zoledronic_course_at_30_continues() -> None:
+    plan = plan_of(_bone_case(labs=_labs(creatinine=None), treatments=[
+        {"id": "zol", "type": "zoledronic_acid", "start": "2024-11-10"}],
+        plan_inputs={"creatinine_clearance_ml_min": 30}))
+    assert "Continue for at least" in _one(plan, "BT-05").text.en

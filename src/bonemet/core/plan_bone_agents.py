@@ -496,6 +496,13 @@ def running_course(c: PlanContext, out: PlanOutput) -> None:
         out.propose("BT-05", "onj", facts=(Fact(path="plan_inputs.osteonecrosis_jaw", value=True),),
                     agent=rule.message(t.type.value), start=start)
         return
+    low = float(out.rule("BT-03").param("min_clearance"))
+    if t.type is TreatmentType.zoledronic_acid and b.clearance.value is not None and b.clearance.value < low:
+        # issue 26 review F3: a running course under the clearance floor is told to stop its doses,
+        # never "continue for 2 years" beside BT-02's renal contraindication
+        out.propose("BT-05", "renal", facts=b.clearance.facts, start=start, clearance=b.clearance.text,
+                    min_clearance=out.rule("BT-03").param("min_clearance"))
+        return
     years = int(rule.param("min_years"))
     months = _months_between(t.start, c.v.as_of) if t.start and c.v.as_of else None
     # Review 24 m5: past the minimum duration, the reassessment is said as due now.
