@@ -67,7 +67,7 @@ def records() -> dict[str, dict[str, dict[str, Any]]]:
     lung = "lung-1"
     out: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in (
         "Patient", "Condition", "Observation", "MedicationRequest", "MedicationAdministration",
-        "Procedure", "DiagnosticReport", "ImagingStudy", "Practitioner")}
+        "Procedure", "DiagnosticReport", "ImagingStudy", "Practitioner", "Medication")}
     out["Patient"][lung] = {"resourceType": "Patient", "id": lung,
                             "meta": {"profile": [MCODE + "mcode-cancer-patient"]},
                             "gender": "male", "birthDate": "1958-04-02"}
@@ -98,10 +98,14 @@ def records() -> dict[str, dict[str, dict[str, Any]]]:
         "resourceType": "MedicationRequest", "id": "osimertinib-1", "status": "active",
         "intent": "order",
         "meta": {"profile": [MCODE + "mcode-cancer-related-medication-request"]},
-        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                                                  "code": "1721560", "display": "osimertinib"}],
-                                      "text": "osimertinib 80 mg"},
+        # as many EHRs write it: a reference to a Medication resource, read through _include
+        # (issue 26 review F12: without it the patient looked untreated)
+        "medicationReference": {"reference": "Medication/osimertinib-80"},
         "subject": {"reference": f"Patient/{lung}"}, "authoredOn": "2026-06-01"}
+    out["Medication"]["osimertinib-80"] = {
+        "resourceType": "Medication", "id": "osimertinib-80",
+        "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                             "code": "1721560", "display": "osimertinib"}], "text": "osimertinib 80 mg"}}
     out["DiagnosticReport"]["bone-scan-report"] = {
         "resourceType": "DiagnosticReport", "id": "bone-scan-report", "status": "final",
         "code": {"coding": [{"system": LOINC, "code": "39812-3", "display": "NM Bone Whole body"}]},
@@ -207,9 +211,17 @@ class FhirHandler(BaseHTTPRequestHandler):
                 if (r.get("subject") or {}).get("reference") == f"Patient/{patient}"
                 or (rtype == "Patient" and r["id"] == patient)
                 or (cls.leak and rtype != "Patient")]
+        entries = [{"fullUrl": f"{cls.base}/{rtype}/{r['id']}", "resource": r,
+                    "search": {"mode": "match"}} for r in hits]
+        if f"{rtype}:medication" in query.get("_include", []):  # the referenced Medications
+            for r in hits:
+                ref = str((r.get("medicationReference") or {}).get("reference", ""))
+                med = cls.data["Medication"].get(ref.removeprefix("Medication/"))
+                if med is not None:
+                    entries.append({"fullUrl": f"{cls.base}/{ref}", "resource": med,
+                                    "search": {"mode": "include"}})
         self._send(200, {"resourceType": "Bundle", "type": "searchset", "total": len(hits),
-                         "entry": [{"fullUrl": f"{cls.base}/{rtype}/{r['id']}", "resource": r,
-                                    "search": {"mode": "match"}} for r in hits]})
+                         "entry": entries})
 
     def _token(self) -> dict[str, Any] | None:
         cls = type(self)

@@ -38,8 +38,9 @@ def test_ehr_launch_requests_the_minimum_scopes_with_pkce_s256_and_a_state(smart
     assert scopes == list(SCOPES_EHR)
     assert set(scopes) == {"launch", "openid", "fhirUser", *(
         f"patient/{t}.rs" for t in ("Patient", "Condition", "Observation", "MedicationRequest",
-                                    "MedicationAdministration", "Procedure", "DiagnosticReport",
-                                    "ImagingStudy"))}
+                                    "MedicationAdministration", "MedicationStatement", "Procedure",
+                                    "DiagnosticReport", "ImagingStudy", "Encounter", "BodyStructure",
+                                    "Medication"))}
     # Read and search only, the launched patient only, no refresh token.
     assert not any(s.startswith("user/") or s.startswith("system/") or "*" in s for s in scopes)
     assert not any(re.search(r"\.[a-z]*[cud][a-z]*$", s) for s in scopes if "/" in s and "." in s)
@@ -191,6 +192,12 @@ def test_save_needs_the_form_token_then_stores_with_the_smart_user_as_author(
     stored = smart_site.store.execute("SELECT stored_by, version FROM cases WHERE case_id=?",
                                       (LUNG_CASE,))
     assert stored == [(smart_site.ehr.fhir.base + "/Practitioner/prac-dora", 1)]
+    # the osimertinib order names its drug through a Medication resource, read with _include (issue
+    # 26 review F12: without it the patient looked untreated)
+    saved = smart_site.store.get_case(LUNG_CASE)
+    assert saved is not None
+    assert [(t["type"], t.get("agents"), t.get("end")) for t in saved["treatments"]] == [
+        ("egfr_tki", ["osimertinib"], None)]
     smart_site.store.flush_audit()
     rows = smart_site.store.audit_rows(100)
     save = next(row for row in rows if row["route"] == "/smart/save" and row["status"] == 200)

@@ -37,8 +37,12 @@ from bonemet.access.config import ASYMMETRIC_ALGORITHMS, Settings, SmartSettings
 # The FHIR resources the mapping reads (bonemet.fhir.to_case), read and search only (`.rs`), for
 # the launched patient only: nothing written, nothing of other patients, no offline access.
 FHIR_TYPES = ("Patient", "Condition", "Observation", "MedicationRequest",
-              "MedicationAdministration", "Procedure", "DiagnosticReport", "ImagingStudy")
-_READ_SCOPES = tuple(f"patient/{t}.rs" for t in FHIR_TYPES)
+              "MedicationAdministration", "MedicationStatement", "Procedure", "DiagnosticReport",
+              "ImagingStudy", "Encounter", "BodyStructure")
+# Medication resources are read through `_include` of the orders that reference them (issue 26
+# review F12): without them an order written with a medicationReference reads as no treatment.
+INCLUDED_TYPES = ("Medication",)
+_READ_SCOPES = tuple(f"patient/{t}.rs" for t in (*FHIR_TYPES, *INCLUDED_TYPES))
 SCOPES_EHR = ("launch", "openid", "fhirUser", *_READ_SCOPES)
 SCOPES_STANDALONE = ("launch/patient", "openid", "fhirUser", *_READ_SCOPES)
 

@@ -33,6 +33,8 @@ async def read_record(settings: Settings, launched: LaunchedPatient) -> list[dic
         out.append(patient)
         for rtype in FHIR_TYPES[1:]:
             url: str | None = f"{base}/{rtype}?patient={launched.patient}&_count={_PAGE}"
+            if rtype.startswith("Medication"):  # the Medication resources the orders reference
+                url += f"&_include={rtype}:medication"
             pages = 0
             while url is not None:
                 bundle = await _get(http, url, rtype)

@@ -25,7 +25,7 @@ const ACCOUNTS = {
 const RESOURCE_SCOPES = ["launch", "launch/patient", "patient/*.rs", ...[
   "Patient", "Condition", "Observation", "MedicationRequest", "MedicationAdministration",
   "MedicationStatement", "Procedure", "DiagnosticReport", "ImagingStudy", "ServiceRequest",
-  "Encounter"].map((t) => `patient/${t}.rs`), "patient/*.cruds", "user/*.rs"];
+  "Encounter", "BodyStructure", "Medication"].map((t) => `patient/${t}.rs`), "patient/*.cruds", "user/*.rs"];
 const PATIENT_OF_GRANT = new Map(); // grant id -> patient id chosen at consent
 
 const provider = new Provider(issuer, {
