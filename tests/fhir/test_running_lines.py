@@ -62,3 +62,20 @@ def test_a_dosage_bounds_end_is_the_order_end() -> None:
     open_dose = med_request("o", OSIMERTINIB, "active", "2026-01-10", dosageInstruction=[
         {"timing": {"repeat": {"boundsPeriod": {"start": "2026-01-10"}}}}])
     assert _read(open_dose).case.treatments[0].end is None
+
+
+def test_the_default_decision_date_counts_measures_and_staging() -> None:
+    """Issue 26 review F2: with no decision date given, the record's latest weight, ECOG or staging
+    moves the default date like a lab does (the case was assessed months too early)."""
+    from bonemet.api import parse_case
+    from factories import case_doc
+
+    doc = case_doc(case_id="late-weight", labs=[
+        {"date": "2026-02-15", "analyte": "creatinine", "value": 80, "unit": "µmol/L"}])
+    doc["context"].pop("as_of")
+    assert parse_case(doc).latest_date() == dt.date(2026, 2, 15)
+    doc["plan_inputs"] = {"weight_kg": 70, "weight_date": "2026-10-15"}
+    assert parse_case(doc).latest_date() == dt.date(2026, 10, 15)
+    doc["oncology"] = {"staging": [{"kind": "clinical", "element": "stage_group", "value": "IVB",
+                                    "date": "2026-11-01"}]}
+    assert parse_case(doc).latest_date() == dt.date(2026, 11, 1)

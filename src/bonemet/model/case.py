@@ -563,4 +563,14 @@ class Case(_Frozen):
         """The default decision date; a booked exam's date never moves it."""
         dates = [day for path, day in self.done_dates() if not path.endswith("irradiated_on")]
         dates += [t.end for t in self.treatments if t.end]
+        # measured or assessed facts move the default too (issue 26 review F2: a record whose last
+        # weight, performance status or staging was after its last lab was assessed too early)
+        pi = self.plan_inputs
+        if pi is not None:
+            dates += [d for d in (pi.ecog_date, pi.weight_date, pi.creatinine_clearance_date,
+                                  pi.dental_date, pi.life_expectancy_date) if d]
+        if self.oncology is not None:
+            o = self.oncology
+            dates += [d for d in (*(x.date for x in o.staging), *(x.date for x in o.performance),
+                                  *(x.date for x in o.surgeries)) if d]
         return max(dates) if dates else None
