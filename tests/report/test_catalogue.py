@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,24 @@ def test_score_inputs_and_lists_have_labels_not_paths() -> None:
         "lyse corticale dans le plan axial (%)")
     assert field_label("labs[].cyfra_21_1", "fr") == "Résultats biologiques · CYFRA 21-1"
     assert "_" not in field_label("response_outside_bone[]", "fr")
+
+
+@pytest.mark.parametrize("html, shown", [
+    ("<p>Décision (&lt; 24 h) &amp; co : ok</p>", "Décision (< 24 h) & co\u00a0: ok"),
+    ("<p>Mirels &gt; 8 ; lésion &#62; 30 mm</p>", "Mirels > 8\u00a0; lésion > 30 mm"),
+])
+def test_an_html_character_reference_is_not_punctuation(html: str, shown: str) -> None:
+    """Review 25 F5: the ";" ending "&lt;" is part of a character, never given a space (the agenda
+    showed "(< ; 24 h)" for the board's "(< 24 h)", and "> ; 30 mm" in a Mirels text)."""
+    import html as html_module
+
+    out = french_html(html)
+    assert html_module.unescape(re.sub(r"<[^>]+>", "", out)) == shown
+
+
+@given(st.text(alphabet="ab <>&;:!?", max_size=40))
+def test_escaped_text_keeps_its_characters(text: str) -> None:
+    import html as html_module
+
+    out = french_typography(html_module.escape(text, quote=False))
+    assert html_module.unescape(out).replace("\u00a0", " ").replace(" ", "") == text.replace(" ", "")

@@ -48,3 +48,21 @@ def test_any_text_is_read_without_failing(text: str) -> None:
     facts = read_request(text, SITE_WORDS)
     assert facts.months_on_treatment is None or 0 <= facts.months_on_treatment <= 99
     assert facts.line_number is None or 1 <= facts.line_number <= 9
+
+
+@pytest.mark.parametrize("question", [
+    "Dorsalgie avec faiblesse des jambes", "Faiblesse des membres inférieurs et dorsalgie",
+    "Dorsalgie et troubles de la marche", "Dorsalgie, paresthésies des membres inférieurs",
+    "Lombalgie, engourdissement des jambes", "Dorsalgie, rétention urinaire",
+    "pas de déficit moteur mais paresthésies", "Back pain with weak legs", "back pain, difficulty walking",
+    "thoracic pain and numbness below the chest"])
+def test_the_words_of_a_request_for_cord_signs_are_read(question: str) -> None:
+    """Review 25 F1 (unsafe): weakness, gait, sensory and sphincter words are neurological signs
+    (SAFE-01 rests on them); a sign outside a negation is read even beside "no deficit"."""
+    assert read_request(question).neurological_deficit is True
+
+
+@pytest.mark.parametrize("question", ["Pas de faiblesse des jambes", "Pas de déficit neurologique",
+                                      "no neurological deficit", "sans troubles sphinctériens"])
+def test_a_negated_sign_is_no_sign(question: str) -> None:
+    assert read_request(question).neurological_deficit is False

@@ -37,6 +37,8 @@ CaseDate = Annotated[dt.date, AfterValidator(_bounded)]
 _BEFORE_PUNCT = re.compile(r"[ \u00a0\u202f]+([:;?!])(?=\s|$|[)»\"'])")
 _GLUED_PUNCT = re.compile(r"(?:(?<=[^\W_])|(?<=[)»]))([:;?!])(?=\s|$)")
 _GUILLEMETS_OPEN = re.compile(r"«[ \u00a0\u202f]*")
+# An HTML character reference (review 25 F5: "&lt; 24 h" read as "&lt ; 24 h", shown "< ; 24 h")
+_ENTITY = re.compile(r"(&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});)")
 _GUILLEMETS_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
 
 
@@ -48,6 +50,9 @@ def french_typography(text: str) -> str:
     wants; nothing else changes."""
     if not any(p in text for p in ":;?!«»"):
         return text
+    if "&" in text and _ENTITY.search(text):  # "&lt;" is a character, its ";" no punctuation
+        parts = _ENTITY.split(text)
+        return "".join(p if i % 2 else french_typography(p) for i, p in enumerate(parts))
     text = _GUILLEMETS_OPEN.sub("«\u00a0", _GUILLEMETS_CLOSE.sub("\u00a0»", text))
     return _GLUED_PUNCT.sub("\u00a0\\1", _BEFORE_PUNCT.sub("\u00a0\\1", text))
 
