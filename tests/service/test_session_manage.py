@@ -227,3 +227,15 @@ def test_api_remove_edit_batch_and_attendees(dev_server: LiveServer) -> None:
     rows = dev_server.app.state.bonemet.store.audit_rows(300)
     deletes = [r for r in rows if r["method"] == "DELETE" and r["status"] == 200]
     assert [(r["case_id"], r["user_id"]) for r in deletes] == [(DEMO[2], "developer")]
+
+
+def test_a_case_added_without_a_question_brings_the_question_its_file_asks(board: BoardStore) -> None:
+    """Review 25 F7: the file's own question (context.question_text) is the board's question when
+    none is typed; a typed one wins; a file without one leaves it empty."""
+    asked = "demo-09-follow-up-question"
+    sid = _meeting(board, asked, DEMO[0])
+    items = {c.case_id: c.question for c in board.get(sid).cases}  # type: ignore[union-attr]
+    assert items == {asked: "Alkaline phosphatase rising: bone relapse?", DEMO[0]: ""}
+    sid2 = board.create(SessionIn.model_validate(MEETING), None)
+    board.add_case(sid2, AddCase(case_id=asked, question="Typed by the secretary"), None)
+    assert board.get(sid2).cases[0].question == "Typed by the secretary"  # type: ignore[union-attr]

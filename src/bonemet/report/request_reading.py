@@ -45,7 +45,8 @@ _PAIN = re.compile(r"\bdouleurs?\b|\bdouloureu(?:x|se)s?\b|\bpain(?:ful)?\b|\bdo
                    r"|\bcervicalgie|\brachialgie|\bsciatalgie|\bcruralgie")
 _NO_NEURO = re.compile(r"\b(?:pas de|sans|aucun) (?:signes? |deficits? )(?:neurologiques?|moteurs?)?"
                        r"|\b(?:pas de|sans|aucune?) (?:faiblesse|paresthesie|trouble)s?"
-                       r"(?: (?:des |de la |du )?(?:jambes?|membres?(?: inferieurs?)?|marche|sphincteriens?))?"
+                       r"(?: (?:des |de la |du )?"
+                       r"(?:jambes?|membres?(?: inferieurs?)?|marche|sphincteriens?))?"
                        r"|\bno (?:neurological|neuro|motor) (?:deficit|signs?|symptoms?)\b"
                        r"|\bwithout (?:neurological|motor) (?:deficit|signs?)\b")
 _NEURO = re.compile(r"\bdeficits? (?:neurologiques?|moteurs?|sensitifs?)|\bsignes? neurologiques?"
@@ -59,7 +60,8 @@ _NEURO = re.compile(r"\bdeficits? (?:neurologiques?|moteurs?|sensitifs?)|\bsigne
                     r"|\banesthesies? en selle|\bengourdissements?|\bfourmillements?|\bincontinence"
                     r"|\bretention (?:urinaire|aigue)|\bchutes? a repetition|\bniveau sensitif"
                     r"|\bweak(?:ness)? (?:of |in )?(?:the )?(?:legs?|lower limbs?|limbs?)|\bweak legs?"
-                    r"|\blimb weakness|\bdifficulty walking|\bgait (?:disturbance|difficult(?:y|ies)|problems?)"
+                    r"|\blimb weakness|\bdifficulty walking"
+                    r"|\bgait (?:disturbance|difficult(?:y|ies)|problems?)"
                     r"|\bunsteady gait|\bparaesthesi?as?|\bparesthesi?as?|\bnumbness|\bsensory (?:loss|level)"
                     r"|\bsaddle an(?:a)?esthesia|\burinary retention|\bbladder (?:or|and) bowel")
 # Agents by the class of treatment they give (French and international spellings, no accents).

@@ -16,6 +16,7 @@ import orjson
 
 from bonemet.model import Case
 from bonemet.model.board import (
+    LONG,
     MAX_ATTENDEES,
     MAX_CASES,
     AddCase,
@@ -183,9 +184,14 @@ class BoardStore:
     def add_cases(self, session_id: int, data: AddCases, user: str | None) -> list[SessionCase]:
         """Add cases at the end, in the order given: all of them, or none (the first that cannot
         be added is named)."""
+        asked: dict[str, str] = {}
         for one in data.cases:
-            if find_case(self.store, one.case_id) is None:
+            case = find_case(self.store, one.case_id)
+            if case is None:
                 raise BoardError(404, "case_id", "board_err_no_case", case_id=one.case_id)
+            # No question typed: the one the file asks (review 25 F7), never an empty line beside
+            # a file that says what the request is
+            asked[one.case_id] = one.question or (case.context.question_text or "").strip()
         now = _now()
         with self.store._tx() as db:
             self._session_row(db, session_id)
@@ -205,8 +211,8 @@ class BoardStore:
                                     (session_id, one.case_id)).fetchone()[0]
                 db.execute("INSERT INTO session_cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (session_id, one.case_id, int(last) + offset,
-                            _doc(DecisionIn(question=one.question)), int(before) + 1, now, user,
-                            now, user))
+                            _doc(DecisionIn(question=asked[one.case_id][:LONG])), int(before) + 1,
+                            now, user, now, user))
         items = [self._item(session_id, one.case_id) for one in data.cases]
         return [item for item in items if item is not None]
 
