@@ -15,6 +15,7 @@ import io
 import re
 from typing import Any
 
+import httpx
 import pypdf
 from playwright.sync_api import expect
 
@@ -122,6 +123,7 @@ def test_a_12_patient_meeting_takes_at_most_60_actions(live_server, browser_cont
     for item in session.cases:
         proposal = board_proposal(_case(item.case_id))
         assert item.decision == proposal.decision_text("en"), item.case_id
+        assert item.decision_is_proposal, item.case_id  # review 25 F6: the fiche says so
         assert item.proposal_source == proposal.kb_version and item.version == 2
 
     # The meeting PDF: the cord-compression patient's first page has the alert and the decision.
@@ -223,4 +225,21 @@ def test_take_over_in_english_then_edit(live_server, browser_context):  # type: 
     page.get_by_label("TNM stage").fill("cT2aN2M1c")
     page.locator("#save-decision").click()
     expect(page.locator(".notice")).to_contain_text("Decision saved")
+    sid = re.search(r"/sessions/(\d+)", page.url).group(1)  # type: ignore[union-attr]
+
+    def recorded() -> dict:  # type: ignore[type-arg]
+        got = httpx.get(f"{live_server.url}/api/sessions/{sid}").json()
+        return next(c for c in got["cases"] if c["case_id"] == cid)
+
+    # Review 25 F6: bonemet's text saved unedited is said to be bonemet's on the fiche...
+    assert recorded()["decision_is_proposal"] is True
+    fiche = httpx.get(f"{live_server.url}/sessions/{sid}/cases/{cid}/summary").text
+    assert 'id="board-adopted"' in fiche
+    # ...and once the board writes its own words, they are the board's
+    page.locator(f"li[data-case='{cid}']").get_by_role("link", name="Record the decision").click()
+    page.locator("#s-decision").fill("Biopsy of the iliac lesion first, then PET-CT.")
+    page.locator("#save-decision").click()
+    expect(page.locator(".notice")).to_contain_text("Decision saved")
+    assert recorded()["decision_is_proposal"] is False
+    assert 'id="board-adopted"' not in httpx.get(f"{live_server.url}/sessions/{sid}/cases/{cid}/summary").text
     page.close()

@@ -141,6 +141,9 @@ class DecisionIn(_Strict):
     # The knowledge-base version of bonemet's proposal when the board started from it ("" when
     # not): the fiche says the board's words began as bonemet's, never the reverse.
     proposal_source: Annotated[str, StringConstraints(max_length=80)] = ""
+    # True when the recorded decision is bonemet's proposed text, not edited by the board (review 25
+    # F6): the fiche then says so, instead of presenting bonemet's words as the board's own.
+    decision_is_proposal: bool = False
 
     @field_validator("imaging_requested")
     @classmethod

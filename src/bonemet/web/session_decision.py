@@ -191,6 +191,7 @@ async def decision_save(request: Request, session_id: str, case_id: str) -> Resp
     checked = _checked(request, form, errors, session)
     if checked is None:
         return _decision_page(request, session, item, form, errors, version, 422)
+    checked = checked.model_copy(update={"decision_is_proposal": _is_proposal(request, case_id, checked)})
     try:
         saved = _board(request).record(session.id, case_id, checked, _who(request), version or None)
     except BoardError as exc:
@@ -202,6 +203,17 @@ async def decision_save(request: Request, session_id: str, case_id: str) -> Resp
                               saved.version, notice=_t(request, "board_unchanged", v=saved.version))
     return RedirectResponse(f"/sessions/{session_id}?saved=1#case-{quote(case_id)}",
                             status_code=303)
+
+
+def _is_proposal(request: Request, case_id: str, decision: DecisionIn) -> bool:
+    """Whether the decision recorded is bonemet's proposed text as taken over, unedited."""
+    if not decision.proposal_source or not decision.decision.strip():
+        return False
+    proposal = _proposal(_case_of(request, case_id))
+    if proposal is None:
+        return False
+    words = " ".join(decision.decision.split())
+    return any(words == " ".join(proposal.decision_text(lang).split()) for lang in ("fr", "en"))
 
 
 async def _signature(request: Request, session_id: str, case_id: str, *, sign: bool) -> Response:
