@@ -37,7 +37,8 @@ def test_a_store_written_before_the_rcp_fields_opens_and_reads_them_as_not_state
         for statement in _statements(script):
             db.execute(statement)
         db.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')", (number,))
-    db.execute("INSERT INTO board_sessions VALUES (1, '2026-11-27', 'CHU', '[\"Dr Martin\"]', NULL, "
+    db.execute("INSERT INTO board_sessions (id, meeting_date, site, attendees, title, created_at, "
+               "created_by) VALUES (1, '2026-11-27', 'CHU', '[\"Dr Martin\"]', NULL, "
                "'2026-11-20T08:00:00+00:00', 'dr.martin')")
     db.execute("INSERT INTO session_cases VALUES (1, ?, 1, ?, 2, '2026-11-20T08:00:00+00:00', "
                "'dr.martin', '2026-11-27T14:00:00+00:00', 'sec.durand')",
