@@ -24,7 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.figure import Figure
 from matplotlib.text import Annotation, Text
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter
 from matplotlib.transforms import Bbox
 
 from bonemet.kb import Lang, default_kb, templates
@@ -257,8 +257,11 @@ def timeline_figure(case: Case, assessment: Assessment | None = None, lang: Lang
         ends = _draw_markers(bottom, case, lang)
         for ax in (top, bottom):
             ax.set_xlim(date2num(lo), date2num(hi))
+        # The limits are fixed, so the date locator's ticks are too: computed once, not on each of
+        # the layout passes (the date rules were a third of the figure's cost).
         locator = AutoDateLocator(minticks=3, maxticks=8)
-        bottom.xaxis.set_major_locator(locator)
+        bottom.xaxis.set_major_locator(FixedLocator(locator.tick_values(num2date(date2num(lo)),
+                                                                        num2date(date2num(hi)))))
         bottom.xaxis.set_major_formatter(_tick_formatter((hi - lo).days, lang))
         _declutter(fig, top, [(above, 1, top), (below, -1, top), (ends, 1, bottom)], title)
     return fig
