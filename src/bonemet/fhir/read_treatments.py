@@ -360,7 +360,8 @@ def _stop_reason(m: Mapper, r: Res) -> str | None:
         if hit is not None:
             return hit.concept.key
         m.skip(r, "statusReason" + (f"[{i}]" if isinstance(raw, list) else ""),
-               "reason not recognised (toxicity, progression, completed): stop reason left empty")
+               "reason not recognised (toxicity, progression, completed, or another of mCODE's "
+               "termination reasons): stop reason left empty")
     return None
 
 
