@@ -241,8 +241,13 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
         return  # ablative intent is for established metastases, not a lesion still to characterise
     max_sites, max_mets = int(rule.param("max_sites")), int(rule.param("max_metastases"))
     max_size = float(rule.param("max_size_cm"))
-    sites = len({r.out.site for r in lesions})
-    if len(lesions) > max_mets or sites > max_sites or _oligo_excluded(c):
+    # Issue 26 review F4: a site recorded in the diagnosis but never imaged counts too (a count that
+    # leaves it out would call oligometastatic a patient with more sites than described).
+    onc = c.v.case.oncology
+    imaged = {r.out.site for r in lesions}
+    recorded = [x for x in (onc.bone_metastasis_sites if onc else ()) if x.site not in imaged]
+    sites = len(imaged | {x.site for x in recorded})
+    if len(lesions) + len(recorded) > max_mets or sites > max_sites or _oligo_excluded(c):
         return
     inputs = c.v.case.plan_inputs
     controlled = inputs.primary_controlled if inputs else None
@@ -251,7 +256,7 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
     sizes = [r.size_cm for r in lesions]
     if controlled is False or any(x is not None and x >= max_size for x in sizes) or \
             (extra_sites is not None and sites + extra_sites > max_sites) or \
-            (extra_mets is not None and len(lesions) + extra_mets > max_mets):
+            (extra_mets is not None and len(lesions) + len(recorded) + extra_mets > max_mets):
         return  # the definition is not met: no ablative proposal
     missing: list[MissingData] = []
     one = len(lesions) == 1
@@ -276,6 +281,12 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
              f"(1 à {max_mets} en tout).", extra_mets)):
         if value is None:
             missing.append(need("RT-05", path, ask[0] + en, ask[1] + fr))
+    for x in recorded:  # not characterised: no ablative proposal leaves it out (review F4)
+        k = onc.bone_metastasis_sites.index(x) if onc else 0
+        missing.append(need("RT-05", f"oncology.bone_metastasis_sites[{k}]",
+                            ask[0] + "describe by imaging the bone sites recorded in the diagnosis only.",
+                            ask[1] + "décrire par l'imagerie les sites osseux notés seulement dans le "
+                            "diagnostic."))
     if missing:
         out.missing.extend(missing)
         return

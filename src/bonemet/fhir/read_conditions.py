@@ -266,6 +266,14 @@ def _named(body: Json) -> str:
     return texts[0] if texts else "not named"
 
 
+def _tagless(name: str) -> str:
+    """'Chronic lymphoid leukemia, disease (disorder)' → 'Chronic lymphoid leukemia, disease'."""
+    name = name.strip()
+    if name.endswith(")") and " (" in name:
+        name = name[: name.rindex(" (")]
+    return name
+
+
 def _is_secondary(body: Json, reading: Reading | None) -> bool:
     """A SecondaryCancerCondition: by its mCODE profile, a bone-metastasis code, or the generic
     metastatic code with a body site (the nonspecific code alone is a cancer of unknown primary)."""
@@ -387,6 +395,10 @@ def _cancer(m: Mapper, primaries: list[_Primary]) -> tuple[dict[str, Any], list[
                     f"{', histology ' + p.histology if p.histology else ''})")
     if kept is not None:
         cancer["primary_site"] = kept
+    if kept != "lung":  # review F7: the name shown with the out-of-scope reason
+        name = _named(chosen[0].r.body)
+        if name != "not named":
+            cancer["recorded_as"] = _tagless(name)[:200]
     else:
         m.assume(chosen[0].r, "code", "a cancer whose primary site no code or text names: "
                                       "primary site left unset (no lung assumption)")

@@ -139,6 +139,9 @@ class Cancer(_Frozen):
     bone_metastases_known: bool | None = Field(
         None, description="Bone metastases already established before the current question"
     )
+    # Issue 26 review F7: the out-of-scope reason names the cancer read (a leukaemia is "other").
+    recorded_as: str | None = Field(None, max_length=200, description=(
+        "The cancer as the record names it (e.g. 'Chronic lymphoid leukemia'), when not a lung cancer"))
 
     @model_validator(mode="after")
     def _no_site_without_cancer(self) -> Cancer:
