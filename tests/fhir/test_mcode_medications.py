@@ -112,7 +112,9 @@ def test_an_unknown_status_reason_is_reported_and_the_stop_reason_left_empty() -
                 cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"),
                 "stopped",
                 "2025-05-15",
-                statusReason=cc(SCT, "160932005", "Patient moved house"),
+                # a local code (160932005, used here before, is mCODE's "Financial problem": read as
+                # "other" since the issue-26 review F6)
+                statusReason=cc("http://example.org/stop-reasons", "x1", "Patient moved house"),
             ),
         )
     )

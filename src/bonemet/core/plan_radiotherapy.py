@@ -347,9 +347,13 @@ def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
         return
     rule = out.rule("RT-07")
     _, line = c.v.current_line
-    agents = [a.strip().lower() for a in line.agents]
+    # An agent stopped while the line goes on (issue 26 review F6: carboplatin stopped for toxicity
+    # in osimertinib + carboplatin/pemetrexed) is not given during the radiotherapy: not named.
+    stopped = {s.agent for s in line.stopped_agents if c.v.as_of is None or s.end <= c.v.as_of}
+    given = [(k, a) for k, a in enumerate(line.agents) if a not in stopped]
+    agents = [a.strip().lower() for _, a in given]
     index = c.v.case.treatments.index(line)
-    facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a) for k, a in enumerate(agents))
+    facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a.strip().lower()) for k, a in given)
     fr = rule.param("names_fr")
     targets = rule.param("immunotherapy_targets")
     targeted = rule.param("targeted")
