@@ -395,10 +395,13 @@ def _cancer(m: Mapper, primaries: list[_Primary]) -> tuple[dict[str, Any], list[
                     f"{', histology ' + p.histology if p.histology else ''})")
     if kept is not None:
         cancer["primary_site"] = kept
-    if kept != "lung":  # review F7: the name shown with the out-of-scope reason
-        name = _named(chosen[0].r.body)
-        if name != "not named":
-            cancer["recorded_as"] = _tagless(name)[:200]
+        # review F7: the name shown with the out-of-scope reason, from another system's record (a
+        # bonemet export carries the field itself, in case-data)
+        own = m.local_code(chosen[0].r.body.get("code"), "primary-site") is not None
+        if kept != "lung" and not own:
+            name = _named(chosen[0].r.body)
+            if name != "not named":
+                cancer["recorded_as"] = _tagless(name)[:200]
     else:
         m.assume(chosen[0].r, "code", "a cancer whose primary site no code or text names: "
                                       "primary site left unset (no lung assumption)")
