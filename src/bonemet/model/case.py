@@ -453,8 +453,8 @@ class StopReason(StrEnum):
 
 
 class StoppedAgent(_Frozen):
-    """One agent of a line stopped while the rest of the line goes on (issue 26 review F6: in a
-    FLAURA2-type regimen carboplatin stopped for toxicity, osimertinib and pemetrexed continued)."""
+    """An agent stopped while the rest of its line goes on (carboplatin stopped for toxicity,
+    osimertinib and pemetrexed continued: issue 26 review F6)."""
 
     agent: str = Field(min_length=1)
     end: CaseDate
@@ -484,20 +484,17 @@ class Treatment(_Frozen):
     # Bounds refuse a unit slip (a dose in µg or g typed as mg), not a wrong dose: that is warned.
     dose_mg: float | None = Field(None, gt=0, le=500, description=(
         "Bone-targeted agent: the dose given per administration, in mg"))
-    # Issue 26 review F6: a component stopped before the line, kept with when and why (not lost,
-    # and never written as still given).
+    # Issue 26 review F6: a component stopped before the line, kept with when and why.
     stopped_agents: tuple[StoppedAgent, ...] = Field((), description=(
         "Agents of the line stopped before the line ended, with their end and reason"))
 
     @model_validator(mode="after")
     def _stopped_agents_of_the_line(self) -> Treatment:
         for s in self.stopped_agents:
-            if s.agent not in self.agents:
-                raise ValueError(f"stopped agent {s.agent!r} is not one of the line's agents")
-            if self.start and s.end < self.start:
-                raise ValueError(f"stopped agent {s.agent!r} ends {s.end}, before the line's start")
-            if self.end and s.end > self.end:
-                raise ValueError(f"stopped agent {s.agent!r} ends {s.end}, after the line's end")
+            if s.agent not in self.agents or (self.start and s.end < self.start) or (
+                    self.end and s.end > self.end):
+                raise ValueError(f"stopped agent {s.agent!r} ({s.end}): not an agent of the line, or "
+                                 "its end is outside the line's dates")
         return self
 
     @model_validator(mode="after")
