@@ -97,3 +97,16 @@ def test_a_component_stopped_before_the_radiotherapy_is_not_named_in_rt07(tmp_pa
     after = next(p for p in plan.proposals if p.rule_id == "RT-07")
     assert "carboplatin" not in after.text.en and "pemetrexed" in after.text.en
     assert all(f.value != "carboplatin" for f in after.facts)
+
+
+def test_a_recorded_site_on_the_other_side_of_an_imaged_one_still_counts(tmp_path: Path) -> None:
+    """Left pelvis recorded in the diagnosis, right pelvis imaged: two lesions, the left one not
+    characterised (listed, and RT-05 waits for it)."""
+    doc = _oligo(tmp_path, [])
+    imaged = doc["exams"][0]["lesions"][0]
+    assert (imaged["site"], imaged["side"]) == ("pelvis", "right")
+    doc["oncology"] = {"bone_metastasis_sites": [{"site": "pelvis", "side": "left"}]}
+    plan = bone_plan(_case(doc, tmp_path))
+    assert plan is not None and "RT-05" not in rules(plan)
+    assert [m.field for m in plan.missing_data if m.field.startswith("oncology.")] == [
+        "oncology.bone_metastasis_sites[0]"]

@@ -245,7 +245,8 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
     # leaves it out would call oligometastatic a patient with more sites than described).
     onc = c.v.case.oncology
     imaged = {r.out.site for r in lesions}
-    recorded = [x for x in (onc.bone_metastasis_sites if onc else ()) if x.site not in imaged]
+    recorded = [x for x in (onc.bone_metastasis_sites if onc else ()) if not any(
+        r.out.site is x.site and (x.side is None or r.out.side in (None, x.side)) for r in lesions)]
     sites = len(imaged | {x.site for x in recorded})
     if len(lesions) + len(recorded) > max_mets or sites > max_sites or _oligo_excluded(c):
         return
