@@ -21,7 +21,14 @@ def _line(t: Any) -> str:
     agents = "+".join(sorted(t.agents)) or "-"
     end = t.end.isoformat() if t.end else "open"
     stop = t.stop_reason.value if getattr(t, "stop_reason", None) else "-"
-    return f"{t.type.value}|{agents}|{t.start.isoformat() if t.start else '-'}|{end}|{stop}"
+    out = f"{t.type.value}|{agents}|{t.start.isoformat() if t.start else '-'}|{end}|{stop}"
+    for s in getattr(t, "stopped_agents", ()):  # issue 26 review F6: a component stopped, the line going on
+        out += f"|stopped:{s.agent}@{s.end.isoformat()}:{s.stop_reason.value if s.stop_reason else '-'}"
+    return out
+
+
+def _site(b: Any) -> str:
+    return " ".join(x for x in (b.site.value, b.side, getattr(b, "level", None)) if x)
 
 
 def _rt(t: Any) -> str:
@@ -44,8 +51,12 @@ def facts(result: Any) -> dict[str, Any]:
         "diagnosis_date": case.cancer.diagnosis_date.isoformat() if case.cancer.diagnosis_date else None,
         "bone_metastases_known": case.cancer.bone_metastases_known,
         "bone_sites": sorted(b.site.value for b in onc.bone_metastasis_sites) if onc else [],
+        "bone_site_details": sorted(_site(b) for b in onc.bone_metastasis_sites) if onc else [],
         "drivers": sorted(d.gene.value for d in case.cancer.driver_alterations),
         "lines": sorted(_line(t) for t in case.treatments if t.type.value not in ("radiotherapy", "surgery")),
+        "line_numbers": {"+".join(sorted(t.agents)) or t.type.value: t.line_number
+                         for t in case.treatments if t.line_number is not None},
+        "extra_osseous_sites": plan.extra_osseous_sites if plan else None,
         "radiotherapy": sorted(_rt(t) for t in case.treatments if t.type.value == "radiotherapy"),
         # The plan reads ECOG from plan_inputs and from clinical_status[].ecog (core/plan_patient.py).
         "ecog": plan.ecog

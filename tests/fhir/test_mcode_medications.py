@@ -1,5 +1,5 @@
 """Issue 26, observed items 2 and 6: medication lines by agent class (WHO ATC, from the CC0 table
-data/atc_anticancer.csv), drugs of different classes started the same day kept apart, statusReason."""
+data/atc_anticancer.csv), drugs of one regimen started the same day one line (review F5), statusReason."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def _lines(result):  # type: ignore[no-untyped-def]
     return {t.type.value: t for t in result.case.treatments}
 
 
-def test_an_egfr_tki_and_a_platinum_drug_ordered_the_same_day_are_two_lines() -> None:
+def test_an_egfr_tki_and_a_platinum_drug_ordered_the_same_day_are_one_line_the_platinum_stopped() -> None:
+    """Changed by the issue-26 review (F5, F6): one regimen, one line of the targeted class, open
+    while gefitinib goes on; cisplatin's stop for toxicity kept as a stopped component."""
     r = case_from_fhir(
         bundle(
             LUNG_PRIMARY,
@@ -36,13 +38,11 @@ def test_an_egfr_tki_and_a_platinum_drug_ordered_the_same_day_are_two_lines() ->
             ),
         )
     )
-    lines = _lines(r)
-    assert set(lines) == {"egfr_tki", "chemotherapy"}
-    assert lines["egfr_tki"].agents == ("gefitinib",) and lines["egfr_tki"].end is None  # still given
-    chemo = lines["chemotherapy"]
-    assert (chemo.agents, chemo.end.isoformat() if chemo.end else None) == (("cisplatin",), "2019-05-15")
-    assert chemo.stop_reason == "toxicity"
-    assert {t.line_number for t in r.case.treatments} == {1, 2}
+    (line,) = r.case.treatments
+    assert line.type == "egfr_tki" and set(line.agents) == {"gefitinib", "cisplatin"}
+    assert line.end is None and line.line_number == 1  # gefitinib still given
+    (stop,) = line.stopped_agents
+    assert (stop.agent, stop.end.isoformat(), stop.stop_reason) == ("cisplatin", "2019-05-15", "toxicity")
 
 
 def test_chemotherapy_and_immunotherapy_given_together_are_one_line() -> None:
@@ -112,7 +112,9 @@ def test_an_unknown_status_reason_is_reported_and_the_stop_reason_left_empty() -
                 cc(RX, "309311", "cisplatin 1 MG/ML Injectable Solution"),
                 "stopped",
                 "2025-05-15",
-                statusReason=cc(SCT, "160932005", "Patient moved house"),
+                # a local code (160932005, used here before, is mCODE's "Financial problem": read as
+                # "other" since the issue-26 review F6)
+                statusReason=cc("http://example.org/stop-reasons", "x1", "Patient moved house"),
             ),
         )
     )

@@ -19,9 +19,11 @@ from bonemet.model.assessment import (
 )
 from bonemet.model.case import (
     OUTSIDE_CHAPTER_HISTOLOGY,
+    Cancer,
     Case,
     DiagnosisStatus,
     Modality,
+    PrimarySite,
     Purpose,
     Question,
 )
@@ -208,6 +210,25 @@ def run_rules(v: CaseView, kb: KnowledgeBase) -> RuleOutput:
     return out
 
 
+_OTHER_SITES = {
+    PrimarySite.breast: Text(en="breast cancer", fr="cancer du sein"),
+    PrimarySite.prostate: Text(en="prostate cancer", fr="cancer de la prostate"),
+    PrimarySite.kidney: Text(en="kidney cancer", fr="cancer du rein"),
+    PrimarySite.thyroid: Text(en="thyroid cancer", fr="cancer de la thyroïde"),
+    PrimarySite.other: Text(en="a primary site other than the lung", fr="primitif autre que pulmonaire"),
+}
+
+
+def _other_cancer(cancer: Cancer) -> Text | None:
+    """The other cancer a record holds, as read (review F7): its recorded name, else its site."""
+    if cancer.diagnosis is DiagnosisStatus.none or cancer.primary_site in (None, PrimarySite.lung):
+        return None
+    assert cancer.primary_site is not None
+    if cancer.recorded_as:
+        return Text(en=cancer.recorded_as, fr=cancer.recorded_as)
+    return _OTHER_SITES[cancer.primary_site]
+
+
 def _scope(v: CaseView, kb: KnowledgeBase) -> Scope:
     rule = kb.rule("ADV-02")
     if v.scope == "in_scope":
@@ -216,6 +237,10 @@ def _scope(v: CaseView, kb: KnowledgeBase) -> Scope:
         histology = v.case.cancer.histology
         key = (f"out_of_scope_{histology.value}" if histology in OUTSIDE_CHAPTER_HISTOLOGY
                and v.case.cancer.diagnosis is not DiagnosisStatus.none else "out_of_scope")
+        cancer = _other_cancer(v.case.cancer)
+        if key == "out_of_scope" and cancer is not None:  # review F7: the cancer named, not "no cancer"
+            return Scope(in_scope=False, status="out_of_scope",
+                         reason=rule.message("out_of_scope_other_cancer", cancer=cancer))
         return Scope(in_scope=False, status="out_of_scope", reason=rule.message(key))
     missing = tuple(
         MissingData(field=f, reason=rule.message(f"missing_{f.split('.')[-1]}"), rule_id="ADV-02")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
+from bonemet.model import labels
+from bonemet.model.case import Side
 from bonemet.model.plan import BonePlan, PlanCheck, PlanLesion, Proposal
 from bonemet.model.scores import CaseScores
 from bonemet.model.trace import MissingData
@@ -204,6 +206,36 @@ def _dedupe(items: list[MissingData]) -> tuple[MissingData, ...]:
     return tuple(seen.values())
 
 
+def _recorded_only(v: CaseView, lesions: tuple[PlanLesion, ...]) -> list[MissingData]:
+    """Issue 26 review F4: a bone site known only from the diagnosis (mCODE's secondary cancer
+    condition), with no imaged lesion there, is listed for the board but is never a plan lesion: no
+    Mirels, SINS, Bilsky or Harrington is read or inferred for it, so its missing characterisation
+    can say nothing reassuring. RT-05 counts it among the sites (plan_radiotherapy)."""
+    onc = v.case.oncology
+    if onc is None or not v.is_lung:
+        return []
+    out: list[MissingData] = []
+    for k, s in enumerate(onc.bone_metastasis_sites):
+        if any(x.site is s.site and (s.side is None or x.side in (None, s.side)) for x in lesions):
+            continue  # described by imaging: the lesion is on the plan
+        site = labels.SITE[s.site]
+        en, fr = site.en, site.fr
+        if s.side:
+            side = labels.side_of(s.site, Side(s.side))
+            en, fr = f"{side.en} {en}", f"{fr} {side.fr}"
+        if s.level:
+            en, fr = f"{en} {s.level}", f"{fr} {s.level}"
+        out.append(MissingData(field=f"oncology.bone_metastasis_sites[{k}]", reason=Text(
+            en=f"{en[:1].upper()}{en[1:]}: site recorded in the diagnosis, not characterised by imaging. "
+               "No fracture-risk, stability or epidural reading is made for it: describe it (imaging "
+               "report) before a decision about this site.",
+            fr=f"{fr[:1].upper()}{fr[1:]} : site noté dans le diagnostic, non caractérisé par "
+               "l'imagerie. Aucune lecture du risque fracturaire, de la stabilité ou de l'épidurite "
+               "n'est faite pour ce site : le décrire (compte rendu d'imagerie) avant une décision "
+               "le concernant.")))
+    return out
+
+
 def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> BonePlan | None:
     """The bone plan, or None when the case holds nothing it is about (no bone lesion, no plan
     input, no cord-compression picture): older cases keep their assessment unchanged."""
@@ -231,7 +263,7 @@ def build_plan(v: CaseView, kb: KnowledgeBase, scores: CaseScores | None) -> Bon
     proposals.sort(key=lambda p: (p.priority != "urgent", p.kind != "cord_compression",
                                   _KIND_ORDER[p.kind]))
     lesions: tuple[PlanLesion, ...] = tuple(r.out for r in view.lesions)
-    missing = [*view.picture.missing,
+    missing = [*view.picture.missing, *_recorded_only(v, lesions),
                *(m for x in lesions for axis in (x.pain, x.neurological, x.fracture)
                  for m in axis.missing),
                *(m for p in proposals for m in p.missing_data), *out.missing]

@@ -33,6 +33,24 @@ LIFE_EXPECTANCY = {
 
 
 @lru_cache(maxsize=512)
+def _ecog_missing(v: CaseView) -> MissingData:
+    """ECOG not recorded; a Karnofsky or Lansky score the record holds is shown as recorded, never
+    converted (issue 26 review F8): the plan's rules read ECOG only."""
+    onc = v.case.oncology
+    held = sorted(onc.performance, key=lambda p: p.date or dt.date.min)[-1:] if onc else []
+    if not held:
+        return cached_need("plan_inputs.ecog", "Performance status (ECOG) is not recorded.",
+                           "L'état général (ECOG) n'est pas noté.")
+    p = held[0]
+    name = {"karnofsky": "Karnofsky", "lansky": "Lansky"}[p.scale]
+    return MissingData(field="plan_inputs.ecog", reason=Text(
+        en=f"Performance status (ECOG) is not recorded; the record holds {name} {p.value}, shown as "
+           "recorded and not converted to ECOG: record the ECOG the plan's rules read.",
+        fr=f"L'état général (ECOG) n'est pas noté ; le dossier contient un indice de {name} de "
+           f"{p.value}, montré tel quel et non converti en ECOG : noter l'ECOG que lisent les règles "
+           "du plan."))
+
+
 def cached_need(path: str, en: str, fr: str, rule_id: str | None = None) -> MissingData:
     return MissingData(field=path, reason=cached_text(en, fr), rule_id=rule_id)
 
@@ -175,8 +193,7 @@ def patient_picture(v: CaseView, kb: KnowledgeBase,
     if len({e.value for e in ecogs}) > 1:
         contradictions.append(_ecog_conflict(ecogs))
     if ecog is None:
-        missing.append(cached_need("plan_inputs.ecog", "Performance status (ECOG) is not recorded.",
-                             "L'état général (ECOG) n'est pas noté."))
+        missing.append(_ecog_missing(v))
     deficit = v.patient.neurological_deficit
     evidence += [Fact(path=e.path, value=e.value) for e in deficit.evidence]
     if deficit.contradicted:

@@ -241,8 +241,14 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
         return  # ablative intent is for established metastases, not a lesion still to characterise
     max_sites, max_mets = int(rule.param("max_sites")), int(rule.param("max_metastases"))
     max_size = float(rule.param("max_size_cm"))
-    sites = len({r.out.site for r in lesions})
-    if len(lesions) > max_mets or sites > max_sites or _oligo_excluded(c):
+    # Issue 26 review F4: a site recorded in the diagnosis but never imaged counts too (a count that
+    # leaves it out would call oligometastatic a patient with more sites than described).
+    onc = c.v.case.oncology
+    imaged = {r.out.site for r in lesions}
+    recorded = [x for x in (onc.bone_metastasis_sites if onc else ()) if not any(
+        r.out.site is x.site and (x.side is None or r.out.side in (None, x.side)) for r in lesions)]
+    sites = len(imaged | {x.site for x in recorded})
+    if len(lesions) + len(recorded) > max_mets or sites > max_sites or _oligo_excluded(c):
         return
     inputs = c.v.case.plan_inputs
     controlled = inputs.primary_controlled if inputs else None
@@ -251,7 +257,7 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
     sizes = [r.size_cm for r in lesions]
     if controlled is False or any(x is not None and x >= max_size for x in sizes) or \
             (extra_sites is not None and sites + extra_sites > max_sites) or \
-            (extra_mets is not None and len(lesions) + extra_mets > max_mets):
+            (extra_mets is not None and len(lesions) + len(recorded) + extra_mets > max_mets):
         return  # the definition is not met: no ablative proposal
     missing: list[MissingData] = []
     one = len(lesions) == 1
@@ -276,6 +282,12 @@ def oligometastatic(c: PlanContext, out: PlanOutput) -> None:
              f"(1 à {max_mets} en tout).", extra_mets)):
         if value is None:
             missing.append(need("RT-05", path, ask[0] + en, ask[1] + fr))
+    for x in recorded:  # not characterised: no ablative proposal leaves it out (review F4)
+        k = onc.bone_metastasis_sites.index(x) if onc else 0
+        missing.append(need("RT-05", f"oncology.bone_metastasis_sites[{k}]",
+                            ask[0] + "describe by imaging the bone sites recorded in the diagnosis only.",
+                            ask[1] + "décrire par l'imagerie les sites osseux notés seulement dans le "
+                            "diagnostic."))
     if missing:
         out.missing.extend(missing)
         return
@@ -336,9 +348,13 @@ def systemic_during_rt(c: PlanContext, out: PlanOutput) -> None:
         return
     rule = out.rule("RT-07")
     _, line = c.v.current_line
-    agents = [a.strip().lower() for a in line.agents]
+    # An agent stopped while the line goes on (issue 26 review F6: carboplatin stopped for toxicity
+    # in osimertinib + carboplatin/pemetrexed) is not given during the radiotherapy: not named.
+    stopped = {s.agent for s in line.stopped_agents if c.v.as_of is None or s.end <= c.v.as_of}
+    given = [(k, a) for k, a in enumerate(line.agents) if a not in stopped]
+    agents = [a.strip().lower() for _, a in given]
     index = c.v.case.treatments.index(line)
-    facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a) for k, a in enumerate(agents))
+    facts = tuple(Fact(path=f"treatments[{index}].agents[{k}]", value=a.strip().lower()) for k, a in given)
     fr = rule.param("names_fr")
     targets = rule.param("immunotherapy_targets")
     targeted = rule.param("targeted")

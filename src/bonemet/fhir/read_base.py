@@ -9,6 +9,7 @@ dropped silently) and assumptions (inferences to review). The readers of each re
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -298,9 +299,28 @@ class Mapper:
         return None
 
     def site_of(self, r: Res, path: str, cc: Any) -> str | None:
+        return self.site_level_of(r, path, cc)[0]
+
+    def site_level_of(self, r: Res, path: str, cc: Any) -> tuple[str | None, str | None]:
+        """The skeletal site of a body site and the vertebral level it names (issue 26 review F4):
+        from the code (77435000 body of T8) or, for the spine, from its text ("L3 vertebral body").
+        A vertebral body coded without its level is placed only when the text gives the level."""
         m = self.match(("body_site", "body_site_ambiguous"), cc, local="body-site")
         if m is None:
-            return None
+            return None, None
+        text_level = _vertebral_level(cc)
+        if m.group == "body_site_ambiguous" and m.concept.key == "vertebral_body":
+            if text_level is None:
+                return None, None
+            return _LEVEL_SITE[text_level[0]], text_level
+        if m.group == "body_site" and m.concept.key in _LEVEL_SITE.values():
+            level = m.row.level if m.row is not None and m.row.level else None
+            if level is None and text_level is not None and _LEVEL_SITE[text_level[0]] == m.concept.key:
+                level = text_level
+            return m.concept.key, level
+        return self._site_key(r, path, m), None
+
+    def _site_key(self, r: Res, path: str, m: Any) -> str:
         if m.group == "body_site_ambiguous":
             self.assume(
                 r,
@@ -309,6 +329,22 @@ class Mapper:
                 "femoral site; interpretation) — check the report",
             )
             return "femur_proximal"
-        return m.concept.key
+        return str(m.concept.key)
+
+
+_LEVEL_SITE = {"C": "cervical_spine", "T": "thoracic_spine", "L": "lumbar_spine", "S": "sacrum"}
+_LEVEL_MAX = {"C": 7, "T": 12, "L": 5, "S": 5}
+_LEVEL_RE = re.compile(r"\b([CTLS])([1-9]|1[0-2])\b")
+
+
+def _vertebral_level(cc: Any) -> str | None:
+    """One vertebral level named by a body site's text or display ("L3 vertebral body" → L3); none
+    when the texts name several or none."""
+    if not isinstance(cc, dict):
+        return None
+    texts = [cc.get("text")] + [x.get("display") for x in dicts(cc.get("coding"))]
+    found = {f"{g[0]}{g[1]}" for t in texts if isinstance(t, str)
+             for g in _LEVEL_RE.findall(t) if int(g[1]) <= _LEVEL_MAX[g[0]]}
+    return found.pop() if len(found) == 1 else None
 
 

@@ -16,7 +16,7 @@ metastasis, read as bone metastases (with their skeletal sites) when its code or
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bonemet.fhir import read_neuro
@@ -150,6 +150,13 @@ class ConditionsRead:
     findings: list[Finding]
     scope: MappingScope
     bone_sites: list[dict[str, Any]]
+    # Issue 26 review F5: the primaries the case does not hold (a prostate cancer beside the lung
+    # one), by id() of their body, with their site: a treatment given for one of them is not a line
+    # of the case's cancer. `primary_site`: the site kept (None when no primary names one).
+    other_primaries: dict[int, str] = field(default_factory=dict)
+    primary_site: str | None = None
+    # F10: the organs of the metastases outside bone (one name per distinct organ code or text).
+    extra_osseous: list[str] = field(default_factory=list)
 
 
 def conditions(m: Mapper, items: list[Res]) -> ConditionsRead:
@@ -159,6 +166,7 @@ def conditions(m: Mapper, items: list[Res]) -> ConditionsRead:
     bone_known: bool | None = None
     bone_sites: list[dict[str, Any]] = []
     findings: list[Finding] = []
+    extra_osseous: dict[str, str] = {}
     for r in items:
         status = verification(r.body)
         if status == "entered-in-error":
@@ -180,9 +188,14 @@ def conditions(m: Mapper, items: list[Res]) -> ConditionsRead:
             sites = _skeletal_sites(m, r, onset)
             bone = (reading is not None and reading.kind == "bone_metastasis") or bool(sites)
             if not bone:
-                other_cancer = other_cancer or status not in ("refuted", *_NOT_DIAGNOSED)
-                m.skip(r, "code", f"metastasis outside bone ({_named(r.body)}): not used by bonemet "
-                                  "(the case counts bone metastases)", KNOWN_NOT_USED)
+                diagnosed = status not in ("refuted", *_NOT_DIAGNOSED)
+                other_cancer = other_cancer or diagnosed
+                if diagnosed:
+                    organ, name = _organ(r.body)
+                    extra_osseous.setdefault(organ, name)
+                m.skip(r, "code", f"metastasis outside bone ({_named(r.body)}): counted in "
+                                  "plan_inputs.extra_osseous_sites, not placed on the skeleton",
+                       KNOWN_NOT_USED)
                 continue
             if status == "refuted":
                 bone_known = bone_known or False
@@ -216,7 +229,8 @@ def conditions(m: Mapper, items: list[Res]) -> ConditionsRead:
             m.assume(r, "code", f"read from the text: primary site {reading.site or 'not named'}, "
                                 f"histology {reading.histology or 'not named'}")
         primaries.append(_Primary(r, reading.site, reading.histology, onset))
-    cancer = _cancer(m, primaries)
+    cancer, chosen = _cancer(m, primaries)
+    others = {id(p.r.body): p.site or "site not named" for p in primaries if p not in chosen}
     if not primaries and suspected_lung:
         # A suspected lung cancer is recorded as such (issue 17): the case stays out of the advisor's
         # scope ("scope unknown", the diagnosis named as missing) but the cord-compression alert runs.
@@ -224,13 +238,40 @@ def conditions(m: Mapper, items: list[Res]) -> ConditionsRead:
     if bone_known is not None:
         cancer["bone_metastases_known"] = bone_known
     other_cancer = other_cancer or bool(bone_known)
-    return ConditionsRead(cancer, findings, _scope(primaries, suspected_lung, other_cancer), bone_sites)
+    return ConditionsRead(cancer, findings, _scope(primaries, suspected_lung, other_cancer), bone_sites,
+                          others, cancer.get("primary_site"), list(extra_osseous.values()))
+
+
+def _organ(body: Json) -> tuple[str, str]:
+    """The organ of a metastasis outside bone: its body site's first code (else its text), or the
+    condition's own code when it names the organ (94225005 secondary of brain); key and name."""
+    for bs in dicts(body.get("bodySite")):
+        for coding in dicts(bs.get("coding")):
+            if nonempty(coding.get("code")):
+                return f"{coding.get('system')}|{coding['code']}", _named({"code": bs})
+        texts = _texts(bs)
+        if texts:
+            return texts[0].lower(), texts[0]
+    name = _named(body)
+    cc = body.get("code")
+    for coding in dicts(cc.get("coding")) if isinstance(cc, dict) else []:
+        if nonempty(coding.get("code")):
+            return f"{coding.get('system')}|{coding['code']}", name
+    return name.lower(), name
 
 
 def _named(body: Json) -> str:
     cc = body.get("code")
     texts = _texts(cc) if isinstance(cc, dict) else []
     return texts[0] if texts else "not named"
+
+
+def _tagless(name: str) -> str:
+    """'Chronic lymphoid leukemia, disease (disorder)' → 'Chronic lymphoid leukemia, disease'."""
+    name = name.strip()
+    if name.endswith(")") and " (" in name:
+        name = name[: name.rindex(" (")]
+    return name
 
 
 def _is_secondary(body: Json, reading: Reading | None) -> bool:
@@ -263,15 +304,21 @@ def _skeletal_sites(m: Mapper, r: Res, onset: dt.date | None) -> list[dict[str, 
     case's skeletal sites is reported (not placed on the skeleton)."""
     out: list[dict[str, Any]] = []
     for i, bs in enumerate(dicts(r.body.get("bodySite"))):
-        site = m.site_of(r, f"bodySite[{i}]", bs)
+        site, level = m.site_level_of(r, f"bodySite[{i}]", bs)
         if site is None:
-            m.skip(r, f"bodySite[{i}]", f"body site {_named({'code': bs})!r} is not one of bonemet's "
-                                        "skeletal sites: not placed on the skeleton map")
+            vertebra = m.match(("body_site_ambiguous",), bs)
+            why = ("a vertebral body whose level neither the code nor the text gives"
+                   if vertebra is not None and vertebra.concept.key == "vertebral_body"
+                   else "not one of bonemet's skeletal sites")
+            m.skip(r, f"bodySite[{i}]", f"body site {_named({'code': bs})!r} is {why}: not placed on the "
+                                        "skeleton map")
             continue
         x: dict[str, Any] = {"site": site}
         side = _side(bs)
         if side:
             x["side"] = side
+        if level:
+            x["level"] = level
         if onset:
             x["since"] = onset.isoformat()
         if x not in out:
@@ -331,10 +378,10 @@ def _scope(primaries: list[_Primary], suspected_lung: bool, other_cancer: bool =
     return "site_unknown" if primaries or other_cancer else "no_cancer"
 
 
-def _cancer(m: Mapper, primaries: list[_Primary]) -> dict[str, Any]:
+def _cancer(m: Mapper, primaries: list[_Primary]) -> tuple[dict[str, Any], list[_Primary]]:
     cancer: dict[str, Any] = {}
     if not primaries:
-        return cancer
+        return cancer, []
     lung = [p for p in primaries if p.site == "lung"]
     named = [p for p in primaries if p.site is not None]
     chosen = lung or named[:1] or primaries
@@ -348,6 +395,13 @@ def _cancer(m: Mapper, primaries: list[_Primary]) -> dict[str, Any]:
                     f"{', histology ' + p.histology if p.histology else ''})")
     if kept is not None:
         cancer["primary_site"] = kept
+        # review F7: the name shown with the out-of-scope reason, from another system's record (a
+        # bonemet export carries the field itself, in case-data)
+        own = m.local_code(chosen[0].r.body.get("code"), "primary-site") is not None
+        if kept != "lung" and not own:
+            name = _named(chosen[0].r.body)
+            if name != "not named":
+                cancer["recorded_as"] = _tagless(name)[:200]
     else:
         m.assume(chosen[0].r, "code", "a cancer whose primary site no code or text names: "
                                       "primary site left unset (no lung assumption)")
@@ -362,4 +416,4 @@ def _cancer(m: Mapper, primaries: list[_Primary]) -> dict[str, Any]:
         cancer["diagnosis_date"] = min(dates).isoformat()
     for p in chosen:
         m.case_data(p.r.body, cancer)
-    return cancer
+    return cancer, chosen

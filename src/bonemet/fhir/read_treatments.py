@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bonemet.fhir import agent_class
+from bonemet.fhir import agent_class, read_procedures
 from bonemet.fhir import common as c
 from bonemet.fhir.read_base import KNOWN_NOT_USED, Json, Mapper, Res, dicts, first_date, nonempty
 from bonemet.fhir.read_dose import DoseReading, dose_mg
@@ -44,7 +44,17 @@ def _medication_cc(m: Mapper, r: Res) -> Any:
     return None
 
 
-def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Primaries:
+    """What the Conditions said of the cancers (issue 26 review F5): the site of the primary the case
+    holds, and the other primaries by id() of their body, with their site."""
+
+    kept_site: str | None = None
+    others: dict[int, str] | None = None
+
+
+def treatments(m: Mapper, buckets: dict[str, list[Res]],
+               primaries: Primaries = Primaries()) -> list[dict[str, Any]]:
     """Lines and courses from the medication and procedure resources (docs/fhir.md, "Lines").
 
     Resources the bonemet writer linked (treatment identifier, groupIdentifier) are one treatment
@@ -61,7 +71,7 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
             if med is not None:
                 meds.append(med)
     procedures = [(r, t) for r in buckets.get("Procedure", []) if id(r.body) not in m.consumed
-                  for t in [_procedure_treatment(m, r)] if t is not None]
+                  for t in [read_procedures.procedure_treatment(m, r)] if t is not None]
     for r, t in procedures:
         m.read(r, f"treatments ({t['type']}{' at ' + t['site'] if t.get('site') else ''}, "
                   f"from {t.get('start', 'undated')})")
@@ -69,6 +79,7 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
     keyed: dict[str, list[_Med]] = {}
     systemic: list[_Med] = []
     episodic: dict[tuple[str, str | None], list[_Med]] = {}
+    meds = [x for x in meds if not _for_another_primary(m, x, primaries)]
     for med in meds:
         if med.key is not None:
             keyed.setdefault(med.key, []).append(med)
@@ -84,12 +95,10 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
         if built is not None:
             placed.append((min(x.r.pos for x in members), built))
             _read_into(m, members, built)
-    # Issue 26: agents of different classes are different lines even when started the same day (an
-    # EGFR TKI and a platinum doublet); chemotherapy and immunotherapy given together are one line.
-    families: dict[str, list[_Med]] = {}
-    for med in systemic:
-        families.setdefault(_FAMILY.get(med.type, med.type), []).append(med)
-    lines = [g for series in families.values() for g in _split(series, rules.line_gap_days, switch=True)]
+    # Issue 26 review F5: the agents of one regimen, whatever their class, are one line when started
+    # within `regimen_window_days` (osimertinib + carboplatin/pemetrexed, letrozole + palbociclib);
+    # its type is that of its targeted agent when it has one (the flare caveats read it).
+    lines = _split(systemic, rules.line_gap_days, switch=True, window=rules.regimen_window_days)
     for series in episodic.values():
         lines += _split(series, rules.line_gap_days, switch=False)
     derived: list[dict[str, Any]] = []
@@ -99,7 +108,7 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
             placed.append((min(x.r.pos for x in members), line))
             derived.append(line)
             _read_into(m, members, line)
-    placed += _courses(m, procedures, rules.course_gap_days)
+    placed += read_procedures.courses(m, procedures, rules.course_gap_days)
     out = [t for _, t in sorted(placed, key=lambda p: p[0])]
     _number_lines(m, out, derived)
     ids: set[str] = set()
@@ -111,14 +120,47 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]]) -> list[dict[str, Any]]
     return out
 
 
-_FAMILY = {"chemotherapy": "chemo_immuno", "immunotherapy": "chemo_immuno",
-           "chemo_immunotherapy": "chemo_immuno"}
+def _for_another_primary(m: Mapper, x: _Med, primaries: Primaries) -> bool:
+    """A systemic drug given for another primary (reasonReference to it, or a reasonCode naming
+    another cancer's site) is not a line of the case's cancer: reported, kept out of the lines and
+    their numbering (leuprolide for a prostate cancer beside a lung one). Bone-targeted agents stay
+    whatever their reason: a second antiresorptive is one whatever it was given for."""
+    if x.type not in _SYSTEMIC_TYPES:
+        return False
+    b = x.r.body
+    refs = [m.resolve(ref) for ref in dicts(b.get("reasonReference"))]
+    targets = [t for t in refs if t is not None and t.rt == "Condition"]
+    others = primaries.others or {}
+    site: str | None = None
+    path = "reasonReference"
+    if targets and all(id(t.body) in others for t in targets):
+        site = others[id(targets[0].body)]
+    elif not targets and primaries.kept_site is not None:
+        from bonemet.fhir.read_conditions import read_code  # a reason coded as a cancer
+
+        for i, cc in enumerate(dicts(b.get("reasonCode"))):
+            reading = read_code(m, cc)
+            if reading is not None and reading.kind == "cancer" and reading.site is not None \
+                    and reading.site != primaries.kept_site:
+                site, path = reading.site, f"reasonCode[{i}]"
+                break
+    if site is None:
+        return False
+    m.skip(x.r, path, f"{x.agent or x.type} given for another primary ({site}), not for the "
+                      f"{primaries.kept_site or 'recorded'} cancer: kept out of the lines and their "
+                      "numbering", KNOWN_NOT_USED)
+    return True
 
 
 def _read_into(m: Mapper, members: list[_Med], t: dict[str, Any]) -> None:
     what = "+".join(t.get("agents", ())) or t["type"]
+    stops = {s["agent"]: s for s in t.get("stopped_agents", ())}
     for x in members:
-        m.read(x.r, f"treatments ({t['type']}: {what}, from {t.get('start', 'undated')})")
+        stop = stops.get(x.agent or "")
+        said = (f"; {stop['agent']} stopped {stop['end']}"
+                f"{' (' + stop['stop_reason'] + ')' if stop.get('stop_reason') else ''}, the line going on"
+                if stop else "")
+        m.read(x.r, f"treatments ({t['type']}: {what}, from {t.get('start', 'undated')}{said})")
 
 
 def _latest(meds: list[_Med], procedures: list[tuple[Res, dict[str, Any]]]) -> dt.date | None:
@@ -132,9 +174,10 @@ def _agent_id(x: _Med) -> str:
     return x.agent or x.type
 
 
-def _split(series: list[_Med], gap_days: int, switch: bool) -> list[list[_Med]]:
+def _split(series: list[_Med], gap_days: int, switch: bool, window: int = 0) -> list[list[_Med]]:
     """Consecutive administrations in groups: a gap over `gap_days` ends one; with `switch`, so does
-    a day whose agents share none with the group's (carboplatin+pemetrexed → docetaxel)."""
+    a day whose agents share none with the group's (carboplatin+pemetrexed → docetaxel), unless it
+    is within `window` days of the group's first day (the other components of one regimen)."""
     by_day: dict[dt.date, list[_Med]] = {}
     for x in sorted(series, key=lambda x: (x.start or dt.date.min, x.r.pos)):
         if x.start is not None:
@@ -142,13 +185,15 @@ def _split(series: list[_Med], gap_days: int, switch: bool) -> list[list[_Med]]:
     groups: list[list[_Med]] = []
     agents: set[str] = set()
     last: dt.date | None = None
+    first: dt.date | None = None
     for day, members in by_day.items():
         named = {_agent_id(x) for x in members}
-        new = (last is None or (day - last).days > gap_days
-               or (switch and agents.isdisjoint(named)))
+        new = (last is None or first is None or (day - last).days > gap_days
+               or (switch and agents.isdisjoint(named) and (day - first).days > window))
         if new:
             groups.append([])
             agents = set()
+            first = day
         groups[-1].extend(members)
         agents |= named
         last = max(day, *(x.end for x in members if x.end)) if any(x.end for x in members) else day
@@ -165,39 +210,6 @@ def _number_lines(m: Mapper, out: list[dict[str, Any]], derived: list[dict[str, 
     if lines:
         m.assume(None, "treatments", f"{len(lines)} systemic line(s) numbered from the record's dates "
                                      "(lines given before this record are not counted)")
-
-
-def _courses(m: Mapper, procedures: list[tuple[Res, dict[str, Any]]],
-             gap_days: int) -> list[tuple[int, dict[str, Any]]]:
-    """Radiotherapy recorded one procedure per fraction, grouped into courses (same site, gaps of at
-    most `gap_days`); other procedures, and those the bonemet writer identified, as they are."""
-    placed: list[tuple[int, dict[str, Any]]] = []
-    fractions: list[tuple[Res, dict[str, Any]]] = []
-    for r, t in procedures:
-        own = m.identifier(r.body, c.ID_TREATMENT)
-        if t["type"] == "radiotherapy" and not own and t.get("start") and not _course_summary(r.body):
-            fractions.append((r, t))
-        else:
-            placed.append((r.pos, t))
-    open_course: dict[str | None, tuple[int, dict[str, Any]]] = {}
-    courses = 0
-    for r, t in sorted(fractions, key=lambda rt: (rt[1]["start"], rt[0].pos)):
-        site = t.get("site")
-        current = open_course.get(site)
-        start = dt.date.fromisoformat(t["start"])
-        if current is not None:
-            last = dt.date.fromisoformat(current[1].get("end") or current[1]["start"])
-            if (start - last).days <= gap_days:
-                current[1]["end"] = max(current[1].get("end") or "", t.get("end") or t["start"])
-                continue
-        course = {**t}
-        placed.append((r.pos, course))
-        open_course[site] = (r.pos, course)
-        courses += 1
-    if courses < len(fractions):
-        m.assume(None, "treatments", f"{len(fractions)} radiotherapy procedures grouped into {courses} "
-                                     f"course(s) (a gap over {gap_days} days starts a new course)")
-    return placed
 
 
 def _med(m: Mapper, r: Res) -> _Med | None:
@@ -315,7 +327,8 @@ def _stop_reason(m: Mapper, r: Res) -> str | None:
         if hit is not None:
             return hit.concept.key
         m.skip(r, "statusReason" + (f"[{i}]" if isinstance(raw, list) else ""),
-               "reason not recognised (toxicity, progression, completed): stop reason left empty")
+               "reason not recognised (toxicity, progression, completed, or another of mCODE's "
+               "termination reasons): stop reason left empty")
     return None
 
 
@@ -358,8 +371,17 @@ def _episode_dose(m: Mapper, members: list[_Med], ttype: str, out: dict[str, Any
                                    f"last administration's dose, {reading.mg:g} mg, is kept")
 
 
+# A regimen with a targeted agent is a line of that targeted therapy (issue 26 review F5): the flare
+# caveats (an EGFR TKI's osteoblastic response, the targeted-therapy reading) must still apply to
+# osimertinib + carboplatin/pemetrexed; its chemotherapy agents stay named in `agents`.
+_TARGETED_FIRST = ("egfr_tki", "alk_tki", "other_targeted")
+
+
 def _combined_type(types: list[str]) -> str:
     kinds = set(types)
+    for targeted in _TARGETED_FIRST:
+        if targeted in kinds:
+            return targeted
     if kinds == {"chemotherapy", "immunotherapy"} or "chemo_immunotherapy" in kinds:
         return "chemo_immunotherapy"
     return types[0]
@@ -376,6 +398,11 @@ def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
             agents.append(x.agent)
     own = m.identifier(lead.r.body, c.ID_TREATMENT)
     out: dict[str, Any] = {"id": own or lead.r.id or f"treatment-{ttype}", "type": ttype}
+    classes = sorted({x.type for x in members})
+    if derive and not isinstance(declared, str) and len(classes) > 1:
+        m.assume(lead.r, "medication[x]", f"{' + '.join(classes)} started within "
+                                          f"{m.vs.rules.regimen_window_days} days: one regimen, one "
+                                          f"line of type {ttype}")
     if agents:
         out["agents"] = agents
     starts = [x.start for x in members if x.start]
@@ -406,11 +433,22 @@ def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
     return out
 
 
+# Oral targeted and hormone therapies are ordered once for months: an active order of one keeps its
+# line open even when a later record of another agent of the line (a chemotherapy cycle) is dated.
+_CONTINUOUS = frozenset({"egfr_tki", "alk_tki", "other_targeted", "hormone_therapy"})
+
+
 def _derive_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.date | None) -> None:
     """Open (no end) while the line runs; otherwise ended at the latest date recorded (an explicit
     end, or the last administration). Reading a running drug as ended hides it (a second
     antiresorptive, a pause before radiotherapy, the phase): when in doubt the line stays open and
-    the doubt is said (issue 26 review, F1)."""
+    the doubt is said (issue 26 review, F1). A component stopped while the others go on is kept in
+    `stopped_agents` with its end and reason (review F6)."""
+    _line_end(m, members, out, as_of)
+    _stopped_components(m, members, out, as_of)
+
+
+def _line_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.date | None) -> None:
     ends = [x.end for x in members if x.end]
     if ends and len(ends) == len(members):  # every administration has its end: the record decides
         out["end"] = max(ends).isoformat()
@@ -418,7 +456,11 @@ def _derive_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.d
     rules = m.vs.rules
     last_day = max(x.start for x in members if x.start)
     latest = [x for x in members if x.start == last_day]
-    active = [x for x in latest if x.status in rules.ongoing_statuses and x.end is None]
+    per_agent: dict[str, _Med] = {}
+    for x in sorted(members, key=lambda x: (x.start or dt.date.min, x.r.pos)):
+        per_agent[_agent_id(x)] = x  # each agent's latest record says whether it still runs
+    active = [x for x in per_agent.values() if x.status in rules.ongoing_statuses and x.end is None
+              and (x.start == last_day or x.type in _CONTINUOUS)]
     old = as_of is not None and (as_of - last_day).days > rules.line_gap_days
     if active and old and out.get("type") == "chemotherapy":
         # cytotoxic chemotherapy is ordered cycle by cycle: an order left active long after the last
@@ -442,110 +484,39 @@ def _derive_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.d
     out["end"] = max([last_day, *ends]).isoformat()
 
 
-_MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
-_RT_SUMMARY = _MCODE + "mcode-radiotherapy-course-summary"
-_RT_DOSE = _MCODE + "mcode-radiotherapy-dose-delivered-to-volume"
-_SURGERY = _MCODE + "mcode-cancer-related-surgical-procedure"
-_GY_PER = {"cGy": 0.01, "Gy": 1.0}
-
-
-def _profiles(body: Json) -> list[str]:
-    meta = body.get("meta")
-    found = meta.get("profile") if isinstance(meta, dict) else None
-    return [p.split("|")[0] for p in found if isinstance(p, str)] if isinstance(found, list) else []
-
-
-def _course_summary(body: Json) -> bool:
-    """An mCODE RadiotherapyCourseSummary is a whole course, never one fraction to group."""
-    codes = body.get("code", {}).get("coding") if isinstance(body.get("code"), dict) else None
-    return _RT_SUMMARY in _profiles(body) or any(
-        isinstance(x, dict) and x.get("code") == "1217123003" for x in (codes or []))
-
-
-def _rt_dose(m: Mapper, r: Res, out: dict[str, Any]) -> None:
-    """dose_gy and fractions of a course summary's dose-delivered-to-volume (one volume), and its
-    site from the volume's BodyStructure when the Procedure has no bodySite."""
-    volumes = m.extensions(r.body).get(_RT_DOSE, [])
-    for v in volumes:
-        for sub in dicts(v.get("extension")):
-            if sub.get("url") == "volume":
-                target = m.resolve(sub.get("valueReference"))
-                if target is not None and target.rt == "BodyStructure":
-                    m.read(target, "treatments (radiotherapy volume)")
-                    if "site" not in out and len(volumes) == 1:
-                        site = m.site_of(target, "location", target.body.get("location"))
-                        if site:
-                            out["site"] = site
-    if len(volumes) > 1:
-        m.skip(r, "extension[dose-delivered-to-volume]",
-               f"{len(volumes)} treated volumes with their own doses: the case holds one dose per course, "
-               "none read")
+def _stopped_components(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.date | None) -> None:
+    """The agents of a line of several that stopped before it (review F6): an agent whose latest
+    record is stopped or gives a stop reason, or an order/statement completed or ended (an
+    administration is completed by nature: that alone is no stop). An end after the decision date
+    is still to come: the agent runs."""
+    if len(out.get("agents", ())) < 2:
         return
-    for v in volumes:
-        parts = {x.get("url"): x for x in dicts(v.get("extension"))}
-        q = parts.get("totalDoseDelivered", {}).get("valueQuantity")
-        value = q.get("value") if isinstance(q, dict) else None
-        if isinstance(q, dict) and isinstance(value, int | float) and not isinstance(value, bool):
-            factor = _GY_PER.get(str(q.get("code") or q.get("unit")))
-            if factor is None:
-                m.skip(r, "extension[dose-delivered-to-volume]",
-                       f"dose unit {q.get('code')!r} is not cGy or Gy")
-            elif 0 < value * factor <= 100:
-                out["dose_gy"] = round(float(value) * factor, 2)
-            else:
-                m.skip(r, "extension[dose-delivered-to-volume]",
-                       f"total dose {value:g} {q.get('code')} is outside bonemet's bounds (0-100 Gy): "
-                       "not read")
-        fx = parts.get("fractionsDelivered", {}).get("valueUnsignedInt")
-        if isinstance(fx, int) and not isinstance(fx, bool) and 1 <= fx <= 50:
-            out["fractions"] = fx
-        elif fx is not None:
-            m.skip(r, "extension[dose-delivered-to-volume]", f"fractions {fx!r} outside 1-50: not read")
-
-
-def _procedure_treatment(m: Mapper, r: Res) -> dict[str, Any] | None:
-    b = r.body
-    local_type = m.local_code(b.get("code"), "treatment-type")
-    hit = m.match(("procedure_treatment",), b.get("code"))
-    ttype = local_type or (hit.concept.key if hit else None)
-    if ttype is None and _SURGERY in _profiles(b):
-        ttype = "surgery"  # mCODE cancer surgery at a skeletal site (read_oncology keeps the others)
-    if ttype is None:
-        m.skip(r, "code", "procedure not used by bonemet (neither bone imaging nor radiotherapy/surgery)")
-        return None
-    status = b.get("status")
-    if status in ("entered-in-error", "not-done", "preparation"):
-        m.skip(r, "status", f"status {status}: not a treatment given")
-        return None
-    out: dict[str, Any] = {
-        "id": m.identifier(b, c.ID_TREATMENT) or r.id or f"procedure-{ttype}",
-        "type": ttype,
-    }
-    start = m.date(r, ("performedPeriod.start", "performedDateTime"), required=False)
-    end = m.date(r, ("performedPeriod.end", "performedDateTime"), required=False)
-    if start:
-        out["start"] = start.isoformat()
-    if end:
-        out["end"] = end.isoformat()
-    for s in dicts(b.get("bodySite")):
-        site = m.site_of(r, "bodySite", s)
-        if site:
-            out["site"] = site
-            break
-    if ttype == "radiotherapy" and _course_summary(b):
-        _rt_dose(m, r, out)
-    line = m.ext(b, c.EXT_LINE)
-    if isinstance(line, int) and not isinstance(line, bool):
-        out["line_number"] = line
-    m.case_data(b, out)
-    m.consumed.add(id(b))
-    if not m.checked:
-        return out
-    try:
-        Treatment.model_validate(out)
-    except ValidationError as exc:
-        m.problem(r, "performed[x]", exc.errors()[0]["msg"].removeprefix("Value error, "))
-        return None
-    return out
-
-
+    line_end = dt.date.fromisoformat(out["end"]) if "end" in out else None
+    by_agent: dict[str, list[_Med]] = {}
+    for x in members:
+        if x.agent:
+            by_agent.setdefault(x.agent, []).append(x)
+    stopped: list[dict[str, Any]] = []
+    for agent, xs in by_agent.items():
+        last = max(xs, key=lambda x: (x.start or dt.date.min, x.r.pos))
+        ended = last.status == "stopped" or last.stop_reason is not None or (
+            last.r.rt != "MedicationAdministration" and (last.status == "completed" or last.end is not None))
+        days = [d for x in xs for d in (x.start, x.end) if d]
+        if not ended or not days:
+            continue
+        end = max(days)
+        if (as_of is not None and end > as_of) or (line_end is not None and end >= line_end):
+            continue
+        entry: dict[str, Any] = {"agent": agent, "end": end.isoformat()}
+        if last.stop_reason:
+            entry["stop_reason"] = last.stop_reason
+        stopped.append(entry)
+    if stopped and len(stopped) == len(by_agent) and line_end is None:
+        # every agent stopped: the line itself has ended, on the last of their stops
+        last_stop = max(stopped, key=lambda e: e["end"])
+        out["end"] = last_stop["end"]
+        if last_stop.get("stop_reason"):
+            out["stop_reason"] = last_stop["stop_reason"]
+        return
+    if stopped:
+        out["stopped_agents"] = sorted(stopped, key=lambda e: (e["end"], e["agent"]))

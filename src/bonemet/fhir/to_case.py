@@ -319,7 +319,8 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     exams = read_imaging.imaging(m, buckets)
     observed = read_observations.observations(m, buckets.get("Observation", []))
     labs, statuses, drivers, observed_findings, patient_scores, measures = observed
-    treatments = read_treatments.treatments(m, buckets)
+    treatments = read_treatments.treatments(m, buckets, read_treatments.Primaries(
+        conditions.primary_site, conditions.other_primaries))
     drivers = [*drivers, *(d for d in oncology.drivers if d not in drivers)]
     if drivers:
         cancer["driver_alterations"] = drivers
@@ -336,6 +337,13 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     for p in buckets.get("Patient", [])[:1]:
         m.case_data(p.body, case)
     plan = read_bone_inputs.latest(m, measures, as_of)
+    extra = (case.get("plan_inputs") or {}).get("extra_osseous_sites")
+    if conditions.extra_osseous and extra is None:  # F10: organs recorded, never 0 from their absence
+        plan["extra_osseous_sites"] = len(conditions.extra_osseous)
+        m.assume(None, "plan_inputs.extra_osseous_sites",
+                 f"{len(conditions.extra_osseous)} metastatic site(s) outside bone counted from the "
+                 f"secondary cancer conditions ({', '.join(conditions.extra_osseous)}); a site not "
+                 "recorded as a condition is not counted")
     if onj is not None:
         plan["osteonecrosis_jaw"] = onj
     if dental_date is not None:

@@ -55,6 +55,7 @@ class CodeRow(_Strict):
     coverage: str | None = None
     site: str | None = None
     primary_site: str | None = None  # histology codes naming their organ ("Adenocarcinoma of lung")
+    level: str | None = None  # body-site codes naming one vertebra ("T8"): the level kept with the site
     role: str | None = None
     # Lab codes (issue 24): the units their LOINC property fits (a mass code for mg/dL, a moles code
     # for mmol/L); written only for a value in one of them. Empty: any unit.
@@ -100,6 +101,7 @@ class TreatmentRules(_Strict):
     course_gap_days: int = Field(ge=1)
     ongoing_statuses: tuple[str, ...]
     recent_administration_days: int = Field(ge=1)
+    regimen_window_days: int = Field(ge=0, le=28)  # issue 26 review F5: one regimen, one line
 
 
 class _File(_Strict):

@@ -50,6 +50,7 @@ def treatment(w: _Writer, t: Treatment) -> None:
         _procedure(w, t, common_ext)
         return
     agents: list[str | None] = list(t.agents) or [None]
+    stopped = {s.agent: s for s in t.stopped_agents}
     for i, agent in enumerate(agents):
         cc: Json = (
             {"text": agent}
@@ -70,6 +71,13 @@ def treatment(w: _Writer, t: Treatment) -> None:
             instruction = res.setdefault("dosageInstruction", [{}])
             instruction[0].update(write_bone_inputs.dosage(t.dose_mg)[0])
         res["extension"] = common_ext + w.case_data(extra)
+        stop = stopped.get(agent or "")
+        if stop is not None:  # issue 26 review F6: an agent stopped while the line goes on is not active
+            res["status"] = "stopped"
+            period = res.setdefault("dispenseRequest", {}).setdefault("validityPeriod", {})
+            period["end"] = stop.end.isoformat()
+            if stop.stop_reason is not None:
+                res["statusReason"] = {"text": w.vs.concept("stop_reason", stop.stop_reason.value).display.en}
         w.add(res, "treatment", t.id, str(i))
 
 

@@ -139,6 +139,9 @@ class Cancer(_Frozen):
     bone_metastases_known: bool | None = Field(
         None, description="Bone metastases already established before the current question"
     )
+    # Issue 26 review F7: the out-of-scope reason names the cancer read (a leukaemia is "other").
+    recorded_as: str | None = Field(None, max_length=200, description=(
+        "The cancer as the record names it (e.g. 'Chronic lymphoid leukemia'), when not a lung cancer"))
 
     @model_validator(mode="after")
     def _no_site_without_cancer(self) -> Cancer:
@@ -449,6 +452,15 @@ class StopReason(StrEnum):
     other = "other"
 
 
+class StoppedAgent(_Frozen):
+    """An agent stopped while the rest of its line goes on (carboplatin stopped for toxicity,
+    osimertinib and pemetrexed continued: issue 26 review F6)."""
+
+    agent: str = Field(min_length=1)
+    end: CaseDate
+    stop_reason: StopReason | None = None
+
+
 class Treatment(_Frozen):
     id: str = Field(min_length=1)
     type: TreatmentType
@@ -472,6 +484,18 @@ class Treatment(_Frozen):
     # Bounds refuse a unit slip (a dose in µg or g typed as mg), not a wrong dose: that is warned.
     dose_mg: float | None = Field(None, gt=0, le=500, description=(
         "Bone-targeted agent: the dose given per administration, in mg"))
+    # Issue 26 review F6: a component stopped before the line, kept with when and why.
+    stopped_agents: tuple[StoppedAgent, ...] = Field((), description=(
+        "Agents of the line stopped before the line ended, with their end and reason"))
+
+    @model_validator(mode="after")
+    def _stopped_agents_of_the_line(self) -> Treatment:
+        for s in self.stopped_agents:
+            if s.agent not in self.agents or (self.start and s.end < self.start) or (
+                    self.end and s.end > self.end):
+                raise ValueError(f"stopped agent {s.agent!r} ({s.end}): not an agent of the line, or "
+                                 "its end is outside the line's dates")
+        return self
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Treatment:

@@ -56,6 +56,8 @@ class RecordedBoneSite(_Frozen):
     site: SkeletalSite
     side: Literal["left", "right", "midline"] | None = None  # case.Side's values (no import cycle)
     since: CaseDate | None = Field(None, description="Onset of the secondary cancer condition")
+    level: str | None = Field(None, max_length=40, description=(
+        "Vertebral level, when the body site's code or text names it (issue 26 review F4)"))
 
 
 class OncologyRecord(_Frozen):

@@ -172,9 +172,10 @@ def collect(case: Case) -> tuple[PlacedLesion, ...]:
         side = known.side or ""
         if known.since is None or (known.site.value, side) in imaged:
             continue  # drawn from its exams; an undated record has no place on the timeline of the map
-        key = (known.site.value, side, "")
-        if key not in tracks:
-            lesion = Lesion(site=known.site, side=Side(known.side) if known.side else None)
+        key = (known.site.value, side, (known.level or "").strip().upper())
+        if key not in tracks:  # the level the record names is kept on the map (issue 26 review F4)
+            lesion = Lesion(site=known.site, side=Side(known.side) if known.side else None,
+                            level=known.level)
             tracks[key] = _Track(lesion, known.since, known.since, ())
             on_record.add(key)
     placed: list[PlacedLesion] = []
