@@ -95,6 +95,11 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
         preferred_alternative=best.alternative, statement_ids=rule.statements,
         references=kb.refs_for(best.rule_id), missing_data=best.missing,
         priority="urgent" if urgent else "routine",
+        # The deferral's day, from whichever rule deferred the exam (review 25 F3): a rule that
+        # says "not now" for another reason (already done, an urgent alert) gives no date.
+        not_before=best.not_before,
+        target_site=best.target_site or next(
+            (p.target_site for p in proposals if p.target_site is not None), None),
     )
 
 

@@ -37,6 +37,7 @@ from .context import (
     settled_isolated_lesion,
 )
 from .findings import RuleOutput, rule
+from .question_cues import QuestionCue, question_cues
 from .safety import cord_compression_suspected
 from .validity import answers, validity
 
@@ -216,7 +217,11 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
              Fact(path="context.question_text", value=ctx.question_text))
     raised = [q for q in (Question.equivocal_finding, Question.isolated_lesion,
                           Question.occult_disease) if v.raised(q) is not None]
-    if raised and not pain and not ctx.question_text:
+    # The request's wording counts as "a specific clinical question" (REC2) only when it names
+    # what the scan would answer: a symptom, a finding, a bone-related lab anomaly, a decision
+    # (core/question_cues.py; review 25 F2). The quick check shows what the same reader read.
+    cues = question_cues(ctx.question_text)
+    if raised and not pain and not cues:
         # A finding raised the question (review C04): not "no question"; the rules of that question
         # (NM-09, NM-10, NM-12) rate the exams, and ADV-01 a scan already done.
         source = v.raised(raised[0])
@@ -228,16 +233,21 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              rating=Rating.may_be_appropriate, facts=facts)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
         _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
-    elif ctx.question_text:
+    elif cues:
+        assert ctx.question_text is not None  # cues are read from it
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value,
                              "justified_question", rating=Rating.may_be_appropriate, facts=facts,
-                             question=ctx.question_text)
+                             question=ctx.question_text.strip(), read=read_cues(out, cues))
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
         _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif pain is False:
+        # The wording, when there is one, is said not to be read as a question: the user sees why
+        # the text they typed did not justify the scan (review 25 F2).
+        worded = bool(ctx.question_text and ctx.question_text.strip())
+        key = "routine_not_indicated_worded" if worded else "routine_not_indicated"
         text = out.recommend("NM-04", Action.not_indicated, RatedModality.bone_scan.value,
-                             "routine_not_indicated", rating=Rating.usually_not_appropriate,
-                             facts=facts)
+                             key, rating=Rating.usually_not_appropriate, facts=facts,
+                             question=(ctx.question_text or "").strip())
         out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-04", text)
         naf = out.recommend("NM-04", Action.not_indicated, RatedModality.naf_pet_ct.value,
                             "routine_not_indicated_naf", rating=Rating.usually_not_appropriate,
@@ -250,6 +260,13 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              facts=facts, missing=(need,))
         out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-04", text,
                  missing=(need,))
+
+
+def read_cues(out: RuleOutput, cues: tuple[QuestionCue, ...]) -> Text:
+    """What the reader found in the wording, in words: « anomalie biologique « PAL en hausse » »."""
+    rule_ = out.kb.rule("NM-04")
+    parts = [rule_.message(f"cue_{c.kind.value}", words=c.words) for c in cues]
+    return Text(en="; ".join(p.en for p in parts), fr=" ; ".join(p.fr for p in parts))
 
 
 def _naf_like_bone_scan(v: CaseView, out: RuleOutput, rating: Rating, reason: Text) -> None:
