@@ -98,8 +98,7 @@ def _decide(modality: RatedModality, proposals: list[Proposal], kb: KnowledgeBas
         # The deferral's day, from whichever rule deferred the exam (review 25 F3): a rule that
         # says "not now" for another reason (already done, an urgent alert) gives no date.
         not_before=best.not_before,
-        target_site=best.target_site or next(
-            (p.target_site for p in proposals if p.target_site is not None), None),
+        target_site=best.target_site,  # the deciding rule's aim (SAFE-01's whole spine has none)
     )
 
 

@@ -237,7 +237,7 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
         assert ctx.question_text is not None  # cues are read from it
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value,
                              "justified_question", rating=Rating.may_be_appropriate, facts=facts,
-                             question=ctx.question_text.strip(), read=read_cues(out, cues))
+                             question=ctx.question_text.strip(), read=read_cues(out.kb, cues))
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
         _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif pain is False:
@@ -262,9 +262,10 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                  missing=(need,))
 
 
-def read_cues(out: RuleOutput, cues: tuple[QuestionCue, ...]) -> Text:
-    """What the reader found in the wording, in words: « anomalie biologique « PAL en hausse » »."""
-    rule_ = out.kb.rule("NM-04")
+def read_cues(kb: KnowledgeBase, cues: tuple[QuestionCue, ...]) -> Text:
+    """What the reader found in the wording, in words: « anomalie biologique lue : « PAL en
+    hausse » » (NM-04's messages; the quick check shows the same words)."""
+    rule_ = kb.rule("NM-04")
     parts = [rule_.message(f"cue_{c.kind.value}", words=c.words) for c in cues]
     return Text(en="; ".join(p.en for p in parts), fr=" ; ".join(p.fr for p in parts))
 
@@ -376,8 +377,13 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
             exam_fr=exam_name.fr, the_exam_fr=labels.THE[x.exam.modality].fr, exam_date=_day(x.exam.date),
             site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
         )
-        out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text)
-        out.rate(RatedModality.targeted_ct, Rating.usually_appropriate, "NM-09", text)
+        # The site goes with the rating, so that the exam to do now is never an unnamed "targeted
+        # MRI" and a rib breaks the CT/MRI tie towards CT (report/headline.py; review 25 F13).
+        aim = x.exam.lesions[0].site if len(x.exam.lesions) == 1 else None
+        out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text,
+                 target_site=aim)
+        out.rate(RatedModality.targeted_ct, Rating.usually_appropriate, "NM-09", text,
+                 target_site=aim)
         out.recommend("NM-09", Action.specialist_opinion, x.exam.id, "specialist_opinion",
                       facts=facts)
     else:
@@ -568,8 +574,10 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
     text = Text(en=targeted.en.format(sites=where.en), fr=targeted.fr.format(sites=where.fr))
     out.recommend("NM-15", Action.targeted_imaging, RatedModality.targeted_mri.value, text,
                   rating=Rating.usually_appropriate, facts=facts, missing=missing)
-    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15", text, missing=missing)
-    out.rate(RatedModality.targeted_ct, Rating.may_be_appropriate, "NM-15", text)
+    aim = sites[0] if len(sites) == 1 else None  # several sites: the text names them all
+    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15", text, missing=missing,
+             target_site=aim)
+    out.rate(RatedModality.targeted_ct, Rating.may_be_appropriate, "NM-15", text, target_site=aim)
     if v.asks(Question.staging, Question.equivocal_finding, Question.occult_disease):
         return  # NM-02 / NM-12 already rate FDG-PET for these questions, more strongly
     pet_text = out.recommend("NM-15", Action.consider_pet, RatedModality.fdg_pet_ct.value, "pet",
