@@ -40,7 +40,7 @@ def _both(stem: str):  # type: ignore[no-untyped-def]
 def test_f4_patient_3_no_imaging_now_bone_scan_from_its_day() -> None:
     """3 weeks into chemo-immunotherapy: the bone scan is deferred to 17/05/2027, never do-now,
     never ticked by the take-over."""
-    _, a, hl, proposal = _both("rcp25-03")
+    _, _a, hl, proposal = _both("rcp25-03")
     assert hl.do_now is None and hl.kind is HeadlineKind.no_imaging
     assert [(x.modality, x.not_before) for x in hl.deferred] == [
         (RatedModality.bone_scan, dt.date(2027, 5, 17))]
