@@ -89,7 +89,8 @@ def test_examples_fire_every_imaging_rule_and_every_rating() -> None:
 def test_text_report_in_french() -> None:
     result = run("assess", "examples/11-response-early.yaml", "--lang", "fr")
     assert result.returncode == 0
-    assert "douleur osseuse nouvelle ou une question précise" in result.stdout
+    # Inside the flare window the scan is "not now", with its day (review 25 F3).
+    assert "Pas maintenant" in result.stdout and "01/08/2025" in result.stdout
     assert "n'est pas un dispositif médical" in result.stdout
 
 

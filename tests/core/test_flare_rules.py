@@ -7,6 +7,7 @@ covering the decision date, ended or not; "after month 6" is strictly after the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -28,12 +29,13 @@ def _doc(as_of: str, treatments: list[dict[str, Any]], **ctx: Any) -> dict[str, 
 @pytest.mark.parametrize(
     ("start", "as_of", "rating", "earliest"),
     [
-        ("2025-01-31", "2025-07-30", Rating.may_be_appropriate, "2025-08-01"),  # day before
-        ("2025-01-31", "2025-07-31", Rating.may_be_appropriate, "2025-08-01"),  # anniversary: early
+        # Inside the window the scan is deferred: "not now", with its first day (review 25 F3).
+        ("2025-01-31", "2025-07-30", Rating.usually_not_appropriate, "2025-08-01"),  # day before
+        ("2025-01-31", "2025-07-31", Rating.usually_not_appropriate, "2025-08-01"),  # anniversary
         ("2025-01-31", "2025-08-01", Rating.usually_appropriate, "2025-08-01"),  # day after
-        ("2024-08-31", "2025-02-27", Rating.may_be_appropriate, "2025-03-01"),  # clamp to Feb end
+        ("2024-08-31", "2025-02-27", Rating.usually_not_appropriate, "2025-03-01"),  # Feb end
         ("2023-08-29", "2024-03-01", Rating.usually_appropriate, "2024-03-01"),  # leap day + 1
-        ("2024-02-29", "2024-08-28", Rating.may_be_appropriate, "2024-08-30"),
+        ("2024-02-29", "2024-08-28", Rating.usually_not_appropriate, "2024-08-30"),
     ],
 )
 def test_nm05_with_new_pain_dates_the_scan_strictly_after_the_anniversary(
@@ -41,7 +43,9 @@ def test_nm05_with_new_pain_dates_the_scan_strictly_after_the_anniversary(
     a = assess_doc(_doc(as_of, [_line(start)], new_bone_pain=True))
     r = a.rating_of(BS)
     assert (r.rating, r.rule_id) == (rating, "NM-05")
-    if rating is Rating.may_be_appropriate:
+    assert r.not_before == (dt.date.fromisoformat(earliest)
+                            if rating is Rating.usually_not_appropriate else None)
+    if rating is Rating.usually_not_appropriate:
         # ISO in English; the French sentence reads the same day as 01/08/2025 (issue 13, item 5)
         y, m, d = earliest.split("-")
         assert earliest in r.reason.en and f"{d}/{m}/{y}" in r.reason.fr
@@ -53,6 +57,9 @@ def test_nm05_with_new_pain_dates_the_scan_strictly_after_the_anniversary(
     ({"new_bone_pain": None}, Rating.no_criteria_apply),
     ({"new_bone_pain": False, "question_text": "  "}, Rating.usually_not_appropriate),
     ({"new_bone_pain": False, "question_text": "is the L3 focus healing?"}, Rating.usually_appropriate),
+    # The wording alone is no question (review 25 F2): it names nothing the scan would answer.
+    ({"new_bone_pain": False, "question_text": "Scintigraphie de contrôle annuelle"},
+     Rating.usually_not_appropriate),
     ({"new_bone_pain": True}, Rating.usually_appropriate),
 ])
 def test_nm05_needs_new_pain_or_a_question(ctx: dict[str, Any], rating: Rating) -> None:

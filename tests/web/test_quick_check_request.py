@@ -75,7 +75,10 @@ def test_new_bone_pain_in_the_question_is_rated_as_new_bone_pain(client: Any) ->
 def test_a_user_s_answer_wins_over_the_reading_and_an_emptied_field_stays_empty(client: Any) -> None:
     page = check(client, case_id=FOLLOW_UP_NO_PAIN, exam="bone_scan",
                  question_text="Douleur osseuse nouvelle", new_bone_pain="false")
-    assert 'id="check-read"' not in page.text  # nothing read into a field the user filled
+    # Nothing read into a field the user filled; only what the wording is as a question (review
+    # 25 F2: the reader the rules use says what it read).
+    read = text_of(section(page.text, "check-read"))
+    assert "Question clinique précise" in read and "Douleur osseuse nouvelle\u00a0:" not in read
     assert re.search(r'name="new_bone_pain".*?<option value="false" selected>', page.text, re.S)
     emptied = check(client, case_id=FOLLOW_UP_NO_PAIN, exam="bone_scan",
                     question_text="Douleur osseuse nouvelle", _read="Douleur osseuse nouvelle")
@@ -95,8 +98,15 @@ def test_a_line_of_treatment_in_the_question_is_rated(client: Any) -> None:
     for fact in ("ITK anti-EGFR", "osimertinib", "Mois sous ce traitement\u00a0: 2", "Sous traitement"):
         assert fact in read, read
     answer = text_of(section(page.text, "check-answer"))
+    # Review 25 F3: the bone scan the flare window defers is never offered as the better
+    # alternative to the PET; asked for itself it is "not now", with its day.
+    assert "Scintigraphie" not in answer and "NM-05" not in answer, answer
+    scan = check(client, exam="bone_scan", primary_site="lung", histology="adenocarcinoma",
+                 as_of="07/12/2026", question_text="Scintigraphie de contrôle à 2 mois sous osimertinib")
+    said = text_of(section(scan.text, "check-answer"))
     # The line is in the context rated: the flare window of the line started two months earlier.
-    assert "NM-05" in answer and "osimertinib" in answer and "07/10/2026" in answer, answer
+    assert "NM-05" in said and "osimertinib" in said and "07/10/2026" in said, said
+    assert "Habituellement non appropriée" in said and "08/04/2027" in said, said
     assert "NM-05" not in text_of(section(bare.text, "check-answer"))
 
 

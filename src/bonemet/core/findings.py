@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.assessment import (
@@ -30,6 +32,8 @@ class Proposal:
     reason: Text
     alternative: RatedModality | None = None
     missing: tuple[MissingData, ...] = ()
+    not_before: dt.date | None = None  # deferred: not now, from this day (NM-05; review 25 F3)
+    target_site: SkeletalSite | None = None  # where a targeted exam aims (review 25 F13)
 
 
 @dataclass(slots=True)
@@ -69,8 +73,10 @@ class RuleOutput:
     def rate(
         self, modality: RatedModality, rating: Rating, rule_id: str, reason: Text,
         alternative: RatedModality | None = None, missing: tuple[MissingData, ...] = (),
+        not_before: dt.date | None = None, target_site: SkeletalSite | None = None,
     ) -> None:
-        self.proposals.append(Proposal(modality, rating, rule_id, reason, alternative, missing))
+        self.proposals.append(Proposal(modality, rating, rule_id, reason, alternative, missing,
+                                       not_before, target_site))
 
     def need(self, rule_id: str, field_path: str, en: str, fr: str) -> MissingData:
         return MissingData(field=field_path, reason=Text(en=en, fr=fr), rule_id=rule_id)

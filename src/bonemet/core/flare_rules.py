@@ -20,6 +20,7 @@ from .context import CaseView
 from .dates import add_months
 from .findings import RuleOutput, rule
 from .flare import FollowUpResult, covering_line, interpret_follow_up
+from .question_cues import question_cues
 
 _MEMO_KEY = "follow_up"
 
@@ -93,20 +94,34 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
     strict = out.kb.flare is None or out.kb.flare.anniversary_day_is_early.value
     earliest = anniversary + dt.timedelta(days=1 if strict else 0)
     ctx = v.case.context
-    question = bool(ctx.question_text and ctx.question_text.strip())
+    # The wording counts only when it names what the scan would answer (review 25 F2): the same
+    # reader as NM-04's, so a stored case and the quick check agree.
+    question = bool(question_cues(ctx.question_text))
     facts = (Fact(path=f"treatments[{index}].start", value=line.start.isoformat()),
              Fact(path="context.as_of", value=v.as_of.isoformat()),
              Fact(path="context.new_bone_pain", value=ctx.new_bone_pain),
              Fact(path="context.question_text", value=ctx.question_text))
     values: dict[str, Any] = {"earliest": _day(earliest), "anniversary": _day(anniversary),
                               "line": labels.treatment(line), "start": _day(line.start)}
-    # Once the window outside flare is open, its first day is "since", not a date to come (review C14).
-    opened = "_open" if v.as_of >= earliest else ""
+    if v.as_of < earliest:
+        # Inside the flare window the response-assessment scan is deferred, whatever calls for it
+        # (F20: schedule it after month 6): rated for now "usually not appropriate", with the day
+        # from which it is, so that no adapter offers it as an exam to do now or as the better
+        # alternative (review 25 F3/F4). New bone pain is answered by the painful site's own
+        # imaging (NM-15); an early scan the board still needs is read with NM-07's caveat.
+        text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
+                             "not_before", rating=Rating.usually_not_appropriate, facts=facts,
+                             **values)
+        out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-05", text,
+                 not_before=earliest)
+        out.recommend("NM-07", Action.note, RatedModality.bone_scan.value, "early_scan_planned",
+                      facts=facts, **values)
+        return
     pain = v.patient.bone_pain.value  # from every section that records it (issue 21)
     if not (pain or question):
         if pain is False:
             text = out.recommend("NM-05", Action.not_indicated, RatedModality.bone_scan.value,
-                                 "no_indication" + opened, rating=Rating.usually_not_appropriate,
+                                 "no_indication_open", rating=Rating.usually_not_appropriate,
                                  facts=facts, **values)
             out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-05", text)
         else:
@@ -115,21 +130,11 @@ def control_scan_after_month_6(v: CaseView, out: RuleOutput) -> None:
                             "le patient a-t-il une douleur osseuse nouvelle (ou y a-t-il une question "
                             "précise) ?")
             text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
-                                 "indication_unknown" + opened, facts=facts, missing=(need,),
+                                 "indication_unknown_open", facts=facts, missing=(need,),
                                  **values)
             out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-05", text,
                      missing=(need,))
-            if v.as_of < earliest:  # should an indication arise now, the scan is in the window
-                out.recommend("NM-07", Action.note, RatedModality.bone_scan.value,
-                              "early_scan_planned", facts=facts, **values)
         return
-    if v.as_of >= earliest:
-        text = out.recommend("NM-05", Action.note, RatedModality.bone_scan.value, "now_ok",
-                             rating=Rating.usually_appropriate, facts=facts, **values)
-        out.rate(RatedModality.bone_scan, Rating.usually_appropriate, "NM-05", text)
-        return
-    text = out.recommend("NM-05", Action.schedule_after, RatedModality.bone_scan.value,
-                         "schedule_from", rating=Rating.may_be_appropriate, facts=facts, **values)
-    out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-05", text)
-    out.recommend("NM-07", Action.note, RatedModality.bone_scan.value, "early_scan_planned",
-                  facts=facts, **values)
+    text = out.recommend("NM-05", Action.note, RatedModality.bone_scan.value, "now_ok",
+                         rating=Rating.usually_appropriate, facts=facts, **values)
+    out.rate(RatedModality.bone_scan, Rating.usually_appropriate, "NM-05", text)

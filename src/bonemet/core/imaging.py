@@ -37,6 +37,7 @@ from .context import (
     settled_isolated_lesion,
 )
 from .findings import RuleOutput, rule
+from .question_cues import QuestionCue, question_cues
 from .safety import cord_compression_suspected
 from .validity import answers, validity
 
@@ -216,7 +217,11 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
              Fact(path="context.question_text", value=ctx.question_text))
     raised = [q for q in (Question.equivocal_finding, Question.isolated_lesion,
                           Question.occult_disease) if v.raised(q) is not None]
-    if raised and not pain and not ctx.question_text:
+    # The request's wording counts as "a specific clinical question" (REC2) only when it names
+    # what the scan would answer: a symptom, a finding, a bone-related lab anomaly, a decision
+    # (core/question_cues.py; review 25 F2). The quick check shows what the same reader read.
+    cues = question_cues(ctx.question_text)
+    if raised and not pain and not cues:
         # A finding raised the question (review C04): not "no question"; the rules of that question
         # (NM-09, NM-10, NM-12) rate the exams, and ADV-01 a scan already done.
         source = v.raised(raised[0])
@@ -228,16 +233,21 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              rating=Rating.may_be_appropriate, facts=facts)
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
         _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
-    elif ctx.question_text:
+    elif cues:
+        assert ctx.question_text is not None  # cues are read from it
         text = out.recommend("NM-04", Action.note, RatedModality.bone_scan.value,
                              "justified_question", rating=Rating.may_be_appropriate, facts=facts,
-                             question=ctx.question_text)
+                             question=ctx.question_text.strip(), read=read_cues(out.kb, cues))
         out.rate(RatedModality.bone_scan, Rating.may_be_appropriate, "NM-04", text)
         _naf_like_bone_scan(v, out, Rating.may_be_appropriate, text)
     elif pain is False:
+        # The wording, when there is one, is said not to be read as a question: the user sees why
+        # the text they typed did not justify the scan (review 25 F2).
+        worded = bool(ctx.question_text and ctx.question_text.strip())
+        key = "routine_not_indicated_worded" if worded else "routine_not_indicated"
         text = out.recommend("NM-04", Action.not_indicated, RatedModality.bone_scan.value,
-                             "routine_not_indicated", rating=Rating.usually_not_appropriate,
-                             facts=facts)
+                             key, rating=Rating.usually_not_appropriate, facts=facts,
+                             question=(ctx.question_text or "").strip())
         out.rate(RatedModality.bone_scan, Rating.usually_not_appropriate, "NM-04", text)
         naf = out.recommend("NM-04", Action.not_indicated, RatedModality.naf_pet_ct.value,
                             "routine_not_indicated_naf", rating=Rating.usually_not_appropriate,
@@ -250,6 +260,14 @@ def no_routine_follow_up_scan(v: CaseView, out: RuleOutput) -> None:
                              facts=facts, missing=(need,))
         out.rate(RatedModality.bone_scan, Rating.no_criteria_apply, "NM-04", text,
                  missing=(need,))
+
+
+def read_cues(kb: KnowledgeBase, cues: tuple[QuestionCue, ...]) -> Text:
+    """What the reader found in the wording, in words: « anomalie biologique lue : « PAL en
+    hausse » » (NM-04's messages; the quick check shows the same words)."""
+    rule_ = kb.rule("NM-04")
+    parts = [rule_.message(f"cue_{c.kind.value}", words=c.words) for c in cues]
+    return Text(en="; ".join(p.en for p in parts), fr=" ; ".join(p.fr for p in parts))
 
 
 def _naf_like_bone_scan(v: CaseView, out: RuleOutput, rating: Rating, reason: Text) -> None:
@@ -359,8 +377,13 @@ def isolated_lesion_workup(v: CaseView, out: RuleOutput) -> None:
             exam_fr=exam_name.fr, the_exam_fr=labels.THE[x.exam.modality].fr, exam_date=_day(x.exam.date),
             site=f" ({site.en})" if site else "", site_fr=f" ({site.fr})" if site else "",
         )
-        out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text)
-        out.rate(RatedModality.targeted_ct, Rating.usually_appropriate, "NM-09", text)
+        # The site goes with the rating, so that the exam to do now is never an unnamed "targeted
+        # MRI" and a rib breaks the CT/MRI tie towards CT (report/headline.py; review 25 F13).
+        aim = x.exam.lesions[0].site if len(x.exam.lesions) == 1 else None
+        out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-09", text,
+                 target_site=aim)
+        out.rate(RatedModality.targeted_ct, Rating.usually_appropriate, "NM-09", text,
+                 target_site=aim)
         out.recommend("NM-09", Action.specialist_opinion, x.exam.id, "specialist_opinion",
                       facts=facts)
     else:
@@ -551,8 +574,10 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
     text = Text(en=targeted.en.format(sites=where.en), fr=targeted.fr.format(sites=where.fr))
     out.recommend("NM-15", Action.targeted_imaging, RatedModality.targeted_mri.value, text,
                   rating=Rating.usually_appropriate, facts=facts, missing=missing)
-    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15", text, missing=missing)
-    out.rate(RatedModality.targeted_ct, Rating.may_be_appropriate, "NM-15", text)
+    aim = sites[0] if len(sites) == 1 else None  # several sites: the text names them all
+    out.rate(RatedModality.targeted_mri, Rating.usually_appropriate, "NM-15", text, missing=missing,
+             target_site=aim)
+    out.rate(RatedModality.targeted_ct, Rating.may_be_appropriate, "NM-15", text, target_site=aim)
     if v.asks(Question.staging, Question.equivocal_finding, Question.occult_disease):
         return  # NM-02 / NM-12 already rate FDG-PET for these questions, more strongly
     pet_text = out.recommend("NM-15", Action.consider_pet, RatedModality.fdg_pet_ct.value, "pet",

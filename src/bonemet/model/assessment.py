@@ -6,8 +6,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import Field
+
 from bonemet.base import Frozen as _Frozen
 from bonemet.base.provenance import KnowledgeBaseInfo
+from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
 from bonemet.model.case import Question
 from bonemet.model.followup import FollowUpSection
@@ -95,6 +98,13 @@ class ModalityRating(_Frozen):
     references: tuple[int, ...] = ()
     missing_data: tuple[MissingData, ...] = ()
     priority: Literal["urgent", "routine"] = "routine"  # as Recommendation.priority
+    # Review 25 F3/F4: an exam a rule defers (NM-05, the flare window) is rated for now (usually
+    # not appropriate) and carries its first day, so no adapter offers it as doable now. Left out
+    # of the JSON when absent (older outputs and goldens unchanged).
+    not_before: dt.date | None = Field(None, exclude_if=lambda v: v is None)
+    # Review 25 F13: the site a targeted exam aims at (NM-09's isolated lesion, NM-15's painful
+    # site), so "targeted MRI" is never shown without its site.
+    target_site: SkeletalSite | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class Scope(_Frozen):

@@ -12,12 +12,15 @@ from __future__ import annotations
 from typing import Literal
 
 from bonemet.base import Frozen
+from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model import Assessment, Case
 from bonemet.model.assessment import RatedModality
+from bonemet.model.labels import SITE
 from bonemet.report.headline import build_headline
 from bonemet.report.labels import labels
+from bonemet.report.session_cover import day_words
 
 LineKind = Literal["alert", "do_now", "no_imaging", "not_rated", "scope", "plan", "reading", "note"]
 
@@ -55,6 +58,16 @@ class BoardProposal(Frozen):
         return "\n".join(_line(x, lang) for x in self.headline)
 
 
+def _exam_name(modality: RatedModality, site: SkeletalSite | None) -> Text:
+    """The exam in words, with the site a targeted exam aims at (review 25 F13)."""
+    L = labels()
+    names = {lang: L.enum("rated_modality", modality, lang) for lang in ("en", "fr")}
+    if site is not None:  # the in-sentence name ("côtes"), as the rules' texts say it
+        where = SITE[site]
+        names = {lang: f"{name} ({where(lang)})" for lang, name in names.items()}
+    return Text(**names)
+
+
 def _line(x: ProposalLine, lang: str) -> str:
     return f"- {x.text(lang)} ({x.rule_id})"
 
@@ -83,8 +96,7 @@ def build_proposal(case: Case, a: Assessment, kb: KnowledgeBase) -> BoardProposa
     imaging: tuple[str, ...] = ()
     if hl.do_now is not None:
         x = hl.do_now
-        exam = x.label or Text(en=L.enum("rated_modality", x.modality, "en"),
-                               fr=L.enum("rated_modality", x.modality, "fr"))
+        exam = x.label or _exam_name(x.modality, x.site)
         # An urgent exam repeats its alert's words: the exam alone then (as the headline does).
         said = x.priority == "urgent" and bool(hl.alerts)
         head.append(ProposalLine(kind="do_now", rule_id=x.trace.rule_id, urgent=x.priority == "urgent",
@@ -93,8 +105,15 @@ def build_proposal(case: Case, a: Assessment, kb: KnowledgeBase) -> BoardProposa
     elif hl.kind.value in ("no_imaging", "not_rated"):
         kind: LineKind = "no_imaging" if hl.kind.value == "no_imaging" else "not_rated"
         rule = hl.not_indicated[0].trace.rule_id if hl.not_indicated else ""
-        head.append(ProposalLine(kind=kind, rule_id=rule or "—",
-                                 text=Text(en=L(f"hl_{kind}", "en"), fr=L(f"hl_{kind}", "fr"))))
+        text = Text(en=L(f"hl_{kind}", "en"), fr=L(f"hl_{kind}", "fr"))
+        if hl.deferred:
+            # Review 25 F4: "no imaging now; bone scan from 17 May 2027", never ticked as requested.
+            rule = hl.deferred[0].trace.rule_id
+            text = Text(**{lang: ("\u00a0; " if lang == "fr" else "; ").join([L("hl_no_imaging_now", lang), *(
+                f"{_exam_name(x.modality, x.site)(lang)} {L('hl_deferred_from', lang)} "
+                f"{day_words(x.not_before, lang)}" for x in hl.deferred if x.not_before)])
+                for lang in ("en", "fr")})
+        head.append(ProposalLine(kind=kind, rule_id=rule or "—", text=text))
     elif hl.scope_reason is not None:
         head.append(ProposalLine(kind="scope", rule_id="ADV-02", text=hl.scope_reason))
     for n in hl.notes:

@@ -10,10 +10,12 @@ The web page, the MDT summary and the CDS cards can all render the same `Headlin
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
 from bonemet.base import Frozen
+from bonemet.base.terms import SkeletalSite
 from bonemet.base.text import Text
 from bonemet.kb.loader import KnowledgeBase
 from bonemet.model.assessment import (
@@ -80,6 +82,10 @@ class ExamLine(Frozen):
     # `local_advice` holds what that rule advises instead (refer out, the local alternative).
     unavailable: bool = False
     local_advice: tuple[NoteLine, ...] = ()
+    # Review 25 F4: the exam is deferred (NM-05, the flare window): not now, from this day.
+    not_before: dt.date | None = None
+    # Review 25 F13: where a targeted exam aims (named with it: "targeted MRI (proximal femur)").
+    site: SkeletalSite | None = None
 
 
 class FlareLine(Frozen):
@@ -134,6 +140,11 @@ class Headline(Frozen):
     # The bone plan's first line (issue 23), shown after the urgent and contradiction lines.
     plan_line: Text | None = None
     plan_rule: str | None = None
+    # Review 25 F4: the plan's first line holds an urgent, orthopaedic or spinal decision (SX-,
+    # SP-, CC-): the board's question is that decision, so it leads the agenda's row.
+    plan_first: bool = False
+    # Review 25 F4: exams deferred to a later day (NM-05): "no imaging now; bone scan from <day>".
+    deferred: tuple[ExamLine, ...] = ()
     kb_version: str
 
 
@@ -189,7 +200,8 @@ def _exam_line(r: ModalityRating, kb: KnowledgeBase,
     return ExamLine(modality=r.modality, rating=r.rating, reason=r.reason, priority=r.priority,
                     trace=_trace(kb, r.rule_id, r.statement_ids, r.references),
                     label=exam_label(kb, r.rule_id), unavailable=advice is not None,
-                    local_advice=tuple(note_line(x, kb) for x in advice or ()))
+                    local_advice=tuple(note_line(x, kb) for x in advice or ()),
+                    not_before=r.not_before, site=r.target_site)
 
 
 def advice_notes(a: Assessment, kb: KnowledgeBase,
@@ -228,13 +240,27 @@ _EXAM_PREFERENCE = (RatedModality.targeted_mri, RatedModality.targeted_ct, Rated
                     RatedModality.wb_mri, RatedModality.radiograph)
 
 
+# A rib is the exception to MRI first (review 25 F13): REC4 asks for targeted imaging because
+# "alternative diagnoses are common", and for a rib focus the common alternative is a fracture
+# (an old trauma, a cough fracture), which CT shows (the cortical break, the callus) in a thin,
+# curved, moving bone that MRI images poorly. NM-09 rates CT and MRI alike; this only breaks the
+# tie. The project's reading, pinned by tests/report/test_headline_which_now.py.
+_CT_FIRST_SITES = frozenset({SkeletalSite.ribs})
+
+
+def _exam_rank(r: ModalityRating) -> int:
+    if r.target_site in _CT_FIRST_SITES and r.modality is RatedModality.targeted_ct:
+        return _EXAM_PREFERENCE.index(RatedModality.targeted_mri) - 1  # just before the MRI
+    return _EXAM_PREFERENCE.index(r.modality)
+
+
 def clinical_priority(r: ModalityRating) -> tuple[bool, int, int, str, int]:
     """Sort key of a proposable exam: urgent first, then rating, rule priority, exam preference."""
     rule_id = r.rule_id or ""
     rule_rank = (0 if rule_id.startswith("SAFE-") else
                  _RULE_PRIORITY.index(rule_id) if rule_id in _RULE_PRIORITY else len(_RULE_PRIORITY))
     return (r.priority != "urgent", _PROPOSABLE.index(r.rating), rule_rank, rule_id,
-            _EXAM_PREFERENCE.index(r.modality))
+            _exam_rank(r))
 
 
 def proposable(a: Assessment) -> list[ModalityRating]:
@@ -307,12 +333,29 @@ def _flare(a: Assessment, kb: KnowledgeBase) -> FlareLine | None:
     )
 
 
+# The plan's decisions that are the board's question when they come first: an urgent line, a
+# surgical opinion on a long bone (SX-), a spinal one (SP-), a cord compression (CC-).
+_DECISION_FIRST = ("SX-", "SP-", "CC-")
+
+
+def _plan_first(a: Assessment) -> bool:
+    if a.plan is None or not a.plan.proposals:
+        return False
+    first = a.plan.proposals[0]
+    return first.priority == "urgent" or first.rule_id.startswith(_DECISION_FIRST)
+
+
 def build_headline(a: Assessment, kb: KnowledgeBase) -> Headline:
     """The headline of one assessment (see the module docstring for what it guarantees)."""
     common = {"case_id": a.case_id, "kb_version": a.knowledge_base.version,
               "alerts": _alerts(a, kb), "missing_data": a.missing_data,
               "plan_line": plan_headline(a.plan),
-              "plan_rule": a.plan.proposals[0].rule_id if a.plan and a.plan.proposals else None}
+              "plan_rule": a.plan.proposals[0].rule_id if a.plan and a.plan.proposals else None,
+              "plan_first": _plan_first(a),
+              # A deferred exam is rated "not now" by the core (never proposable): said with its day.
+              "deferred": tuple(_exam_line(r, kb) for r in a.ratings
+                                if r.not_before is not None and r.rule_id is not None
+                                and r.rating not in _PROPOSABLE) if a.scope.in_scope else ()}
     if not a.scope.in_scope:
         kind = HeadlineKind.out_of_scope if a.scope.status == "out_of_scope" \
             else HeadlineKind.scope_unknown

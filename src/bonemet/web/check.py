@@ -23,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bonemet.api import InputError, Problem, parse_case
 from bonemet.core import assess
+from bonemet.core.imaging import read_cues
+from bonemet.core.question_cues import question_cues
 from bonemet.kb import default_kb
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import (
@@ -196,6 +198,11 @@ def read_into(form: dict[str, str], lang: str) -> list[tuple[str, str]]:
         if not form.get(name, "").strip():  # a field the user filled wins over the reading
             form[name] = value
             out.append((_label_of(name, lang), words))
+    # Review 25 F2: whether the wording is a specific clinical question (REC2), by the reader the
+    # rules use (NM-04, NM-05), so the page says what the rating rests on, or that it read none.
+    cues = question_cues(text)
+    out.append((L("qc25_specific_question", lang),
+                read_cues(default_kb(), cues)(lang) if cues else L("qc25_no_specific_question", lang)))
     return out
 
 
