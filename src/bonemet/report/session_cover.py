@@ -9,6 +9,7 @@ assessment), never decided here. Dates are written in words in both languages.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from babel.dates import format_date
@@ -32,6 +33,20 @@ def meeting_day(value: dt.date, lang: str) -> str:
 def day_words(value: dt.date, lang: str) -> str:
     """27 novembre 2026 / 27 November 2026."""
     return str(format_date(value, "long", locale=_LOCALE.get(lang, "en_GB")))
+
+
+_ISO_DAY_IN_TEXT = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def prose_days(text: str, lang: str) -> str:
+    """A rule's sentence as the meeting pages write it: each ISO day in it in words (the core's
+    English texts carry ISO days; an agenda row reads "17 January 2025", never "2025-01-17")."""
+    def one(m: re.Match[str]) -> str:
+        try:
+            return day_words(dt.date.fromisoformat(m.group(1)), lang)
+        except ValueError:
+            return m.group(1)
+    return _ISO_DAY_IN_TEXT.sub(one, text)
 
 
 def stamp_words(value: str, lang: str) -> str:

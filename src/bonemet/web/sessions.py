@@ -121,11 +121,12 @@ async def session_list(request: Request) -> Response:
 
 def day_words(lang: str) -> dict[str, Any]:
     """The meeting pages write dates in words (issue 25): `day` with the weekday, `words`
-    without, `stamp` a stored time to the minute."""
+    without, `stamp` a stored time to the minute, `prose` the ISO days inside a rule's sentence."""
     from bonemet.report import session_cover as words
 
     return {"day": lambda d: words.meeting_day(d, lang), "words": lambda d: words.day_words(d, lang),
-            "stamp": lambda v: words.stamp_words(v, lang)}
+            "stamp": lambda v: words.stamp_words(v, lang),
+            "prose": lambda text: words.prose_days(text, lang)}
 
 
 def _find(store: Any, case_id: str) -> Any:
