@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bonemet.fhir.valuesets import ValueSets
 from bonemet.model.case import Case, ClinicalStatus, DriverAlteration, LabResult, Treatment
 from bonemet.model.oncology import RecordedBoneSite
 
@@ -162,6 +163,24 @@ LATERALITY = {
 }
 
 
+# The reader reads a femur whose part is not given as this site (read_base.Mapper.site_of).
+FEMUR_PART_ASSUMED = "femur_proximal"
+
+
+def site_codings(vs: ValueSets, site: str) -> list[Json]:
+    """The standard codes of a skeletal site, from the reader's table (valuesets.yaml `body_site`).
+    Where the site's own rows each name only a part of it (the proximal femur: head, neck; kept
+    `emit: false`), the code the reader reads back as the whole site is written instead: the femur
+    (71341001, `body_site_ambiguous`), which says no more than the record knows; the local coding and
+    the text beside it give the part. Sites with no SNOMED CT row keep their local code only."""
+    own = vs.codings("body_site", site)
+    if own or site != FEMUR_PART_ASSUMED:
+        return own
+    return [{"system": vs.uri(row.system), "code": row.code, **({"display": row.display} if row.display else {})}
+            for concept in vs.groups.get("body_site_ambiguous", ()) for row in concept.codes
+            if row.system == "sct" and row.confidence in ("V", "P")]
+
+
 def recorded_sites(case: Case) -> list[list[RecordedBoneSite]]:
     """The bone sites recorded as diagnoses (`oncology.bone_metastasis_sites`), grouped by onset: one
     SecondaryCancerCondition per onset. The exams' lesions are not written here: they travel with
@@ -204,7 +223,8 @@ def medication_request(t: Treatment, medication: Json, primary_url: str | None) 
     return profile(res, MEDICATION_REQUEST)
 
 
-def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url: str) -> None:
+def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url: str,
+                        reason_url: str | None = None) -> None:
     """The course summary's performed[x] is a Period only (a one-day course: start = end). The total
     dose and the fractions go to the dose delivered to a volume (cGy, as the IG's examples), the
     volume being a contained BodyStructure (mcode-radiotherapy-volume) at the treated site. The
@@ -214,6 +234,8 @@ def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url:
     day = res.pop("performedDateTime", None)
     if day is not None:
         res["performedPeriod"] = {"start": day, "end": day}
+    if reason_url is not None:  # mcode-reason-required
+        res["reasonReference"] = [{"reference": reason_url}]
     if t.dose_gy is None and t.fractions is None:
         return
     volume: Json = profile({"resourceType": "BodyStructure", "id": "volume"}, RADIOTHERAPY_VOLUME)
@@ -229,6 +251,17 @@ def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url:
     if t.fractions is not None:
         parts.append({"url": "fractionsDelivered", "valueUnsignedInt": t.fractions})
     res.setdefault("extension", []).insert(0, {"url": DOSE_TO_VOLUME, "extension": parts})
+
+
+SURGICAL_PROCEDURE = MCODE + "mcode-cancer-related-surgical-procedure"
+
+
+def bone_surgery(res: Json, reason_url: str | None) -> None:
+    """An operation on a bone metastasis (stabilisation, decompression) is a cancer-related surgical
+    procedure; its reason is the condition it treats."""
+    profile(res, SURGICAL_PROCEDURE)
+    if reason_url is not None:
+        res["reasonReference"] = [{"reference": reason_url}]
 
 
 # ------------------------------------------------------------------ observations
