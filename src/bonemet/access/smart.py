@@ -86,7 +86,7 @@ class LaunchedPatient:
 
     fhir_base: str
     patient: str
-    user: str  # fhirUser (else the ID token's sub): the author of a save
+    user: str  # fhirUser, a Practitioner or PractitionerRole (`clinician`): the author of a save
     user_name: str
     access_token: str = field(repr=False)
     scope: str
@@ -253,16 +253,37 @@ async def finish(settings: Settings, pending: PendingLaunch, code: str) -> Launc
         raise SmartError("the EHR gave no patient context: open bonemet from a patient's chart",
                          400, reason="no-patient")
     claims = await _id_token_claims(settings, pending, body.get("id_token"))
-    user = claims.get("fhirUser") or claims.get("sub")
-    if not isinstance(user, str) or not user:
-        raise SmartError("the EHR did not say who you are (no fhirUser in the ID token)", 502,
-                         reason="id-token")
+    user = clinician(claims.get("fhirUser"))
     lifetime = body.get("expires_in")
     seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 3600.0
     return LaunchedPatient(fhir_base=pending.config.fhir_base, patient=patient, user=user[:256],
                            user_name=str(claims.get("name") or "")[:128], access_token=token,
                            scope=str(body.get("scope") or ""),
                            expires=time.monotonic() + min(seconds, settings.session_max_age_s))
+
+
+# Review 26 F14: who may open bonemet from an EHR. SMART's fhirUser names a Patient, a RelatedPerson,
+# a Person, a Practitioner or a PractitionerRole; bonemet is a clinician's tool and its SMART role
+# (BONEMET_SMART_ROLE, editor by default) is meant for clinicians. A patient or a relative signed in
+# to a patient portal (a standalone launch) is refused with a page saying why, never given that role.
+CLINICIAN_TYPES = ("Practitioner", "PractitionerRole")
+_FHIR_USER = re.compile(r"(?:.*/)?(?P<type>[A-Z][A-Za-z]{1,63})/(?P<id>[A-Za-z0-9\-.]{1,64})")
+
+
+def clinician(fhir_user: object) -> str:
+    """The ID token's `fhirUser` when it names a clinician, else SmartError (403). No fallback to
+    `sub`: a subject id says neither who the user is in the EHR nor what kind of user it is."""
+    if not isinstance(fhir_user, str) or not fhir_user:
+        raise SmartError("the EHR did not say who you are (no fhirUser in the ID token): bonemet "
+                         "cannot tell a clinician from a patient", 403, reason="no-fhir-user")
+    found = _FHIR_USER.fullmatch(fhir_user.strip())
+    if found is None:
+        raise SmartError("the EHR's fhirUser is not a FHIR resource reference", 403,
+                         reason="no-fhir-user")
+    if found["type"] not in CLINICIAN_TYPES:
+        raise SmartError(f"you are signed in to the EHR as a {_safe(found['type'])}: bonemet opens "
+                         f"for clinicians (Practitioner) only", 403, reason="not-clinician")
+    return fhir_user.strip()
 
 
 async def _id_token_claims(settings: Settings, pending: PendingLaunch,

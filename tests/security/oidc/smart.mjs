@@ -21,6 +21,13 @@ const LAUNCHES = JSON.parse(launchesJson || "{}");
 const ACCOUNTS = {
   bob: { name: "Bob Clinician", fhirUser: `${fhirBase}/Practitioner/prac-bob` },
   dora: { name: "Dora Oncologist", fhirUser: `${fhirBase}/Practitioner/prac-dora` },
+  // Review 26 F14: users who are not clinicians (a patient portal's standalone launch), and an
+  // account the EHR sends without fhirUser: bonemet must not give them its SMART role.
+  paula: { name: "Paula Patient", fhirUser: `${fhirBase}/Patient/lung-1` },
+  rene: { name: "Rene Relative", fhirUser: "RelatedPerson/rel-1" },
+  pierre: { name: "Pierre Person", fhirUser: `${fhirBase}/Person/person-1` },
+  nora: { name: "Nora Nobody" },
+  rita: { name: "Rita Role", fhirUser: "PractitionerRole/role-rita" },
 };
 const RESOURCE_SCOPES = ["launch", "launch/patient", "patient/*.rs", ...[
   "Patient", "Condition", "Observation", "MedicationRequest", "MedicationAdministration",
