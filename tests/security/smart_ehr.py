@@ -326,8 +326,10 @@ class SmartSite:
         return [launched.access_token for launched in self.vault._launched.values()]
 
 
-def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor") -> Iterator[SmartSite]:
-    """The test EHR, and bonemet registered with it (SMART launches get `role`)."""
+def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor",
+             frame_ancestors: tuple[str, ...] = ()) -> Iterator[SmartSite]:
+    """The test EHR, and bonemet registered with it (SMART launches get `role`; the EHR origins of
+    `frame_ancestors` may frame the SMART pages)."""
     from security_harness import SESSION_SECRET, start
 
     from bonemet.access.config import ProxySettings, SmartSettings
@@ -340,7 +342,8 @@ def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor") -> 
             jku_allowlist=("https://ehr.example.org/jwks",), auth_mode="proxy",
             proxy=ProxySettings(trusted=("10.9.9.9",)), session_secret=SESSION_SECRET,
             smart=SmartSettings(issuers=(ehr.fhir.base,), client_id=SMART_CLIENT_ID,
-                                client_secret=SMART_CLIENT_SECRET, role=role))
+                                client_secret=SMART_CLIENT_SECRET, role=role,
+                                frame_ancestors=frame_ancestors))
         live, stop = start(settings, port)
         try:
             yield SmartSite(live.url, ehr, live.app)

@@ -100,8 +100,9 @@ def _procedure(w: _Writer, t: Treatment, common_ext: list[Json]) -> None:
     if t.type is TreatmentType.radiotherapy:
         site = res["bodySite"][0] if t.site else None
         write_mcode.radiotherapy_course(res, t, site, w.patient_url, reason)
-    elif t.site:
-        # Bone surgery as mCODE's CancerRelatedSurgicalProcedure. Only with its site: the reader takes a
-        # profiled surgery with no skeletal site for a cancer surgery (oncology.surgeries).
+    elif t.site and w.vs.match(("body_site", "body_site_ambiguous"), res["bodySite"][0]) is not None:
+        # Bone surgery as mCODE's CancerRelatedSurgicalProcedure. Only with a site a reader knows
+        # without bonemet's local code (a standard code or its words): the reader takes a profiled
+        # surgery with no skeletal site for a cancer surgery (oncology.surgeries), not a bone one.
         write_mcode.bone_surgery(res, reason)
     w.add(res, "treatment", t.id)
