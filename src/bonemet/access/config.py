@@ -140,6 +140,8 @@ class Settings:
         if self.smart is not None and self.smart.role not in ROLES:
             raise SettingsError(f"BONEMET_SMART_ROLE: unknown role {self.smart.role!r}; roles are "
                                 f"{', '.join(ROLES)}")
+        if self.smart is not None and self.smart.client_key is not None:
+            client_key_algorithm(self.smart.client_key)  # refused at start, not at the first launch
         if self.smart is not None and self.smart.frame_ancestors:
             _check_frame_ancestors(self.smart.frame_ancestors, self.public_base_url)
         if self.session_secret is not None and len(self.session_secret) < 32:
@@ -292,6 +294,24 @@ def _read_smart(env: Mapping[str, str], values: dict[str, Any]) -> None:
                                     frame_ancestors=tuple(
                                         o.lower() for o in _list(env.get("BONEMET_FRAME_ANCESTORS", ""))),
                                     client_key=key, client_key_id=env.get("BONEMET_SMART_CLIENT_KEY_ID"))
+
+
+def client_key_algorithm(pem: str) -> str:
+    """RS384 for an RSA key (2048 bits at least), ES384 for an EC P-384 key: the algorithms SMART
+    asks EHRs to accept for asymmetric client authentication. Anything else is a SettingsError."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise SettingsError("BONEMET_SMART_CLIENT_KEY_FILE: not an unencrypted PEM private key") from None
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048:
+        return "RS384"
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP384R1):
+        return "ES384"
+    raise SettingsError("BONEMET_SMART_CLIENT_KEY_FILE: an RSA key of 2048 bits or more (RS384) or an EC "
+                        "P-384 key (ES384) is needed")
 
 
 # An origin and nothing else: a path, a wildcard, a quote or a `;` would change the CSP directive.

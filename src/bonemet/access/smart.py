@@ -30,9 +30,10 @@ from urllib.parse import urlencode
 
 import httpx
 import jwt
+import orjson
 from jwt import PyJWKSet
 
-from bonemet.access.config import ASYMMETRIC_ALGORITHMS, Settings, SmartSettings
+from bonemet.access.config import ASYMMETRIC_ALGORITHMS, Settings, SmartSettings, client_key_algorithm
 
 # The FHIR resources the mapping reads (bonemet.fhir.to_case), read and search only (`.rs`), for
 # the launched patient only: nothing written, nothing of other patients, no offline access.
@@ -219,6 +220,37 @@ class LaunchVault:
             del self._pending[state]
 
 
+# private_key_jwt (RFC 7523, SMART App Launch "asymmetric" client authentication): a short-lived JWT
+# signed with bonemet's private key (RS384 or ES384, the two SMART asks servers to support), audience
+# the token endpoint, a fresh `jti` each time; the EHR holds only the public key (`public_jwks`).
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_ASSERTION_LIFETIME_S = 240  # SMART: no more than five minutes
+
+
+def client_assertion(smart: SmartSettings, token_endpoint: str) -> str:
+    assert smart.client_key is not None
+    now = int(time.time())
+    claims = {"iss": smart.client_id, "sub": smart.client_id, "aud": token_endpoint,
+              "jti": secrets.token_urlsafe(24), "iat": now, "exp": now + _ASSERTION_LIFETIME_S}
+    headers = {"typ": "JWT", **({"kid": smart.client_key_id} if smart.client_key_id else {})}
+    return jwt.encode(claims, smart.client_key, algorithm=client_key_algorithm(smart.client_key),
+                      headers=headers)
+
+
+def public_jwks(smart: SmartSettings) -> dict[str, Any]:
+    """bonemet's public key as a JWK Set, for the EHR's registration (its JWKS URL: /smart/jwks)."""
+    if smart.client_key is None:
+        return {"keys": []}
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    alg = client_key_algorithm(smart.client_key)
+    public = load_pem_private_key(smart.client_key.encode(), password=None).public_key()
+    jwk: dict[str, Any] = orjson.loads((RSAAlgorithm if alg == "RS384" else ECAlgorithm).to_jwk(public))
+    jwk.update({"alg": alg, "use": "sig", **({"kid": smart.client_key_id} if smart.client_key_id else {})})
+    return {"keys": [jwk]}
+
+
 async def finish(settings: Settings, pending: PendingLaunch, code: str) -> LaunchedPatient:
     """Exchange the code (with the PKCE verifier), verify the ID token, read the context."""
     smart = settings.smart
@@ -230,6 +262,9 @@ async def finish(settings: Settings, pending: PendingLaunch, code: str) -> Launc
         auth = (smart.client_id, smart.client_secret)
     else:
         form["client_id"] = smart.client_id
+    if smart.client_key is not None:  # review 26 F14: SMART asymmetric client authentication
+        form["client_assertion_type"] = CLIENT_ASSERTION_TYPE
+        form["client_assertion"] = client_assertion(smart, pending.config.token_endpoint)
     try:
         async with httpx.AsyncClient(timeout=settings.fhir_timeout_s, follow_redirects=False) as http:
             response = await http.post(pending.config.token_endpoint, data=form, auth=auth,

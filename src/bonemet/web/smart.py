@@ -166,6 +166,19 @@ def _not_configured(request: Request) -> HTMLResponse:
                   404, "not-configured")
 
 
+@router.get("/jwks")
+async def jwks(request: Request) -> Response:
+    """bonemet's public key for private_key_jwt (the EHR registers this URL); empty without a key."""
+    from fastapi.responses import JSONResponse
+
+    from bonemet.access.smart import public_jwks
+
+    smart = _settings(request).smart
+    if smart is None or smart.client_key is None:
+        return JSONResponse({"keys": []}, status_code=404)
+    return JSONResponse(public_jwks(smart))
+
+
 @router.get("/launch")
 async def ehr_launch(request: Request, iss: str | None = None, launch: str | None = None) -> Response:
     if not launch:
