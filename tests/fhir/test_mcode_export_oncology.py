@@ -126,7 +126,8 @@ def test_the_oncology_case_validates_and_comes_back_whole(onco: tuple[Case, Json
     issues = validate({"onco": b}, tmp_path)
     assert errors(issues) == []
     checked = {i["profile"] for i in issues}
-    assert {wo.TNM_PROFILE["stage_group"], wo.TNM_PROFILE["M"], wo.KARNOFSKY, mc.SURGICAL_PROCEDURE} <= checked
+    wanted = {wo.TNM_PROFILE["stage_group"], wo.TNM_PROFILE["M"], wo.KARNOFSKY, mc.SURGICAL_PROCEDURE}
+    assert wanted <= checked
     assert not [i for i in issues if "mcode-reason-required" in i["message"]]
     back = case_from_fhir(orjson.dumps(b))
     assert back.case == case and back.unmapped == () and back.assumptions == ()
@@ -147,7 +148,8 @@ def test_the_resources_are_what_is_read_not_a_hidden_copy(onco: tuple[Case, Json
     assert read.plan_inputs.ecog == 3
 
 
-def test_the_validator_refuses_a_stage_group_without_its_primary(onco: tuple[Case, Json], tmp_path: Path) -> None:
+def test_the_validator_refuses_a_stage_group_without_its_primary(onco: tuple[Case, Json],
+                                                                  tmp_path: Path) -> None:
     _, good = onco
     b = copy.deepcopy(good)
     del by_profile(b, wo.TNM_PROFILE["stage_group"])[0]["focus"]

@@ -413,7 +413,8 @@ def walk_ehr(http: httpx.Client, start: str, site: SmartSite, *, login: str = "b
             response = http.get(location)
             continue
         action = _ACTION.search(response.text)
-        assert response.status_code == 200 and action is not None, re.sub(r"(?s)<style.*?</style>", "", response.text)[:900]
+        shown = re.sub(r"(?s)<style.*?</style>", "", response.text)[:900]
+        assert response.status_code == 200 and action is not None, shown
         target = response.url.join(action.group(1))
         if action.group(1).endswith("/login"):
             response = http.post(target, data={"login": login})

@@ -23,8 +23,10 @@ EHR_ORIGIN = "https://ehr.example.org"
 OTHER_EHR = "http://localhost:9"  # a loopback test EHR may be plain http
 HTML = {"accept": "text/html"}
 # What Chromium sends for a navigation inside the EHR's iframe, and for a hostile page's requests.
-IN_EHR_FRAME = {**HTML, "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "iframe"}
-SAME_ORIGIN = {**HTML, "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", "sec-fetch-dest": "iframe"}
+IN_EHR_FRAME = {**HTML, "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate",
+                "sec-fetch-dest": "iframe"}
+SAME_ORIGIN = {**HTML, "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate",
+               "sec-fetch-dest": "iframe"}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def _client(site: SmartSite) -> httpx.Client:
     def as_a_browser(response: httpx.Response) -> None:
         for cookie in http.cookies.jar:
             if cookie.secure:
-                assert cookie.get_nonstandard_attr("samesite") == "none"  # noqa: SIM300
+                assert cookie.get_nonstandard_attr("samesite") == "none"
                 cookie.secure = False
 
     http.event_hooks["response"] = [as_a_browser]
@@ -64,7 +66,8 @@ def _launched(site: SmartSite, http: httpx.Client) -> httpx.Response:
 # ---------------------------------------------------------------- headers
 def test_smart_pages_name_the_ehr_origins_and_drop_x_frame_options(framed_site: SmartSite) -> None:
     with framed_site.client() as http:
-        for path in ("/smart/patient", "/smart/launch", f"/smart/standalone?iss={quote(framed_site.ehr.fhir.base, safe='')}"):
+        iss = quote(framed_site.ehr.fhir.base, safe="")
+        for path in ("/smart/patient", "/smart/launch", f"/smart/standalone?iss={iss}"):
             r = http.get(path, headers=HTML)
             assert f"frame-ancestors {EHR_ORIGIN} {OTHER_EHR}" in _csp(r), path
             assert "'none'" not in _csp(r).split("frame-ancestors")[1].split(";")[0]
@@ -87,7 +90,8 @@ def test_without_the_setting_nothing_may_frame_the_smart_pages(smart_site: Smart
     assert "samesite=lax" in cookie.lower()
 
 
-def test_the_session_cookie_of_a_framed_launch_is_samesite_none_secure_httponly(framed_site: SmartSite) -> None:
+def test_the_session_cookie_of_a_framed_launch_is_samesite_none_secure_httponly(
+        framed_site: SmartSite) -> None:
     r = httpx.get(framed_site.url + f"/smart/standalone?iss={quote(framed_site.ehr.fhir.base, safe='')}",
                   headers=IN_EHR_FRAME)
     assert r.status_code == 302

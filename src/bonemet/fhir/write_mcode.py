@@ -176,9 +176,10 @@ def site_codings(vs: ValueSets, site: str) -> list[Json]:
     own = vs.codings("body_site", site)
     if own or site != FEMUR_PART_ASSUMED:
         return own
-    return [{"system": vs.uri(row.system), "code": row.code, **({"display": row.display} if row.display else {})}
-            for concept in vs.groups.get("body_site_ambiguous", ()) for row in concept.codes
-            if row.system == "sct" and row.confidence in ("V", "P")]
+    rows = vs.concept("body_site_ambiguous", "femur").codes
+    return [{"system": vs.uri(row.system), "code": row.code,
+             **({"display": row.display} if row.display else {})}
+            for row in rows if row.system == "sct" and row.confidence in ("V", "P")][:1]
 
 
 def recorded_sites(case: Case) -> list[list[RecordedBoneSite]]:

@@ -1,14 +1,15 @@
 """Review 26 F11, mCODE out: what the case holds beyond the bone questions, written as mCODE STU4
 resources instead of riding silently in the Patient's case-data extension.
 
-| case | resource | profile |
-|---|---|---|
-| `oncology.staging` stage group | Observation (`focus` → the primary, `hasMember` → its categories) and the primary's `stage[]` | mcode-tnm-stage-group |
-| `oncology.staging` T / N / M | Observation | mcode-tnm-primary-tumor / regional-nodes / distant-metastases-category |
-| `oncology.performance` Karnofsky | Observation (LOINC 89243-0, survey) | mcode-karnofsky-performance-status |
-| `oncology.performance` Lansky | Observation (NCIt C38144) | none: mCODE STU4 has no Lansky profile |
-| `oncology.surgeries` | Procedure (`reasonReference` → the primary) | mcode-cancer-related-surgical-procedure |
-| `plan_inputs.ecog` | Observation (LOINC 89247-1) | mcode-ecog-performance-status |
+- `oncology.staging` stage group: Observation mcode-tnm-stage-group (`focus` → the primary,
+  `hasMember` → its categories), named in the primary's `stage[]`;
+- `oncology.staging` T / N / M: Observation mcode-tnm-primary-tumor- / regional-nodes- /
+  distant-metastases-category;
+- `oncology.performance` Karnofsky: Observation mcode-karnofsky-performance-status (LOINC 89243-0);
+  Lansky: Observation NCIt C38144, no profile (mCODE STU4 has none);
+- `oncology.surgeries`: Procedure mcode-cancer-related-surgical-procedure (`reasonReference` → the
+  primary);
+- `plan_inputs.ecog`: Observation mcode-ecog-performance-status (LOINC 89247-1).
 
 The staging codes are the reader's own table (`read_oncology._TNM`, mCODE's staging-type value sets)
 read backwards, so that what bonemet writes is what it reads. A field is written as resources only
