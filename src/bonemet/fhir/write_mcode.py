@@ -14,6 +14,8 @@ must-support elements the case has data for:
 | radiotherapy | Procedure | mcode-radiotherapy-course-summary |
 | clinical course | Observation | mcode-cancer-disease-status (its ECOG component stays for the reader) |
 | ECOG | Observation | mcode-ecog-performance-status (one more Observation, same day) |
+| TNM, Karnofsky, cancer surgery, plan ECOG | (write_oncology.py, review 26 F11) | |
+| bone surgery | Procedure | mcode-cancer-related-surgical-procedure (review 26 F11) |
 | driver alteration | Observation | mcode-genomic-variant |
 | CEA, CYFRA 21-1 | Observation | mcode-tumor-marker-test |
 | other labs, clearance | Observation | US Core Laboratory Result (us-core-observation-lab, 6.1.0) |
@@ -26,7 +28,6 @@ the text stays (histologies other than adenocarcinoma, genes other than ALK, BRA
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from bonemet.fhir.valuesets import ValueSets
@@ -190,14 +191,6 @@ def recorded_sites(case: Case) -> list[list[RecordedBoneSite]]:
     for s in case.oncology.bone_metastasis_sites if case.oncology else ():
         groups.setdefault(s.since, []).append(s)
     return list(groups.values())
-
-
-def staging(case: Case, primary_url: str) -> Iterable[Json]:
-    """Hook for TNM staging (issue 26): the case model has no staging section yet. When it has one
-    (helper `mcodein`), this yields the mcode-tnm-stage-group Observations (focus = the primary) and
-    the primary's `stage[].assessment` points at them. Nothing to write today."""
-    del case, primary_url
-    return ()
 
 
 # ------------------------------------------------------------------ treatments
