@@ -40,6 +40,21 @@ from security_harness import OIDC_DIR, _node, free_port
 from bonemet.access.config import Settings
 
 SMART_CLIENT_ID = "bonemet-smart"
+SMART_KEY_CLIENT_ID = SMART_CLIENT_ID + "-jwt"  # the same app registered for private_key_jwt
+
+
+def _client_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+# bonemet's private key for private_key_jwt (review 26 F14); the EHR is given its public half only.
+SMART_CLIENT_KEY = _client_key()
+SMART_CLIENT_KEY_ID = "bonemet-key-1"
 SMART_CLIENT_SECRET = "a-smart-client-secret-of-the-test-ehr"
 LAUNCHES = {"launch-lung": "lung-1", "launch-nocancer": "nocancer-1"}
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
@@ -265,9 +280,14 @@ def start_ehr(bonemet_port: int) -> Iterator[Ehr]:
     fhir = serve_fhir("EhrFhir")
     port = free_port()
     redirect = f"http://127.0.0.1:{bonemet_port}/smart/callback"
+    from bonemet.access.config import SmartSettings
+    from bonemet.access.smart import public_jwks
+
+    registered = public_jwks(SmartSettings(issuers=(), client_id=SMART_KEY_CLIENT_ID,
+                                           client_key=SMART_CLIENT_KEY, client_key_id=SMART_CLIENT_KEY_ID))
     process = subprocess.Popen(
         [_node(), "smart.mjs", str(port), SMART_CLIENT_ID, SMART_CLIENT_SECRET, redirect,
-         fhir.base, json.dumps(LAUNCHES)], cwd=OIDC_DIR,
+         fhir.base, json.dumps(LAUNCHES), json.dumps(registered)], cwd=OIDC_DIR,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "NODE_ENV": "test"})
     issuer = f"http://127.0.0.1:{port}"
     fhir.handler.auth_server = issuer
@@ -326,8 +346,10 @@ class SmartSite:
         return [launched.access_token for launched in self.vault._launched.values()]
 
 
-def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor") -> Iterator[SmartSite]:
-    """The test EHR, and bonemet registered with it (SMART launches get `role`)."""
+def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor",
+             frame_ancestors: tuple[str, ...] = (), client_key: str | None = None) -> Iterator[SmartSite]:
+    """The test EHR, and bonemet registered with it (SMART launches get `role`; the EHR origins of
+    `frame_ancestors` may frame the SMART pages)."""
     from security_harness import SESSION_SECRET, start
 
     from bonemet.access.config import ProxySettings, SmartSettings
@@ -339,8 +361,11 @@ def run_site(tmp_path_factory: pytest.TempPathFactory, role: str = "editor") -> 
             public_base_url=f"http://127.0.0.1:{port}", iss_allowlist=("https://ehr.example.org",),
             jku_allowlist=("https://ehr.example.org/jwks",), auth_mode="proxy",
             proxy=ProxySettings(trusted=("10.9.9.9",)), session_secret=SESSION_SECRET,
-            smart=SmartSettings(issuers=(ehr.fhir.base,), client_id=SMART_CLIENT_ID,
-                                client_secret=SMART_CLIENT_SECRET, role=role))
+            smart=SmartSettings(issuers=(ehr.fhir.base,),
+                                client_id=SMART_KEY_CLIENT_ID if client_key else SMART_CLIENT_ID,
+                                client_secret=None if client_key else SMART_CLIENT_SECRET, role=role,
+                                frame_ancestors=frame_ancestors, client_key=client_key,
+                                client_key_id=SMART_CLIENT_KEY_ID if client_key else None))
         live, stop = start(settings, port)
         try:
             yield SmartSite(live.url, ehr, live.app)
@@ -388,7 +413,8 @@ def walk_ehr(http: httpx.Client, start: str, site: SmartSite, *, login: str = "b
             response = http.get(location)
             continue
         action = _ACTION.search(response.text)
-        assert response.status_code == 200 and action is not None, response.text[:500]
+        shown = re.sub(r"(?s)<style.*?</style>", "", response.text)[:900]
+        assert response.status_code == 200 and action is not None, shown
         target = response.url.join(action.group(1))
         if action.group(1).endswith("/login"):
             response = http.post(target, data={"login": login})

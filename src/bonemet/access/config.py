@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,14 @@ class SmartSettings:
     client_id: str
     client_secret: str | None = field(default=None, repr=False)  # None: a public client (PKCE)
     role: str = "editor"
+    # Review 26 F13: the EHR origins that may show the SMART pages in a frame (embedded launch);
+    # empty: nobody may (frame-ancestors 'none'). With origins, the session cookie is
+    # SameSite=None; Secure so that it reaches bonemet inside the EHR's frame.
+    frame_ancestors: tuple[str, ...] = ()
+    # Review 26 F14: private_key_jwt client authentication (SMART confidential asymmetric client):
+    # the PEM private key (RSA → RS384, EC P-384 → ES384) and the key id the EHR registered.
+    client_key: str | None = field(default=None, repr=False)
+    client_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,10 @@ class Settings:
         if self.smart is not None and self.smart.role not in ROLES:
             raise SettingsError(f"BONEMET_SMART_ROLE: unknown role {self.smart.role!r}; roles are "
                                 f"{', '.join(ROLES)}")
+        if self.smart is not None and self.smart.client_key is not None:
+            client_key_algorithm(self.smart.client_key)  # refused at start, not at the first launch
+        if self.smart is not None and self.smart.frame_ancestors:
+            _check_frame_ancestors(self.smart.frame_ancestors, self.public_base_url)
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("BONEMET_SESSION_SECRET: at least 32 characters")
         if not self.dev_mode:
@@ -253,6 +266,9 @@ def _read_auth(env: Mapping[str, str], values: dict[str, Any]) -> None:
 
 def _read_smart(env: Mapping[str, str], values: dict[str, Any]) -> None:
     if "BONEMET_SMART_ISSUERS" not in env:
+        for name in ("BONEMET_FRAME_ANCESTORS", "BONEMET_SMART_CLIENT_KEY_FILE"):
+            if env.get(name):
+                raise SettingsError(f"{name}: only for the SMART launch (set BONEMET_SMART_ISSUERS)")
         return
     issuers = _list(env["BONEMET_SMART_ISSUERS"])
     bad = [i for i in issuers if not i.startswith(("https://", "http://"))]
@@ -266,9 +282,60 @@ def _read_smart(env: Mapping[str, str], values: dict[str, Any]) -> None:
     if secret is None and "BONEMET_SMART_CLIENT_SECRET_FILE" in env:
         secret = _secret_file("BONEMET_SMART_CLIENT_SECRET_FILE",
                               env["BONEMET_SMART_CLIENT_SECRET_FILE"])
+    key = None
+    if "BONEMET_SMART_CLIENT_KEY_FILE" in env:
+        key = _secret_file("BONEMET_SMART_CLIENT_KEY_FILE", env["BONEMET_SMART_CLIENT_KEY_FILE"])
+        if secret:
+            raise SettingsError("BONEMET_SMART_CLIENT_KEY_FILE: give a client secret or a client key, "
+                                "not both (the EHR registered one way of authenticating bonemet)")
     values["smart"] = SmartSettings(issuers=issuers, client_id=env["BONEMET_SMART_CLIENT_ID"],
                                     client_secret=secret or None,
-                                    role=env.get("BONEMET_SMART_ROLE", "editor").strip())
+                                    role=env.get("BONEMET_SMART_ROLE", "editor").strip(),
+                                    frame_ancestors=tuple(
+                                        o.lower() for o in _list(env.get("BONEMET_FRAME_ANCESTORS", ""))),
+                                    client_key=key, client_key_id=env.get("BONEMET_SMART_CLIENT_KEY_ID"))
+
+
+def client_key_algorithm(pem: str) -> str:
+    """RS384 for an RSA key (2048 bits at least), ES384 for an EC P-384 key: the algorithms SMART
+    asks EHRs to accept for asymmetric client authentication. Anything else is a SettingsError."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise SettingsError("BONEMET_SMART_CLIENT_KEY_FILE: not an unencrypted PEM private key") from None
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048:
+        return "RS384"
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP384R1):
+        return "ES384"
+    raise SettingsError("BONEMET_SMART_CLIENT_KEY_FILE: an RSA key of 2048 bits or more (RS384) or an EC "
+                        "P-384 key (ES384) is needed")
+
+
+# An origin and nothing else: a path, a wildcard, a quote or a `;` would change the CSP directive.
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}"
+                     r"[a-z0-9])?(?::[0-9]{1,5})?")
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _loopback(url: str) -> bool:
+    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] if "]" not in url else "[::1]"
+    return host in _LOOPBACK
+
+
+def _check_frame_ancestors(origins: tuple[str, ...], base_url: str | None) -> None:
+    """Origins only (https, or http on loopback for a test EHR); and an https base URL (or a loopback
+    one, which browsers treat as secure): a SameSite=None cookie must be Secure."""
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin) or (origin.startswith("http://") and not _loopback(origin)):
+            raise SettingsError(f"BONEMET_FRAME_ANCESTORS: {origin!r} is not an https origin "
+                                f"(https://ehr.example.org, no path, no wildcard)")
+    if not base_url or not (base_url.startswith("https://") or _loopback(base_url)):
+        raise SettingsError("BONEMET_FRAME_ANCESTORS needs an https BONEMET_BASE_URL: the session "
+                            "cookie of a framed page is SameSite=None, which browsers keep only "
+                            "when Secure")
 
 
 def _secret_file(name: str, path: str) -> str:

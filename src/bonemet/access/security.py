@@ -241,27 +241,66 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
+# Review 26 F13: the pages an EHR may frame (embedded launch) when BONEMET_FRAME_ANCESTORS lists its
+# origins. Only the SMART launch pages: they need no bonemet sign-in and show the launched patient
+# only; the rest of the app (case list, editing, sessions, audit) stays unframeable by anyone.
+FRAMED_PREFIX = "/smart/"
+
+
+def framed_csp(origins: tuple[str, ...]) -> str:
+    return CSP.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(origins))
+
+
+# With an embedded launch configured the session cookie is SameSite=None: the browser then sends it
+# on any site's requests, not only on top-level navigations. Those requests are refused here (fetch
+# metadata resource isolation): from another site, only a navigation (a link followed, the EHR's
+# frame for the SMART pages) reaches bonemet; an image, a script, a fetch or a frame of another
+# page from another site does not. Unsafe methods are refused by the CSRF checks besides.
+_OPEN_TO_OTHER_SITES = ("/static/", "/cds-services", "/health", "/favicon.ico", "/.well-known/")
+
+
+def _not_isolated(path: str, headers: Headers) -> str | None:
+    site = headers.get("sec-fetch-site")
+    if site not in ("cross-site", "same-site") or path.startswith(_OPEN_TO_OTHER_SITES):
+        return None
+    mode, dest = headers.get("sec-fetch-mode"), headers.get("sec-fetch-dest")
+    if mode == "navigate" and dest == "document":
+        return None
+    if mode == "navigate" and dest in ("iframe", "frame") and path.startswith(FRAMED_PREFIX):
+        return None  # the EHR's frame; frame-ancestors names which sites may hold it
+    return f"request from another site refused (Sec-Fetch-Mode: {mode}, Sec-Fetch-Dest: {dest})"
+
+
 class SecurityHeaders:
     """Headers of every answer: CSP, nosniff, no framing, no referrer, and no-store on everything
-    but static assets (patient pages must not stay in a shared workstation's browser cache)."""
+    but static assets (patient pages must not stay in a shared workstation's browser cache).
 
-    def __init__(self, app: ASGIApp, https: bool) -> None:
+    With `frame_ancestors` (the EHR origins of BONEMET_FRAME_ANCESTORS), the SMART pages say
+    `frame-ancestors <those origins>` and carry no X-Frame-Options (it names one origin at most,
+    and a browser obeying DENY would refuse the EHR's frame anyway)."""
+
+    def __init__(self, app: ASGIApp, https: bool, frame_ancestors: tuple[str, ...] = ()) -> None:
         self.app = app
         self.https = https
+        self.framed_csp = framed_csp(frame_ancestors).encode() if frame_ancestors else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        framed = self.framed_csp is not None and scope["path"].startswith(FRAMED_PREFIX)
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if static or k.lower() != b"cache-control"]
-                headers += [(b"content-security-policy", CSP.encode()),
-                            (b"x-content-type-options", b"nosniff"),
-                            (b"x-frame-options", b"DENY"),
+                if framed and self.framed_csp is not None:
+                    headers.append((b"content-security-policy", self.framed_csp))
+                else:
+                    headers += [(b"content-security-policy", CSP.encode()),
+                                (b"x-frame-options", b"DENY")]
+                headers += [(b"x-content-type-options", b"nosniff"),
                             (b"referrer-policy", b"same-origin"),
                             (b"cross-origin-opener-policy", b"same-origin")]
                 if not static:
@@ -297,6 +336,12 @@ class AccessGate:
         method: str = scope["method"]
         headers = Headers(scope=scope)
         bearer = headers.get("authorization", "").lower().startswith("bearer ")
+        smart = self.settings.smart
+        if smart is not None and smart.frame_ancestors and not bearer:
+            refused = _not_isolated(path, headers)
+            if refused:
+                await _send_json(send, 403, [("Sec-Fetch-Site", refused)])
+                return
         if method not in _SAFE_METHODS and not bearer and not path.startswith("/cds-services"):
             refused = self._cross_site(scope, headers)
             if refused:

@@ -30,9 +30,10 @@ from urllib.parse import urlencode
 
 import httpx
 import jwt
+import orjson
 from jwt import PyJWKSet
 
-from bonemet.access.config import ASYMMETRIC_ALGORITHMS, Settings, SmartSettings
+from bonemet.access.config import ASYMMETRIC_ALGORITHMS, Settings, SmartSettings, client_key_algorithm
 
 # The FHIR resources the mapping reads (bonemet.fhir.to_case), read and search only (`.rs`), for
 # the launched patient only: nothing written, nothing of other patients, no offline access.
@@ -86,7 +87,7 @@ class LaunchedPatient:
 
     fhir_base: str
     patient: str
-    user: str  # fhirUser (else the ID token's sub): the author of a save
+    user: str  # fhirUser, a Practitioner or PractitionerRole (`clinician`): the author of a save
     user_name: str
     access_token: str = field(repr=False)
     scope: str
@@ -219,6 +220,37 @@ class LaunchVault:
             del self._pending[state]
 
 
+# private_key_jwt (RFC 7523, SMART App Launch "asymmetric" client authentication): a short-lived JWT
+# signed with bonemet's private key (RS384 or ES384, the two SMART asks servers to support), audience
+# the token endpoint, a fresh `jti` each time; the EHR holds only the public key (`public_jwks`).
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_ASSERTION_LIFETIME_S = 240  # SMART: no more than five minutes
+
+
+def client_assertion(smart: SmartSettings, token_endpoint: str) -> str:
+    assert smart.client_key is not None
+    now = int(time.time())
+    claims = {"iss": smart.client_id, "sub": smart.client_id, "aud": token_endpoint,
+              "jti": secrets.token_urlsafe(24), "iat": now, "exp": now + _ASSERTION_LIFETIME_S}
+    headers = {"typ": "JWT", **({"kid": smart.client_key_id} if smart.client_key_id else {})}
+    return jwt.encode(claims, smart.client_key, algorithm=client_key_algorithm(smart.client_key),
+                      headers=headers)
+
+
+def public_jwks(smart: SmartSettings) -> dict[str, Any]:
+    """bonemet's public key as a JWK Set, for the EHR's registration (its JWKS URL: /smart/jwks)."""
+    if smart.client_key is None:
+        return {"keys": []}
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    alg = client_key_algorithm(smart.client_key)
+    public = load_pem_private_key(smart.client_key.encode(), password=None).public_key()
+    jwk: dict[str, Any] = orjson.loads((RSAAlgorithm if alg == "RS384" else ECAlgorithm).to_jwk(public))
+    jwk.update({"alg": alg, "use": "sig", **({"kid": smart.client_key_id} if smart.client_key_id else {})})
+    return {"keys": [jwk]}
+
+
 async def finish(settings: Settings, pending: PendingLaunch, code: str) -> LaunchedPatient:
     """Exchange the code (with the PKCE verifier), verify the ID token, read the context."""
     smart = settings.smart
@@ -230,6 +262,9 @@ async def finish(settings: Settings, pending: PendingLaunch, code: str) -> Launc
         auth = (smart.client_id, smart.client_secret)
     else:
         form["client_id"] = smart.client_id
+    if smart.client_key is not None:  # review 26 F14: SMART asymmetric client authentication
+        form["client_assertion_type"] = CLIENT_ASSERTION_TYPE
+        form["client_assertion"] = client_assertion(smart, pending.config.token_endpoint)
     try:
         async with httpx.AsyncClient(timeout=settings.fhir_timeout_s, follow_redirects=False) as http:
             response = await http.post(pending.config.token_endpoint, data=form, auth=auth,
@@ -253,16 +288,37 @@ async def finish(settings: Settings, pending: PendingLaunch, code: str) -> Launc
         raise SmartError("the EHR gave no patient context: open bonemet from a patient's chart",
                          400, reason="no-patient")
     claims = await _id_token_claims(settings, pending, body.get("id_token"))
-    user = claims.get("fhirUser") or claims.get("sub")
-    if not isinstance(user, str) or not user:
-        raise SmartError("the EHR did not say who you are (no fhirUser in the ID token)", 502,
-                         reason="id-token")
+    user = clinician(claims.get("fhirUser"))
     lifetime = body.get("expires_in")
     seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 3600.0
     return LaunchedPatient(fhir_base=pending.config.fhir_base, patient=patient, user=user[:256],
                            user_name=str(claims.get("name") or "")[:128], access_token=token,
                            scope=str(body.get("scope") or ""),
                            expires=time.monotonic() + min(seconds, settings.session_max_age_s))
+
+
+# Review 26 F14: who may open bonemet from an EHR. SMART's fhirUser names a Patient, a RelatedPerson,
+# a Person, a Practitioner or a PractitionerRole; bonemet is a clinician's tool and its SMART role
+# (BONEMET_SMART_ROLE, editor by default) is meant for clinicians. A patient or a relative signed in
+# to a patient portal (a standalone launch) is refused with a page saying why, never given that role.
+CLINICIAN_TYPES = ("Practitioner", "PractitionerRole")
+_FHIR_USER = re.compile(r"(?:.*/)?(?P<type>[A-Z][A-Za-z]{1,63})/(?P<id>[A-Za-z0-9\-.]{1,64})")
+
+
+def clinician(fhir_user: object) -> str:
+    """The ID token's `fhirUser` when it names a clinician, else SmartError (403). No fallback to
+    `sub`: a subject id says neither who the user is in the EHR nor what kind of user it is."""
+    if not isinstance(fhir_user, str) or not fhir_user:
+        raise SmartError("the EHR did not say who you are (no fhirUser in the ID token): bonemet "
+                         "cannot tell a clinician from a patient", 403, reason="no-fhir-user")
+    found = _FHIR_USER.fullmatch(fhir_user.strip())
+    if found is None:
+        raise SmartError("the EHR's fhirUser is not a FHIR resource reference", 403,
+                         reason="no-fhir-user")
+    if found["type"] not in CLINICIAN_TYPES:
+        raise SmartError(f"you are signed in to the EHR as a {_safe(found['type'])}: bonemet opens "
+                         f"for clinicians (Practitioner) only", 403, reason="not-clinician")
+    return fhir_user.strip()
 
 
 async def _id_token_claims(settings: Settings, pending: PendingLaunch,

@@ -15,7 +15,7 @@ import orjson
 from pydantic import BaseModel
 
 from bonemet.fhir import common as c
-from bonemet.fhir import write_bone_inputs, write_mcode, write_treatments
+from bonemet.fhir import write_bone_inputs, write_mcode, write_oncology, write_treatments
 from bonemet.fhir.valuesets import ValueSets, default_valuesets
 from bonemet.model.case import (
     Case,
@@ -44,6 +44,7 @@ class _Writer:
         self.entries: list[Json] = []
         self.patient_url = c.full_url(case.case_id, "patient")
         self.primary_url: str | None = None  # the primary cancer Condition, once written (mCODE links)
+        self.secondary_url: str | None = None  # the (first) bone SecondaryCancerCondition, once written
 
     # ---------------------------------------------------------------- small builders
     def add(self, resource: Json, *key: str) -> str:
@@ -130,11 +131,16 @@ class _Writer:
                 "labs",
                 "clinical_status",
                 "plan_inputs",
+                "oncology",
             },
         )
+        if self.case.oncology is not None:  # review 26 F11: TNM, Karnofsky, surgeries are resources
+            rest_oncology = _residual(self.case.oncology, write_oncology.fields_as_resources(self.case))
+            if rest_oncology or not write_oncology.fields_as_resources(self.case):
+                extra.append(("oncology", dict(rest_oncology)))
         pi = self.case.plan_inputs
         if pi is not None:  # issue 24: weight, clearance and ONJ are resources; the rest stays here
-            written = write_bone_inputs.written_fields(pi)
+            written = write_bone_inputs.written_fields(pi, self.case)
             rest = _residual(pi, written)
             if rest or not written:
                 extra.append(("plan_inputs", dict(rest)))
@@ -250,7 +256,8 @@ class _Writer:
                 if group and group[0].since is not None:
                     one["onsetDateTime"] = group[0].since.isoformat()
                 write_mcode.secondary_cancer(one, self.primary_url, [self.recorded_site(s) for s in group])
-                self.add(one, "bone-metastases", *((str(n),) if n else ()))
+                url = self.add(one, "bone-metastases", *((str(n),) if n else ()))
+                self.secondary_url = self.secondary_url or url
 
     def recorded_site(self, s: RecordedBoneSite) -> Json:
         cc = self.site_cc(s.site.value)
@@ -352,7 +359,12 @@ class _Writer:
         )
 
     def site_cc(self, site: str) -> Json:
-        return self.concept_cc("body_site", site, "body-site")
+        # review 26 F11: a site whose own codes name only a part of it gets the code the reader reads
+        # back as that site (write_mcode.site_codings), never a local code alone where one exists
+        concept = self.vs.concept("body_site", site)
+        return {"coding": [*write_mcode.site_codings(self.vs, site),
+                           self.local("body-site", site, concept.display.en)],
+                "text": concept.display.en}
 
     def lesion(self, e: ImagingExam, i: int, lesion: Lesion) -> str:
         res: Json = {
@@ -513,6 +525,7 @@ def case_to_bundle(case: Case, include_context: bool = True, valuesets: ValueSet
     w = _Writer(case, valuesets or default_valuesets())
     w.patient()
     w.cancer()
+    write_oncology.oncology(w)
     for e in case.exams:
         w.exam(e)
     for t in case.treatments:
@@ -520,6 +533,7 @@ def case_to_bundle(case: Case, include_context: bool = True, valuesets: ValueSet
     for i, lab in enumerate(case.labs):
         w.lab(i, lab)
     write_bone_inputs.plan_inputs(w)
+    write_oncology.plan_ecog(w, w.local(c.CS_CONCEPT, c.CONCEPT_ECOG))
     for i, s in enumerate(case.clinical_status):
         w.status(i, s)
     w.bone_pain()

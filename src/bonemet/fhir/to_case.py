@@ -353,8 +353,8 @@ def _map(m: Mapper, buckets: dict[str, list[Res]], raw: Any) -> dict[str, Any]:
     if patient_scores is not None:
         case["score_inputs"] = patient_scores
     record = oncology.record(conditions.bone_sites)
-    if record:
-        case["oncology"] = record
+    if record:  # review 26 F11: field by field, the resources win over a case-data copy
+        case["oncology"] = {**(case.get("oncology") or {}), **record}
     case["context"] = read_patient.context(m, params, findings, treatments)
     for rt in _HANDLED_ELSEWHERE:
         for r in buckets.get(rt, []):

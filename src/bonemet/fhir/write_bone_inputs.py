@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bonemet.fhir import common as c
-from bonemet.fhir import write_mcode
+from bonemet.fhir import write_mcode, write_oncology
 from bonemet.fhir.valuesets import ValueSets
 from bonemet.model.case import Case
 from bonemet.model.plan_inputs import PlanInputs
@@ -46,14 +46,17 @@ _MEASURES = (
 )
 
 
-def written_fields(pi: PlanInputs | None) -> set[str]:
-    """The plan_inputs fields these resources carry (the rest stays in case-data)."""
+def written_fields(pi: PlanInputs | None, case: Case | None = None) -> set[str]:
+    """The plan_inputs fields these resources carry (the rest stays in case-data). With the case: the
+    ECOG too when it is written as its own Observation (review 26 F11, write_oncology)."""
     if pi is None:
         return set()
     out = {f for f, d, *_ in _MEASURES if getattr(pi, f) is not None and getattr(pi, d) is not None}
     out |= {d for f, d, *_ in _MEASURES if f in out}
     if pi.osteonecrosis_jaw is not None:
         out.add("osteonecrosis_jaw")
+    if case is not None and write_oncology.ecog_as_resource(case):
+        out |= {"ecog", "ecog_date"}
     return out
 
 

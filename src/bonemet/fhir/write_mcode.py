@@ -14,6 +14,8 @@ must-support elements the case has data for:
 | radiotherapy | Procedure | mcode-radiotherapy-course-summary |
 | clinical course | Observation | mcode-cancer-disease-status (its ECOG component stays for the reader) |
 | ECOG | Observation | mcode-ecog-performance-status (one more Observation, same day) |
+| TNM, Karnofsky, cancer surgery, plan ECOG | (write_oncology.py, review 26 F11) | |
+| bone surgery | Procedure | mcode-cancer-related-surgical-procedure (review 26 F11) |
 | driver alteration | Observation | mcode-genomic-variant |
 | CEA, CYFRA 21-1 | Observation | mcode-tumor-marker-test |
 | other labs, clearance | Observation | US Core Laboratory Result (us-core-observation-lab, 6.1.0) |
@@ -26,9 +28,9 @@ the text stays (histologies other than adenocarcinoma, genes other than ALK, BRA
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
+from bonemet.fhir.valuesets import ValueSets
 from bonemet.model.case import Case, ClinicalStatus, DriverAlteration, LabResult, Treatment
 from bonemet.model.oncology import RecordedBoneSite
 
@@ -162,6 +164,25 @@ LATERALITY = {
 }
 
 
+# The reader reads a femur whose part is not given as this site (read_base.Mapper.site_of).
+FEMUR_PART_ASSUMED = "femur_proximal"
+
+
+def site_codings(vs: ValueSets, site: str) -> list[Json]:
+    """The standard codes of a skeletal site, from the reader's table (valuesets.yaml `body_site`).
+    Where the site's own rows each name only a part of it (the proximal femur: head, neck; kept
+    `emit: false`), the code the reader reads back as the whole site is written instead: the femur
+    (71341001, `body_site_ambiguous`), which says no more than the record knows; the local coding and
+    the text beside it give the part. Sites with no SNOMED CT row keep their local code only."""
+    own = vs.codings("body_site", site)
+    if own or site != FEMUR_PART_ASSUMED:
+        return own
+    rows = vs.concept("body_site_ambiguous", "femur").codes
+    return [{"system": vs.uri(row.system), "code": row.code,
+             **({"display": row.display} if row.display else {})}
+            for row in rows if row.system == "sct" and row.confidence in ("V", "P")][:1]
+
+
 def recorded_sites(case: Case) -> list[list[RecordedBoneSite]]:
     """The bone sites recorded as diagnoses (`oncology.bone_metastasis_sites`), grouped by onset: one
     SecondaryCancerCondition per onset. The exams' lesions are not written here: they travel with
@@ -170,14 +191,6 @@ def recorded_sites(case: Case) -> list[list[RecordedBoneSite]]:
     for s in case.oncology.bone_metastasis_sites if case.oncology else ():
         groups.setdefault(s.since, []).append(s)
     return list(groups.values())
-
-
-def staging(case: Case, primary_url: str) -> Iterable[Json]:
-    """Hook for TNM staging (issue 26): the case model has no staging section yet. When it has one
-    (helper `mcodein`), this yields the mcode-tnm-stage-group Observations (focus = the primary) and
-    the primary's `stage[].assessment` points at them. Nothing to write today."""
-    del case, primary_url
-    return ()
 
 
 # ------------------------------------------------------------------ treatments
@@ -204,7 +217,8 @@ def medication_request(t: Treatment, medication: Json, primary_url: str | None) 
     return profile(res, MEDICATION_REQUEST)
 
 
-def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url: str) -> None:
+def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url: str,
+                        reason_url: str | None = None) -> None:
     """The course summary's performed[x] is a Period only (a one-day course: start = end). The total
     dose and the fractions go to the dose delivered to a volume (cGy, as the IG's examples), the
     volume being a contained BodyStructure (mcode-radiotherapy-volume) at the treated site. The
@@ -214,6 +228,8 @@ def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url:
     day = res.pop("performedDateTime", None)
     if day is not None:
         res["performedPeriod"] = {"start": day, "end": day}
+    if reason_url is not None:  # mcode-reason-required
+        res["reasonReference"] = [{"reference": reason_url}]
     if t.dose_gy is None and t.fractions is None:
         return
     volume: Json = profile({"resourceType": "BodyStructure", "id": "volume"}, RADIOTHERAPY_VOLUME)
@@ -229,6 +245,17 @@ def radiotherapy_course(res: Json, t: Treatment, site: Json | None, patient_url:
     if t.fractions is not None:
         parts.append({"url": "fractionsDelivered", "valueUnsignedInt": t.fractions})
     res.setdefault("extension", []).insert(0, {"url": DOSE_TO_VOLUME, "extension": parts})
+
+
+SURGICAL_PROCEDURE = MCODE + "mcode-cancer-related-surgical-procedure"
+
+
+def bone_surgery(res: Json, reason_url: str | None) -> None:
+    """An operation on a bone metastasis (stabilisation, decompression) is a cancer-related surgical
+    procedure; its reason is the condition it treats."""
+    profile(res, SURGICAL_PROCEDURE)
+    if reason_url is not None:
+        res["reasonReference"] = [{"reference": reason_url}]
 
 
 # ------------------------------------------------------------------ observations

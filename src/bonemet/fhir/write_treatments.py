@@ -26,6 +26,7 @@ class _Writer(Protocol):
     vs: ValueSets
     patient_url: str
     primary_url: str | None
+    secondary_url: str | None
 
     def add(self, resource: Json, *key: str) -> str: ...
     def subject(self) -> Json: ...
@@ -101,7 +102,15 @@ def _procedure(w: _Writer, t: Treatment, common_ext: list[Json]) -> None:
     res["extension"] = common_ext + w.case_data(
         residual(t, {"id", "type", "start", "end", "line_number", "site"})
     )
+    # Review 26 F11: the condition a course or an operation treats (mCODE asks for a reason): the bone
+    # metastases when the case holds them, else the primary.
+    reason = w.secondary_url or w.primary_url
     if t.type is TreatmentType.radiotherapy:
         site = res["bodySite"][0] if t.site else None
-        write_mcode.radiotherapy_course(res, t, site, w.patient_url)
+        write_mcode.radiotherapy_course(res, t, site, w.patient_url, reason)
+    elif t.site and w.vs.match(("body_site", "body_site_ambiguous"), res["bodySite"][0]) is not None:
+        # Bone surgery as mCODE's CancerRelatedSurgicalProcedure. Only with a site a reader knows
+        # without bonemet's local code (a standard code or its words): the reader takes a profiled
+        # surgery with no skeletal site for a cancer surgery (oncology.surgeries), not a bone one.
+        write_mcode.bone_surgery(res, reason)
     w.add(res, "treatment", t.id)

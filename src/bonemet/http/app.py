@@ -95,9 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     https = (settings.public_base_url or "").startswith("https://")
     # Without a configured secret (development, proxy mode) sessions only carry CSRF tokens and
     # may die with the process.
+    # Review 26 F13: an EHR frame (BONEMET_FRAME_ANCESTORS) is another site: the session cookie
+    # reaches bonemet there only as SameSite=None, which browsers accept only when Secure. What that
+    # opens (any site's requests carry the cookie) is closed by AccessGate (fetch metadata, CSRF).
+    framed = settings.smart.frame_ancestors if settings.smart is not None else ()
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret or secrets.token_urlsafe(32),
                        session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_s,
-                       same_site="lax", https_only=https)
+                       same_site="none" if framed else "lax", https_only=https or bool(framed))
     if settings.cors_origins:
         # Origins are echoed from the allowlist, never '*'; credentials are not needed (the JWT
         # travels in the Authorization header), so they stay off.
@@ -109,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(HostCheck, settings=settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, https=https)
+    app.add_middleware(SecurityHeaders, https=https, frame_ancestors=framed)
     return app
 
 

@@ -176,6 +176,7 @@ ROUTES: dict[str, tuple[Source, ...]] = {
     "GET /smart/callback": (HandlerNames("the token's patient context"),),
     "GET /smart/patient": (HandlerNames("the launch's patient"),),
     "POST /smart/save": (HandlerNames("the launch's case"),),
+    "GET /smart/jwks": (NoPatientData("bonemet's public key (private_key_jwt, review 26 F14)"),),
     # issue 25: meeting management (the edited meeting is answered with its cases)
     "PUT /api/sessions/{session_id}": (_SESSION,),
     "POST /api/sessions/{session_id}/attendees": (_SESSION,),

@@ -105,6 +105,14 @@ REASONS: dict[str, dict[str, str]] = {
     "no-patient": {"en": "The EHR named no patient: open bonemet from a patient's chart.",
                    "fr": "Le dossier patient n’a désigné aucun patient : ouvrez bonemet depuis "
                          "le dossier d’un patient."},
+    "no-fhir-user": {"en": "The EHR did not say who you are: bonemet cannot tell whether you are a "
+                           "clinician. Nothing was read.",
+                     "fr": "Le dossier patient n’a pas dit qui vous êtes\u00a0: bonemet ne peut pas savoir "
+                           "si vous êtes soignant. Rien n’a été lu."},
+    "not-clinician": {"en": "bonemet is a tool for clinicians: the EHR signed you in as a patient or a "
+                            "relative, so nothing was read and nothing is shown.",
+                      "fr": "bonemet est un outil pour les soignants\u00a0: le dossier patient vous a "
+                            "connecté comme patient ou proche, donc rien n’a été lu ni affiché."},
     "id-token": {"en": "The EHR's identity answer could not be verified.",
                  "fr": "L’identité renvoyée par le dossier patient n’a pas pu être vérifiée."},
     "fhir-down": {"en": "The EHR's FHIR server cannot be read now: nothing was read, try again "
@@ -156,6 +164,19 @@ def _error(request: Request, message: str, status: int, reason: str) -> HTMLResp
 def _not_configured(request: Request) -> HTMLResponse:
     return _error(request, "SMART launch is not configured on this server (BONEMET_SMART_ISSUERS)",
                   404, "not-configured")
+
+
+@router.get("/jwks")
+async def jwks(request: Request) -> Response:
+    """bonemet's public key for private_key_jwt (the EHR registers this URL); empty without a key."""
+    from fastapi.responses import JSONResponse
+
+    from bonemet.access.smart import public_jwks
+
+    smart = _settings(request).smart
+    if smart is None or smart.client_key is None:
+        return JSONResponse({"keys": []}, status_code=404)
+    return JSONResponse(public_jwks(smart))
 
 
 @router.get("/launch")

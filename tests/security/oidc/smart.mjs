@@ -2,8 +2,9 @@
 // as server.mjs (panva/oidc-provider 8.8.1), configured with SMART launch context. server.mjs stays
 // the hospital sign-in of the login tests; this file is the EHR side.
 //
-// Usage: node smart.mjs <port> <client_id> <client_secret> <redirect_uri> <fhir_base> <launches_json>
+// Usage: node smart.mjs <port> <client_id> <client_secret> <redirect_uri> <fhir_base> <launches_json> [jwks]
 //   launches_json: {"<launch id>": "<patient id>"}: the launch ids the "EHR" handed out (EHR launch).
+//   jwks: the public keys of the client `<client_id>-jwt` (private_key_jwt client authentication).
 //
 // What it adds to a plain OpenID provider, as SMART App Launch 2.0 asks:
 // * the `launch` (and `aud`) authorization parameters; `launch` is resolved to a patient;
@@ -14,13 +15,20 @@
 // * PKCE S256 required; consent asked on every launch (a deny button answers access_denied).
 import Provider from "oidc-provider";
 
-const [port, clientId, clientSecret, redirectUri, fhirBase, launchesJson] = process.argv.slice(2);
+const [port, clientId, clientSecret, redirectUri, fhirBase, launchesJson, keyClientJwks] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const LAUNCHES = JSON.parse(launchesJson || "{}");
 
 const ACCOUNTS = {
   bob: { name: "Bob Clinician", fhirUser: `${fhirBase}/Practitioner/prac-bob` },
   dora: { name: "Dora Oncologist", fhirUser: `${fhirBase}/Practitioner/prac-dora` },
+  // Review 26 F14: users who are not clinicians (a patient portal's standalone launch), and an
+  // account the EHR sends without fhirUser: bonemet must not give them its SMART role.
+  paula: { name: "Paula Patient", fhirUser: `${fhirBase}/Patient/lung-1` },
+  rene: { name: "Rene Relative", fhirUser: "RelatedPerson/rel-1" },
+  pierre: { name: "Pierre Person", fhirUser: `${fhirBase}/Person/person-1` },
+  nora: { name: "Nora Nobody" },
+  rita: { name: "Rita Role", fhirUser: "PractitionerRole/role-rita" },
 };
 const RESOURCE_SCOPES = ["launch", "launch/patient", "patient/*.rs", ...[
   "Patient", "Condition", "Observation", "MedicationRequest", "MedicationAdministration",
@@ -36,10 +44,23 @@ const provider = new Provider(issuer, {
     response_types: ["code"],
     grant_types: ["authorization_code"],
     token_endpoint_auth_method: "client_secret_basic",
-  }],
+  },
+  // Review 26 F14: the same app registered as a SMART asymmetric ("private_key_jwt") client: the
+  // provider verifies bonemet's client assertion with this public JWK Set.
+  ...(keyClientJwks ? [{
+    client_id: `${clientId}-jwt`,
+    redirect_uris: [redirectUri],
+    response_types: ["code"],
+    grant_types: ["authorization_code"],
+    token_endpoint_auth_method: "private_key_jwt",
+    token_endpoint_auth_signing_alg: "RS384",
+    jwks: JSON.parse(keyClientJwks),
+  }] : [])],
   claims: { openid: ["sub"], profile: ["name"], fhirUser: ["fhirUser"] },
   scopes: ["openid", "profile", "fhirUser"], // the SMART scopes are the FHIR server's (below)
   extraParams: ["launch", "aud"],
+  // SMART asks servers to accept RS384 and ES384 client assertions (oidc-provider's defaults lack them)
+  enabledJWA: { clientAuthSigningAlgValues: ["RS256", "RS384", "ES256", "ES384", "PS256", "EdDSA"] },
   conformIdTokenClaims: false,
   pkce: { required: () => true, methods: ["S256"] },
   features: {
