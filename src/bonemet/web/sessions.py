@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from bonemet.base import format_number
 from bonemet.model.board import (
     MAX_ATTENDEES,
     NO_IMAGING,
@@ -82,7 +83,7 @@ def _errors(request: Request, exc: ValidationError, typed: dict[str, str]) -> di
         elif kind.startswith("date"):
             message = _t(request, "board_err_date", raw=typed.get(field, ""))
         elif kind == "string_too_long":
-            message = _t(request, "board_err_too_long", n=ctx.get("max_length", ""))
+            message = too_long(request, ctx.get("max_length", 0), typed.get(field, ""))
         elif kind == "too_long":
             message = _t(request, "board_err_too_many", n=ctx.get("max_length", ""))
         elif kind == "value_error" and "none" in str(err.get("msg", "")):
@@ -91,6 +92,14 @@ def _errors(request: Request, exc: ValidationError, typed: dict[str, str]) -> di
             message = _t(request, "board_err_invalid")
         out.setdefault(field, message)
     return out
+
+
+def too_long(request: Request, limit: int, typed: object) -> str:
+    """A text over its limit: how long it is and the limit, in the language's digits (review 25
+    F8: the board's free text is limited to 4,000 characters, and the form says so)."""
+    lang = lang_of(request)
+    return _t(request, "board_err_too_long_got", n=format_number(limit, lang),
+              got=format_number(len(str(typed or "")), lang))
 
 
 def _date_field(request: Request, data: dict[str, Any], field: str, typed: str,
@@ -285,7 +294,8 @@ def _add_errors(request: Request, exc: ValidationError, form: dict[str, str]) ->
         field = "question" if "question" in err["loc"] else "case_id"
         kind = err["type"]
         if kind == "string_too_long":
-            message = _t(request, "board_err_too_long", n=(err.get("ctx") or {}).get("max_length", ""))
+            message = too_long(request, (err.get("ctx") or {}).get("max_length", 0),
+                               form.get("question", ""))
         elif kind == "too_long":
             message = _t(request, "board_err_too_many", n=(err.get("ctx") or {}).get("max_length", ""))
         else:
