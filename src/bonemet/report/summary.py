@@ -26,6 +26,7 @@ from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.model.board import DecisionBox, Session
 from bonemet.model.plan import headline as plan_headline
+from bonemet.report.fiche_facts import neurological_record
 from bonemet.report.headline import build_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
@@ -132,6 +133,7 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         board=board, fmt_date=lambda d: fmt_date(d, lang), plan_line=plan_headline(a.plan),
         hl=build_headline(a, kb),  # page 1: urgent alerts first (issue 25)
+        neuro=neurological_record(case, kb),  # page 1: the deficit and where (review 25 F9)
         fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))
