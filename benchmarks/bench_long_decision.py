@@ -74,7 +74,8 @@ def main() -> None:
 
     cases = [load_case(p) for p in demo_cases()][:2]
     case = cases[0]
-    session_pdf([(case, box_of(meeting([case.case_id], "x"), case.case_id))], args.lang, DAY)  # fonts, templates, the PDF engine
+    # fonts, templates, the PDF engine
+    session_pdf([(case, box_of(meeting([case.case_id], "x"), case.case_id))], args.lang, DAY)
     fiche: dict[str, float] = {}
     for n in sizes:
         box = box_of(meeting([case.case_id], prose(n)), case.case_id)

@@ -55,7 +55,7 @@ def _box(case_id: str, **words: str) -> DecisionBox:
 class _Ancestry(HTMLParser):
     """For each element carrying `data-field`, the classes of the elements around it."""
 
-    VOID = {"br", "meta", "link", "img", "input", "hr", "col", "wbr"}
+    VOID = frozenset({"br", "meta", "link", "img", "input", "hr", "col", "wbr"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -112,7 +112,7 @@ def test_a_lesions_score_is_named_by_the_lesion_in_words(name: str, words: dict[
                                                          lang: str) -> None:
     case = _review(name)
     html = summary_html(case, lang, DAY, board=_box(case.case_id))
-    scores = html[html.index("<h2>" + ("Scores" if lang == "en" else "Scores")):]
+    scores = html[html.index("<h2>Scores"):]
     scores = scores[:scores.index("</table>")]
     assert not PATH.search(scores), PATH.search(scores)
     rows = re.sub(r"<[^>]+>", " ", scores)
@@ -199,3 +199,30 @@ def test_every_french_source_label_belongs_to_a_source_of_the_plan() -> None:
 
     sources = {s.label for s in default_kb().plan.sources.values()}  # type: ignore[union-attr]
     assert set(_SOURCE_KEYS) <= sources, set(_SOURCE_KEYS) - sources
+
+
+# ---- F15 --------------------------------------------------------------------------------------
+
+
+def test_the_rcp_fiche_pdf_lists_the_checks_kept_in_the_file() -> None:
+    from bonemet.report.saved_checks import saved_checks
+
+    class Records:
+        def assessments_of(self, case_id: str) -> list[dict[str, object]]:
+            return [{"kind": "other"},
+                    {"kind": "request_check", "saved_at": "2026-12-02T10:00:00+00:00",
+                     "question_text": "Scintigraphie de contrôle annuelle ?", "requested": "bone_scan",
+                     "rating": "usually_not_appropriate", "rule_id": "NM-04", "alternative": None,
+                     "rated_on": "2026-12-02"},
+                    {"kind": "request_check", "saved_at": "broken"}]  # left out, never shown in part
+
+    case = _review("rcp25-02-compression-cachee")
+    checks = saved_checks(Records(), case.case_id)
+    assert len(checks) == 1
+    pdf = session_pdf([(case, _box(case.case_id))], "fr", DAY, checks={case.case_id: checks})
+    text = " ".join(" ".join((p.extract_text() or "").split())
+                    for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Vérifications enregistrées dans ce dossier" in text
+    for words in ("02/12/2026", "Scintigraphie de contrôle annuelle ?", "Habituellement non appropriée",
+                  "NM-04"):
+        assert words in text, words

@@ -157,7 +157,8 @@ def _edit_pairs(c: TestClient, case_id: str) -> list[tuple[str, str]]:
     form = page[page.index('action="/save"'):]
     form = form[:form.index("</form>")]
     pairs: list[tuple[str, str]] = []
-    for m in re.finditer(r"<(input|select|textarea)([^>]*)>(.*?)(?=<(?:input|select|textarea)|$)", form, re.S):
+    tags = r"<(input|select|textarea)([^>]*)>(.*?)(?=<(?:input|select|textarea)|$)"
+    for m in re.finditer(tags, form, re.S):
         tag, attrs_text, rest = m.groups()
         attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', attrs_text))
         name = attrs.get("name")
@@ -225,3 +226,40 @@ def test_the_date_error_gives_the_format_not_a_correction(client: TestClient, la
     assert err is not None
     message = unescape(err.group(1)).replace("\xa0", " ").replace("\u202f", " ")
     assert fmt in message and "31/11/2026" in message and wrong not in message
+
+
+# ---- F15: a quick check kept in the patient's file shows on the case page and the RCP fiche -------
+
+
+def _save_check(c: TestClient, case_id: str, question: str) -> None:
+    from urllib.parse import urlencode
+
+    page = c.get("/check?" + urlencode({"case_id": case_id, "exam": "bone_scan",
+                                        "question_text": question})).text
+    query = unescape(re.search(r'name="query" value="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+    r = c.post("/check/save", content=urlencode({"_csrf": _csrf(c), "query": query}).encode(),
+               headers={"content-type": "application/x-www-form-urlencoded"}, follow_redirects=False)
+    assert r.status_code == 303, r.text[-1500:]
+
+
+@pytest.mark.parametrize(("lang", "title", "rating"), [
+    ("fr", "Vérifications enregistrées dans ce dossier", "Scintigraphie osseuse planaire"),
+    ("en", "Checks saved in this patient's file", "Planar bone scan")])
+def test_a_saved_quick_check_shows_on_the_case_page_and_the_rcp_fiche(
+        client: TestClient, lang: str, title: str, rating: str) -> None:
+    import datetime as dt
+
+    case_id = "demo-07-follow-up-no-pain"
+    question = f"Scintigraphie de contrôle annuelle ? ({lang})"
+    _lang(client, lang)
+    _save_check(client, case_id, question)
+    today = dt.date.today()
+    day = today.strftime("%d/%m/%Y") if lang == "fr" else today.isoformat()
+    pages = {"case page": client.get(f"/cases/{case_id}").text}
+    sid = _session(client, case_id)
+    pages["fiche"] = client.get(f"/sessions/{sid}/cases/{case_id}/summary").text
+    for where, page in pages.items():
+        assert 'id="saved-checks"' in page, where
+        part = _text(page[page.index('id="saved-checks"'):])[:1500]
+        assert title in part and question in part and rating in part and day in part, (where, part)
+        assert "request_check" not in part and "bone_scan" not in part

@@ -28,6 +28,7 @@ from bonemet.model.board import (
 )
 from bonemet.model.case import Modality
 from bonemet.report.labels import labels
+from bonemet.report.saved_checks import SavedCheck, saved_checks
 from bonemet.web.pages import _filename, _form_pairs, _not_found, all_cases, lang_of, page
 from bonemet.web.render_pool import render
 
@@ -339,13 +340,18 @@ def _box(request: Request, session_id: str, case_id: str) -> tuple[Any, Decision
     return None if case is None or box is None else (case, box)
 
 
+def _checks(request: Request, case_id: str) -> tuple[SavedCheck, ...]:
+    """The quick checks kept in this patient's file, for the RCP fiche (review 25 F15)."""
+    return saved_checks(request.app.state.bonemet.store, case_id)
+
+
 @router.get("/sessions/{session_id}/cases/{case_id}/summary")
 async def session_case_summary(request: Request, session_id: str, case_id: str) -> Response:
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
     html = await render(request, "summary_html", found[0], lang_of(request), dt.date.today(),
-                        web=True, board=found[1])
+                        web=True, board=found[1], checks=_checks(request, case_id))
     return HTMLResponse(html)
 
 
@@ -354,7 +360,8 @@ async def session_case_pdf(request: Request, session_id: str, case_id: str) -> R
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
-    pdf = await render(request, "session_pdf", [found], lang_of(request), dt.date.today())
+    pdf = await render(request, "session_pdf", [found], lang_of(request), dt.date.today(),
+                       checks={case_id: _checks(request, case_id)})
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(case_id)}-rcp.pdf"',
         "Cache-Control": "no-store"})
@@ -377,6 +384,7 @@ async def session_batch_pdf(request: Request, session_id: str) -> Response:
         if case is not None and box is not None:
             items.append((case, box))
     pdf = await render(request, "session_pdf", items, lang_of(request), dt.date.today(),
+                       checks={c.case_id: _checks(request, c.case_id) for c, _ in items},
                        session=session)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rcp-{session.meeting_date.isoformat()}-'
