@@ -263,3 +263,23 @@ def test_a_saved_quick_check_shows_on_the_case_page_and_the_rcp_fiche(
         part = _text(page[page.index('id="saved-checks"'):])[:1500]
         assert title in part and question in part and rating in part and day in part, (where, part)
         assert "request_check" not in part and "bone_scan" not in part
+
+
+# ---- F10 on the case page: a lesion's score named by the lesion in words -------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_case_page_names_a_scored_lesion_in_words(client: TestClient, lang: str) -> None:
+    from pathlib import Path
+
+    from bonemet.api import load_case
+
+    case = load_case(Path(__file__).parents[1] / "report" / "cases" / "rcp25-02-compression-cachee.yaml")
+    doc = case.model_dump(mode="json", exclude_none=True)
+    doc["case_id"] = f"f10-{lang}"
+    assert client.post("/api/cases", json=doc).status_code == 201
+    _lang(client, lang)
+    page = client.get(f"/cases/f10-{lang}").text
+    scores = _text(page[page.index('id="scores-h"'):] if 'id="scores-h"' in page else page)
+    assert not re.search(r"\b(?:exams|lesions)\[\d+\]", _text(page))
+    assert ("TDM du 30/11/2026" if lang == "fr" else "CT of 2026-11-30") in scores
