@@ -87,7 +87,7 @@ def test_a_birth_date_contradicting_the_year_is_shown_not_resolved() -> None:
 def test_the_boards_words_print_exactly_as_typed_in_french() -> None:
     case = _case("48-")
     page = summary_html(case, "fr", DAY, board=_box(case.case_id))
-    words = re.search(r'id="board-decision-words" data-verbatim>(.*?)</dd>', page, re.S)
+    words = re.search(r'id="board-decision-words" data-field="decision" data-verbatim>(.*?)</p>', page, re.S)
     assert words is not None
     assert words.group(1) == DECISION.replace("«", "&laquo;").replace("»", "&raquo;") or \
         words.group(1) == DECISION  # autoescape leaves « » as they are

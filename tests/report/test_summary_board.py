@@ -50,7 +50,8 @@ def test_decision_box_sits_on_top_with_the_rcp_fields(lang: str) -> None:
     date = "27/11/2026" if lang == "fr" else "2026-11-27"
     review = "15/01/2027" if lang == "fr" else "2027-01-15"
     stamp = "27/11/2026 14:05 UTC" if lang == "fr" else "2026-11-27 14:05 UTC"
-    for needle in (TITLE[lang], date, stamp, "CHU Lyon-Sud", "Dr Martin, Dr Petit",
+    # the attendees one per line, as on the cover (review 25 F11)
+    for needle in (TITLE[lang], date, stamp, "CHU Lyon-Sud", "<li>Dr Martin</li><li>Dr Petit</li>",
                    # the board's words exactly as typed, in French too: no typography added (issue 25)
                    "Which exam for the femurs?",
                    "Targeted MRI", review, "sec.durand",

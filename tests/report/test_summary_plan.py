@@ -16,7 +16,7 @@ from bonemet.api import assess, load_case
 from bonemet.demo import demo_cases
 from bonemet.kb import default_kb
 from bonemet.model.plan import headline
-from bonemet.report.labels import labels
+from bonemet.report.labels import labels, source_label
 from bonemet.report.summary import summary_html, summary_pdf
 
 _PLAN = default_kb().plan
@@ -59,7 +59,9 @@ def test_summary_carries_the_plan_first_line_and_every_proposal(lang: str) -> No
         for src in p.sources:  # each outside source labelled, even under a référentiel rule
             # (French typography puts a non-breaking space before ";" in a label: compare unspaced;
             # the project's own reading is said in words, not as a citation span)
-            label = DERIVED[lang] if src.label in DERIVED_LABELS else f"{src.label}</span>"
+            # a source described in English words has its French label in French (review 25 F17)
+            label = (DERIVED[lang] if src.label in DERIVED_LABELS
+                     else f"{source_label(src.label, lang)[0]}</span>")
             assert (_bare(f"{label} ({outside})") in _bare(body)) is src.outside_referentiel
     # On the cord-compression pathway the radiotherapy is the pathway's (CC-02), no routine RT line
     # (clinical review of issue 23, F4).

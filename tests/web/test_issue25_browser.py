@@ -49,7 +49,9 @@ def test_pain_site_ticked_in_french_and_resave_unchanged(live_server: Any, brows
         page.goto(live_server.url + "/cases/demo-07-follow-up-no-pain/edit")
         expect(page.locator("#f-context-pain-sites").get_by_label("Rachis thoracique")).to_be_checked()
         page.locator("#save").click()
-        expect(page).to_have_url(live_server.url + "/cases/demo-07-follow-up-no-pain?saved=1")
+        # said as such on the case page (review 25 F16), not « Dossier enregistré »
+        expect(page).to_have_url(live_server.url + "/cases/demo-07-follow-up-no-pain?saved=unchanged")
+        expect(page.locator("#saved-notice")).to_contain_text("Rien n'a changé")
         assert _version(live_server, "demo-07-follow-up-no-pain") == first
     finally:
         context.close()

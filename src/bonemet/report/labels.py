@@ -229,6 +229,9 @@ def install_filters(env: Environment) -> Environment:
     env.globals["case_title"] = lambda case, lang=None: case_title(case, lang or RENDER_LANG.get())
     env.globals["exam_words"] = lambda modality, day, lang=None: exam_words(
         modality, day, lang or RENDER_LANG.get())
+    env.globals["source_label"] = lambda label, lang=None: source_label(str(label), lang or RENDER_LANG.get())
+    env.globals["lesion_subject"] = lambda subject, case, lang=None: lesion_subject(
+        str(subject), case, lang or RENDER_LANG.get())
     env.filters["day"] = lambda value, lang="en": display(value, lang)
     env.filters["number"] = lambda value, lang="en", pattern="#,##0.###": format_number(value, lang, pattern)
     return env
@@ -242,6 +245,49 @@ def exam_words(modality: Any, day: Any, lang: str) -> str:
     if name[1:2].islower():  # "scintigraphie" inside a sentence; "TEP-TDM" kept
         name = name[0].lower() + name[1:]
     return L("hl25_exam_on", lang).format(exam=name, date=display(day, lang) if day else "—")
+
+
+_LESION_PATH = re.compile(r"exams\[(\d+)\]\.lesions\[(\d+)\]")
+
+
+# The plan's sources described in English words (not titles): their French label in French pages
+# (review 25 F17). A label absent here is a title or a name, printed as its source writes it.
+_SOURCE_KEYS = {
+    "French information site on osteonecrosis of the jaw (toutsurlonm.fr)": "src25_onj_site",
+    "Zoledronic acid 4 mg labels (EU SmPC Zometa; US prescribing information)": "src25_za_labels",
+    "Denosumab labels (Xgeva 120 mg; US labels of denosumab products, boxed warning on severe "
+    "hypocalcaemia in advanced kidney disease)": "src25_dmab_labels",
+    "Zoledronic acid every 12 weeks: ZOOM, CALGB 70604, OPTIMIZE-2 trials (breast, prostate, "
+    "myeloma; no lung cancer)": "src25_deescalation",
+    "ASCO and ESMO common points on bone-modifying agents, as tabulated in J Bone Oncol "
+    "2021;29:100375": "src25_asco_esmo",
+    "AURA 2021 edition, radiotherapy target volumes and doses table": "src25_aura_rt_table",
+}
+
+
+def source_label(label: str, lang: str) -> tuple[str, str]:
+    """A plan source's label in `lang` when it has one, and the language it is written in (for the
+    element's `lang`, which also keeps French spacing out of English text)."""
+    key = _SOURCE_KEYS.get(label)
+    if key is not None and lang == "fr":
+        return labels()(key, lang), "fr"
+    return label, "en"
+
+
+def lesion_subject(subject: str, case: Any, lang: str) -> str:
+    """What a score is about, in words: a lesion's path ("exams[1].lesions[0]") becomes the lesion
+    and the exam that saw it, "rachis thoracique T11 — TDM du 30/11/2026" (review 25 F10: the board
+    reads lesions, not paths); "patient" (the same word in both languages) is said as it is."""
+    found = _LESION_PATH.fullmatch(subject)
+    exams = getattr(case, "exams", None) or ()
+    if found is None:
+        return subject
+    i, j = int(found.group(1)), int(found.group(2))
+    if i >= len(exams) or j >= len(exams[i].lesions):  # pragma: no cover - paths come from the case
+        return labels()("exam", lang)
+    exam, lesion = exams[i], exams[i].lesions[j]
+    where = site_side(lesion.site, lesion.side, lang) + (f" {lesion.level}" if lesion.level else "")
+    return f"{where} — {exam_words(exam.modality, exam.date, lang)}"
 
 
 def exams_in_words(html: str, case: Any, lang: str) -> str:
@@ -409,7 +455,11 @@ def french_html(html: str) -> str:
 # Text typed by a user and shown back to be edited or printed as theirs: a <textarea>'s content
 # (saved unchanged, it must post back unchanged) and an element marked `data-verbatim` (the
 # board's words on the fiche). French typography is for bonemet's own text only.
-_VERBATIM_TAG = re.compile(r"<(?:textarea\b|[a-z0-9]+\b[^>]*\sdata-verbatim\b)", re.IGNORECASE)
+# Text written in another language or quoted from a source is also left as written (review 25
+# F17): an element marked `lang="en"` (« lung cancer: 99mTc-MDP » is English typography) and a
+# reference's citation (`data-as-written`: printed as its source writes it, in any language).
+_VERBATIM_TAG = re.compile(r"<(?:textarea\b|[a-z0-9]+\b[^>]*\s(?:data-verbatim\b|data-as-written\b|"
+                           r"lang=\"en\"))", re.IGNORECASE)
 
 
 # The vocabulary of a case field, by the field's name, for the value of a fact ("fdg_pet_ct" ->

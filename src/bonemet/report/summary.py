@@ -26,9 +26,11 @@ from bonemet.kb import KnowledgeBase, default_kb
 from bonemet.model import Assessment, Case
 from bonemet.model.board import DecisionBox, Session
 from bonemet.model.plan import headline as plan_headline
+from bonemet.report.fiche_facts import neurological_record
 from bonemet.report.headline import build_headline
 from bonemet.report.labels import install_filters, labels, render_in
 from bonemet.report.probability_view import lr_text, pct
+from bonemet.report.saved_checks import SavedCheck
 from bonemet.report.skeleton import describe, skeleton_map
 
 
@@ -117,9 +119,11 @@ def fmt_stamp(value: str, lang: str) -> str:
 
 
 def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = False,
-                 kb: KnowledgeBase | None = None, board: DecisionBox | None = None) -> str:
+                 kb: KnowledgeBase | None = None, board: DecisionBox | None = None,
+                 checks: tuple[SavedCheck, ...] = ()) -> str:
     """The summary page. `web` adds the print / PDF / back links that a paper copy must not carry;
-    `board` (a case printed from a tumour-board session) adds the decision box on top of page 1."""
+    `board` (a case printed from a tumour-board session) adds the decision box on top of page 1;
+    `checks`, the quick checks kept in the patient's file, follow it (review 25 F15)."""
     kb = kb or default_kb()
     a = assess_case(case, kb)
     L = labels()
@@ -132,6 +136,8 @@ def summary_html(case: Case, lang: str, generated_on: dt.date, *, web: bool = Fa
         pct=lambda value, digits=1: pct(value, digits, lang), lr=lambda value: lr_text(value, lang),
         board=board, fmt_date=lambda d: fmt_date(d, lang), plan_line=plan_headline(a.plan),
         hl=build_headline(a, kb),  # page 1: urgent alerts first (issue 25)
+        neuro=neurological_record(case, kb),  # page 1: the deficit and where (review 25 F9)
+        checks=checks,
         fmt_stamp=lambda v: fmt_stamp(v, lang),
         **extras(case, a, lang),
     ))
@@ -168,7 +174,8 @@ def _numbered(html: str, first_page: int, total: int | None, lang: str) -> str:
 
 
 def session_pdf(items: list[tuple[Case, DecisionBox]], lang: str, generated_on: dt.date,
-                kb: KnowledgeBase | None = None, *, session: Session | None = None) -> bytes:
+                kb: KnowledgeBase | None = None, *, session: Session | None = None,
+                checks: dict[str, tuple[SavedCheck, ...]] | None = None) -> bytes:
     """One PDF for a tumour-board session, in the session's order. With `session` (the whole
     meeting), a cover and an agenda come first (report/session_cover.py) and the PDF's title is
     the meeting; each patient starts on a new page with its own decision box, rules and
@@ -183,7 +190,8 @@ def session_pdf(items: list[tuple[Case, DecisionBox]], lang: str, generated_on: 
 
     if not items:
         raise ValueError("a session PDF needs at least one case")
-    fiches = [summary_html(case, lang, generated_on, kb=kb, board=box) for case, box in items]
+    fiches = [summary_html(case, lang, generated_on, kb=kb, board=box,
+                           checks=(checks or {}).get(case.case_id, ())) for case, box in items]
     base = kb or default_kb()
     headlines = ([build_headline(assess_case(case, base), base) for case, _ in items]
                  if session else [])

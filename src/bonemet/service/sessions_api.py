@@ -28,7 +28,6 @@ from bonemet.model.board import (
     SessionCase,
     SessionIn,
 )
-from bonemet.report.labels import labels
 from bonemet.service.context import ServiceContext, service_context
 from bonemet.service.errors import ServiceError
 from bonemet.stores.board_store import BoardError, BoardStore
@@ -52,7 +51,7 @@ class SessionList(BaseModel):
 
 
 def board_message(error: BoardError, lang: str) -> str:
-    return labels()(error.key, lang).format(**error.values)
+    return error.message(lang)
 
 
 def _fail(ctx: ServiceContext, request: Request, error: BoardError) -> ServiceError:

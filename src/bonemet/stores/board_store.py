@@ -40,6 +40,15 @@ class BoardError(Exception):
         self.key = key
         self.values = values
 
+    def message(self, lang: str) -> str:
+        """The message in `lang`, its dates written as the language writes them."""
+        from bonemet.base import format_day
+        from bonemet.report.labels import labels
+
+        values = {k: format_day(v, lang) if isinstance(v, dt.date) else v
+                  for k, v in self.values.items()}
+        return labels()(self.key, lang).format(**values)
+
 
 @lru_cache(maxsize=1)
 def _demo_cases() -> dict[str, Case]:
@@ -129,6 +138,7 @@ class BoardStore:
             current = int(row[7])
             if expected_version is not None and expected_version != current:
                 raise BoardError(409, "version", "board_err_session_stale", v=current)
+            _meeting_before_reviews(db, session_id, data.meeting_date)
             self._keep_meeting(db, row)
             db.execute("UPDATE board_sessions SET meeting_date=?, site=?, attendees=?, title=?, "
                        "version=?, updated_at=?, updated_by=? WHERE id=?",
@@ -393,6 +403,17 @@ def _review_after_meeting(db: Any, session_id: int, decision: DecisionIn) -> Non
     if row is not None and decision.next_review < dt.date.fromisoformat(row[0]):
         raise BoardError(422, "next_review", "board_err_review_before_meeting",
                          meeting=row[0])
+
+
+def _meeting_before_reviews(db: Any, session_id: int, meeting: dt.date) -> None:
+    """The meeting moved after a next review its board already set is refused (review 25 F12),
+    the reverse of `_review_after_meeting`: the decision is changed first, knowingly."""
+    for case_id, document in db.execute("SELECT case_id, document FROM session_cases WHERE "
+                                        "session_id=? ORDER BY position", (session_id,)):
+        review = orjson.loads(document).get("next_review")
+        if review and dt.date.fromisoformat(review) < meeting:
+            raise BoardError(422, "meeting_date", "board_err_meeting_after_review", case=case_id,
+                             review=dt.date.fromisoformat(review))
 
 
 def _session(row: Any, items: list[SessionCase], removed: list[RemovedCase] | None = None) -> Session:

@@ -52,7 +52,6 @@ from bonemet.web.pages import all_cases, find_case, lang_of, page
 
 router = APIRouter(include_in_schema=False)
 EXAM_ROWS = 3
-KIND = "request_check"  # a quick check kept in the store's record of a case (check_file.py)
 _FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")  # .fullmatch: `$` passes a final "\n"
 
 
@@ -125,12 +124,14 @@ def patient_name(case: Any, lang: str = "en") -> str:
     return f"{label} ({case.case_id})" if label else str(case.case_id)
 
 
-def saved_checks(request: Request, case_id: str) -> list[dict[str, Any]]:
-    """The checks kept in this patient's file, newest first."""
+def saved_checks(request: Request, case_id: str) -> list[Any]:
+    """The checks kept in this patient's file, newest first (dates as dates: the page writes them
+    in the user's language, never ISO; review 25)."""
+    from bonemet.report.saved_checks import saved_checks as kept
+
     if not case_id:
         return []
-    store = request.app.state.bonemet.store
-    return [r for r in reversed(store.assessments_of(case_id)) if r.get("kind") == KIND][:10]
+    return list(kept(request.app.state.bonemet.store, case_id, shown=10))
 
 
 _LABELS = {"exam": "qc_requested", "phase": "f_phase", "case_id": "qc_patient",

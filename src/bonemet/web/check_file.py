@@ -19,7 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bonemet._version import __version__
-from bonemet.web.check import KIND, answer, check_context, read_into
+from bonemet.report.saved_checks import KIND
+from bonemet.web.check import answer, check_context, read_into
 from bonemet.web.pages import find_case, lang_of, page
 from bonemet.web.render_pool import render
 

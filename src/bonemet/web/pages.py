@@ -35,6 +35,7 @@ from bonemet.model.board import is_case_id
 from bonemet.report import summary as mdt
 from bonemet.report.headline import build_headline, card_groups
 from bonemet.report.labels import install_filters, labels, line_words, render_in
+from bonemet.report.saved_checks import saved_checks
 from bonemet.report.skeleton import describe, skeleton_map
 from bonemet.web import editor_errors, form_rows, forms
 from bonemet.web.multipart import MultipartError, upload
@@ -224,7 +225,8 @@ async def case_view(request: Request, case_id: str) -> Response:
     return page(request, "assessment.html", entry=entry, case=entry.case, a=a, skm=skm,
                 hl=build_headline(a, kb), groups=card_groups(a),
                 lesion_text=lambda lesion: describe(lesion, lang), refs=mdt.references_of(a, kb),
-                saved=request.query_params.get("saved") == "1", **sections)
+                saved=request.query_params.get("saved", ""),
+                checks=saved_checks(_store(request), case_id), **sections)
 
 
 # Timelines drawn lately, by case (as JSON) and language: a page reloaded does not draw again.
@@ -462,7 +464,8 @@ def _save(request: Request, pairs: list[tuple[str, str]]) -> Response:
         return _taken(request, doc, case.case_id, version)
     if not new and _unchanged(request, case, version):
         # Opened and saved as it was: no new version, no history row (issue 25, item 7).
-        return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=1", status_code=303)
+        return RedirectResponse(f"/cases/{quote(case.case_id, safe='')}?saved=unchanged",
+                                status_code=303)  # said as such on the case page (review 25 F16)
     try:
         _store(request).put_case(case.case_id, case.model_dump(mode="json", exclude_defaults=True),
                                  user=user.id if user else None,

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from bonemet.model.board import DecisionIn, Session, SessionCase, SessionStatus
+from bonemet.base import format_number
+from bonemet.model.board import LONG, DecisionIn, Session, SessionCase, SessionStatus
 from bonemet.report import summary as mdt
 from bonemet.report.labels import Verbatim, labels
 from bonemet.web.pages import _form_pairs, _not_found, all_cases, lang_of, page
@@ -81,6 +82,7 @@ def _decision_page(request: Request, session: Session, item: SessionCase, form: 
                 proposal=_proposal(case), patient_label=label, form=form, errors=errors,
                 version=version, statuses=list(SessionStatus), imaging_choices=IMAGING_CHOICES,
                 notice=notice, fmt_date=lambda d: mdt.fmt_date(d, lang_of(request)),
+                words_limit=format_number(LONG, lang_of(request)),
                 fmt_stamp=lambda v: mdt.fmt_stamp(v, lang_of(request)))
 
 

@@ -72,11 +72,12 @@ async def session_edit_save(request: Request, session_id: str) -> Response:
     try:
         _board(request).update(session.id, checked, _who(request), version)
     except BoardError as exc:
-        message = labels()(exc.key, lang_of(request)).format(**exc.values)
         # What was typed stays on the form; the version is still the one read, so saving again
-        # is a conscious choice after reading the message (the page says what to do).
-        return _edit_page(request, session, form, {"": message}, version or session.version,
-                          exc.status)
+        # is a conscious choice after reading the message (the page says what to do). A meeting
+        # moved after a next review is said at the date's field (review 25 F12).
+        field = exc.field if exc.field == "meeting_date" else ""
+        return _edit_page(request, session, form, {field: exc.message(lang_of(request))},
+                          version or session.version, exc.status)
     return RedirectResponse(f"/sessions/{session.id}?edited=1", status_code=303)
 
 

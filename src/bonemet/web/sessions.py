@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from bonemet.base import format_number
 from bonemet.model.board import (
     MAX_ATTENDEES,
     NO_IMAGING,
@@ -27,6 +28,7 @@ from bonemet.model.board import (
 )
 from bonemet.model.case import Modality
 from bonemet.report.labels import labels
+from bonemet.report.saved_checks import SavedCheck, saved_checks
 from bonemet.web.pages import _filename, _form_pairs, _not_found, all_cases, lang_of, page
 from bonemet.web.render_pool import render
 
@@ -82,7 +84,7 @@ def _errors(request: Request, exc: ValidationError, typed: dict[str, str]) -> di
         elif kind.startswith("date"):
             message = _t(request, "board_err_date", raw=typed.get(field, ""))
         elif kind == "string_too_long":
-            message = _t(request, "board_err_too_long", n=ctx.get("max_length", ""))
+            message = too_long(request, ctx.get("max_length", 0), typed.get(field, ""))
         elif kind == "too_long":
             message = _t(request, "board_err_too_many", n=ctx.get("max_length", ""))
         elif kind == "value_error" and "none" in str(err.get("msg", "")):
@@ -91,6 +93,14 @@ def _errors(request: Request, exc: ValidationError, typed: dict[str, str]) -> di
             message = _t(request, "board_err_invalid")
         out.setdefault(field, message)
     return out
+
+
+def too_long(request: Request, limit: int, typed: object) -> str:
+    """A text over its limit: how long it is and the limit, in the language's digits (review 25
+    F8: the board's free text is limited to 4,000 characters, and the form says so)."""
+    lang = lang_of(request)
+    return _t(request, "board_err_too_long_got", n=format_number(limit, lang),
+              got=format_number(len(str(typed or "")), lang))
 
 
 def _date_field(request: Request, data: dict[str, Any], field: str, typed: str,
@@ -286,7 +296,8 @@ def _add_errors(request: Request, exc: ValidationError, form: dict[str, str]) ->
         field = "question" if "question" in err["loc"] else "case_id"
         kind = err["type"]
         if kind == "string_too_long":
-            message = _t(request, "board_err_too_long", n=(err.get("ctx") or {}).get("max_length", ""))
+            message = too_long(request, (err.get("ctx") or {}).get("max_length", 0),
+                               form.get("question", ""))
         elif kind == "too_long":
             message = _t(request, "board_err_too_many", n=(err.get("ctx") or {}).get("max_length", ""))
         else:
@@ -330,13 +341,18 @@ def _box(request: Request, session_id: str, case_id: str) -> tuple[Any, Decision
     return None if case is None or box is None else (case, box)
 
 
+def _checks(request: Request, case_id: str) -> tuple[SavedCheck, ...]:
+    """The quick checks kept in this patient's file, for the RCP fiche (review 25 F15)."""
+    return saved_checks(request.app.state.bonemet.store, case_id)
+
+
 @router.get("/sessions/{session_id}/cases/{case_id}/summary")
 async def session_case_summary(request: Request, session_id: str, case_id: str) -> Response:
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
     html = await render(request, "summary_html", found[0], lang_of(request), dt.date.today(),
-                        web=True, board=found[1])
+                        web=True, board=found[1], checks=_checks(request, case_id))
     return HTMLResponse(html)
 
 
@@ -345,7 +361,8 @@ async def session_case_pdf(request: Request, session_id: str, case_id: str) -> R
     found = _box(request, session_id, case_id)
     if found is None:
         return _not_found(request, case_id)
-    pdf = await render(request, "session_pdf", [found], lang_of(request), dt.date.today())
+    pdf = await render(request, "session_pdf", [found], lang_of(request), dt.date.today(),
+                       checks={case_id: _checks(request, case_id)})
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{_filename(case_id)}-rcp.pdf"',
         "Cache-Control": "no-store"})
@@ -368,6 +385,7 @@ async def session_batch_pdf(request: Request, session_id: str) -> Response:
         if case is not None and box is not None:
             items.append((case, box))
     pdf = await render(request, "session_pdf", items, lang_of(request), dt.date.today(),
+                       checks={c.case_id: _checks(request, c.case_id) for c, _ in items},
                        session=session)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rcp-{session.meeting_date.isoformat()}-'
