@@ -288,7 +288,8 @@ def _atc_agent(cc: Any) -> agent_class.AtcAgent | None:
     if not isinstance(cc, dict):
         return None
     for coding in dicts(cc.get("coding")):
-        if coding.get("system") in agent_class.ATC_SYSTEMS and nonempty(coding.get("code")):
+        system = coding.get("system")  # junk (an object) is no system: it must not be hashed
+        if isinstance(system, str) and system in agent_class.ATC_SYSTEMS and nonempty(coding.get("code")):
             found = agent_class.by_atc_code(str(coding["code"]))
             if found is not None:
                 return found
