@@ -25,7 +25,7 @@ from bonemet.api import InputError, Problem, parse_case
 from bonemet.core import assess
 from bonemet.core.imaging import read_cues
 from bonemet.core.question_cues import question_cues
-from bonemet.kb import default_kb
+from bonemet.kb import Lang, default_kb
 from bonemet.model.assessment import RatedModality
 from bonemet.model.case import (
     Histology,
@@ -202,7 +202,7 @@ def read_into(form: dict[str, str], lang: str) -> list[tuple[str, str]]:
     # Review 25 F2: whether the wording is a specific clinical question (REC2), by the reader the
     # rules use (NM-04, NM-05), so the page says what the rating rests on, or that it read none.
     cues = question_cues(text)
-    said = "fr" if lang == "fr" else "en"
+    said: Lang = "fr" if lang == "fr" else "en"
     out.append((L("qc25_specific_question", lang),
                 read_cues(default_kb(), cues)(said) if cues else L("qc25_no_specific_question", lang)))
     return out
