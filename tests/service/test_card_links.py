@@ -35,3 +35,14 @@ def test_smart_links_need_a_registered_app() -> None:
     card = _card("https://app.example.org/launch", kind="smart")
     assert own_links([card], BASE)[0].links is None
     assert own_links([card], BASE, smart_apps=("https://app.example.org/launch",)) == [card]
+
+
+def test_the_link_check_reads_whitespace_as_str_isspace() -> None:
+    """Issue 27: a link is refused for any whitespace through one regular-expression search
+    instead of `str.isspace` on each character: both agree on every code point (a pattern missing
+    one, e.g. `[ \\t\\n]`, fails here on the others)."""
+    from bonemet.service import cards
+
+    disagree = [cp for cp in range(0x110000)
+                if (cards._SPACE.search(chr(cp)) is not None) != chr(cp).isspace()]
+    assert disagree == []
