@@ -182,6 +182,64 @@ def _jwt_cost_us(rounds: int = 300) -> float:
     return round(times[len(times) // 2], 1)
 
 
+def per_call_parts(request: dict[str, Any], rounds: int) -> dict[str, float]:
+    """Where one order-select call's CPU time goes, in this process (no server, no socket): the
+    median over `rounds` calls of each part, in µs (issue 27). `cards_and_glue` is the whole answer
+    less the parts timed apart (card building, system actions, links, checks of the envelope)."""
+    import asyncio
+    import datetime as dt
+    import functools
+    import statistics
+
+    import orjson
+
+    from bonemet.core import assess
+    from bonemet.kb import default_kb
+    from bonemet.service import cdshooks, fhir_bridge
+    from bonemet.service.texts import default_texts
+
+    kb, texts = default_kb(), default_texts()
+    raw = orjson.dumps(request)
+    setting = cdshooks.CallSetting(service_id="bonemet-imaging-order", lang="en",
+                                   base_url="http://127.0.0.1", iss=None, dev_mode=True,
+                                   fhir_servers={}, fhir_timeout_s=5)
+
+    async def in_place(work: Any, *args: Any) -> Any:
+        return work(*args)
+
+    hook = cdshooks._parse(raw)
+    resources = [r for k, v in (hook.prefetch or {}).items() for r in cdshooks._resources_of(k, v)]
+    case = fhir_bridge.case_from_resources(resources, dt.date.today()).case
+
+    async def timed() -> dict[str, list[float]]:
+        times: dict[str, list[float]] = {}
+
+        def clock(name: str, fn: Any) -> Any:
+            t0 = time.process_time()
+            out = fn()
+            times.setdefault(name, []).append((time.process_time() - t0) * 1e6)
+            return out
+
+        for _ in range(rounds):
+            t0 = time.process_time()
+            answer = await cdshooks.answer_call(setting, raw, kb, texts, cdshooks.CallTrace(),
+                                                in_place)
+            times.setdefault("whole_answer", []).append((time.process_time() - t0) * 1e6)
+            clock("json_out", functools.partial(answer.model_dump_json, exclude_none=True))
+            clock("decode_and_envelope", lambda: cdshooks._parse(raw))
+            clock("prefetch_resources", lambda: [
+                r for k, v in (hook.prefetch or {}).items() for r in cdshooks._resources_of(k, v)])
+            clock("fhir_mapping", lambda: fhir_bridge.case_from_resources(resources, dt.date.today()))
+            clock("assess", lambda: assess(case, kb))
+        return times
+
+    times = asyncio.run(timed())
+    parts = {k: round(statistics.median(v), 1) for k, v in times.items()}
+    parts["cards_and_glue"] = round(parts["whole_answer"] - sum(
+        parts[k] for k in ("decode_and_envelope", "prefetch_resources", "fhir_mapping", "assess")), 1)
+    return parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=60, help="seconds per endpoint")
@@ -266,6 +324,9 @@ def main() -> None:
         "trivial": trivial, "order_select": order, "throughput_ratio": ratio,
         "server_unexpected_errors_logged": errors_logged,
         "jwt_verification_median_us": _jwt_cost_us(jwt_rounds),
+        # CPU time per part of one call, in process (median µs; issue 27): the ratio target needs
+        # the whole to fall to about a third of /health's per-request cost.
+        "per_call_parts_us": per_call_parts(request, 3 if args.smallest else 300),
         "targets": {"throughput_ratio_min": 0.333, "p99_ms_max": 25, "errors": 0},
         "met": {"throughput_ratio": ratio >= 1 / 3, "p99": order["p99_us"] <= 25_000,
                 "errors": order["errors"] == 0 and trivial["errors"] == 0},
@@ -279,6 +340,8 @@ def main() -> None:
     print(f"throughput ratio {ratio:.3f} (target >= 0.333), p99 {order['p99_us'] / 1000:.1f} ms "
           f"(target <= 25), errors {order['errors']} (target 0); JWT verification "
           f"{result['jwt_verification_median_us']} µs   → {args.out}")
+    print("per call, in process (median µs): " + ", ".join(
+        f"{k} {v}" for k, v in result["per_call_parts_us"].items()))
 
 
 def body_size(request: dict[str, Any]) -> int:

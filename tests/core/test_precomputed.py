@@ -55,3 +55,23 @@ def test_staging_prior_and_thresholds_are_the_tables() -> None:
     assert [t.analyte for t in flare.thresholds_used()] == [m.analyte.value for m in flare.markers]
     assert all(flare.argument(a.name) is a for a in flare.arguments)
     assert all(flare.marker(m.analyte) is m for m in flare.markers)
+
+
+def test_a_message_without_fields_is_the_same_sentence_as_formatted() -> None:
+    """Issue 27: `Text.format()` without values returns the template itself when it has no
+    replacement field; for every message and title of the base that is what formatting and
+    validating again gave (French typography is idempotent on a validated sentence)."""
+    from bonemet.base.text import Text
+    from bonemet.kb import default_kb
+
+    kb = default_kb()
+    texts = [t for r in kb.rules.values() for t in (r.title, r.text, *r.messages.values())]
+    if kb.plan is not None:
+        texts += [t for r in kb.plan.rules.values() for t in (r.title, *r.messages.values())]
+    plain = [t for t in texts if "{" not in t.en + t.fr and "}" not in t.en + t.fr]
+    assert len(plain) > 50
+    for t in plain:
+        assert t.format() is t
+        assert t.format() == Text(en=t.en.format(), fr=t.fr.format())
+    braced = Text(en="{{x}}", fr="{{x}}")  # escaped braces: formatting changes them
+    assert braced.format() == Text(en="{x}", fr="{x}")

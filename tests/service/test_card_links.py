@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bonemet.service.cards import own_links
 from bonemet.service.cds_models import Card, Link, Source
 
@@ -35,3 +38,25 @@ def test_smart_links_need_a_registered_app() -> None:
     card = _card("https://app.example.org/launch", kind="smart")
     assert own_links([card], BASE)[0].links is None
     assert own_links([card], BASE, smart_apps=("https://app.example.org/launch",)) == [card]
+
+
+def test_the_link_check_reads_whitespace_as_str_isspace() -> None:
+    """Issue 27: a link is refused for any whitespace through one regular-expression search
+    instead of `str.isspace` on each character: both agree on every code point (a pattern missing
+    one, e.g. `[ \\t\\n]`, fails here on the others)."""
+    from bonemet.service import cards
+
+    disagree = [cp for cp in range(0x110000)
+                if (cards._SPACE.search(chr(cp)) is not None) != chr(cp).isspace()]
+    assert disagree == []
+
+
+@given(st.text())
+def test_a_card_uuid_is_the_standard_name_based_uuid(name: str) -> None:
+    """Issue 27: card ids are computed without `uuid.UUID` objects; each is still exactly the
+    RFC 4122 version-5 id of its name that `uuid.uuid5` gives (resent cards keep their id)."""
+    import uuid
+
+    from bonemet.service import cards
+
+    assert cards.name_uuid(name) == str(uuid.uuid5(cards._UUID_NS, name))

@@ -47,8 +47,25 @@ def window_days(kb: KnowledgeBase, question: Question) -> int:
     return int(days[question.value])
 
 
+# ADV-01's reopening, read once per knowledge base rather than on every (exam, question) pair
+# (issue 27): keyed by the rule object, which a knowledge base never changes (frozen); the rule is
+# kept with its reading so that a key is never the id of another, later object.
+_REOPENING: dict[int, tuple[object, tuple[frozenset[Question], frozenset[TreatmentType]]]] = {}
+
+
 def _reopening(kb: KnowledgeBase) -> tuple[frozenset[Question], frozenset[TreatmentType]]:
-    params = kb.rule("ADV-01").params.get("reopened_by_treatment")
+    rule = kb.rule("ADV-01")
+    known = _REOPENING.get(id(rule))
+    if known is not None and known[0] is rule:
+        return known[1]
+    if len(_REOPENING) > 32:  # test suites load many bases: never more than a few kept
+        _REOPENING.clear()
+    reading = _read_reopening(rule.params.get("reopened_by_treatment"))
+    _REOPENING[id(rule)] = (rule, reading)
+    return reading
+
+
+def _read_reopening(params: object) -> tuple[frozenset[Question], frozenset[TreatmentType]]:
     if params is None:
         return frozenset(), frozenset()
     if not isinstance(params, dict):

@@ -51,13 +51,19 @@ def text(value: str) -> str:
     body = value.strip()
     start = len(value) - len(value.lstrip())
     lead, trail = value[:start], value[start + len(body):]
-    return _references(lead) + "".join(_escaped(c) for c in body) + _references(trail)
+    return _references(lead) + body.translate(_ESCAPES) + _references(trail)
 
 
 def _escaped(char: str) -> str:
+    """One character as inert Markdown (`_ESCAPES` holds this for every character it changes)."""
     if char in _PUNCTUATION:
         return "\\" + char
     return _LINE_ENDING.get(char, char)
+
+
+# Every character `_escaped` changes, for `str.translate`: one C call per text instead of a Python
+# call per character (issue 27: ~10 % of a CDS call's card building).
+_ESCAPES = {ord(c): _escaped(c) for c in (*_PUNCTUATION, *_LINE_ENDING)}
 
 
 def _references(whitespace: str) -> str:
