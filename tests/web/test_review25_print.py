@@ -19,6 +19,7 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
+from board_forms import csrf, new_session
 from bonemet.access.config import Settings
 from bonemet.http.app import create_app
 from bonemet.model.board import LONG
@@ -40,20 +41,11 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 
 
 def _csrf(c: TestClient) -> str:
-    return str(c.headers["x-csrf-token"])
+    return csrf(c)
 
 
 def _session(c: TestClient, *case_ids: str, meeting: str = "10/12/2026") -> int:
-    r = c.post("/sessions", data={"_csrf": _csrf(c), "meeting_date": meeting, "site": "CHU Lyon",
-                                  "attendees": "Dr Martin, pneumologue\nDr Durand"},
-               follow_redirects=False)
-    assert r.status_code == 303, r.text
-    sid = int(r.headers["location"].rsplit("/", 1)[1])
-    for cid in case_ids:
-        r = c.post(f"/sessions/{sid}/cases", data={"_csrf": _csrf(c), "case_id": cid},
-                   follow_redirects=False)
-        assert r.status_code == 303, r.text
-    return sid
+    return new_session(c, *case_ids, meeting=meeting, attendees="Dr Martin, pneumologue\nDr Durand")
 
 
 def _text(page: str) -> str:

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from board_forms import csrf, new_session
 from bonemet.access.config import Settings
 from bonemet.api import board_proposal, load_case
 from bonemet.demo import demo_cases
@@ -52,20 +53,11 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 
 
 def _csrf(c: TestClient) -> str:
-    return str(c.headers["x-csrf-token"])
+    return csrf(c)
 
 
 def _session(c: TestClient, *case_ids: str, meeting: str = "27/11/2026") -> int:
-    r = c.post("/sessions", data={"_csrf": _csrf(c), "meeting_date": meeting, "site": "CHU Lyon",
-                                  "attendees": "Dr Martin\nDr Petit\nDr Durand"},
-               follow_redirects=False)
-    assert r.status_code == 303, r.text
-    sid = int(r.headers["location"].rsplit("/", 1)[1])
-    for cid in case_ids:
-        r = c.post(f"/sessions/{sid}/cases", data={"_csrf": _csrf(c), "case_id": cid},
-                   follow_redirects=False)
-        assert r.status_code == 303, r.text
-    return sid
+    return new_session(c, *case_ids, meeting=meeting, attendees="Dr Martin\nDr Petit\nDr Durand")
 
 
 def _fields(page: str) -> list[tuple[str, str]]:
