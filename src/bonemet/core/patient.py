@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from bonemet.core.neuro_words import named_sign
 from bonemet.model.case import Case, ImagingExam, Lesion, Side, SkeletalSite, Treatment, TreatmentType
 from bonemet.model.levels import ORDER, spinal_levels
 from bonemet.model.score_inputs import (
@@ -135,6 +136,12 @@ def _neurological_deficit(case: Case) -> DerivedFact:
     deficit = case.context.neurological_deficit
     if deficit is not None:
         found.append(Evidence("context.neurological_deficit", deficit, deficit))
+    # The question stored with the case (review 25 re-review U2: « paraparésie depuis 3 jours »
+    # written there and nowhere else): a sign it names is a deficit recorded; its negations are
+    # not read as the reassuring answer (a structured field says that).
+    sign = named_sign(case.context.question_text)
+    if sign is not None:
+        found.append(Evidence("context.question_text", sign, True))
     scores = case.score_inputs
     if scores is not None:
         if scores.frankel is not None:

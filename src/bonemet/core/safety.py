@@ -43,6 +43,8 @@ def source_label(kb: KnowledgeBase, e: Evidence) -> Text:
     rule_ = kb.rule("SAFE-01")
     if e.path == "context.neurological_deficit":
         return rule_.message("src_context_true" if e.present else "src_context_false")
+    if e.path == "context.question_text":
+        return rule_.message("src_question", value=e.value)
     if e.path == "score_inputs.frankel":
         return rule_.message("src_frankel", value=e.value)
     if e.path == "score_inputs.asia":

@@ -14,6 +14,7 @@ import unicodedata
 
 from bonemet.base import Frozen
 from bonemet.base.terms import SkeletalSite, TreatmentType
+from bonemet.core.neuro_words import denies_signs, named_sign
 
 
 class RequestFacts(Frozen):
@@ -43,27 +44,6 @@ _NO_PAIN = re.compile(r"\b(?:pas de|sans|aucune?|ni) (?:nouvelles? )?douleurs?\b
                       r"|\bwithout (?:new )?(?:bone )?pain\b|\bpain[- ]free\b|\bindolore\b")
 _PAIN = re.compile(r"\bdouleurs?\b|\bdouloureu(?:x|se)s?\b|\bpain(?:ful)?\b|\bdorsalgie|\blombalgie"
                    r"|\bcervicalgie|\brachialgie|\bsciatalgie|\bcruralgie")
-_NO_NEURO = re.compile(r"\b(?:pas de|sans|aucun) (?:signes? |deficits? )(?:neurologiques?|moteurs?)?"
-                       r"|\b(?:pas de|sans|aucune?) (?:faiblesse|paresthesie|trouble)s?"
-                       r"(?: (?:des |de la |du )?"
-                       r"(?:jambes?|membres?(?: inferieurs?)?|marche|sphincteriens?))?"
-                       r"|\bno (?:neurological|neuro|motor) (?:deficit|signs?|symptoms?)\b"
-                       r"|\bwithout (?:neurological|motor) (?:deficit|signs?)\b")
-_NEURO = re.compile(r"\bdeficits? (?:neurologiques?|moteurs?|sensitifs?)|\bsignes? neurologiques?"
-                    r"|\bparaparesie|\bparaplegie|\bparesie|\btroubles? sphincteriens?"
-                    r"|\bcompression medullaire|\bneurological (?:deficit|signs?|symptoms?)"
-                    r"|\bparaparesis|\bparaplegia|\bleg weakness|\bsphincter|\bcord compression"
-                    # the words of a request (review 25 F1): weakness, gait, sensory loss, sphincters
-                    r"|\bfaiblesses? (?:des |de la |du |d'une |musculaires? )?(?:jambes?|membres?|cuisses?)"
-                    r"|\bdeficits? (?:des |d'un |du )?(?:membres?|jambes?)|\btroubles? de la marche"
-                    r"|\bmarche (?:difficile|instable|impossible)|\bparesthesies?|\bhypoesthesies?"
-                    r"|\banesthesies? en selle|\bengourdissements?|\bfourmillements?|\bincontinence"
-                    r"|\bretention (?:urinaire|aigue)|\bchutes? a repetition|\bniveau sensitif"
-                    r"|\bweak(?:ness)? (?:of |in )?(?:the )?(?:legs?|lower limbs?|limbs?)|\bweak legs?"
-                    r"|\blimb weakness|\bdifficulty walking"
-                    r"|\bgait (?:disturbance|difficult(?:y|ies)|problems?)"
-                    r"|\bunsteady gait|\bparaesthesi?as?|\bparesthesi?as?|\bnumbness|\bsensory (?:loss|level)"
-                    r"|\bsaddle an(?:a)?esthesia|\burinary retention|\bbladder (?:or|and) bowel")
 # Agents by the class of treatment they give (French and international spellings, no accents).
 _AGENTS: dict[TreatmentType, tuple[str, ...]] = {
     TreatmentType.egfr_tki: ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib",
@@ -129,10 +109,11 @@ def read_request(text: str, site_words: dict[SkeletalSite, tuple[str, ...]] | No
         pain = True
     neuro: bool | None = None
     # A sign named outside a negation wins over "no deficit" elsewhere (review 25 F1: a missed sign
-    # is the unsafe reading; "pas de déficit moteur mais paresthésies" has a sign).
-    if _NEURO.search(_NO_NEURO.sub(" ", plain)):
+    # is the unsafe reading; "pas de déficit moteur mais paresthésies" has a sign). The core reads
+    # a stored question with the same words (core/neuro_words.py).
+    if named_sign(text) is not None:
         neuro = True
-    elif _NO_NEURO.search(plain):
+    elif denies_signs(text):
         neuro = False
     sites: tuple[SkeletalSite, ...] = ()
     if pain:
