@@ -172,7 +172,10 @@ def test_indicators_agree_with_assess_at_each_exam_date() -> None:
             checked["NM-03"] = checked.get("NM-03", 0) + 1
         for scan in routine_follow_up_scan(case)[0]:
             pain = scan.indication is Indication.new_bone_pain
-            text = "specific question" if scan.indication is Indication.specific_question else None
+            # A question is specific when its words name what the scan answers (review 25 F2):
+            # "specific question" itself names nothing, a lesion seen on CT does.
+            text = ("is the rib lesion seen on CT a metastasis?"
+                    if scan.indication is Indication.specific_question else None)
             actions = _actions(
                 _at(
                     case,
