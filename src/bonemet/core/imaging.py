@@ -38,7 +38,7 @@ from .context import (
 )
 from .findings import RuleOutput, rule
 from .question_cues import QuestionCue, question_cues
-from .safety import cord_compression_suspected
+from .safety import cord_compression_suspected, cord_trigger_wording
 from .validity import answers, validity
 
 BONE_SCANS = (Modality.bone_scan, Modality.spect_ct)
@@ -569,9 +569,14 @@ def new_bone_pain_imaging(v: CaseView, out: RuleOutput) -> None:
         "siège de la douleur osseuse nouvelle (pour cibler l'imagerie)"),)
     where = labels.sites(sites) or Text(en="the painful site", fr="le site douloureux")
     rule_ = out.kb.rule("NM-15")
-    # With a suspected cord compression the MRI is of the whole spine (SAFE-01), not the site only.
-    targeted = rule_.messages["targeted_cord" if cord_compression_suspected(v) else "targeted"]
-    text = Text(en=targeted.en.format(sites=where.en), fr=targeted.fr.format(sites=where.fr))
+    # With a suspected cord compression the MRI is of the whole spine (SAFE-01), not the site only;
+    # the sentence names the trigger the case has (re-review 25, M1: no neurological signs invented).
+    if cord_compression_suspected(v):
+        suffix, compression = cord_trigger_wording(v)
+        named = {"compression": compression} if compression is not None else {}
+        text = rule_.message(f"targeted_cord{suffix}", sites=where, **named)
+    else:
+        text = rule_.message("targeted", sites=where)
     out.recommend("NM-15", Action.targeted_imaging, RatedModality.targeted_mri.value, text,
                   rating=Rating.usually_appropriate, facts=facts, missing=missing)
     aim = sites[0] if len(sites) == 1 else None  # several sites: the text names them all

@@ -38,6 +38,25 @@ def cord_compression_suspected(v: CaseView) -> bool:
     return p.cord_deficit or p.pain in ("spinal", "unlocated", "not_recorded")
 
 
+def cord_trigger_wording(v: CaseView) -> tuple[str, Text | None]:
+    """What made SAFE-01's condition true, as the suffix of a `targeted_cord*` message and the
+    compressions in words ("Bilsky 2, T9"). Re-review 25, M1: a compression seen on imaging is not a
+    neurological sign, and a contradicted neurological status is said as a contradiction, never as
+    its reassuring side. Only meaningful when `cord_compression_suspected(v)`."""
+    p = v.patient
+    deficit = p.neurological_deficit
+    graded = [(f"Bilsky {c.grade.value}, {c.level}" if c.level else None, c) for c in p.compressions]
+    compression = Text(
+        en="; ".join(w or f"Bilsky {c.grade.value}, {labels.SITE[c.site].en}" for w, c in graded),
+        fr=" ; ".join(w or f"Bilsky {c.grade.value}, {labels.SITE[c.site].fr}" for w, c in graded),
+    ) if graded else None
+    if deficit.contradicted:
+        return ("_contradicted_compression" if p.compressions else "_contradicted"), compression
+    if p.compressions:
+        return ("_both" if deficit.value is True else "_compression"), compression
+    return "", compression  # a recorded deficit only: the neurological signs are the trigger
+
+
 def source_label(kb: KnowledgeBase, e: Evidence) -> Text:
     """A source of the neurological status in words (no raw field name or code in a sentence)."""
     rule_ = kb.rule("SAFE-01")
