@@ -32,6 +32,8 @@ class _Med:
     status: str | None = None
     dose: DoseReading | None = None  # bone-targeted agents only (issue 24); None: no dosage element
     stop_reason: str | None = None  # from statusReason (issue 26): a StopReason value
+    group: str | None = None  # a foreign groupIdentifier: the orders of one regimen (re-review 26 U1)
+    order: _Med | None = None  # the order an administration's `request` points to, when read
 
 
 def _medication_cc(m: Mapper, r: Res) -> Any:
@@ -57,11 +59,13 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]],
                primaries: Primaries = Primaries()) -> list[dict[str, Any]]:
     """Lines and courses from the medication and procedure resources (docs/fhir.md, "Lines").
 
-    Resources the bonemet writer linked (treatment identifier, groupIdentifier) are one treatment
-    each, as written. The others are one per administration in most exports, so they are grouped:
-    systemic agents into lines (a gap of more than `line_gap_days` or a switch to agents sharing
-    none with the line starts a new one), bone-targeted agents into episodes by the same gap, and
-    radiotherapy procedures into courses (`course_gap_days`, same site).
+    Resources the bonemet writer linked (treatment identifier) are one treatment each, as written.
+    Orders sharing a `groupIdentifier` are one regimen, read as a line like the others (numbered,
+    per-agent stops), and an administration whose `request` points to an order read here joins that
+    order's treatment (re-review 26 U1). The others are one per administration in most exports, so
+    they are grouped: systemic agents into lines (a gap of more than `line_gap_days` or a switch to
+    agents sharing none with the line starts a new one), bone-targeted agents into episodes by the
+    same gap, and radiotherapy procedures into courses (`course_gap_days`, same site).
     """
     rules = m.vs.rules
     meds: list[_Med] = []
@@ -80,9 +84,13 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]],
     systemic: list[_Med] = []
     episodic: dict[tuple[str, str | None], list[_Med]] = {}
     meds = [x for x in meds if not _for_another_primary(m, x, primaries)]
+    _join_to_orders(m, meds)
+    regimens: dict[str, list[_Med]] = {}
     for med in meds:
         if med.key is not None:
             keyed.setdefault(med.key, []).append(med)
+        elif med.group is not None and med.type in _SYSTEMIC_TYPES and med.start is not None:
+            regimens.setdefault(med.group, []).append(med)
         elif med.start is None:
             keyed.setdefault(f"agent:{med.type}:{med.agent}", []).append(med)
         elif med.type in _SYSTEMIC_TYPES:
@@ -99,6 +107,7 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]],
     # within `regimen_window_days` (osimertinib + carboplatin/pemetrexed, letrozole + palbociclib);
     # its type is that of its targeted agent when it has one (the flare caveats read it).
     lines = _split(systemic, rules.line_gap_days, switch=True, window=rules.regimen_window_days)
+    lines += [sorted(xs, key=lambda x: (x.start or dt.date.min, x.r.pos)) for xs in regimens.values()]
     for series in episodic.values():
         lines += _split(series, rules.line_gap_days, switch=False)
     derived: list[dict[str, Any]] = []
@@ -118,6 +127,25 @@ def treatments(m: Mapper, buckets: dict[str, list[Res]],
             t["id"], n = f"{base}-{n}", n + 1
         ids.add(t["id"])
     return out
+
+
+def _join_to_orders(m: Mapper, meds: list[_Med]) -> None:
+    """An administration whose `request` is an order read here is a dose of that order: it takes the
+    order's treatment identifier or regimen group, so its dates extend or confirm that treatment and
+    never start a second one (re-review 26 U1: the doses of a grouped FLAURA2 regimen)."""
+    orders = {id(x.r.body): x for x in meds if x.r.rt == "MedicationRequest"}
+    for x in meds:
+        if x.r.rt != "MedicationAdministration" or not isinstance(x.r.body.get("request"), dict):
+            continue
+        target = m.resolve(x.r.body["request"])
+        order = orders.get(id(target.body)) if target is not None else None
+        if order is None:
+            continue
+        x.order = order
+        if x.key is None and order.key is not None:
+            x.key = order.key
+        if x.group is None:
+            x.group = order.group
 
 
 def _for_another_primary(m: Mapper, x: _Med, primaries: Primaries) -> bool:
@@ -269,19 +297,12 @@ def _med(m: Mapper, r: Res) -> _Med | None:
         start = m.date(r, ("effectivePeriod.start", "effectiveDateTime"), required=False)
         end = m.date(r, ("effectivePeriod.end",), required=False)
     group = b.get("groupIdentifier")
-    key = (
-        f"id:{own}"
-        if own
-        else (
-            f"group:{group.get('system')}|{group.get('value')}"
-            if isinstance(group, dict) and group.get("value")
-            else None
-        )
-    )
+    regimen = (f"group:{group.get('system')}|{group.get('value')}"
+               if isinstance(group, dict) and nonempty(group.get("value")) else None)
     m.consumed.add(id(b))
     dose = _dose(b, r.rt) if ttype in _BONE_AGENT_TYPES else None
-    return _Med(r, agent, ttype, start, end, key, status if isinstance(status, str) else None, dose,
-                _stop_reason(m, r))
+    return _Med(r, agent, ttype, start, end, f"id:{own}" if own else None,
+                status if isinstance(status, str) else None, dose, _stop_reason(m, r), regimen)
 
 
 def _atc_agent(cc: Any) -> agent_class.AtcAgent | None:
@@ -401,9 +422,11 @@ def _treatment(m: Mapper, members: list[_Med], as_of: dt.date | None = None,
     out: dict[str, Any] = {"id": own or lead.r.id or f"treatment-{ttype}", "type": ttype}
     classes = sorted({x.type for x in members})
     if derive and not isinstance(declared, str) and len(classes) > 1:
-        m.assume(lead.r, "medication[x]", f"{' + '.join(classes)} started within "
-                                          f"{m.vs.rules.regimen_window_days} days: one regimen, one "
-                                          f"line of type {ttype}")
+        how = ("ordered together (groupIdentifier)" if lead.group is not None
+               and all(x.group == lead.group for x in members)
+               else f"started within {m.vs.rules.regimen_window_days} days")
+        m.assume(lead.r, "medication[x]", f"{' + '.join(classes)} {how}: one regimen, one line of "
+                                          f"type {ttype}")
     if agents:
         out["agents"] = agents
     starts = [x.start for x in members if x.start]
@@ -485,6 +508,19 @@ def _line_end(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.dat
     out["end"] = max([last_day, *ends]).isoformat()
 
 
+def _governing(x: _Med) -> _Med:
+    """The record that says whether an agent still runs: a dose given under an order that was
+    stopped, completed or bounded, on or before that order's end, is governed by the order (the
+    carboplatin order stopped for toxicity after its last dose; re-review 26 U1)."""
+    order = x.order
+    if order is None:
+        return x
+    ended = order.status in ("stopped", "completed") or order.stop_reason is not None or order.end is not None
+    if ended and (order.end is None or x.start is None or x.start <= order.end):
+        return order
+    return x
+
+
 def _stopped_components(m: Mapper, members: list[_Med], out: dict[str, Any], as_of: dt.date | None) -> None:
     """The agents of a line of several that stopped before it (review F6): an agent whose latest
     record is stopped or gives a stop reason, or an order/statement completed or ended (an
@@ -499,7 +535,7 @@ def _stopped_components(m: Mapper, members: list[_Med], out: dict[str, Any], as_
             by_agent.setdefault(x.agent, []).append(x)
     stopped: list[dict[str, Any]] = []
     for agent, xs in by_agent.items():
-        last = max(xs, key=lambda x: (x.start or dt.date.min, x.r.pos))
+        last = _governing(max(xs, key=lambda x: (x.start or dt.date.min, x.r.pos)))
         ended = last.status == "stopped" or last.stop_reason is not None or (
             last.r.rt != "MedicationAdministration" and (last.status == "completed" or last.end is not None))
         days = [d for x in xs for d in (x.start, x.end) if d]
